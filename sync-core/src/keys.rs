@@ -1,0 +1,483 @@
+//! Event keys and device keys: generate, sign, save and load.
+//!
+//! - An **event key** lives on the hub (private part never leaves it). It signs tickets the hub
+//!   sells and delegations for box-office devices. An event may have several keys at once, each
+//!   with its own [`KeyId`], so keys rotate without reissuing old tickets.
+//! - A **device key** is made by a device at enrollment and never leaves it. Under a delegation
+//!   it signs the tickets the device sells at the door.
+//!
+//! Key files are small JSON documents (format in docs/ticket-format.md §Keys) written with
+//! owner-only permissions; loading checks the kind, the lengths and that the public key
+//! belongs to the secret, and says which of these failed.
+
+use crate::ids::{EventId, KeyId, Serial, TicketTypeId};
+use crate::ticket::{
+    Delegation, DelegationGrant, MAX_DELEGATION_TYPES, SignedTicket, Ticket, ValidityWindow,
+};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a key could not be made, read or used.
+#[derive(Debug, Error)]
+pub enum KeyError {
+    /// The file could not be read or written.
+    #[error("cannot access key file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The content is not a key file at all.
+    #[error("not a Voelgoed key file: {0}")]
+    NotAKeyFile(String),
+    /// A key file of another kind (a device key where an event key was expected, say).
+    #[error("this is a {found} file, but a {expected} is needed")]
+    WrongKind {
+        /// The kind needed.
+        expected: &'static str,
+        /// The kind in the file.
+        found: String,
+    },
+    /// A key field is not 64 hexadecimal digits.
+    #[error("the {field} is not 64 hexadecimal digits")]
+    InvalidHex {
+        /// Which field.
+        field: &'static str,
+    },
+    /// The public key in the file is not the secret key's.
+    #[error("the public key does not belong to the secret key (is the file damaged?)")]
+    Mismatch,
+    /// The public key is not a valid Ed25519 point, or a weak (small-order) one.
+    #[error("the {field} is not a valid Ed25519 public key")]
+    InvalidPublicKey {
+        /// Which field.
+        field: &'static str,
+    },
+    /// The operating system's random source failed.
+    #[error("the system random source failed: {0}")]
+    Random(String),
+}
+
+/// Why a device refused to sign a ticket: it would have made a ticket no gate admits.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum IssueError {
+    /// The delegation was granted to another device's key.
+    #[error("the delegation belongs to another device")]
+    NotThisDevice,
+    /// The serial is outside the delegated range.
+    #[error("serial {0} is outside the delegated range")]
+    SerialOutOfRange(Serial),
+    /// The ticket type is not delegated.
+    #[error("ticket type {0} is not delegated to this device")]
+    TypeNotAllowed(TicketTypeId),
+    /// A grant must name 1 to 4 ticket types.
+    #[error("a delegation must name 1 to {MAX_DELEGATION_TYPES} ticket types, not {0}")]
+    TypeCount(usize),
+    /// The serial range ends before it starts.
+    #[error("the serial range ends before it starts")]
+    EmptyRange,
+    /// The device key is not a valid (canonical, not weak) Ed25519 public key.
+    #[error("the device key is not a valid public key")]
+    InvalidDeviceKey,
+}
+
+/// The part of an event key that gates hold: enough to verify, nothing to sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicEventKey {
+    /// The key's id within the event.
+    pub id: KeyId,
+    /// The Ed25519 public key.
+    #[serde(with = "hex_public_key")]
+    pub key: VerifyingKey,
+}
+
+/// An event signing key (hub side).
+pub struct EventKey {
+    event: EventId,
+    id: KeyId,
+    signing: SigningKey,
+}
+
+impl fmt::Debug for EventKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret.
+        f.debug_struct("EventKey").field("event", &self.event).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl EventKey {
+    /// A new random key for `event`, to be known as `id`.
+    pub fn generate(event: EventId, id: KeyId) -> Result<Self, KeyError> {
+        Ok(Self::from_seed(event, id, random_seed()?))
+    }
+
+    /// The key whose 32-byte Ed25519 secret is `seed` (test vectors, loading).
+    pub fn from_seed(event: EventId, id: KeyId, seed: [u8; 32]) -> Self {
+        Self { event, id, signing: SigningKey::from_bytes(&seed) }
+    }
+
+    /// The event the key belongs to.
+    pub fn event(&self) -> EventId {
+        self.event
+    }
+
+    /// The key's id within the event.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// What gates need to verify this key's signatures.
+    pub fn public(&self) -> PublicEventKey {
+        PublicEventKey { id: self.id, key: self.signing.verifying_key() }
+    }
+
+    /// Signs a ticket for this key's event.
+    pub fn issue(
+        &self,
+        serial: Serial,
+        ticket_type: TicketTypeId,
+        validity: Option<ValidityWindow>,
+    ) -> SignedTicket {
+        let ticket =
+            Ticket { event: self.event, key_id: self.id, serial, ticket_type, validity, delegation: None };
+        SignedTicket::sign_with(ticket, |msg| self.signing.sign(msg).to_bytes())
+    }
+
+    /// Grants a device the right to sign tickets described by `grant`.
+    pub fn delegate(&self, grant: DelegationGrant) -> Result<SignedDelegation, IssueError> {
+        if grant.ticket_types.is_empty() || grant.ticket_types.len() > MAX_DELEGATION_TYPES {
+            return Err(IssueError::TypeCount(grant.ticket_types.len()));
+        }
+        if grant.last_serial < grant.first_serial {
+            return Err(IssueError::EmptyRange);
+        }
+        if strict_public_key(&grant.device_key).is_none() {
+            return Err(IssueError::InvalidDeviceKey);
+        }
+        let msg = grant.signed_message(self.event, self.id);
+        let signature = self.signing.sign(&msg).to_bytes();
+        Ok(SignedDelegation {
+            event: self.event,
+            key_id: self.id,
+            delegation: grant.with_signature(signature),
+        })
+    }
+
+    /// The key file's JSON (contains the secret).
+    pub fn to_json(&self) -> String {
+        KeyFile {
+            kind: EVENT_KEY_KIND.into(),
+            event: Some(self.event),
+            key_id: Some(self.id),
+            secret_key: hex::encode(self.signing.to_bytes()),
+            public_key: hex::encode(self.signing.verifying_key().to_bytes()),
+        }
+        .to_json()
+    }
+
+    /// Reads a key file's JSON.
+    pub fn from_json(json: &str) -> Result<Self, KeyError> {
+        let file = KeyFile::parse(json, EVENT_KEY_KIND)?;
+        let (Some(event), Some(id)) = (file.event, file.key_id) else {
+            return Err(KeyError::NotAKeyFile("an event key file needs \"event\" and \"key_id\"".into()));
+        };
+        Ok(Self::from_seed(event, id, file.checked_seed()?))
+    }
+
+    /// Writes the key file with owner-only permissions; never overwrites an existing file.
+    pub fn save(&self, path: &Path) -> Result<(), KeyError> {
+        write_secret_file(path, &self.to_json())
+    }
+
+    /// Reads a key file.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        Self::from_json(&read_file(path)?)
+    }
+}
+
+/// A delegation together with the event key that signed it, as a device stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedDelegation {
+    /// The event.
+    pub event: EventId,
+    /// The event key that signed it.
+    pub key_id: KeyId,
+    /// The delegation as it rides in tickets.
+    pub delegation: Delegation,
+}
+
+/// A device's own key (device side).
+pub struct DeviceKey {
+    signing: SigningKey,
+}
+
+impl fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceKey").field("public", &hex::encode(self.public_key())).finish_non_exhaustive()
+    }
+}
+
+impl DeviceKey {
+    /// A new random device key.
+    pub fn generate() -> Result<Self, KeyError> {
+        Ok(Self::from_seed(random_seed()?))
+    }
+
+    /// The key whose 32-byte Ed25519 secret is `seed`.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        Self { signing: SigningKey::from_bytes(&seed) }
+    }
+
+    /// The public key the hub registers at enrollment.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// Signs a ticket under `delegation`. Refuses a ticket the delegation does not cover, so
+    /// the device can never sell a ticket that gates will reject.
+    pub fn issue(
+        &self,
+        delegation: &SignedDelegation,
+        serial: Serial,
+        ticket_type: TicketTypeId,
+        validity: Option<ValidityWindow>,
+    ) -> Result<SignedTicket, IssueError> {
+        let d = &delegation.delegation;
+        if d.device_key != self.public_key() {
+            return Err(IssueError::NotThisDevice);
+        }
+        if !d.covers_serial(serial) {
+            return Err(IssueError::SerialOutOfRange(serial));
+        }
+        if !d.ticket_types.contains(&ticket_type) {
+            return Err(IssueError::TypeNotAllowed(ticket_type));
+        }
+        let ticket = Ticket {
+            event: delegation.event,
+            key_id: delegation.key_id,
+            serial,
+            ticket_type,
+            validity,
+            delegation: Some(d.clone()),
+        };
+        Ok(SignedTicket::sign_with(ticket, |msg| self.signing.sign(msg).to_bytes()))
+    }
+
+    /// The key file's JSON (contains the secret).
+    pub fn to_json(&self) -> String {
+        KeyFile {
+            kind: DEVICE_KEY_KIND.into(),
+            event: None,
+            key_id: None,
+            secret_key: hex::encode(self.signing.to_bytes()),
+            public_key: hex::encode(self.public_key()),
+        }
+        .to_json()
+    }
+
+    /// Reads a key file's JSON.
+    pub fn from_json(json: &str) -> Result<Self, KeyError> {
+        Ok(Self::from_seed(KeyFile::parse(json, DEVICE_KEY_KIND)?.checked_seed()?))
+    }
+
+    /// Writes the key file with owner-only permissions; never overwrites an existing file.
+    pub fn save(&self, path: &Path) -> Result<(), KeyError> {
+        write_secret_file(path, &self.to_json())
+    }
+
+    /// Reads a key file.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        Self::from_json(&read_file(path)?)
+    }
+}
+
+const EVENT_KEY_KIND: &str = "voelgoed-event-key";
+const DEVICE_KEY_KIND: &str = "voelgoed-device-key";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<EventId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_id: Option<KeyId>,
+    secret_key: String,
+    public_key: String,
+}
+
+impl KeyFile {
+    fn to_json(&self) -> String {
+        // Serialising plain strings and integers cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    fn parse(json: &str, expected: &'static str) -> Result<Self, KeyError> {
+        let file: Self = serde_json::from_str(json).map_err(|e| KeyError::NotAKeyFile(e.to_string()))?;
+        if file.kind != expected {
+            return Err(KeyError::WrongKind { expected, found: file.kind });
+        }
+        Ok(file)
+    }
+
+    fn checked_seed(&self) -> Result<[u8; 32], KeyError> {
+        let seed = hex32(&self.secret_key, "secret key")?;
+        let public = hex32(&self.public_key, "public key")?;
+        if SigningKey::from_bytes(&seed).verifying_key().to_bytes() != public {
+            return Err(KeyError::Mismatch);
+        }
+        Ok(seed)
+    }
+}
+
+fn hex32(s: &str, field: &'static str) -> Result<[u8; 32], KeyError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s.trim(), &mut out).map_err(|_| KeyError::InvalidHex { field })?;
+    Ok(out)
+}
+
+/// Parses a hex public key; see [`strict_public_key`] for what is refused.
+pub fn parse_public_key(s: &str, field: &'static str) -> Result<VerifyingKey, KeyError> {
+    strict_public_key(&hex32(s, field)?).ok_or(KeyError::InvalidPublicKey { field })
+}
+
+/// Decodes a public key strictly: the bytes must be the canonical encoding of a curve point
+/// (curve25519-dalek alone also accepts y ≥ p and a "negative zero" x, so two byte strings
+/// could name one key) and the point must not be of small order (a weak key, for which
+/// signatures can be forged; `verify_strict` would refuse them later anyway — refusing the key
+/// itself gives the clearer error).
+pub fn strict_public_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    let key = VerifyingKey::from_bytes(bytes).ok()?;
+    let canonical = key.to_edwards().compress().to_bytes() == *bytes;
+    (canonical && !key.is_weak()).then_some(key)
+}
+
+fn random_seed() -> Result<[u8; 32], KeyError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
+    Ok(seed)
+}
+
+fn read_file(path: &Path) -> Result<String, KeyError> {
+    std::fs::read_to_string(path).map_err(|source| KeyError::Io { path: path.into(), source })
+}
+
+fn write_secret_file(path: &Path, content: &str) -> Result<(), KeyError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let io_err = |source| KeyError::Io { path: path.into(), source };
+    let mut file = options.open(path).map_err(io_err)?;
+    file.write_all(content.as_bytes()).map_err(io_err)?;
+    file.sync_all().map_err(io_err)
+}
+
+/// Serde helpers: an Ed25519 public key as 64 hex digits.
+pub(crate) mod hex_public_key {
+    use ed25519_dalek::VerifyingKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(key: &VerifyingKey, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(key.to_bytes()))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VerifyingKey, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_public_key(&s, "public key").map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_key_file_round_trips() {
+        let key = EventKey::generate(EventId(7), KeyId(2)).unwrap();
+        let loaded = EventKey::from_json(&key.to_json()).unwrap();
+        assert_eq!(loaded.public(), key.public());
+        assert_eq!(loaded.event(), EventId(7));
+        assert!(!format!("{key:?}").contains(&hex::encode(key.signing.to_bytes())), "Debug leaks the secret");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_key_says_so() {
+        let err = EventKey::from_json("hello").unwrap_err();
+        assert!(err.to_string().starts_with("not a Voelgoed key file"), "{err}");
+
+        let device = DeviceKey::from_seed([1; 32]).to_json();
+        let err = EventKey::from_json(&device).unwrap_err();
+        assert_eq!(err.to_string(), "this is a voelgoed-device-key file, but a voelgoed-event-key is needed");
+
+        let bad_hex = device.replace(&hex::encode(DeviceKey::from_seed([1; 32]).public_key()), "abc");
+        let err = DeviceKey::from_json(&bad_hex).unwrap_err();
+        assert_eq!(err.to_string(), "the public key is not 64 hexadecimal digits");
+
+        let other = hex::encode(DeviceKey::from_seed([2; 32]).public_key());
+        let swapped = device.replace(&hex::encode(DeviceKey::from_seed([1; 32]).public_key()), &other);
+        assert!(matches!(DeviceKey::from_json(&swapped), Err(KeyError::Mismatch)));
+    }
+
+    #[test]
+    fn saving_never_overwrites_and_is_private() {
+        let dir = std::env::temp_dir().join(format!("vg-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("device.json");
+        let _ = std::fs::remove_file(&path);
+        let key = DeviceKey::generate().unwrap();
+        key.save(&path).unwrap();
+        assert!(matches!(key.save(&path), Err(KeyError::Io { .. })), "overwrote a key file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(DeviceKey::load(&path).unwrap().public_key(), key.public_key());
+        let err = DeviceKey::load(&dir.join("missing.json")).unwrap_err();
+        assert!(err.to_string().starts_with("cannot access key file"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn weak_public_keys_are_refused() {
+        // The identity point: a small-order key.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let err = parse_public_key(&hex::encode(identity), "public key").unwrap_err();
+        assert!(matches!(err, KeyError::InvalidPublicKey { .. }));
+    }
+
+    #[test]
+    fn a_device_only_signs_what_its_delegation_covers() {
+        let event = EventKey::from_seed(EventId(1), KeyId(1), [9; 32]);
+        let device = DeviceKey::from_seed([3; 32]);
+        let grant = DelegationGrant {
+            device_key: device.public_key(),
+            first_serial: Serial(100),
+            last_serial: Serial(199),
+            expires: 2_000_000_000,
+            ticket_types: vec![TicketTypeId(1)],
+        };
+        let d = event.delegate(grant.clone()).unwrap();
+        assert!(device.issue(&d, Serial(150), TicketTypeId(1), None).is_ok());
+        assert_eq!(
+            device.issue(&d, Serial(200), TicketTypeId(1), None),
+            Err(IssueError::SerialOutOfRange(Serial(200)))
+        );
+        assert_eq!(
+            device.issue(&d, Serial(150), TicketTypeId(2), None),
+            Err(IssueError::TypeNotAllowed(TicketTypeId(2)))
+        );
+        let stranger = DeviceKey::from_seed([4; 32]);
+        assert_eq!(stranger.issue(&d, Serial(150), TicketTypeId(1), None), Err(IssueError::NotThisDevice));
+        let too_many = DelegationGrant { ticket_types: (1..=5).map(TicketTypeId).collect(), ..grant };
+        assert_eq!(event.delegate(too_many), Err(IssueError::TypeCount(5)));
+    }
+}

@@ -1,0 +1,48 @@
+//! # Voelgoed sync-core
+//!
+//! The engine every Voelgoed device shares — the gate scanner, the box office, and (later) the
+//! hub itself. This crate decides at a gate, with no network, whether a ticket gets in.
+//!
+//! ## Layout
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`ids`] | newtype ids (event, serial, ticket type, gate, device, key) and [`Timestamp`] |
+//! | [`ticket`] | the signed ticket format v1: binary layout, `VG1:`+base45 text, signature checks |
+//! | [`keys`] | event and device keys: generate, sign, delegate, save and load |
+//! | [`manifest`] | what a gate knows about an event: keys, ticket types, entry policies, gates |
+//! | [`revocation`] | revoked serials (refunds, voids, lost devices) |
+//! | [`admission`] | who was admitted and who is inside: a paged bitset plus per-serial history |
+//! | [`validate`] | the pure validator: `(manifest, revocations, state, context, text) → Verdict` |
+//! | [`verdict`] | the verdict type and its stable codes |
+//! | [`display`] | verdict → colour, title and one plain sentence, shared by every app |
+//!
+//! ## The gate in five lines
+//!
+//! ```
+//! use sync_core::{admission::AdmissionState, validate::{validate, ScanContext}, revocation::RevocationSet};
+//! # let (manifest, key, ctx) = sync_core::demo::festival();
+//! let mut state = AdmissionState::new();
+//! let text = key.issue(sync_core::ids::Serial(7), sync_core::demo::WEEKEND, None).to_text();
+//! let verdict = validate(&manifest, &RevocationSet::new(), &state, &ctx, &text);
+//! assert_eq!(verdict.code(), "admitted");
+//! state.record(&verdict.scan(&ctx).unwrap()); // the gate journals durably first, then records
+//! assert_eq!(validate(&manifest, &RevocationSet::new(), &state, &ctx, &text).code(), "already_inside");
+//! ```
+//!
+//! Design rules: no IO and no clock reads in the logic (time is an argument); nothing decoded is
+//! trusted before `verify_strict`; bad input returns a typed error with a plain message and
+//! never panics. The journals, local replica and sync protocol (issue 3) build on these types.
+
+pub mod admission;
+pub mod demo;
+pub mod display;
+pub mod ids;
+pub mod keys;
+pub mod manifest;
+pub mod revocation;
+pub mod ticket;
+pub mod validate;
+pub mod verdict;
+
+pub use ids::Timestamp;

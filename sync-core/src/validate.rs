@@ -1,0 +1,128 @@
+//! The validator: one pure function from (event knowledge, scan) to a verdict.
+//!
+//! No IO, no clock: everything arrives as an argument, so the same inputs always give the same
+//! verdict and every case is a plain unit test. The caller (the gate pipeline) journals the
+//! scan of a passing verdict durably and then records it in the admission state.
+//!
+//! Order of checks — the first failing check decides, and nothing read from the ticket is used
+//! before its signature is verified except the event id and key id needed to pick the key:
+//! 1. the text decodes (`Malformed`);
+//! 2. this device's gate exists and serves this direction (`WrongGate`, a setup problem);
+//! 3. the ticket names this event (`WrongEvent`) and a key the device knows (`UnknownKey`);
+//! 4. signatures and delegation scope (`BadSignature`, `DelegationInvalid`);
+//! 5. revocation, delegation expiry, validity window (with the clock-skew tolerance);
+//! 6. the ticket type is known and may use this gate;
+//! 7. the entry policy against the admission state.
+
+use crate::admission::AdmissionState;
+use crate::ids::{DeviceId, GateId, Timestamp};
+use crate::manifest::{Direction, EntryPolicy, EventManifest};
+use crate::revocation::RevocationSet;
+use crate::ticket::{DelegationProblem, SignedTicket, VerifyError};
+use crate::verdict::{TicketRef, Verdict};
+
+/// Where, when and by whom a scan is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScanContext {
+    /// The scanning device.
+    pub device: DeviceId,
+    /// The gate the device is set to.
+    pub gate: GateId,
+    /// Entry or exit.
+    pub direction: Direction,
+    /// The device's clock at the scan.
+    pub now: Timestamp,
+}
+
+/// Decides what a scanned text means at this gate, now.
+pub fn validate(
+    manifest: &EventManifest,
+    revocations: &RevocationSet,
+    state: &AdmissionState,
+    ctx: &ScanContext,
+    text: &str,
+) -> Verdict {
+    match SignedTicket::from_text(text) {
+        Ok(ticket) => validate_ticket(manifest, revocations, state, ctx, &ticket),
+        Err(e) => Verdict::Malformed(e),
+    }
+}
+
+/// [`validate`] for a ticket already decoded.
+pub fn validate_ticket(
+    manifest: &EventManifest,
+    revocations: &RevocationSet,
+    state: &AdmissionState,
+    ctx: &ScanContext,
+    signed: &SignedTicket,
+) -> Verdict {
+    if !manifest.gate(ctx.gate).is_some_and(|g| g.serves.allows(ctx.direction)) {
+        return Verdict::WrongGate { gate: ctx.gate, direction: ctx.direction };
+    }
+    let t = signed.ticket();
+    if t.event != manifest.event {
+        return Verdict::WrongEvent { event: t.event };
+    }
+    let Some(key) = manifest.key(t.key_id) else {
+        return Verdict::UnknownKey { key_id: t.key_id };
+    };
+    let issuer = match signed.verify(key) {
+        Ok(issuer) => issuer,
+        Err(VerifyError::UnknownKey(key_id)) => return Verdict::UnknownKey { key_id },
+        Err(VerifyError::BadSignature) => return Verdict::BadSignature,
+        Err(VerifyError::Delegation(problem)) => return Verdict::DelegationInvalid(problem),
+    };
+    let ticket = TicketRef { serial: t.serial, ticket_type: t.ticket_type, issuer };
+
+    if let Some(reason) = revocations.lookup(t.serial) {
+        return Verdict::Revoked { ticket, reason };
+    }
+    let tolerance = i64::from(manifest.clock_skew_tolerance_secs);
+    let now = ctx.now.unix_seconds();
+    if let Some(d) = &t.delegation
+        && now > i64::from(d.expires) + tolerance
+    {
+        return Verdict::DelegationInvalid(DelegationProblem::Expired { expires: d.expires_at() });
+    }
+    if let Some(w) = t.validity {
+        if now < i64::from(w.not_before) - tolerance {
+            return Verdict::NotYetValid { ticket, valid_from: w.start() };
+        }
+        if now > i64::from(w.not_after) + tolerance {
+            return Verdict::Expired { ticket, valid_until: w.end() };
+        }
+    }
+
+    let Some(spec) = manifest.ticket_type(t.ticket_type) else {
+        return Verdict::UnknownTicketType { ticket };
+    };
+    if !spec.allows_gate(ctx.gate) {
+        return Verdict::TypeNotAllowedAtGate { ticket, gate: ctx.gate };
+    }
+    admit(spec.entry_policy, state, ctx.direction, ticket)
+}
+
+/// The entry policy against the admission state.
+fn admit(policy: EntryPolicy, state: &AdmissionState, direction: Direction, ticket: TicketRef) -> Verdict {
+    if direction == Direction::Exit {
+        return Verdict::ExitRecorded { ticket };
+    }
+    // Fast path: a serial never admitted needs no further lookup.
+    if !state.was_admitted(ticket.serial) {
+        return Verdict::Admitted { ticket };
+    }
+    let Some(history) = state.serial(ticket.serial) else {
+        return Verdict::Admitted { ticket };
+    };
+    let last_exit = match history.latest {
+        Some((record, Direction::Exit)) => Some(record),
+        _ => None,
+    };
+    match (policy, history.first_entry, history.latest) {
+        (EntryPolicy::SingleEntry, Some(entered), _) => Verdict::AlreadyInside { ticket, entered },
+        (EntryPolicy::ExitReentry, _, Some((entered, Direction::Entry))) => {
+            Verdict::AlreadyInside { ticket, entered }
+        }
+        _ => Verdict::ReEntry { ticket, last_exit },
+    }
+}
