@@ -92,7 +92,7 @@ fn walk_through_gates(manifest: &EventManifest, steps: &[Step<'_>]) {
         let began = Instant::now();
         let verdict = validate(manifest, &revocations, &state, &ctx, step.text);
         let micros = began.elapsed().as_micros();
-        if let Some(scan) = verdict.scan(&ctx) {
+        if let Some(scan) = verdict.scan(&ctx, &state) {
             state.record(&scan);
         }
         let shown = describe(&verdict, manifest, DisplayClock { now, offset: local_offset() });
@@ -132,12 +132,9 @@ pub(crate) fn issue(
 ) -> anyhow::Result<ExitCode> {
     let key = EventKey::load(key)?;
     let validity = window
-        .map(|(from, until)| -> anyhow::Result<ValidityWindow> {
-            let window = ValidityWindow { not_before: unix_seconds(from)?, not_after: unix_seconds(until)? };
-            if window.not_after < window.not_before {
-                bail!("--valid-until is before --valid-from");
-            }
-            Ok(window)
+        .map(|(from, until)| {
+            ValidityWindow::new(unix_seconds(from)?, unix_seconds(until)?)
+                .context("--valid-until is before --valid-from")
         })
         .transpose()?;
     let text = key.issue(Serial(serial), TicketTypeId(ticket_type), validity).to_text();
@@ -164,8 +161,10 @@ pub(crate) fn check(
             EventManifest::from_json(&json).with_context(|| format!("manifest {}", path.display()))?
         }
         (None, Some(path)) => {
+            // The demo event's gates and ticket types, for this key's event.
             let key = EventKey::load(path)?;
-            EventManifest { event: key.event(), ..demo::manifest(vec![key.public()]) }
+            let name = format!("event {} (demo gates and types)", key.event());
+            EventManifest { event: key.event(), name, ..demo::manifest(vec![key.public()]) }
         }
         (None, None) => bail!("give --manifest or --key"),
     };
@@ -182,8 +181,10 @@ pub(crate) fn check(
 }
 
 pub(crate) fn inspect(text: &str) -> anyhow::Result<ExitCode> {
-    let text = read_text(text)?;
-    let ticket = SignedTicket::from_text(&text).context("not a ticket")?;
+    let line = read_text(text)?;
+    // Measure what a QR code would carry: the ticket without a scanner's line ending.
+    let text = line.trim_ascii();
+    let ticket = SignedTicket::from_text(text).context("not a ticket")?;
     let t = ticket.ticket();
     println!("NOT VERIFIED — these are the ticket's claims; `voelgoed check` verifies them.");
     println!(
@@ -196,6 +197,7 @@ pub(crate) fn inspect(text: &str) -> anyhow::Result<ExitCode> {
     match &t.delegation {
         None => println!("issuer       the hub (event key {})", t.key_id),
         Some(d) => {
+            let d = &d.grant;
             let types: Vec<String> = d.ticket_types.iter().map(ToString::to_string).collect();
             println!("issuer       box-office device {}", hex::encode(d.device_key));
             println!(
@@ -211,7 +213,7 @@ pub(crate) fn inspect(text: &str) -> anyhow::Result<ExitCode> {
         "size         {} bytes, {} characters, QR version {}",
         ticket.bytes().len(),
         text.len(),
-        render::qr(&text)?.1
+        render::qr(text)?.1
     );
     Ok(ExitCode::SUCCESS)
 }

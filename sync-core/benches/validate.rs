@@ -24,7 +24,7 @@ fn verdicts(c: &mut Criterion) {
 
     let mut used = AdmissionState::new();
     let first = validate(&manifest, &revocations, &used, &ctx, &valid);
-    used.record(&first.scan(&ctx).unwrap());
+    used.record(&first.scan(&ctx, &used).unwrap());
 
     let mut forged = key.issue(Serial(8), demo::DAY, None).bytes().to_vec();
     *forged.last_mut().unwrap() ^= 1;
@@ -39,7 +39,7 @@ fn verdicts(c: &mut Criterion) {
         ticket_types: vec![demo::DAY],
     };
     let delegation = key.delegate(grant).unwrap();
-    let delegated = device.issue(&delegation, Serial(10_000), demo::DAY, None).unwrap().to_text();
+    let delegated = device.issue(&delegation, Serial(10_000), demo::DAY, None, ctx.now).unwrap().to_text();
 
     let mut group = c.benchmark_group("validate");
     let cases = [
@@ -92,9 +92,10 @@ fn admission(c: &mut Criterion) {
     let built = AdmissionState::rebuild(&all);
     state = built;
     println!(
-        "admission state after 200k scans: {} admitted, bitset {} KiB",
+        "admission state after 200k scans: {} admitted, bitset {} KiB, whole state ≈ {} MiB",
         state.admitted_count(),
-        state.bitset_bytes() / 1024
+        state.bitset_bytes() / 1024,
+        state.approx_heap_bytes() / (1024 * 1024)
     );
     group.finish();
 }

@@ -66,13 +66,14 @@ pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock
             };
             (Colour::Green, "Exit recorded".into(), format!("{} — {rule}", names.ticket(ticket)))
         }
-        Verdict::AlreadyInside { ticket, entered } => {
-            let title = match names.policy(ticket) {
-                Some(EntryPolicy::SingleEntry) => "Already used",
-                _ => "Already inside",
-            };
-            (Colour::Amber, title.into(), format!("Entered {}", names.record(entered)))
-        }
+        // Amber, not red: the ticket is genuine, and what staff do next depends on when and
+        // where it went in (the same person a minute ago, or a ticket passed back outside).
+        Verdict::AlreadyInside { ticket, first_entry, since } => match names.policy(ticket) {
+            Some(EntryPolicy::SingleEntry) => {
+                (Colour::Amber, "Already used".into(), format!("Entered {}", names.record(first_entry)))
+            }
+            _ => (Colour::Amber, "Already inside".into(), format!("Came in {}", names.record(since))),
+        },
         Verdict::Revoked { ticket, reason } => (
             Colour::Red,
             "Ticket revoked".into(),
@@ -81,7 +82,7 @@ pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock
         Verdict::WrongEvent { event } => (
             Colour::Red,
             "Wrong event".into(),
-            format!("This ticket is for another event (no. {event}), not {}", manifest.name),
+            format!("This ticket is not for {} (it names event no. {event})", manifest.name),
         ),
         Verdict::WrongGate { gate, direction } => (
             Colour::Amber,
@@ -118,10 +119,12 @@ pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock
             "Ticket expired".into(),
             format!("{} was valid until {}", names.ticket(ticket), names.time(*valid_until)),
         ),
+        // Red: the key id is an unverified claim, and a forger can name any key. A genuine
+        // ticket under a brand-new key passes once the device has synced.
         Verdict::UnknownKey { .. } => (
-            Colour::Amber,
-            "Device needs a sync".into(),
-            "Signed with a key this device does not know yet: sync the device, then scan again".into(),
+            Colour::Red,
+            "Cannot check ticket".into(),
+            "It names a signing key this device does not have: if the device has not synced lately, sync and scan again".into(),
         ),
         Verdict::UnknownTicketType { ticket } => (
             Colour::Amber,
@@ -150,25 +153,27 @@ fn malformed(e: &DecodeError) -> String {
         DecodeError::MissingPrefix => "This code is not a Voelgoed ticket".into(),
         DecodeError::Empty => "Nothing was read: scan again".into(),
         DecodeError::TooLong { .. } => "This code is far too long to be a ticket".into(),
-        other => format!(
-            "The code could not be read as a ticket ({other}); if it is printed, try the camera or type it in"
-        ),
+        DecodeError::UnsupportedVersion(_) => {
+            "This ticket is from a newer version of Voelgoed: update this app, then scan again".into()
+        }
+        // The detail (which byte, which field) is in the verdict for the log, not for staff.
+        _ => "The code is damaged or was read only in part: scan again, or type in the code".into(),
     }
 }
 
 fn delegation(p: &DelegationProblem, names: &Names<'_>) -> String {
     match p {
-        DelegationProblem::Expired { expires } => {
-            format!("Sold at the box office under a permission that ran out {}", names.time(*expires))
-        }
-        DelegationProblem::SerialOutOfRange { serial, .. } => {
-            format!("The box office that sold ticket {serial} was not allowed to sell that number")
-        }
-        DelegationProblem::TypeNotAllowed(t) => {
-            format!("The box office that sold it was not allowed to sell ticket type {t}")
+        DelegationProblem::Expired { expires } => format!(
+            "Sold at the door under a permission that ran out {}: send them to the box office",
+            names.time(*expires)
+        ),
+        DelegationProblem::SerialOutOfRange { .. } | DelegationProblem::TypeNotAllowed(_) => {
+            "Sold by a box office that was not allowed to sell this ticket: send them to the box office"
+                .into()
         }
         DelegationProblem::BadSignature | DelegationProblem::InvalidDeviceKey => {
-            "The box office that sold it was not authorised by the organizer".into()
+            "This code is not a genuine ticket for this event: it was altered, forged or issued elsewhere"
+                .into()
         }
     }
 }
@@ -214,12 +219,20 @@ impl Names<'_> {
         self.manifest.device_name(id).map_or_else(|| format!("device {id}"), str::to_owned)
     }
 
+    /// The gates this ticket type may enter through (exit-only gates left out).
     fn allowed_gates(&self, t: &TicketRef) -> String {
-        let gates: Vec<String> = self
+        let entrances = |ids: &Vec<GateId>| -> Vec<String> {
+            ids.iter()
+                .filter_map(|&id| self.manifest.gate(id))
+                .filter(|g| g.serves.allows(Direction::Entry))
+                .map(|g| g.name.clone())
+                .collect()
+        };
+        let gates = self
             .manifest
             .ticket_type(t.ticket_type)
             .and_then(|s| s.allowed_gates.as_ref())
-            .map(|ids| ids.iter().map(|&g| self.gate(g)).collect())
+            .map(entrances)
             .unwrap_or_default();
         if gates.is_empty() { "another gate".into() } else { gates.join(" or ") }
     }
@@ -254,7 +267,8 @@ impl Names<'_> {
     }
 
     fn ago(&self, t: Timestamp) -> String {
-        let minutes = (self.clock.now.0 - t.0) / 60_000;
+        // Stamps come from other devices' journals: never trust them not to overflow.
+        let minutes = self.clock.now.0.saturating_sub(t.0) / 60_000;
         match minutes {
             ..=0 => "just now".into(),
             1..=59 => format!("{minutes} min ago"),

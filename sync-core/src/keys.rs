@@ -10,7 +10,7 @@
 //! owner-only permissions; loading checks the kind, the lengths and that the public key
 //! belongs to the secret, and says which of these failed.
 
-use crate::ids::{EventId, KeyId, Serial, TicketTypeId};
+use crate::ids::{EventId, KeyId, Serial, TicketTypeId, Timestamp};
 use crate::ticket::{
     Delegation, DelegationGrant, MAX_DELEGATION_TYPES, SignedTicket, Ticket, ValidityWindow,
 };
@@ -80,6 +80,9 @@ pub enum IssueError {
     /// The serial range ends before it starts.
     #[error("the serial range ends before it starts")]
     EmptyRange,
+    /// The delegation has expired: the device may no longer sell under it.
+    #[error("the delegation has expired")]
+    DelegationExpired,
     /// The device key is not a valid (canonical, not weak) Ed25519 public key.
     #[error("the device key is not a valid public key")]
     InvalidDeviceKey,
@@ -210,6 +213,17 @@ pub struct SignedDelegation {
     pub delegation: Delegation,
 }
 
+impl SignedDelegation {
+    /// Whether `event_key` (the event's key `key_id`) signed this delegation: a device checks
+    /// a delegation it receives before selling under it.
+    pub fn is_signed_by(&self, event_key: &VerifyingKey) -> bool {
+        let msg = self.delegation.grant.signed_message(self.event, self.key_id);
+        event_key
+            .verify_strict(&msg, &ed25519_dalek::Signature::from_bytes(&self.delegation.signature))
+            .is_ok()
+    }
+}
+
 /// A device's own key (device side).
 pub struct DeviceKey {
     signing: SigningKey,
@@ -245,8 +259,12 @@ impl DeviceKey {
         serial: Serial,
         ticket_type: TicketTypeId,
         validity: Option<ValidityWindow>,
+        now: Timestamp,
     ) -> Result<SignedTicket, IssueError> {
-        let d = &delegation.delegation;
+        let d = &delegation.delegation.grant;
+        if now > d.expires_at() {
+            return Err(IssueError::DelegationExpired);
+        }
         if d.device_key != self.public_key() {
             return Err(IssueError::NotThisDevice);
         }
@@ -262,7 +280,7 @@ impl DeviceKey {
             serial,
             ticket_type,
             validity,
-            delegation: Some(d.clone()),
+            delegation: Some(delegation.delegation.clone()),
         };
         Ok(SignedTicket::sign_with(ticket, |msg| self.signing.sign(msg).to_bytes()))
     }
@@ -466,18 +484,23 @@ mod tests {
             ticket_types: vec![TicketTypeId(1)],
         };
         let d = event.delegate(grant.clone()).unwrap();
-        assert!(device.issue(&d, Serial(150), TicketTypeId(1), None).is_ok());
-        assert_eq!(
-            device.issue(&d, Serial(200), TicketTypeId(1), None),
-            Err(IssueError::SerialOutOfRange(Serial(200)))
-        );
-        assert_eq!(
-            device.issue(&d, Serial(150), TicketTypeId(2), None),
-            Err(IssueError::TypeNotAllowed(TicketTypeId(2)))
-        );
+        assert!(d.is_signed_by(&event.public().key));
+        assert!(!d.is_signed_by(&EventKey::from_seed(EventId(1), KeyId(1), [8; 32]).public().key));
+        let now = Timestamp::from_unix_seconds(1_900_000_000);
+        let sell = |key: &DeviceKey, serial, ticket_type, now| {
+            key.issue(&d, Serial(serial), TicketTypeId(ticket_type), None, now)
+        };
+        assert!(sell(&device, 150, 1, now).is_ok());
+        assert_eq!(sell(&device, 200, 1, now), Err(IssueError::SerialOutOfRange(Serial(200))));
+        assert_eq!(sell(&device, 150, 2, now), Err(IssueError::TypeNotAllowed(TicketTypeId(2))));
         let stranger = DeviceKey::from_seed([4; 32]);
-        assert_eq!(stranger.issue(&d, Serial(150), TicketTypeId(1), None), Err(IssueError::NotThisDevice));
-        let too_many = DelegationGrant { ticket_types: (1..=5).map(TicketTypeId).collect(), ..grant };
+        assert_eq!(sell(&stranger, 150, 1, now), Err(IssueError::NotThisDevice));
+        let after_expiry = Timestamp::from_unix_seconds(2_000_000_001);
+        assert_eq!(sell(&device, 150, 1, after_expiry), Err(IssueError::DelegationExpired));
+
+        let too_many = DelegationGrant { ticket_types: (1..=5).map(TicketTypeId).collect(), ..grant.clone() };
         assert_eq!(event.delegate(too_many), Err(IssueError::TypeCount(5)));
+        let weak = DelegationGrant { device_key: [0; 32], ..grant };
+        assert_eq!(event.delegate(weak), Err(IssueError::InvalidDeviceKey));
     }
 }

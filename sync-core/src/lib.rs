@@ -26,7 +26,7 @@
 //! let text = key.issue(sync_core::ids::Serial(7), sync_core::demo::WEEKEND, None).to_text();
 //! let verdict = validate(&manifest, &RevocationSet::new(), &state, &ctx, &text);
 //! assert_eq!(verdict.code(), "admitted");
-//! state.record(&verdict.scan(&ctx).unwrap()); // the gate journals durably first, then records
+//! state.record(&verdict.scan(&ctx, &state).unwrap()); // the gate journals durably first, then records
 //! assert_eq!(validate(&manifest, &RevocationSet::new(), &state, &ctx, &text).code(), "already_inside");
 //! ```
 //!

@@ -3,6 +3,9 @@
 //! The hub publishes it (keys, ticket types with their entry policies and allowed gates, gates,
 //! device names, the clock-skew tolerance); devices keep the last copy they received. It holds
 //! public keys only. Loading checks it for contradictions so the validator can trust its shape.
+//!
+//! Unknown fields are ignored, not refused: a device that has been offline since before a hub
+//! upgrade must still read the manifest the newer hub sends.
 
 use crate::ids::{DeviceId, EventId, GateId, KeyId, TicketTypeId};
 use crate::keys::PublicEventKey;
@@ -14,10 +17,11 @@ use thiserror::Error;
 /// How long a validity window or delegation is stretched by default to absorb device clocks
 /// that are a little off: five minutes.
 pub const DEFAULT_CLOCK_SKEW_TOLERANCE_SECS: u32 = 300;
+/// The largest tolerance a manifest may set (a day): more would switch time checks off.
+pub const MAX_CLOCK_SKEW_TOLERANCE_SECS: u32 = 86_400;
 
 /// Everything a gate knows about one event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct EventManifest {
     /// The event.
     pub event: EventId,
@@ -43,7 +47,6 @@ fn default_tolerance() -> u32 {
 
 /// A ticket type as the gate needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TicketTypeSpec {
     /// Its id (as in the ticket).
     pub id: TicketTypeId,
@@ -70,7 +73,6 @@ pub enum EntryPolicy {
 
 /// A gate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GateSpec {
     /// Its id.
     pub id: GateId,
@@ -116,7 +118,6 @@ impl GateDirections {
 
 /// A device's display name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DeviceName {
     /// The device.
     pub id: DeviceId,
@@ -139,6 +140,9 @@ pub enum ManifestError {
     /// Two gates share an id.
     #[error("gate {0} appears twice")]
     DuplicateGate(GateId),
+    /// The clock-skew tolerance is larger than [`MAX_CLOCK_SKEW_TOLERANCE_SECS`].
+    #[error("clock-skew tolerance of {0} s is more than a day")]
+    ToleranceTooLarge(u32),
     /// A ticket type allows a gate the event does not have.
     #[error("ticket type {ticket_type} allows gate {gate}, which the event does not have")]
     UnknownGate {
@@ -163,8 +167,12 @@ impl EventManifest {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Refuses duplicate ids and references to gates that do not exist.
+    /// Refuses duplicate ids, references to gates that do not exist and a tolerance that
+    /// would disable time checks.
     pub fn check(&self) -> Result<(), ManifestError> {
+        if self.clock_skew_tolerance_secs > MAX_CLOCK_SKEW_TOLERANCE_SECS {
+            return Err(ManifestError::ToleranceTooLarge(self.clock_skew_tolerance_secs));
+        }
         first_duplicate(self.keys.iter().map(|k| k.id))
             .map_or(Ok(()), |id| Err(ManifestError::DuplicateKey(id)))?;
         first_duplicate(self.ticket_types.iter().map(|t| t.id))
@@ -238,6 +246,18 @@ mod tests {
         assert!(err.to_string().contains("unknown variant `twice`"), "{err}");
         let err = EventManifest::from_json("[1,2]").unwrap_err();
         assert!(err.to_string().starts_with("not a valid event manifest"), "{err}");
+    }
+
+    #[test]
+    fn fields_from_a_newer_hub_are_ignored_and_absurd_tolerances_refused() {
+        let newer = MINIMAL
+            .replace("[9]", "[1]")
+            .replace(r#""name": "Test","#, r#""name": "Test", "seating_plan": {},"#);
+        assert!(EventManifest::from_json(&newer).is_ok());
+        let lax = MINIMAL
+            .replace("[9]", "[1]")
+            .replace(r#""keys": [],"#, r#""keys": [], "clock_skew_tolerance_secs": 4000000000,"#);
+        assert_eq!(EventManifest::from_json(&lax), Err(ManifestError::ToleranceTooLarge(4_000_000_000)));
     }
 
     #[test]

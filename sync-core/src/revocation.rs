@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-/// Why a ticket was revoked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Why a ticket was revoked. When one serial is revoked for several reasons, the one declared
+/// first here is shown, on every replica alike (the order revocations arrive in must not
+/// matter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationReason {
     /// The ticket was refunded.
@@ -42,6 +44,11 @@ impl RevocationReason {
     }
 }
 
+/// Keeps the reason that sorts first, so the result does not depend on arrival order.
+fn merge(kept: &mut RevocationReason, new: RevocationReason) {
+    *kept = (*kept).min(new);
+}
+
 impl fmt::Display for RevocationReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.describe())
@@ -52,8 +59,8 @@ impl fmt::Display for RevocationReason {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RevocationSet {
     serials: HashMap<Serial, RevocationReason>,
-    /// Ranges keyed by first serial: (last serial, reason). Few (one per lost device).
-    ranges: BTreeMap<Serial, (Serial, RevocationReason)>,
+    /// Ranges keyed by (first, last serial). Few: one per lost device.
+    ranges: BTreeMap<(Serial, Serial), RevocationReason>,
 }
 
 impl RevocationSet {
@@ -62,24 +69,26 @@ impl RevocationSet {
         Self::default()
     }
 
-    /// Revokes one serial. The first reason recorded stays (revocations only grow).
+    /// Revokes one serial. Revocations only grow; see [`RevocationReason`] for which reason
+    /// shows when there are several.
     pub fn revoke(&mut self, serial: Serial, reason: RevocationReason) {
-        self.serials.entry(serial).or_insert(reason);
+        merge(self.serials.entry(serial).or_insert(reason), reason);
     }
 
     /// Revokes `first..=last`.
     pub fn revoke_range(&mut self, first: Serial, last: Serial, reason: RevocationReason) {
-        let entry = self.ranges.entry(first).or_insert((last, reason));
-        entry.0 = entry.0.max(last);
+        merge(self.ranges.entry((first, last)).or_insert(reason), reason);
     }
 
     /// Why `serial` is revoked, if it is.
     pub fn lookup(&self, serial: Serial) -> Option<RevocationReason> {
-        if let Some(&reason) = self.serials.get(&serial) {
-            return Some(reason);
-        }
-        // Ranges are few; any range starting at or before the serial may cover it.
-        self.ranges.range(..=serial).find(|(_, (last, _))| serial <= *last).map(|(_, &(_, reason))| reason)
+        // Ranges are few; every range starting at or before the serial may cover it.
+        let in_ranges = self
+            .ranges
+            .range(..=(serial, Serial(u32::MAX)))
+            .filter(|&(&(_, last), _)| serial <= last)
+            .map(|(_, &reason)| reason);
+        self.serials.get(&serial).copied().into_iter().chain(in_ranges).min()
     }
 
     /// Number of single revocations plus ranges (for the "revocation list" badge).
@@ -100,16 +109,54 @@ mod tests {
     #[test]
     fn single_and_range_revocations_are_found() {
         let mut set = RevocationSet::new();
-        set.revoke(Serial(5), RevocationReason::Refunded);
         set.revoke(Serial(5), RevocationReason::Blocked);
+        set.revoke(Serial(5), RevocationReason::Refunded);
         set.revoke_range(Serial(1000), Serial(1099), RevocationReason::DeviceLost);
         set.revoke_range(Serial(10), Serial(20), RevocationReason::Voided);
-        assert_eq!(set.lookup(Serial(5)), Some(RevocationReason::Refunded), "first reason stays");
+        assert_eq!(set.lookup(Serial(5)), Some(RevocationReason::Refunded), "the same reason in any order");
         assert_eq!(set.lookup(Serial(6)), None);
         assert_eq!(set.lookup(Serial(1000)), Some(RevocationReason::DeviceLost));
         assert_eq!(set.lookup(Serial(1099)), Some(RevocationReason::DeviceLost));
         assert_eq!(set.lookup(Serial(1100)), None);
         assert_eq!(set.lookup(Serial(15)), Some(RevocationReason::Voided));
         assert_eq!(set.len(), 3);
+    }
+
+    #[test]
+    fn overlapping_ranges_keep_their_own_reasons() {
+        let mut set = RevocationSet::new();
+        set.revoke_range(Serial(10), Serial(20), RevocationReason::Voided);
+        set.revoke_range(Serial(10), Serial(50), RevocationReason::DeviceLost);
+        assert_eq!(set.lookup(Serial(15)), Some(RevocationReason::Voided));
+        assert_eq!(set.lookup(Serial(30)), Some(RevocationReason::DeviceLost));
+        assert_eq!(set.lookup(Serial(51)), None);
+    }
+
+    proptest::proptest! {
+        /// Replicas that received the same revocations in any order agree on every lookup.
+        #[test]
+        fn lookups_do_not_depend_on_arrival_order(
+            ops in proptest::collection::vec((0u32..40, 0u32..10, 0usize..6), 0..30),
+        ) {
+            use RevocationReason::{Blocked, Cancelled, DeviceLost, Refunded, Reissued, Voided};
+            let reasons = [Refunded, Cancelled, Reissued, Voided, Blocked, DeviceLost];
+            let apply = |ops: &[(u32, u32, usize)]| {
+                let mut set = RevocationSet::new();
+                for &(first, len, r) in ops {
+                    if len == 0 {
+                        set.revoke(Serial(first), reasons[r]);
+                    } else {
+                        set.revoke_range(Serial(first), Serial(first + len), reasons[r]);
+                    }
+                }
+                set
+            };
+            let mut reversed = ops.clone();
+            reversed.reverse();
+            let (a, b) = (apply(&ops), apply(&reversed));
+            for s in 0..60 {
+                proptest::prop_assert_eq!(a.lookup(Serial(s)), b.lookup(Serial(s)));
+            }
+        }
     }
 }

@@ -10,9 +10,10 @@
 //! 2. this device's gate exists and serves this direction (`WrongGate`, a setup problem);
 //! 3. the ticket names this event (`WrongEvent`) and a key the device knows (`UnknownKey`);
 //! 4. signatures and delegation scope (`BadSignature`, `DelegationInvalid`);
-//! 5. revocation, delegation expiry, validity window (with the clock-skew tolerance);
-//! 6. the ticket type is known and may use this gate;
-//! 7. the entry policy against the admission state.
+//! 5. an exit of a genuine ticket is recorded here (`ExitRecorded`): nobody is held in;
+//! 6. revocation, delegation expiry, validity window (with the clock-skew tolerance);
+//! 7. the ticket type is known and may use this gate;
+//! 8. the entry policy against the admission state.
 
 use crate::admission::AdmissionState;
 use crate::ids::{DeviceId, GateId, Timestamp};
@@ -68,11 +69,15 @@ pub fn validate_ticket(
     };
     let issuer = match signed.verify(key) {
         Ok(issuer) => issuer,
-        Err(VerifyError::UnknownKey(key_id)) => return Verdict::UnknownKey { key_id },
         Err(VerifyError::BadSignature) => return Verdict::BadSignature,
         Err(VerifyError::Delegation(problem)) => return Verdict::DelegationInvalid(problem),
     };
     let ticket = TicketRef { serial: t.serial, ticket_type: t.ticket_type, issuer };
+    // Nobody is held in: a genuine ticket of this event always leaves, whatever its window,
+    // revocation or gate rules say, and the exit is recorded so the inside count stays true.
+    if ctx.direction == Direction::Exit {
+        return Verdict::ExitRecorded { ticket };
+    }
 
     if let Some(reason) = revocations.lookup(t.serial) {
         return Verdict::Revoked { ticket, reason };
@@ -80,15 +85,15 @@ pub fn validate_ticket(
     let tolerance = i64::from(manifest.clock_skew_tolerance_secs);
     let now = ctx.now.unix_seconds();
     if let Some(d) = &t.delegation
-        && now > i64::from(d.expires) + tolerance
+        && now > i64::from(d.grant.expires) + tolerance
     {
-        return Verdict::DelegationInvalid(DelegationProblem::Expired { expires: d.expires_at() });
+        return Verdict::DelegationInvalid(DelegationProblem::Expired { expires: d.grant.expires_at() });
     }
     if let Some(w) = t.validity {
-        if now < i64::from(w.not_before) - tolerance {
+        if now < i64::from(w.not_before()) - tolerance {
             return Verdict::NotYetValid { ticket, valid_from: w.start() };
         }
-        if now > i64::from(w.not_after) + tolerance {
+        if now > i64::from(w.not_after()) + tolerance {
             return Verdict::Expired { ticket, valid_until: w.end() };
         }
     }
@@ -99,30 +104,28 @@ pub fn validate_ticket(
     if !spec.allows_gate(ctx.gate) {
         return Verdict::TypeNotAllowedAtGate { ticket, gate: ctx.gate };
     }
-    admit(spec.entry_policy, state, ctx.direction, ticket)
+    admit(spec.entry_policy, state, ticket)
 }
 
-/// The entry policy against the admission state.
-fn admit(policy: EntryPolicy, state: &AdmissionState, direction: Direction, ticket: TicketRef) -> Verdict {
-    if direction == Direction::Exit {
-        return Verdict::ExitRecorded { ticket };
-    }
-    // Fast path: a serial never admitted needs no further lookup.
+/// An entry against the entry policy and the admission state.
+fn admit(policy: EntryPolicy, state: &AdmissionState, ticket: TicketRef) -> Verdict {
+    // Fast path: one bit says the serial was never admitted, the common case at a gate.
     if !state.was_admitted(ticket.serial) {
         return Verdict::Admitted { ticket };
     }
-    let Some(history) = state.serial(ticket.serial) else {
+    // `record` sets the bit only together with the first entry, so both are present here.
+    let Some((history, first_entry)) = state.serial(ticket.serial).and_then(|h| Some((h, h.first_entry?)))
+    else {
         return Verdict::Admitted { ticket };
     };
-    let last_exit = match history.latest {
-        Some((record, Direction::Exit)) => Some(record),
-        _ => None,
-    };
-    match (policy, history.first_entry, history.latest) {
-        (EntryPolicy::SingleEntry, Some(entered), _) => Verdict::AlreadyInside { ticket, entered },
-        (EntryPolicy::ExitReentry, _, Some((entered, Direction::Entry))) => {
-            Verdict::AlreadyInside { ticket, entered }
+    match (policy, history.latest) {
+        (EntryPolicy::SingleEntry, _) => Verdict::AlreadyInside { ticket, first_entry, since: first_entry },
+        (EntryPolicy::ExitReentry, Some((since, Direction::Entry))) => {
+            Verdict::AlreadyInside { ticket, first_entry, since }
         }
-        _ => Verdict::ReEntry { ticket, last_exit },
+        (_, latest) => Verdict::ReEntry {
+            ticket,
+            last_exit: latest.and_then(|(r, d)| (d == Direction::Exit).then_some(r)),
+        },
     }
 }

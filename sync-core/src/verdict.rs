@@ -1,6 +1,6 @@
 //! The outcome of one scan, with everything the screen and the journal need.
 
-use crate::admission::{Scan, ScanRecord};
+use crate::admission::{AdmissionState, Scan, ScanRecord};
 use crate::ids::{EventId, GateId, KeyId, Serial, TicketTypeId, Timestamp};
 use crate::manifest::Direction;
 use crate::revocation::RevocationReason;
@@ -44,8 +44,11 @@ pub enum Verdict {
     AlreadyInside {
         /// The ticket.
         ticket: TicketRef,
-        /// The entry that makes this one a duplicate.
-        entered: ScanRecord,
+        /// Its first admission.
+        first_entry: ScanRecord,
+        /// The entry it is inside since: the first admission for a single-entry ticket, the
+        /// latest entry for an exit-and-re-entry ticket.
+        since: ScanRecord,
     },
     /// The serial was revoked.
     Revoked {
@@ -158,15 +161,22 @@ impl Verdict {
         }
     }
 
-    /// The scan to journal and apply to the admission state, for a passing verdict.
-    pub fn scan(&self, ctx: &ScanContext) -> Option<Scan> {
+    /// The scan to journal and then record in `state`, for a passing verdict. Pass the same
+    /// context and state the verdict was made with. The scan is stamped with
+    /// [`AdmissionState::next_stamp`], so it orders after every movement of the ticket the
+    /// device already knows, even if the device's clock is behind the one that made it.
+    pub fn scan(&self, ctx: &ScanContext, state: &AdmissionState) -> Option<Scan> {
         let direction = self.movement()?;
         let ticket = self.ticket()?;
         Some(Scan {
             serial: ticket.serial,
             ticket_type: ticket.ticket_type,
             direction,
-            record: ScanRecord { at: ctx.now, device: ctx.device, gate: ctx.gate },
+            record: ScanRecord {
+                at: state.next_stamp(ticket.serial, ctx.now),
+                device: ctx.device,
+                gate: ctx.gate,
+            },
         })
     }
 }

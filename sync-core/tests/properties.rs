@@ -24,8 +24,7 @@ use sync_core::verdict::Verdict;
 
 fn arb_window() -> impl Strategy<Value = Option<ValidityWindow>> {
     proptest::option::of(
-        (any::<u32>(), any::<u32>())
-            .prop_map(|(a, b)| ValidityWindow { not_before: a.min(b), not_after: a.max(b) }),
+        (any::<u32>(), any::<u32>()).prop_map(|(a, b)| ValidityWindow::new(a.min(b), a.max(b)).unwrap()),
     )
 }
 
@@ -69,7 +68,9 @@ fn arb_signed() -> impl Strategy<Value = SignedTicket> {
                         Serial(grant.first_serial.0 + u32::try_from(u64::from(serial) % span).unwrap());
                     let ticket_type = grant.ticket_types[usize::from(ticket_type) % grant.ticket_types.len()];
                     let delegation = key.delegate(grant).unwrap();
-                    DeviceKey::from_seed([5; 32]).issue(&delegation, serial, ticket_type, validity).unwrap()
+                    DeviceKey::from_seed([5; 32])
+                        .issue(&delegation, serial, ticket_type, validity, sync_core::Timestamp(0))
+                        .unwrap()
                 }
             }
         })
@@ -223,7 +224,8 @@ impl Model {
         if gate == demo::SOUTH_EXIT && direction == Direction::Entry {
             return "wrong_gate";
         }
-        if ticket_type == demo::VIP && gate != demo::VIP_GATE {
+        // Exits are never refused; VIP tickets enter only at the VIP entrance.
+        if ticket_type == demo::VIP && gate != demo::VIP_GATE && direction == Direction::Entry {
             return "type_not_allowed_at_gate";
         }
         let entered = self.entered.get(&serial).copied().unwrap_or(false);

@@ -33,7 +33,7 @@ fn a_hub_ticket_fits_version_5_at_ecc_m() {
 
 #[test]
 fn a_ticket_with_a_validity_window_fits_version_6() {
-    let window = ValidityWindow { not_before: u32::MAX - 1, not_after: u32::MAX };
+    let window = ValidityWindow::new(u32::MAX - 1, u32::MAX).unwrap();
     let text = biggest_key().issue(Serial(u32::MAX), TicketTypeId(u16::MAX), Some(window)).to_text();
     assert_eq!(text.len(), 132);
     assert!(version(&text) <= 6, "version {}", version(&text));
@@ -51,13 +51,16 @@ fn a_delegated_ticket_fits_version_10_even_at_its_largest() {
         ticket_types: (1..=u16::try_from(MAX_DELEGATION_TYPES).unwrap()).map(TicketTypeId).collect(),
     };
     let delegation = key.delegate(grant).unwrap();
-    let largest = device.issue(&delegation, Serial(u32::MAX), TicketTypeId(1), Some(day_window())).unwrap();
+    let largest = device
+        .issue(&delegation, Serial(u32::MAX), TicketTypeId(1), Some(day_window()), sync_core::demo::NOON)
+        .unwrap();
     let text = largest.to_text();
     assert_eq!(text.len(), 307, "the documented maximum length");
     assert!(version(&text) <= 10, "version {}", version(&text));
 
     let (device, delegation) = box_office(&Gate::new().key);
-    let typical = device.issue(&delegation, Serial(10_000), TicketTypeId(1), None).unwrap();
+    let typical =
+        device.issue(&delegation, Serial(10_000), TicketTypeId(1), None, sync_core::demo::NOON).unwrap();
     println!("typical delegated ticket: version {}", version(&typical.to_text()));
     assert!(version(&typical.to_text()) <= 10);
 }

@@ -15,8 +15,8 @@ fn tickets(gate: &Gate) -> Vec<SignedTicket> {
     vec![
         gate.key.issue(Serial(1), demo::DAY, None),
         gate.key.issue(Serial(2), demo::WEEKEND, Some(day_window())),
-        device.issue(&delegation, Serial(10_000), demo::DAY, None).unwrap(),
-        device.issue(&delegation, Serial(10_001), demo::WEEKEND, Some(day_window())).unwrap(),
+        device.issue(&delegation, Serial(10_000), demo::DAY, None, demo::NOON).unwrap(),
+        device.issue(&delegation, Serial(10_001), demo::WEEKEND, Some(day_window()), demo::NOON).unwrap(),
     ]
 }
 

@@ -109,22 +109,22 @@ fn validity_windows_allow_the_configured_clock_skew_and_no_more() {
     let mut gate = Gate::new();
     let noon = unix(demo::NOON);
     let tolerance = gate.manifest.clock_skew_tolerance_secs;
-    let window = ValidityWindow { not_before: noon + 3600, not_after: noon + 7200 };
+    let window = ValidityWindow::new(noon + 3600, noon + 7200).unwrap();
     let text = gate.key.issue(Serial(5), demo::DAY, Some(window)).to_text();
 
     let at = |secs: u32| Timestamp::from_unix_seconds(i64::from(secs));
-    gate.ctx.now = at(window.not_before - tolerance - 1);
+    gate.ctx.now = at(window.not_before() - tolerance - 1);
     let early = gate.check(&text);
     assert_eq!(early.code(), "not_yet_valid");
     assert_eq!(
         shown(&gate, &early),
         (Colour::Amber, "Not valid yet".into(), "Day ticket no. 5 is valid from 15:00".into())
     );
-    gate.ctx.now = at(window.not_before - tolerance);
+    gate.ctx.now = at(window.not_before() - tolerance);
     assert_eq!(gate.check(&text).code(), "admitted", "a clock 5 min slow still admits");
-    gate.ctx.now = at(window.not_after + tolerance);
+    gate.ctx.now = at(window.not_after() + tolerance);
     assert_eq!(gate.check(&text).code(), "admitted", "a clock 5 min fast still admits");
-    gate.ctx.now = at(window.not_after + tolerance + 1);
+    gate.ctx.now = at(window.not_after() + tolerance + 1);
     let late = gate.check(&text);
     assert_eq!(
         shown(&gate, &late),
@@ -132,7 +132,7 @@ fn validity_windows_allow_the_configured_clock_skew_and_no_more() {
     );
 
     gate.manifest.clock_skew_tolerance_secs = 0;
-    gate.ctx.now = at(window.not_after + 1);
+    gate.ctx.now = at(window.not_after() + 1);
     assert_eq!(gate.check(&text).code(), "expired", "the tolerance is configurable");
 }
 
@@ -145,7 +145,7 @@ fn rotated_keys_verify_side_by_side_and_unknown_keys_ask_for_a_sync() {
 
     let stale = gate.check(&new_ticket);
     assert_eq!(stale, Verdict::UnknownKey { key_id: KeyId(2) });
-    assert_eq!(shown(&gate, &stale).1, "Device needs a sync");
+    assert_eq!(shown(&gate, &stale).0, Colour::Red, "the key id is an unverified claim");
 
     gate.manifest.keys.push(new_key.public());
     assert_eq!(gate.check(&new_ticket).code(), "admitted");
@@ -167,14 +167,15 @@ fn a_ticket_type_missing_from_a_stale_manifest_asks_for_a_sync() {
 fn box_office_tickets_get_in_and_their_limits_hold() {
     let mut gate = Gate::new();
     let (device, delegation) = box_office(&gate.key);
-    let sold = device.issue(&delegation, Serial(10_050), demo::WEEKEND, None).unwrap().to_text();
+    let sold =
+        device.issue(&delegation, Serial(10_050), demo::WEEKEND, None, gate.ctx.now).unwrap().to_text();
     let admitted = gate.scan(&sold);
     assert_eq!(admitted.code(), "admitted");
     assert_eq!(shown(&gate, &admitted).2, "Weekend pass no. 10050 (box office)");
 
     // After the delegation expires (plus tolerance), its tickets stop working.
     let tolerance = i64::from(gate.manifest.clock_skew_tolerance_secs);
-    gate.ctx.now = delegation.delegation.expires_at().plus_seconds(tolerance);
+    gate.ctx.now = delegation.delegation.grant.expires_at().plus_seconds(tolerance);
     assert_eq!(gate.check(&sold).code(), "already_inside", "still valid at expiry + tolerance");
     gate.ctx.now = gate.ctx.now.plus_seconds(1);
     let expired = gate.check(&sold);
@@ -213,14 +214,9 @@ fn what_is_not_a_ticket_is_named_plainly() {
     let cases = [
         ("https://example.com/ticket", "This code is not a Voelgoed ticket"),
         ("   ", "Nothing was read: scan again"),
-        (
-            "VG1:10",
-            "The code could not be read as a ticket (ticket is truncated: it ends inside the flags); if it is printed, try the camera or type it in",
-        ),
-        (
-            "VG1:ABc",
-            "The code could not be read as a ticket (character 7 is not one of the 45 characters a ticket uses); if it is printed, try the camera or type it in",
-        ),
+        ("VG1:10", "The code is damaged or was read only in part: scan again, or type in the code"),
+        ("VG1:ABc", "The code is damaged or was read only in part: scan again, or type in the code"),
+        ("VG1:A00", "This ticket is from a newer version of Voelgoed: update this app, then scan again"),
     ];
     for (text, reason) in cases {
         let verdict = gate.check(text);
@@ -237,4 +233,51 @@ fn times_on_another_day_name_the_day() {
     gate.ctx.now = gate.ctx.now.plus_seconds(26 * 3600);
     let (_, _, reason) = shown(&gate, &gate.check(&text));
     assert_eq!(reason, "Entered Sat 6 Jun 14:00 at Main entrance (Main 1), 26 h 0 min ago");
+}
+
+#[test]
+fn nobody_is_held_in_a_genuine_ticket_always_leaves() {
+    let mut gate = Gate::new();
+    gate.revocations.revoke(Serial(31), RevocationReason::Refunded);
+    let noon = unix(demo::NOON);
+    let over = ValidityWindow::new(noon - 7200, noon - 3600).unwrap();
+    let expired = gate.key.issue(Serial(30), demo::DAY, Some(over)).to_text();
+    let refunded = gate.ticket(31, demo::DAY);
+    let vip = gate.ticket(32, demo::VIP);
+    gate.ctx =
+        sync_core::validate::ScanContext { gate: demo::SOUTH_EXIT, direction: Direction::Exit, ..gate.ctx };
+    for text in [&expired, &refunded, &vip] {
+        assert_eq!(gate.scan(text).code(), "exit_recorded");
+    }
+    // A forgery is still refused on the way out.
+    let mut forged = vip.clone();
+    forged.replace_range(10..11, if &vip[10..11] == "A" { "B" } else { "A" });
+    assert!(!gate.check(&forged).passes());
+}
+
+#[test]
+fn a_slow_clock_after_a_fast_one_still_orders_the_movements() {
+    // The exit scanner runs 10 minutes fast; the entry scanner, which has synced that exit,
+    // runs on time. The re-entry must count as the latest movement: the holder is inside.
+    let mut gate = Gate::new();
+    let text = gate.ticket(40, demo::WEEKEND);
+    assert_eq!(gate.scan(&text).code(), "admitted");
+    let entry_clock = gate.ctx.now;
+    gate.ctx = sync_core::validate::ScanContext {
+        direction: Direction::Exit,
+        device: DeviceId(2),
+        now: entry_clock.plus_seconds(60 + 600),
+        ..gate.ctx
+    };
+    assert_eq!(gate.scan(&text).code(), "exit_recorded");
+    gate.ctx = sync_core::validate::ScanContext {
+        direction: Direction::Entry,
+        device: demo::MAIN_SCANNER,
+        now: entry_clock.plus_seconds(120),
+        ..gate.ctx
+    };
+    assert_eq!(gate.scan(&text).code(), "re_entry");
+    assert_eq!(gate.state.inside_count(), 1);
+    gate.ctx.now = entry_clock.plus_seconds(180);
+    assert_eq!(gate.scan(&text).code(), "already_inside", "a copy of the ticket is refused");
 }

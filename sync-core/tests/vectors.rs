@@ -70,7 +70,7 @@ fn sign_raw(seed: [u8; 32]) -> impl FnOnce(&[u8]) -> [u8; 64] {
 fn window(from: i64, to: i64) -> ValidityWindow {
     let noon = i64::from(unix(demo::NOON));
     let s = |d: i64| u32::try_from(noon + d).unwrap();
-    ValidityWindow { not_before: s(from), not_after: s(to) }
+    ValidityWindow::new(s(from), s(to)).unwrap()
 }
 
 fn key_json(name: &str, seed: [u8; 32], event_key: Option<&EventKey>) -> Value {
@@ -94,13 +94,13 @@ fn fields_json(t: &Ticket) -> Value {
         "key_id": t.key_id.0,
         "serial": t.serial.0,
         "ticket_type": t.ticket_type.0,
-        "validity": t.validity.map(|w| json!({"not_before": w.not_before, "not_after": w.not_after})),
+        "validity": t.validity.map(|w| json!({"not_before": w.not_before(), "not_after": w.not_after()})),
         "delegation": t.delegation.as_ref().map(|d| json!({
-            "device_key": hex::encode(d.device_key),
-            "first_serial": d.first_serial.0,
-            "last_serial": d.last_serial.0,
-            "expires": d.expires,
-            "ticket_types": d.ticket_types.iter().map(|t| t.0).collect::<Vec<_>>(),
+            "device_key": hex::encode(d.grant.device_key),
+            "first_serial": d.grant.first_serial.0,
+            "last_serial": d.grant.last_serial.0,
+            "expires": d.grant.expires,
+            "ticket_types": d.grant.ticket_types.iter().map(|t| t.0).collect::<Vec<_>>(),
             "signature": hex::encode(d.signature),
         })),
     })
@@ -193,22 +193,28 @@ fn build() -> Value {
         valid("signed with key 2 during a key rotation", &k.key2.issue(Serial(3), demo::DAY, None), None),
         valid(
             "sold by a box-office device under a delegation",
-            &k.device.issue(&k.delegation, Serial(10_000), demo::DAY, None).unwrap(),
+            &k.device.issue(&k.delegation, Serial(10_000), demo::DAY, None, demo::NOON).unwrap(),
             None,
         ),
         valid(
             "delegated, with a validity window",
-            &k.device.issue(&k.delegation, Serial(10_001), demo::WEEKEND, Some(window(-60, 86_400))).unwrap(),
+            &k.device
+                .issue(&k.delegation, Serial(10_001), demo::WEEKEND, Some(window(-60, 86_400)), demo::NOON)
+                .unwrap(),
             None,
         ),
         valid(
             "the largest ticket: delegated, four types, with a window",
-            &k.device.issue(&four_types, Serial(10_098), demo::DAY, Some(window(-60, 86_400))).unwrap(),
+            &k.device
+                .issue(&four_types, Serial(10_098), demo::DAY, Some(window(-60, 86_400)), demo::NOON)
+                .unwrap(),
             None,
         ),
         valid(
             "delegation expired exactly the tolerance before now",
-            &k.device.issue(&edge_delegation, Serial(10_099), demo::DAY, None).unwrap(),
+            &k.device
+                .issue(&edge_delegation, Serial(10_099), demo::DAY, None, demo::NOON.plus_seconds(-7200))
+                .unwrap(),
             None,
         ),
     ];
@@ -237,10 +243,13 @@ fn build() -> Value {
     let two_non_ascii = format!("VG1:ÉÉ{}", &body[2..]);
     let cut_text = plain_text[..plain_text.len() - 1].to_string();
 
-    let backwards_window = SignedTicket::sign_with(
-        Ticket { validity: Some(ValidityWindow { not_before: 200, not_after: 100 }), ..plain(&k.key1, 4) },
-        sign_raw(SEED_KEY_1),
-    );
+    // A window that ends before it starts cannot be constructed; swap the two fields of a
+    // valid one in the bytes and sign those.
+    let window_ticket = k.key1.issue(Serial(4), demo::DAY, Some(ValidityWindow::new(100, 200).unwrap()));
+    let mut claims = window_ticket.bytes()[..window_ticket.bytes().len() - 64].to_vec();
+    claims[13..21].rotate_left(4);
+    let mut backwards_window = claims.clone();
+    backwards_window.extend(sign_raw(SEED_KEY_1)(&[sync_core::ticket::TICKET_DOMAIN, &claims].concat()));
     let delegated_ticket = |serial: u32, ticket_type: TicketTypeId, d: &Delegation| Ticket {
         serial: Serial(serial),
         ticket_type,
@@ -249,9 +258,13 @@ fn build() -> Value {
     };
     let d = &k.delegation.delegation;
     let sign_device = |t: Ticket| SignedTicket::sign_with(t, sign_raw(SEED_DEVICE));
-    let backwards_range =
-        Delegation { first_serial: d.last_serial, last_serial: d.first_serial, ..d.clone() };
-    let no_types = Delegation { ticket_types: vec![], ..d.clone() };
+    let altered = |grant: DelegationGrant| Delegation { grant, signature: d.signature };
+    let backwards_range = altered(DelegationGrant {
+        first_serial: d.grant.last_serial,
+        last_serial: d.grant.first_serial,
+        ..d.grant.clone()
+    });
+    let no_types = altered(DelegationGrant { ticket_types: vec![], ..d.grant.clone() });
     // A delegation for a device key the hub should never have accepted, signed anyway.
     let raw_delegation = |device_key: [u8; 32]| {
         let g = grant(device_key, unix(demo::NOON) + 86_400);
@@ -314,11 +327,11 @@ fn build() -> Value {
             bad("trailing byte", "a zero byte after the signature", &trailing, m, Some("trailing_bytes")),
             bad("unsupported version", "version byte 2", &version_2, m, Some("unsupported_version")),
             bad("unknown flag", "flag bit 2 set", &unknown_flag, m, Some("unknown_flags")),
-            bad_signed("window ends before it starts", "not_after < not_before, correctly signed", &backwards_window, m, Some("invalid_validity_window")),
-            bad("window ends before it starts, then cut off", "each check runs as its field is read: the window fails before the missing signature", &backwards_window.bytes()[..21], m, Some("invalid_validity_window")),
+            bad("window ends before it starts", "not_after < not_before, correctly signed", &backwards_window, m, Some("invalid_validity_window")),
+            bad("window ends before it starts, then cut off", "each check runs as its field is read: the window fails before the missing signature", &backwards_window[..21], m, Some("invalid_validity_window")),
             bad_signed("delegation range backwards", "last_serial < first_serial", &sign_device(delegated_ticket(10_000, demo::DAY, &backwards_range)), m, Some("invalid_delegation_range")),
             bad_signed("delegation with no types", "type_count 0", &sign_device(delegated_ticket(10_005, demo::DAY, &no_types)), m, Some("invalid_delegation_type_count")),
-            bad("cut off inside the delegation", "ends after the device key", &k.device.issue(&k.delegation, Serial(10_000), demo::DAY, None).unwrap().bytes()[..45], m, Some("truncated")),
+            bad("cut off inside the delegation", "ends after the device key", &k.device.issue(&k.delegation, Serial(10_000), demo::DAY, None, demo::NOON).unwrap().bytes()[..45], m, Some("truncated")),
             bad("flipped signature bit", "one bit of the signature flipped", &flipped_sig, bs, None),
             bad("tampered serial", "serial changed after signing", &tampered_serial, bs, None),
             bad("non-canonical signature", "S replaced by S + L (group order): lax verifiers accept it", &non_canonical_s, bs, None),
@@ -331,8 +344,8 @@ fn build() -> Value {
             bad_signed("not yet valid", "window starts the tolerance plus one second after now", &k.key1.issue(Serial(9), demo::DAY, Some(window(tol + 1, 7200))), "not_yet_valid", None),
             bad_signed("delegated serial out of range", "serial 10100, delegation covers 10000–10099", &sign_device(delegated_ticket(10_100, demo::DAY, d)), di, Some("delegation_serial_out_of_range")),
             bad_signed("delegated type not allowed", "type 3, delegation allows 1 and 2", &sign_device(delegated_ticket(10_002, demo::VIP, d)), di, Some("delegation_type_not_allowed")),
-            bad_signed("delegation expired", "delegation expired the tolerance plus one second before now", &k.device.issue(&stale, Serial(10_003), demo::DAY, None).unwrap(), di, Some("delegation_expired")),
-            bad_signed("delegation by an impostor key", "delegation signed by a key that is not event 2026's key 1", &k.device.issue(&impostor, Serial(10_004), demo::DAY, None).unwrap(), di, Some("delegation_bad_signature")),
+            bad_signed("delegation expired", "delegation expired the tolerance plus one second before now", &k.device.issue(&stale, Serial(10_003), demo::DAY, None, demo::NOON.plus_seconds(-7200)).unwrap(), di, Some("delegation_expired")),
+            bad_signed("delegation by an impostor key", "delegation signed by a key that is not event 2026's key 1", &k.device.issue(&impostor, Serial(10_004), demo::DAY, None, demo::NOON).unwrap(), di, Some("delegation_bad_signature")),
             bad_signed("delegated device key not on the curve", "the device key bytes decode to no point", &sign_device(delegated_ticket(10_006, demo::DAY, &raw_delegation(not_a_curve_point()))), di, Some("delegation_invalid_device_key")),
             bad_signed("non-canonical device key", "the device key's y coordinate is encoded as y + p (≥ p)", &sign_device(delegated_ticket(10_008, demo::DAY, &raw_delegation(non_canonical_point()))), di, Some("delegation_invalid_device_key")),
             bad_signed("small-order device key", "the identity point as device key, with R = identity and S = 0, which satisfies the Ed25519 equation for every message", &weak_ticket, di, Some("delegation_invalid_device_key")),

@@ -15,7 +15,7 @@ use sync_core::demo;
 use sync_core::keys::{DeviceKey, EventKey};
 use sync_core::manifest::EventManifest;
 use sync_core::revocation::RevocationSet;
-use sync_core::ticket::{DelegationGrant, SignedTicket, encode_text};
+use sync_core::ticket::{SignedTicket, encode_text};
 use sync_core::validate::{ScanContext, validate};
 
 static GATE: LazyLock<(EventManifest, EventKey, ScanContext)> = LazyLock::new(demo::festival);
@@ -32,9 +32,11 @@ fuzz_target!(|data: &[u8]| {
     let genuine = match &t.delegation {
         None => key.issue(t.serial, t.ticket_type, t.validity),
         Some(d) => {
-            assert_eq!(d.device_key, DEVICE.public_key(), "passed under a device key nobody holds");
-            let signed = key.delegate(DelegationGrant::from(d)).expect("a delegation that passed is valid");
-            DEVICE.issue(&signed, t.serial, t.ticket_type, t.validity).expect("covered by its delegation")
+            assert_eq!(d.grant.device_key, DEVICE.public_key(), "passed under a device key nobody holds");
+            let signed = key.delegate(d.grant.clone()).expect("a delegation that passed is valid");
+            DEVICE
+                .issue(&signed, t.serial, t.ticket_type, t.validity, sync_core::Timestamp(0))
+                .expect("covered by its delegation")
         }
     };
     assert_eq!(genuine.bytes(), data, "a ticket passed that its signers did not make: {verdict:?}");

@@ -24,7 +24,11 @@ use std::collections::HashMap;
 /// earliest/latest; device and gate break ties deterministically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ScanRecord {
-    /// When the scan happened (the scanning device's clock).
+    /// When the scan happened: the scanning device's clock, moved forward if needed to order
+    /// after every movement of the ticket that device knew of ([`AdmissionState::next_stamp`]).
+    /// Device clocks disagree by minutes; without this, an exit stamped by a fast clock would
+    /// outrank a later re-entry stamped by a slow one, and the ticket would look outside while
+    /// its holder is inside.
     pub at: Timestamp,
     /// The device that scanned.
     pub device: DeviceId,
@@ -108,6 +112,16 @@ impl AdmissionState {
         }
     }
 
+    /// The stamp for a new movement of `serial` seen at device time `now`: `now`, or one
+    /// millisecond after the latest movement this state knows, whichever is later. (The hybrid
+    /// logical clocks of the sync journals will generalise this to every entry.)
+    pub fn next_stamp(&self, serial: Serial, now: Timestamp) -> Timestamp {
+        match self.serials.get(&serial).and_then(|s| s.latest) {
+            Some((latest, _)) if latest.at >= now => Timestamp(latest.at.0.saturating_add(1)),
+            _ => now,
+        }
+    }
+
     /// Whether the serial has ever been admitted (the fast path: one bit).
     pub fn was_admitted(&self, serial: Serial) -> bool {
         self.admitted.contains(serial.0)
@@ -131,6 +145,13 @@ impl AdmissionState {
     /// Bytes held by the admitted-serials bitset.
     pub fn bitset_bytes(&self) -> usize {
         self.admitted.allocated_bytes()
+    }
+
+    /// Approximate heap bytes of the whole state: the bitset plus the per-serial map (its
+    /// buckets, at the map's load factor of 7/8, each holding an entry and a control byte).
+    pub fn approx_heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(Serial, SerialState)>() + 1;
+        self.admitted.allocated_bytes() + self.serials.capacity() * 8 / 7 * entry
     }
 }
 

@@ -42,11 +42,11 @@ pub(crate) fn encode_claims(t: &Ticket) -> Vec<u8> {
     out.extend_from_slice(&t.serial.0.to_be_bytes());
     out.extend_from_slice(&t.ticket_type.0.to_be_bytes());
     if let Some(w) = t.validity {
-        out.extend_from_slice(&w.not_before.to_be_bytes());
-        out.extend_from_slice(&w.not_after.to_be_bytes());
+        out.extend_from_slice(&w.not_before().to_be_bytes());
+        out.extend_from_slice(&w.not_after().to_be_bytes());
     }
     if let Some(d) = &t.delegation {
-        encode_delegation_body(&DelegationGrant::from(d), &mut out);
+        encode_delegation_body(&d.grant, &mut out);
         out.extend_from_slice(&d.signature);
     }
     out
@@ -86,10 +86,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Ticket, DecodeError> {
     } else {
         let not_before = r.u32("validity window")?;
         let not_after = r.u32("validity window")?;
-        if not_after < not_before {
-            return Err(DecodeError::InvalidValidityWindow);
-        }
-        Some(ValidityWindow { not_before, not_after })
+        Some(ValidityWindow::new(not_before, not_after).ok_or(DecodeError::InvalidValidityWindow)?)
     };
     let delegation = if flags & FLAG_DELEGATION == 0 { None } else { Some(decode_delegation(&mut r)?) };
     r.array::<SIGNATURE_LEN>("signature")?;

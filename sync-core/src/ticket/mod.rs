@@ -11,17 +11,20 @@
 //!
 //! - `base45`: the text alphabet (strict, canonical).
 //! - `codec`: bytes ⇄ [`Ticket`].
+//! - `delegation`: the box-office delegation and the message its signature covers.
 //! - `text`: prefix, input cap and whitespace handling.
 //! - `error`: [`DecodeError`].
 //! - `verify`: signature checks ([`VerifyError`]).
 
 mod base45;
 mod codec;
+mod delegation;
 mod error;
 mod text;
 mod verify;
 
 pub use base45::Base45Error;
+pub use delegation::{Delegation, DelegationGrant};
 pub use error::DecodeError;
 pub use text::{MAX_INPUT_LEN, PREFIX};
 pub use verify::{DelegationProblem, Issuer, VerifyError};
@@ -56,16 +59,28 @@ pub struct Ticket {
     pub delegation: Option<Delegation>,
 }
 
-/// A validity window in whole Unix seconds, both ends inclusive.
+/// A validity window in whole Unix seconds, both ends inclusive. It never ends before it
+/// starts: the constructor refuses that, so no issuer can sign a window every gate rejects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValidityWindow {
-    /// First second the ticket is valid.
-    pub not_before: u32,
-    /// Last second the ticket is valid.
-    pub not_after: u32,
+    not_before: u32,
+    not_after: u32,
 }
 
 impl ValidityWindow {
+    /// The window from `not_before` to `not_after` (Unix seconds, inclusive); `None` if it
+    /// would end before it starts.
+    pub fn new(not_before: u32, not_after: u32) -> Option<Self> {
+        (not_before <= not_after).then_some(Self { not_before, not_after })
+    }
+    /// First valid second (Unix seconds).
+    pub fn not_before(self) -> u32 {
+        self.not_before
+    }
+    /// Last valid second (Unix seconds, inclusive).
+    pub fn not_after(self) -> u32 {
+        self.not_after
+    }
     /// Start of the window as a [`Timestamp`].
     pub fn start(self) -> Timestamp {
         Timestamp::from_unix_seconds(i64::from(self.not_before))
@@ -73,36 +88,6 @@ impl ValidityWindow {
     /// End of the window (the last valid second, inclusive) as a [`Timestamp`].
     pub fn end(self) -> Timestamp {
         Timestamp::from_unix_seconds(i64::from(self.not_after))
-    }
-}
-
-/// The right of one device to sign tickets for an event, granted by an event key: tickets in
-/// `first_serial..=last_serial` of `ticket_types`, until `expires`. It rides inside every ticket
-/// the device issues, so a gate that never heard of the device can still check it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delegation {
-    /// The device's Ed25519 public key (raw bytes; checked when verifying, not when decoding).
-    pub device_key: [u8; 32],
-    /// First serial the device may issue.
-    pub first_serial: Serial,
-    /// Last serial the device may issue (inclusive).
-    pub last_serial: Serial,
-    /// Unix seconds after which tickets under this delegation are no longer admitted.
-    pub expires: u32,
-    /// Ticket types the device may issue (1 to [`MAX_DELEGATION_TYPES`]).
-    pub ticket_types: Vec<TicketTypeId>,
-    /// The event key's signature over the delegation (see [`DELEGATION_DOMAIN`]).
-    pub signature: [u8; SIGNATURE_LEN],
-}
-
-impl Delegation {
-    /// Whether `serial` lies in the delegated range.
-    pub fn covers_serial(&self, serial: Serial) -> bool {
-        (self.first_serial..=self.last_serial).contains(&serial)
-    }
-    /// Expiry as a [`Timestamp`].
-    pub fn expires_at(&self) -> Timestamp {
-        Timestamp::from_unix_seconds(i64::from(self.expires))
     }
 }
 
@@ -162,9 +147,11 @@ impl SignedTicket {
     }
 
     /// Encodes `ticket` and signs it with `sign`, which receives the exact message to sign
-    /// (see [`Self::signed_message`]). The key types use this; it is public for tools and
-    /// tests that must build tickets the key types would refuse to make (test vectors of
-    /// invalid tickets). It cannot make a ticket that verifies without the right key.
+    /// (see [`Self::signed_message`]). Low level and unchecked: issuers use
+    /// [`crate::keys::EventKey::issue`] and [`crate::keys::DeviceKey::issue`], which refuse
+    /// tickets gates would reject. It is public for tools and tests that must build such
+    /// tickets (the invalid test vectors); it cannot make a ticket that verifies without the
+    /// right key.
     pub fn sign_with(ticket: Ticket, sign: impl FnOnce(&[u8]) -> [u8; SIGNATURE_LEN]) -> Self {
         let mut bytes = codec::encode_claims(&ticket);
         let signature = sign(&signed_message(&bytes));
@@ -181,51 +168,4 @@ pub fn encode_text(bytes: &[u8]) -> String {
 
 fn signed_message(claims: &[u8]) -> Vec<u8> {
     [TICKET_DOMAIN, claims].concat()
-}
-
-/// The fields of a delegation that its signature covers, before the signature is made.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DelegationGrant {
-    /// The device's public key.
-    pub device_key: [u8; 32],
-    /// First serial the device may issue.
-    pub first_serial: Serial,
-    /// Last serial the device may issue (inclusive).
-    pub last_serial: Serial,
-    /// Unix seconds after which the tickets are no longer admitted.
-    pub expires: u32,
-    /// Ticket types the device may issue.
-    pub ticket_types: Vec<TicketTypeId>,
-}
-
-impl DelegationGrant {
-    /// The delegation made of this grant and the event key's signature over
-    /// [`Self::signed_message`].
-    pub fn with_signature(self, signature: [u8; SIGNATURE_LEN]) -> Delegation {
-        let Self { device_key, first_serial, last_serial, expires, ticket_types } = self;
-        Delegation { device_key, first_serial, last_serial, expires, ticket_types, signature }
-    }
-
-    /// The exact message an event key signs to grant this delegation: [`DELEGATION_DOMAIN`],
-    /// event id (u32 BE), key id (u8), then the delegation body exactly as it appears in the
-    /// ticket (docs/ticket-format.md §3.2).
-    pub fn signed_message(&self, event: EventId, key_id: KeyId) -> Vec<u8> {
-        let mut msg = DELEGATION_DOMAIN.to_vec();
-        msg.extend_from_slice(&event.0.to_be_bytes());
-        msg.push(key_id.0);
-        codec::encode_delegation_body(self, &mut msg);
-        msg
-    }
-}
-
-impl From<&Delegation> for DelegationGrant {
-    fn from(d: &Delegation) -> Self {
-        Self {
-            device_key: d.device_key,
-            first_serial: d.first_serial,
-            last_serial: d.last_serial,
-            expires: d.expires,
-            ticket_types: d.ticket_types.clone(),
-        }
-    }
 }

@@ -5,8 +5,8 @@
 //! and type. Both use `verify_strict`, which also refuses non-canonical signatures and
 //! small-order (weak) public keys.
 
-use super::{DelegationGrant, SignedTicket};
-use crate::ids::{KeyId, Serial, TicketTypeId, Timestamp};
+use super::SignedTicket;
+use crate::ids::{Serial, TicketTypeId, Timestamp};
 use crate::keys::strict_public_key;
 use ed25519_dalek::{Signature, VerifyingKey};
 use thiserror::Error;
@@ -14,9 +14,6 @@ use thiserror::Error;
 /// Why a well-formed ticket is not trusted.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum VerifyError {
-    /// The event has no key with this id (maybe a newer key: the device needs a sync).
-    #[error("signed with key {0}, which this device does not know")]
-    UnknownKey(KeyId),
     /// The ticket's signature does not verify: forged, altered or for another event.
     #[error("the signature does not match the ticket")]
     BadSignature,
@@ -92,25 +89,26 @@ impl SignedTicket {
             return Ok(Issuer::Hub);
         };
         let problem = VerifyError::Delegation;
-        let grant_msg = DelegationGrant::from(d).signed_message(t.event, t.key_id);
+        let g = &d.grant;
+        let grant_msg = g.signed_message(t.event, t.key_id);
         event_key
             .verify_strict(&grant_msg, &Signature::from_bytes(&d.signature))
             .map_err(|_| problem(DelegationProblem::BadSignature))?;
         let device_key =
-            strict_public_key(&d.device_key).ok_or(problem(DelegationProblem::InvalidDeviceKey))?;
+            strict_public_key(&g.device_key).ok_or(problem(DelegationProblem::InvalidDeviceKey))?;
         device_key
             .verify_strict(&self.signed_message(), &signature)
             .map_err(|_| VerifyError::BadSignature)?;
-        if !d.covers_serial(t.serial) {
+        if !g.covers_serial(t.serial) {
             return Err(problem(DelegationProblem::SerialOutOfRange {
                 serial: t.serial,
-                first: d.first_serial,
-                last: d.last_serial,
+                first: g.first_serial,
+                last: g.last_serial,
             }));
         }
-        if !d.ticket_types.contains(&t.ticket_type) {
+        if !g.ticket_types.contains(&t.ticket_type) {
             return Err(problem(DelegationProblem::TypeNotAllowed(t.ticket_type)));
         }
-        Ok(Issuer::Device(d.device_key))
+        Ok(Issuer::Device(g.device_key))
     }
 }

@@ -35,7 +35,7 @@ impl Gate {
     /// Validates and, if the verdict passes, records the scan (what the gate pipeline does).
     pub fn scan(&mut self, text: &str) -> Verdict {
         let verdict = self.check(text);
-        if let Some(scan) = verdict.scan(&self.ctx) {
+        if let Some(scan) = verdict.scan(&self.ctx, &self.state) {
             self.state.record(&scan);
         }
         verdict
@@ -66,7 +66,7 @@ pub fn unix(t: Timestamp) -> u32 {
 
 /// A validity window of one day around the demo's noon.
 pub fn day_window() -> ValidityWindow {
-    ValidityWindow { not_before: unix(demo::NOON) - 43_200, not_after: unix(demo::NOON) + 43_199 }
+    ValidityWindow::new(unix(demo::NOON) - 43_200, unix(demo::NOON) + 43_199).unwrap()
 }
 
 /// A key of another event that happens to use the same key id.
