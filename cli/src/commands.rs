@@ -5,9 +5,10 @@ use anyhow::{Context, bail};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
-use sync_core::admission::AdmissionState;
+use sync_core::admission::{AdmissionState, Stamp};
 use sync_core::demo;
 use sync_core::display::{DisplayClock, describe};
+use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc, HlcClock};
 use sync_core::ids::{DeviceId, EventId, GateId, KeyId, Serial, TicketTypeId, Timestamp};
 use sync_core::keys::{DeviceKey, EventKey};
 use sync_core::manifest::{Direction, EventManifest};
@@ -83,6 +84,7 @@ struct Step<'a> {
 /// then record a passing scan; prints each verdict with the time it took.
 fn walk_through_gates(manifest: &EventManifest, steps: &[Step<'_>]) {
     let mut state = AdmissionState::new();
+    let mut clock = HlcClock::new(Hlc::default(), DEFAULT_MAX_DRIFT_MS);
     let revocations = RevocationSet::new();
     let start = Timestamp::now();
     println!("At the gates of {} (each verdict is computed offline):", manifest.name);
@@ -92,7 +94,8 @@ fn walk_through_gates(manifest: &EventManifest, steps: &[Step<'_>]) {
         let began = Instant::now();
         let verdict = validate(manifest, &revocations, &state, &ctx, step.text);
         let micros = began.elapsed().as_micros();
-        if let Some(scan) = verdict.scan(&ctx, &state) {
+        let stamp = Stamp { hlc: clock.tick(now), origin: step.device };
+        if let Some(scan) = verdict.scan(&ctx, stamp) {
             state.record(&scan);
         }
         let shown = describe(&verdict, manifest, DisplayClock { now, offset: local_offset() });

@@ -7,11 +7,12 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use sync_core::admission::{AdmissionState, Scan, ScanRecord};
+use sync_core::admission::{AdmissionState, Scan, ScanRecord, Stamp};
 use sync_core::demo;
+use sync_core::hlc::Hlc;
 use sync_core::ids::{DeviceId, GateId, Serial, Timestamp};
 use sync_core::keys::DeviceKey;
-use sync_core::manifest::Direction;
+use sync_core::manifest::{Direction, EntryPolicy};
 use sync_core::revocation::RevocationSet;
 use sync_core::ticket::{DelegationGrant, encode_text};
 use sync_core::validate::validate;
@@ -24,7 +25,7 @@ fn verdicts(c: &mut Criterion) {
 
     let mut used = AdmissionState::new();
     let first = validate(&manifest, &revocations, &used, &ctx, &valid);
-    used.record(&first.scan(&ctx, &used).unwrap());
+    used.record(&first.scan(&ctx, Stamp { hlc: Hlc(1), origin: ctx.device }).unwrap());
 
     let mut forged = key.issue(Serial(8), demo::DAY, None).bytes().to_vec();
     *forged.last_mut().unwrap() ^= 1;
@@ -60,15 +61,16 @@ fn verdicts(c: &mut Criterion) {
 
 fn scans(n: u32) -> Vec<Scan> {
     (0..n)
-        .map(|i| Scan {
-            serial: Serial(i.wrapping_mul(2_654_435_761) % 500_000),
-            ticket_type: demo::DAY,
-            direction: if i % 10 == 9 { Direction::Exit } else { Direction::Entry },
-            record: ScanRecord {
-                at: Timestamp(i64::from(i) * 50),
-                device: DeviceId(i % 40),
-                gate: GateId(1),
-            },
+        .map(|i| {
+            let device = DeviceId(i % 40);
+            Scan {
+                serial: Serial(i.wrapping_mul(2_654_435_761) % 500_000),
+                ticket_type: demo::DAY,
+                policy: Some(EntryPolicy::SingleEntry),
+                direction: if i % 10 == 9 { Direction::Exit } else { Direction::Entry },
+                record: ScanRecord { at: Timestamp(i64::from(i) * 50), device, gate: GateId(1) },
+                stamp: Stamp { hlc: Hlc(u64::from(i) << 16), origin: device },
+            }
         })
         .collect()
 }

@@ -7,8 +7,9 @@
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use sync_core::admission::AdmissionState;
+use sync_core::admission::{AdmissionState, Stamp};
 use sync_core::demo;
+use sync_core::hlc::Hlc;
 use sync_core::ids::Serial;
 use sync_core::revocation::RevocationSet;
 use sync_core::validate::validate;
@@ -22,7 +23,7 @@ fn main() {
     let valid = key.issue(Serial(7), demo::DAY, None).to_text();
     let mut used = AdmissionState::new();
     let first = validate(&manifest, &revocations, &used, &ctx, &valid);
-    used.record(&first.scan(&ctx, &used).unwrap());
+    used.record(&first.scan(&ctx, Stamp { hlc: Hlc(1), origin: ctx.device }).unwrap());
 
     for (name, state, expect) in
         [("valid_ticket", &empty, "admitted"), ("duplicate", &used, "already_inside")]

@@ -60,7 +60,7 @@ pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock
             (Colour::Green, "Welcome back".into(), format!("{}, re-entry{left}", names.ticket(ticket)))
         }
         Verdict::ExitRecorded { ticket } => {
-            let rule = match names.policy(ticket) {
+            let rule = match ticket.policy {
                 Some(EntryPolicy::SingleEntry) => "no re-entry on this ticket",
                 _ => "may come back in",
             };
@@ -68,7 +68,7 @@ pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock
         }
         // Amber, not red: the ticket is genuine, and what staff do next depends on when and
         // where it went in (the same person a minute ago, or a ticket passed back outside).
-        Verdict::AlreadyInside { ticket, first_entry, since } => match names.policy(ticket) {
+        Verdict::AlreadyInside { ticket, first_entry, since } => match ticket.policy {
             Some(EntryPolicy::SingleEntry) => {
                 (Colour::Amber, "Already used".into(), format!("Entered {}", names.record(first_entry)))
             }
@@ -196,10 +196,6 @@ impl Names<'_> {
         self.manifest
             .ticket_type(t.ticket_type)
             .map_or_else(|| format!("Ticket type {}", t.ticket_type), |s| s.name.clone())
-    }
-
-    fn policy(&self, t: &TicketRef) -> Option<EntryPolicy> {
-        self.manifest.ticket_type(t.ticket_type).map(|s| s.entry_policy)
     }
 
     /// "Weekend pass no. 1234" (+ "sold at the box office").

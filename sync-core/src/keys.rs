@@ -246,6 +246,16 @@ impl DeviceKey {
         Self { signing: SigningKey::from_bytes(&seed) }
     }
 
+    /// The secret seed, for the replica to store (it never leaves the device).
+    pub(crate) fn seed(&self) -> [u8; 32] {
+        self.signing.to_bytes()
+    }
+
+    /// Signs `message` (the device signs its sync requests and responses).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
     /// The public key the hub registers at enrollment.
     pub fn public_key(&self) -> [u8; 32] {
         self.signing.verifying_key().to_bytes()

@@ -20,13 +20,14 @@
 //! ## The gate in five lines
 //!
 //! ```
-//! use sync_core::{admission::AdmissionState, validate::{validate, ScanContext}, revocation::RevocationSet};
+//! use sync_core::{admission::{AdmissionState, Stamp}, hlc::Hlc, validate::validate, revocation::RevocationSet};
 //! # let (manifest, key, ctx) = sync_core::demo::festival();
 //! let mut state = AdmissionState::new();
+//! let stamp = Stamp { hlc: Hlc::from_time(ctx.now), origin: ctx.device }; // from the replica's clock
 //! let text = key.issue(sync_core::ids::Serial(7), sync_core::demo::WEEKEND, None).to_text();
 //! let verdict = validate(&manifest, &RevocationSet::new(), &state, &ctx, &text);
 //! assert_eq!(verdict.code(), "admitted");
-//! state.record(&verdict.scan(&ctx, &state).unwrap()); // the gate journals durably first, then records
+//! state.record(&verdict.scan(&ctx, stamp).unwrap()); // the gate journals durably first, then records
 //! assert_eq!(validate(&manifest, &RevocationSet::new(), &state, &ctx, &text).code(), "already_inside");
 //! ```
 //!
@@ -37,10 +38,15 @@
 pub mod admission;
 pub mod demo;
 pub mod display;
+pub mod documents;
+pub mod hlc;
 pub mod ids;
+pub mod journal;
 pub mod keys;
 pub mod manifest;
+pub mod replica;
 pub mod revocation;
+pub mod sync;
 pub mod ticket;
 pub mod validate;
 pub mod verdict;

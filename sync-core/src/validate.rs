@@ -72,7 +72,9 @@ pub fn validate_ticket(
         Err(VerifyError::BadSignature) => return Verdict::BadSignature,
         Err(VerifyError::Delegation(problem)) => return Verdict::DelegationInvalid(problem),
     };
-    let ticket = TicketRef { serial: t.serial, ticket_type: t.ticket_type, issuer };
+    let spec = manifest.ticket_type(t.ticket_type);
+    let policy = spec.map(|s| s.entry_policy);
+    let ticket = TicketRef { serial: t.serial, ticket_type: t.ticket_type, policy, issuer };
     // Nobody is held in: a genuine ticket of this event always leaves, whatever its window,
     // revocation or gate rules say, and the exit is recorded so the inside count stays true.
     if ctx.direction == Direction::Exit {
@@ -98,7 +100,7 @@ pub fn validate_ticket(
         }
     }
 
-    let Some(spec) = manifest.ticket_type(t.ticket_type) else {
+    let Some(spec) = spec else {
         return Verdict::UnknownTicketType { ticket };
     };
     if !spec.allows_gate(ctx.gate) {

@@ -1,11 +1,12 @@
 //! The outcome of one scan, with everything the screen and the journal need.
 
-use crate::admission::{AdmissionState, Scan, ScanRecord};
+use crate::admission::{Scan, ScanRecord, Stamp};
 use crate::ids::{EventId, GateId, KeyId, Serial, TicketTypeId, Timestamp};
-use crate::manifest::Direction;
+use crate::manifest::{Direction, EntryPolicy};
 use crate::revocation::RevocationReason;
 use crate::ticket::{DecodeError, DelegationProblem, Issuer};
 use crate::validate::ScanContext;
+use serde::{Deserialize, Serialize};
 
 /// The verified facts of a ticket that a verdict refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct TicketRef {
     pub serial: Serial,
     /// The ticket type.
     pub ticket_type: TicketTypeId,
+    /// The type's entry policy, when the device's manifest knows the type.
+    pub policy: Option<EntryPolicy>,
     /// Who signed it (the hub, or a box-office device).
     pub issuer: Issuer,
 }
@@ -110,25 +113,30 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's kind: what is journaled for every scan.
+    pub fn kind(&self) -> VerdictKind {
+        match self {
+            Self::Admitted { .. } => VerdictKind::Admitted,
+            Self::ReEntry { .. } => VerdictKind::ReEntry,
+            Self::ExitRecorded { .. } => VerdictKind::ExitRecorded,
+            Self::AlreadyInside { .. } => VerdictKind::AlreadyInside,
+            Self::Revoked { .. } => VerdictKind::Revoked,
+            Self::WrongEvent { .. } => VerdictKind::WrongEvent,
+            Self::WrongGate { .. } => VerdictKind::WrongGate,
+            Self::TypeNotAllowedAtGate { .. } => VerdictKind::TypeNotAllowedAtGate,
+            Self::NotYetValid { .. } => VerdictKind::NotYetValid,
+            Self::Expired { .. } => VerdictKind::Expired,
+            Self::UnknownKey { .. } => VerdictKind::UnknownKey,
+            Self::UnknownTicketType { .. } => VerdictKind::UnknownTicketType,
+            Self::BadSignature => VerdictKind::BadSignature,
+            Self::Malformed(_) => VerdictKind::Malformed,
+            Self::DelegationInvalid(_) => VerdictKind::DelegationInvalid,
+        }
+    }
+
     /// A stable code for journals, logs and the API.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::Admitted { .. } => "admitted",
-            Self::ReEntry { .. } => "re_entry",
-            Self::ExitRecorded { .. } => "exit_recorded",
-            Self::AlreadyInside { .. } => "already_inside",
-            Self::Revoked { .. } => "revoked",
-            Self::WrongEvent { .. } => "wrong_event",
-            Self::WrongGate { .. } => "wrong_gate",
-            Self::TypeNotAllowedAtGate { .. } => "type_not_allowed_at_gate",
-            Self::NotYetValid { .. } => "not_yet_valid",
-            Self::Expired { .. } => "expired",
-            Self::UnknownKey { .. } => "unknown_key",
-            Self::UnknownTicketType { .. } => "unknown_ticket_type",
-            Self::BadSignature => "bad_signature",
-            Self::Malformed(_) => "malformed",
-            Self::DelegationInvalid(_) => "delegation_invalid",
-        }
+        self.kind().code()
     }
 
     /// Whether the person may pass.
@@ -138,11 +146,7 @@ impl Verdict {
 
     /// The direction this verdict moves the ticket, if it passes.
     pub fn movement(&self) -> Option<Direction> {
-        match self {
-            Self::Admitted { .. } | Self::ReEntry { .. } => Some(Direction::Entry),
-            Self::ExitRecorded { .. } => Some(Direction::Exit),
-            _ => None,
-        }
+        self.kind().movement()
     }
 
     /// The verified ticket the verdict is about, if it got that far.
@@ -161,22 +165,72 @@ impl Verdict {
         }
     }
 
-    /// The scan to journal and then record in `state`, for a passing verdict. Pass the same
-    /// context and state the verdict was made with. The scan is stamped with
-    /// [`AdmissionState::next_stamp`], so it orders after every movement of the ticket the
-    /// device already knows, even if the device's clock is behind the one that made it.
-    pub fn scan(&self, ctx: &ScanContext, state: &AdmissionState) -> Option<Scan> {
+    /// The scan to journal and then record in the admission state, for a passing verdict:
+    /// made in `ctx`, placed in the journal at `stamp`.
+    pub fn scan(&self, ctx: &ScanContext, stamp: Stamp) -> Option<Scan> {
         let direction = self.movement()?;
         let ticket = self.ticket()?;
         Some(Scan {
             serial: ticket.serial,
             ticket_type: ticket.ticket_type,
+            policy: ticket.policy,
             direction,
-            record: ScanRecord {
-                at: state.next_stamp(ticket.serial, ctx.now),
-                device: ctx.device,
-                gate: ctx.gate,
-            },
+            record: ScanRecord { at: ctx.now, device: ctx.device, gate: ctx.gate },
+            stamp,
         })
+    }
+}
+
+/// The kind of a [`Verdict`], without its details: compact enough to journal with every scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)] // each variant is the verdict of the same name
+pub enum VerdictKind {
+    Admitted,
+    ReEntry,
+    ExitRecorded,
+    AlreadyInside,
+    Revoked,
+    WrongEvent,
+    WrongGate,
+    TypeNotAllowedAtGate,
+    NotYetValid,
+    Expired,
+    UnknownKey,
+    UnknownTicketType,
+    BadSignature,
+    Malformed,
+    DelegationInvalid,
+}
+
+impl VerdictKind {
+    /// The stable code ("admitted", "already_inside", …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Admitted => "admitted",
+            Self::ReEntry => "re_entry",
+            Self::ExitRecorded => "exit_recorded",
+            Self::AlreadyInside => "already_inside",
+            Self::Revoked => "revoked",
+            Self::WrongEvent => "wrong_event",
+            Self::WrongGate => "wrong_gate",
+            Self::TypeNotAllowedAtGate => "type_not_allowed_at_gate",
+            Self::NotYetValid => "not_yet_valid",
+            Self::Expired => "expired",
+            Self::UnknownKey => "unknown_key",
+            Self::UnknownTicketType => "unknown_ticket_type",
+            Self::BadSignature => "bad_signature",
+            Self::Malformed => "malformed",
+            Self::DelegationInvalid => "delegation_invalid",
+        }
+    }
+
+    /// The direction a verdict of this kind moves a ticket, if it passes.
+    pub fn movement(self) -> Option<Direction> {
+        match self {
+            Self::Admitted | Self::ReEntry => Some(Direction::Entry),
+            Self::ExitRecorded => Some(Direction::Exit),
+            _ => None,
+        }
     }
 }

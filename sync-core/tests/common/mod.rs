@@ -2,8 +2,9 @@
 //! and helpers to scan.
 #![allow(dead_code, unreachable_pub)]
 
-use sync_core::admission::AdmissionState;
+use sync_core::admission::{AdmissionState, Stamp};
 use sync_core::demo;
+use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc, HlcClock};
 use sync_core::ids::{EventId, KeyId, Serial, TicketTypeId, Timestamp};
 use sync_core::keys::{DeviceKey, EventKey, SignedDelegation};
 use sync_core::manifest::EventManifest;
@@ -19,12 +20,21 @@ pub struct Gate {
     pub ctx: ScanContext,
     pub revocations: RevocationSet,
     pub state: AdmissionState,
+    /// One clock for the whole test gate: it has seen every scan it recorded.
+    pub clock: HlcClock,
 }
 
 impl Gate {
     pub fn new() -> Self {
         let (manifest, key, ctx) = demo::festival();
-        Self { manifest, key, ctx, revocations: RevocationSet::new(), state: AdmissionState::new() }
+        Self {
+            manifest,
+            key,
+            ctx,
+            revocations: RevocationSet::new(),
+            state: AdmissionState::new(),
+            clock: HlcClock::new(Hlc::default(), DEFAULT_MAX_DRIFT_MS),
+        }
     }
 
     /// Validates without recording.
@@ -35,7 +45,8 @@ impl Gate {
     /// Validates and, if the verdict passes, records the scan (what the gate pipeline does).
     pub fn scan(&mut self, text: &str) -> Verdict {
         let verdict = self.check(text);
-        if let Some(scan) = verdict.scan(&self.ctx, &self.state) {
+        let stamp = Stamp { hlc: self.clock.tick(self.ctx.now), origin: self.ctx.device };
+        if let Some(scan) = verdict.scan(&self.ctx, stamp) {
             self.state.record(&scan);
         }
         verdict
@@ -72,4 +83,17 @@ pub fn day_window() -> ValidityWindow {
 /// A key of another event that happens to use the same key id.
 pub fn other_event_key() -> EventKey {
     EventKey::from_seed(EventId(9999), KeyId(1), [0x13; 32])
+}
+
+/// A fresh directory for test files, on tmpfs when there is one (SQLite's fsyncs are free
+/// there, so durability tests of logic run fast; the crash test uses the real disk).
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base =
+        if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm".into() } else { std::env::temp_dir() };
+    let dir =
+        base.join(format!("voelgoed-{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

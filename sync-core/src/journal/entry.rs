@@ -1,0 +1,179 @@
+//! Journal entries: the facts devices and the hub write, one origin each.
+
+use crate::admission::{Scan, ScanRecord, Stamp};
+use crate::hlc::Hlc;
+use crate::ids::{DeviceId, EventId, GateId, Serial, TicketTypeId, Timestamp};
+use crate::manifest::{Direction, EntryPolicy};
+use crate::revocation::RevocationReason;
+use crate::verdict::VerdictKind;
+use serde::{Deserialize, Serialize};
+
+/// The origin id of the hub's own journal. Devices are numbered from 1.
+pub const HUB: DeviceId = DeviceId(0);
+
+/// A box-office lease (hub-assigned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LeaseId(pub u64);
+
+/// One fact in one origin's append-only log. `(origin, seq)` identifies it; `seq` runs 1, 2,
+/// 3, … without gaps per origin, which is what lets a version vector describe a replica's
+/// holdings in one number per origin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The device (or [`HUB`]) that wrote it.
+    pub origin: DeviceId,
+    /// Its position in the origin's log, from 1.
+    pub seq: u64,
+    /// Hybrid logical clock at writing: orders entries across origins.
+    pub hlc: Hlc,
+    /// The event it belongs to.
+    pub event: EventId,
+    /// The fact.
+    pub payload: Payload,
+}
+
+impl Entry {
+    /// Its place in the merged journal.
+    pub fn stamp(&self) -> Stamp {
+        Stamp { hlc: self.hlc, origin: self.origin }
+    }
+
+    /// The admission movement it records, if it is a passing scan.
+    pub fn as_scan(&self) -> Option<Scan> {
+        let Payload::Scan(s) = &self.payload else { return None };
+        let ticket = s.ticket?;
+        Some(Scan {
+            serial: ticket.serial,
+            ticket_type: ticket.ticket_type,
+            policy: ticket.policy,
+            direction: s.verdict.movement()?,
+            record: ScanRecord { at: s.at, device: self.origin, gate: s.gate },
+            stamp: self.stamp(),
+        })
+    }
+}
+
+/// The kinds of fact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payload {
+    /// A gate scanned a code (every scan, passing or not).
+    Scan(ScanEntry),
+    /// A box office sold tickets under a lease.
+    DoorSale(DoorSale),
+    /// A box office voided tickets it sold (revokes them).
+    Void(Void),
+    /// The hub revoked serials (refund, cancellation, reissue, lost device).
+    Revocation(RevocationEntry),
+    /// The hub granted a box office a lease.
+    LeaseGrant(LeaseGrant),
+    /// Unsold serials of a lease went back to the hub.
+    LeaseReturn(LeaseReturn),
+}
+
+/// A scan at a gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanEntry {
+    /// The gate.
+    pub gate: GateId,
+    /// Entry or exit.
+    pub direction: Direction,
+    /// The device's wall clock.
+    pub at: Timestamp,
+    /// What the gate decided.
+    pub verdict: VerdictKind,
+    /// The verified ticket, when the verdict got that far.
+    pub ticket: Option<ScannedTicket>,
+}
+
+/// The verified facts of a scanned ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedTicket {
+    /// The serial.
+    pub serial: Serial,
+    /// The ticket type.
+    pub ticket_type: TicketTypeId,
+    /// The entry policy the gate applied (`None` if its manifest did not know the type).
+    pub policy: Option<EntryPolicy>,
+}
+
+/// How a door sale was paid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentMethod {
+    /// Cash.
+    Cash,
+    /// A card terminal; its reference.
+    Card {
+        /// The terminal's transaction reference.
+        reference: String,
+    },
+    /// Free; why.
+    Comp {
+        /// The reason given.
+        reason: String,
+    },
+}
+
+/// Tickets sold at the door.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorSale {
+    /// The lease the rights came from.
+    pub lease: LeaseId,
+    /// The ticket type sold.
+    pub ticket_type: TicketTypeId,
+    /// The serials issued.
+    pub serials: Vec<Serial>,
+    /// Total price in minor units (cents).
+    pub total_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Payment.
+    pub payment: PaymentMethod,
+}
+
+/// Door-sale tickets voided by the cashier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Void {
+    /// The lease they were sold under.
+    pub lease: LeaseId,
+    /// The serials voided.
+    pub serials: Vec<Serial>,
+}
+
+/// Serials revoked by the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationEntry {
+    /// First serial.
+    pub first: Serial,
+    /// Last serial (inclusive; equal to `first` for one ticket).
+    pub last: Serial,
+    /// Why.
+    pub reason: RevocationReason,
+}
+
+/// A lease granted to a box office: the right to sell `first_serial..=last_serial` of one type
+/// until `expires`, with the delegation that makes its tickets verifiable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseGrant {
+    /// The lease.
+    pub lease: LeaseId,
+    /// The box office.
+    pub device: DeviceId,
+    /// The ticket type.
+    pub ticket_type: TicketTypeId,
+    /// First serial of the range.
+    pub first_serial: Serial,
+    /// Last serial of the range (inclusive).
+    pub last_serial: Serial,
+    /// When the rights lapse.
+    pub expires: Timestamp,
+}
+
+/// Unsold serials of a lease returned: `first_unsold..=` the lease's last serial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseReturn {
+    /// The lease.
+    pub lease: LeaseId,
+    /// The first serial returned.
+    pub first_unsold: Serial,
+}

@@ -1,0 +1,138 @@
+//! The replica as a [`SyncStore`]: what the sync engine reads and writes.
+
+use super::{Inner, Replica, ReplicaError, entry_from_row, insert_entry, to_sql_u64};
+use crate::documents::DocId;
+use crate::ids::{DeviceId, Timestamp};
+use crate::journal::{Entry, VersionVector};
+use crate::sync::engine::{SyncError, check_incoming};
+use crate::sync::store::{StoreError, SyncStore};
+use rusqlite::params;
+use tokio::sync::watch;
+
+impl From<ReplicaError> for StoreError {
+    fn from(e: ReplicaError) -> Self {
+        match e {
+            ReplicaError::Doc(d) => StoreError::Doc(d),
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl Inner {
+    /// Stores a batch in one transaction (durable on commit), then applies it.
+    fn append_batch(
+        &mut self,
+        entries: Vec<Entry>,
+        now: Timestamp,
+        max_drift_ms: i64,
+    ) -> Result<VersionVector, StoreError> {
+        let fresh = check_incoming(&self.have, entries, now, max_drift_ms).map_err(|e| match e {
+            SyncError::Store(s) => s,
+            other => StoreError::Database(other.to_string()),
+        })?;
+        if fresh.is_empty() {
+            return Ok(self.have.clone());
+        }
+        if let Some(latest) = fresh.iter().map(|e| e.hlc).max() {
+            self.clock.observe(latest, now)?;
+        }
+        let tx = self.conn.transaction()?;
+        for entry in &fresh {
+            insert_entry(&tx, entry)?;
+        }
+        tx.commit()?;
+        for entry in &fresh {
+            self.have.advance(entry.origin, entry.seq);
+            self.events.entry(entry.event).or_default().apply(entry);
+        }
+        Ok(self.have.clone())
+    }
+}
+
+impl SyncStore for Replica {
+    fn origin(&self) -> DeviceId {
+        self.origin
+    }
+
+    fn now(&self) -> Timestamp {
+        Replica::now(self)
+    }
+
+    async fn have(&self) -> Result<VersionVector, StoreError> {
+        Ok(self.lock().have.clone())
+    }
+
+    async fn entries_after(
+        &self,
+        origin: DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT origin, seq, hlc, event, payload FROM journal WHERE origin = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![origin.0, to_sql_u64(after)?, limit])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(entry_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    async fn append(&self, entries: Vec<Entry>) -> Result<VersionVector, StoreError> {
+        let now = Replica::now(self);
+        let have = self.lock().append_batch(entries, now, self.config.max_drift_ms)?;
+        self.notify();
+        Ok(have)
+    }
+
+    async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
+        Ok(self.lock().docs.ids().cloned().collect())
+    }
+
+    async fn doc_generate(
+        &self,
+        peer: DeviceId,
+        doc: &DocId,
+        restart: bool,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().docs.generate(peer, doc, restart))
+    }
+
+    async fn doc_receive(&self, peer: DeviceId, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if let Some(bytes) = inner.docs.receive(peer, doc, message)? {
+            inner.save_doc_chunk(doc, &bytes)?;
+            drop(inner);
+            self.notify();
+        }
+        Ok(())
+    }
+
+    async fn peer_have(&self, peer: DeviceId) -> Result<Option<VersionVector>, StoreError> {
+        Ok(self.lock().peer_have(peer)?)
+    }
+
+    async fn set_peer_have(&self, peer: DeviceId, have: &VersionVector) -> Result<(), StoreError> {
+        let bytes = postcard::to_stdvec(have).map_err(|e| StoreError::Database(e.to_string()))?;
+        let now = Replica::now(self).0;
+        self.lock().conn.execute(
+            "INSERT INTO peers (peer, have, synced_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (peer) DO UPDATE SET have = excluded.have, synced_at = excluded.synced_at",
+            params![peer.0, bytes, now],
+        )?;
+        Ok(())
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}
