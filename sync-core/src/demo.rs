@@ -62,8 +62,8 @@ pub fn manifest(keys: Vec<PublicEventKey>) -> EventManifest {
             gate(SOUTH_EXIT, "South exit", GateDirections::ExitOnly),
         ],
         devices: vec![
-            DeviceName { id: MAIN_SCANNER, name: "Main 1".into() },
-            DeviceName { id: DeviceId(2), name: "Main 2".into() },
+            DeviceName { id: MAIN_SCANNER, name: "Main 1".into(), public_key: None },
+            DeviceName { id: DeviceId(2), name: "Main 2".into(), public_key: None },
         ],
         clock_skew_tolerance_secs: DEFAULT_CLOCK_SKEW_TOLERANCE_SECS,
     }

@@ -421,6 +421,26 @@ pub(crate) mod hex_public_key {
     }
 }
 
+/// Serde helpers: an optional Ed25519 public key as 64 hex digits.
+pub(crate) mod hex_public_key_opt {
+    use ed25519_dalek::VerifyingKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::ref_option)] // serde's `with` passes `&Option<T>`
+    pub(crate) fn serialize<S: Serializer>(key: &Option<VerifyingKey>, s: S) -> Result<S::Ok, S::Error> {
+        match key {
+            Some(k) => super::hex_public_key::serialize(k, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<VerifyingKey>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| super::parse_public_key(&s, "public key").map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,13 +116,17 @@ impl GateDirections {
     }
 }
 
-/// A device's display name.
+/// A known device: its name, and its key when the hub shared it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceName {
     /// The device.
     pub id: DeviceId,
     /// Its name ("North 2").
     pub name: String,
+    /// Its public key, registered at enrollment: peers on the venue LAN accept sync requests
+    /// signed by it. A device removed from the manifest (revoked) is refused by every peer.
+    #[serde(default, with = "crate::keys::hex_public_key_opt", skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<VerifyingKey>,
 }
 
 /// A manifest that cannot be used.

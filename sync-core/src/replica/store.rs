@@ -136,3 +136,23 @@ impl SyncStore for Replica {
         self.changes.subscribe()
     }
 }
+
+#[cfg(feature = "http")]
+impl crate::sync::http::Identity for Replica {
+    fn device(&self) -> DeviceId {
+        self.origin
+    }
+
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.lock().key.sign(message)
+    }
+
+    fn key_of(&self, device: DeviceId) -> Option<ed25519_dalek::VerifyingKey> {
+        self.lock()
+            .manifests
+            .values()
+            .flat_map(|m| &m.devices)
+            .find(|d| d.id == device)
+            .and_then(|d| d.public_key)
+    }
+}

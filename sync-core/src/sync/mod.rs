@@ -6,7 +6,11 @@
 //! benchmarks), and the HTTP client and peer server (feature `http`) carry the same messages
 //! over the network, signed with the device key.
 
+pub mod auth;
 pub mod engine;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod live;
 pub mod memory;
 pub mod message;
 pub mod store;

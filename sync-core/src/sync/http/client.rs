@@ -1,0 +1,94 @@
+//! The device side: requests signed with the device key, responses verified against the
+//! peer's key.
+
+use super::{HELLO_PATH, Hello, Identity, SYNC_PATH};
+use crate::ids::{DeviceId, Timestamp};
+use crate::sync::auth::{SignedHeaders, sign_request, verify_response};
+use crate::sync::engine::{Transport, TransportError};
+use crate::sync::message::{Framed, SyncRequest, SyncResponse};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long to wait for a connection before calling the peer unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a (non-long-poll) exchange may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A sync connection to one peer (the hub or another device) over HTTP.
+pub struct HttpTransport<I> {
+    client: reqwest::Client,
+    base: String,
+    me: Arc<I>,
+    peer: DeviceId,
+}
+
+fn unreachable(e: &reqwest::Error) -> TransportError {
+    TransportError::Unreachable(e.to_string())
+}
+
+/// An HTTP client configured as the transport uses it (TLS through rustls with ring).
+pub fn http_client() -> Result<reqwest::Client, TransportError> {
+    // reqwest is built without a default crypto provider (to avoid aws-lc's C toolchain);
+    // install ring once. A second install fails harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+        .map_err(|e| TransportError::Unreachable(e.to_string()))
+}
+
+impl<I: Identity> HttpTransport<I> {
+    /// A connection to the peer `peer` at `base` (e.g. `http://192.168.1.20:7878`), when its
+    /// device id is known (the hub's is).
+    pub fn new(base: &str, me: Arc<I>, peer: DeviceId) -> Result<Self, TransportError> {
+        Ok(Self { client: http_client()?, base: base.trim_end_matches('/').to_owned(), me, peer })
+    }
+
+    /// Connects to a peer known only by address: asks its id, which every later response must
+    /// then prove with its signature.
+    pub async fn connect(base: &str, me: Arc<I>) -> Result<Self, TransportError> {
+        let mut transport = Self::new(base, me, DeviceId(u32::MAX))?;
+        let hello: Hello = transport
+            .client
+            .get(format!("{}{HELLO_PATH}", transport.base))
+            .timeout(CONNECT_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?
+            .json()
+            .await
+            .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
+        transport.peer = hello.device;
+        Ok(transport)
+    }
+}
+
+impl<I: Identity> Transport for HttpTransport<I> {
+    fn peer(&self) -> DeviceId {
+        self.peer
+    }
+
+    async fn exchange(&self, request: SyncRequest) -> Result<SyncResponse, TransportError> {
+        let timeout = REQUEST_TIMEOUT + Duration::from_millis(u64::from(request.wait_ms));
+        let body = request.encode();
+        let me = &self.me;
+        let signed = sign_request(me.device(), |m| me.sign(m), "POST", SYNC_PATH, &body, Timestamp::now());
+        let mut call = self.client.post(format!("{}{SYNC_PATH}", self.base)).timeout(timeout).body(body);
+        for (name, value) in signed.pairs() {
+            call = call.header(name, value);
+        }
+        let response = call.send().await.map_err(|e| unreachable(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| unreachable(&e))?;
+        if status != 200 {
+            let message = String::from_utf8_lossy(&bytes).into_owned();
+            return Err(TransportError::Refused { status, message });
+        }
+        let signed_reply = SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+            .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
+        verify_response(|d| me.key_of(d), self.peer, status, &signed.nonce, &signed_reply, &bytes)
+            .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
+        SyncResponse::decode(&bytes).map_err(|e| TransportError::InvalidResponse(e.to_string()))
+    }
+}

@@ -1,0 +1,41 @@
+//! Sync over HTTP: a client for devices (to the hub or to a peer) and a server any device can
+//! run so its peers sync with it on the venue LAN when the cloud is down.
+//!
+//! Endpoints:
+//! - `GET /v1/hello` → `{"device": <id>, "protocol": 1}`, unauthenticated (it only names the
+//!   responder; every sync response is then verified against that device's key);
+//! - `POST /v1/sync` → a [`super::SyncRequest`] in, a [`super::SyncResponse`] out, both signed
+//!   ([`super::auth`]). A request with `wait_ms` is held until there is news (long-poll push).
+
+mod client;
+mod server;
+
+pub use client::{HttpTransport, http_client};
+pub use server::{router, serve};
+
+use crate::ids::DeviceId;
+use ed25519_dalek::VerifyingKey;
+
+/// Path of the sync endpoint.
+pub const SYNC_PATH: &str = "/v1/sync";
+/// Path of the hello endpoint.
+pub const HELLO_PATH: &str = "/v1/hello";
+
+/// Who a replica is on the wire, and whom it trusts.
+pub trait Identity: Send + Sync {
+    /// This replica's device id.
+    fn device(&self) -> DeviceId;
+    /// Signs with this replica's key.
+    fn sign(&self, message: &[u8]) -> [u8; 64];
+    /// The key of a device this replica trusts now (`None`: unknown or revoked).
+    fn key_of(&self, device: DeviceId) -> Option<VerifyingKey>;
+}
+
+/// The body of `GET /v1/hello`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hello {
+    /// The responder's device id.
+    pub device: DeviceId,
+    /// The sync protocol version it speaks.
+    pub protocol: u16,
+}

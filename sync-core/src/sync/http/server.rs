@@ -1,0 +1,132 @@
+//! The serving side: any replica (a device for its LAN peers; the hub reuses it too) answers
+//! signed sync requests, holding long-polls open until it has news.
+
+use super::{HELLO_PATH, Hello, Identity, SYNC_PATH};
+use crate::ids::Timestamp;
+use crate::sync::auth::{RequestVerifier, SignedHeaders, sign_response};
+use crate::sync::engine::{SyncError, respond};
+use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use crate::sync::store::{StoreError, SyncStore};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a long-poll is held, whatever the client asks.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+struct Server<S> {
+    store: Arc<S>,
+    verifier: RequestVerifier,
+}
+
+/// The sync routes for `store`, to mount in an axum app (the hub does) or serve alone.
+pub fn router<S: SyncStore + Identity + 'static>(store: Arc<S>) -> Router {
+    let state = Arc::new(Server { store, verifier: RequestVerifier::new() });
+    Router::new()
+        .route(HELLO_PATH, get(hello::<S>))
+        .route(SYNC_PATH, post(sync::<S>))
+        .layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES))
+        .with_state(state)
+}
+
+/// Serves `store` to peers on `listener` until `shutdown` completes.
+pub async fn serve<S: SyncStore + Identity + 'static>(
+    listener: tokio::net::TcpListener,
+    store: Arc<S>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await
+}
+
+async fn hello<S: SyncStore + Identity>(State(server): State<Arc<Server<S>>>) -> Json<Hello> {
+    Json(Hello { device: server.store.device(), protocol: PROTOCOL_VERSION })
+}
+
+fn refuse(status: StatusCode, message: &impl ToString) -> Response {
+    (status, message.to_string()).into_response()
+}
+
+fn status_of(e: &SyncError) -> StatusCode {
+    match e {
+        SyncError::Message(_) => StatusCode::BAD_REQUEST,
+        SyncError::InvalidEntry { .. } | SyncError::Store(StoreError::Doc(_)) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        SyncError::Store(StoreError::Gap { .. } | StoreError::Clock(_)) => StatusCode::CONFLICT,
+        SyncError::Store(StoreError::Database(_)) | SyncError::Transport(_) | SyncError::TooManyRounds => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+async fn sync<S: SyncStore + Identity>(
+    State(server): State<Arc<Server<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let store = &*server.store;
+    let signed = match SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok())) {
+        Ok(h) => h,
+        Err(e) => return refuse(StatusCode::UNAUTHORIZED, &e),
+    };
+    let peer = match server.verifier.verify(
+        |d| store.key_of(d),
+        "POST",
+        SYNC_PATH,
+        &signed,
+        &body,
+        Timestamp::now(),
+    ) {
+        Ok(peer) => peer,
+        Err(e) => return refuse(StatusCode::UNAUTHORIZED, &e),
+    };
+    let request = match SyncRequest::decode(&body) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
+    match answer(store, peer, request).await {
+        Ok(response) => signed_reply(store, &signed.nonce, &response.encode()),
+        Err(e) => refuse(status_of(&e), &e),
+    }
+}
+
+/// Answers at once, or — for a long-poll with nothing to report — when there is news or the
+/// wait is over.
+async fn answer<S: SyncStore>(
+    store: &S,
+    peer: crate::ids::DeviceId,
+    request: SyncRequest,
+) -> Result<SyncResponse, SyncError> {
+    let wait = Duration::from_millis(u64::from(request.wait_ms)).min(MAX_WAIT);
+    let pushes = !request.entries.is_empty() || !request.docs.is_empty();
+    // Subscribe before answering, so a change between the answer and the wait is not missed.
+    let mut changes = store.changes();
+    changes.borrow_and_update();
+    let have = request.have.clone();
+    let response = respond(store, peer, request).await?;
+    let empty = response.entries.is_empty() && !response.more && response.docs.is_empty();
+    if !empty || pushes || wait.is_zero() {
+        return Ok(response);
+    }
+    if tokio::time::timeout(wait, changes.changed()).await.is_err() {
+        return Ok(response);
+    }
+    respond(store, peer, SyncRequest { have, ..SyncRequest::default() }).await
+}
+
+fn signed_reply<S: Identity>(store: &S, request_nonce: &str, body: &[u8]) -> Response {
+    let signed = sign_response(store.device(), |m| store.sign(m), 200, request_nonce, body, Timestamp::now());
+    let mut response = (StatusCode::OK, body.to_vec()).into_response();
+    for (name, value) in signed.pairs() {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
