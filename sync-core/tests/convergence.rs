@@ -8,7 +8,6 @@
 mod common;
 
 use proptest::prelude::*;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use sync_core::demo;
@@ -92,13 +91,6 @@ struct FaultyTransport<'a> {
     delayed: Delayed,
 }
 
-impl Drop for World {
-    fn drop(&mut self) {
-        self.replicas.clear();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 impl Transport for FaultyTransport<'_> {
     fn peer(&self) -> DeviceId {
         self.server.origin()
@@ -134,7 +126,7 @@ fn refused(e: &sync_core::sync::SyncError) -> TransportError {
 
 /// One simulated deployment: replica 0 is the hub, the others are devices.
 struct World {
-    dir: PathBuf,
+    dir: common::Scratch,
     replicas: Vec<Option<Arc<Replica>>>,
     skews: Vec<i64>,
     now: Arc<AtomicI64>,

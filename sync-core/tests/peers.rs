@@ -21,7 +21,7 @@ use sync_core::verdict::VerdictKind;
 use tokio::sync::watch;
 
 struct Fleet {
-    _dir: std::path::PathBuf,
+    _dir: common::Scratch,
     replicas: Vec<Arc<Replica>>,
     manifest: EventManifest,
 }

@@ -136,6 +136,12 @@ impl Replica {
         Ok(Self { origin: config.device, config, inner: Mutex::new(inner), changes })
     }
 
+    /// SQLite's `synchronous` setting on the replica's connection (2 = FULL: every commit is
+    /// on disk when it returns).
+    pub fn durability(&self) -> i64 {
+        self.lock().conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap_or(-1)
+    }
+
     /// This device's id.
     pub fn device(&self) -> DeviceId {
         self.origin

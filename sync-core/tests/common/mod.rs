@@ -85,9 +85,25 @@ pub fn other_event_key() -> EventKey {
     EventKey::from_seed(EventId(9999), KeyId(1), [0x13; 32])
 }
 
-/// A fresh directory for test files, on tmpfs when there is one (SQLite's fsyncs are free
-/// there, so durability tests of logic run fast; the crash test uses the real disk).
-pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+/// A fresh directory for test files, removed when dropped. On tmpfs when there is one:
+/// SQLite's fsyncs are free there, so tests of logic run fast (the crash test and the
+/// benchmarks use the real disk).
+pub struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn scratch_dir(name: &str) -> Scratch {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let base =
@@ -95,5 +111,5 @@ pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     let dir =
         base.join(format!("voelgoed-{name}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }

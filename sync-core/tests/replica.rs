@@ -1,0 +1,141 @@
+//! The device replica on its own: durability settings, restart, debounce, double admissions,
+//! and the errors a misused replica gives.
+
+mod common;
+
+use std::sync::Arc;
+use sync_core::demo;
+use sync_core::documents::{DocId, GuestList};
+use sync_core::hlc::Hlc;
+use sync_core::ids::{DeviceId, EventId, Serial, Timestamp};
+use sync_core::journal::{DoorSale, LeaseId, Payload, PaymentMethod};
+use sync_core::manifest::Direction;
+use sync_core::replica::{DEBOUNCE_MS, Replica, ReplicaConfig, ReplicaError};
+use sync_core::sync::memory::MemoryTransport;
+use sync_core::sync::sync_with;
+use sync_core::validate::ScanContext;
+
+fn ctx(device: u32, now: Timestamp) -> ScanContext {
+    ScanContext { device: DeviceId(device), gate: demo::MAIN_GATE, direction: Direction::Entry, now }
+}
+
+fn open(path: &std::path::Path, device: u32) -> Arc<Replica> {
+    let replica = Arc::new(Replica::open(path, ReplicaConfig::new(DeviceId(device))).unwrap());
+    let (manifest, _, _) = demo::festival();
+    replica.set_manifest(&manifest).unwrap();
+    replica
+}
+
+#[test]
+fn a_verdict_is_durable_because_the_database_says_so() {
+    let dir = common::scratch_dir("replica");
+    let path = dir.join("gate.db");
+    drop(open(&path, 1));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    // `synchronous` is per connection: check the replica's own setting through a scan's
+    // connection by reopening and asking it.
+    drop(conn);
+    let replica = open(&path, 1);
+    assert_eq!(replica.durability(), 2, "synchronous=FULL");
+}
+
+#[test]
+fn everything_survives_a_restart() {
+    let dir = common::scratch_dir("replica");
+    let path = dir.join("gate.db");
+    let (_, key, _) = demo::festival();
+    let now = demo::NOON;
+    let (first_have, first_state, last_hlc) = {
+        let replica = open(&path, 3);
+        let gate = replica.gate(demo::EVENT);
+        assert_eq!(
+            gate.scan(&key.issue(Serial(1), demo::DAY, None).to_text(), &ctx(3, now)).unwrap().code(),
+            "admitted"
+        );
+        let sale = DoorSale {
+            lease: LeaseId(9),
+            ticket_type: demo::DAY,
+            serials: vec![Serial(500)],
+            total_minor: 1000,
+            currency: "EUR".into(),
+            payment: PaymentMethod::Cash,
+        };
+        replica.record(demo::EVENT, Payload::DoorSale(sale)).unwrap();
+        let doc = DocId::guest_list(demo::EVENT);
+        replica.edit_doc(&doc, |d| GuestList::add_guest(d, "g1", "Ada", 1)).unwrap();
+        replica.edit_doc(&doc, |d| GuestList::check_in(d, "g1", 2, DeviceId(3), Hlc(5))).unwrap();
+        (replica.have(), replica.event_state(demo::EVENT), replica.clock())
+    };
+    let replica = open(&path, 3);
+    assert_eq!(replica.have(), first_have);
+    assert_eq!(replica.event_state(demo::EVENT), first_state);
+    assert_eq!(replica.event_state(demo::EVENT).leases[&LeaseId(9)].sold_count(), 1);
+    let guests = replica.read_doc(&DocId::guest_list(demo::EVENT), GuestList::guests);
+    assert_eq!((guests[0].name.as_str(), guests[0].checked_in), ("Ada", 2));
+    // The clock continues past everything already written, even if the wall clock went back.
+    let gate = replica.gate(demo::EVENT);
+    let earlier = now.plus_seconds(-3600);
+    assert_eq!(
+        gate.scan(&key.issue(Serial(1), demo::DAY, None).to_text(), &ctx(3, earlier)).unwrap().code(),
+        "already_inside"
+    );
+    assert!(replica.clock() > last_hlc);
+    assert!(matches!(
+        Replica::open(&path, ReplicaConfig::new(DeviceId(4))),
+        Err(ReplicaError::WrongDevice { .. })
+    ));
+}
+
+#[test]
+fn the_same_code_in_consecutive_frames_is_one_scan() {
+    let dir = common::scratch_dir("replica");
+    let replica = open(&dir.join("gate.db"), 1);
+    let gate = replica.gate(demo::EVENT);
+    let (_, key, _) = demo::festival();
+    let ticket = key.issue(Serial(8), demo::DAY, None).to_text();
+    let t0 = demo::NOON;
+    assert_eq!(gate.scan(&ticket, &ctx(1, t0)).unwrap().code(), "admitted");
+    // The camera keeps seeing it for three seconds, one frame every 100 ms.
+    for frame in 1..30 {
+        assert_eq!(gate.scan(&ticket, &ctx(1, Timestamp(t0.0 + frame * 100))).unwrap().code(), "admitted");
+    }
+    assert_eq!(replica.have().get(DeviceId(1)), 1, "recorded once");
+    // Presented again after a pause longer than the debounce window: a new scan.
+    let later = Timestamp(t0.0 + 29 * 100 + DEBOUNCE_MS + 1);
+    assert_eq!(gate.scan(&ticket, &ctx(1, later)).unwrap().code(), "already_inside");
+    assert_eq!(replica.have().get(DeviceId(1)), 2);
+    // At the exit, the same code is not debounced against the entry.
+    let exit = ScanContext { gate: demo::SOUTH_EXIT, direction: Direction::Exit, ..ctx(1, later) };
+    assert_eq!(gate.scan(&ticket, &exit).unwrap().code(), "exit_recorded");
+}
+
+#[tokio::test]
+async fn two_gates_that_admitted_one_ticket_apart_both_report_it_after_sync() {
+    let dir = common::scratch_dir("replica");
+    let a = open(&dir.join("a.db"), 1);
+    let b = open(&dir.join("b.db"), 2);
+    let (_, key, _) = demo::festival();
+    let ticket = key.issue(Serial(77), demo::DAY, None).to_text();
+    assert_eq!(a.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)).unwrap().code(), "admitted");
+    assert_eq!(
+        b.gate(demo::EVENT).scan(&ticket, &ctx(2, demo::NOON.plus_seconds(30))).unwrap().code(),
+        "admitted"
+    );
+    sync_with(&*a, &MemoryTransport::new(&*b, DeviceId(1))).await.unwrap();
+    for replica in [&a, &b] {
+        let conflicts = replica.gate(demo::EVENT).double_admissions();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!((conflicts[0].first.device, conflicts[0].second.device), (DeviceId(1), DeviceId(2)));
+        assert_eq!(conflicts[0].serial, Serial(77));
+    }
+    assert_eq!(a.gate(demo::EVENT).counts(), (1, 1), "one ticket, one person inside");
+}
+
+#[test]
+fn a_gate_without_the_event_data_says_so() {
+    let replica = Arc::new(Replica::open_in_memory(ReplicaConfig::new(DeviceId(1))).unwrap());
+    let err = replica.gate(EventId(5)).scan("VG1:anything", &ctx(1, demo::NOON)).unwrap_err();
+    assert_eq!(err.to_string(), "no data for event 5 on this device yet: sync it first");
+}
