@@ -5,17 +5,30 @@
 //!
 //! ## Layout
 //!
+//! Deciding at the gate (pure, no IO):
+//!
 //! | module | what it holds |
 //! |---|---|
 //! | [`ids`] | newtype ids (event, serial, ticket type, gate, device, key) and [`Timestamp`] |
 //! | [`ticket`] | the signed ticket format v1: binary layout, `VG1:`+base45 text, signature checks |
 //! | [`keys`] | event and device keys: generate, sign, delegate, save and load |
-//! | [`manifest`] | what a gate knows about an event: keys, ticket types, entry policies, gates |
+//! | [`manifest`] | what a gate knows about an event: keys, ticket types, entry policies, gates, devices |
 //! | [`revocation`] | revoked serials (refunds, voids, lost devices) |
-//! | [`admission`] | who was admitted and who is inside: a paged bitset plus per-serial history |
+//! | [`admission`] | who was admitted, who is inside, double admissions |
 //! | [`validate`] | the pure validator: `(manifest, revocations, state, context, text) → Verdict` |
 //! | [`verdict`] | the verdict type and its stable codes |
 //! | [`display`] | verdict → colour, title and one plain sentence, shared by every app |
+//!
+//! Keeping it and converging:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`hlc`] | hybrid logical clocks with a drift bound |
+//! | [`journal`] | per-origin append-only entries, version vectors, state derived from them |
+//! | [`documents`] | automerge documents: guest lists, door-side settings |
+//! | [`replica`] | the device's SQLite replica and the durable scan pipeline ([`replica::Gate`]) |
+//! | [`sync`] | the sans-IO sync engine, its messages, signed HTTP transport, peer server, live push |
+//! | [`demo`] | the demo festival shared by the CLI, tests and benchmarks |
 //!
 //! ## The gate in five lines
 //!
@@ -33,7 +46,8 @@
 //!
 //! Design rules: no IO and no clock reads in the logic (time is an argument); nothing decoded is
 //! trusted before `verify_strict`; bad input returns a typed error with a plain message and
-//! never panics. The journals, local replica and sync protocol (issue 3) build on these types.
+//! never panics; a verdict is shown only once its scan is durable; what replicas derive depends
+//! only on the set of entries they hold, never on the order they arrived in.
 
 pub mod admission;
 pub mod demo;

@@ -10,8 +10,10 @@
 //! [`Documents`] holds the loaded documents and the per-peer sync states; the replica persists
 //! what it returns (incremental saves) so a document is never rewritten whole on each edit.
 
+mod event_config;
 mod guest_list;
 
+pub use event_config::EventConfig;
 pub use guest_list::{Guest, GuestList};
 
 use crate::ids::{DeviceId, EventId};
