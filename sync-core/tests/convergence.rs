@@ -121,7 +121,7 @@ impl Transport for FaultyTransport<'_> {
 }
 
 fn refused(e: &sync_core::sync::SyncError) -> TransportError {
-    TransportError::Refused { status: 400, message: e.to_string() }
+    TransportError::Refused { status: e.status(), message: e.to_string() }
 }
 
 /// One simulated deployment: replica 0 is the hub, the others are devices.

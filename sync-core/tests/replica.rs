@@ -139,3 +139,25 @@ fn a_gate_without_the_event_data_says_so() {
     let err = replica.gate(EventId(5)).scan("VG1:anything", &ctx(1, demo::NOON)).unwrap_err();
     assert_eq!(err.to_string(), "no data for event 5 on this device yet: sync it first");
 }
+
+#[tokio::test]
+async fn a_hub_restored_from_an_old_backup_gets_everything_again() {
+    let dir = common::scratch_dir("replica");
+    let gate = open(&dir.join("gate.db"), 1);
+    let hub = open(&dir.join("hub.db"), 0);
+    let (_, key, _) = demo::festival();
+    for serial in 0..3 {
+        gate.gate(demo::EVENT)
+            .scan(&key.issue(Serial(serial), demo::DAY, None).to_text(), &ctx(1, demo::NOON))
+            .unwrap();
+    }
+    sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
+    gate.gate(demo::EVENT)
+        .scan(&key.issue(Serial(9), demo::DAY, None).to_text(), &ctx(1, demo::NOON))
+        .unwrap();
+    // The hub loses its data; the gate still believes the hub holds its first three scans.
+    drop(hub);
+    let restored = open(&dir.join("hub-restored.db"), 0);
+    sync_with(&*gate, &MemoryTransport::new(&*restored, DeviceId(1))).await.unwrap();
+    assert_eq!(restored.have(), gate.have(), "all four scans are on the restored hub");
+}

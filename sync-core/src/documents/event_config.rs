@@ -72,8 +72,8 @@ mod tests {
         door.edit(&id, |d| EventConfig::set(d, "gate/2/open", "false")).unwrap();
         door.edit(&id, |d| EventConfig::set(d, "reentry", "allowed")).unwrap();
         for _ in 0..10 {
-            let to_door = console.generate(DeviceId(2), &id, false);
-            let to_console = door.generate(DeviceId(1), &id, false);
+            let to_door = console.generate(DeviceId(2), &id);
+            let to_console = door.generate(DeviceId(1), &id);
             if to_door.is_none() && to_console.is_none() {
                 break;
             }

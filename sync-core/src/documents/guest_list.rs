@@ -126,9 +126,9 @@ mod tests {
     /// Syncs two document sets until neither has anything to say.
     fn sync_pair(a: &mut Documents, b: &mut Documents, id: &DocId) {
         let (pa, pb) = (DeviceId(1), DeviceId(2));
-        for round in 0..20 {
-            let to_b = a.generate(pb, id, round == 0);
-            let to_a = b.generate(pa, id, round == 0);
+        for _ in 0..20 {
+            let to_b = a.generate(pb, id);
+            let to_a = b.generate(pa, id);
             if to_a.is_none() && to_b.is_none() {
                 return;
             }

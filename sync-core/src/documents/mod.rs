@@ -139,16 +139,11 @@ impl Documents {
         Ok((result, doc.save_incremental()))
     }
 
-    /// The next sync message for `peer` about `id`, if there is something to say. `restart`
-    /// begins a new exchange: automerge's in-flight bookkeeping from an exchange whose last
-    /// message may have been lost is dropped (the heads both sides share are kept).
-    pub fn generate(&mut self, peer: DeviceId, id: &DocId, restart: bool) -> Option<Vec<u8>> {
+    /// The next sync message for `peer` about `id`, if there is something to say.
+    pub fn generate(&mut self, peer: DeviceId, id: &DocId) -> Option<Vec<u8>> {
         let actor = &self.actor;
         let doc = self.docs.entry(id.clone()).or_insert_with(|| AutoCommit::new().with_actor(actor.clone()));
         let state = self.peers.entry((peer, id.clone())).or_default();
-        if restart {
-            *state = sync::State::decode(&state.encode()).unwrap_or_default();
-        }
         doc.sync().generate_sync_message(state).map(sync::Message::encode)
     }
 
@@ -172,8 +167,14 @@ impl Documents {
         Ok((doc.get_heads() != before).then(|| doc.save_incremental()))
     }
 
-    /// Forgets the sync state with `peer` (after a restart of either side).
-    pub fn reset_peer(&mut self, peer: DeviceId) {
-        self.peers.retain(|(p, _), _| *p != peer);
+    /// Begins a new exchange with `peer`: automerge's bookkeeping of messages in flight from
+    /// an earlier exchange — whose last message may have been lost — is dropped; the heads both
+    /// sides are known to share are kept.
+    pub fn restart_peer(&mut self, peer: DeviceId) {
+        for ((p, _), state) in &mut self.peers {
+            if *p == peer {
+                *state = sync::State::decode(&state.encode()).unwrap_or_default();
+            }
+        }
     }
 }

@@ -98,13 +98,13 @@ impl SyncStore for Replica {
         Ok(self.lock().docs.ids().cloned().collect())
     }
 
-    async fn doc_generate(
-        &self,
-        peer: DeviceId,
-        doc: &DocId,
-        restart: bool,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.lock().docs.generate(peer, doc, restart))
+    async fn doc_restart(&self, peer: DeviceId) -> Result<(), StoreError> {
+        self.lock().docs.restart_peer(peer);
+        Ok(())
+    }
+
+    async fn doc_generate(&self, peer: DeviceId, doc: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().docs.generate(peer, doc))
     }
 
     async fn doc_receive(&self, peer: DeviceId, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {

@@ -55,6 +55,20 @@ pub enum SyncError {
     TooManyRounds,
 }
 
+impl SyncError {
+    /// The HTTP-like status a responder answers this error with (the transports share it).
+    pub fn status(&self) -> u16 {
+        match self {
+            SyncError::Message(_) => 400,
+            SyncError::InvalidEntry { .. } | SyncError::Store(StoreError::Doc(_)) => 422,
+            SyncError::Store(StoreError::Gap { .. } | StoreError::Clock(_)) => 409,
+            SyncError::Store(StoreError::Database(_))
+            | SyncError::Transport(_)
+            | SyncError::TooManyRounds => 503,
+        }
+    }
+}
+
 /// Why a request did not get a response.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum TransportError {
@@ -203,7 +217,6 @@ async fn receive_docs<S: SyncStore>(
 async fn generate_docs<S: SyncStore>(
     store: &S,
     peer: DeviceId,
-    restart: bool,
     also: &[DocMessage],
 ) -> Result<Vec<DocMessage>, StoreError> {
     let mut ids: Vec<DocId> = store.doc_ids().await?;
@@ -215,7 +228,7 @@ async fn generate_docs<S: SyncStore>(
     }
     let mut out = Vec::new();
     for doc in ids {
-        if let Some(message) = store.doc_generate(peer, &doc, restart).await? {
+        if let Some(message) = store.doc_generate(peer, &doc).await? {
             out.push(DocMessage { doc, message });
         }
     }
@@ -233,9 +246,12 @@ pub async fn respond<S: SyncStore>(
     check_docs(&request.docs)?;
     let have =
         if request.entries.is_empty() { store.have().await? } else { store.append(request.entries).await? };
+    if request.restart {
+        store.doc_restart(peer).await?;
+    }
     receive_docs(store, peer, &request.docs).await?;
     let (entries, more) = missing(store, &request.have, &have, BATCH).await?;
-    let docs = generate_docs(store, peer, request.restart, &request.docs).await?;
+    let docs = generate_docs(store, peer, &request.docs).await?;
     Ok(SyncResponse { have, entries, more, docs })
 }
 
@@ -262,6 +278,8 @@ pub async fn sync_with<S: SyncStore, T: Transport>(
     let peer = transport.peer();
     let mut peer_have = store.peer_have(peer).await?;
     let mut report = SyncReport::default();
+    let mut rewound = false;
+    store.doc_restart(peer).await?;
     for round in 0..MAX_ROUNDS {
         let have = store.have().await?;
         // Until the peer has acknowledged once, we do not know what it lacks: ask first.
@@ -269,10 +287,19 @@ pub async fn sync_with<S: SyncStore, T: Transport>(
             Some(theirs) => missing(store, theirs, &have, BATCH).await?.0,
             None => Vec::new(),
         };
-        let docs = generate_docs(store, peer, round == 0, &[]).await?;
+        let docs = generate_docs(store, peer, &[]).await?;
         let (sent, sent_docs) = (entries.len(), docs.len());
         let request = SyncRequest { restart: round == 0, have: have.clone(), entries, docs, wait_ms: 0 };
-        let response = transport.exchange(request).await?;
+        let response = match transport.exchange(request).await {
+            // The peer holds less than it once acknowledged (restored from a backup, say): ask
+            // it what it holds instead of sending from the old acknowledgement. Once.
+            Err(TransportError::Refused { status: 409, .. }) if sent > 0 && !rewound => {
+                rewound = true;
+                peer_have = None;
+                continue;
+            }
+            other => other?,
+        };
         report.rounds += 1;
         report.sent += sent;
         report.doc_messages += sent_docs + response.docs.len();

@@ -29,7 +29,7 @@ impl<S: SyncStore> Transport for MemoryTransport<'_, S> {
             .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
         let response = respond(self.server, self.client, request)
             .await
-            .map_err(|e| TransportError::Refused { status: 400, message: e.to_string() })?;
+            .map_err(|e| TransportError::Refused { status: e.status(), message: e.to_string() })?;
         SyncResponse::decode(&response.encode()).map_err(|e| TransportError::InvalidResponse(e.to_string()))
     }
 }

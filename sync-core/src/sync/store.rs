@@ -63,13 +63,15 @@ pub trait SyncStore: Send + Sync {
     /// The documents held.
     fn doc_ids(&self) -> impl Future<Output = Result<Vec<DocId>, StoreError>> + Send;
 
-    /// The next automerge sync message for `peer` about `doc` (see
-    /// [`crate::documents::Documents::generate`]).
+    /// Begins a new document exchange with `peer` (see
+    /// [`crate::documents::Documents::restart_peer`]).
+    fn doc_restart(&self, peer: DeviceId) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The next automerge sync message for `peer` about `doc`, if there is something to say.
     fn doc_generate(
         &self,
         peer: DeviceId,
         doc: &DocId,
-        restart: bool,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
 
     /// Applies `peer`'s automerge sync message about `doc`, persisting any change durably.

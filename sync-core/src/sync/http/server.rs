@@ -6,7 +6,7 @@ use crate::ids::Timestamp;
 use crate::sync::auth::{RequestVerifier, SignedHeaders, sign_response};
 use crate::sync::engine::{SyncError, respond};
 use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse};
-use crate::sync::store::{StoreError, SyncStore};
+use crate::sync::store::SyncStore;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -53,16 +53,7 @@ fn refuse(status: StatusCode, message: &impl ToString) -> Response {
 }
 
 fn status_of(e: &SyncError) -> StatusCode {
-    match e {
-        SyncError::Message(_) => StatusCode::BAD_REQUEST,
-        SyncError::InvalidEntry { .. } | SyncError::Store(StoreError::Doc(_)) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        SyncError::Store(StoreError::Gap { .. } | StoreError::Clock(_)) => StatusCode::CONFLICT,
-        SyncError::Store(StoreError::Database(_)) | SyncError::Transport(_) | SyncError::TooManyRounds => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    }
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
 }
 
 async fn sync<S: SyncStore + Identity>(
