@@ -132,6 +132,8 @@ struct World {
     now: Arc<AtomicI64>,
     key: EventKey,
     sales: Vec<u32>,
+    /// Entries each replica wrote itself: after healing, every replica must hold exactly these.
+    written: Vec<u64>,
     delayed: Delayed,
 }
 
@@ -146,6 +148,7 @@ impl World {
             now: Arc::new(AtomicI64::new(demo::NOON.0)),
             key,
             sales: vec![0; count],
+            written: vec![0; count],
             delayed: Arc::default(),
         };
         for i in 0..count {
@@ -155,6 +158,7 @@ impl World {
         for device in 1..count {
             let first = 10_000 + 100 * u32::try_from(device).unwrap();
             world.replica(0).record(demo::EVENT, Payload::LeaseGrant(lease(device, first))).unwrap();
+            world.written[0] += 1;
         }
         world
     }
@@ -195,6 +199,7 @@ impl World {
                 let ticket_type = if serial % 2 == 0 { demo::DAY } else { demo::WEEKEND };
                 let text = self.key.issue(Serial(serial), ticket_type, None).to_text();
                 self.replicas[device].as_ref().unwrap().gate(demo::EVENT).scan(&text, &ctx).unwrap();
+                self.written[device] += 1;
                 self.tick(3);
             }
             Op::Sale { device } => {
@@ -209,11 +214,13 @@ impl World {
                     payment: PaymentMethod::Cash,
                 };
                 self.replica(device).record(demo::EVENT, Payload::DoorSale(sale)).unwrap();
+                self.written[device] += 1;
             }
             Op::Void { device } if self.sales[device] > 0 => {
                 let serial = Serial(10_000 + 100 * u32::try_from(device).unwrap() + self.sales[device]);
                 let void = Void { lease: LeaseId(u64::try_from(device).unwrap()), serials: vec![serial] };
                 self.replica(device).record(demo::EVENT, Payload::Void(void)).unwrap();
+                self.written[device] += 1;
             }
             Op::Void { .. } => {}
             Op::Revoke { serial } => {
@@ -223,6 +230,7 @@ impl World {
                     reason: RevocationReason::Refunded,
                 };
                 self.replica(0).record(demo::EVENT, Payload::Revocation(r)).unwrap();
+                self.written[0] += 1;
             }
             Op::AddGuest { at, guest } => {
                 let doc = DocId::guest_list(demo::EVENT);
@@ -252,7 +260,13 @@ impl World {
                     delayed: Arc::clone(&self.delayed),
                 };
                 // A failed exchange is normal here; what it stored must still converge later.
-                let _ = sync_with(self.replica(a), &transport).await;
+                let result = sync_with(self.replica(a), &transport).await;
+                // A fault-free exchange that reports success has settled: the pair agree.
+                if matches!(fault, Fault::None) && result.is_ok() {
+                    let doc = DocId::guest_list(demo::EVENT);
+                    assert_eq!(self.replica(a).have(), self.replica(b).have(), "sync {a}→{b} settled apart");
+                    assert_eq!(self.replica(a).doc_heads(&doc), self.replica(b).doc_heads(&doc));
+                }
             }
             Op::DeliverDelayed => {
                 let delayed: Vec<_> = std::mem::take(&mut *self.delayed.lock().unwrap());
@@ -343,8 +357,13 @@ proptest! {
             let expected_have = hub.have();
             let expected_state = hub.event_state(demo::EVENT);
             let expected_guests = hub.read_doc(&doc, GuestList::guests);
+            for (i, &written) in world.written.iter().enumerate() {
+                prop_assert_eq!(expected_have.get(World::id(i)), written, "entries written by replica {}", i);
+            }
+            let expected_heads = hub.doc_heads(&doc);
             for i in 1..world.replicas.len() {
                 let r = world.replica(i);
+                prop_assert_eq!(r.doc_heads(&doc), expected_heads.clone(), "document heads of replica {}", i);
                 prop_assert_eq!(r.have(), expected_have.clone(), "journal of replica {}", i);
                 prop_assert_eq!(r.event_state(demo::EVENT), expected_state.clone(), "derived state of replica {}", i);
                 prop_assert_eq!(r.read_doc(&doc, GuestList::guests), expected_guests.clone(), "guest list of replica {}", i);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use sync_core::demo;
 use sync_core::ids::{DeviceId, Serial, Timestamp};
 use sync_core::journal::{HUB, Payload, ScanEntry};
-use sync_core::manifest::{DeviceName, Direction, EventManifest};
+use sync_core::manifest::{DeviceName, Direction};
 use sync_core::replica::{Replica, ReplicaConfig};
 use sync_core::sync::auth::{self, sign_request};
 use sync_core::sync::http::{self, HttpTransport, Identity};
@@ -23,7 +23,6 @@ use tokio::sync::watch;
 struct Fleet {
     _dir: common::Scratch,
     replicas: Vec<Arc<Replica>>,
-    manifest: EventManifest,
 }
 
 /// A hub (device 0) and `devices` gate devices, all trusting each other's keys.
@@ -48,7 +47,7 @@ fn fleet(devices: u32) -> Fleet {
     for r in &replicas {
         r.set_manifest(&manifest).unwrap();
     }
-    Fleet { _dir: dir, replicas, manifest }
+    Fleet { _dir: dir, replicas }
 }
 
 /// Serves a replica on 127.0.0.1:0; returns its base URL and a handle that stops it.
@@ -150,6 +149,7 @@ async fn a_scan_is_pushed_to_connected_gates_without_polling() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // one bad request after another, a few lines each
 async fn bad_requests_are_refused_and_change_nothing() {
     let f = fleet(2);
     let hub = &f.replicas[0];
@@ -180,7 +180,9 @@ async fn bad_requests_are_refused_and_change_nothing() {
         call.send()
     };
     let signed = |body: &[u8], signer: &Replica, at: Timestamp| {
-        sign_request(signer.device(), |m| signer.sign(m), "POST", http::SYNC_PATH, body, at).pairs().to_vec()
+        sign_request(signer.device(), HUB, |m| signer.sign(m), "POST", http::SYNC_PATH, body, at)
+            .pairs()
+            .to_vec()
     };
     let expect = |status: u16, text: &str| {
         let text = text.to_owned();
@@ -220,12 +222,43 @@ async fn bad_requests_are_refused_and_change_nothing() {
     assert_eq!(status.as_u16(), 413);
     // An entry from a clock two hours ahead.
     let future = request(vec![good_entry(1, Timestamp::now().plus_seconds(7200))]);
-    expect(409, "ahead")(post(future.clone(), signed(&future, device, Timestamp::now())).await.unwrap())
+    expect(422, "ahead")(post(future.clone(), signed(&future, device, Timestamp::now())).await.unwrap())
         .await;
     // An entry that skips sequence numbers.
     let gap = request(vec![good_entry(5, Timestamp::now())]);
     expect(409, "does not follow")(post(gap.clone(), signed(&gap, device, Timestamp::now())).await.unwrap())
         .await;
+    // A device writing what only the hub may write (a revocation).
+    let mut forged_revocation = good_entry(1, Timestamp::now());
+    forged_revocation.payload = Payload::Revocation(sync_core::journal::RevocationEntry {
+        first: Serial(0),
+        last: Serial(u32::MAX),
+        reason: sync_core::revocation::RevocationReason::Cancelled,
+    });
+    let forged_body = request(vec![forged_revocation]);
+    expect(422, "only the hub")(
+        post(forged_body.clone(), signed(&forged_body, device, Timestamp::now())).await.unwrap(),
+    )
+    .await;
+    // Good entries together with a document change that does not load: all refused.
+    let mut with_bad_doc = SyncRequest {
+        have: device.have(),
+        entries: vec![good_entry(1, Timestamp::now())],
+        ..SyncRequest::default()
+    };
+    let mut doc = automerge::AutoCommit::new();
+    let mut state = automerge::sync::State::new();
+    let mut message = automerge::sync::SyncDoc::generate_sync_message(&doc.sync(), &mut state).unwrap();
+    message.changes = automerge::sync::ChunkList::from(vec![b"not a change".to_vec()]);
+    with_bad_doc.docs = vec![sync_core::sync::DocMessage {
+        doc: sync_core::documents::DocId::guest_list(demo::EVENT),
+        message: message.encode(),
+    }];
+    let bad_doc_body = with_bad_doc.encode();
+    expect(422, "document")(
+        post(bad_doc_body.clone(), signed(&bad_doc_body, device, Timestamp::now())).await.unwrap(),
+    )
+    .await;
     assert_eq!(hub.have(), before, "nothing was stored");
 
     // A good request is accepted once; the same request replayed is refused.
@@ -234,5 +267,4 @@ async fn bad_requests_are_refused_and_change_nothing() {
     expect(401, "replayed")(post(body.clone(), good).await.unwrap()).await;
     assert_eq!(hub.have().get(device.device()), 1);
     assert_eq!(auth::content_digest(b""), "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:");
-    let _ = &f.manifest;
 }

@@ -141,7 +141,7 @@ fn a_gate_without_the_event_data_says_so() {
 }
 
 #[tokio::test]
-async fn a_hub_restored_from_an_old_backup_gets_everything_again() {
+async fn a_hub_that_lost_its_data_gets_everything_again() {
     let dir = common::scratch_dir("replica");
     let gate = open(&dir.join("gate.db"), 1);
     let hub = open(&dir.join("hub.db"), 0);
@@ -155,9 +155,40 @@ async fn a_hub_restored_from_an_old_backup_gets_everything_again() {
     gate.gate(demo::EVENT)
         .scan(&key.issue(Serial(9), demo::DAY, None).to_text(), &ctx(1, demo::NOON))
         .unwrap();
-    // The hub loses its data; the gate still believes the hub holds its first three scans.
+    // The hub loses its data (an empty database); the gate still believes the hub holds its
+    // first three scans.
     drop(hub);
     let restored = open(&dir.join("hub-restored.db"), 0);
     sync_with(&*gate, &MemoryTransport::new(&*restored, DeviceId(1))).await.unwrap();
     assert_eq!(restored.have(), gate.have(), "all four scans are on the restored hub");
+}
+
+#[tokio::test]
+async fn a_device_whose_data_was_reset_stops_instead_of_reusing_its_sequence_numbers() {
+    let dir = common::scratch_dir("replica");
+    let hub = open(&dir.join("hub.db"), 0);
+    let (_, key, _) = demo::festival();
+    {
+        let gate = open(&dir.join("gate.db"), 1);
+        gate.gate(demo::EVENT)
+            .scan(&key.issue(Serial(1), demo::DAY, None).to_text(), &ctx(1, demo::NOON))
+            .unwrap();
+        sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
+    }
+    // The gate's database is lost; a fresh one under the same id scans again.
+    let reset = open(&dir.join("gate-reset.db"), 1);
+    reset
+        .gate(demo::EVENT)
+        .scan(&key.issue(Serial(2), demo::DAY, None).to_text(), &ctx(1, demo::NOON))
+        .unwrap();
+    let err = sync_with(&*reset, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap_err();
+    assert!(err.to_string().contains("re-enroll"), "{err}");
+    assert_eq!(hub.have().get(DeviceId(1)), 1, "the hub kept the original entry, not the clashing one");
+    // More entries than the hub holds: refused as well, nothing appended on the old history.
+    reset
+        .gate(demo::EVENT)
+        .scan(&key.issue(Serial(3), demo::DAY, None).to_text(), &ctx(1, demo::NOON))
+        .unwrap();
+    assert!(sync_with(&*reset, &MemoryTransport::new(&*hub, DeviceId(1))).await.is_err());
+    assert_eq!(hub.have().get(DeviceId(1)), 1);
 }

@@ -111,8 +111,23 @@ impl Documents {
         let mut doc = AutoCommit::load(chunks)
             .map_err(|source| DocError::Automerge { doc: id.clone(), source: Box::new(source) })?;
         doc.set_actor(self.actor.clone());
+        // Move the save cursor past what is already on disk, so the next incremental save
+        // holds only new changes.
+        doc.save_incremental();
         self.docs.insert(id, doc);
         Ok(())
+    }
+
+    /// Forgets a document's in-memory state (its saved chunks are the truth again).
+    pub fn unload(&mut self, id: &DocId) {
+        self.docs.remove(id);
+    }
+
+    /// A document's heads (sorted): equal heads mean equal documents.
+    pub fn heads(&mut self, id: &DocId) -> Vec<automerge::ChangeHash> {
+        let mut heads = self.docs.get_mut(id).map(AutoCommit::get_heads).unwrap_or_default();
+        heads.sort();
+        heads
     }
 
     /// The ids of every document held.
@@ -132,8 +147,7 @@ impl Documents {
         id: &DocId,
         f: impl FnOnce(&mut AutoCommit) -> Result<R, AutomergeError>,
     ) -> Result<(R, Vec<u8>), DocError> {
-        let actor = &self.actor;
-        let doc = self.docs.entry(id.clone()).or_insert_with(|| AutoCommit::new().with_actor(actor.clone()));
+        let doc = doc_mut(&mut self.docs, &self.actor, id);
         let result =
             f(doc).map_err(|source| DocError::Automerge { doc: id.clone(), source: Box::new(source) })?;
         Ok((result, doc.save_incremental()))
@@ -141,10 +155,24 @@ impl Documents {
 
     /// The next sync message for `peer` about `id`, if there is something to say.
     pub fn generate(&mut self, peer: DeviceId, id: &DocId) -> Option<Vec<u8>> {
-        let actor = &self.actor;
-        let doc = self.docs.entry(id.clone()).or_insert_with(|| AutoCommit::new().with_actor(actor.clone()));
         let state = self.peers.entry((peer, id.clone())).or_default();
+        let doc = doc_mut(&mut self.docs, &self.actor, id);
         doc.sync().generate_sync_message(state).map(sync::Message::encode)
+    }
+
+    /// Checks, changing nothing, that `message` decodes and the changes it carries load.
+    pub fn check(&mut self, id: &DocId, message: &[u8]) -> Result<(), DocError> {
+        let bad = || DocError::BadSyncMessage { doc: id.clone() };
+        let decoded = sync::Message::decode(message).map_err(|_| bad())?;
+        if decoded.changes.is_empty() {
+            return Ok(());
+        }
+        let mut fork = self.docs.get_mut(id).map_or_else(AutoCommit::new, AutoCommit::fork);
+        for chunk in decoded.changes.iter() {
+            fork.load_incremental(chunk)
+                .map_err(|source| DocError::Automerge { doc: id.clone(), source: Box::new(source) })?;
+        }
+        Ok(())
     }
 
     /// Applies `peer`'s sync message about `id`; returns the bytes to persist if the document
@@ -157,10 +185,9 @@ impl Documents {
     ) -> Result<Option<Vec<u8>>, DocError> {
         let message =
             sync::Message::decode(message).map_err(|_| DocError::BadSyncMessage { doc: id.clone() })?;
-        let actor = &self.actor;
-        let doc = self.docs.entry(id.clone()).or_insert_with(|| AutoCommit::new().with_actor(actor.clone()));
-        let before = doc.get_heads();
         let state = self.peers.entry((peer, id.clone())).or_default();
+        let doc = doc_mut(&mut self.docs, &self.actor, id);
+        let before = doc.get_heads();
         doc.sync()
             .receive_sync_message(state, message)
             .map_err(|source| DocError::Automerge { doc: id.clone(), source: Box::new(source) })?;
@@ -177,4 +204,9 @@ impl Documents {
             }
         }
     }
+}
+
+/// The document `id`, created empty (edited as `actor`) if absent.
+fn doc_mut<'a>(docs: &'a mut BTreeMap<DocId, AutoCommit>, actor: &ActorId, id: &DocId) -> &'a mut AutoCommit {
+    docs.entry(id.clone()).or_insert_with(|| AutoCommit::new().with_actor(actor.clone()))
 }

@@ -34,6 +34,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A fingerprint of the whole entry (the first 16 bytes of the SHA-256 of its encoding):
+    /// two different entries claiming one `(origin, seq)` have different digests.
+    pub fn digest(&self) -> [u8; 16] {
+        use sha2::{Digest, Sha256};
+        let bytes = postcard::to_stdvec(self).unwrap_or_default();
+        let hash = Sha256::digest(&bytes);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&hash[..16]);
+        out
+    }
+
     /// Its place in the merged journal.
     pub fn stamp(&self) -> Stamp {
         Stamp { hlc: self.hlc, origin: self.origin }

@@ -73,7 +73,7 @@ pub struct ReplicaConfig {
 }
 
 impl ReplicaConfig {
-    /// Defaults for `device`: five minutes of drift, the system clock.
+    /// Defaults for `device`: an hour of drift ([`DEFAULT_MAX_DRIFT_MS`]), the system clock.
     pub fn new(device: DeviceId) -> Self {
         Self { device, max_drift_ms: DEFAULT_MAX_DRIFT_MS, clock: Arc::new(Timestamp::now) }
     }
@@ -97,6 +97,7 @@ pub(crate) struct Inner {
     manifests: HashMap<EventId, EventManifest>,
     docs: Documents,
     doc_chunks: HashMap<DocId, i64>,
+    broken_docs: Vec<(DocId, String)>,
     last_scan: Option<gate::LastScan>,
 }
 
@@ -127,6 +128,7 @@ impl Replica {
             manifests: load_manifests(&conn)?,
             docs: Documents::new(&load_actor(&conn)?),
             doc_chunks: HashMap::new(),
+            broken_docs: Vec::new(),
             last_scan: None,
             conn,
         };
@@ -150,11 +152,6 @@ impl Replica {
     /// This device's public key (registered with the hub at enrollment).
     pub fn public_key(&self) -> [u8; 32] {
         self.lock().key.public_key()
-    }
-
-    /// Signs with the device key (`f` gets the key; it never leaves the replica otherwise).
-    pub fn with_key<R>(&self, f: impl FnOnce(&DeviceKey) -> R) -> R {
-        f(&self.lock().key)
     }
 
     /// Stores (or replaces) an event's manifest.
@@ -230,6 +227,16 @@ impl Replica {
         }
     }
 
+    /// A document's heads (sorted): replicas with equal heads hold equal documents.
+    pub fn doc_heads(&self, doc: &DocId) -> Vec<automerge::ChangeHash> {
+        self.lock().docs.heads(doc)
+    }
+
+    /// Documents that could not be loaded from disk (damaged), with the reason.
+    pub fn broken_docs(&self) -> Vec<(DocId, String)> {
+        self.lock().broken_docs.clone()
+    }
+
     /// How many of this device's own entries the peer has not acknowledged (the outbox).
     pub fn pending_for(&self, peer: DeviceId) -> Result<u64, ReplicaError> {
         let inner = self.lock();
@@ -285,9 +292,17 @@ impl Inner {
     }
 
     fn load_docs(&mut self) -> Result<(), ReplicaError> {
-        let mut stmt = self.conn.prepare("SELECT doc, chunk, data FROM doc_chunks ORDER BY doc, chunk")?;
+        self.load_docs_matching(None)
+    }
+
+    /// Loads every document (or one). A document whose chunks do not load is left out and
+    /// named in `broken_docs`: a damaged guest list must not stop the gate from scanning.
+    fn load_docs_matching(&mut self, only: Option<&DocId>) -> Result<(), ReplicaError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT doc, chunk, data FROM doc_chunks WHERE ?1 IS NULL OR doc = ?1 ORDER BY doc, chunk",
+        )?;
         let mut docs: Vec<(DocId, i64, Vec<u8>)> = Vec::new();
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([only.map(DocId::as_str)])?;
         while let Some(row) = rows.next()? {
             let id = DocId::try_from(row.get::<_, String>(0)?)
                 .map_err(|e| ReplicaError::Corrupt(e.to_string()))?;
@@ -303,23 +318,41 @@ impl Inner {
         drop(rows);
         drop(stmt);
         for (id, last_chunk, bytes) in docs {
-            self.docs.load(id.clone(), &bytes)?;
-            self.doc_chunks.insert(id, last_chunk);
+            match self.docs.load(id.clone(), &bytes) {
+                Ok(()) => {
+                    self.doc_chunks.insert(id, last_chunk);
+                }
+                Err(e) => self.broken_docs.push((id, e.to_string())),
+            }
         }
         Ok(())
     }
 
+    /// Persists a document change. If that fails, the in-memory document (which already has
+    /// the change) is reloaded from disk, so memory never shows — or syncs — an edit the disk
+    /// does not hold.
     fn save_doc_chunk(&mut self, doc: &DocId, bytes: &[u8]) -> Result<(), ReplicaError> {
         if bytes.is_empty() {
             return Ok(());
         }
         let next = self.doc_chunks.get(doc).map_or(0, |n| n + 1);
-        self.conn.execute(
+        let saved = self.conn.execute(
             "INSERT INTO doc_chunks (doc, chunk, data) VALUES (?1, ?2, ?3)",
             params![doc.as_str(), next, bytes],
-        )?;
-        self.doc_chunks.insert(doc.clone(), next);
-        Ok(())
+        );
+        match saved {
+            Ok(_) => {
+                self.doc_chunks.insert(doc.clone(), next);
+                Ok(())
+            }
+            Err(e) => {
+                self.docs.unload(doc);
+                self.doc_chunks.remove(doc);
+                // Best effort: if even reading fails, the document stays unloaded until restart.
+                let _ = self.load_docs_matching(Some(doc));
+                Err(e.into())
+            }
+        }
     }
 
     fn peer_have(&self, peer: DeviceId) -> Result<Option<VersionVector>, ReplicaError> {

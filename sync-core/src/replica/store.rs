@@ -28,13 +28,14 @@ impl Inner {
     /// Stores a batch in one transaction (durable on commit), then applies it.
     fn append_batch(
         &mut self,
+        me: DeviceId,
         entries: Vec<Entry>,
         now: Timestamp,
         max_drift_ms: i64,
     ) -> Result<VersionVector, StoreError> {
-        let fresh = check_incoming(&self.have, entries, now, max_drift_ms).map_err(|e| match e {
+        let fresh = check_incoming(me, &self.have, entries, now, max_drift_ms).map_err(|e| match e {
             SyncError::Store(s) => s,
-            other => StoreError::Database(other.to_string()),
+            other => StoreError::Invalid(other.to_string()),
         })?;
         if fresh.is_empty() {
             return Ok(self.have.clone());
@@ -89,13 +90,26 @@ impl SyncStore for Replica {
 
     async fn append(&self, entries: Vec<Entry>) -> Result<VersionVector, StoreError> {
         let now = Replica::now(self);
-        let have = self.lock().append_batch(entries, now, self.config.max_drift_ms)?;
+        let have = self.lock().append_batch(self.origin, entries, now, self.config.max_drift_ms)?;
         self.notify();
         Ok(have)
     }
 
     async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
         Ok(self.lock().docs.ids().cloned().collect())
+    }
+
+    fn doc_wanted(&self, doc: &DocId) -> bool {
+        let inner = self.lock();
+        inner.docs.get(doc).is_some()
+            || inner.manifests.keys().any(|&e| *doc == DocId::guest_list(e) || *doc == DocId::event_config(e))
+    }
+
+    async fn doc_check(&self, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        if !self.doc_wanted(doc) {
+            return Ok(()); // ignored when received
+        }
+        Ok(self.lock().docs.check(doc, message)?)
     }
 
     async fn doc_restart(&self, peer: DeviceId) -> Result<(), StoreError> {
@@ -108,6 +122,9 @@ impl SyncStore for Replica {
     }
 
     async fn doc_receive(&self, peer: DeviceId, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        if !self.doc_wanted(doc) {
+            return Ok(());
+        }
         let mut inner = self.lock();
         if let Some(bytes) = inner.docs.receive(peer, doc, message)? {
             inner.save_doc_chunk(doc, &bytes)?;

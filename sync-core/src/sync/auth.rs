@@ -2,11 +2,14 @@
 //! RFC 9530 (`Content-Digest`), reduced to what two Voelgoed replicas need.
 //!
 //! Every request carries the sender's device id, a timestamp, a random nonce, the SHA-256 of
-//! its body, and an Ed25519 signature by the device key over all of them plus method and path.
+//! its body, and an Ed25519 signature by the device key over all of them plus method, path and
+//! the *recipient's* device id (so a request captured on the LAN cannot be replayed to another
+//! peer).
 //! Every response carries the responder's id, the SHA-256 of its body and a signature over them
 //! plus the status and the *request's* nonce — so a response cannot be replayed to another
 //! request. A receiver refuses an unsigned, unknown-key, badly signed, stale or replayed
-//! request with a clear [`AuthError`] before reading the body.
+//! request with a clear [`AuthError`]; the HTTP server checks the sender and the timestamp
+//! before it reads the body.
 //!
 //! Why not mutual TLS: peers on a venue LAN have no certificates, and the hub sits behind
 //! TLS-terminating proxies; signing the messages works the same over both. Pure functions here;
@@ -116,9 +119,9 @@ pub fn content_digest(body: &[u8]) -> String {
     format!("sha-256=:{}:", BASE64.encode(Sha256::digest(body)))
 }
 
-fn request_message(method: &str, path: &str, h: &SignedHeaders) -> Vec<u8> {
+fn request_message(method: &str, path: &str, to: DeviceId, h: &SignedHeaders) -> Vec<u8> {
     format!(
-        "voelgoed/request/v1\n{method}\n{path}\n{}\n{}\n{}\n{}",
+        "voelgoed/request/v1\n{method}\n{path}\n{to}\n{}\n{}\n{}\n{}",
         h.digest, h.timestamp.0, h.nonce, h.device
     )
     .into_bytes()
@@ -129,9 +132,10 @@ fn response_message(status: u16, request_nonce: &str, h: &SignedHeaders) -> Vec<
         .into_bytes()
 }
 
-/// Signs a request.
+/// Signs a request from `device` to `to`.
 pub fn sign_request(
     device: DeviceId,
+    to: DeviceId,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
     method: &str,
     path: &str,
@@ -149,7 +153,7 @@ pub fn sign_request(
         digest: content_digest(body),
         signature: String::new(),
     };
-    h.signature = BASE64.encode(sign(&request_message(method, path, &h)));
+    h.signature = BASE64.encode(sign(&request_message(method, path, to, &h)));
     h
 }
 
@@ -198,16 +202,38 @@ pub fn verify_response(
     check_signature(&key, &response_message(status, request_nonce, headers), &headers.signature)
 }
 
-/// Checks requests: signature, freshness and nonces seen within the freshness window.
-#[derive(Default)]
+/// Checks requests to device `me`: signature, freshness, and nonces seen within the freshness
+/// window.
 pub struct RequestVerifier {
-    seen: Mutex<HashMap<(DeviceId, String), i64>>,
+    me: DeviceId,
+    seen: Mutex<Nonces>,
+}
+
+#[derive(Default)]
+struct Nonces {
+    by_key: HashMap<(DeviceId, String), i64>,
+    last_pruned: i64,
 }
 
 impl RequestVerifier {
-    /// A verifier that has seen nothing.
-    pub fn new() -> Self {
-        Self::default()
+    /// A verifier for requests addressed to `me`, that has seen nothing.
+    pub fn new(me: DeviceId) -> Self {
+        Self { me, seen: Mutex::default() }
+    }
+
+    /// Checks what can be checked before the body is read: the timestamp and that the sender
+    /// is trusted. A refusal here costs the server nothing.
+    pub fn precheck(
+        &self,
+        key_of: impl Fn(DeviceId) -> Option<VerifyingKey>,
+        headers: &SignedHeaders,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
+        let age_ms = headers.timestamp.0.saturating_sub(now.0);
+        if age_ms.abs() > MAX_REQUEST_AGE_MS {
+            return Err(AuthError::Stale { age_ms });
+        }
+        key_of(headers.device).map(|_| ()).ok_or(AuthError::UnknownDevice(headers.device))
     }
 
     /// Verifies a request and returns its sender. `key_of` names the keys trusted now (a
@@ -222,21 +248,20 @@ impl RequestVerifier {
         body: &[u8],
         now: Timestamp,
     ) -> Result<DeviceId, AuthError> {
-        let age_ms = headers.timestamp.0.saturating_sub(now.0);
-        if age_ms.abs() > MAX_REQUEST_AGE_MS {
-            return Err(AuthError::Stale { age_ms });
-        }
+        self.precheck(&key_of, headers, now)?;
         if headers.digest != content_digest(body) {
             return Err(AuthError::Digest);
         }
         let key = key_of(headers.device).ok_or(AuthError::UnknownDevice(headers.device))?;
-        check_signature(&key, &request_message(method, path, headers), &headers.signature)?;
+        check_signature(&key, &request_message(method, path, self.me, headers), &headers.signature)?;
         let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if seen.len() > 100_000 {
-            // Forget nonces older than the freshness window: their requests are refused as stale.
-            seen.retain(|_, &mut t| now.0.saturating_sub(t) <= MAX_REQUEST_AGE_MS);
+        // Forget nonces older than the freshness window (their requests are refused as stale
+        // anyway), at most once a minute so a busy hub does not scan the map on every request.
+        if now.0.saturating_sub(seen.last_pruned) > 60_000 {
+            seen.by_key.retain(|_, &mut t| now.0.saturating_sub(t) <= MAX_REQUEST_AGE_MS);
+            seen.last_pruned = now.0;
         }
-        if seen.insert((headers.device, headers.nonce.clone()), headers.timestamp.0).is_some() {
+        if seen.by_key.insert((headers.device, headers.nonce.clone()), headers.timestamp.0).is_some() {
             return Err(AuthError::Replayed);
         }
         Ok(headers.device)
@@ -258,8 +283,8 @@ mod tests {
     fn a_signed_request_verifies_once() {
         let (key, keys) = setup();
         let now = Timestamp(1_000_000_000);
-        let h = sign_request(DeviceId(7), |m| key.sign(m), "POST", "/v1/sync", b"body", now);
-        let v = RequestVerifier::new();
+        let h = sign_request(DeviceId(7), DeviceId(0), |m| key.sign(m), "POST", "/v1/sync", b"body", now);
+        let v = RequestVerifier::new(DeviceId(0));
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"body", now), Ok(DeviceId(7)));
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"body", now), Err(AuthError::Replayed));
     }
@@ -268,9 +293,10 @@ mod tests {
     fn every_kind_of_bad_request_is_refused() {
         let (key, keys) = setup();
         let now = Timestamp(1_000_000_000);
-        let v = RequestVerifier::new();
-        let sign =
-            |device, body: &[u8], at| sign_request(device, |m| key.sign(m), "POST", "/v1/sync", body, at);
+        let v = RequestVerifier::new(DeviceId(0));
+        let sign = |device, body: &[u8], at| {
+            sign_request(device, DeviceId(0), |m| key.sign(m), "POST", "/v1/sync", body, at)
+        };
         let h = sign(DeviceId(7), b"body", now);
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"tampered", now), Err(AuthError::Digest));
         assert_eq!(v.verify(&keys, "POST", "/v1/other", &h, b"body", now), Err(AuthError::BadSignature));
@@ -289,6 +315,13 @@ mod tests {
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &forged, b"body", now), Err(AuthError::BadSignature));
         let unsigned = SignedHeaders::read(|name| (name != SIGNATURE).then_some("1"));
         assert_eq!(unsigned, Err(AuthError::Missing(SIGNATURE)));
+        // A request signed for another peer is refused here.
+        let elsewhere =
+            sign_request(DeviceId(7), DeviceId(5), |m| key.sign(m), "POST", "/v1/sync", b"body", now);
+        assert_eq!(
+            v.verify(&keys, "POST", "/v1/sync", &elsewhere, b"body", now),
+            Err(AuthError::BadSignature)
+        );
         // None of the refused requests used up the nonce of the good one.
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"body", now), Ok(DeviceId(7)));
     }

@@ -9,12 +9,15 @@
 //! Nothing is dropped from a sender's outbox until an acknowledgement covers it: the outbox is
 //! exactly "my entries beyond the peer's last acknowledged vector".
 
-use super::message::{DocMessage, MAX_ENTRIES_PER_MESSAGE, MessageError, SyncRequest, SyncResponse};
+use super::message::{
+    DocMessage, MAX_DOCS_PER_MESSAGE, MAX_ENTRIES_PER_MESSAGE, MessageError, Parent, SyncRequest,
+    SyncResponse,
+};
 use super::store::{StoreError, SyncStore};
 use crate::documents::DocId;
 use crate::hlc::ClockTooFarAhead;
 use crate::ids::{DeviceId, Timestamp};
-use crate::journal::{Entry, Fit, Payload, VersionVector};
+use crate::journal::{Entry, Fit, HUB, Payload, VersionVector};
 use std::future::Future;
 use thiserror::Error;
 
@@ -27,6 +30,8 @@ pub const MAX_ROUNDS: usize = 10_000;
 pub const MAX_SERIALS_PER_ENTRY: usize = 1_000;
 /// The longest text field of an entry (payment references, reasons, currency).
 pub const MAX_TEXT_LEN: usize = 256;
+/// Encoded bytes of entries per message: half the message cap, the rest is for documents.
+pub const MAX_BATCH_BYTES: usize = super::message::MAX_MESSAGE_BYTES / 2;
 
 /// Why an exchange failed. Nothing received in a failed round is stored.
 #[derive(Debug, Error)]
@@ -44,6 +49,28 @@ pub enum SyncError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A peer holds entries of this replica's own log that this replica does not: its database
+    /// was reset or restored, or another device uses its id. Continuing would reuse sequence
+    /// numbers for different entries, so the exchange stops; the device must be re-enrolled.
+    #[error(
+        "peer holds entries {held_by_peer} of this device's own log, this device only {held_here}: its data was reset, re-enroll it"
+    )]
+    Diverged {
+        /// The highest own entry the peer holds.
+        held_by_peer: u64,
+        /// The highest own entry held here.
+        held_here: u64,
+    },
+    /// Two different entries claim the same place in one origin's log.
+    #[error(
+        "two different entries claim to be {origin}:{seq}: a device's data was reset or its id is shared; re-enroll it"
+    )]
+    Equivocation {
+        /// The origin.
+        origin: DeviceId,
+        /// The sequence number.
+        seq: u64,
+    },
     /// Storage refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -57,11 +84,16 @@ pub enum SyncError {
 
 impl SyncError {
     /// The HTTP-like status a responder answers this error with (the transports share it).
+    /// 409 means exactly "a gap: the sender's idea of what I hold is wrong" — the one refusal
+    /// a sender recovers from by asking again.
     pub fn status(&self) -> u16 {
         match self {
             SyncError::Message(_) => 400,
-            SyncError::InvalidEntry { .. } | SyncError::Store(StoreError::Doc(_)) => 422,
-            SyncError::Store(StoreError::Gap { .. } | StoreError::Clock(_)) => 409,
+            SyncError::Store(StoreError::Gap { .. }) => 409,
+            SyncError::InvalidEntry { .. }
+            | SyncError::Diverged { .. }
+            | SyncError::Equivocation { .. }
+            | SyncError::Store(StoreError::Doc(_) | StoreError::Clock(_) | StoreError::Invalid(_)) => 422,
             SyncError::Store(StoreError::Database(_))
             | SyncError::Transport(_)
             | SyncError::TooManyRounds => 503,
@@ -99,10 +131,13 @@ pub trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<SyncResponse, TransportError>> + Send;
 }
 
-/// Checks entries against a replica's holdings and returns those to store, in order. Refuses
-/// the whole batch on a gap, a clock more than `max_drift_ms` ahead of `now`, or a malformed
-/// entry. Pure: stores call it under their lock; it decides what "all or nothing" covers.
+/// Checks entries against replica `me`'s holdings and returns those to store, in order.
+/// Refuses the whole batch on a gap, a clock more than `max_drift_ms` ahead of `now`, an entry
+/// of a kind its origin may not write (only the hub revokes and grants leases; the hub never
+/// scans or sells), an entry of `me`'s own log that `me` does not hold, or a malformed entry.
+/// Pure: stores call it under their lock; it decides what "all or nothing" covers.
 pub fn check_incoming(
+    me: DeviceId,
     have: &VersionVector,
     entries: Vec<Entry>,
     now: Timestamp,
@@ -115,6 +150,7 @@ pub fn check_incoming(
         if entry.seq == 0 {
             return Err(invalid("sequence numbers start at 1"));
         }
+        check_authority(entry.origin, &entry.payload).map_err(invalid)?;
         check_payload(&entry.payload).map_err(invalid)?;
         let ahead_ms = entry.hlc.time().0.saturating_sub(now.0);
         if ahead_ms > max_drift_ms {
@@ -122,6 +158,9 @@ pub fn check_incoming(
         }
         match have.fit(entry.origin, entry.seq) {
             Fit::Held => {}
+            Fit::Next if entry.origin == me => {
+                return Err(SyncError::Diverged { held_by_peer: entry.seq, held_here: have.get(me) });
+            }
             Fit::Next => {
                 have.advance(entry.origin, entry.seq);
                 fresh.push(entry);
@@ -134,6 +173,21 @@ pub fn check_incoming(
         }
     }
     Ok(fresh)
+}
+
+/// Who may write what: the hub revokes and grants leases, devices scan, sell and void; either
+/// may record a lease return.
+fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static str> {
+    let hub = origin == HUB;
+    match payload {
+        Payload::Revocation(_) | Payload::LeaseGrant(_) if !hub => {
+            Err("only the hub revokes and grants leases")
+        }
+        Payload::Scan(_) | Payload::DoorSale(_) | Payload::Void(_) if hub => {
+            Err("the hub does not scan, sell or void at the door")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_payload(payload: &Payload) -> Result<(), &'static str> {
@@ -177,13 +231,22 @@ async fn missing<S: SyncStore>(
     let mut ranges: Vec<(DeviceId, u64, u64)> = mine.ahead_of(theirs).collect();
     ranges.sort_by_key(|&(origin, _, _)| origin != me);
     let mut out = Vec::new();
+    let mut bytes = 0;
     for (origin, after, upto) in ranges {
         let room = limit - out.len();
         if room == 0 {
             return Ok((out, true));
         }
         let want = usize::try_from(upto - after).unwrap_or(usize::MAX).min(room);
-        out.extend(store.entries_after(origin, after, want).await?);
+        for entry in store.entries_after(origin, after, want).await? {
+            // Entries are small (a scan is ~30 bytes, the largest door sale ~5 KiB), so the
+            // count caps a batch long before the byte budget does; the budget is the guarantee.
+            bytes += postcard::experimental::serialized_size(&entry).unwrap_or(MAX_BATCH_BYTES);
+            if bytes > MAX_BATCH_BYTES && !out.is_empty() {
+                return Ok((out, true));
+            }
+            out.push(entry);
+        }
         if upto - after > want as u64 {
             return Ok((out, true));
         }
@@ -191,14 +254,68 @@ async fn missing<S: SyncStore>(
     Ok((out, false))
 }
 
-/// Checks that every document message decodes, before anything is stored.
-fn check_docs(docs: &[DocMessage]) -> Result<(), SyncError> {
-    for d in docs {
-        if automerge::sync::Message::decode(&d.message).is_err() {
-            return Err(
-                StoreError::Doc(crate::documents::DocError::BadSyncMessage { doc: d.doc.clone() }).into()
-            );
+/// The [`Parent`] of each origin's run in `entries` (runs starting at 1 have none).
+async fn parents_of<S: SyncStore>(store: &S, entries: &[Entry]) -> Result<Vec<Parent>, StoreError> {
+    let mut parents = Vec::new();
+    let mut previous: Option<DeviceId> = None;
+    for e in entries {
+        if previous != Some(e.origin)
+            && e.seq > 1
+            && let Some(parent) = store.entries_after(e.origin, e.seq - 2, 1).await?.pop()
+        {
+            parents.push(Parent { origin: e.origin, seq: parent.seq, digest: parent.digest() });
         }
+        previous = Some(e.origin);
+    }
+    Ok(parents)
+}
+
+/// This replica's latest own entry, as a [`Parent`].
+async fn tip_of<S: SyncStore>(store: &S, have: &VersionVector) -> Result<Option<Parent>, StoreError> {
+    let me = store.origin();
+    let seq = have.get(me);
+    if seq == 0 {
+        return Ok(None);
+    }
+    let entry = store.entries_after(me, seq - 1, 1).await?.pop();
+    Ok(entry.map(|e| Parent { origin: me, seq, digest: e.digest() }))
+}
+
+/// Refuses a batch that continues a different history than the one held here.
+async fn check_parents<S: SyncStore>(
+    store: &S,
+    have: &VersionVector,
+    parents: &[Parent],
+) -> Result<(), SyncError> {
+    for p in parents {
+        if have.get(p.origin) < p.seq {
+            continue; // not held: the append refuses the gap
+        }
+        let held = store.entries_after(p.origin, p.seq - 1, 1).await?;
+        if held.first().is_none_or(|e| e.digest() != p.digest) {
+            return Err(SyncError::Equivocation { origin: p.origin, seq: p.seq });
+        }
+    }
+    Ok(())
+}
+
+/// Stores entries received from a peer, after checking that each origin's run continues the
+/// history held here. Returns what the replica holds afterwards.
+pub async fn store_received<S: SyncStore>(
+    store: &S,
+    have: VersionVector,
+    entries: Vec<Entry>,
+    parents: &[Parent],
+) -> Result<VersionVector, SyncError> {
+    check_parents(store, &have, parents).await?;
+    if entries.is_empty() { Ok(have) } else { Ok(store.append(entries).await?) }
+}
+
+/// Checks that every document message decodes and its changes would apply, before anything
+/// is stored.
+async fn check_docs<S: SyncStore>(store: &S, docs: &[DocMessage]) -> Result<(), SyncError> {
+    for d in docs {
+        store.doc_check(&d.doc, &d.message).await?;
     }
     Ok(())
 }
@@ -214,20 +331,25 @@ async fn receive_docs<S: SyncStore>(
     Ok(())
 }
 
+/// Document messages for `peer`, at most [`MAX_DOCS_PER_MESSAGE`] (the rest follow in later
+/// rounds: automerge keeps what it has not sent yet).
 async fn generate_docs<S: SyncStore>(
     store: &S,
     peer: DeviceId,
     also: &[DocMessage],
 ) -> Result<Vec<DocMessage>, StoreError> {
     let mut ids: Vec<DocId> = store.doc_ids().await?;
-    // Answer about every document the peer spoke of, even one this replica has not seen yet.
+    // Answer about every document the peer spoke of that this replica keeps.
     for d in also {
-        if !ids.contains(&d.doc) {
+        if !ids.contains(&d.doc) && store.doc_wanted(&d.doc) {
             ids.push(d.doc.clone());
         }
     }
     let mut out = Vec::new();
     for doc in ids {
+        if out.len() == MAX_DOCS_PER_MESSAGE {
+            break;
+        }
         if let Some(message) = store.doc_generate(peer, &doc).await? {
             out.push(DocMessage { doc, message });
         }
@@ -237,22 +359,25 @@ async fn generate_docs<S: SyncStore>(
 
 /// Answers one request from `peer`: stores its entries and document changes durably, then
 /// replies with the acknowledgement, a batch of what the peer lacks, and document messages.
-/// A request that fails any check changes nothing.
+/// Everything is checked before anything is stored, so a refused request changes nothing.
 pub async fn respond<S: SyncStore>(
     store: &S,
     peer: DeviceId,
     request: SyncRequest,
 ) -> Result<SyncResponse, SyncError> {
-    check_docs(&request.docs)?;
-    let have =
-        if request.entries.is_empty() { store.have().await? } else { store.append(request.entries).await? };
+    check_docs(store, &request.docs).await?;
+    let have = store.have().await?;
+    check_parents(store, &have, &request.parents).await?;
+    check_parents(store, &have, request.tip.as_slice()).await?;
     if request.restart {
         store.doc_restart(peer).await?;
     }
+    let have = if request.entries.is_empty() { have } else { store.append(request.entries).await? };
     receive_docs(store, peer, &request.docs).await?;
     let (entries, more) = missing(store, &request.have, &have, BATCH).await?;
+    let parents = parents_of(store, &entries).await?;
     let docs = generate_docs(store, peer, &request.docs).await?;
-    Ok(SyncResponse { have, entries, more, docs })
+    Ok(SyncResponse { have, entries, parents, more, docs })
 }
 
 /// What one exchange moved.
@@ -268,31 +393,37 @@ pub struct SyncReport {
     pub doc_messages: usize,
 }
 
-/// Runs one exchange with the peer behind `transport` until both sides hold the same entries
-/// and documents. Safe to interrupt at any point: whatever was acknowledged stays
-/// acknowledged, whatever was not is sent again next time.
+/// Runs one exchange with the peer behind `transport` until this replica's entries are
+/// acknowledged, it holds everything the peer held, and the documents are quiet. Entries the
+/// peer receives from others meanwhile are left to the next exchange (or the long-poll), so a
+/// busy hub cannot keep an exchange from settling. Safe to interrupt at any point: whatever was
+/// acknowledged stays acknowledged, whatever was not is sent again next time.
 pub async fn sync_with<S: SyncStore, T: Transport>(
     store: &S,
     transport: &T,
 ) -> Result<SyncReport, SyncError> {
     let peer = transport.peer();
+    let me = store.origin();
     let mut peer_have = store.peer_have(peer).await?;
     let mut report = SyncReport::default();
     let mut rewound = false;
     store.doc_restart(peer).await?;
-    for round in 0..MAX_ROUNDS {
+    for _ in 0..MAX_ROUNDS {
         let have = store.have().await?;
         // Until the peer has acknowledged once, we do not know what it lacks: ask first.
         let entries = match &peer_have {
             Some(theirs) => missing(store, theirs, &have, BATCH).await?.0,
             None => Vec::new(),
         };
+        let parents = parents_of(store, &entries).await?;
+        let tip = tip_of(store, &have).await?;
         let docs = generate_docs(store, peer, &[]).await?;
         let (sent, sent_docs) = (entries.len(), docs.len());
-        let request = SyncRequest { restart: round == 0, have: have.clone(), entries, docs, wait_ms: 0 };
+        let restart = report.rounds == 0;
+        let request = SyncRequest { restart, have: have.clone(), entries, parents, tip, docs, wait_ms: 0 };
         let response = match transport.exchange(request).await {
-            // The peer holds less than it once acknowledged (restored from a backup, say): ask
-            // it what it holds instead of sending from the old acknowledgement. Once.
+            // A gap: the peer holds less than it once acknowledged (restored from a backup,
+            // say). Ask it what it holds instead of sending from the old acknowledgement. Once.
             Err(TransportError::Refused { status: 409, .. }) if sent > 0 && !rewound => {
                 rewound = true;
                 peer_have = None;
@@ -303,24 +434,77 @@ pub async fn sync_with<S: SyncStore, T: Transport>(
         report.rounds += 1;
         report.sent += sent;
         report.doc_messages += sent_docs + response.docs.len();
+        // The acknowledgement is valid whatever happens to the rest of the response.
+        store.set_peer_have(peer, &response.have).await?;
+        if response.have.get(me) > have.get(me) {
+            return Err(SyncError::Diverged { held_by_peer: response.have.get(me), held_here: have.get(me) });
+        }
 
-        check_docs(&response.docs)?;
+        check_docs(store, &response.docs).await?;
         let received = response.entries.len();
-        let have = if received == 0 { have } else { store.append(response.entries).await? };
+        let have = store_received(store, have, response.entries, &response.parents).await?;
         receive_docs(store, peer, &response.docs).await?;
         report.received += received;
-        store.set_peer_have(peer, &response.have).await?;
-        // Settled when this round moved nothing either way and the peer holds all we hold.
-        let settled = sent == 0
-            && sent_docs == 0
-            && received == 0
-            && !response.more
-            && response.docs.is_empty()
-            && response.have.covers(&have);
+        // Settled: nothing more to fetch, documents quiet both ways, and the peer holds all we
+        // hold (our outbox is acknowledged; what we just received came from it).
+        let settled =
+            !response.more && response.docs.is_empty() && sent_docs == 0 && response.have.covers(&have);
         peer_have = Some(response.have);
         if settled {
             return Ok(report);
         }
     }
     Err(SyncError::TooManyRounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hlc::Hlc;
+    use crate::ids::{EventId, Serial};
+    use crate::journal::{RevocationEntry, ScanEntry};
+    use crate::manifest::Direction;
+    use crate::revocation::RevocationReason;
+    use crate::verdict::VerdictKind;
+
+    fn entry(origin: u32, seq: u64, payload: Payload) -> Entry {
+        Entry { origin: DeviceId(origin), seq, hlc: Hlc(1), event: EventId(1), payload }
+    }
+
+    fn scan() -> Payload {
+        Payload::Scan(ScanEntry {
+            gate: crate::ids::GateId(1),
+            direction: Direction::Entry,
+            at: Timestamp(0),
+            verdict: VerdictKind::Malformed,
+            ticket: None,
+        })
+    }
+
+    fn revocation() -> Payload {
+        Payload::Revocation(RevocationEntry {
+            first: Serial(0),
+            last: Serial(9),
+            reason: RevocationReason::Refunded,
+        })
+    }
+
+    #[test]
+    fn only_the_hub_revokes_and_the_hub_never_scans() {
+        let have = VersionVector::new();
+        let check = |e| check_incoming(DeviceId(5), &have, vec![e], Timestamp(0), 1000);
+        assert!(check(entry(0, 1, revocation())).is_ok());
+        assert!(matches!(check(entry(3, 1, revocation())), Err(SyncError::InvalidEntry { .. })));
+        assert!(matches!(check(entry(0, 1, scan())), Err(SyncError::InvalidEntry { .. })));
+        assert!(check(entry(3, 1, scan())).is_ok());
+    }
+
+    #[test]
+    fn entries_of_my_own_log_that_i_lack_are_refused() {
+        let mut have = VersionVector::new();
+        have.advance(DeviceId(5), 2);
+        let mine = |seq| check_incoming(DeviceId(5), &have, vec![entry(5, seq, scan())], Timestamp(0), 1000);
+        assert_eq!(mine(2).unwrap(), vec![], "already held: ignored");
+        assert!(matches!(mine(3), Err(SyncError::Diverged { held_by_peer: 3, held_here: 2 })));
+    }
 }

@@ -6,7 +6,7 @@
 //! the link state; it never surfaces a raw error to staff — the verdict never depended on the
 //! network anyway.
 
-use super::engine::{SyncError, Transport, sync_with};
+use super::engine::{SyncError, Transport, store_received, sync_with};
 use super::message::SyncRequest;
 use super::store::SyncStore;
 use std::time::Duration;
@@ -38,14 +38,14 @@ pub async fn poll_once<S: SyncStore, T: Transport>(
     transport: &T,
     wait_ms: u32,
 ) -> Result<bool, SyncError> {
-    let request = SyncRequest { have: store.have().await?, wait_ms, ..SyncRequest::default() };
+    let have = store.have().await?;
+    let request = SyncRequest { have: have.clone(), wait_ms, ..SyncRequest::default() };
     let response = transport.exchange(request).await?;
-    let news = !response.entries.is_empty() || response.more || !response.docs.is_empty();
-    if !response.entries.is_empty() {
-        store.append(response.entries).await?;
-    }
-    // Document messages start an exchange; `sync_with` finishes it.
+    // The acknowledgement first: it holds whatever happens to the rest.
     store.set_peer_have(transport.peer(), &response.have).await?;
+    let news = !response.entries.is_empty() || response.more || !response.docs.is_empty();
+    store_received(store, have, response.entries, &response.parents).await?;
+    // Document messages start an exchange; `sync_with` finishes it.
     Ok(news)
 }
 
@@ -59,6 +59,9 @@ pub async fn run<S: SyncStore, T: Transport>(
     let mut backoff = Duration::from_millis(250);
     let mut local = store.changes();
     while !*shutdown.borrow() {
+        // Mark local changes seen *before* the exchange: one made during it then wakes the
+        // wait below at once instead of waiting out a long-poll.
+        local.borrow_and_update();
         // Exchange everything both ways.
         if let Err(e) = sync_with(store, transport).await {
             report(LinkState::Offline { reason: e.to_string(), retry_in: backoff });
@@ -71,7 +74,6 @@ pub async fn run<S: SyncStore, T: Transport>(
         }
         backoff = Duration::from_millis(250);
         report(LinkState::Online);
-        local.borrow_and_update();
         // Then wait for news from either side.
         tokio::select! {
             result = poll_once(store, transport, LONG_POLL_MS) => {

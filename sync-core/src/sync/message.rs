@@ -30,6 +30,11 @@ pub struct SyncRequest {
     pub have: VersionVector,
     /// Entries the requester believes the peer lacks.
     pub entries: Vec<Entry>,
+    /// For each origin's run of `entries`, the entry just before it (see [`Parent`]).
+    pub parents: Vec<Parent>,
+    /// The requester's latest own entry: a peer holding another entry at that place knows the
+    /// requester's history was reset, even when no entries are sent.
+    pub tip: Option<Parent>,
     /// Automerge sync messages, one per document.
     pub docs: Vec<DocMessage>,
     /// If the peer has nothing new, it may hold the request this long waiting for news
@@ -44,10 +49,25 @@ pub struct SyncResponse {
     pub have: VersionVector,
     /// Entries the requester lacks (per its `have`), in per-origin order, at most one batch.
     pub entries: Vec<Entry>,
+    /// For each origin's run of `entries`, the entry just before it (see [`Parent`]).
+    pub parents: Vec<Parent>,
     /// More entries are waiting beyond this batch.
     pub more: bool,
     /// Automerge sync messages, one per document.
     pub docs: Vec<DocMessage>,
+}
+
+/// The entry a run of entries continues: a receiver that holds `(origin, seq)` with another
+/// digest holds a different history of that origin (a device whose data was reset and reused
+/// its id, a hub restored from an old backup) and must not append to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    /// The origin.
+    pub origin: crate::ids::DeviceId,
+    /// The sequence number just before the run.
+    pub seq: u64,
+    /// [`Entry::digest`] of that entry.
+    pub digest: [u8; 16],
 }
 
 /// One automerge sync message about one document.
@@ -168,8 +188,26 @@ mod tests {
                     ticket: None,
                 }),
             }],
+            parents: vec![],
+            tip: None,
             docs: vec![DocMessage { doc: DocId::guest_list(EventId(1)), message: vec![1, 2, 3] }],
             wait_ms: 0,
+        }
+    }
+
+    proptest::proptest! {
+        /// The stable-toolchain companion of the `sync_message` fuzz target: arbitrary bytes
+        /// behind a valid header never panic the decoder, and what decodes re-encodes.
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000)) {
+            let mut bytes = b"VGSYNC\x00\x01".to_vec();
+            bytes.extend_from_slice(&body);
+            if let Ok(r) = SyncRequest::decode(&bytes) {
+                proptest::prop_assert_eq!(SyncRequest::decode(&r.encode()).unwrap(), r);
+            }
+            if let Ok(r) = SyncResponse::decode(&bytes) {
+                proptest::prop_assert_eq!(SyncResponse::decode(&r.encode()).unwrap(), r);
+            }
         }
     }
 

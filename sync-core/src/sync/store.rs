@@ -34,6 +34,10 @@ pub enum StoreError {
     /// A document operation failed.
     #[error(transparent)]
     Doc(#[from] DocError),
+    /// Entries refused as such (see [`crate::sync::engine::check_incoming`]); the message says
+    /// why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// A replica's journals and documents, as the sync engine sees them.
@@ -62,6 +66,13 @@ pub trait SyncStore: Send + Sync {
 
     /// The documents held.
     fn doc_ids(&self) -> impl Future<Output = Result<Vec<DocId>, StoreError>> + Send;
+
+    /// Whether this replica keeps the document `doc` (one of an event it knows). Messages
+    /// about other documents are ignored, so a peer cannot make it create documents at will.
+    fn doc_wanted(&self, doc: &DocId) -> bool;
+
+    /// Checks, without changing anything, that `message` decodes and its changes would apply.
+    fn doc_check(&self, doc: &DocId, message: &[u8]) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Begins a new document exchange with `peer` (see
     /// [`crate::documents::Documents::restart_peer`]).

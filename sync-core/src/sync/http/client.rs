@@ -5,7 +5,7 @@ use super::{HELLO_PATH, Hello, Identity, SYNC_PATH};
 use crate::ids::{DeviceId, Timestamp};
 use crate::sync::auth::{SignedHeaders, sign_request, verify_response};
 use crate::sync::engine::{Transport, TransportError};
-use crate::sync::message::{Framed, SyncRequest, SyncResponse};
+use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, SyncRequest, SyncResponse};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,19 +48,35 @@ impl<I: Identity> HttpTransport<I> {
     /// then prove with its signature.
     pub async fn connect(base: &str, me: Arc<I>) -> Result<Self, TransportError> {
         let mut transport = Self::new(base, me, DeviceId(u32::MAX))?;
-        let hello: Hello = transport
+        let response = transport
             .client
             .get(format!("{}{HELLO_PATH}", transport.base))
             .timeout(CONNECT_TIMEOUT)
             .send()
             .await
-            .map_err(|e| unreachable(&e))?
-            .json()
-            .await
+            .map_err(|e| unreachable(&e))?;
+        let hello: Hello = serde_json::from_slice(&read_capped(response, 4096).await?)
             .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
         transport.peer = hello.device;
         Ok(transport)
     }
+}
+
+/// Reads a body of at most `max` bytes; a larger one (a broken or hostile peer) is refused
+/// without buffering it.
+async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, TransportError> {
+    let too_large = || TransportError::InvalidResponse(format!("response larger than {max} bytes"));
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(&e))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl<I: Identity> Transport for HttpTransport<I> {
@@ -72,7 +88,8 @@ impl<I: Identity> Transport for HttpTransport<I> {
         let timeout = REQUEST_TIMEOUT + Duration::from_millis(u64::from(request.wait_ms));
         let body = request.encode();
         let me = &self.me;
-        let signed = sign_request(me.device(), |m| me.sign(m), "POST", SYNC_PATH, &body, Timestamp::now());
+        let signed =
+            sign_request(me.device(), self.peer, |m| me.sign(m), "POST", SYNC_PATH, &body, Timestamp::now());
         let mut call = self.client.post(format!("{}{SYNC_PATH}", self.base)).timeout(timeout).body(body);
         for (name, value) in signed.pairs() {
             call = call.header(name, value);
@@ -80,7 +97,9 @@ impl<I: Identity> Transport for HttpTransport<I> {
         let response = call.send().await.map_err(|e| unreachable(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| unreachable(&e))?;
+        // Error texts are short; a response is at most one message.
+        let cap = if status == 200 { MAX_MESSAGE_BYTES } else { 4096 };
+        let bytes = read_capped(response, cap).await?;
         if status != 200 {
             let message = String::from_utf8_lossy(&bytes).into_owned();
             return Err(TransportError::Refused { status, message });

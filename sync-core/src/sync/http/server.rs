@@ -8,9 +8,8 @@ use crate::sync::engine::{SyncError, respond};
 use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse};
 use crate::sync::store::SyncStore;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use std::future::Future;
@@ -27,7 +26,8 @@ struct Server<S> {
 
 /// The sync routes for `store`, to mount in an axum app (the hub does) or serve alone.
 pub fn router<S: SyncStore + Identity + 'static>(store: Arc<S>) -> Router {
-    let state = Arc::new(Server { store, verifier: RequestVerifier::new() });
+    let verifier = RequestVerifier::new(store.device());
+    let state = Arc::new(Server { store, verifier });
     Router::new()
         .route(HELLO_PATH, get(hello::<S>))
         .route(SYNC_PATH, post(sync::<S>))
@@ -56,15 +56,19 @@ fn status_of(e: &SyncError) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
 }
 
-async fn sync<S: SyncStore + Identity>(
-    State(server): State<Arc<Server<S>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn sync<S: SyncStore + Identity>(State(server): State<Arc<Server<S>>>, request: Request) -> Response {
     let store = &*server.store;
+    let headers = request.headers();
     let signed = match SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok())) {
         Ok(h) => h,
         Err(e) => return refuse(StatusCode::UNAUTHORIZED, &e),
+    };
+    // Sender and timestamp first: an unknown or stale sender costs no body read.
+    if let Err(e) = server.verifier.precheck(|d| store.key_of(d), &signed, Timestamp::now()) {
+        return refuse(StatusCode::UNAUTHORIZED, &e);
+    }
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_MESSAGE_BYTES).await else {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &format!("at most {MAX_MESSAGE_BYTES} bytes"));
     };
     let peer = match server.verifier.verify(
         |d| store.key_of(d),
