@@ -61,17 +61,13 @@ fn main() {
         }))
         .collect();
     Replica::open(&hub_db, ReplicaConfig::new(HUB)).unwrap().set_manifest(&manifest).unwrap();
-    runtime.block_on(async {
-        for (i, d) in devices.iter().enumerate() {
-            d.set_manifest(&manifest).unwrap();
-            let first_serial = u32::try_from(i).unwrap() * 500;
-            d.append(support::scans(d.device(), 1, SCANS, demo::NOON, |s| {
-                first_serial + u32::try_from(s).unwrap()
-            }))
-            .await
-            .unwrap();
-        }
-    });
+    for (i, d) in devices.iter().enumerate() {
+        d.set_manifest(&manifest).unwrap();
+        let first_serial = u32::try_from(i).unwrap() * 500;
+        let payloads =
+            support::scan_payloads(SCANS, demo::NOON, |s| first_serial + u32::try_from(s).unwrap());
+        d.record_all(demo::EVENT, payloads).unwrap();
+    }
     // Snapshot the devices before they sync, for the catch-up measurement. Closing a replica
     // checkpoints its WAL into the main file, so the file alone is the whole replica.
     drop(devices);

@@ -68,8 +68,12 @@ fn main() {
 
             // Apart: the device records 5,000; the hub receives 5,000 from five other gates.
             let t1 = t0.plus_seconds(3_600);
-            let own = support::scans(DeviceId(1), 1, 5_000, t1, |i| 200_000 + u32::try_from(i).unwrap());
-            device.append(own.clone()).await.unwrap();
+            let own = device
+                .record_all(
+                    demo::EVENT,
+                    support::scan_payloads(5_000, t1, |i| 200_000 + u32::try_from(i).unwrap()),
+                )
+                .unwrap();
             let mut others: Vec<Entry> = Vec::new();
             for o in 0..5u32 {
                 let batch = support::scans(DeviceId(200 + o), 1, 1_000, t1, |i| {

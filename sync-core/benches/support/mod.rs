@@ -11,6 +11,12 @@ use sync_core::journal::{Entry, Payload, ScanEntry, ScannedTicket};
 use sync_core::manifest::{Direction, EntryPolicy};
 use sync_core::verdict::VerdictKind;
 
+/// The payloads of `count` admitted scans, serials from `serial_of(i)`, 50 ms apart from `t0`
+/// (for a replica to record as its own).
+pub fn scan_payloads(count: u64, t0: Timestamp, serial_of: impl Fn(u64) -> u32) -> Vec<Payload> {
+    scans(DeviceId(1), 1, count, t0, serial_of).into_iter().map(|e| e.payload).collect()
+}
+
 /// `count` admitted-scan entries of `origin`, sequence numbers from `first_seq`, serials from
 /// `serial_of(i)`, 50 ms apart from `t0`.
 pub fn scans(

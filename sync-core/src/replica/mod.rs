@@ -204,6 +204,36 @@ impl Replica {
         Ok(entry)
     }
 
+    /// Appends several local entries in one transaction (one commit, all or nothing).
+    pub fn record_all(&self, event: EventId, payloads: Vec<Payload>) -> Result<Vec<Entry>, ReplicaError> {
+        let now = self.now();
+        let entries = {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            let origin = self.origin;
+            let mut seq = inner.have.get(origin);
+            let entries: Vec<Entry> = payloads
+                .into_iter()
+                .map(|payload| {
+                    seq += 1;
+                    Entry { origin, seq, hlc: inner.clock.tick(now), event, payload }
+                })
+                .collect();
+            let tx = inner.conn.unchecked_transaction()?;
+            for entry in &entries {
+                insert_entry(&tx, entry)?;
+            }
+            tx.commit()?;
+            for entry in &entries {
+                inner.have.advance(origin, entry.seq);
+                inner.events.entry(event).or_default().apply(entry);
+            }
+            entries
+        };
+        self.notify();
+        Ok(entries)
+    }
+
     /// Edits a document; the change is committed before this returns.
     pub fn edit_doc<R>(
         &self,
