@@ -5,6 +5,9 @@
 //! 2-core CI machine; figures in docs/benchmarks.md.
 #![allow(missing_docs)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use sync_core::admission::{AdmissionState, Scan, ScanRecord, Stamp};
@@ -18,14 +21,9 @@ use sync_core::ticket::{DelegationGrant, encode_text};
 use sync_core::validate::validate;
 
 fn verdicts(c: &mut Criterion) {
-    let (manifest, key, ctx) = demo::festival();
+    let (manifest, key, ctx, valid, used) = support::admitted_once();
     let revocations = RevocationSet::new();
     let empty = AdmissionState::new();
-    let valid = key.issue(Serial(7), demo::DAY, None).to_text();
-
-    let mut used = AdmissionState::new();
-    let first = validate(&manifest, &revocations, &used, &ctx, &valid);
-    used.record(&first.scan(&ctx, Stamp { hlc: Hlc(1), origin: ctx.device }).unwrap());
 
     let mut forged = key.issue(Serial(8), demo::DAY, None).bytes().to_vec();
     *forged.last_mut().unwrap() ^= 1;

@@ -5,25 +5,21 @@
 //! Run: `cargo bench -p voelgoed-sync-core --bench verdict_latency`
 #![allow(missing_docs)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use sync_core::admission::{AdmissionState, Stamp};
-use sync_core::demo;
-use sync_core::hlc::Hlc;
-use sync_core::ids::Serial;
+use sync_core::admission::AdmissionState;
 use sync_core::revocation::RevocationSet;
 use sync_core::validate::validate;
 
 const CALLS: usize = 20_000;
 
 fn main() {
-    let (manifest, key, ctx) = demo::festival();
+    let (manifest, _, ctx, valid, used) = support::admitted_once();
     let revocations = RevocationSet::new();
     let empty = AdmissionState::new();
-    let valid = key.issue(Serial(7), demo::DAY, None).to_text();
-    let mut used = AdmissionState::new();
-    let first = validate(&manifest, &revocations, &used, &ctx, &valid);
-    used.record(&first.scan(&ctx, Stamp { hlc: Hlc(1), origin: ctx.device }).unwrap());
 
     for (name, state, expect) in
         [("valid_ticket", &empty, "admitted"), ("duplicate", &used, "already_inside")]

@@ -11,6 +11,30 @@ use sync_core::journal::{Entry, Payload, ScanEntry, ScannedTicket};
 use sync_core::manifest::{Direction, EntryPolicy};
 use sync_core::verdict::VerdictKind;
 
+/// The demo gate with a valid ticket's text and an admission state in which that ticket was
+/// already admitted: the setup of the verdict benchmarks.
+pub fn admitted_once() -> (
+    sync_core::manifest::EventManifest,
+    sync_core::keys::EventKey,
+    sync_core::validate::ScanContext,
+    String,
+    sync_core::admission::AdmissionState,
+) {
+    use sync_core::admission::{AdmissionState, Stamp};
+    let (manifest, key, ctx) = demo::festival();
+    let valid = key.issue(Serial(7), demo::DAY, None).to_text();
+    let mut used = AdmissionState::new();
+    let first = sync_core::validate::validate(
+        &manifest,
+        &sync_core::revocation::RevocationSet::new(),
+        &used,
+        &ctx,
+        &valid,
+    );
+    used.record(&first.scan(&ctx, Stamp { hlc: Hlc(1), origin: ctx.device }).unwrap());
+    (manifest, key, ctx, valid, used)
+}
+
 /// The payloads of `count` admitted scans, serials from `serial_of(i)`, 50 ms apart from `t0`
 /// (for a replica to record as its own).
 pub fn scan_payloads(count: u64, t0: Timestamp, serial_of: impl Fn(u64) -> u32) -> Vec<Payload> {
