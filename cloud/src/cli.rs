@@ -1,0 +1,130 @@
+//! The `cloud` command: `serve`, `migrate`, `create-org`.
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::server::{AppState, serve, shutdown_signal};
+use crate::tenancy::{NewOrganization, create_organization};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cloud", version, about = "The Voelgoed hub")]
+struct Cli {
+    /// A TOML configuration file (settings: listen, data_dir, database_url, master_key,
+    /// public_url, log; each also as VOELGOED_<NAME>, secrets as VOELGOED_<NAME>_FILE).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub (migrates the database first).
+    Serve {
+        /// Address to listen on (overrides the configuration).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Seed a demo organization on first start and print how to log in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Create an organization and its first owner.
+    CreateOrg {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// URL-safe short name.
+        #[arg(long)]
+        slug: String,
+        /// The owner's e-mail.
+        #[arg(long)]
+        owner_email: String,
+        /// The owner's name.
+        #[arg(long)]
+        owner_name: String,
+        /// A file holding the owner's password (or set VOELGOED_OWNER_PASSWORD).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(&config.log)).init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(execute(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let db = Db::connect(&config.database_url()).await.context("cannot open the database")?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            open(&config).await?;
+            println!("database is up to date");
+        }
+        Command::CreateOrg { name, slug, owner_email, owner_name, password_file } => {
+            let owner_password = match password_file {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+                None => std::env::var("VOELGOED_OWNER_PASSWORD")
+                    .context("give --password-file or set VOELGOED_OWNER_PASSWORD")?,
+            };
+            let db = open(&config).await?;
+            let new = NewOrganization { name, slug, owner_email, owner_name, owner_password };
+            let created = create_organization(&db, &new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("organization {} created, owner user {}", created.org_id, created.user_id);
+        }
+        Command::Serve { listen, demo } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+                config.public_url = format!("http://{listen}");
+            }
+            let db = open(&config).await?;
+            if demo {
+                crate::demo::seed(&db, &config).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            tracing::info!(url = %config.public_url, backend = ?db.backend(), "hub listening");
+            let state = AppState { db, public_url: config.public_url.clone().into() };
+            serve(listener, state, shutdown_signal()).await?;
+        }
+    }
+    Ok(())
+}

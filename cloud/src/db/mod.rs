@@ -1,0 +1,145 @@
+//! The hub's database: SQLite (the embedded default: a file, nothing to install) or
+//! PostgreSQL (production, several stateless hub instances over one database), chosen by the
+//! URL.
+//!
+//! One storage layer serves both. Queries are written once in the SQL both dialects share —
+//! `$1`-style placeholders (sqlx's SQLite driver maps `$N` to argument N), `RETURNING`,
+//! `ON CONFLICT`, integers for times (Unix milliseconds) and flags — and run through sqlx's
+//! `Any` driver. What differs lives in [`Backend`]: each backend's migrations
+//! (`migrations/sqlite`, `migrations/postgres`), connection setup, tenant scoping (PostgreSQL's
+//! row-level security), and cross-instance notification (LISTEN/NOTIFY). Two copies of every
+//! query would drift apart; one copy with the differences named is what "the same behaviour on
+//! both" needs.
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use thiserror::Error;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which database engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// Production.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl)
+        }
+    }
+
+    fn migrator(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Self::Sqlite => &SQLITE_MIGRATIONS,
+            Self::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// A database failure. Its text is for logs; API callers get a generic 500 or 503.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// The URL names neither SQLite nor PostgreSQL.
+    #[error("database URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    /// The database could not be reached or refused a query.
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A pool of connections to the hub's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects. SQLite databases are created if missing, in WAL mode with `synchronous=FULL`
+    /// (an acknowledged write survives a power cut) and a busy timeout (writers queue instead of
+    /// failing).
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    // SQLite has one writer at a time; a few connections serve concurrent reads.
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Self { pool, backend })
+    }
+
+    /// Brings the schema up to date (idempotent).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for queries that span no tenant (users, sessions, the health check).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A transaction that sees only organization `org`'s rows. Every query inside still names
+    /// the organization (the first wall); on PostgreSQL, row-level security enforces it again
+    /// (the second wall).
+    pub async fn tenant(&self, org: i64) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT set_config('voelgoed.org_id', $1, true)")
+                .bind(org.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

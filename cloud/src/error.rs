@@ -1,0 +1,148 @@
+//! One error type for every HTTP handler, rendered as RFC 9457 problem details with a stable
+//! `code`. Database and other internal errors are logged with their detail and shown as a
+//! generic 500 — never their text (realworld-axum-sqlx's rule).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// What went wrong, from the caller's point of view.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No such object — or one the caller may not see (other organizations' objects are 404,
+    /// never 403, so their existence does not leak).
+    #[error("not found")]
+    NotFound,
+    /// No valid session or token.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Authenticated, but the role does not allow this.
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// A field is missing, malformed or out of range.
+    #[error("{field}: {message}")]
+    Validation {
+        /// The field.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The request conflicts with the current state (duplicate, sold out, wrong status).
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine code, e.g. `sold_out`.
+        code: &'static str,
+        /// For people.
+        message: String,
+    },
+    /// Too many requests; try again after this many seconds.
+    #[error("too many requests")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The database is unreachable: retry.
+    #[error("temporarily unavailable")]
+    Unavailable,
+    /// Anything else: logged, shown as a generic error.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A validation error.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation { field: field.into(), message: message.into() }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Validation { .. } => "invalid_field",
+            Self::Conflict { code, .. } => code,
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => Self::Unavailable,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::db::DbError::from(e).into()
+    }
+}
+
+/// The JSON body (RFC 9457).
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                "something went wrong on the hub; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let field = match &self {
+            Self::Validation { field, .. } => Some(field.as_str()),
+            _ => None,
+        };
+        let code = self.code();
+        let body = Problem {
+            kind: format!("https://voelgoed.invalid/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("error"),
+            status: status.as_u16(),
+            detail,
+            code,
+            field,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Self::RateLimited { retry_after } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

@@ -1,0 +1,23 @@
+//! # Voelgoed cloud — the hub
+//!
+//! Where organizers run their events and every device converges: organizations and roles,
+//! events and ticket types, online sales and payments, event keys, device enrollment,
+//! box-office leases, the sync endpoint, reports, the REST API and the console.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`config`] | defaults → TOML file → `VOELGOED_*` environment; secrets from files, redacted |
+//! | [`db`] | SQLite (embedded default) or PostgreSQL, one storage layer, migrations per backend |
+//! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
+//! | [`error`] | one error type, rendered as RFC 9457 problem details |
+//! | [`server`] | the router, graceful shutdown |
+//! | [`cli`] | `cloud serve`, `cloud migrate`, `cloud create-org` |
+//! | [`demo`] | `serve --demo` |
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod server;
+pub mod tenancy;

@@ -1,0 +1,62 @@
+//! The HTTP server: the router, and serving it until a shutdown signal.
+
+use crate::db::Db;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use std::future::Future;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The hub's public URL.
+    pub public_url: Arc<str>,
+}
+
+/// The whole hub as one router.
+pub fn router(state: AppState) -> Router {
+    Router::new().route("/health", get(health)).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// `GET /health`: 200 when the database answers (for load balancers).
+async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.db.ping().await?;
+    Ok("ok")
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
