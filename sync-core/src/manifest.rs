@@ -21,7 +21,7 @@ pub const DEFAULT_CLOCK_SKEW_TOLERANCE_SECS: u32 = 300;
 pub const MAX_CLOCK_SKEW_TOLERANCE_SECS: u32 = 86_400;
 
 /// Everything a gate knows about one event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventManifest {
     /// The event.
     pub event: EventId,
@@ -125,7 +125,9 @@ pub struct DeviceName {
     pub name: String,
     /// Its public key, registered at enrollment: peers on the venue LAN accept sync requests
     /// signed by it. A device removed from the manifest (revoked) is refused by every peer.
-    #[serde(default, with = "crate::keys::hex_public_key_opt", skip_serializing_if = "Option::is_none")]
+    /// (Always serialised, `null` when absent: manifests also travel in postcard, which has no
+    /// field names and cannot skip one.)
+    #[serde(default, with = "crate::keys::hex_public_key_opt")]
     pub public_key: Option<VerifyingKey>,
 }
 

@@ -192,3 +192,22 @@ async fn a_device_whose_data_was_reset_stops_instead_of_reusing_its_sequence_num
     assert!(sync_with(&*reset, &MemoryTransport::new(&*hub, DeviceId(1))).await.is_err());
     assert_eq!(hub.have().get(DeviceId(1)), 1);
 }
+
+#[tokio::test]
+async fn a_manifest_published_by_the_hub_reaches_a_device_that_never_had_one() {
+    let dir = common::scratch_dir("replica");
+    let hub = Arc::new(Replica::open(dir.join("hub.db"), ReplicaConfig::new(DeviceId(0))).unwrap());
+    let gate = Arc::new(Replica::open(dir.join("gate.db"), ReplicaConfig::new(DeviceId(1))).unwrap());
+    let (manifest, key, _) = demo::festival();
+    let ticket = key.issue(Serial(4), demo::DAY, None).to_text();
+    assert!(matches!(gate.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)), Err(ReplicaError::NoManifest(_))));
+    hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest.clone()))).unwrap();
+    sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
+    assert_eq!(gate.manifest(demo::EVENT), Some(manifest.clone()));
+    assert_eq!(gate.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)).unwrap().code(), "admitted");
+    // A newer manifest (the event renamed) replaces it everywhere.
+    let renamed = sync_core::manifest::EventManifest { name: "Renamed".into(), ..manifest };
+    hub.record(demo::EVENT, Payload::Manifest(Box::new(renamed))).unwrap();
+    sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
+    assert_eq!(gate.manifest(demo::EVENT).unwrap().name, "Renamed");
+}

@@ -80,6 +80,9 @@ pub enum Payload {
     LeaseGrant(LeaseGrant),
     /// Unsold serials of a lease went back to the hub.
     LeaseReturn(LeaseReturn),
+    /// The hub published the event's manifest (keys, types, gates, devices). The latest by
+    /// journal order is the one in force; boxed, being much larger than the other facts.
+    Manifest(Box<crate::manifest::EventManifest>),
 }
 
 /// A scan at a gate.

@@ -8,6 +8,7 @@
 use super::entry::{Entry, LeaseGrant, LeaseId, Payload};
 use crate::admission::{AdmissionState, Stamp};
 use crate::ids::Serial;
+use crate::manifest::EventManifest;
 use crate::revocation::{RevocationReason, RevocationSet};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,6 +41,8 @@ pub struct EventState {
     pub revocations: RevocationSet,
     /// Leases by id.
     pub leases: BTreeMap<LeaseId, LeaseState>,
+    /// The manifest in force: the latest published, by journal order.
+    pub manifest: Option<(Stamp, EventManifest)>,
 }
 
 impl EventState {
@@ -72,6 +75,12 @@ impl EventState {
                 let candidate = (entry.stamp(), grant.clone());
                 if lease.grant.as_ref().is_none_or(|(kept, _)| candidate.0 < *kept) {
                     lease.grant = Some(candidate);
+                }
+            }
+            Payload::Manifest(m) => {
+                let stamp = entry.stamp();
+                if self.manifest.as_ref().is_none_or(|(kept, _)| stamp > *kept) {
+                    self.manifest = Some((stamp, (**m).clone()));
                 }
             }
             Payload::LeaseReturn(ret) => {

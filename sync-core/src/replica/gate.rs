@@ -53,8 +53,14 @@ impl Gate {
             return Ok(last.verdict.clone());
         }
         let super::Inner { manifests, events, .. } = &mut *inner;
-        let manifest = manifests.get(&self.event).ok_or(ReplicaError::NoManifest(self.event))?;
         let state = events.entry(self.event).or_default();
+        // A manifest the hub published through the journal wins over one set locally.
+        let manifest = state
+            .manifest
+            .as_ref()
+            .map(|(_, m)| m)
+            .or_else(|| manifests.get(&self.event))
+            .ok_or(ReplicaError::NoManifest(self.event))?;
         let verdict = validate(manifest, &state.revocations, &state.admission, &ctx, text);
         let payload = Payload::Scan(ScanEntry {
             gate: ctx.gate,

@@ -167,9 +167,12 @@ impl Replica {
         Ok(())
     }
 
-    /// An event's manifest, if received.
+    /// An event's manifest in force: the latest the hub published through the journal, else
+    /// one set locally.
     pub fn manifest(&self, event: EventId) -> Option<EventManifest> {
-        self.lock().manifests.get(&event).cloned()
+        let inner = self.lock();
+        let published = inner.events.get(&event).and_then(|s| s.manifest.as_ref()).map(|(_, m)| m);
+        published.or_else(|| inner.manifests.get(&event)).cloned()
     }
 
     /// A gate handle for `event`.

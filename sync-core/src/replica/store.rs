@@ -101,8 +101,10 @@ impl SyncStore for Replica {
 
     fn doc_wanted(&self, doc: &DocId) -> bool {
         let inner = self.lock();
+        let published = inner.events.iter().filter(|(_, s)| s.manifest.is_some()).map(|(e, _)| e);
+        let mut events = inner.manifests.keys().chain(published);
         inner.docs.get(doc).is_some()
-            || inner.manifests.keys().any(|&e| *doc == DocId::guest_list(e) || *doc == DocId::event_config(e))
+            || events.any(|&e| *doc == DocId::guest_list(e) || *doc == DocId::event_config(e))
     }
 
     async fn doc_check(&self, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
@@ -165,9 +167,10 @@ impl crate::sync::http::Identity for Replica {
     }
 
     fn key_of(&self, device: DeviceId) -> Option<ed25519_dalek::VerifyingKey> {
-        self.lock()
-            .manifests
-            .values()
+        let inner = self.lock();
+        let published = inner.events.values().filter_map(|s| s.manifest.as_ref()).map(|(_, m)| m);
+        published
+            .chain(inner.manifests.values())
             .flat_map(|m| &m.devices)
             .find(|d| d.id == device)
             .and_then(|d| d.public_key)

@@ -175,13 +175,13 @@ pub fn check_incoming(
     Ok(fresh)
 }
 
-/// Who may write what: the hub revokes and grants leases, devices scan, sell and void; either
-/// may record a lease return.
+/// Who may write what: the hub revokes, grants leases and publishes manifests; devices scan,
+/// sell and void; either may record a lease return.
 fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static str> {
     let hub = origin == HUB;
     match payload {
-        Payload::Revocation(_) | Payload::LeaseGrant(_) if !hub => {
-            Err("only the hub revokes and grants leases")
+        Payload::Revocation(_) | Payload::LeaseGrant(_) | Payload::Manifest(_) if !hub => {
+            Err("only the hub revokes, grants leases and publishes manifests")
         }
         Payload::Scan(_) | Payload::DoorSale(_) | Payload::Void(_) if hub => {
             Err("the hub does not scan, sell or void at the door")
