@@ -122,7 +122,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             tracing::info!(url = %config.public_url, backend = ?db.backend(), "hub listening");
-            let state = AppState { db, public_url: config.public_url.clone().into() };
+            let state = AppState::new(db, &config.public_url);
             serve(listener, state, shutdown_signal()).await?;
         }
     }

@@ -9,15 +9,19 @@
 //! | [`config`] | defaults → TOML file → `VOELGOED_*` environment; secrets from files, redacted |
 //! | [`db`] | SQLite (embedded default) or PostgreSQL, one storage layer, migrations per backend |
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
+//! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
+//! | [`json`] | JSON bodies whose every failure is a clear 4xx |
 //! | [`server`] | the router, graceful shutdown |
 //! | [`cli`] | `cloud serve`, `cloud migrate`, `cloud create-org` |
 //! | [`demo`] | `serve --demo` |
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod json;
 pub mod server;
 pub mod tenancy;

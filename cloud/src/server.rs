@@ -16,11 +16,24 @@ pub struct AppState {
     pub db: Db,
     /// The hub's public URL.
     pub public_url: Arc<str>,
+    /// Login attempts per e-mail and address.
+    pub login_limiter: crate::auth::LoginLimiter,
+}
+
+impl AppState {
+    /// State for a hub on `db` reachable at `public_url`.
+    pub fn new(db: Db, public_url: &str) -> Self {
+        Self { db, public_url: public_url.into(), login_limiter: crate::auth::LoginLimiter::default() }
+    }
 }
 
 /// The whole hub as one router.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/health", get(health)).layer(TraceLayer::new_for_http()).with_state(state)
+    Router::new()
+        .route("/health", get(health))
+        .merge(crate::auth::routes())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// `GET /health`: 200 when the database answers (for load balancers).
@@ -35,7 +48,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // Connection info gives handlers the client address (login rate limiting). The address is
+    // the TCP peer's: a forwarded-for header is not trusted.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

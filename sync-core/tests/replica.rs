@@ -200,7 +200,10 @@ async fn a_manifest_published_by_the_hub_reaches_a_device_that_never_had_one() {
     let gate = Arc::new(Replica::open(dir.join("gate.db"), ReplicaConfig::new(DeviceId(1))).unwrap());
     let (manifest, key, _) = demo::festival();
     let ticket = key.issue(Serial(4), demo::DAY, None).to_text();
-    assert!(matches!(gate.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)), Err(ReplicaError::NoManifest(_))));
+    assert!(matches!(
+        gate.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)),
+        Err(ReplicaError::NoManifest(_))
+    ));
     hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest.clone()))).unwrap();
     sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
     assert_eq!(gate.manifest(demo::EVENT), Some(manifest.clone()));

@@ -56,7 +56,7 @@ impl TestHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
-        let state = AppState { db: db.clone(), public_url: base.clone().into() };
+        let state = AppState::new(db.clone(), &base);
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));

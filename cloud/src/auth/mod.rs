@@ -1,0 +1,43 @@
+//! Who is calling: console sessions (a cookie) and API tokens (a bearer header), each tied to
+//! one organization and a role.
+//!
+//! - Sessions: a random 256-bit token in an `HttpOnly; SameSite=Lax` cookie, a fresh one at
+//!   every login (no fixation); only its SHA-256 is stored. Idle timeout 2 h, absolute 12 h.
+//!   State-changing requests with a session must carry the session's CSRF token in
+//!   `X-CSRF-Token` (double submit, compared in constant time).
+//! - API tokens: random, shown once, stored hashed; no CSRF (not sent by browsers by themselves).
+//! - Login is rate limited per e-mail and per client address (429 with Retry-After).
+
+mod extract;
+mod routes;
+
+pub use extract::{Caller, Via};
+pub use routes::{LoginLimiter, routes};
+
+use sha2::{Digest, Sha256};
+
+/// Session idle timeout.
+pub const IDLE_TIMEOUT_MS: i64 = 2 * 3_600_000;
+/// Session absolute lifetime.
+pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 3_600_000;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "voelgoed_session";
+/// The CSRF header's name.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A fresh random token (256 bits, hex).
+pub fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("system random source: {e}"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// What is stored for a token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Equality that takes the same time wherever the strings differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,250 @@
+//! `/api/v1/login`, `/api/v1/logout`, `/api/v1/me`, `/api/v1/tokens`.
+
+use super::{Caller, SESSION_COOKIE, random_token, token_hash};
+use crate::error::ApiError;
+use crate::json::ApiJson;
+use crate::server::AppState;
+use crate::tenancy::{Role, audit, now_ms, passwords};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// Login attempts allowed: per e-mail 5 at once then one every 12 s; per client address 20 at
+/// once then one every 3 s. Per hub instance (enough to stop guessing; a shared limit across
+/// instances would need the database on every attempt).
+#[derive(Clone)]
+pub struct LoginLimiter {
+    by_email: Arc<DefaultKeyedRateLimiter<String>>,
+    by_address: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let quota = |burst: u32, every_secs: u64| {
+            Quota::with_period(std::time::Duration::from_secs(every_secs))
+                .map(|q| q.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)))
+        };
+        let limiter = |q: Option<Quota>| {
+            Arc::new(governor::RateLimiter::keyed(q.unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))))
+        };
+        Self { by_email: limiter(quota(5, 12)), by_address: limiter(quota(20, 3)) }
+    }
+}
+
+impl LoginLimiter {
+    fn check(&self, email: &str, address: &str) -> Result<(), ApiError> {
+        for (limiter, key) in [(&self.by_email, email), (&self.by_address, address)] {
+            if let Err(not_until) = limiter.check_key(&key.to_owned()) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                return Err(ApiError::RateLimited { retry_after: wait.as_secs().max(1) });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/tokens", post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+}
+
+/// `POST /api/v1/login`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: String,
+    /// Which organization to act for (by slug); the first membership if absent.
+    organization: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SessionInfo {
+    user_id: i64,
+    org_id: i64,
+    role: Role,
+    csrf_token: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    state.login_limiter.check(&email, &peer.ip().to_string())?;
+    let user = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(state.db.pool())
+        .await?;
+    // Verify even for an unknown e-mail (against a fixed hash), so timing does not tell which
+    // addresses have accounts.
+    let (user_id, stored) = user.map_or((None, DUMMY_HASH.clone()), |r| (Some(r.get::<i64, _>(0)), r.get(1)));
+    let password = body.password;
+    let valid =
+        tokio::task::spawn_blocking(move || passwords::verify(&password, &stored)).await.unwrap_or(false);
+    let (Some(user_id), true) = (user_id, valid) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let membership = sqlx::query(
+        "SELECT m.org_id, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND ($2 = '' OR o.slug = $2) ORDER BY m.org_id LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(body.organization.unwrap_or_default())
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let (org_id, role): (i64, String) = (membership.get(0), membership.get(1));
+    let role = Role::parse(&role).ok_or(ApiError::Unauthorized)?;
+    // A fresh session at every login: a token planted before login is never promoted.
+    let token = random_token()?;
+    let csrf = random_token()?;
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, org_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(org_id)
+    .bind(&csrf)
+    .bind(now)
+    .execute(state.db.pool())
+    .await?;
+    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/{secure}");
+    let mut response = Json(SessionInfo { user_id, org_id, role, csrf_token: Some(csrf) }).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?);
+    Ok(response)
+}
+
+/// An argon2id hash of a random password nobody knows, made once.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| random_token().and_then(|t| passwords::hash(&t)).unwrap_or_default());
+
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').find_map(|p| p.trim().strip_prefix(&format!("{SESSION_COOKIE}="))))
+    {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(state.db.pool())
+            .await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&expired).map_err(anyhow::Error::from)?);
+    Ok(response)
+}
+
+async fn me(caller: Caller) -> Json<SessionInfo> {
+    Json(SessionInfo {
+        user_id: caller.user_id,
+        org_id: caller.org_id,
+        role: caller.role,
+        csrf_token: caller.csrf,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct CreatedToken {
+    id: i64,
+    /// Shown once; only its hash is kept.
+    token: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    caller.require(&[Role::Owner, Role::Admin])?;
+    if body.name.trim().is_empty() || body.name.len() > 100 {
+        return Err(ApiError::invalid("name", "1–100 characters"));
+    }
+    let token = format!("vgt_{}", random_token()?);
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO api_tokens (org_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(caller.org_id)
+    .bind(caller.user_id)
+    .bind(body.name.trim())
+    .bind(token_hash(&token))
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await?
+    .get(0);
+    tx.commit().await?;
+    audit(
+        &state.db,
+        caller.org_id,
+        &caller.actor(),
+        "token.create",
+        &format!("token:{id}"),
+        serde_json::json!({"name": body.name}),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&[Role::Owner, Role::Admin])?;
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(caller.org_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    audit(
+        &state.db,
+        caller.org_id,
+        &caller.actor(),
+        "token.revoke",
+        &format!("token:{id}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,30 @@
+//! `ApiJson<T>`: a JSON body whose every failure — not JSON, unknown field, wrong type, out of
+//! range — becomes a problem-details 4xx naming what is wrong, never a 500 or a bare text.
+
+use crate::error::ApiError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+/// A JSON request body.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::invalid("content-type", "send the body as application/json")
+                }
+                JsonRejection::JsonSyntaxError(e) => {
+                    ApiError::invalid("body", format!("not valid JSON: {}", e.body_text()))
+                }
+                JsonRejection::JsonDataError(e) => ApiError::invalid("body", e.body_text()),
+                other => ApiError::invalid("body", other.body_text()),
+            }),
+        }
+    }
+}
