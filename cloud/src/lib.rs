@@ -7,6 +7,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`config`] | defaults → TOML file → `VOELGOED_*` environment; secrets from files, redacted |
+//! | [`crypto`] | the master key: event and hub keys sealed at rest |
 //! | [`db`] | SQLite (embedded default) or PostgreSQL, one storage layer, migrations per backend |
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
 //! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
@@ -19,6 +20,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;

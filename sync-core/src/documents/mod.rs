@@ -118,6 +118,16 @@ impl Documents {
         Ok(())
     }
 
+    /// Adds saved chunks another writer appended (a hub instance beside this one) to a loaded
+    /// document, or loads it if absent.
+    pub fn load_more(&mut self, id: DocId, chunks: &[u8]) -> Result<(), DocError> {
+        let Some(doc) = self.docs.get_mut(&id) else { return self.load(id, chunks) };
+        doc.load_incremental(chunks)
+            .map_err(|source| DocError::Automerge { doc: id.clone(), source: Box::new(source) })?;
+        doc.save_incremental();
+        Ok(())
+    }
+
     /// Forgets a document's in-memory state (its saved chunks are the truth again).
     pub fn unload(&mut self, id: &DocId) {
         self.docs.remove(id);

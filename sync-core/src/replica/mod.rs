@@ -104,21 +104,35 @@ pub(crate) struct Inner {
 impl Replica {
     /// Opens (creating if needed) the replica at `path` and rebuilds its derived state.
     pub fn open(path: impl AsRef<Path>, config: ReplicaConfig) -> Result<Self, ReplicaError> {
-        Self::from_connection(Connection::open(path)?, config)
+        Self::from_connection(Connection::open(path)?, config, None)
+    }
+
+    /// Creates (or opens) the replica at `path` for a device that enrolled with `key`: a new
+    /// replica keeps that key instead of generating one.
+    pub fn create(
+        path: impl AsRef<Path>,
+        config: ReplicaConfig,
+        key: DeviceKey,
+    ) -> Result<Self, ReplicaError> {
+        Self::from_connection(Connection::open(path)?, config, Some(key))
     }
 
     /// A replica in memory (tests, benchmarks): nothing survives it.
     pub fn open_in_memory(config: ReplicaConfig) -> Result<Self, ReplicaError> {
-        Self::from_connection(Connection::open_in_memory()?, config)
+        Self::from_connection(Connection::open_in_memory()?, config, None)
     }
 
-    fn from_connection(mut conn: Connection, config: ReplicaConfig) -> Result<Self, ReplicaError> {
+    fn from_connection(
+        mut conn: Connection,
+        config: ReplicaConfig,
+        key: Option<DeviceKey>,
+    ) -> Result<Self, ReplicaError> {
         // WAL: readers never block the writer; FULL: a commit is on disk when it returns — a
         // verdict is shown only after its scan is durable (≈4 ms per commit on this hardware).
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         schema::migrations().to_latest(&mut conn)?;
-        let key = load_identity(&conn, config.device)?;
+        let key = load_identity(&conn, config.device, key)?;
         let (have, last_hlc) = load_clock(&conn)?;
         let mut inner = Inner {
             key,
@@ -147,6 +161,27 @@ impl Replica {
     /// This device's id.
     pub fn device(&self) -> DeviceId {
         self.origin
+    }
+
+    /// Trusts `key` as `device`'s (the hub's key, received at enrollment), before any manifest.
+    pub fn trust(&self, device: DeviceId, key: &[u8; 32]) -> Result<(), ReplicaError> {
+        self.lock().conn.execute(
+            "INSERT INTO trusted_keys (device, public_key) VALUES (?1, ?2)
+             ON CONFLICT (device) DO UPDATE SET public_key = excluded.public_key",
+            params![device.0, key.to_vec()],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn trusted_key(&self, device: DeviceId) -> Option<[u8; 32]> {
+        let inner = self.lock();
+        let bytes: Option<Vec<u8>> = inner
+            .conn
+            .query_row("SELECT public_key FROM trusted_keys WHERE device = ?1", [device.0], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten();
+        bytes.and_then(|b| b.try_into().ok())
     }
 
     /// This device's public key (registered with the hub at enrollment).
@@ -426,7 +461,11 @@ fn from_sql_u64(v: i64) -> Result<u64, ReplicaError> {
     u64::try_from(v).map_err(|_| ReplicaError::Corrupt(format!("negative value {v} in the journal")))
 }
 
-fn load_identity(conn: &Connection, device: DeviceId) -> Result<DeviceKey, ReplicaError> {
+fn load_identity(
+    conn: &Connection,
+    device: DeviceId,
+    new_key: Option<DeviceKey>,
+) -> Result<DeviceKey, ReplicaError> {
     let row: Option<(u32, Vec<u8>)> = conn
         .query_row("SELECT device, secret_key FROM identity WHERE singleton = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -440,7 +479,10 @@ fn load_identity(conn: &Connection, device: DeviceId) -> Result<DeviceKey, Repli
             secret.try_into().map_err(|_| ReplicaError::Corrupt("device key is not 32 bytes".into()))?;
         return Ok(DeviceKey::from_seed(seed));
     }
-    let key = DeviceKey::generate().map_err(|e| ReplicaError::Corrupt(e.to_string()))?;
+    let key = match new_key {
+        Some(k) => k,
+        None => DeviceKey::generate().map_err(|e| ReplicaError::Corrupt(e.to_string()))?,
+    };
     let mut actor = [0u8; 16];
     getrandom::fill(&mut actor).map_err(|e| ReplicaError::Corrupt(e.to_string()))?;
     let seed = key.seed().to_vec();

@@ -5,8 +5,9 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every migration, oldest first.
 pub(super) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r"
+    Migrations::new(vec![
+        M::up(
+            r"
         -- Who this device is. One row.
         CREATE TABLE identity (
             singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -48,7 +49,18 @@ pub(super) fn migrations() -> Migrations<'static> {
             synced_at INTEGER NOT NULL   -- Unix ms
         );
         ",
-    )])
+        ),
+        M::up(
+            r"
+        -- Keys trusted before any manifest arrives: the hub's, given at enrollment, so the first
+        -- sync response can be verified.
+        CREATE TABLE trusted_keys (
+            device     INTEGER PRIMARY KEY,
+            public_key BLOB NOT NULL
+        );
+        ",
+        ),
+    ])
 }
 
 #[cfg(test)]

@@ -167,6 +167,9 @@ impl crate::sync::http::Identity for Replica {
     }
 
     fn key_of(&self, device: DeviceId) -> Option<ed25519_dalek::VerifyingKey> {
+        if let Some(anchor) = self.trusted_key(device) {
+            return crate::keys::strict_public_key(&anchor);
+        }
         let inner = self.lock();
         let published = inner.events.values().filter_map(|s| s.manifest.as_ref()).map(|(_, m)| m);
         published

@@ -380,6 +380,33 @@ pub async fn respond<S: SyncStore>(
     Ok(SyncResponse { have, entries, parents, more, docs })
 }
 
+/// The longest a long-poll is held, whatever the client asks.
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`respond`], holding a long-poll (a request with `wait_ms` that brings nothing and finds
+/// nothing new) until there is news or the wait is over.
+pub async fn respond_or_wait<S: SyncStore>(
+    store: &S,
+    peer: DeviceId,
+    request: SyncRequest,
+) -> Result<SyncResponse, SyncError> {
+    let wait = std::time::Duration::from_millis(u64::from(request.wait_ms)).min(MAX_WAIT);
+    let pushes = !request.entries.is_empty() || !request.docs.is_empty();
+    // Subscribe before answering, so a change between the answer and the wait is not missed.
+    let mut changes = store.changes();
+    changes.borrow_and_update();
+    let have = request.have.clone();
+    let response = respond(store, peer, request).await?;
+    let empty = response.entries.is_empty() && !response.more && response.docs.is_empty();
+    if !empty || pushes || wait.is_zero() {
+        return Ok(response);
+    }
+    if tokio::time::timeout(wait, changes.changed()).await.is_err() {
+        return Ok(response);
+    }
+    respond(store, peer, SyncRequest { have, ..SyncRequest::default() }).await
+}
+
 /// What one exchange moved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyncReport {

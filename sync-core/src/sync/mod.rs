@@ -15,6 +15,6 @@ pub mod memory;
 pub mod message;
 pub mod store;
 
-pub use engine::{SyncError, SyncReport, Transport, TransportError, respond, sync_with};
+pub use engine::{SyncError, SyncReport, Transport, TransportError, respond, respond_or_wait, sync_with};
 pub use message::{DocMessage, Framed, SyncRequest, SyncResponse};
 pub use store::{StoreError, SyncStore};

@@ -4,8 +4,8 @@
 use super::{HELLO_PATH, Hello, Identity, SYNC_PATH};
 use crate::ids::Timestamp;
 use crate::sync::auth::{RequestVerifier, SignedHeaders, sign_response};
-use crate::sync::engine::{SyncError, respond};
-use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use crate::sync::engine::{SyncError, respond_or_wait};
+use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest};
 use crate::sync::store::SyncStore;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -14,10 +14,6 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// The longest a long-poll is held, whatever the client asks.
-const MAX_WAIT: Duration = Duration::from_secs(60);
 
 struct Server<S> {
     store: Arc<S>,
@@ -85,34 +81,10 @@ async fn sync<S: SyncStore + Identity>(State(server): State<Arc<Server<S>>>, req
         Ok(r) => r,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    match answer(store, peer, request).await {
+    match respond_or_wait(store, peer, request).await {
         Ok(response) => signed_reply(store, &signed.nonce, &response.encode()),
         Err(e) => refuse(status_of(&e), &e),
     }
-}
-
-/// Answers at once, or — for a long-poll with nothing to report — when there is news or the
-/// wait is over.
-async fn answer<S: SyncStore>(
-    store: &S,
-    peer: crate::ids::DeviceId,
-    request: SyncRequest,
-) -> Result<SyncResponse, SyncError> {
-    let wait = Duration::from_millis(u64::from(request.wait_ms)).min(MAX_WAIT);
-    let pushes = !request.entries.is_empty() || !request.docs.is_empty();
-    // Subscribe before answering, so a change between the answer and the wait is not missed.
-    let mut changes = store.changes();
-    changes.borrow_and_update();
-    let have = request.have.clone();
-    let response = respond(store, peer, request).await?;
-    let empty = response.entries.is_empty() && !response.more && response.docs.is_empty();
-    if !empty || pushes || wait.is_zero() {
-        return Ok(response);
-    }
-    if tokio::time::timeout(wait, changes.changed()).await.is_err() {
-        return Ok(response);
-    }
-    respond(store, peer, SyncRequest { have, ..SyncRequest::default() }).await
 }
 
 fn signed_reply<S: Identity>(store: &S, request_nonce: &str, body: &[u8]) -> Response {
