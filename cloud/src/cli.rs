@@ -122,7 +122,8 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             tracing::info!(url = %config.public_url, backend = ?db.backend(), "hub listening");
-            let state = AppState::new(db, &config.public_url);
+            let master = crate::crypto::MasterKey::load(&config.master_key, &config.data_dir)?;
+            let state = AppState::new(db, &config.public_url, master).await?;
             serve(listener, state, shutdown_signal()).await?;
         }
     }

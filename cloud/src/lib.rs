@@ -11,6 +11,10 @@
 //! | [`db`] | SQLite (embedded default) or PostgreSQL, one storage layer, migrations per backend |
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
 //! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
+//! | [`events`] | events, gates, ticket types, signing keys, manifests |
+//! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
+//! | [`journal`] | each organization's journal as the sync engine's store; materialization |
+//! | [`identity`] | the hub's own key |
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
 //! | [`json`] | JSON bodies whose every failure is a clear 4xx |
 //! | [`server`] | the router, graceful shutdown |
@@ -23,7 +27,11 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod devices;
 pub mod error;
+pub mod events;
+pub mod identity;
+pub mod journal;
 pub mod json;
 pub mod server;
 pub mod tenancy;

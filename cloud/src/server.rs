@@ -1,12 +1,16 @@
 //! The HTTP server: the router, and serving it until a shutdown signal.
 
+use crate::crypto::MasterKey;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::journal::{DocCache, Notifier};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use std::future::Future;
 use std::sync::Arc;
+use sync_core::keys::DeviceKey;
+use sync_core::sync::auth::RequestVerifier;
 use tower_http::trace::TraceLayer;
 
 /// What every handler can reach.
@@ -16,14 +20,39 @@ pub struct AppState {
     pub db: Db,
     /// The hub's public URL.
     pub public_url: Arc<str>,
-    /// Login attempts per e-mail and address.
+    /// Login and enrollment attempts per e-mail (or code) and address.
     pub login_limiter: crate::auth::LoginLimiter,
+    /// Seals event keys at rest.
+    pub master: MasterKey,
+    /// The hub's own key (signs sync responses).
+    pub hub_key: Arc<DeviceKey>,
+    /// Wakes long-polls of an organization's devices.
+    pub notifier: Notifier,
+    /// Loaded documents and their sync states.
+    pub docs: DocCache,
+    /// Checks device-signed sync requests (nonces are remembered per instance).
+    pub verifier: Arc<RequestVerifier>,
 }
 
 impl AppState {
-    /// State for a hub on `db` reachable at `public_url`.
-    pub fn new(db: Db, public_url: &str) -> Self {
-        Self { db, public_url: public_url.into(), login_limiter: crate::auth::LoginLimiter::default() }
+    /// State for a hub on `db` reachable at `public_url`, sealing with `master`.
+    pub async fn new(db: Db, public_url: &str, master: MasterKey) -> anyhow::Result<Self> {
+        let hub_key = crate::identity::load_or_create(&db, &master).await?;
+        Ok(Self {
+            db,
+            public_url: public_url.into(),
+            login_limiter: crate::auth::LoginLimiter::default(),
+            master,
+            hub_key: Arc::new(hub_key),
+            notifier: Notifier::default(),
+            docs: DocCache::default(),
+            verifier: Arc::new(RequestVerifier::new(sync_core::journal::HUB)),
+        })
+    }
+
+    /// The hub's public key, as devices know it.
+    pub fn hub_public_key(&self) -> [u8; 32] {
+        self.hub_key.public_key()
     }
 }
 
@@ -32,6 +61,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .merge(crate::auth::routes())
+        .merge(crate::events::routes())
+        .merge(crate::devices::routes())
+        .merge(crate::tenancy::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

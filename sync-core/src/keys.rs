@@ -123,6 +123,12 @@ impl EventKey {
         Self { event, id, signing: SigningKey::from_bytes(&seed) }
     }
 
+    /// The 32-byte secret seed — for the hub to seal it at rest. Handle with care: whoever
+    /// holds it can sign tickets for the event.
+    pub fn secret_seed(&self) -> [u8; 32] {
+        self.signing.to_bytes()
+    }
+
     /// The event the key belongs to.
     pub fn event(&self) -> EventId {
         self.event
@@ -246,8 +252,9 @@ impl DeviceKey {
         Self { signing: SigningKey::from_bytes(&seed) }
     }
 
-    /// The secret seed, for the replica to store (it never leaves the device).
-    pub(crate) fn seed(&self) -> [u8; 32] {
+    /// The secret seed, for the replica to store (it never leaves the device) or the hub to
+    /// seal its own key at rest.
+    pub fn secret_seed(&self) -> [u8; 32] {
         self.signing.to_bytes()
     }
 
@@ -429,7 +436,9 @@ pub(crate) mod hex_public_key_opt {
     #[allow(clippy::ref_option)] // serde's `with` passes `&Option<T>`
     pub(crate) fn serialize<S: Serializer>(key: &Option<VerifyingKey>, s: S) -> Result<S::Ok, S::Error> {
         match key {
-            Some(k) => super::hex_public_key::serialize(k, s),
+            // `serialize_some`, not the bare string: JSON cannot tell, but postcard writes
+            // the option's tag and reads it back.
+            Some(k) => s.serialize_some(&hex::encode(k.to_bytes())),
             None => s.serialize_none(),
         }
     }

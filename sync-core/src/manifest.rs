@@ -239,6 +239,26 @@ mod tests {
     }"#;
 
     #[test]
+    fn device_keys_survive_postcard_and_json() {
+        // Manifests travel in journal entries (postcard) and as files (JSON); a device with a
+        // key next to one without must come back identical from both.
+        let (_, key, _) = crate::demo::festival();
+        let mut manifest = crate::demo::manifest(vec![key.public()]);
+        let device_key = crate::keys::DeviceKey::from_seed([3; 32]);
+        manifest.devices = vec![
+            DeviceName {
+                id: DeviceId(1),
+                name: "gate".into(),
+                public_key: Some(VerifyingKey::from_bytes(&device_key.public_key()).unwrap()),
+            },
+            DeviceName { id: DeviceId(2), name: "old".into(), public_key: None },
+        ];
+        let bytes = postcard::to_stdvec(&manifest).unwrap();
+        assert_eq!(postcard::from_bytes::<EventManifest>(&bytes).unwrap(), manifest);
+        assert_eq!(EventManifest::from_json(&serde_json::to_string(&manifest).unwrap()).unwrap(), manifest);
+    }
+
+    #[test]
     fn a_manifest_naming_a_missing_gate_is_refused() {
         assert_eq!(
             EventManifest::from_json(MINIMAL),

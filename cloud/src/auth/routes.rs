@@ -41,14 +41,24 @@ impl Default for LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn check(&self, email: &str, address: &str) -> Result<(), ApiError> {
-        for (limiter, key) in [(&self.by_email, email), (&self.by_address, address)] {
-            if let Err(not_until) = limiter.check_key(&key.to_owned()) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                return Err(ApiError::RateLimited { retry_after: wait.as_secs().max(1) });
-            }
-        }
-        Ok(())
+    /// Refuses (429) once `email` or `address` has tried too often.
+    pub fn check(&self, email: &str, address: &str) -> Result<(), ApiError> {
+        Self::check_one(&self.by_email, email)?;
+        Self::check_one(&self.by_address, address)
+    }
+
+    /// Refuses (429) once `address` has tried too often — for enrollment, whose codes (12 of 31 characters, 59 bits)
+    /// cannot be guessed anyway: the limit only stops floods, and a whole venue enrolling its
+    /// devices from behind one address must not be throttled to one device every 12 s.
+    pub fn check_address(&self, address: &str) -> Result<(), ApiError> {
+        Self::check_one(&self.by_address, address)
+    }
+
+    fn check_one(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
+        limiter.check_key(&key.to_owned()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited { retry_after: wait.as_secs().max(1) }
+        })
     }
 }
 
@@ -206,9 +216,8 @@ async fn create_token(
     .fetch_one(&mut *tx)
     .await?
     .get(0);
-    tx.commit().await?;
     audit(
-        &state.db,
+        &mut tx,
         caller.org_id,
         &caller.actor(),
         "token.create",
@@ -216,6 +225,7 @@ async fn create_token(
         serde_json::json!({"name": body.name}),
     )
     .await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
 }
 
@@ -234,12 +244,11 @@ async fn revoke_token(
     .bind(caller.org_id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     if done.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
     audit(
-        &state.db,
+        &mut tx,
         caller.org_id,
         &caller.actor(),
         "token.revoke",
@@ -247,5 +256,6 @@ async fn revoke_token(
         serde_json::json!({}),
     )
     .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,12 +3,15 @@
 //! Every row of tenant data belongs to one organization; users are global (a person may work
 //! for several organizations) and reach an organization only through a membership with a role.
 
+mod members;
 pub mod passwords;
+
+pub use members::routes;
 
 use crate::db::Db;
 use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 /// What a member may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -145,9 +148,8 @@ pub async fn create_organization(db: &Db, new: &NewOrganization) -> Result<Creat
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     audit(
-        db,
+        &mut tx,
         org_id,
         "system",
         "organization.create",
@@ -155,19 +157,20 @@ pub async fn create_organization(db: &Db, new: &NewOrganization) -> Result<Creat
         serde_json::json!({"owner": user_id}),
     )
     .await?;
+    tx.commit().await?;
     Ok(CreatedOrganization { org_id, user_id })
 }
 
-/// Records who changed what.
+/// Records who changed what, in the transaction that makes the change: an audit line exists
+/// exactly when the change does.
 pub async fn audit(
-    db: &Db,
+    tx: &mut Transaction<'static, Any>,
     org: i64,
     actor: &str,
     action: &str,
     object: &str,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
-    let mut tx = db.tenant(org).await?;
     sqlx::query(
         "INSERT INTO audit_log (org_id, actor, action, object, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -177,8 +180,7 @@ pub async fn audit(
     .bind(object)
     .bind(detail.to_string())
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

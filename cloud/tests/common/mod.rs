@@ -4,6 +4,8 @@
 
 use cloud::db::{Backend, Db};
 use cloud::server::{AppState, serve};
+use cloud::tenancy::{NewOrganization, create_organization};
+use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::oneshot;
 
@@ -56,7 +58,8 @@ impl TestHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
-        let state = AppState::new(db.clone(), &base);
+        let master = cloud::crypto::MasterKey::from_bytes([0x5a; 32]);
+        let state = AppState::new(db.clone(), &base, master).await.unwrap();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
@@ -97,4 +100,95 @@ impl Drop for TestHub {
             .ok();
         }
     }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A logged-in console user of one organization: the session cookie and its CSRF token.
+pub struct Organizer {
+    pub hub_url: String,
+    pub client: reqwest::Client,
+    pub org_id: i64,
+    cookie: String,
+    csrf: String,
+}
+
+impl Organizer {
+    /// Creates organization `slug` with owner `owner@<slug>.example` and logs in as them.
+    pub async fn create(hub: &TestHub, slug: &str) -> Self {
+        let new = NewOrganization {
+            name: format!("Org {slug}"),
+            slug: slug.into(),
+            owner_email: format!("owner@{slug}.example"),
+            owner_name: "Owner".into(),
+            owner_password: PASSWORD.into(),
+        };
+        let created = create_organization(&hub.db, &new).await.unwrap();
+        let mut me = Self::login(hub, &new.owner_email).await;
+        me.org_id = created.org_id;
+        me
+    }
+
+    /// Logs in as `email` (password [`PASSWORD`]).
+    pub async fn login(hub: &TestHub, email: &str) -> Self {
+        let response = hub
+            .post("/api/v1/login")
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login as {email}");
+        let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body: Value = response.json().await.unwrap();
+        Self {
+            hub_url: hub.url.clone(),
+            client: hub.client.clone(),
+            org_id: body["org_id"].as_i64().unwrap_or(0),
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Sends `method path` with `body` (JSON, if not null); returns the status and JSON body.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.hub_url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf);
+        if !body.is_null() {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// GET that must succeed.
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send(reqwest::Method::GET, path, &Value::Null).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+}
+
+/// An event starting an hour ago, with a main gate, an exit and a day ticket.
+pub fn festival() -> Value {
+    let now = sync_core::ids::Timestamp::now().0;
+    json!({
+        "name": "Summer Festival",
+        "time_zone": "Europe/Amsterdam",
+        "starts_at": now - 3_600_000,
+        "ends_at": now + 36_000_000,
+        "gates": [{"name": "Main"}, {"name": "South exit", "serves": "exit_only"}],
+        "ticket_types": [
+            {"name": "Day", "price_minor": 4500, "currency": "EUR", "capacity": 1000, "entry_policy": "single_entry"}
+        ]
+    })
 }

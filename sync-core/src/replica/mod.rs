@@ -485,7 +485,7 @@ fn load_identity(
     };
     let mut actor = [0u8; 16];
     getrandom::fill(&mut actor).map_err(|e| ReplicaError::Corrupt(e.to_string()))?;
-    let seed = key.seed().to_vec();
+    let seed = key.secret_seed().to_vec();
     conn.execute(
         "INSERT INTO identity (singleton, device, secret_key, actor) VALUES (1, ?1, ?2, ?3)",
         params![device.0, seed, actor.to_vec()],

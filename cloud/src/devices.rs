@@ -1,0 +1,384 @@
+//! Devices: enrollment, the fleet, revocation — and the hub's sync endpoint.
+//!
+//! Enrollment: an admin creates a single-use code (valid 24 h, shown as text and QR); the device
+//! presents it with the public key it generated, and gets its id, its events and the hub's key.
+//! The device is then listed in its events' manifests, which is what every peer trusts;
+//! revoking it republishes the manifests without it, and the hub refuses its requests at once.
+//!
+//! `POST /v1/sync` is the same protocol the devices' peer server speaks (sync-core's engine),
+//! with the requester authenticated against the `devices` table and its organization's journal
+//! as the store.
+
+use crate::auth::{Caller, token_hash};
+use crate::error::ApiError;
+use crate::events::publish_manifest;
+use crate::journal::{OrgJournal, device_seen};
+use crate::json::ApiJson;
+use crate::server::AppState;
+use crate::tenancy::{Role, audit, now_ms};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::net::SocketAddr;
+use sync_core::ids::{DeviceId, Timestamp};
+use sync_core::journal::HUB;
+use sync_core::keys::strict_public_key;
+use sync_core::sync::auth::{SignedHeaders, sign_response};
+use sync_core::sync::http::{HELLO_PATH, Hello, SYNC_PATH};
+use sync_core::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest};
+use sync_core::sync::respond_or_wait;
+
+/// How long an enrollment code is valid.
+pub const CODE_VALIDITY_MS: i64 = 24 * 3_600_000;
+/// Characters of enrollment codes: no 0/O, 1/I/L to misread.
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/devices", get(list))
+        .route("/api/v1/devices/enrollment-codes", post(create_code))
+        .route("/api/v1/devices/enroll", post(enroll))
+        .route("/api/v1/devices/{id}/revoke", post(revoke))
+        .route(SYNC_PATH, post(sync))
+        .route(HELLO_PATH, get(hello))
+}
+
+/// Device roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceRole {
+    /// A gate scanner.
+    Gate,
+    /// A box office.
+    BoxOffice,
+}
+
+impl DeviceRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Gate => "gate",
+            Self::BoxOffice => "box_office",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCode {
+    name: String,
+    role: DeviceRole,
+    events: Vec<i64>,
+}
+
+fn new_code() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("system random source: {e}"))?;
+    let chars: Vec<char> =
+        bytes.iter().map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()])).collect();
+    Ok(chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
+}
+
+/// Normalises a typed code: upper case, no spaces or dashes.
+fn normalise(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+async fn create_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewCode>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Owner, Role::Admin])?;
+    if body.name.trim().is_empty() || body.name.len() > 100 {
+        return Err(ApiError::invalid("name", "1–100 characters"));
+    }
+    if body.events.is_empty() {
+        return Err(ApiError::invalid("events", "at least one event"));
+    }
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    for &event in &body.events {
+        let ours = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND org_id = $2")
+            .bind(event)
+            .bind(caller.org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if ours.is_none() {
+            return Err(ApiError::invalid("events", format!("event {event} does not exist")));
+        }
+    }
+    let code = new_code()?;
+    let expires_at = now_ms() + CODE_VALIDITY_MS;
+    let events: Vec<String> = body.events.iter().map(ToString::to_string).collect();
+    sqlx::query(
+        "INSERT INTO enrollment_codes (code_hash, org_id, role, name, events, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(token_hash(&normalise(&code)))
+    .bind(caller.org_id)
+    .bind(body.role.as_str())
+    .bind(body.name.trim())
+    .bind(events.join(","))
+    .bind(caller.user_id)
+    .bind(now_ms())
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        caller.org_id,
+        &caller.actor(),
+        "device.enrollment_code",
+        "enrollment_code",
+        json!({"name": body.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    let hub = state.public_url.to_string();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"code": code, "expires_at": expires_at, "hub_url": hub, "qr_text": format!("VGENROLL:{hub}#{code}")}),
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Enroll {
+    code: String,
+    /// The device's Ed25519 public key, 64 hex digits.
+    public_key: String,
+    app_version: String,
+}
+
+#[derive(Serialize)]
+struct Enrolled {
+    device_id: u32,
+    org_id: i64,
+    role: String,
+    events: Vec<i64>,
+    hub_url: String,
+    hub_public_key: String,
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<Enroll>,
+) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
+    state.login_limiter.check_address(&peer.ip().to_string())?;
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(body.public_key.trim(), &mut key)
+        .map_err(|_| ApiError::invalid("public_key", "64 hexadecimal digits"))?;
+    if strict_public_key(&key).is_none() {
+        return Err(ApiError::invalid("public_key", "not a valid Ed25519 public key"));
+    }
+    if body.app_version.len() > 50 {
+        return Err(ApiError::invalid("app_version", "at most 50 characters"));
+    }
+    let now = now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    // Spend the code: only one request can.
+    let code = sqlx::query(
+        "UPDATE enrollment_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING org_id, role, name, events",
+    )
+    .bind(now)
+    .bind(token_hash(&normalise(&body.code)))
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::invalid("code", "this enrollment code is unknown, used or expired"))?;
+    let (org, role, name, events): (i64, String, String, String) =
+        (code.get(0), code.get(1), code.get(2), code.get(3));
+    let taken = sqlx::query("SELECT 1 FROM devices WHERE public_key = $1")
+        .bind(key.to_vec())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::Conflict {
+            code: "key_enrolled",
+            message: "this public key is already enrolled".into(),
+        });
+    }
+    let device_id: i64 = sqlx::query(
+        "INSERT INTO devices (org_id, name, role, public_key, app_version, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(org)
+    .bind(&name)
+    .bind(&role)
+    .bind(key.to_vec())
+    .bind(body.app_version.trim())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .get(0);
+    let device_id_u32 = u32::try_from(device_id).map_err(anyhow::Error::from)?;
+    sqlx::query("UPDATE enrollment_codes SET device_id = $1 WHERE code_hash = $2")
+        .bind(device_id)
+        .bind(token_hash(&normalise(&body.code)))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let events: Vec<i64> = events.split(',').filter_map(|e| e.parse().ok()).collect();
+    let mut tx = state.db.tenant(org).await?;
+    for &event in &events {
+        sqlx::query("INSERT INTO device_events (device_id, event_id, org_id) VALUES ($1, $2, $3)")
+            .bind(device_id)
+            .bind(event)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        publish_manifest(&mut tx, org, event, state.hub_public_key()).await?;
+    }
+    audit(
+        &mut tx,
+        org,
+        &format!("device:{device_id}"),
+        "device.enroll",
+        &format!("device:{device_id}"),
+        json!({"name": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    state.notifier.notify(org);
+    Ok((
+        StatusCode::CREATED,
+        Json(Enrolled {
+            device_id: device_id_u32,
+            org_id: org,
+            role,
+            events,
+            hub_url: state.public_url.to_string(),
+            hub_public_key: hex::encode(state.hub_public_key()),
+        }),
+    ))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    let rows = sqlx::query(
+        "SELECT id, name, role, app_version, enrolled_at, last_seen_at, pending_entries, revoked_at FROM devices WHERE org_id = $1 ORDER BY id",
+    )
+    .bind(caller.org_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let devices: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({"id": r.get::<i64,_>(0), "name": r.get::<String,_>(1), "role": r.get::<String,_>(2),
+                   "app_version": r.get::<String,_>(3), "enrolled_at": r.get::<i64,_>(4),
+                   "last_seen_at": r.get::<Option<i64>,_>(5), "pending_entries": r.get::<i64,_>(6),
+                   "revoked": r.get::<Option<i64>,_>(7).is_some()})
+        })
+        .collect();
+    Ok(Json(json!({ "devices": devices })))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&[Role::Owner, Role::Admin])?;
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    let done = sqlx::query(
+        "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(caller.org_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    let events: Vec<i64> = sqlx::query("SELECT event_id FROM device_events WHERE device_id = $1")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for event in events {
+        publish_manifest(&mut tx, caller.org_id, event, state.hub_public_key()).await?;
+    }
+    audit(&mut tx, caller.org_id, &caller.actor(), "device.revoke", &format!("device:{id}"), json!({}))
+        .await?;
+    tx.commit().await?;
+    state.notifier.notify(caller.org_id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn hello() -> Json<Hello> {
+    Json(Hello { device: HUB, protocol: PROTOCOL_VERSION })
+}
+
+fn refuse(status: StatusCode, message: &impl ToString) -> Response {
+    (status, message.to_string()).into_response()
+}
+
+/// `POST /v1/sync`: a device's signed sync request, answered from its organization's journal.
+async fn sync(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers();
+    let signed = match SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok())) {
+        Ok(h) => h,
+        Err(e) => return refuse(StatusCode::UNAUTHORIZED, &e),
+    };
+    let device =
+        match sqlx::query("SELECT org_id, public_key FROM devices WHERE id = $1 AND revoked_at IS NULL")
+            .bind(i64::from(signed.device.0))
+            .fetch_optional(state.db.pool())
+            .await
+        {
+            Ok(row) => row,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+    let (org, key) = match device {
+        Some(row) => {
+            let bytes: Option<[u8; 32]> = row.get::<Vec<u8>, _>(1).try_into().ok();
+            (row.get::<i64, _>(0), bytes.and_then(|b| strict_public_key(&b)))
+        }
+        None => (0, None),
+    };
+    let key_of = |d: DeviceId| if d == signed.device { key } else { None };
+    if let Err(e) = state.verifier.precheck(key_of, &signed, Timestamp::now()) {
+        return refuse(StatusCode::UNAUTHORIZED, &e);
+    }
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_MESSAGE_BYTES).await else {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &format!("at most {MAX_MESSAGE_BYTES} bytes"));
+    };
+    if let Err(e) = state.verifier.verify(key_of, "POST", SYNC_PATH, &signed, &body, Timestamp::now()) {
+        return refuse(StatusCode::UNAUTHORIZED, &e);
+    }
+    let request = match SyncRequest::decode(&body) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
+    let claims = request.have.get(signed.device);
+    let store = OrgJournal::new(state.db.clone(), org, state.notifier.clone(), state.docs.clone());
+    let response = match respond_or_wait(&store, signed.device, request).await {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), &e);
+        }
+    };
+    let pending = claims.saturating_sub(response.have.get(signed.device));
+    if let Err(e) = device_seen(&state.db, org, signed.device, pending).await {
+        tracing::warn!(error = %e, "could not record device status");
+    }
+    let body = response.encode();
+    let reply = sign_response(HUB, |m| state.hub_key.sign(m), 200, &signed.nonce, &body, Timestamp::now());
+    let mut http = (StatusCode::OK, body).into_response();
+    for (name, value) in reply.pairs() {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            http.headers_mut().insert(name, value);
+        }
+    }
+    http
+}

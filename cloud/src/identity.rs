@@ -1,0 +1,40 @@
+//! The hub's own signing key: it signs sync responses (devices verify them with the public key
+//! they received at enrollment). Made once, sealed with the master key, shared by every hub
+//! instance through the database.
+
+use crate::crypto::MasterKey;
+use crate::db::Db;
+use sqlx::Row;
+use sync_core::keys::DeviceKey;
+
+const LABEL: &str = "hub-key";
+
+/// The hub's key, made on first start.
+pub async fn load_or_create(db: &Db, master: &MasterKey) -> anyhow::Result<DeviceKey> {
+    if let Some(key) = load(db, master).await? {
+        return Ok(key);
+    }
+    let key = DeviceKey::generate()?;
+    let sealed = master.seal(&key.secret_seed(), LABEL)?;
+    // Two instances starting at once: the second insert does nothing and both read the winner.
+    sqlx::query("INSERT INTO hub_identity (singleton, public_key, sealed_secret) VALUES (1, $1, $2) ON CONFLICT (singleton) DO NOTHING")
+        .bind(key.public_key().to_vec())
+        .bind(sealed)
+        .execute(db.pool())
+        .await?;
+    load(db, master).await?.ok_or_else(|| anyhow::anyhow!("hub key vanished"))
+}
+
+async fn load(db: &Db, master: &MasterKey) -> anyhow::Result<Option<DeviceKey>> {
+    let Some(row) = sqlx::query("SELECT sealed_secret FROM hub_identity WHERE singleton = 1")
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let seed: [u8; 32] = master
+        .open(&row.get::<Vec<u8>, _>(0), LABEL)?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("hub key is not 32 bytes"))?;
+    Ok(Some(DeviceKey::from_seed(seed)))
+}

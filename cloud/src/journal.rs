@@ -1,0 +1,398 @@
+//! The hub's side of the sync engine: each organization's journal in the database, as a
+//! [`SyncStore`] the sync-core engine drives.
+//!
+//! - Entries from devices are stored and **materialized** (scans → `checkins`) in the same
+//!   transaction, so what is acknowledged is committed, and a replayed entry changes nothing.
+//! - The hub writes its own entries (manifests, revocations, lease grants) into the
+//!   organization's hub log (origin 0) through [`append_hub_entry`], inside the caller's
+//!   transaction. One `hub_log` row per organization serialises those appends across hub
+//!   instances: sequence numbers without gaps, clocks strictly increasing.
+//! - Documents live as chunks in `doc_chunks`; each hub instance keeps them loaded with the
+//!   per-device automerge sync states, and picks up chunks another instance wrote.
+
+use crate::db::Db;
+use crate::tenancy::now_ms;
+use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use sync_core::documents::{DocId, Documents};
+use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc};
+use sync_core::ids::{DeviceId, EventId, Timestamp};
+use sync_core::journal::{Entry, HUB, Payload, VersionVector};
+use sync_core::sync::engine::{SyncError, check_incoming};
+use sync_core::sync::store::{StoreError, SyncStore};
+use tokio::sync::watch;
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// Wakes long-polls when an organization's journal or documents change (in this instance;
+/// across instances PostgreSQL's LISTEN/NOTIFY feeds [`Notifier::notify`]).
+#[derive(Clone, Default)]
+pub struct Notifier {
+    orgs: Arc<Mutex<HashMap<i64, watch::Sender<u64>>>>,
+}
+
+impl Notifier {
+    fn sender(&self, org: i64) -> watch::Sender<u64> {
+        let mut orgs = self.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        orgs.entry(org).or_insert_with(|| watch::channel(0).0).clone()
+    }
+
+    /// Something changed for `org`.
+    pub fn notify(&self, org: i64) {
+        self.sender(org).send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that moves when `org` changes.
+    pub fn subscribe(&self, org: i64) -> watch::Receiver<u64> {
+        self.sender(org).subscribe()
+    }
+}
+
+/// Loaded documents of every organization, with their per-device sync states.
+#[derive(Clone, Default)]
+pub struct DocCache {
+    orgs: Arc<Mutex<HashMap<i64, OrgDocs>>>,
+}
+
+struct OrgDocs {
+    docs: Documents,
+    last_chunk: HashMap<DocId, i64>,
+}
+
+/// Appends an entry to organization `org`'s hub log inside `tx` (commit it with the change
+/// it records). Returns the entry.
+pub async fn append_hub_entry(
+    tx: &mut Transaction<'static, Any>,
+    org: i64,
+    event: i64,
+    payload: Payload,
+) -> Result<Entry, anyhow::Error> {
+    let now = Hlc::from_time(Timestamp::now()).0;
+    sqlx::query("INSERT INTO hub_log (org_id, seq, hlc) VALUES ($1, 0, 0) ON CONFLICT (org_id) DO NOTHING")
+        .bind(org)
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query(
+        "UPDATE hub_log SET seq = seq + 1, hlc = CASE WHEN hlc + 1 > $2 THEN hlc + 1 ELSE $2 END \
+         WHERE org_id = $1 RETURNING seq, hlc",
+    )
+    .bind(org)
+    .bind(i64::try_from(now)?)
+    .fetch_one(&mut **tx)
+    .await?;
+    let entry = Entry {
+        origin: HUB,
+        seq: u64::try_from(row.get::<i64, _>(0))?,
+        hlc: Hlc(u64::try_from(row.get::<i64, _>(1))?),
+        event: EventId(u32::try_from(event)?),
+        payload,
+    };
+    insert(tx, org, &entry).await?;
+    Ok(entry)
+}
+
+async fn insert(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) -> Result<(), anyhow::Error> {
+    let payload = postcard::to_stdvec(&e.payload)?;
+    sqlx::query(
+        "INSERT INTO journal (org_id, origin, seq, hlc, event_id, payload) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org)
+    .bind(i64::from(e.origin.0))
+    .bind(i64::try_from(e.seq)?)
+    .bind(i64::try_from(e.hlc.0)?)
+    .bind(i64::from(e.event.0))
+    .bind(payload)
+    .execute(&mut **tx)
+    .await?;
+    materialize(tx, org, e).await
+}
+
+/// Relational views of journal entries, written with the entry (idempotent by origin, seq).
+async fn materialize(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) -> Result<(), anyhow::Error> {
+    if let Payload::Scan(scan) = &e.payload {
+        sqlx::query(
+            "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind(org)
+        .bind(i64::from(e.origin.0))
+        .bind(i64::try_from(e.seq)?)
+        .bind(i64::from(e.event.0))
+        .bind(scan.ticket.map(|t| i64::from(t.serial.0)))
+        .bind(scan.ticket.map(|t| i64::from(t.ticket_type.0)))
+        .bind(match scan.direction {
+            sync_core::manifest::Direction::Entry => "entry",
+            sync_core::manifest::Direction::Exit => "exit",
+        })
+        .bind(i64::from(scan.gate.0))
+        .bind(scan.verdict.code())
+        .bind(scan.at.0)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One organization's journal and documents, as the sync engine sees them.
+pub struct OrgJournal {
+    db: Db,
+    org: i64,
+    notifier: Notifier,
+    docs: DocCache,
+}
+
+impl OrgJournal {
+    /// The journal of `org`.
+    pub fn new(db: Db, org: i64, notifier: Notifier, docs: DocCache) -> Self {
+        Self { db, org, notifier, docs }
+    }
+
+    async fn have_in(&self, tx: &mut Transaction<'static, Any>) -> Result<VersionVector, StoreError> {
+        let rows = sqlx::query("SELECT origin, MAX(seq) FROM journal WHERE org_id = $1 GROUP BY origin")
+            .bind(self.org)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        let mut have = VersionVector::new();
+        for row in rows {
+            let origin = u32::try_from(row.get::<i64, _>(0)).map_err(db_err)?;
+            have.advance(DeviceId(origin), u64::try_from(row.get::<i64, _>(1)).map_err(db_err)?);
+        }
+        Ok(have)
+    }
+
+    /// Loads new chunks of `doc` (written by any instance) into the cache, then runs `f`.
+    async fn with_docs<R>(&self, doc: &DocId, f: impl FnOnce(&mut Documents) -> R) -> Result<R, StoreError> {
+        let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
+        let rows = sqlx::query(
+            "SELECT chunk, data FROM doc_chunks WHERE org_id = $1 AND doc = $2 AND chunk > $3 ORDER BY chunk",
+        )
+        .bind(self.org)
+        .bind(doc.as_str())
+        .bind(last)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(db_err)?;
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let org = orgs
+            .entry(self.org)
+            .or_insert_with(|| OrgDocs { docs: Documents::new(b"voelgoed-hub"), last_chunk: HashMap::new() });
+        if !rows.is_empty() {
+            let mut bytes = Vec::new();
+            let mut newest = last;
+            for row in rows {
+                newest = row.get(0);
+                bytes.extend_from_slice(&row.get::<Vec<u8>, _>(1));
+            }
+            org.docs.load_more(doc.clone(), &bytes)?;
+            org.last_chunk.insert(doc.clone(), newest);
+        }
+        Ok(f(&mut org.docs))
+    }
+
+    fn cached<R>(&self, f: impl FnOnce(&OrgDocs) -> Option<R>) -> Option<R> {
+        let orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        orgs.get(&self.org).and_then(f)
+    }
+
+    async fn save_chunk(&self, doc: &DocId, bytes: Vec<u8>) -> Result<(), StoreError> {
+        let next = self.cached(|o| o.last_chunk.get(doc).copied()).map_or(0, |n| n + 1);
+        sqlx::query("INSERT INTO doc_chunks (org_id, doc, chunk, data) VALUES ($1, $2, $3, $4)")
+            .bind(self.org)
+            .bind(doc.as_str())
+            .bind(next)
+            .bind(bytes)
+            .execute(self.db.pool())
+            .await
+            .map_err(db_err)?;
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(org) = orgs.get_mut(&self.org) {
+            org.last_chunk.insert(doc.clone(), next);
+        }
+        Ok(())
+    }
+
+    /// Whether `doc` names a document of one of this organization's events.
+    async fn known_doc(&self, doc: &DocId) -> Result<bool, StoreError> {
+        let Some(event) = doc.as_str().split_once('/').and_then(|(_, e)| e.parse::<i64>().ok()) else {
+            return Ok(false);
+        };
+        let exists = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND org_id = $2")
+            .bind(event)
+            .bind(self.org)
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(exists.is_some())
+    }
+}
+
+impl SyncStore for OrgJournal {
+    fn origin(&self) -> DeviceId {
+        HUB
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    async fn have(&self) -> Result<VersionVector, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        self.have_in(&mut tx).await
+    }
+
+    async fn entries_after(
+        &self,
+        origin: DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, hlc, event_id, payload FROM journal WHERE org_id = $1 AND origin = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(self.org)
+        .bind(i64::from(origin.0))
+        .bind(i64::try_from(after).map_err(db_err)?)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Entry {
+                    origin,
+                    seq: u64::try_from(row.get::<i64, _>(0)).map_err(db_err)?,
+                    hlc: Hlc(u64::try_from(row.get::<i64, _>(1)).map_err(db_err)?),
+                    event: EventId(u32::try_from(row.get::<i64, _>(2)).map_err(db_err)?),
+                    payload: postcard::from_bytes(&row.get::<Vec<u8>, _>(3)).map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append(&self, entries: Vec<Entry>) -> Result<VersionVector, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut have = self.have_in(&mut tx).await?;
+        let fresh = check_incoming(HUB, &have, entries, Timestamp::now(), DEFAULT_MAX_DRIFT_MS).map_err(
+            |e| match e {
+                SyncError::Store(s) => s,
+                other => StoreError::Invalid(other.to_string()),
+            },
+        )?;
+        if fresh.is_empty() {
+            return Ok(have);
+        }
+        // Entries must belong to this organization's events.
+        for event in fresh.iter().map(|e| e.event).collect::<std::collections::BTreeSet<_>>() {
+            let ours = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND org_id = $2")
+                .bind(i64::from(event.0))
+                .bind(self.org)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if ours.is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "event {event} is not an event of this organization"
+                )));
+            }
+        }
+        for entry in &fresh {
+            insert(&mut tx, self.org, entry).await.map_err(db_err)?;
+            have.advance(entry.origin, entry.seq);
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.notifier.notify(self.org);
+        Ok(have)
+    }
+
+    async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT doc FROM doc_chunks WHERE org_id = $1")
+            .bind(self.org)
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().filter_map(|r| DocId::try_from(r.get::<String, _>(0)).ok()).collect())
+    }
+
+    fn doc_wanted(&self, doc: &DocId) -> bool {
+        // The cheap, synchronous part: the shape. `doc_check` and `doc_receive` ask the
+        // database whether the event is this organization's.
+        doc.as_str().starts_with("guests/") || doc.as_str().starts_with("config/")
+    }
+
+    async fn doc_check(&self, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        if !self.known_doc(doc).await? {
+            return Ok(());
+        }
+        self.with_docs(doc, |docs| docs.check(doc, message)).await??;
+        Ok(())
+    }
+
+    async fn doc_restart(&self, peer: DeviceId) -> Result<(), StoreError> {
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(org) = orgs.get_mut(&self.org) {
+            org.docs.restart_peer(peer);
+        }
+        Ok(())
+    }
+
+    async fn doc_generate(&self, peer: DeviceId, doc: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with_docs(doc, |docs| docs.generate(peer, doc)).await
+    }
+
+    async fn doc_receive(&self, peer: DeviceId, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        if !self.known_doc(doc).await? {
+            return Ok(());
+        }
+        if let Some(bytes) = self.with_docs(doc, |docs| docs.receive(peer, doc, message)).await?? {
+            self.save_chunk(doc, bytes).await?;
+            self.notifier.notify(self.org);
+        }
+        Ok(())
+    }
+
+    async fn peer_have(&self, peer: DeviceId) -> Result<Option<VersionVector>, StoreError> {
+        let row = sqlx::query("SELECT have FROM peer_acks WHERE org_id = $1 AND peer = $2")
+            .bind(self.org)
+            .bind(i64::from(peer.0))
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(db_err)?;
+        row.map(|r| postcard::from_bytes(&r.get::<Vec<u8>, _>(0)).map_err(db_err)).transpose()
+    }
+
+    async fn set_peer_have(&self, peer: DeviceId, have: &VersionVector) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO peer_acks (org_id, peer, have) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id, peer) DO UPDATE SET have = excluded.have",
+        )
+        .bind(self.org)
+        .bind(i64::from(peer.0))
+        .bind(postcard::to_stdvec(have).map_err(db_err)?)
+        .execute(self.db.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.notifier.subscribe(self.org)
+    }
+}
+
+/// Records that `device` was seen now with `pending` of its own entries not yet on the hub.
+pub async fn device_seen(db: &Db, org: i64, device: DeviceId, pending: u64) -> Result<(), anyhow::Error> {
+    let mut tx = db.tenant(org).await?;
+    sqlx::query("UPDATE devices SET last_seen_at = $1, pending_entries = $2 WHERE id = $3 AND org_id = $4")
+        .bind(now_ms())
+        .bind(i64::try_from(pending)?)
+        .bind(i64::from(device.0))
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

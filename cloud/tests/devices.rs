@@ -1,0 +1,188 @@
+//! A gate device's whole life against the real hub, on both backends: enrolled with a code,
+//! handed its event's manifest through sync, scanning offline, its scans reaching the hub's
+//! check-in records — and refused the moment it is revoked.
+
+mod common;
+
+use common::{BACKENDS, Organizer, TestHub, festival};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use sync_core::ids::{EventId, GateId, Serial, TicketTypeId, Timestamp};
+use sync_core::journal::HUB;
+use sync_core::keys::DeviceKey;
+use sync_core::manifest::Direction;
+use sync_core::replica::{Replica, ReplicaConfig};
+use sync_core::sync::http::HttpTransport;
+use sync_core::sync::{SyncError, TransportError, sync_with};
+use sync_core::validate::ScanContext;
+use sync_core::verdict::VerdictKind;
+
+/// Enrolls a fresh device with `code`: its key, its replica trusting the hub, its id.
+async fn enroll(hub: &TestHub, dir: &std::path::Path, code: &str) -> Arc<Replica> {
+    let key = DeviceKey::generate().unwrap();
+    let response = hub
+        .post("/api/v1/devices/enroll")
+        .json(&json!({"code": code.to_lowercase(), "public_key": hex::encode(key.public_key()), "app_version": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let enrolled: Value = response.json().await.unwrap();
+    let device = u32::try_from(enrolled["device_id"].as_u64().unwrap()).unwrap();
+    let path = dir.join(format!("device-{device}.db"));
+    let replica = Replica::create(path, ReplicaConfig::new(sync_core::ids::DeviceId(device)), key).unwrap();
+    let mut hub_key = [0u8; 32];
+    hex::decode_to_slice(enrolled["hub_public_key"].as_str().unwrap(), &mut hub_key).unwrap();
+    replica.trust(HUB, &hub_key).unwrap();
+    Arc::new(replica)
+}
+
+async fn issue(hub: &TestHub, org: i64, event: i64, serial: u32) -> String {
+    let master = cloud::crypto::MasterKey::from_bytes([0x5a; 32]);
+    let mut tx = hub.db.tenant(org).await.unwrap();
+    let key = cloud::events::signing_key(&mut tx, &master, event).await.unwrap();
+    key.issue(Serial(serial), TicketTypeId(1), None).to_text()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolled_gate_syncs_scans_offline_and_is_cut_off_when_revoked() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let organizer = Organizer::create(&hub, "festival").await;
+        let (status, created) = organizer.post("/api/v1/events", &festival()).await;
+        assert_eq!(status, 201, "{backend:?}: {created}");
+        let event = created["id"].as_i64().unwrap();
+
+        let (status, code) = organizer
+            .post(
+                "/api/v1/devices/enrollment-codes",
+                &json!({"name": "Main gate 1", "role": "gate", "events": [event]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{code}");
+        let code = code["code"].as_str().unwrap().to_owned();
+        assert_eq!(code.len(), 14, "XXXX-XXXX-XXXX: {code}");
+        let device = enroll(&hub, dir.path(), &code).await;
+
+        // A code enrolls one device only.
+        let again = hub
+            .post("/api/v1/devices/enroll")
+            .json(&json!({"code": code, "public_key": hex::encode(DeviceKey::generate().unwrap().public_key()), "app_version": "t"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 422);
+        assert!(again.text().await.unwrap().contains("unknown, used or expired"));
+
+        // Before syncing, the device knows nothing of the event and admits nobody.
+        let transport = HttpTransport::new(&hub.url, Arc::clone(&device), HUB).unwrap();
+        let report = sync_with(&*device, &transport).await.unwrap();
+        assert!(report.received > 0, "{backend:?}: the manifest arrives through sync");
+        let event_id = EventId(u32::try_from(event).unwrap());
+        let manifest = device.manifest(event_id).expect("the hub's manifest");
+        assert_eq!(manifest.name, "Summer Festival");
+        assert!(manifest.devices.iter().any(|d| d.id == device.device()), "the device is listed");
+
+        // Offline, the gate admits once and refuses the copy.
+        let gate = device.gate(event_id);
+        let ctx = ScanContext {
+            device: device.device(),
+            gate: GateId(1),
+            direction: Direction::Entry,
+            now: Timestamp::now(),
+        };
+        let ticket = issue(&hub, organizer.org_id, event, 7).await;
+        assert_eq!(gate.scan(&ticket, &ctx).unwrap().kind(), VerdictKind::Admitted);
+        let later = ScanContext { now: Timestamp(ctx.now.0 + 60_000), ..ctx };
+        assert_eq!(gate.scan(&ticket, &later).unwrap().kind(), VerdictKind::AlreadyInside);
+        let mut forged: Vec<char> = issue(&hub, organizer.org_id, event, 8).await.chars().collect();
+        let middle = forged.len() / 2;
+        forged[middle] = if forged[middle] == '0' { '1' } else { '0' };
+        let forged: String = forged.into_iter().collect();
+        assert_ne!(gate.scan(&forged, &later).unwrap().kind(), VerdictKind::Admitted);
+
+        // Back online: the hub records the check-ins and the device as seen with nothing pending.
+        let report = sync_with(&*device, &transport).await.unwrap();
+        assert!(report.sent >= 2, "{report:?}");
+        let checkins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE event_id = $1 AND serial = 7")
+                .bind(event)
+                .fetch_one(hub.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(checkins, 2, "{backend:?}: the admission and the refused copy");
+        let devices = organizer.get("/api/v1/devices").await;
+        let listed = &devices["devices"][0];
+        assert_eq!(listed["name"], "Main gate 1");
+        assert_eq!(listed["pending_entries"], 0);
+        assert!(listed["last_seen_at"].is_i64());
+
+        // Syncing again sends nothing twice and changes nothing.
+        let report = sync_with(&*device, &transport).await.unwrap();
+        assert_eq!((report.sent, report.received), (0, 0), "{report:?}");
+
+        // Revoked: the hub refuses it at once, and the manifest no longer lists it.
+        let id = listed["id"].as_i64().unwrap();
+        let (status, _) = organizer.post(&format!("/api/v1/devices/{id}/revoke"), &json!({})).await;
+        assert_eq!(status, 204);
+        match sync_with(&*device, &transport).await {
+            Err(SyncError::Transport(TransportError::Refused { status, .. })) => assert_eq!(status, 401),
+            other => panic!("{backend:?}: a revoked device must be refused, got {other:?}"),
+        }
+        let manifest = organizer.get(&format!("/api/v1/events/{event}/manifest")).await;
+        assert!(
+            !manifest["devices"].as_array().unwrap().iter().any(|d| d["id"] == id),
+            "{backend:?}: {manifest}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_enrollment_requests_change_nothing() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let organizer = Organizer::create(&hub, "festival").await;
+        let (_, created) = organizer.post("/api/v1/events", &festival()).await;
+        let event = created["id"].as_i64().unwrap();
+        let (status, problem) = organizer
+            .post("/api/v1/devices/enrollment-codes", &json!({"name": "x", "role": "gate", "events": [999]}))
+            .await;
+        assert_eq!(status, 422);
+        assert_eq!(problem["detail"], "events: event 999 does not exist", "{problem}");
+        let (_, code) = organizer
+            .post(
+                "/api/v1/devices/enrollment-codes",
+                &json!({"name": "x", "role": "gate", "events": [event]}),
+            )
+            .await;
+        let code = code["code"].as_str().unwrap();
+
+        let attempt = |body: Value| {
+            let request = hub.post("/api/v1/devices/enroll").json(&body);
+            async move {
+                let r = request.send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, problem) =
+            attempt(json!({"code": code, "public_key": "not hex", "app_version": "t"})).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some("public_key")), "{problem}");
+        // All zeros is a small-order point, not a key anyone holds.
+        let (status, problem) =
+            attempt(json!({"code": code, "public_key": "00".repeat(32), "app_version": "t"})).await;
+        assert_eq!(status, 422, "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains("not a valid Ed25519 public key"));
+        let (status, _) = attempt(json!({"code": code, "public_key": 5})).await;
+        assert_eq!(status, 422);
+
+        // The code was not spent by any of those: it still enrolls.
+        let key = DeviceKey::generate().unwrap();
+        let (status, enrolled) =
+            attempt(json!({"code": code, "public_key": hex::encode(key.public_key()), "app_version": "t"}))
+                .await;
+        assert_eq!(status, 201, "{backend:?}: {enrolled}");
+        let devices = organizer.get("/api/v1/devices").await;
+        assert_eq!(devices["devices"].as_array().unwrap().len(), 1);
+    }
+}
