@@ -124,6 +124,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             tracing::info!(url = %config.public_url, backend = ?db.backend(), "hub listening");
             let master = crate::crypto::MasterKey::load(&config.master_key, &config.data_dir)?;
             let state = AppState::new(db, &config.public_url, master).await?;
+            tokio::spawn(crate::sales::maintain(state.clone()));
             serve(listener, state, shutdown_signal()).await?;
         }
     }

@@ -13,9 +13,9 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use secrecy::ExposeSecret;
 use std::path::Path;
 
-/// The key that seals secrets at rest.
+/// The key that seals secrets at rest (and derives secrets the hub instances must share).
 #[derive(Clone)]
-pub struct MasterKey(XChaCha20Poly1305);
+pub struct MasterKey(XChaCha20Poly1305, [u8; 32]);
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,7 +28,15 @@ const NONCE_LEN: usize = 24;
 impl MasterKey {
     /// From 32 raw bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(XChaCha20Poly1305::new(&bytes.into()))
+        // Derived secrets come from a key of their own, never the sealing key itself.
+        let derive = hmac(&bytes, b"voelgoed:derive");
+        Self(XChaCha20Poly1305::new(&bytes.into()), derive)
+    }
+
+    /// A 32-byte secret for `label`, the same on every hub instance sharing this master key
+    /// (e.g. the simulated payment provider's credentials when none are configured).
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        hmac(&self.1, label.as_bytes())
     }
 
     /// The configured key (base64), or the key file in `data_dir` (created on first use).
@@ -81,6 +89,14 @@ impl MasterKey {
     }
 }
 
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -102,6 +118,14 @@ mod tests {
         assert!(key.open(&sealed, "event-key:2:1").is_err(), "moved to another row");
         assert!(MasterKey::from_bytes([8; 32]).open(&sealed, "event-key:1:1").is_err());
         assert!(key.open(&sealed[..10], "event-key:1:1").is_err());
+    }
+
+    #[test]
+    fn derived_secrets_depend_on_key_and_label() {
+        let key = MasterKey::from_bytes([7; 32]);
+        assert_eq!(key.derive("a"), MasterKey::from_bytes([7; 32]).derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+        assert_ne!(key.derive("a"), MasterKey::from_bytes([8; 32]).derive("a"));
     }
 
     #[test]

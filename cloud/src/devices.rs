@@ -183,7 +183,7 @@ async fn enroll(
         return Err(ApiError::invalid("app_version", "at most 50 characters"));
     }
     let now = now_ms();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     // Spend the code: only one request can.
     let code = sqlx::query(
         "UPDATE enrollment_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \

@@ -12,6 +12,8 @@
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
 //! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
 //! | [`events`] | events, gates, ticket types, signing keys, manifests |
+//! | [`sales`] | checkout with holds (batched, zero oversell), tickets, expiry, refunds |
+//! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
 //! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
 //! | [`journal`] | each organization's journal as the sync engine's store; materialization |
 //! | [`identity`] | the hub's own key |
@@ -33,5 +35,7 @@ pub mod events;
 pub mod identity;
 pub mod journal;
 pub mod json;
+pub mod payments;
+pub mod sales;
 pub mod server;
 pub mod tenancy;

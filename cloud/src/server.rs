@@ -4,6 +4,8 @@ use crate::crypto::MasterKey;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::journal::{DocCache, Notifier};
+use crate::payments::simulated::{self, Credentials, SimulatedClient, Simulator};
+use crate::sales::{Sales, SalesOptions};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
@@ -32,12 +34,25 @@ pub struct AppState {
     pub docs: DocCache,
     /// Checks device-signed sync requests (nonces are remembered per instance).
     pub verifier: Arc<RequestVerifier>,
+    /// Checkout, payments, refunds.
+    pub sales: Sales,
+    /// The simulated payment provider, when this hub serves it at `/sim-psp`.
+    pub simulator: Option<Arc<Simulator>>,
 }
 
 impl AppState {
     /// State for a hub on `db` reachable at `public_url`, sealing with `master`.
     pub async fn new(db: Db, public_url: &str, master: MasterKey) -> anyhow::Result<Self> {
         let hub_key = crate::identity::load_or_create(&db, &master).await?;
+        // No provider configured: the simulated one, served by this hub, with credentials
+        // every instance sharing the master key derives alike.
+        let credentials = Credentials {
+            api_key: hex::encode(master.derive("simulated-psp:api-key")),
+            webhook_secret: master.derive("simulated-psp:webhook-secret").to_vec(),
+        };
+        let psp_base = format!("{}{}", public_url.trim_end_matches('/'), simulated::MOUNT);
+        let simulator = Simulator::new(&psp_base, credentials.clone())?;
+        let provider = Arc::new(SimulatedClient::new(&psp_base, credentials)?);
         Ok(Self {
             db,
             public_url: public_url.into(),
@@ -47,6 +62,8 @@ impl AppState {
             notifier: Notifier::default(),
             docs: DocCache::default(),
             verifier: Arc::new(RequestVerifier::new(sync_core::journal::HUB)),
+            sales: Sales::new(SalesOptions::default(), provider),
+            simulator: Some(simulator),
         })
     }
 
@@ -58,14 +75,21 @@ impl AppState {
 
 /// The whole hub as one router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let simulator = state.simulator.clone();
+    let hub = Router::new()
         .route("/health", get(health))
         .merge(crate::auth::routes())
         .merge(crate::events::routes())
         .merge(crate::devices::routes())
         .merge(crate::tenancy::routes())
+        .merge(crate::sales::routes())
+        .merge(crate::payments::webhook::routes())
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    match simulator {
+        Some(sim) => hub.nest(simulated::MOUNT, simulated::router(sim)),
+        None => hub,
+    }
 }
 
 /// `GET /health`: 200 when the database answers (for load balancers).

@@ -1,44 +1,25 @@
 //! A gate device's whole life against the real hub, on both backends: enrolled with a code,
 //! handed its event's manifest through sync, scanning offline, its scans reaching the hub's
-//! check-in records — and refused the moment it is revoked.
+//! check-in records, learning of refunds as revocations — and refused the moment it is revoked.
 
 mod common;
 
-use common::{BACKENDS, Organizer, TestHub, festival};
+use common::{
+    BACKENDS, Organizer, TestHub, checkout, enroll, event_on_sale, festival, order, press_pay, start_payment,
+};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use sync_core::ids::{EventId, GateId, Serial, TicketTypeId, Timestamp};
 use sync_core::journal::HUB;
 use sync_core::keys::DeviceKey;
 use sync_core::manifest::Direction;
-use sync_core::replica::{Replica, ReplicaConfig};
 use sync_core::sync::http::HttpTransport;
 use sync_core::sync::{SyncError, TransportError, sync_with};
 use sync_core::validate::ScanContext;
 use sync_core::verdict::VerdictKind;
 
-/// Enrolls a fresh device with `code`: its key, its replica trusting the hub, its id.
-async fn enroll(hub: &TestHub, dir: &std::path::Path, code: &str) -> Arc<Replica> {
-    let key = DeviceKey::generate().unwrap();
-    let response = hub
-        .post("/api/v1/devices/enroll")
-        .json(&json!({"code": code.to_lowercase(), "public_key": hex::encode(key.public_key()), "app_version": "test"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let enrolled: Value = response.json().await.unwrap();
-    let device = u32::try_from(enrolled["device_id"].as_u64().unwrap()).unwrap();
-    let path = dir.join(format!("device-{device}.db"));
-    let replica = Replica::create(path, ReplicaConfig::new(sync_core::ids::DeviceId(device)), key).unwrap();
-    let mut hub_key = [0u8; 32];
-    hex::decode_to_slice(enrolled["hub_public_key"].as_str().unwrap(), &mut hub_key).unwrap();
-    replica.trust(HUB, &hub_key).unwrap();
-    Arc::new(replica)
-}
-
 async fn issue(hub: &TestHub, org: i64, event: i64, serial: u32) -> String {
-    let master = cloud::crypto::MasterKey::from_bytes([0x5a; 32]);
+    let master = cloud::crypto::MasterKey::from_bytes(common::MASTER_KEY);
     let mut tx = hub.db.tenant(org).await.unwrap();
     let key = cloud::events::signing_key(&mut tx, &master, event).await.unwrap();
     key.issue(Serial(serial), TicketTypeId(1), None).to_text()
@@ -184,5 +165,92 @@ async fn bad_enrollment_requests_change_nothing() {
         assert_eq!(status, 201, "{backend:?}: {enrolled}");
         let devices = organizer.get("/api/v1/devices").await;
         assert_eq!(devices["devices"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_reaches_the_gate_as_a_revocation() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 100, 3000).await;
+        let (status, placed) = checkout(&hub, event, 3, None).await;
+        assert_eq!(status, 201);
+        press_pay(&hub, &start_payment(&hub, &placed).await).await;
+        let paid = order(&hub, &placed).await;
+        let texts: Vec<String> = paid["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["text"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(texts.len(), 3, "{paid}");
+
+        let (_, code) = owner
+            .post(
+                "/api/v1/devices/enrollment-codes",
+                &json!({"name": "Gate", "role": "gate", "events": [event]}),
+            )
+            .await;
+        let device = enroll(&hub, dir.path(), code["code"].as_str().unwrap()).await;
+        let transport = HttpTransport::new(&hub.url, Arc::clone(&device), HUB).unwrap();
+        sync_with(&*device, &transport).await.unwrap();
+
+        // Gate staff cannot refund; the box office can, once per idempotency key.
+        let (status, _) = owner
+            .post(
+                "/api/v1/members",
+                &json!({"email": "gate@festival.example", "name": "G", "role": "gate_staff",
+                                             "initial_password": common::PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let gate_staff = Organizer::login(&hub, "gate@festival.example").await;
+        let order_code = placed["code"].as_str().unwrap();
+        let refund_path = format!("/api/v1/orders/{order_code}/refunds");
+        let body = json!({"serials": [2], "reason": "cannot come"});
+        assert_eq!(gate_staff.post(&refund_path, &body).await.0, 403, "{backend:?}");
+        let refund = |key: &'static str| {
+            let request = owner
+                .client
+                .post(format!("{}{refund_path}", owner.hub_url))
+                .header("idempotency-key", key)
+                .json(&body);
+            owner.authorize(request)
+        };
+        let first = refund("refund-1").send().await.unwrap();
+        assert_eq!(first.status(), 201);
+        let first: Value = first.json().await.unwrap();
+        assert_eq!(
+            (first["amount_minor"].as_i64(), first["status"].as_str()),
+            (Some(3000), Some("succeeded")),
+            "{first}"
+        );
+        let again: Value = refund("refund-1").send().await.unwrap().json().await.unwrap();
+        assert_eq!(again["id"], first["id"], "the same refund, not a second one");
+        let (status, problem) = owner.post(&refund_path, &body).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some("serials")),
+            "ticket 2 is refunded already: {problem}"
+        );
+
+        // The gate learns it on its next sync, and refuses that ticket only.
+        sync_with(&*device, &transport).await.unwrap();
+        let gate = device.gate(EventId(u32::try_from(event).unwrap()));
+        let ctx = ScanContext {
+            device: device.device(),
+            gate: GateId(1),
+            direction: Direction::Entry,
+            now: Timestamp::now(),
+        };
+        assert_eq!(gate.scan(&texts[1], &ctx).unwrap().kind(), VerdictKind::Revoked, "{backend:?}");
+        assert_eq!(gate.scan(&texts[0], &ctx).unwrap().kind(), VerdictKind::Admitted);
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(detail["ticket_types"][0]["sold"], 2, "the refunded ticket is on sale again");
+        let staff_view = owner.get(&format!("/api/v1/orders/{order_code}")).await;
+        assert_eq!(staff_view["refunded_minor"], 3000);
+        assert_eq!(staff_view["tickets"][1]["status"], "revoked");
     }
 }

@@ -12,7 +12,7 @@
 //! both" needs.
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor, Transaction};
+use sqlx::{AnyPool, ConnectOptions, Executor, Row, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use thiserror::Error;
@@ -123,11 +123,22 @@ impl Db {
         &self.pool
     }
 
+    /// A transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// transaction that reads and then writes would otherwise fail with "database is locked"
+    /// when another writer committed in between (its read snapshot can no longer be upgraded,
+    /// and the busy timeout does not apply). Writers queue on the busy timeout instead.
+    pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// A transaction that sees only organization `org`'s rows. Every query inside still names
     /// the organization (the first wall); on PostgreSQL, row-level security enforces it again
     /// (the second wall).
     pub async fn tenant(&self, org: i64) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT set_config('voelgoed.org_id', $1, true)")
                 .bind(org.to_string())
@@ -137,9 +148,61 @@ impl Db {
         Ok(tx)
     }
 
+    /// A transaction for the few lookups that must cross organizations before one is known
+    /// (an event's organization for a public checkout, a payment's for a webhook, expired
+    /// holds of every organization). On PostgreSQL it says so to row-level security
+    /// (`voelgoed.system`); keeping these in one named place keeps them few and visible.
+    pub async fn system(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT set_config('voelgoed.system', 'on', true)").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
+    /// Work due across organizations: `(id, org_id)` rows of `sql` (a `system` query with one
+    /// parameter, `$1`), for maintenance jobs that then handle each in its own organization.
+    pub async fn due(&self, sql: &'static str, param: i64) -> Result<Vec<(i64, i64)>, DbError> {
+        let mut system = self.system().await?;
+        let rows = sqlx::query(sql).bind(param).fetch_all(&mut *system).await?;
+        system.commit().await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// A multi-row VALUES list: `rows` copies of `row`, its `?`s numbered `$1, $2, …` across
+/// the rows (one round trip inserts a whole batch on either backend).
+pub fn values(rows: usize, row: &str) -> String {
+    let mut out = String::with_capacity(rows * (row.len() + 8));
+    let mut n = 0;
+    for i in 0..rows {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        for c in row.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod values_tests {
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(super::values(2, "(?, 'x', ?)"), "($1, 'x', $2), ($3, 'x', $4)");
+        assert_eq!(super::values(0, "(?)"), "");
     }
 }

@@ -6,11 +6,18 @@ use cloud::db::{Backend, Db};
 use cloud::server::{AppState, serve};
 use cloud::tenancy::{NewOrganization, create_organization};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use sync_core::journal::HUB;
+use sync_core::keys::DeviceKey;
+use sync_core::replica::{Replica, ReplicaConfig};
 use tokio::sync::oneshot;
 
 /// Both backends, for tests that must hold on each.
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// The master key every test hub uses (tests derive the simulated provider's secrets from it).
+pub const MASTER_KEY: [u8; 32] = [0x5a; 32];
 
 fn postgres_admin_url() -> String {
     std::env::var("VOELGOED_TEST_POSTGRES")
@@ -30,6 +37,11 @@ pub struct TestHub {
 
 impl TestHub {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with_limit(backend, 1_000_000).await
+    }
+
+    /// A hub allowing `checkouts_per_minute` per client address.
+    pub async fn start_with_limit(backend: Backend, checkouts_per_minute: u32) -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_database) = match backend {
@@ -58,8 +70,12 @@ impl TestHub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
-        let master = cloud::crypto::MasterKey::from_bytes([0x5a; 32]);
-        let state = AppState::new(db.clone(), &base, master).await.unwrap();
+        let master = cloud::crypto::MasterKey::from_bytes(MASTER_KEY);
+        let mut state = AppState::new(db.clone(), &base, master).await.unwrap();
+        // Every test request comes from 127.0.0.1: checkout's per-address limit would be the
+        // test's bottleneck, so it is raised (the limit itself has a test of its own).
+        let options = cloud::sales::SalesOptions { checkouts_per_minute, ..Default::default() };
+        state.sales = cloud::sales::Sales::new(options, state.sales.provider.clone());
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
@@ -150,13 +166,14 @@ impl Organizer {
         }
     }
 
+    /// Adds this session's cookie and CSRF token to `request`.
+    pub fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.header("cookie", &self.cookie).header("x-csrf-token", &self.csrf)
+    }
+
     /// Sends `method path` with `body` (JSON, if not null); returns the status and JSON body.
     pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.hub_url))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf);
+        let mut request = self.authorize(self.client.request(method, format!("{}{path}", self.hub_url)));
         if !body.is_null() {
             request = request.json(body);
         }
@@ -191,4 +208,78 @@ pub fn festival() -> Value {
             {"name": "Day", "price_minor": 4500, "currency": "EUR", "capacity": 1000, "entry_policy": "single_entry"}
         ]
     })
+}
+
+// The shop, as a customer uses it.
+
+/// An event on sale with one ticket type of `capacity` at `price_minor`.
+pub async fn event_on_sale(owner: &Organizer, capacity: i64, price_minor: i64) -> i64 {
+    let mut event = festival();
+    event["ticket_types"][0]["capacity"] = json!(capacity);
+    event["ticket_types"][0]["price_minor"] = json!(price_minor);
+    let (status, created) = owner.post("/api/v1/events", &event).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        owner.post(&format!("/api/v1/events/{id}/status"), &json!({"status": "on_sale"})).await.0,
+        204
+    );
+    id
+}
+
+pub async fn checkout(hub: &TestHub, event: i64, quantity: u32, key: Option<&str>) -> (u16, Value) {
+    let mut request = hub.post(&format!("/api/v1/public/events/{event}/orders")).json(&json!({
+        "lines": [{"ticket_type": 1, "quantity": quantity}],
+        "email": "Fan@Example.org",
+        "name": "Frieda Fan"
+    }));
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+pub fn order_url(order: &Value) -> String {
+    format!("/api/v1/public/orders/{}/{}", order["code"].as_str().unwrap(), order["secret"].as_str().unwrap())
+}
+
+/// Starts paying `order`; returns the provider's checkout page.
+pub async fn start_payment(hub: &TestHub, order: &Value) -> String {
+    let response = hub.post(&format!("{}/payments", order_url(order))).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let payment: Value = response.json().await.unwrap();
+    payment["checkout_url"].as_str().unwrap().to_owned()
+}
+
+/// The customer presses "Pay" on the provider's page.
+pub async fn press_pay(hub: &TestHub, checkout_url: &str) {
+    let response = hub.client.post(format!("{checkout_url}/pay")).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+pub async fn order(hub: &TestHub, order: &Value) -> Value {
+    hub.get(&order_url(order)).send().await.unwrap().json().await.unwrap()
+}
+
+// Devices.
+
+/// Enrolls a fresh device with `code`: its key, its replica trusting the hub, its id.
+pub async fn enroll(hub: &TestHub, dir: &std::path::Path, code: &str) -> Arc<Replica> {
+    let key = DeviceKey::generate().unwrap();
+    let response = hub
+        .post("/api/v1/devices/enroll")
+        .json(&json!({"code": code.to_lowercase(), "public_key": hex::encode(key.public_key()), "app_version": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let enrolled: Value = response.json().await.unwrap();
+    let device = u32::try_from(enrolled["device_id"].as_u64().unwrap()).unwrap();
+    let path = dir.join(format!("device-{device}.db"));
+    let replica = Replica::create(path, ReplicaConfig::new(sync_core::ids::DeviceId(device)), key).unwrap();
+    let mut hub_key = [0u8; 32];
+    hex::decode_to_slice(enrolled["hub_public_key"].as_str().unwrap(), &mut hub_key).unwrap();
+    replica.trust(HUB, &hub_key).unwrap();
+    Arc::new(replica)
 }

@@ -1,0 +1,295 @@
+//! Selling online, on both backends, over HTTP: checkout with holds and idempotency keys,
+//! paying through the simulated provider (its webhooks signed, replays changing nothing),
+//! tickets every gate accepts, holds that lapse, refunds that revoke — and the ledger balanced
+//! after all of it.
+
+mod common;
+
+use common::{
+    BACKENDS, MASTER_KEY, Organizer, TestHub, checkout, event_on_sale, festival, order, press_pay,
+    start_payment,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use sync_core::admission::AdmissionState;
+use sync_core::ids::{GateId, Timestamp};
+use sync_core::manifest::{Direction, EventManifest};
+use sync_core::revocation::RevocationSet;
+use sync_core::validate::{ScanContext, validate};
+use sync_core::verdict::VerdictKind;
+
+/// (sum of every ledger entry, balance of the provider's account).
+async fn ledger(hub: &TestHub) -> (i64, i64) {
+    let sum = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(hub.db.pool()).await.unwrap()
+    };
+    (
+        sum("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries").await,
+        sum("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account = 'psp:simulated'")
+            .await,
+    )
+}
+
+async fn manifest(owner: &Organizer, event: i64) -> EventManifest {
+    EventManifest::from_json(&owner.get(&format!("/api/v1/events/{event}/manifest")).await.to_string())
+        .unwrap()
+}
+
+fn webhook_secret() -> Vec<u8> {
+    cloud::crypto::MasterKey::from_bytes(MASTER_KEY).derive("simulated-psp:webhook-secret").to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_buys_pays_and_gets_tickets_every_gate_accepts() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 10, 4500).await;
+
+        let (status, placed) = checkout(&hub, event, 2, Some("basket-1")).await;
+        assert_eq!(status, 201, "{backend:?}: {placed}");
+        assert_eq!(
+            (placed["status"].as_str(), placed["total_minor"].as_i64()),
+            (Some("pending"), Some(9000))
+        );
+        assert!(placed["hold_expires_at"].as_i64().unwrap() > Timestamp::now().0);
+        // A retry with the key is the same order; the key with another basket is refused.
+        let (status, again) = checkout(&hub, event, 2, Some("basket-1")).await;
+        assert_eq!((status, &again["code"]), (201, &placed["code"]));
+        let (status, problem) = checkout(&hub, event, 3, Some("basket-1")).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some("Idempotency-Key")), "{problem}");
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(detail["ticket_types"][0]["held"], 2, "one hold, not three");
+
+        let page = start_payment(&hub, &placed).await;
+        let html = hub.client.get(&page).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Simulated payment provider") && html.contains("90.00 EUR"), "{html}");
+        press_pay(&hub, &page).await;
+
+        let paid = order(&hub, &placed).await;
+        assert_eq!(paid["status"], "paid", "{backend:?}: {paid}");
+        let tickets = paid["tickets"].as_array().unwrap();
+        let serials: Vec<i64> = tickets.iter().map(|t| t["serial"].as_i64().unwrap()).collect();
+        assert_eq!(serials, [1, 2], "serials are dense from 1");
+        let manifest = manifest(&owner, event).await;
+        let ctx = ScanContext {
+            device: sync_core::ids::DeviceId(1),
+            gate: GateId(1),
+            direction: Direction::Entry,
+            now: Timestamp::now(),
+        };
+        for t in tickets {
+            let verdict = validate(
+                &manifest,
+                &RevocationSet::default(),
+                &AdmissionState::default(),
+                &ctx,
+                t["text"].as_str().unwrap(),
+            );
+            assert_eq!(verdict.kind(), VerdictKind::Admitted, "{backend:?}: {t}");
+        }
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(
+            (detail["ticket_types"][0]["held"].as_i64(), detail["ticket_types"][0]["sold"].as_i64()),
+            (Some(0), Some(2))
+        );
+        assert_eq!(ledger(&hub).await, (0, 9000), "{backend:?}: balanced, the provider holds the money");
+
+        // Webhooks: a forged one is refused, a stale one too, a replay changes nothing.
+        let payment: i64 =
+            sqlx::query_scalar("SELECT id FROM payments").fetch_one(hub.db.pool()).await.unwrap();
+        let provider_ref: String =
+            sqlx::query_scalar("SELECT provider_ref FROM payments").fetch_one(hub.db.pool()).await.unwrap();
+        let body = json!({"id": "simevt_replayed", "kind": "payment_succeeded", "payment": provider_ref,
+                          "reference": format!("pay_{payment}"), "amount_minor": 9000, "currency": "EUR"})
+        .to_string();
+        let send = |signature: String| {
+            let request = hub
+                .post("/api/v1/webhooks/payments")
+                .header("voelgoed-sim-signature", signature)
+                .header("content-type", "application/json")
+                .body(body.clone());
+            async move {
+                let r = request.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let now = Timestamp::now().0 / 1000;
+        let signed = cloud::payments::signature::sign(&webhook_secret(), now, body.as_bytes());
+        let (status, answer) = send(signed.clone()).await;
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!((status, answer), (200, json!({"received": "simevt_replayed", "outcome": "duplicate"})));
+        assert_eq!(send(signed).await.0, 200);
+        assert_eq!(
+            send(cloud::payments::signature::sign(b"not the secret", now, body.as_bytes())).await.0,
+            401
+        );
+        let stale = cloud::payments::signature::sign(&webhook_secret(), now - 3600, body.as_bytes());
+        assert_eq!(send(stale).await.0, 401);
+        let tickets: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM tickets").fetch_one(hub.db.pool()).await.unwrap();
+        assert_eq!(tickets, 2, "{backend:?}: no ticket issued twice");
+        assert_eq!(ledger(&hub).await, (0, 9000), "{backend:?}: nothing booked twice");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holds_lapse_and_a_late_payment_without_tickets_left_is_refunded() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 2, 1000).await;
+        let (status, slow) = checkout(&hub, event, 2, None).await;
+        assert_eq!(status, 201);
+        let (status, problem) = checkout(&hub, event, 1, Some("second")).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (409, Some("sold_out")),
+            "{backend:?}: held tickets are taken"
+        );
+        let (status, _) = checkout(&hub, event, 1, Some("second")).await;
+        assert_eq!(status, 409, "a retry with the key gets the same answer");
+
+        // The slow customer opens the payment page, then the hold lapses.
+        let page = start_payment(&hub, &slow).await;
+        let later = Timestamp::now().0 + 16 * 60_000;
+        assert_eq!(cloud::sales::fulfil::expire_holds(&hub.db, later).await.unwrap(), 1);
+        assert_eq!(cloud::sales::fulfil::expire_holds(&hub.db, later).await.unwrap(), 0, "once");
+        assert_eq!(order(&hub, &slow).await["status"], "expired");
+        let (status, fast) = checkout(&hub, event, 1, None).await;
+        assert_eq!(status, 201, "{backend:?}: the lapsed hold is on sale again");
+
+        // Paid anyway: 2 tickets are no longer there (1 is held), so the money goes back.
+        press_pay(&hub, &page).await;
+        let slow_now = order(&hub, &slow).await;
+        assert_eq!(
+            (slow_now["status"].as_str(), slow_now["tickets"].as_array().map(Vec::len)),
+            (Some("expired"), Some(0))
+        );
+        let refund: (String, i64) = sqlx::query_as("SELECT status, amount_minor FROM refunds")
+            .fetch_one(hub.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(refund, ("succeeded".into(), 2000), "{backend:?}");
+        assert_eq!(ledger(&hub).await, (0, 0), "{backend:?}: received and paid back");
+        assert_eq!(order(&hub, &fast).await["status"], "pending");
+    }
+}
+
+#[tokio::test]
+async fn bad_checkouts_are_refused_and_hold_nothing() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let (_, draft) = owner.post("/api/v1/events", &festival()).await;
+        let draft = draft["id"].as_i64().unwrap();
+        let (status, problem) = checkout(&hub, draft, 1, None).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("not_on_sale")), "a draft is not for sale");
+        assert_eq!(checkout(&hub, 999_999, 1, None).await.0, 404);
+        let event = event_on_sale(&owner, 100, 1000).await;
+        let post = |body: Value| {
+            let request = hub.post(&format!("/api/v1/public/events/{event}/orders")).json(&body);
+            async move {
+                let r = request.send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let line = |t: u16, q: u32| json!({"ticket_type": t, "quantity": q});
+        let order = |lines: Vec<Value>, email: &str| json!({"lines": lines, "email": email, "name": "N"});
+        for (body, field) in [
+            (order(vec![line(1, 0)], "a@b.c"), "lines[0].quantity"),
+            (order(vec![line(7, 1)], "a@b.c"), "lines[0].ticket_type"),
+            (order(vec![line(1, 1), line(1, 1)], "a@b.c"), "lines[1].ticket_type"),
+            (order(vec![line(1, 51)], "a@b.c"), "lines"),
+            (order(vec![], "a@b.c"), "lines"),
+            (order(vec![line(1, 1)], "not an address"), "email"),
+        ] {
+            let (status, problem) = post(body).await;
+            assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{backend:?}: {problem}");
+        }
+        for body in [
+            json!({"lines": [{"ticket_type": 1, "quantity": -1}], "email": "a@b.c", "name": "N"}),
+            json!({"lines": [], "email": "a@b.c", "name": "N", "coupon": "FREE"}),
+            json!("just a string"),
+        ] {
+            assert_eq!(post(body).await.0, 422);
+        }
+        let held = owner.get(&format!("/api/v1/events/{event}")).await["ticket_types"][0]["held"].clone();
+        assert_eq!(held, 0, "{backend:?}");
+        let orders = owner.get(&format!("/api/v1/events/{event}/orders")).await;
+        assert_eq!(orders["orders"], json!([]));
+    }
+}
+
+#[tokio::test]
+async fn checkout_is_rate_limited_per_address() {
+    let hub = TestHub::start_with_limit(cloud::db::Backend::Sqlite, 3).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    for _ in 0..3 {
+        assert_eq!(checkout(&hub, event, 1, None).await.0, 201);
+    }
+    let response = hub
+        .post(&format!("/api/v1/public/events/{event}/orders"))
+        .json(&json!({"lines": [{"ticket_type": 1, "quantity": 1}], "email": "a@b.c", "name": "N"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+}
+
+/// Many buyers at once, each all-or-nothing: exactly the capacity is sold, serials are unique
+/// and dense, and the ledger balances.
+async fn flash_sale(hub: Arc<TestHub>, attempts: usize, capacity: i64) {
+    let owner = Organizer::create(&hub, "flash").await;
+    let event = event_on_sale(&owner, capacity, 2500).await;
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut buyers = tokio::task::JoinSet::new();
+    for i in 0..attempts {
+        let (hub, limit) = (Arc::clone(&hub), Arc::clone(&limit));
+        buyers.spawn(async move {
+            let _slot = limit.acquire().await.unwrap();
+            let key = format!("buyer-{i}");
+            let (status, placed) = checkout(&hub, event, 1, Some(&key)).await;
+            match status {
+                201 => {
+                    let page = start_payment(&hub, &placed).await;
+                    press_pay(&hub, &page).await;
+                    true
+                }
+                409 => {
+                    assert_eq!(placed["code"], "sold_out");
+                    false
+                }
+                other => panic!("checkout answered {other}: {placed}"),
+            }
+        });
+    }
+    let mut bought = 0;
+    while let Some(result) = buyers.join_next().await {
+        bought += usize::from(result.unwrap());
+    }
+    assert_eq!(i64::try_from(bought).unwrap(), capacity, "{:?}", hub.backend);
+    let serials: Vec<i64> =
+        sqlx::query_scalar("SELECT serial FROM tickets WHERE event_id = $1 ORDER BY serial")
+            .bind(event)
+            .fetch_all(hub.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(serials, (1..=capacity).collect::<Vec<_>>(), "unique and dense");
+    let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+    assert_eq!(detail["ticket_types"][0]["sold"], capacity);
+    assert_eq!(detail["ticket_types"][0]["held"], 0);
+    assert_eq!(ledger(&hub).await, (0, capacity * 2500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flash_sale_sells_exactly_the_capacity_on_postgres() {
+    flash_sale(Arc::new(TestHub::start(cloud::db::Backend::Postgres).await), 2000, 500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flash_sale_sells_exactly_the_capacity_on_sqlite() {
+    flash_sale(Arc::new(TestHub::start(cloud::db::Backend::Sqlite).await), 600, 150).await;
+}
