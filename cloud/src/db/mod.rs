@@ -138,14 +138,17 @@ impl Db {
     /// the organization (the first wall); on PostgreSQL, row-level security enforces it again
     /// (the second wall).
     pub async fn tenant(&self, org: i64) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        let mut tx = self.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT set_config('voelgoed.org_id', $1, true)")
-                .bind(org.to_string())
-                .execute(&mut *tx)
-                .await?;
+        match self.backend {
+            Backend::Sqlite => self.begin().await,
+            // One round trip: BEGIN and the setting together (`org` is a number, safe to
+            // inline; `set_config(…, true)` lasts until the transaction ends).
+            Backend::Postgres => Ok(self
+                .pool
+                .begin_with(sqlx::AssertSqlSafe(format!(
+                    "BEGIN; SELECT set_config('voelgoed.org_id', '{org}', true)"
+                )))
+                .await?),
         }
-        Ok(tx)
     }
 
     /// A transaction for the few lookups that must cross organizations before one is known
@@ -153,11 +156,12 @@ impl Db {
     /// holds of every organization). On PostgreSQL it says so to row-level security
     /// (`voelgoed.system`); keeping these in one named place keeps them few and visible.
     pub async fn system(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        let mut tx = self.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT set_config('voelgoed.system', 'on', true)").execute(&mut *tx).await?;
+        match self.backend {
+            Backend::Sqlite => self.begin().await,
+            Backend::Postgres => {
+                Ok(self.pool.begin_with("BEGIN; SELECT set_config('voelgoed.system', 'on', true)").await?)
+            }
         }
-        Ok(tx)
     }
 
     /// Work due across organizations: `(id, org_id)` rows of `sql` (a `system` query with one

@@ -5,13 +5,11 @@ use crate::db::{Db, values};
 use crate::error::ApiError;
 use crate::tenancy::now_ms;
 use serde::{Deserialize, Serialize};
-use sqlx::{Acquire, Any, Row, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
-/// Most orders placed in one transaction.
-const MAX_BATCH: usize = 128;
 /// Checkouts queued per event before new ones are turned away (503, retry).
 const QUEUE: usize = 4096;
 /// Most tickets in one order.
@@ -57,19 +55,22 @@ pub struct Order {
     pub org: i64,
     /// The event.
     pub event: i64,
-    email: String,
-    name: String,
+    /// The buyer's e-mail.
+    pub email: String,
+    /// The buyer's name.
+    pub name: String,
     /// Currency of every line.
     pub currency: String,
     /// Sum of the lines.
     pub total_minor: i64,
-    /// (ticket type id, quantity, unit price), sorted by type id.
-    lines: Vec<(i64, i64, i64)>,
+    /// The lines, sorted by ticket type id.
+    pub lines: Vec<Line>,
     /// The client's idempotency key.
     pub idempotency_key: Option<String>,
     /// SHA-256 of the request, to tell a retry from a different order reusing a key.
     pub request_hash: Option<String>,
-    hold_expires_at: i64,
+    /// When the hold lapses.
+    pub hold_expires_at: i64,
 }
 
 /// An event on sale, as checkout needs it.
@@ -185,7 +186,14 @@ pub fn check(
         if quantity == 0 {
             return Err(ApiError::invalid(field("quantity"), "at least 1"));
         }
-        if lines.insert(t.id, (quantity, t.price_minor)).is_some() {
+        let line = Line {
+            ticket_type: t.id,
+            number: t.number,
+            name: t.name.clone(),
+            quantity,
+            unit_price_minor: t.price_minor,
+        };
+        if lines.insert(t.id, line).is_some() {
             return Err(ApiError::invalid(field("ticket_type"), "each ticket type once per order"));
         }
         if now < t.sales_start.unwrap_or(i64::MIN) || now >= t.sales_end.unwrap_or(event_ends_at) {
@@ -213,11 +221,28 @@ pub fn check(
         name: new.name.trim().to_owned(),
         currency: currency.unwrap_or("EUR").to_owned(),
         total_minor,
-        lines: lines.into_iter().map(|(id, (q, p))| (id, q, p)).collect(),
+        lines: lines.into_values().collect(),
         idempotency_key: None,
         request_hash: None,
         hold_expires_at: now + hold_ms,
     })
+}
+
+/// One line of a checked order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    /// The ticket type's id.
+    #[serde(skip)]
+    pub ticket_type: i64,
+    /// Its number within the event.
+    #[serde(rename = "ticket_type")]
+    pub number: i64,
+    /// Its name.
+    pub name: String,
+    /// How many.
+    pub quantity: i64,
+    /// Price of one.
+    pub unit_price_minor: i64,
 }
 
 /// What placing an order came to.
@@ -227,6 +252,12 @@ pub enum Placed {
     Held {
         /// Order id.
         id: i64,
+        /// Its code.
+        code: String,
+        /// The customer's secret.
+        secret: String,
+        /// When it was created.
+        created_at: i64,
     },
     /// Not enough tickets left; the order is recorded as rejected.
     SoldOut {
@@ -241,12 +272,18 @@ type Reply = oneshot::Sender<Result<Placed, ApiError>>;
 type Queue = mpsc::Sender<(Order, Reply)>;
 
 /// One batching worker per event, started on first use.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Batchers {
     events: Arc<Mutex<HashMap<i64, Queue>>>,
+    max_batch: usize,
 }
 
 impl Batchers {
+    /// Workers placing up to `max_batch` orders per transaction.
+    pub fn new(max_batch: usize) -> Self {
+        Self { events: Arc::default(), max_batch: max_batch.max(1) }
+    }
+
     /// Places `order` (in a batch with whatever else is queued for its event).
     pub async fn place(&self, db: &Db, order: Order) -> Result<Placed, ApiError> {
         let sender = {
@@ -255,7 +292,7 @@ impl Batchers {
                 .entry(order.event)
                 .or_insert_with(|| {
                     let (tx, rx) = mpsc::channel(QUEUE);
-                    tokio::spawn(run(db.clone(), rx));
+                    tokio::spawn(run(db.clone(), rx, self.max_batch));
                     tx
                 })
                 .clone()
@@ -266,10 +303,10 @@ impl Batchers {
     }
 }
 
-async fn run(db: Db, mut queue: mpsc::Receiver<(Order, Reply)>) {
+async fn run(db: Db, mut queue: mpsc::Receiver<(Order, Reply)>, max_batch: usize) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match queue.try_recv() {
                 Ok(next) => batch.push(next),
                 Err(_) => break,
@@ -344,7 +381,7 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     let ids: Vec<Option<i64>> = codes.iter().map(|(code, _)| inserted.get(code).copied()).collect();
 
     // 2. Their lines.
-    let lines: Vec<(i64, &(i64, i64, i64))> = orders
+    let lines: Vec<(i64, &Line)> = orders
         .iter()
         .zip(&ids)
         .filter_map(|(o, id)| id.map(|id| o.lines.iter().map(move |l| (id, l))))
@@ -356,8 +393,13 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
             values(lines.len(), "(?, ?, ?, ?, ?)")
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (id, (ticket_type, quantity, price)) in &lines {
-            insert = insert.bind(id).bind(org).bind(ticket_type).bind(quantity).bind(price);
+        for (id, line) in &lines {
+            insert = insert
+                .bind(id)
+                .bind(org)
+                .bind(line.ticket_type)
+                .bind(line.quantity)
+                .bind(line.unit_price_minor);
         }
         insert.execute(&mut *tx).await?;
     }
@@ -371,10 +413,13 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     let mut results = Vec::with_capacity(orders.len());
     let mut granted = granted.into_iter();
     let mut rejected = Vec::new();
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
         results.push(match id {
             None => Placed::Duplicate,
-            Some(id) if granted.next().unwrap_or(false) => Placed::Held { id: *id },
+            Some(id) if granted.next().unwrap_or(false) => {
+                let (code, secret) = codes[i].clone();
+                Placed::Held { id: *id, code, secret, created_at: now }
+            }
             Some(id) => {
                 rejected.push(*id);
                 Placed::SoldOut { id: *id }
@@ -396,51 +441,46 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
 
 /// Holds capacity for `orders` in arrival order; returns which got theirs. First tries the
 /// whole batch at once (one conditional UPDATE per ticket type); if that does not fit, order by
-/// order, each all-or-nothing.
+/// order, each all-or-nothing. (Undone by hand rather than with savepoints: a savepoint costs
+/// two more round trips while the hot row is locked, on the path every batch takes.)
 async fn take_capacity(tx: &mut Transaction<'static, Any>, orders: &[&Order]) -> Result<Vec<bool>, ApiError> {
     let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
     for o in orders {
-        for (ticket_type, quantity, _) in &o.lines {
-            *totals.entry(*ticket_type).or_default() += quantity;
+        for line in &o.lines {
+            *totals.entry(line.ticket_type).or_default() += line.quantity;
         }
     }
-    {
-        let mut all = tx.begin().await?;
-        let mut fits = true;
-        for (ticket_type, quantity) in &totals {
-            if !hold(&mut all, *ticket_type, *quantity).await? {
-                fits = false;
-                break;
-            }
-        }
-        if fits {
-            all.commit().await?;
-            return Ok(vec![true; orders.len()]);
-        }
-        all.rollback().await?;
+    if hold_all(tx, totals.into_iter()).await? {
+        return Ok(vec![true; orders.len()]);
     }
     let mut granted = Vec::with_capacity(orders.len());
     for o in orders {
-        let mut one = tx.begin().await?;
-        let mut fits = true;
-        for (ticket_type, quantity, _) in &o.lines {
-            if !hold(&mut one, *ticket_type, *quantity).await? {
-                fits = false;
-                break;
-            }
-        }
-        if fits {
-            one.commit().await?;
-        } else {
-            one.rollback().await?;
-        }
-        granted.push(fits);
+        granted.push(hold_all(tx, o.lines.iter().map(|l| (l.ticket_type, l.quantity))).await?);
     }
     Ok(granted)
 }
 
-/// The conditional UPDATE: holds `quantity` of `ticket_type` if that many are left.
-async fn hold(tx: &mut Transaction<'_, Any>, ticket_type: i64, quantity: i64) -> Result<bool, ApiError> {
+/// Holds every `(ticket type, quantity)` or, if one does not fit, none.
+async fn hold_all(
+    tx: &mut Transaction<'static, Any>,
+    lines: impl Iterator<Item = (i64, i64)>,
+) -> Result<bool, ApiError> {
+    let mut taken: Vec<(i64, i64)> = Vec::new();
+    for (ticket_type, quantity) in lines {
+        if !hold(tx, ticket_type, quantity).await? {
+            for (ticket_type, quantity) in taken {
+                hold(tx, ticket_type, -quantity).await?;
+            }
+            return Ok(false);
+        }
+        taken.push((ticket_type, quantity));
+    }
+    Ok(true)
+}
+
+/// The conditional UPDATE: holds `quantity` of `ticket_type` if that many are left (a
+/// negative quantity gives back, and always fits).
+async fn hold(tx: &mut Transaction<'static, Any>, ticket_type: i64, quantity: i64) -> Result<bool, ApiError> {
     let done = sqlx::query(
         "UPDATE ticket_types SET held = held + $1 WHERE id = $2 AND sold + held + leased + $1 <= capacity",
     )

@@ -38,11 +38,13 @@ pub struct SalesOptions {
     pub hold: Duration,
     /// Checkouts allowed per client address per minute (burst of the same size).
     pub checkouts_per_minute: u32,
+    /// Most orders placed in one transaction (1 = no batching; the benchmark compares).
+    pub max_batch: usize,
 }
 
 impl Default for SalesOptions {
     fn default() -> Self {
-        Self { hold: Duration::from_secs(15 * 60), checkouts_per_minute: 120 }
+        Self { hold: Duration::from_secs(15 * 60), checkouts_per_minute: 120, max_batch: 128 }
     }
 }
 
@@ -68,9 +70,9 @@ impl Sales {
             std::num::NonZeroU32::new(options.checkouts_per_minute).unwrap_or(std::num::NonZeroU32::MIN);
         let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
         Self {
+            batchers: checkout::Batchers::new(options.max_batch),
             options,
             provider,
-            batchers: checkout::Batchers::default(),
             events: checkout::EventCache::default(),
             limiter,
         }

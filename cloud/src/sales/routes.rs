@@ -74,29 +74,29 @@ async fn create_order(
         order.request_hash =
             Some(hex::encode(Sha256::new().chain_update(event.to_le_bytes()).chain_update(body).finalize()));
         order.idempotency_key = Some(key.clone());
-        if let Some(replay) = replay(&state, org, event, key, order.request_hash.as_deref()).await? {
-            return Ok(replay);
-        }
     }
+    // A retry is recognised by the batch itself (the key is unique per event), so the common
+    // first attempt costs no extra lookup.
     let hash = order.request_hash.clone();
+    let placed = order.clone();
     match state.sales.batchers.place(&state.db, order).await? {
-        Placed::Held { id } => {
-            let mut tx = state.db.tenant(org).await?;
-            let free = sqlx::query("SELECT total_minor FROM orders WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?
-                .get::<i64, _>(0)
-                == 0;
-            tx.commit().await?;
-            if free {
-                complete_free(&state, org, id).await?;
-            }
+        Placed::Held { id, .. } if placed.total_minor == 0 => {
+            complete_free(&state, org, id).await?;
             let mut tx = state.db.tenant(org).await?;
             let view = order_view(&mut tx, org, id, true).await?;
             tx.commit().await?;
             Ok((StatusCode::CREATED, Json(view)))
         }
+        // Pending: answered from what was just written, without reading it back.
+        Placed::Held { code, secret, created_at, .. } => Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "code": code, "secret": secret, "status": "pending", "event_id": event, "email": placed.email,
+                "name": placed.name, "currency": placed.currency, "total_minor": placed.total_minor,
+                "refunded_minor": 0, "hold_expires_at": placed.hold_expires_at, "created_at": created_at,
+                "paid_at": null, "channel": "online", "lines": placed.lines, "tickets": [],
+            })),
+        )),
         Placed::SoldOut { .. } => Err(sold_out()),
         Placed::Duplicate => {
             let key = key.ok_or_else(|| anyhow::anyhow!("a duplicate without an idempotency key"))?;

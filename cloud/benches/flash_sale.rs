@@ -1,0 +1,185 @@
+//! A flash sale on PostgreSQL: 64 clients placing orders as fast as the hub answers.
+//!
+//! Each order is a real `POST /api/v1/public/events/{id}/orders` over HTTP on loopback (JSON,
+//! an idempotency key, validation, the conditional capacity UPDATE, the order and its line
+//! written, committed), one ticket each, against a capacity large enough never to sell out.
+//! Reports orders per second and the p50/p99 latency a client sees — once with checkouts
+//! batched per transaction (the hub's default) and once placing each in a transaction of its
+//! own, to show what the batching buys. Issue 4 targets: ≥ 1,000 orders/s, p99 ≤ 100 ms.
+//!
+//! The hub and the 64 clients share this 2-core machine (one tokio runtime, two workers):
+//! the clients' HTTP work is taken from the hub's CPU.
+//!
+//! Run: `cargo bench -p voelgoed-cloud --bench flash_sale` (PostgreSQL on 127.0.0.1:5432, or
+//! `VOELGOED_TEST_POSTGRES`).
+#![allow(missing_docs, clippy::cast_precision_loss)] // figures printed as floats
+
+use cloud::db::Db;
+use cloud::events::{NewEvent, NewGate, NewTicketType, create_event};
+use cloud::sales::{Sales, SalesOptions};
+use cloud::server::{AppState, serve};
+use cloud::tenancy::{NewOrganization, create_organization};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sync_core::manifest::{EntryPolicy, GateDirections};
+
+const CLIENTS: usize = 64;
+const WARMUP: usize = 1_000;
+const ORDERS: usize = 20_000;
+
+fn admin_url() -> String {
+    std::env::var("VOELGOED_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh database on the PostgreSQL server; dropped by the next run of the same name.
+async fn fresh_database(name: &str) -> Db {
+    let admin = Db::connect(&admin_url()).await.expect("PostgreSQL on 127.0.0.1:5432");
+    for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.pool()).await.unwrap();
+    }
+    let base = admin_url();
+    let db = Db::connect(&format!("{}/{name}", &base[..base.rfind('/').unwrap()])).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+struct Run {
+    orders_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// An organization with an event on sale: one ticket type that never sells out here.
+async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8; 32]) -> i64 {
+    let org = create_organization(
+        db,
+        &NewOrganization {
+            name: "Flash".into(),
+            slug: "flash".into(),
+            owner_email: "o@flash.example".into(),
+            owner_name: "O".into(),
+            owner_password: "a long enough password".into(),
+        },
+    )
+    .await
+    .unwrap()
+    .org_id;
+    let now = sync_core::Timestamp::now().0;
+    let new = NewEvent {
+        name: "Flash sale".into(),
+        time_zone: "Europe/Amsterdam".into(),
+        starts_at: now,
+        ends_at: now + 86_400_000,
+        clock_skew_tolerance_secs: 300,
+        gates: vec![NewGate { name: "Main".into(), serves: GateDirections::default() }],
+        ticket_types: vec![NewTicketType {
+            name: "GA".into(),
+            price_minor: 2500,
+            currency: "EUR".into(),
+            capacity: 10_000_000,
+            entry_policy: EntryPolicy::SingleEntry,
+            allowed_gates: vec![],
+            sales_start: None,
+            sales_end: None,
+        }],
+    };
+    let mut tx = db.tenant(org).await.unwrap();
+    let event = create_event(&mut tx, master, hub_key, org, &new).await.unwrap();
+    sqlx::query("UPDATE events SET status = 'on_sale' WHERE id = $1")
+        .bind(event)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    event
+}
+
+async fn run(max_batch: usize) -> Run {
+    let db = fresh_database(&format!("voelgoed_bench_flash_{max_batch}")).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let master = cloud::crypto::MasterKey::from_bytes([1; 32]);
+    let mut state = AppState::new(db.clone(), &url, master.clone()).await.unwrap();
+    let options = SalesOptions { checkouts_per_minute: u32::MAX, max_batch, ..SalesOptions::default() };
+    state.sales = Sales::new(options, state.sales.provider.clone());
+    let hub_key = state.hub_public_key();
+    tokio::spawn(serve(listener, state, std::future::pending()));
+
+    let event = event_on_sale(&db, &master, hub_key).await;
+
+    let client = sync_core::sync::http::http_client().unwrap();
+    let endpoint = Arc::new(format!("{url}/api/v1/public/events/{event}/orders"));
+    let place = |n: usize, offset: usize| {
+        let (client, endpoint) = (client.clone(), Arc::clone(&endpoint));
+        async move {
+            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let mut workers = tokio::task::JoinSet::new();
+            for _ in 0..CLIENTS {
+                let (client, endpoint, next) = (client.clone(), Arc::clone(&endpoint), Arc::clone(&next));
+                workers.spawn(async move {
+                    let mut latencies = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            return latencies;
+                        }
+                        let body = serde_json::json!({"lines": [{"ticket_type": 1, "quantity": 1}],
+                                                      "email": format!("fan{i}@example.org"), "name": "Fan"});
+                        let started = Instant::now();
+                        let response = client
+                            .post(endpoint.as_str())
+                            .header("idempotency-key", format!("order-{}", offset + i))
+                            .json(&body)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
+                        let _ = response.bytes().await;
+                        latencies.push(started.elapsed());
+                    }
+                });
+            }
+            let mut all: Vec<Duration> = Vec::with_capacity(n);
+            while let Some(l) = workers.join_next().await {
+                all.extend(l.unwrap());
+            }
+            all
+        }
+    };
+    place(WARMUP, 0).await;
+    let started = Instant::now();
+    let mut latencies = place(ORDERS, WARMUP).await;
+    let wall = started.elapsed();
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let held: i64 = sqlx::query_scalar("SELECT held FROM ticket_types").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(held, i64::try_from(WARMUP + ORDERS).unwrap(), "every order holds exactly its ticket");
+    Run {
+        orders_per_sec: ORDERS as f64 / wall.as_secs_f64(),
+        p50_ms: ms(latencies[latencies.len() / 2]),
+        p99_ms: ms(latencies[latencies.len() * 99 / 100]),
+        max_ms: ms(*latencies.last().unwrap()),
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    println!(
+        "flash sale on PostgreSQL: {CLIENTS} clients, {ORDERS} orders (after {WARMUP} warm-up), one ticket each"
+    );
+    let mut results = Vec::new();
+    for max_batch in [128, 1] {
+        let r = runtime.block_on(run(max_batch));
+        let label =
+            if max_batch == 1 { "one transaction per order" } else { "batched (up to 128 per transaction)" };
+        println!(
+            "  {label:38} {:7.0} orders/s   p50 {:6.1} ms   p99 {:6.1} ms   max {:6.1} ms",
+            r.orders_per_sec, r.p50_ms, r.p99_ms, r.max_ms
+        );
+        results.push(r);
+    }
+    println!("  batching: {:.2}× the throughput", results[0].orders_per_sec / results[1].orders_per_sec);
+}
