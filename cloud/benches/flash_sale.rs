@@ -39,9 +39,7 @@ async fn fresh_database(name: &str) -> Db {
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.pool()).await.unwrap();
     }
     let base = admin_url();
-    let db = Db::connect(&format!("{}/{name}", &base[..base.rfind('/').unwrap()])).await.unwrap();
-    db.migrate().await.unwrap();
-    db
+    Db::open(&format!("{}/{name}", &base[..base.rfind('/').unwrap()])).await.unwrap()
 }
 
 struct Run {
@@ -155,7 +153,10 @@ async fn run(max_batch: usize) -> Run {
     let wall = started.elapsed();
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let held: i64 = sqlx::query_scalar("SELECT held FROM ticket_types").fetch_one(db.pool()).await.unwrap();
+    let held: i64 = sqlx::query_scalar("SELECT held FROM ticket_types")
+        .fetch_one(&mut *db.system().await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(held, i64::try_from(WARMUP + ORDERS).unwrap(), "every order holds exactly its ticket");
     Run {
         orders_per_sec: ORDERS as f64 / wall.as_secs_f64(),

@@ -84,8 +84,7 @@ pub fn run() -> ExitCode {
 async fn open(config: &Config) -> anyhow::Result<Db> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url()).await.context("cannot open the database")?;
-    db.migrate().await?;
+    let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
     Ok(db)
 }
 

@@ -12,8 +12,10 @@ pub const DEMO_PASSWORD: &str = "voelgoed-demo";
 
 /// Creates the demo organization unless it exists, and prints how to use it.
 pub async fn seed(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let mut lookup = db.lookup().await?;
     let exists =
-        sqlx::query("SELECT id FROM organizations WHERE slug = 'demo'").fetch_optional(db.pool()).await?;
+        sqlx::query("SELECT id FROM organizations WHERE slug = 'demo'").fetch_optional(&mut *lookup).await?;
+    lookup.commit().await?;
     let org_id: i64 = if let Some(row) = exists {
         row.get(0)
     } else {

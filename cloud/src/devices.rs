@@ -183,7 +183,7 @@ async fn enroll(
         return Err(ApiError::invalid("app_version", "at most 50 characters"));
     }
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.system().await?;
     // Spend the code: only one request can.
     let code = sqlx::query(
         "UPDATE enrollment_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -323,6 +323,23 @@ fn refuse(status: StatusCode, message: &impl ToString) -> Response {
     (status, message.to_string()).into_response()
 }
 
+/// A device's organization and public key, if it is enrolled and not revoked.
+async fn device_key(
+    state: &AppState,
+    device: DeviceId,
+) -> Result<Option<(i64, Option<ed25519_dalek::VerifyingKey>)>, ApiError> {
+    let mut system = state.db.lookup().await?;
+    let row = sqlx::query("SELECT org_id, public_key FROM devices WHERE id = $1 AND revoked_at IS NULL")
+        .bind(i64::from(device.0))
+        .fetch_optional(&mut *system)
+        .await?;
+    system.commit().await?;
+    Ok(row.map(|row| {
+        let bytes: Option<[u8; 32]> = row.get::<Vec<u8>, _>(1).try_into().ok();
+        (row.get::<i64, _>(0), bytes.and_then(|b| strict_public_key(&b)))
+    }))
+}
+
 /// `POST /v1/sync`: a device's signed sync request, answered from its organization's journal.
 async fn sync(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers();
@@ -330,22 +347,11 @@ async fn sync(State(state): State<AppState>, request: Request) -> Response {
         Ok(h) => h,
         Err(e) => return refuse(StatusCode::UNAUTHORIZED, &e),
     };
-    let device =
-        match sqlx::query("SELECT org_id, public_key FROM devices WHERE id = $1 AND revoked_at IS NULL")
-            .bind(i64::from(signed.device.0))
-            .fetch_optional(state.db.pool())
-            .await
-        {
-            Ok(row) => row,
-            Err(e) => return ApiError::from(e).into_response(),
-        };
-    let (org, key) = match device {
-        Some(row) => {
-            let bytes: Option<[u8; 32]> = row.get::<Vec<u8>, _>(1).try_into().ok();
-            (row.get::<i64, _>(0), bytes.and_then(|b| strict_public_key(&b)))
-        }
-        None => (0, None),
+    let device = match device_key(&state, signed.device).await {
+        Ok(row) => row,
+        Err(e) => return e.into_response(),
     };
+    let (org, key) = device.unwrap_or((0, None));
     let key_of = |d: DeviceId| if d == signed.device { key } else { None };
     if let Err(e) = state.verifier.precheck(key_of, &signed, Timestamp::now()) {
         return refuse(StatusCode::UNAUTHORIZED, &e);

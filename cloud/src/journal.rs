@@ -167,15 +167,17 @@ impl OrgJournal {
     /// Loads new chunks of `doc` (written by any instance) into the cache, then runs `f`.
     async fn with_docs<R>(&self, doc: &DocId, f: impl FnOnce(&mut Documents) -> R) -> Result<R, StoreError> {
         let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         let rows = sqlx::query(
             "SELECT chunk, data FROM doc_chunks WHERE org_id = $1 AND doc = $2 AND chunk > $3 ORDER BY chunk",
         )
         .bind(self.org)
         .bind(doc.as_str())
         .bind(last)
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let org = orgs
             .entry(self.org)
@@ -200,14 +202,16 @@ impl OrgJournal {
 
     async fn save_chunk(&self, doc: &DocId, bytes: Vec<u8>) -> Result<(), StoreError> {
         let next = self.cached(|o| o.last_chunk.get(doc).copied()).map_or(0, |n| n + 1);
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         sqlx::query("INSERT INTO doc_chunks (org_id, doc, chunk, data) VALUES ($1, $2, $3, $4)")
             .bind(self.org)
             .bind(doc.as_str())
             .bind(next)
             .bind(bytes)
-            .execute(self.db.pool())
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(org) = orgs.get_mut(&self.org) {
             org.last_chunk.insert(doc.clone(), next);
@@ -220,12 +224,14 @@ impl OrgJournal {
         let Some(event) = doc.as_str().split_once('/').and_then(|(_, e)| e.parse::<i64>().ok()) else {
             return Ok(false);
         };
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         let exists = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND org_id = $2")
             .bind(event)
             .bind(self.org)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         Ok(exists.is_some())
     }
 }
@@ -250,6 +256,7 @@ impl SyncStore for OrgJournal {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         let rows = sqlx::query(
             "SELECT seq, hlc, event_id, payload FROM journal WHERE org_id = $1 AND origin = $2 AND seq > $3 ORDER BY seq LIMIT $4",
         )
@@ -257,9 +264,10 @@ impl SyncStore for OrgJournal {
         .bind(i64::from(origin.0))
         .bind(i64::try_from(after).map_err(db_err)?)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         rows.into_iter()
             .map(|row| {
                 Ok(Entry {
@@ -309,11 +317,13 @@ impl SyncStore for OrgJournal {
     }
 
     async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         let rows = sqlx::query("SELECT DISTINCT doc FROM doc_chunks WHERE org_id = $1")
             .bind(self.org)
-            .fetch_all(self.db.pool())
+            .fetch_all(&mut *tx)
             .await
             .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         Ok(rows.into_iter().filter_map(|r| DocId::try_from(r.get::<String, _>(0)).ok()).collect())
     }
 
@@ -355,16 +365,19 @@ impl SyncStore for OrgJournal {
     }
 
     async fn peer_have(&self, peer: DeviceId) -> Result<Option<VersionVector>, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         let row = sqlx::query("SELECT have FROM peer_acks WHERE org_id = $1 AND peer = $2")
             .bind(self.org)
             .bind(i64::from(peer.0))
-            .fetch_optional(self.db.pool())
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         row.map(|r| postcard::from_bytes(&r.get::<Vec<u8>, _>(0)).map_err(db_err)).transpose()
     }
 
     async fn set_peer_have(&self, peer: DeviceId, have: &VersionVector) -> Result<(), StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO peer_acks (org_id, peer, have) VALUES ($1, $2, $3) \
              ON CONFLICT (org_id, peer) DO UPDATE SET have = excluded.have",
@@ -372,9 +385,10 @@ impl SyncStore for OrgJournal {
         .bind(self.org)
         .bind(i64::from(peer.0))
         .bind(postcard::to_stdvec(have).map_err(db_err)?)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         Ok(())
     }
 

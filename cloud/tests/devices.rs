@@ -89,7 +89,7 @@ async fn an_enrolled_gate_syncs_scans_offline_and_is_cut_off_when_revoked() {
         let checkins: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE event_id = $1 AND serial = 7")
                 .bind(event)
-                .fetch_one(hub.db.pool())
+                .fetch_one(&mut *hub.inspect().await)
                 .await
                 .unwrap();
         assert_eq!(checkins, 2, "{backend:?}: the admission and the refused copy");

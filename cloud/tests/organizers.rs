@@ -103,7 +103,7 @@ async fn an_event_moves_forward_through_its_lifecycle_and_rotates_keys() {
         let actions: Vec<String> =
             sqlx::query_scalar("SELECT action FROM audit_log WHERE org_id = $1 ORDER BY id")
                 .bind(owner.org_id)
-                .fetch_all(hub.db.pool())
+                .fetch_all(&mut *hub.inspect().await)
                 .await
                 .unwrap();
         for action in ["event.create", "event.status", "event.key_rotate"] {

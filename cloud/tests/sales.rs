@@ -21,7 +21,7 @@ use sync_core::verdict::VerdictKind;
 /// (sum of every ledger entry, balance of the provider's account).
 async fn ledger(hub: &TestHub) -> (i64, i64) {
     let sum = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(hub.db.pool()).await.unwrap()
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *hub.inspect().await).await.unwrap()
     };
     (
         sum("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries").await,
@@ -97,9 +97,11 @@ async fn a_customer_buys_pays_and_gets_tickets_every_gate_accepts() {
 
         // Webhooks: a forged one is refused, a stale one too, a replay changes nothing.
         let payment: i64 =
-            sqlx::query_scalar("SELECT id FROM payments").fetch_one(hub.db.pool()).await.unwrap();
-        let provider_ref: String =
-            sqlx::query_scalar("SELECT provider_ref FROM payments").fetch_one(hub.db.pool()).await.unwrap();
+            sqlx::query_scalar("SELECT id FROM payments").fetch_one(&mut *hub.inspect().await).await.unwrap();
+        let provider_ref: String = sqlx::query_scalar("SELECT provider_ref FROM payments")
+            .fetch_one(&mut *hub.inspect().await)
+            .await
+            .unwrap();
         let body = json!({"id": "simevt_replayed", "kind": "payment_succeeded", "payment": provider_ref,
                           "reference": format!("pay_{payment}"), "amount_minor": 9000, "currency": "EUR"})
         .to_string();
@@ -126,8 +128,10 @@ async fn a_customer_buys_pays_and_gets_tickets_every_gate_accepts() {
         );
         let stale = cloud::payments::signature::sign(&webhook_secret(), now - 3600, body.as_bytes());
         assert_eq!(send(stale).await.0, 401);
-        let tickets: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM tickets").fetch_one(hub.db.pool()).await.unwrap();
+        let tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+            .fetch_one(&mut *hub.inspect().await)
+            .await
+            .unwrap();
         assert_eq!(tickets, 2, "{backend:?}: no ticket issued twice");
         assert_eq!(ledger(&hub).await, (0, 9000), "{backend:?}: nothing booked twice");
     }
@@ -167,7 +171,7 @@ async fn holds_lapse_and_a_late_payment_without_tickets_left_is_refunded() {
             (Some("expired"), Some(0))
         );
         let refund: (String, i64) = sqlx::query_as("SELECT status, amount_minor FROM refunds")
-            .fetch_one(hub.db.pool())
+            .fetch_one(&mut *hub.inspect().await)
             .await
             .unwrap();
         assert_eq!(refund, ("succeeded".into(), 2000), "{backend:?}");
@@ -274,7 +278,7 @@ async fn flash_sale(hub: Arc<TestHub>, attempts: usize, capacity: i64) {
     let serials: Vec<i64> =
         sqlx::query_scalar("SELECT serial FROM tickets WHERE event_id = $1 ORDER BY serial")
             .bind(event)
-            .fetch_all(hub.db.pool())
+            .fetch_all(&mut *hub.inspect().await)
             .await
             .unwrap();
     assert_eq!(serials, (1..=capacity).collect::<Vec<_>>(), "unique and dense");

@@ -71,34 +71,40 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned);
         if let Some(token) = bearer {
+            let mut system = state.db.lookup().await?;
             let row = sqlx::query(
                 "SELECT t.user_id, t.org_id, m.role FROM api_tokens t \
                  JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id \
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             )
             .bind(token_hash(&token))
-            .fetch_optional(state.db.pool())
+            .fetch_optional(&mut *system)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+            system.commit().await?;
             let role = Role::parse(&row.get::<String, _>(2)).ok_or(ApiError::Unauthorized)?;
             return Ok(Self { user_id: row.get(0), org_id: row.get(1), role, via: Via::Token, csrf: None });
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(&token);
+        let mut system = state.db.lookup().await?;
         let row = sqlx::query(
             "SELECT s.user_id, s.org_id, m.role, s.csrf_token, s.created_at, s.last_seen_at FROM sessions s \
              JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(&hash)
-        .fetch_optional(state.db.pool())
+        .fetch_optional(&mut *system)
         .await?
         .ok_or(ApiError::Unauthorized)?;
+        system.commit().await?;
         let (created, seen): (i64, i64) = (row.get(4), row.get(5));
         if now - seen > IDLE_TIMEOUT_MS || now - created > ABSOLUTE_TIMEOUT_MS {
+            let mut system = state.db.system().await?;
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(&hash)
-                .execute(state.db.pool())
+                .execute(&mut *system)
                 .await?;
+            system.commit().await?;
             return Err(ApiError::Unauthorized);
         }
         let csrf: String = row.get(3);
@@ -110,11 +116,13 @@ impl FromRequestParts<AppState> for Caller {
         }
         // Touch at most once a minute: the idle timeout needs no finer grain.
         if now - seen > 60_000 {
+            let mut system = state.db.system().await?;
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(&hash)
-                .execute(state.db.pool())
+                .execute(&mut *system)
                 .await?;
+            system.commit().await?;
         }
         let role = Role::parse(&row.get::<String, _>(2)).ok_or(ApiError::Unauthorized)?;
         Ok(Self { user_id: row.get(0), org_id: row.get(1), role, via: Via::Session, csrf: Some(csrf) })

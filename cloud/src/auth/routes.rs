@@ -110,21 +110,24 @@ async fn login(
     let (Some(user_id), true) = (user_id, valid) else {
         return Err(ApiError::Unauthorized);
     };
+    let mut system = state.db.lookup().await?;
     let membership = sqlx::query(
         "SELECT m.org_id, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
          WHERE m.user_id = $1 AND ($2 = '' OR o.slug = $2) ORDER BY m.org_id LIMIT 1",
     )
     .bind(user_id)
     .bind(body.organization.unwrap_or_default())
-    .fetch_optional(state.db.pool())
+    .fetch_optional(&mut *system)
     .await?
     .ok_or(ApiError::NotFound)?;
+    system.commit().await?;
     let (org_id, role): (i64, String) = (membership.get(0), membership.get(1));
     let role = Role::parse(&role).ok_or(ApiError::Unauthorized)?;
     // A fresh session at every login: a token planted before login is never promoted.
     let token = random_token()?;
     let csrf = random_token()?;
     let now = now_ms();
+    let mut system = state.db.system().await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, org_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
     )
@@ -133,8 +136,9 @@ async fn login(
     .bind(org_id)
     .bind(&csrf)
     .bind(now)
-    .execute(state.db.pool())
+    .execute(&mut *system)
     .await?;
+    system.commit().await?;
     let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/{secure}");
     let mut response = Json(SessionInfo { user_id, org_id, role, csrf_token: Some(csrf) }).into_response();
@@ -159,10 +163,12 @@ async fn logout(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').find_map(|p| p.trim().strip_prefix(&format!("{SESSION_COOKIE}="))))
     {
+        let mut system = state.db.system().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(token))
-            .execute(state.db.pool())
+            .execute(&mut *system)
             .await?;
+        system.commit().await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");

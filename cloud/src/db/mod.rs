@@ -70,11 +70,33 @@ pub struct Db {
     backend: Backend,
 }
 
+/// The PostgreSQL role the hub's queries run as: not a superuser, not the tables' owner, no
+/// BYPASSRLS — so row-level security (forced on every tenant table) applies to it. Created by
+/// the migrations; each connection of [`Db::open`] switches to it.
+pub const APP_ROLE: &str = "voelgoed_app";
+
 impl Db {
-    /// Connects. SQLite databases are created if missing, in WAL mode with `synchronous=FULL`
-    /// (an acknowledged write survives a power cut) and a busy timeout (writers queue instead of
-    /// failing).
+    /// Opens the hub's database: brings the schema up to date as the URL's user (the owner),
+    /// then connects the hub's pool — on PostgreSQL as [`APP_ROLE`], under row-level security.
+    pub async fn open(url: &str) -> Result<Self, DbError> {
+        let owner = Self::connect(url).await?;
+        owner.migrate().await?;
+        if owner.backend == Backend::Sqlite {
+            return Ok(owner);
+        }
+        owner.pool.close().await;
+        Self::connect_with_role(url, Some(APP_ROLE)).await
+    }
+
+    /// Connects as the URL's user, without migrating or switching roles (administration:
+    /// creating databases, migrating, inspecting in tests). SQLite databases are created if
+    /// missing, in WAL mode with `synchronous=FULL` (an acknowledged write survives a power
+    /// cut) and a busy timeout (writers queue instead of failing).
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with_role(url, None).await
+    }
+
+    async fn connect_with_role(url: &str, role: Option<&'static str>) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
         let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -100,6 +122,15 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            if let Some(role) = role {
+                                // A constant, not input.
+                                conn.execute(sqlx::AssertSqlSafe(format!("SET ROLE {role}"))).await?;
+                            }
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }
@@ -118,7 +149,9 @@ impl Db {
         self.backend
     }
 
-    /// The pool, for queries that span no tenant (users, sessions, the health check).
+    /// The pool, for the global tables only (users, the hub's identity, webhook events, the
+    /// health check). On PostgreSQL the tenant tables show nothing through it: use
+    /// [`Self::tenant`], or [`Self::system`] for the few lookups across organizations.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -164,10 +197,20 @@ impl Db {
         }
     }
 
+    /// A read-only [`Self::system`] transaction: on SQLite it does not take the write lock
+    /// (a transaction that never writes has nothing to upgrade), so lookups on every request —
+    /// the caller's session — do not queue behind writers.
+    pub async fn lookup(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin().await?),
+            Backend::Postgres => self.system().await,
+        }
+    }
+
     /// Work due across organizations: `(id, org_id)` rows of `sql` (a `system` query with one
     /// parameter, `$1`), for maintenance jobs that then handle each in its own organization.
     pub async fn due(&self, sql: &'static str, param: i64) -> Result<Vec<(i64, i64)>, DbError> {
-        let mut system = self.system().await?;
+        let mut system = self.lookup().await?;
         let rows = sqlx::query(sql).bind(param).fetch_all(&mut *system).await?;
         system.commit().await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())

@@ -41,7 +41,7 @@ async fn receive(
         .strip_prefix("pay_")
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| ApiError::invalid("reference", "not a payment of this hub"))?;
-    let mut system = state.db.system().await?;
+    let mut system = state.db.lookup().await?;
     let row = sqlx::query("SELECT org_id FROM payments WHERE id = $1 AND provider_ref = $2")
         .bind(payment)
         .bind(&event.payment)

@@ -118,7 +118,7 @@ impl EventCache {
 /// The event's ticket types for sale, with the event's organization; 404 if there is no such
 /// event, 409 if it is not on sale.
 async fn load_event(db: &Db, event: i64) -> Result<(i64, i64, Vec<TypeForSale>), ApiError> {
-    let mut system = db.system().await?;
+    let mut system = db.lookup().await?;
     let row = sqlx::query("SELECT org_id, status, ends_at FROM events WHERE id = $1")
         .bind(event)
         .fetch_optional(&mut *system)

@@ -195,7 +195,7 @@ async fn by_code_and_secret(state: &AppState, code: &str, secret: &str) -> Resul
 
 /// An order's id, organization and secret by its code (the lookup that finds the organization).
 async fn by_code(state: &AppState, code: &str) -> Result<(i64, i64, String), ApiError> {
-    let mut system = state.db.system().await?;
+    let mut system = state.db.lookup().await?;
     let row = sqlx::query("SELECT id, org_id, secret FROM orders WHERE code = $1")
         .bind(code.to_ascii_uppercase())
         .fetch_optional(&mut *system)

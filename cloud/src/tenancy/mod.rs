@@ -106,7 +106,7 @@ pub async fn create_organization(db: &Db, new: &NewOrganization) -> Result<Creat
     check(new)?;
     let now = now_ms();
     let hash = passwords::hash(&new.owner_password)?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.system().await?;
     let taken = sqlx::query("SELECT 1 FROM organizations WHERE slug = $1")
         .bind(&new.slug)
         .fetch_optional(&mut *tx)

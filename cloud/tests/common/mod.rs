@@ -65,8 +65,7 @@ impl TestHub {
                 (url, Some(name))
             }
         };
-        let db = Db::connect(&url).await.unwrap();
-        db.migrate().await.unwrap();
+        let db = Db::open(&url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
@@ -81,6 +80,17 @@ impl TestHub {
         }));
         let client = sync_core::sync::http::http_client().unwrap();
         Self { url: base, db, backend, client, _dir: dir, pg_database, stop: Some(stop) }
+    }
+
+    /// A transaction that sees every organization's rows, for tests to inspect the database
+    /// (the hub's own pool is under row-level security on PostgreSQL).
+    pub async fn inspect(&self) -> sqlx::Transaction<'static, sqlx::Any> {
+        self.db.system().await.unwrap()
+    }
+
+    /// The single number `sql` selects.
+    pub async fn number(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&mut *self.inspect().await).await.unwrap()
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
