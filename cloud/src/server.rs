@@ -53,13 +53,19 @@ impl AppState {
         let psp_base = format!("{}{}", public_url.trim_end_matches('/'), simulated::MOUNT);
         let simulator = Simulator::new(&psp_base, credentials.clone())?;
         let provider = Arc::new(SimulatedClient::new(&psp_base, credentials)?);
+        let notifier = Notifier::new(&db);
+        if db.backend() == crate::db::Backend::Postgres {
+            // Other instances' changes wake this one's long-polls; stops when the state goes.
+            let (listener, url) = (notifier.clone(), db.url().to_owned());
+            tokio::spawn(async move { listener.listen(url).await });
+        }
         Ok(Self {
             db,
             public_url: public_url.into(),
             login_limiter: crate::auth::LoginLimiter::default(),
             master,
             hub_key: Arc::new(hub_key),
-            notifier: Notifier::default(),
+            notifier,
             docs: DocCache::default(),
             verifier: Arc::new(RequestVerifier::new(sync_core::journal::HUB)),
             sales: Sales::new(SalesOptions::default(), provider),

@@ -254,3 +254,54 @@ async fn a_refund_reaches_the_gate_as_a_revocation() {
         assert_eq!(staff_view["tickets"][1]["status"], "revoked");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hub_instances_wake_each_others_devices_through_postgres() {
+    let hub = TestHub::start(cloud::db::Backend::Postgres).await;
+    let other = hub.another_instance().await;
+    let dir = tempfile::tempdir().unwrap();
+    let owner = Organizer::create(&hub, "festival").await;
+    let (_, created) = owner.post("/api/v1/events", &festival()).await;
+    let event = created["id"].as_i64().unwrap();
+    let mut devices = Vec::new();
+    for name in ["North", "South"] {
+        let (_, code) = owner
+            .post(
+                "/api/v1/devices/enrollment-codes",
+                &json!({"name": name, "role": "gate", "events": [event]}),
+            )
+            .await;
+        devices.push(enroll(&hub, dir.path(), code["code"].as_str().unwrap()).await);
+    }
+    // North talks to the first instance, South to the second (a load balancer's choice).
+    let north = HttpTransport::new(&hub.url, Arc::clone(&devices[0]), HUB).unwrap();
+    let south = HttpTransport::new(&other.url, Arc::clone(&devices[1]), HUB).unwrap();
+    sync_with(&*devices[0], &north).await.unwrap();
+    sync_with(&*devices[1], &south).await.unwrap();
+
+    // North holds a long-poll open on the first instance for up to 20 s …
+    let waiting = {
+        let (device, transport) = (Arc::clone(&devices[0]), north);
+        tokio::spawn(async move { sync_core::sync::live::poll_once(&*device, &transport, 20_000).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // … South scans and syncs through the second; the first hears of it through PostgreSQL.
+    let ticket = issue(&hub, owner.org_id, event, 1).await;
+    let event_id = EventId(u32::try_from(event).unwrap());
+    let ctx = ScanContext {
+        device: devices[1].device(),
+        gate: GateId(1),
+        direction: Direction::Entry,
+        now: Timestamp::now(),
+    };
+    assert_eq!(devices[1].gate(event_id).scan(&ticket, &ctx).unwrap().kind(), VerdictKind::Admitted);
+    sync_with(&*devices[1], &south).await.unwrap();
+    let woke = tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await;
+    assert!(
+        matches!(woke, Ok(Ok(Ok(true)))),
+        "the long-poll must answer with South's scan, not time out: {woke:?}"
+    );
+    // North now refuses the same ticket: it was admitted at South.
+    let later = ScanContext { device: devices[0].device(), now: Timestamp(ctx.now.0 + 60_000), ..ctx };
+    assert_eq!(devices[0].gate(event_id).scan(&ticket, &later).unwrap().kind(), VerdictKind::AlreadyInside);
+}

@@ -14,6 +14,7 @@
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -64,10 +65,19 @@ pub enum DbError {
 }
 
 /// A pool of connections to the hub's database.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The URL (PostgreSQL: for LISTEN, which needs a connection of its own). Holds the
+    /// password: never printed.
+    url: Arc<str>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
 }
 
 /// The PostgreSQL role the hub's queries run as: not a superuser, not the tables' owner, no
@@ -135,13 +145,18 @@ impl Db {
                     .await?
             }
         };
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, url: url.into() })
     }
 
     /// Brings the schema up to date (idempotent).
     pub async fn migrate(&self) -> Result<(), DbError> {
         self.backend.migrator().run(&self.pool).await?;
         Ok(())
+    }
+
+    /// The URL it was opened with (secret: it may hold a password).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Which engine this is.

@@ -82,6 +82,20 @@ impl TestHub {
         Self { url: base, db, backend, client, _dir: dir, pg_database, stop: Some(stop) }
     }
 
+    /// Another hub instance on the same database (PostgreSQL: stateless instances behind a
+    /// load balancer); stops when the returned handle is dropped.
+    pub async fn another_instance(&self) -> Instance {
+        let db = Db::open(self.db.url()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(db, &url, cloud::crypto::MasterKey::from_bytes(MASTER_KEY)).await.unwrap();
+        let (stop, stopped) = oneshot::channel();
+        tokio::spawn(serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Instance { url, _stop: stop }
+    }
+
     /// A transaction that sees every organization's rows, for tests to inspect the database
     /// (the hub's own pool is under row-level security on PostgreSQL).
     pub async fn inspect(&self) -> sqlx::Transaction<'static, sqlx::Any> {
@@ -100,6 +114,12 @@ impl TestHub {
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.post(format!("{}{path}", self.url))
     }
+}
+
+/// A second hub instance; stops when dropped.
+pub struct Instance {
+    pub url: String,
+    _stop: oneshot::Sender<()>,
 }
 
 impl Drop for TestHub {
