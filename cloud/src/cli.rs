@@ -28,7 +28,8 @@ enum Command {
         /// Address to listen on (overrides the configuration).
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Seed a demo organization on first start and print how to log in.
+        /// Seed a demo organization and festival on first start; print the console, the login
+        /// and a fresh enrollment code.
         #[arg(long)]
         demo: bool,
     },
@@ -114,15 +115,20 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
                 config.public_url = format!("http://{listen}");
             }
             let db = open(&config).await?;
-            if demo {
-                crate::demo::seed(&db, &config).await?;
-            }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
-            tracing::info!(url = %config.public_url, backend = ?db.backend(), "hub listening");
+            // Port 0 (any free port): the URL to print is the port actually bound.
+            if config.public_url == format!("http://{}", config.listen) {
+                config.public_url = format!("http://{}", listener.local_addr()?);
+            }
             let master = crate::crypto::MasterKey::load(&config.master_key, &config.data_dir)?;
             let state = AppState::new(db, &config.public_url, master).await?;
+            if demo {
+                let seeded = crate::demo::seed(&state).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
+                println!("{}", crate::demo::banner(&config.public_url, &seeded));
+            }
+            tracing::info!(url = %config.public_url, backend = ?state.db.backend(), "hub listening");
             tokio::spawn(crate::sales::maintain(state.clone()));
             serve(listener, state, shutdown_signal()).await?;
         }

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use std::net::SocketAddr;
 use sync_core::ids::{DeviceId, Timestamp};
 use sync_core::journal::HUB;
@@ -89,24 +89,27 @@ fn normalise(code: &str) -> String {
     code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
-async fn create_code(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<NewCode>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(&[Role::Owner, Role::Admin])?;
-    if body.name.trim().is_empty() || body.name.len() > 100 {
+/// A new enrollment code for a device called `name` with `role`, for `events` (checked to be
+/// `org`'s), created by user `created_by`. Returns the code and when it expires.
+pub async fn create_enrollment_code(
+    tx: &mut Transaction<'static, Any>,
+    org: i64,
+    created_by: i64,
+    name: &str,
+    role: DeviceRole,
+    events: &[i64],
+) -> Result<(String, i64), ApiError> {
+    if name.trim().is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name", "1–100 characters"));
     }
-    if body.events.is_empty() {
+    if events.is_empty() {
         return Err(ApiError::invalid("events", "at least one event"));
     }
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    for &event in &body.events {
+    for &event in events {
         let ours = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND org_id = $2")
             .bind(event)
-            .bind(caller.org_id)
-            .fetch_optional(&mut *tx)
+            .bind(org)
+            .fetch_optional(&mut **tx)
             .await?;
         if ours.is_none() {
             return Err(ApiError::invalid("events", format!("event {event} does not exist")));
@@ -114,21 +117,34 @@ async fn create_code(
     }
     let code = new_code()?;
     let expires_at = now_ms() + CODE_VALIDITY_MS;
-    let events: Vec<String> = body.events.iter().map(ToString::to_string).collect();
+    let events: Vec<String> = events.iter().map(ToString::to_string).collect();
     sqlx::query(
         "INSERT INTO enrollment_codes (code_hash, org_id, role, name, events, created_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(token_hash(&normalise(&code)))
-    .bind(caller.org_id)
-    .bind(body.role.as_str())
-    .bind(body.name.trim())
+    .bind(org)
+    .bind(role.as_str())
+    .bind(name.trim())
     .bind(events.join(","))
-    .bind(caller.user_id)
+    .bind(created_by)
     .bind(now_ms())
     .bind(expires_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
+    Ok((code, expires_at))
+}
+
+async fn create_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewCode>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Owner, Role::Admin])?;
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    let (code, expires_at) =
+        create_enrollment_code(&mut tx, caller.org_id, caller.user_id, &body.name, body.role, &body.events)
+            .await?;
     audit(
         &mut tx,
         caller.org_id,

@@ -83,6 +83,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let simulator = state.simulator.clone();
     let hub = Router::new()
+        .route("/", get(index))
         .route("/health", get(health))
         .merge(crate::auth::routes())
         .merge(crate::events::routes())
@@ -96,6 +97,19 @@ pub fn router(state: AppState) -> Router {
         Some(sim) => hub.nest(simulated::MOUNT, simulated::router(sim)),
         None => hub,
     }
+}
+
+/// `GET /`: what this hub serves.
+async fn index(State(state): State<AppState>) -> axum::response::Html<String> {
+    let url = state.public_url.trim_end_matches('/');
+    axum::response::Html(format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Voelgoed hub</title>\
+         <style>body{{font:16px system-ui;max-width:40em;margin:2em auto;padding:0 1em}}</style>\
+         <h1>Voelgoed hub</h1>\
+         <p>The REST API lives under <code>{url}/api/v1</code>; devices sync at <code>{url}/v1/sync</code>.</p>\
+         <ul><li><a href=\"/api/openapi.json\">API document (OpenAPI)</a></li>\
+         <li><a href=\"/health\">Health</a></li></ul>"
+    ))
 }
 
 /// `GET /health`: 200 when the database answers (for load balancers).

@@ -73,3 +73,81 @@ fn the_command_line_migrates_and_creates_an_organization() {
     assert_eq!(bad_config.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_config.stderr).contains("listen"));
 }
+
+/// Starts `cloud serve --demo` on a free port in `dir`; returns the process and what it printed
+/// up to the enrollment code.
+fn start_demo(dir: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cloud"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("VOELGOED_DATA_DIR", dir)
+        .env("VOELGOED_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("enrollment code:") {
+            break;
+        }
+    }
+    // Keep draining so the hub never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, printed)
+}
+
+fn field<'a>(printed: &'a str, label: &str) -> &'a str {
+    let line = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("{label} in {printed}"));
+    line.split_once(':').unwrap().1.split_whitespace().next().unwrap()
+}
+
+#[tokio::test]
+async fn serve_demo_prints_a_login_and_a_code_that_enrolls_a_scanner() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut hub, printed) = start_demo(dir.path());
+    let url = field(&printed, "console").trim_end_matches('/').to_owned();
+    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "{printed}");
+    let code = field(&printed, "enrollment code").to_owned();
+    let client = sync_core::sync::http::http_client().unwrap();
+
+    let login = client
+        .post(format!("{url}/api/v1/login"))
+        .json(&serde_json::json!({"email": cloud::demo::DEMO_EMAIL, "password": cloud::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200, "{printed}");
+    let key = sync_core::keys::DeviceKey::generate().unwrap();
+    let enrolled = client
+        .post(format!("{url}/api/v1/devices/enroll"))
+        .json(&serde_json::json!({"code": code, "public_key": hex::encode(key.public_key()), "app_version": "t"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), 201);
+    let event = client
+        .post(format!("{url}/api/v1/public/events/1/orders"))
+        .json(
+            &serde_json::json!({"lines": [{"ticket_type": 1, "quantity": 2}], "email": "a@b.c", "name": "A"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(event.status(), 201, "the demo festival is on sale");
+
+    // SIGTERM: a graceful stop. Started again, it is the same organization with a new code.
+    std::process::Command::new("kill").arg(hub.id().to_string()).status().unwrap();
+    assert!(hub.wait().unwrap().success());
+    let (mut again, printed_again) = start_demo(dir.path());
+    assert!(printed_again.contains("demo organization 1"), "{printed_again}");
+    assert_ne!(field(&printed_again, "enrollment code"), code);
+    again.kill().unwrap();
+    again.wait().unwrap();
+}
