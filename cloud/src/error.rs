@@ -35,6 +35,14 @@ pub enum ApiError {
         /// For people.
         message: String,
     },
+    /// The thing existed but is no more (a refunded ticket).
+    #[error("{message}")]
+    Gone {
+        /// Stable machine code.
+        code: &'static str,
+        /// For people.
+        message: String,
+    },
     /// Too many requests; try again after this many seconds.
     #[error("too many requests")]
     RateLimited {
@@ -62,6 +70,7 @@ impl ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -75,7 +84,7 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::Validation { .. } => "invalid_field",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict { code, .. } | Self::Gone { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",

@@ -13,6 +13,7 @@
 //! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
 //! | [`events`] | events, gates, ticket types, signing keys, manifests |
 //! | [`sales`] | checkout with holds (batched, zero oversell), tickets, expiry, refunds |
+//! | [`tickets`] | the ticket as a PNG QR code and a printable PDF |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
 //! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
 //! | [`journal`] | each organization's journal as the sync engine's store; materialization |
@@ -39,3 +40,4 @@ pub mod payments;
 pub mod sales;
 pub mod server;
 pub mod tenancy;
+pub mod tickets;

@@ -249,6 +249,10 @@ async fn a_refund_reaches_the_gate_as_a_revocation() {
         assert_eq!(gate.scan(&texts[0], &ctx).unwrap().kind(), VerdictKind::Admitted);
         let detail = owner.get(&format!("/api/v1/events/{event}")).await;
         assert_eq!(detail["ticket_types"][0]["sold"], 2, "the refunded ticket is on sale again");
+        let link = common::order_url(&placed);
+        let refunded =
+            owner.client.get(format!("{}{link}/tickets/2/qr.png", owner.hub_url)).send().await.unwrap();
+        assert_eq!(refunded.status(), 410, "a refunded ticket is no longer delivered");
         let staff_view = owner.get(&format!("/api/v1/orders/{order_code}")).await;
         assert_eq!(staff_view["refunded_minor"], 3000);
         assert_eq!(staff_view["tickets"][1]["status"], "revoked");

@@ -35,6 +35,19 @@ async fn manifest(owner: &Organizer, event: i64) -> EventManifest {
         .unwrap()
 }
 
+/// Decodes the QR code in a PNG the way a camera app would.
+fn scan_png(png_bytes: &[u8]) -> String {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes.to_vec()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
+}
+
 fn webhook_secret() -> Vec<u8> {
     cloud::crypto::MasterKey::from_bytes(MASTER_KEY).derive("simulated-psp:webhook-secret").to_vec()
 }
@@ -93,8 +106,40 @@ async fn a_customer_buys_pays_and_gets_tickets_every_gate_accepts() {
             (detail["ticket_types"][0]["held"].as_i64(), detail["ticket_types"][0]["sold"].as_i64()),
             (Some(0), Some(2))
         );
-        assert_eq!(ledger(&hub).await, (0, 9000), "{backend:?}: balanced, the provider holds the money");
 
+        // Delivered: a QR code that scans back to the ticket, and a printable PDF, one page each.
+        let link = common::order_url(&placed);
+        let png = hub.get(&format!("{link}/tickets/1/qr.png")).send().await.unwrap();
+        assert_eq!(png.headers()["content-type"], "image/png");
+        assert_eq!(
+            scan_png(&png.bytes().await.unwrap()),
+            tickets[0]["text"].as_str().unwrap(),
+            "{backend:?}"
+        );
+        let pdf = hub.get(&format!("{link}/tickets.pdf")).send().await.unwrap();
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        let pdf = pdf.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let pdf_text = String::from_utf8_lossy(&pdf);
+        assert!(pdf_text.contains("Summer Festival") && pdf_text.contains(placed["code"].as_str().unwrap()));
+        assert!(pdf_text.contains("/Count 2"), "two tickets, two pages");
+        assert_eq!(hub.get(&format!("{link}/tickets/99/qr.png")).send().await.unwrap().status(), 404);
+        let code = placed["code"].as_str().unwrap();
+        let wrong_secret = format!("/api/v1/public/orders/{code}/{}/tickets.pdf", "0".repeat(64));
+        assert_eq!(hub.get(&wrong_secret).send().await.unwrap().status(), 404);
+        assert_eq!(ledger(&hub).await, (0, 9000), "{backend:?}: balanced, the provider holds the money");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_that_are_forged_stale_or_replayed_change_nothing() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 10, 4500).await;
+        let (_, placed) = checkout(&hub, event, 2, None).await;
+        press_pay(&hub, &start_payment(&hub, &placed).await).await;
+        assert_eq!(order(&hub, &placed).await["status"], "paid");
         // Webhooks: a forged one is refused, a stale one too, a replay changes nothing.
         let payment: i64 =
             sqlx::query_scalar("SELECT id FROM payments").fetch_one(&mut *hub.inspect().await).await.unwrap();

@@ -21,11 +21,15 @@
 //! all-or-nothing, and gets exactly the answer it would have got alone in arrival order.
 
 pub mod checkout;
+mod delivery;
 pub mod fulfil;
 pub mod refunds;
 mod routes;
 
-pub use routes::routes;
+/// Every sales route: checkout, orders, refunds, ticket delivery.
+pub fn routes() -> axum::Router<crate::server::AppState> {
+    routes::routes().merge(delivery::routes())
+}
 
 use crate::payments::PaymentProvider;
 use std::sync::Arc;

@@ -21,7 +21,7 @@ use sqlx::{Any, Row, Transaction};
 use std::net::SocketAddr;
 
 /// The routes.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/public/events/{id}/orders", post(create_order))
         .route("/api/v1/public/orders/{code}/{secret}", get(public_order))
@@ -185,7 +185,11 @@ async fn order_view(
 }
 
 /// Finds an order by its code and checks the customer's secret (404 for either mistake).
-async fn by_code_and_secret(state: &AppState, code: &str, secret: &str) -> Result<(i64, i64), ApiError> {
+pub(super) async fn by_code_and_secret(
+    state: &AppState,
+    code: &str,
+    secret: &str,
+) -> Result<(i64, i64), ApiError> {
     let (id, org, stored) = by_code(state, code).await?;
     if !constant_time_eq(secret, &stored) {
         return Err(ApiError::NotFound);
