@@ -194,6 +194,12 @@ async fn insert(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) -> Resu
 
 /// Relational views of journal entries, written with the entry (idempotent by origin, seq).
 async fn materialize(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) -> Result<(), anyhow::Error> {
+    match &e.payload {
+        Payload::DoorSale(sale) => return crate::leases::materialize_door_sale(tx, org, e, sale).await,
+        Payload::Void(void) => return crate::leases::materialize_void(tx, org, e, void).await,
+        Payload::LeaseReturn(ret) => return crate::leases::materialize_return(tx, org, e, ret).await,
+        _ => {}
+    }
     if let Payload::Scan(scan) = &e.payload {
         sqlx::query(
             "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at) \

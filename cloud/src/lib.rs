@@ -15,6 +15,7 @@
 //! | [`sales`] | checkout with holds (batched, zero oversell), tickets, expiry, refunds |
 //! | [`tickets`] | the ticket as a PNG QR code and a printable PDF |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
+//! | [`leases`] | box-office leases (delegated serial ranges); door sales, voids, returns materialized |
 //! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
 //! | [`journal`] | each organization's journal as the sync engine's store; materialization |
 //! | [`identity`] | the hub's own key |
@@ -36,6 +37,7 @@ pub mod events;
 pub mod identity;
 pub mod journal;
 pub mod json;
+pub mod leases;
 pub mod payments;
 pub mod sales;
 pub mod server;

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::devices::routes())
         .merge(crate::tenancy::routes())
         .merge(crate::sales::routes())
+        .merge(crate::leases::routes())
         .merge(crate::payments::webhook::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state);

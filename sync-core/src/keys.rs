@@ -220,6 +220,18 @@ pub struct SignedDelegation {
 }
 
 impl SignedDelegation {
+    /// Its bytes, as a lease carries it to the box office.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::ticket::codec::encode_signed_delegation(self.key_id, self.event, &self.delegation)
+    }
+
+    /// Reads [`Self::to_bytes`]'s form. Checks the shape only: check the signature with
+    /// [`Self::is_signed_by`] before selling under it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::ticket::DecodeError> {
+        let (key_id, event, delegation) = crate::ticket::codec::decode_signed_delegation(bytes)?;
+        Ok(Self { event, key_id, delegation })
+    }
+
     /// Whether `event_key` (the event's key `key_id`) signed this delegation: a device checks
     /// a delegation it receives before selling under it.
     pub fn is_signed_by(&self, event_key: &VerifyingKey) -> bool {
@@ -453,6 +465,30 @@ pub(crate) mod hex_public_key_opt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delegation_survives_its_bytes_and_a_damaged_one_is_refused() {
+        let key = EventKey::generate(EventId(7), KeyId(2)).unwrap();
+        let device = DeviceKey::from_seed([4; 32]);
+        let grant = crate::ticket::DelegationGrant {
+            device_key: device.public_key(),
+            first_serial: Serial(100),
+            last_serial: Serial(199),
+            expires: 2_000_000_000,
+            ticket_types: vec![TicketTypeId(1), TicketTypeId(3)],
+        };
+        let signed = key.delegate(grant).unwrap();
+        let back = SignedDelegation::from_bytes(&signed.to_bytes()).unwrap();
+        assert_eq!(back, signed);
+        assert!(back.is_signed_by(&key.public().key));
+        let mut bytes = signed.to_bytes();
+        bytes.push(0);
+        assert!(SignedDelegation::from_bytes(&bytes).is_err(), "trailing byte");
+        assert!(SignedDelegation::from_bytes(&bytes[..20]).is_err(), "truncated");
+        let mut tampered = signed.to_bytes();
+        tampered[10] ^= 1;
+        assert!(!SignedDelegation::from_bytes(&tampered).unwrap().is_signed_by(&key.public().key));
+    }
 
     #[test]
     fn event_key_file_round_trips() {

@@ -322,6 +322,7 @@ fn lease(device: usize, first: u32) -> LeaseGrant {
         first_serial: Serial(first),
         last_serial: Serial(first + 99),
         expires: demo::NOON.plus_seconds(86_400),
+        delegation: Vec::new(),
     }
 }
 

@@ -296,7 +296,17 @@ pub async fn order(hub: &TestHub, order: &Value) -> Value {
 
 /// Enrolls a fresh device with `code`: its key, its replica trusting the hub, its id.
 pub async fn enroll(hub: &TestHub, dir: &std::path::Path, code: &str) -> Arc<Replica> {
+    enroll_keeping_key(hub, dir, code).await.0
+}
+
+/// [`enroll`], also returning (a copy of) the device's key — a box office signs tickets with it.
+pub async fn enroll_keeping_key(
+    hub: &TestHub,
+    dir: &std::path::Path,
+    code: &str,
+) -> (Arc<Replica>, DeviceKey) {
     let key = DeviceKey::generate().unwrap();
+    let copy = DeviceKey::from_seed(key.secret_seed());
     let response = hub
         .post("/api/v1/devices/enroll")
         .json(&json!({"code": code.to_lowercase(), "public_key": hex::encode(key.public_key()), "app_version": "test"}))
@@ -311,5 +321,14 @@ pub async fn enroll(hub: &TestHub, dir: &std::path::Path, code: &str) -> Arc<Rep
     let mut hub_key = [0u8; 32];
     hex::decode_to_slice(enrolled["hub_public_key"].as_str().unwrap(), &mut hub_key).unwrap();
     replica.trust(HUB, &hub_key).unwrap();
-    Arc::new(replica)
+    (Arc::new(replica), copy)
+}
+
+/// An enrollment code for a device `name` with `role` ("gate", "box_office") for `event`.
+pub async fn enrollment_code(owner: &Organizer, name: &str, role: &str, event: i64) -> String {
+    let (status, code) = owner
+        .post("/api/v1/devices/enrollment-codes", &json!({"name": name, "role": role, "events": [event]}))
+        .await;
+    assert_eq!(status, 201, "{code}");
+    code["code"].as_str().unwrap().to_owned()
 }

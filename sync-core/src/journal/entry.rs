@@ -181,6 +181,9 @@ pub struct LeaseGrant {
     pub last_serial: Serial,
     /// When the rights lapse.
     pub expires: Timestamp,
+    /// The event key's delegation for the range ([`crate::keys::SignedDelegation::to_bytes`]):
+    /// the device signs its tickets under it, and checks it against the manifest's keys first.
+    pub delegation: Vec<u8>,
 }
 
 /// Unsold serials of a lease returned: `first_unsold..=` the lease's last serial.

@@ -23,6 +23,9 @@ pub struct LeaseState {
     pub voided: BTreeSet<Serial>,
     /// The first serial returned unsold, if any were (the lowest such return wins).
     pub returned_from: Option<Serial>,
+    /// When the rights lapse: the latest expiry of any grant of this lease (the hub extends a
+    /// lease by granting it again with a later one).
+    pub expires: Option<crate::ids::Timestamp>,
 }
 
 impl LeaseState {
@@ -72,6 +75,7 @@ impl EventState {
             }
             Payload::LeaseGrant(grant) => {
                 let lease = self.leases.entry(grant.lease).or_default();
+                lease.expires = Some(lease.expires.map_or(grant.expires, |e| e.max(grant.expires)));
                 let candidate = (entry.stamp(), grant.clone());
                 if lease.grant.as_ref().is_none_or(|(kept, _)| candidate.0 < *kept) {
                     lease.grant = Some(candidate);

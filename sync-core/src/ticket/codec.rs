@@ -66,6 +66,29 @@ pub(crate) fn encode_delegation_body(g: &DelegationGrant, out: &mut Vec<u8>) {
     }
 }
 
+/// A signed delegation on its own (how a lease carries it to the box office):
+/// `key_id u8 | event u32 | delegation body | delegation_signature [64]`.
+pub(crate) fn encode_signed_delegation(key_id: KeyId, event: EventId, d: &Delegation) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.push(key_id.0);
+    out.extend_from_slice(&event.0.to_be_bytes());
+    encode_delegation_body(&d.grant, &mut out);
+    out.extend_from_slice(&d.signature);
+    out
+}
+
+/// Decodes [`encode_signed_delegation`]'s form, checking shape only.
+pub(crate) fn decode_signed_delegation(bytes: &[u8]) -> Result<(KeyId, EventId, Delegation), DecodeError> {
+    let mut r = Reader(bytes);
+    let key_id = KeyId(r.u8("key id")?);
+    let event = EventId(r.u32("event id")?);
+    let delegation = decode_delegation(&mut r)?;
+    if !r.0.is_empty() {
+        return Err(DecodeError::TrailingBytes { count: r.0.len() });
+    }
+    Ok((key_id, event, delegation))
+}
+
 /// Decodes the binary form, checking shape only (no signature, no field trusted).
 pub(crate) fn decode(bytes: &[u8]) -> Result<Ticket, DecodeError> {
     let mut r = Reader(bytes);

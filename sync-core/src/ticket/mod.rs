@@ -17,7 +17,7 @@
 //! - `verify`: signature checks ([`VerifyError`]).
 
 mod base45;
-mod codec;
+pub(crate) mod codec;
 mod delegation;
 mod error;
 mod text;
