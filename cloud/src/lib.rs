@@ -13,6 +13,7 @@
 //! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
 //! | [`events`] | events, gates, ticket types, signing keys, manifests |
 //! | [`sales`] | checkout with holds (batched, zero oversell), tickets, expiry, refunds |
+//! | [`reports`] | sales, revenue, check-ins, inside count, double admissions, devices; JSON or CSV |
 //! | [`tickets`] | the ticket as a PNG QR code and a printable PDF |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
 //! | [`leases`] | box-office leases (delegated serial ranges); door sales, voids, returns materialized |
@@ -39,6 +40,7 @@ pub mod journal;
 pub mod json;
 pub mod leases;
 pub mod payments;
+pub mod reports;
 pub mod sales;
 pub mod server;
 pub mod tenancy;

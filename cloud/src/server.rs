@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tenancy::routes())
         .merge(crate::sales::routes())
         .merge(crate::leases::routes())
+        .merge(crate::reports::routes())
         .merge(crate::payments::webhook::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state);

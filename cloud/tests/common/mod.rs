@@ -196,6 +196,11 @@ impl Organizer {
         }
     }
 
+    /// The session cookie (`name=value`).
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     /// Adds this session's cookie and CSRF token to `request`.
     pub fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         request.header("cookie", &self.cookie).header("x-csrf-token", &self.csrf)
