@@ -149,11 +149,14 @@ pub(super) async fn revenue(tx: &mut Transaction<'static, Any>, event: i64) -> R
     Ok(table)
 }
 
-async fn gate_names(
+/// Number → name of the event's gates (`table` = "gates") or ticket types ("ticket_types").
+async fn names(
     tx: &mut Transaction<'static, Any>,
+    table: &'static str,
     event: i64,
 ) -> Result<BTreeMap<i64, String>, ApiError> {
-    Ok(sqlx::query("SELECT number, name FROM gates WHERE event_id = $1")
+    // `table` is one of two constants, never input.
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!("SELECT number, name FROM {table} WHERE event_id = $1")))
         .bind(event)
         .fetch_all(&mut **tx)
         .await?
@@ -168,7 +171,7 @@ pub(super) async fn checkins(
     event: i64,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Table, ApiError> {
-    let gates = gate_names(tx, event).await?;
+    let gates = names(tx, "gates", event).await?;
     let rows = sqlx::query(
         "SELECT at / 900000, gate, verdict, COUNT(*) FROM checkins WHERE event_id = $1 GROUP BY at / 900000, gate, verdict",
     )
@@ -199,22 +202,9 @@ pub(super) async fn checkins(
     Ok(table)
 }
 
-async fn type_names(
-    tx: &mut Transaction<'static, Any>,
-    event: i64,
-) -> Result<BTreeMap<i64, String>, ApiError> {
-    Ok(sqlx::query("SELECT number, name FROM ticket_types WHERE event_id = $1")
-        .bind(event)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
-}
-
 /// Who is inside: tickets whose latest movement is an entry, by ticket type, with a total.
 pub(super) async fn inside(tx: &mut Transaction<'static, Any>, event: i64) -> Result<Table, ApiError> {
-    let names = type_names(tx, event).await?;
+    let names = names(tx, "ticket_types", event).await?;
     let rows = sqlx::query(
         "SELECT ticket_type, COUNT(*) FROM ( \
              SELECT ticket_type, verdict, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY at DESC, origin DESC, seq DESC) AS n \
@@ -246,7 +236,7 @@ pub(super) async fn double_admissions(
     event: i64,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Table, ApiError> {
-    let gates = gate_names(tx, event).await?;
+    let gates = names(tx, "gates", event).await?;
     let serials: Vec<(i64, i64)> = sqlx::query(
         "SELECT c.serial, c.ticket_type FROM checkins c \
          JOIN ticket_types t ON t.event_id = c.event_id AND t.number = c.ticket_type \
