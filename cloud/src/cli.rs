@@ -35,6 +35,8 @@ enum Command {
     },
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Print the REST API's OpenAPI document (the one served at /api/openapi.json).
+    Openapi,
     /// Create an organization and its first owner.
     CreateOrg {
         /// Display name.
@@ -58,6 +60,10 @@ enum Command {
 /// Runs the command line.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Openapi) {
+        print!("{}", crate::openapi::to_json());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -91,6 +97,7 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
 
 async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
+        Command::Openapi => print!("{}", crate::openapi::to_json()),
         Command::Migrate => {
             open(&config).await?;
             println!("database is up to date");

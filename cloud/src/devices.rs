@@ -16,11 +16,10 @@ use crate::journal::{OrgJournal, device_seen};
 use crate::json::ApiJson;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms};
+use axum::Json;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::{Any, Row, Transaction};
@@ -29,28 +28,29 @@ use sync_core::ids::{DeviceId, Timestamp};
 use sync_core::journal::HUB;
 use sync_core::keys::strict_public_key;
 use sync_core::sync::auth::{SignedHeaders, sign_response};
-use sync_core::sync::http::{HELLO_PATH, Hello, SYNC_PATH};
+use sync_core::sync::http::{Hello, SYNC_PATH};
 use sync_core::sync::message::{Framed, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, SyncRequest};
 use sync_core::sync::respond_or_wait;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// How long an enrollment code is valid.
 pub const CODE_VALIDITY_MS: i64 = 24 * 3_600_000;
 /// Characters of enrollment codes: no 0/O, 1/I/L to misread.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/devices", get(list))
-        .route("/api/v1/devices/enrollment-codes", post(create_code))
-        .route("/api/v1/devices/enroll", post(enroll))
-        .route("/api/v1/devices/{id}/revoke", post(revoke))
-        .route(SYNC_PATH, post(sync))
-        .route(HELLO_PATH, get(hello))
+/// The routes, with their OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(create_code))
+        .routes(routes!(enroll))
+        .routes(routes!(revoke))
+        .routes(routes!(sync))
+        .routes(routes!(hello))
 }
 
 /// Device roles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceRole {
     /// A gate scanner.
@@ -68,7 +68,7 @@ impl DeviceRole {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewCode {
     name: String,
@@ -135,6 +135,15 @@ pub async fn create_enrollment_code(
     Ok((code, expires_at))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/enrollment-codes",
+    tag = "devices",
+    request_body = NewCode,
+    responses(
+        (status = 201, description = "A single-use code (valid 24 h) and its QR text. Owners and admins.", body = serde_json::Value),
+    ),
+)]
 async fn create_code(
     State(state): State<AppState>,
     caller: Caller,
@@ -164,7 +173,7 @@ async fn create_code(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Enroll {
     code: String,
@@ -173,7 +182,7 @@ struct Enroll {
     app_version: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Enrolled {
     device_id: u32,
     org_id: i64,
@@ -183,6 +192,16 @@ struct Enrolled {
     hub_public_key: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/enroll",
+    tag = "devices",
+    request_body = Enroll,
+    responses(
+        (status = 201, description = "Enrolled: the device's id, events and the hub's key", body = Enrolled),
+    ),
+    security(()),
+)]
 async fn enroll(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -276,6 +295,14 @@ async fn enroll(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/devices",
+    tag = "devices",
+    responses(
+        (status = 200, description = "The fleet: role, app version, last seen, entries not yet synced", body = serde_json::Value),
+    ),
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let mut tx = state.db.tenant(caller.org_id).await?;
     let rows = sqlx::query(
@@ -296,6 +323,17 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     Ok(Json(json!({ "devices": devices })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/devices/{id}/revoke",
+    tag = "devices",
+    params(
+        ("id" = i64, Path, description = "The device"),
+    ),
+    responses(
+        (status = 204, description = "Revoked: refused by the hub at once, removed from the manifests"),
+    ),
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -331,6 +369,15 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/hello",
+    tag = "sync",
+    responses(
+        (status = 200, description = "The hub's device id and protocol version", body = serde_json::Value),
+    ),
+    security(()),
+)]
 async fn hello() -> Json<Hello> {
     Json(Hello { device: HUB, protocol: PROTOCOL_VERSION })
 }
@@ -357,6 +404,16 @@ async fn device_key(
 }
 
 /// `POST /v1/sync`: a device's signed sync request, answered from its organization's journal.
+#[utoipa::path(
+    post,
+    path = "/v1/sync",
+    tag = "sync",
+    responses(
+        (status = 200, description = "A signed sync response (VGSYNC binary, see sync-core)", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 401, description = "Unknown or revoked device, bad signature, replayed nonce"),
+    ),
+    security(()),
+)]
 async fn sync(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers();
     let signed = match SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok())) {
@@ -403,4 +460,14 @@ async fn sync(State(state): State<AppState>, request: Request) -> Response {
         }
     }
     http
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn documented_paths_are_the_protocols() {
+        // `#[utoipa::path]` needs literals; the protocol's constants live in sync-core.
+        assert_eq!(sync_core::sync::http::SYNC_PATH, "/v1/sync");
+        assert_eq!(sync_core::sync::http::HELLO_PATH, "/v1/hello");
+    }
 }

@@ -107,17 +107,23 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// The JSON body (RFC 9457).
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The JSON body of every error (RFC 9457 problem details).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProblemDetails {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    code: &'a str,
+    pub kind: String,
+    /// The HTTP status's phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// Stable machine code (`invalid_field`, `sold_out`, `not_found`, …).
+    pub code: String,
+    /// The request field at fault, for `invalid_field`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -135,13 +141,13 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let code = self.code();
-        let body = Problem {
+        let body = ProblemDetails {
             kind: format!("https://voelgoed.invalid/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("error"),
+            title: status.canonical_reason().unwrap_or("error").to_owned(),
             status: status.as_u16(),
             detail,
-            code,
-            field,
+            code: code.to_owned(),
+            field: field.map(str::to_owned),
         };
         let mut response = (status, axum::Json(body)).into_response();
         response

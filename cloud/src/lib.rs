@@ -22,6 +22,7 @@
 //! | [`identity`] | the hub's own key |
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
 //! | [`json`] | JSON bodies whose every failure is a clear 4xx |
+//! | [`openapi`] | the OpenAPI document, from the routes themselves |
 //! | [`server`] | the router, graceful shutdown |
 //! | [`cli`] | `cloud serve`, `cloud migrate`, `cloud create-org` |
 //! | [`demo`] | `serve --demo` |
@@ -39,6 +40,7 @@ pub mod identity;
 pub mod journal;
 pub mod json;
 pub mod leases;
+pub mod openapi;
 pub mod payments;
 pub mod reports;
 pub mod sales;

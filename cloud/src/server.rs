@@ -6,14 +6,16 @@ use crate::error::ApiError;
 use crate::journal::{DocCache, Notifier};
 use crate::payments::simulated::{self, Credentials, SimulatedClient, Simulator};
 use crate::sales::{Sales, SalesOptions};
-use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use axum::{Json, Router};
 use std::future::Future;
 use std::sync::Arc;
 use sync_core::keys::DeviceKey;
 use sync_core::sync::auth::RequestVerifier;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -79,12 +81,10 @@ impl AppState {
     }
 }
 
-/// The whole hub as one router.
-pub fn router(state: AppState) -> Router {
-    let simulator = state.simulator.clone();
-    let hub = Router::new()
-        .route("/", get(index))
-        .route("/health", get(health))
+/// Every documented route (the REST API, the sync endpoint, the health check).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(health))
         .merge(crate::auth::routes())
         .merge(crate::events::routes())
         .merge(crate::devices::routes())
@@ -93,12 +93,29 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::leases::routes())
         .merge(crate::reports::routes())
         .merge(crate::payments::webhook::routes())
+}
+
+/// The whole hub as one router, and its OpenAPI document.
+pub fn router_and_api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let simulator = state.simulator.clone();
+    let (hub, api) = api_routes().split_for_parts();
+    let api = crate::openapi::finish(api);
+    let document = api.clone();
+    let hub = hub
+        .route("/", get(index))
+        .route(crate::openapi::PATH, get(move || async move { Json(document) }))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    match simulator {
+    let hub = match simulator {
         Some(sim) => hub.nest(simulated::MOUNT, simulated::router(sim)),
         None => hub,
-    }
+    };
+    (hub, api)
+}
+
+/// The whole hub as one router.
+pub fn router(state: AppState) -> Router {
+    router_and_api(state).0
 }
 
 /// `GET /`: what this hub serves.
@@ -115,6 +132,7 @@ async fn index(State(state): State<AppState>) -> axum::response::Html<String> {
 }
 
 /// `GET /health`: 200 when the database answers (for load balancers).
+#[utoipa::path(get, path = "/health", tag = "system", security(()), responses((status = 200, description = "The database answers", body = String)))]
 async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.db.ping().await?;
     Ok("ok")

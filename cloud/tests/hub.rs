@@ -151,3 +151,61 @@ async fn serve_demo_prints_a_login_and_a_code_that_enrolls_a_scanner() {
     again.kill().unwrap();
     again.wait().unwrap();
 }
+
+#[tokio::test]
+async fn the_served_api_document_is_the_committed_one() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let served: serde_json::Value = hub.get("/api/openapi.json").send().await.unwrap().json().await.unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        served == committed,
+        "docs/openapi.json is out of date: run `cargo run -p voelgoed-cloud -- openapi > docs/openapi.json`"
+    );
+    assert_eq!(served["openapi"], "3.1.0");
+}
+
+#[tokio::test]
+async fn every_documented_json_body_refuses_bad_input_with_problem_details() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = common::Organizer::create(&hub, "festival").await;
+    let (_, event) = owner.post("/api/v1/events", &common::festival()).await;
+    assert!(event["id"].is_i64());
+    let document = cloud::openapi::document();
+    let mut checked = 0;
+    for (path, item) in &document.paths.paths {
+        for (method, op) in [("POST", &item.post), ("PATCH", &item.patch)] {
+            let Some(op) = op else { continue };
+            let Some(body) = &op.request_body else { continue };
+            if !body.content.contains_key("application/json") {
+                continue;
+            }
+            let url = path
+                .replace("{id}", "1")
+                .replace("{user_id}", "1")
+                .replace("{code}", "NOPE")
+                .replace("{secret}", "x");
+            for bad in
+                ["{", "[]", "{\"surely_not_a_field\": 1}", "\"text\"", "{\"name\": 12345678901234567890123}"]
+            {
+                let request =
+                    owner.authorize(hub.client.request(method.parse().unwrap(), format!("{}{url}", hub.url)));
+                let response =
+                    request.header("content-type", "application/json").body(bad).send().await.unwrap();
+                let status = response.status();
+                assert!(status.is_client_error(), "{method} {path} with {bad}: {status}");
+                if status != 401 {
+                    assert_eq!(
+                        response.headers()["content-type"],
+                        "application/problem+json",
+                        "{method} {path}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 13, "only {checked} bodies checked");
+}

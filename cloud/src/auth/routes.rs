@@ -5,11 +5,10 @@ use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms, passwords};
+use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
@@ -17,6 +16,7 @@ use sqlx::Row;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Login attempts allowed: per e-mail 5 at once then one every 12 s; per client address 20 at
 /// once then one every 3 s. Per hub instance (enough to stop guessing; a shared limit across
@@ -62,18 +62,18 @@ impl LoginLimiter {
     }
 }
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/login", post(login))
-        .route("/api/v1/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/tokens", post(create_token))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
+/// The routes, with their OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_token))
+        .routes(routes!(revoke_token))
 }
 
 /// `POST /api/v1/login`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     email: String,
@@ -82,7 +82,7 @@ struct Login {
     organization: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SessionInfo {
     user_id: i64,
     org_id: i64,
@@ -90,6 +90,16 @@ struct SessionInfo {
     csrf_token: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Logged in: the session cookie is set; the CSRF token is in the body", body = SessionInfo),
+    ),
+    security(()),
+)]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -153,6 +163,14 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| random_token().and_then(|t| passwords::hash(&t)).unwrap_or_default());
 
 /// Ends this session (the caller must be authenticated, with its CSRF token).
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Logged out; the cookie is cleared"),
+    ),
+)]
 async fn logout(
     State(state): State<AppState>,
     _caller: Caller,
@@ -178,6 +196,14 @@ async fn logout(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "Who is calling, for which organization, in which role", body = SessionInfo),
+    ),
+)]
 async fn me(caller: Caller) -> Json<SessionInfo> {
     Json(SessionInfo {
         user_id: caller.user_id,
@@ -187,19 +213,28 @@ async fn me(caller: Caller) -> Json<SessionInfo> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CreatedToken {
     id: i64,
     /// Shown once; only its hash is kept.
     token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "auth",
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "The new token (shown once). Owners and admins.", body = CreatedToken),
+    ),
+)]
 async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -235,6 +270,17 @@ async fn create_token(
     Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "auth",
+    params(
+        ("id" = i64, Path, description = "The API token"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+    ),
+)]
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,

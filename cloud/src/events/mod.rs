@@ -24,7 +24,7 @@ use sync_core::manifest::{
 };
 
 /// An event's lifecycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Being set up: not for sale.
@@ -69,18 +69,19 @@ impl Status {
 }
 
 /// A gate, as created.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGate {
     /// Its name.
     pub name: String,
     /// Directions it serves.
     #[serde(default)]
+    #[schema(value_type = String, example = "both")]
     pub serves: GateDirections,
 }
 
 /// A ticket type, as created.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicketType {
     /// Its name.
@@ -92,6 +93,7 @@ pub struct NewTicketType {
     /// How many may be sold, online and at the door together.
     pub capacity: i64,
     /// Single entry, multi-entry, or exit and re-entry.
+    #[schema(value_type = String, example = "single_entry")]
     pub entry_policy: EntryPolicy,
     /// Gate numbers (1-based, in the order the gates were given) it may use; empty = all.
     #[serde(default)]
@@ -105,7 +107,7 @@ pub struct NewTicketType {
 }
 
 /// An event, as created.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     /// Its name.

@@ -6,31 +6,40 @@ use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/events", post(create).get(list))
-        .route("/api/v1/events/{id}", get(detail))
-        .route("/api/v1/events/{id}/status", post(set_status))
-        .route("/api/v1/events/{id}/keys", post(rotate_key))
-        .route("/api/v1/events/{id}/manifest", get(get_manifest))
+/// The routes, with their OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(detail))
+        .routes(routes!(set_status))
+        .routes(routes!(rotate_key))
+        .routes(routes!(get_manifest))
 }
 
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Created {
     id: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "events",
+    request_body = NewEvent,
+    responses(
+        (status = 201, description = "Created as a draft, with its first signing key and manifest. Owners and admins.", body = Created),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -53,6 +62,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "events",
+    responses(
+        (status = 200, description = "The organization's events", body = serde_json::Value),
+    ),
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let mut tx = state.db.tenant(caller.org_id).await?;
     let rows = sqlx::query("SELECT id, name, status, starts_at, ends_at, time_zone FROM events WHERE org_id = $1 ORDER BY starts_at, id")
@@ -69,6 +86,17 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     Ok(Json(json!({ "events": events })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    tag = "events",
+    params(
+        ("id" = i64, Path, description = "The event"),
+    ),
+    responses(
+        (status = 200, description = "The event with its gates and ticket types (capacity, sold, held, leased)", body = serde_json::Value),
+    ),
+)]
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -112,12 +140,24 @@ async fn detail(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetStatus {
     status: Status,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/status",
+    tag = "events",
+    request_body = SetStatus,
+    params(
+        ("id" = i64, Path, description = "The event"),
+    ),
+    responses(
+        (status = 204, description = "Changed (draft → on sale → live → ended, or cancelled)"),
+    ),
+)]
 async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,6 +201,17 @@ async fn set_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/keys",
+    tag = "events",
+    params(
+        ("id" = i64, Path, description = "The event"),
+    ),
+    responses(
+        (status = 200, description = "A new signing key; older keys stay valid", body = serde_json::Value),
+    ),
+)]
 async fn rotate_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,6 +236,17 @@ async fn rotate_key(
     Ok(Json(json!({"key_id": key_id})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/manifest",
+    tag = "events",
+    params(
+        ("id" = i64, Path, description = "The event"),
+    ),
+    responses(
+        (status = 200, description = "The manifest devices validate against (keys, types, gates, devices)", body = serde_json::Value),
+    ),
+)]
 async fn get_manifest(
     State(state): State<AppState>,
     caller: Caller,

@@ -26,10 +26,9 @@ use crate::json::ApiJson;
 use crate::sales::fulfil::allocate_serials;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::{Any, Row, Transaction};
@@ -38,13 +37,11 @@ use sync_core::journal::{LeaseGrant, LeaseId, Payload, RevocationEntry};
 use sync_core::keys::strict_public_key;
 use sync_core::revocation::RevocationReason;
 use sync_core::ticket::DelegationGrant;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/events/{id}/leases", post(grant).get(list))
-        .route("/api/v1/leases/{id}/extend", post(extend))
-        .route("/api/v1/leases/{id}/revoke", post(revoke))
+/// The routes, with their OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(grant, list)).routes(routes!(extend)).routes(routes!(revoke))
 }
 
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
@@ -54,7 +51,7 @@ pub const MAX_LEASE: u32 = 10_000;
 const ADMISSION_GRACE_MS: i64 = 86_400_000;
 
 /// A lease as granted.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLease {
     /// The box-office device.
@@ -205,6 +202,18 @@ pub async fn grant_lease(
     Ok((id, first, last))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/leases",
+    tag = "leases",
+    request_body = NewLease,
+    params(
+        ("id" = i64, Path, description = "The event"),
+    ),
+    responses(
+        (status = 201, description = "Granted: rights taken from capacity, a serial range and its delegation, on their way to the device. Owners and admins.", body = serde_json::Value),
+    ),
+)]
 async fn grant(
     State(state): State<AppState>,
     caller: Caller,
@@ -228,6 +237,17 @@ async fn grant(
     Ok((StatusCode::CREATED, Json(json!({"id": id, "first_serial": first, "last_serial": last}))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/leases",
+    tag = "leases",
+    params(
+        ("id" = i64, Path, description = "The event"),
+    ),
+    responses(
+        (status = 200, description = "The event's leases: range, sold, status", body = serde_json::Value),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -275,12 +295,24 @@ async fn lease_row(
     Ok((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Extend {
     expires_at: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/leases/{id}/extend",
+    tag = "leases",
+    request_body = Extend,
+    params(
+        ("id" = i64, Path, description = "The lease"),
+    ),
+    responses(
+        (status = 200, description = "Extended", body = serde_json::Value),
+    ),
+)]
 async fn extend(
     State(state): State<AppState>,
     caller: Caller,
@@ -347,6 +379,17 @@ async fn extend(
 /// For a lost or retired device: its unsold serials are revoked at every gate and their rights
 /// go back to capacity. Serials it sold offline and has not synced count as unsold — that is
 /// the organizer's call to make.
+#[utoipa::path(
+    post,
+    path = "/api/v1/leases/{id}/revoke",
+    tag = "leases",
+    params(
+        ("id" = i64, Path, description = "The lease"),
+    ),
+    responses(
+        (status = 200, description = "For a lost device: unsold serials revoked at every gate, rights back on sale", body = serde_json::Value),
+    ),
+)]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -69,7 +69,7 @@ pub struct ProviderPayment {
 }
 
 /// What a webhook says happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookKind {
     /// The customer paid.
@@ -79,7 +79,7 @@ pub enum WebhookKind {
 }
 
 /// A verified webhook.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebhookEvent {
     /// The provider's event id (unique: replays are recognised by it).
     pub id: String,

@@ -9,22 +9,33 @@ use super::WebhookKind;
 use crate::error::ApiError;
 use crate::sales::fulfil::{Settled, settle};
 use crate::server::AppState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use sqlx::Row;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Where webhooks are received.
 pub const PATH: &str = "/api/v1/webhooks/payments";
 
-/// The route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(PATH, post(receive))
+/// The route, with its OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/payments",
+    tag = "payments",
+    request_body = super::WebhookEvent,
+    responses(
+        (status = 200, description = "Processed (or recognised as a duplicate)", body = serde_json::Value),
+        (status = 401, description = "Bad signature or stale timestamp"),
+    ),
+    security(()),
+)]
 async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -20,25 +20,26 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::server::AppState;
 use crate::tenancy::Role;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/events/{id}/reports/{name}", get(report))
+/// The routes, with their OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(report))
 }
 
 /// A report: named columns and rows of values.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Table {
     /// Column names.
     pub columns: Vec<&'static str>,
     /// Rows, each as long as `columns`.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: Vec<Vec<Value>>,
 }
 
@@ -103,6 +104,19 @@ struct Format {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/reports/{name}",
+    tag = "reports",
+    params(
+        ("id" = i64, Path, description = "The event"),
+        ("name" = String, Path, description = "sales, revenue, checkins, inside, double-admissions or devices"),
+        ("format" = Option<String>, Query, description = "json (default) or csv"),
+    ),
+    responses(
+        (status = 200, description = "The report: columns and rows, or CSV", body = Table),
+    ),
+)]
 async fn report(
     State(state): State<AppState>,
     caller: Caller,

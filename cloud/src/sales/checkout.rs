@@ -16,7 +16,7 @@ const QUEUE: usize = 4096;
 pub const MAX_TICKETS_PER_ORDER: i64 = 50;
 
 /// An order as the customer sends it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
     /// What to buy.
@@ -28,7 +28,7 @@ pub struct NewOrder {
 }
 
 /// One ticket type and how many.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLine {
     /// The ticket type's number within the event (1, 2, …).

@@ -6,24 +6,35 @@ use super::routes::by_code_and_secret;
 use crate::error::ApiError;
 use crate::server::AppState;
 use crate::tickets::{PrintedTicket, pdf, qr_png};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use sqlx::Row;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/public/orders/{code}/{secret}/tickets/{serial}/qr.png", get(qr))
-        .route("/api/v1/public/orders/{code}/{secret}/tickets.pdf", get(printable))
+/// The routes, with their OpenAPI documentation.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(qr)).routes(routes!(printable))
 }
 
 fn gone() -> ApiError {
     ApiError::Gone { code: "ticket_revoked", message: "this ticket was refunded or cancelled".into() }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/orders/{code}/{secret}/tickets/{serial}/qr.png",
+    tag = "checkout",
+    params(
+        ("code" = String, Path, description = "The order's code"),
+        ("secret" = String, Path, description = "The order's secret (from the confirmation)"),
+        ("serial" = i64, Path, description = "The ticket's serial"),
+    ),
+    responses(
+        (status = 200, description = "The ticket's QR code; 410 once refunded", body = Vec<u8>, content_type = "image/png"),
+    ),
+    security(()),
+)]
 async fn qr(
     State(state): State<AppState>,
     Path((code, secret, serial)): Path<(String, String, i64)>,
@@ -58,6 +69,19 @@ fn money(minor: i64, currency: &str) -> String {
     format!("{}.{:02} {currency}", minor / 100, (minor % 100).abs())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/orders/{code}/{secret}/tickets.pdf",
+    tag = "checkout",
+    params(
+        ("code" = String, Path, description = "The order's code"),
+        ("secret" = String, Path, description = "The order's secret (from the confirmation)"),
+    ),
+    responses(
+        (status = 200, description = "The order's valid tickets, one A4 page each", body = Vec<u8>, content_type = "application/pdf"),
+    ),
+    security(()),
+)]
 async fn printable(
     State(state): State<AppState>,
     Path((code, secret)): Path<(String, String)>,

@@ -27,7 +27,7 @@ pub mod refunds;
 mod routes;
 
 /// Every sales route: checkout, orders, refunds, ticket delivery.
-pub fn routes() -> axum::Router<crate::server::AppState> {
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::server::AppState> {
     routes::routes().merge(delivery::routes())
 }
 

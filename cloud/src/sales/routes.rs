@@ -10,26 +10,26 @@ use crate::json::ApiJson;
 use crate::payments::PaymentRequest;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms};
+use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 use std::net::SocketAddr;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/public/events/{id}/orders", post(create_order))
-        .route("/api/v1/public/orders/{code}/{secret}", get(public_order))
-        .route("/api/v1/public/orders/{code}/{secret}/payments", post(start_payment))
-        .route("/api/v1/events/{id}/orders", get(list_orders))
-        .route("/api/v1/orders/{code}", get(staff_order))
-        .route("/api/v1/orders/{code}/refunds", post(refund))
-        .route("/api/v1/orders/{code}/cancel", post(cancel))
+/// The routes, with their OpenAPI documentation.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_order))
+        .routes(routes!(public_order))
+        .routes(routes!(start_payment))
+        .routes(routes!(list_orders))
+        .routes(routes!(staff_order))
+        .routes(routes!(refund))
+        .routes(routes!(cancel))
 }
 
 /// Who sees orders (they hold customers' names and e-mails).
@@ -55,6 +55,20 @@ fn sold_out() -> ApiError {
     ApiError::Conflict { code: "sold_out", message: "not enough tickets left for this order".into() }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/events/{id}/orders",
+    tag = "checkout",
+    request_body = NewOrder,
+    params(
+        ("id" = i64, Path, description = "The event"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body get the same answer"),
+    ),
+    responses(
+        (status = 201, description = "Pending, its tickets held until hold_expires_at (or paid at once if free). 409 sold_out when not enough are left.", body = serde_json::Value),
+    ),
+    security(()),
+)]
 async fn create_order(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -209,6 +223,19 @@ async fn by_code(state: &AppState, code: &str) -> Result<(i64, i64, String), Api
     Ok((row.get(0), row.get(1), row.get(2)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/orders/{code}/{secret}",
+    tag = "checkout",
+    params(
+        ("code" = String, Path, description = "The order's code"),
+        ("secret" = String, Path, description = "The order's secret (from the confirmation)"),
+    ),
+    responses(
+        (status = 200, description = "The order, with its tickets once paid", body = serde_json::Value),
+    ),
+    security(()),
+)]
 async fn public_order(
     State(state): State<AppState>,
     Path((code, secret)): Path<(String, String)>,
@@ -220,6 +247,20 @@ async fn public_order(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/orders/{code}/{secret}/payments",
+    tag = "checkout",
+    params(
+        ("code" = String, Path, description = "The order's code"),
+        ("secret" = String, Path, description = "The order's secret (from the confirmation)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body get the same answer"),
+    ),
+    responses(
+        (status = 201, description = "A payment at the provider: send the customer to checkout_url", body = serde_json::Value),
+    ),
+    security(()),
+)]
 async fn start_payment(
     State(state): State<AppState>,
     Path((code, secret)): Path<(String, String)>,
@@ -319,6 +360,18 @@ struct OrderFilter {
     status: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/orders",
+    tag = "orders",
+    params(
+        ("id" = i64, Path, description = "The event"),
+        ("status" = Option<String>, Query, description = "Only orders with this status"),
+    ),
+    responses(
+        (status = 200, description = "The event's orders", body = serde_json::Value),
+    ),
+)]
 async fn list_orders(
     State(state): State<AppState>,
     caller: Caller,
@@ -357,6 +410,17 @@ async fn staff_lookup(state: &AppState, caller: &Caller, code: &str) -> Result<i
     Ok(id)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{code}",
+    tag = "orders",
+    params(
+        ("code" = String, Path, description = "The order's code"),
+    ),
+    responses(
+        (status = 200, description = "The order with its tickets, payments and refunds", body = serde_json::Value),
+    ),
+)]
 async fn staff_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -386,7 +450,7 @@ async fn staff_order(
     Ok(Json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RefundBody {
     /// Tickets to refund; all valid ones if absent.
@@ -395,6 +459,19 @@ struct RefundBody {
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{code}/refunds",
+    tag = "orders",
+    request_body = RefundBody,
+    params(
+        ("code" = String, Path, description = "The order's code"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body get the same answer"),
+    ),
+    responses(
+        (status = 201, description = "Refunded: the tickets are revoked at every gate and back on sale. Owners, admins, box office.", body = serde_json::Value),
+    ),
+)]
 async fn refund(
     State(state): State<AppState>,
     caller: Caller,
@@ -526,6 +603,17 @@ fn refund_json(id: i64, amount: i64, serials: &str, status: &str) -> Value {
     json!({"id": id, "amount_minor": amount, "serials": serials, "status": status})
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{code}/cancel",
+    tag = "orders",
+    params(
+        ("code" = String, Path, description = "The order's code"),
+    ),
+    responses(
+        (status = 204, description = "Cancelled; its hold released"),
+    ),
+)]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,

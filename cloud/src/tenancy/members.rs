@@ -15,24 +15,22 @@ use crate::db::Backend;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::server::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/members", get(list).post(add))
-        .route("/api/v1/members/{user_id}", patch(change_role).delete(remove))
+/// The routes, with their OpenAPI documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, add)).routes(routes!(change_role, remove))
 }
 
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Member {
     user_id: i64,
     email: String,
@@ -40,6 +38,14 @@ struct Member {
     role: Role,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/members",
+    tag = "members",
+    responses(
+        (status = 200, description = "The organization's members and roles", body = serde_json::Value),
+    ),
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
     let mut tx = state.db.tenant(caller.org_id).await?;
     let rows = sqlx::query(
@@ -63,7 +69,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<serd
     Ok(Json(json!({ "members": members })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewMember {
     email: String,
@@ -83,6 +89,15 @@ fn may_assign(caller: &Caller, role: Role) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/members",
+    tag = "members",
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added. Owners and admins; only owners make owners.", body = Member),
+    ),
+)]
 async fn add(
     State(state): State<AppState>,
     caller: Caller,
@@ -205,12 +220,24 @@ async fn keep_an_owner(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeRole {
     role: Role,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/members/{user_id}",
+    tag = "members",
+    request_body = ChangeRole,
+    params(
+        ("user_id" = i64, Path, description = "The member"),
+    ),
+    responses(
+        (status = 200, description = "The new role (applies to the member's next request)", body = serde_json::Value),
+    ),
+)]
 async fn change_role(
     State(state): State<AppState>,
     caller: Caller,
@@ -243,6 +270,17 @@ async fn change_role(
     Ok(Json(json!({"user_id": user_id, "role": body.role})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/members/{user_id}",
+    tag = "members",
+    params(
+        ("user_id" = i64, Path, description = "The member"),
+    ),
+    responses(
+        (status = 204, description = "Removed; their sessions end and their tokens are revoked"),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
 
 /// What a member may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including members and deleting the organization.
