@@ -5,6 +5,7 @@ mod common;
 
 use cloud::db::Backend;
 use common::{Organizer, TestHub, festival};
+use serde_json::{Value, json};
 
 /// Tables that belong to no organization.
 const GLOBAL_TABLES: &[&str] = &["_sqlx_migrations", "hub_identity", "psp_events", "users"];
@@ -89,4 +90,182 @@ async fn a_query_that_forgets_its_organization_sees_only_its_own_rows() {
         .await
         .unwrap();
     assert_eq!(moved.rows_affected(), 0, "B's rows are invisible to A's transaction");
+}
+
+/// Organization A's objects of every kind, for B to reach for.
+struct Objects {
+    event: i64,
+    device: i64,
+    lease: i64,
+    token: i64,
+    member: i64,
+    order: String,
+}
+
+async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
+    let event = common::event_on_sale(a, 100, 1000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk =
+        common::enroll(hub, dir.path(), &common::enrollment_code(a, "Desk", "box_office", event).await).await;
+    let (_, lease) = a
+        .post(
+            &format!("/api/v1/events/{event}/leases"),
+            &json!({"device_id": desk.device().0, "ticket_type": 1, "quantity": 5}),
+        )
+        .await;
+    let (_, token) = a.post("/api/v1/tokens", &json!({"name": "ci"})).await;
+    let (_, member) = a
+        .post("/api/v1/members", &json!({"email": "viewer@a.example", "name": "V", "role": "viewer", "initial_password": common::PASSWORD}))
+        .await;
+    let (_, placed) = common::checkout(hub, event, 1, None).await;
+    common::press_pay(hub, &common::start_payment(hub, &placed).await).await;
+    Objects {
+        event,
+        device: i64::from(desk.device().0),
+        lease: lease["id"].as_i64().unwrap(),
+        token: token["id"].as_i64().unwrap(),
+        member: member["user_id"].as_i64().unwrap(),
+        order: placed["code"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A body that passes validation for each operation taking one, so that only the object's
+/// owner decides the answer.
+fn valid_body(method: &str, path: &str) -> Value {
+    let later = sync_core::ids::Timestamp::now().0 + 3_600_000;
+    match (method, path) {
+        ("POST", "/api/v1/events/{id}/status") => json!({"status": "cancelled"}),
+        ("POST", "/api/v1/events/{id}/leases") => json!({"device_id": 1, "ticket_type": 1, "quantity": 1}),
+        ("POST", "/api/v1/leases/{id}/extend") => json!({"expires_at": later}),
+        ("PATCH", "/api/v1/members/{user_id}") => json!({"role": "admin"}),
+        ("POST", "/api/v1/orders/{code}/refunds") => json!({"reason": "test"}),
+        _ => Value::Null,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_404_for_another_organizations_objects() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let a = Organizer::create(&hub, "org-a").await;
+        let b = Organizer::create(&hub, "org-b").await;
+        let objects = objects_of(&hub, &a).await;
+        let document = cloud::openapi::document();
+        let mut tried = Vec::new();
+        for (path, item) in &document.paths.paths {
+            if !path.starts_with("/api/v1/") || path.starts_with("/api/v1/public/") || !path.contains('{') {
+                continue; // public routes are reached by secret, not by organization
+            }
+            let id = match path.split('/').nth(3) {
+                Some("events") => objects.event.to_string(),
+                Some("devices") => objects.device.to_string(),
+                Some("leases") => objects.lease.to_string(),
+                Some("tokens") => objects.token.to_string(),
+                Some("members") => objects.member.to_string(),
+                Some("orders") => objects.order.clone(),
+                other => panic!("{path}: which object is {other:?}? add it to this test"),
+            };
+            let url = path
+                .replace("{id}", &id)
+                .replace("{user_id}", &id)
+                .replace("{code}", &id)
+                .replace("{name}", "sales");
+            for (method, op) in
+                [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("DELETE", &item.delete)]
+            {
+                if op.is_none() {
+                    continue;
+                }
+                let (status, body) = b.send(method.parse().unwrap(), &url, &valid_body(method, path)).await;
+                assert_eq!(status, 404, "{backend:?}: B {method} {url} → {status} {body}");
+                tried.push(format!("{method} {path}"));
+            }
+        }
+        assert!(tried.len() >= 17, "{tried:?}");
+        // And nothing of A's changed.
+        let event = a.get(&format!("/api/v1/events/{}", objects.event)).await;
+        assert_eq!(event["status"], "on_sale");
+        assert_eq!(a.get(&format!("/api/v1/orders/{}", objects.order)).await["refunded_minor"], 0);
+        let leases = a.get(&format!("/api/v1/events/{}/leases", objects.event)).await;
+        assert_eq!(leases["leases"][0]["status"], "active");
+        let devices = a.get("/api/v1/devices").await;
+        assert_eq!(devices["devices"][0]["revoked"], false);
+        let members = a.get("/api/v1/members").await;
+        assert!(members["members"].as_array().unwrap().iter().any(|m| m["role"] == "viewer"));
+    }
+}
+
+#[tokio::test]
+async fn each_role_may_do_what_its_job_needs_and_no_more() {
+    use reqwest::Method;
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = common::event_on_sale(&owner, 100, 1000).await;
+    let (_, placed) = common::checkout(&hub, event, 2, None).await;
+    common::press_pay(&hub, &common::start_payment(&hub, &placed).await).await;
+    let code = placed["code"].as_str().unwrap();
+    let mut people = Vec::new();
+    for role in ["admin", "box_office", "gate_staff", "viewer"] {
+        let email = format!("{role}@festival.example");
+        let body = json!({"email": email, "name": role, "role": role, "initial_password": common::PASSWORD});
+        assert_eq!(owner.post("/api/v1/members", &body).await.0, 201);
+        people.push((role, Organizer::login(&hub, &email).await));
+    }
+    // (method, path, body, [admin, box_office, gate_staff, viewer] may?)
+    let cases: Vec<(Method, String, Value, [bool; 4])> = vec![
+        (Method::GET, "/api/v1/events".into(), Value::Null, [true, true, true, true]),
+        (Method::POST, "/api/v1/events".into(), festival(), [true, false, false, false]),
+        (Method::GET, format!("/api/v1/events/{event}/orders"), Value::Null, [true, true, false, true]),
+        (Method::GET, format!("/api/v1/orders/{code}"), Value::Null, [true, true, false, true]),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/reports/sales"),
+            Value::Null,
+            [true, true, false, true],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/reports/revenue"),
+            Value::Null,
+            [true, false, false, true],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/reports/checkins"),
+            Value::Null,
+            [true, true, true, true],
+        ),
+        (Method::POST, "/api/v1/tokens".into(), json!({"name": "x"}), [true, false, false, false]),
+        (Method::POST, format!("/api/v1/events/{event}/keys"), Value::Null, [true, false, false, false]),
+        (
+            Method::POST,
+            "/api/v1/devices/enrollment-codes".into(),
+            json!({"name": "d", "role": "gate", "events": [event]}),
+            [true, false, false, false],
+        ),
+        (
+            Method::POST,
+            "/api/v1/members".into(),
+            json!({"email": "n@x.example", "name": "N", "role": "viewer", "initial_password": common::PASSWORD}),
+            [true, false, false, false],
+        ),
+    ];
+    for (method, path, body, allowed) in cases {
+        for ((role, who), may) in people.iter().zip(allowed) {
+            let (status, answer) = who.send(method.clone(), &path, &body).await;
+            if may {
+                assert!(status < 300, "{role} {method} {path} should be allowed: {status} {answer}");
+            } else {
+                assert_eq!(status, 403, "{role} {method} {path} should be refused: {answer}");
+            }
+        }
+    }
+    // Refunds: admins and the box office, each a ticket of their own; gate staff and viewers never.
+    let refunds = format!("/api/v1/orders/{code}/refunds");
+    for (role, who) in &people {
+        let serial = if *role == "admin" { 1 } else { 2 };
+        let (status, answer) = who.post(&refunds, &json!({"serials": [serial], "reason": "matrix"})).await;
+        let expected = if matches!(*role, "admin" | "box_office") { 201 } else { 403 };
+        assert_eq!(status, expected, "{role} refunding: {answer}");
+    }
 }
