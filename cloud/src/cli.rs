@@ -71,7 +71,12 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(&config.log)).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(&config.log));
+    if config.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -130,7 +135,8 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
                 config.public_url = format!("http://{}", listener.local_addr()?);
             }
             let master = crate::crypto::MasterKey::load(&config.master_key, &config.data_dir)?;
-            let state = AppState::new(db, &config.public_url, master).await?;
+            let mut state = AppState::new(db, &config.public_url, master).await?;
+            state.sales = crate::sales::Sales::new(config.sales(), state.sales.provider.clone());
             if demo {
                 let seeded = crate::demo::seed(&state).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
                 println!("{}", crate::demo::banner(&config.public_url, &seeded));

@@ -31,6 +31,12 @@ pub struct Config {
     pub public_url: String,
     /// tracing filter, e.g. `info` or `cloud=debug,tower_http=info`.
     pub log: String,
+    /// Log lines as JSON objects (for log collectors) instead of text.
+    pub log_json: bool,
+    /// How long a checkout holds its tickets unpaid, in minutes (1–120).
+    pub hold_minutes: u32,
+    /// Checkouts allowed per client address per minute.
+    pub checkouts_per_minute: u32,
 }
 
 /// The file-and-environment shape of [`Config`] (secrets as plain strings until wrapped).
@@ -45,6 +51,9 @@ struct Raw {
     master_key_file: Option<PathBuf>,
     public_url: Option<String>,
     log: String,
+    log_json: bool,
+    hold_minutes: u32,
+    checkouts_per_minute: u32,
 }
 
 impl Default for Raw {
@@ -58,6 +67,9 @@ impl Default for Raw {
             master_key_file: None,
             public_url: None,
             log: "info".into(),
+            log_json: false,
+            hold_minutes: 15,
+            checkouts_per_minute: 120,
         }
     }
 }
@@ -84,6 +96,9 @@ impl Config {
             "master_key_file",
             "public_url",
             "log",
+            "log_json",
+            "hold_minutes",
+            "checkouts_per_minute",
         ];
         Self::load_from(file, Env::prefixed("VOELGOED_").only(&names))
     }
@@ -102,6 +117,12 @@ impl Config {
             .listen
             .parse()
             .map_err(|_| ConfigError::Invalid(format!("listen: {:?} is not ADDR:PORT", raw.listen)))?;
+        if !(1..=120).contains(&raw.hold_minutes) {
+            return Err(ConfigError::Invalid(format!("hold_minutes: {} is not 1–120", raw.hold_minutes)));
+        }
+        if raw.checkouts_per_minute == 0 {
+            return Err(ConfigError::Invalid("checkouts_per_minute: at least 1".into()));
+        }
         let secret =
             |value: String, file: Option<PathBuf>, name: &str| -> Result<SecretString, ConfigError> {
                 match file {
@@ -118,7 +139,19 @@ impl Config {
             public_url: raw.public_url.unwrap_or_else(|| format!("http://{listen}")),
             data_dir: raw.data_dir,
             log: raw.log,
+            log_json: raw.log_json,
+            hold_minutes: raw.hold_minutes,
+            checkouts_per_minute: raw.checkouts_per_minute,
         })
+    }
+
+    /// Sales as configured.
+    pub fn sales(&self) -> crate::sales::SalesOptions {
+        crate::sales::SalesOptions {
+            hold: std::time::Duration::from_secs(u64::from(self.hold_minutes) * 60),
+            checkouts_per_minute: self.checkouts_per_minute,
+            ..crate::sales::SalesOptions::default()
+        }
     }
 
     /// The database URL to use: the configured one, or SQLite in the data directory.
@@ -164,6 +197,9 @@ mod tests {
             jail.create_file("bad.toml", "listen = \"nowhere\"\n")?;
             let err = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
             assert!(err.to_string().contains("listen"), "{err}");
+            jail.create_file("hold.toml", "hold_minutes = 0\n")?;
+            let err = Config::load(Some(Path::new("hold.toml"))).unwrap_err();
+            assert!(err.to_string().contains("hold_minutes"), "{err}");
             jail.create_file("typo.toml", "lsiten = \"0.0.0.0:1\"\n")?;
             let err = Config::load(Some(Path::new("typo.toml"))).unwrap_err();
             assert!(err.to_string().contains("lsiten"), "{err}");

@@ -311,10 +311,21 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     .bind(caller.org_id)
     .fetch_all(&mut *tx)
     .await?;
+    let mut events: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for r in sqlx::query("SELECT device_id, event_id FROM device_events WHERE org_id = $1 ORDER BY event_id")
+        .bind(caller.org_id)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        events.entry(r.get(0)).or_default().push(r.get(1));
+    }
+    tx.commit().await?;
     let devices: Vec<Value> = rows
         .iter()
         .map(|r| {
-            json!({"id": r.get::<i64,_>(0), "name": r.get::<String,_>(1), "role": r.get::<String,_>(2),
+            let id: i64 = r.get(0);
+            json!({"id": id, "name": r.get::<String,_>(1), "role": r.get::<String,_>(2),
+                   "events": events.get(&id).cloned().unwrap_or_default(),
                    "app_version": r.get::<String,_>(3), "enrolled_at": r.get::<i64,_>(4),
                    "last_seen_at": r.get::<Option<i64>,_>(5), "pending_entries": r.get::<i64,_>(6),
                    "revoked": r.get::<Option<i64>,_>(7).is_some()})

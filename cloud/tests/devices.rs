@@ -96,6 +96,8 @@ async fn an_enrolled_gate_syncs_scans_offline_and_is_cut_off_when_revoked() {
         let devices = organizer.get("/api/v1/devices").await;
         let listed = &devices["devices"][0];
         assert_eq!(listed["name"], "Main gate 1");
+        assert_eq!((listed["role"].as_str(), listed["app_version"].as_str()), (Some("gate"), Some("test")));
+        assert_eq!(listed["events"], json!([event]));
         assert_eq!(listed["pending_entries"], 0);
         assert!(listed["last_seen_at"].is_i64());
 

@@ -236,6 +236,8 @@ async fn each_role_may_do_what_its_job_needs_and_no_more() {
             [true, true, true, true],
         ),
         (Method::POST, "/api/v1/tokens".into(), json!({"name": "x"}), [true, false, false, false]),
+        (Method::GET, "/api/v1/audit".into(), Value::Null, [true, false, false, false]),
+        (Method::GET, "/api/v1/devices".into(), Value::Null, [true, true, true, true]),
         (Method::POST, format!("/api/v1/events/{event}/keys"), Value::Null, [true, false, false, false]),
         (
             Method::POST,

@@ -99,15 +99,22 @@ async fn an_event_moves_forward_through_its_lifecycle_and_rotates_keys() {
         // The hub is listed in its manifest, so devices accept what it signs.
         assert_eq!(manifest["devices"][0]["id"], 0);
 
-        // The audit log has it all.
-        let actions: Vec<String> =
-            sqlx::query_scalar("SELECT action FROM audit_log WHERE org_id = $1 ORDER BY id")
-                .bind(owner.org_id)
-                .fetch_all(&mut *hub.inspect().await)
-                .await
-                .unwrap();
+        // The audit log has it all, newest first, page by page.
+        let audit = owner.get("/api/v1/audit").await;
+        let entries = audit["entries"].as_array().unwrap();
+        let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions.first(), Some(&"event.key_rotate"), "{actions:?}");
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["actor"].as_str().unwrap().starts_with("user:") || e["actor"] == "system")
+        );
+        let oldest = entries.last().unwrap()["id"].as_i64().unwrap();
+        let page = owner.get(&format!("/api/v1/audit?limit=1&before={}", entries[0]["id"])).await;
+        assert_eq!(page["entries"].as_array().unwrap().len(), 1);
+        assert_eq!(owner.get(&format!("/api/v1/audit?before={oldest}")).await["entries"], json!([]));
         for action in ["event.create", "event.status", "event.key_rotate"] {
-            assert!(actions.iter().any(|a| a == action), "{action} missing from {actions:?}");
+            assert!(actions.contains(&action), "{action} missing from {actions:?}");
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `/api/v1/members…`: who belongs to the organization, and in which role.
 //!
+//! Also the audit log, for owners and admins to read.
+//!
 //! Owners and admins manage members; only an owner may make or unmake owners, and the last
 //! owner can be neither demoted nor removed (an organization nobody can administer is lost).
 //! A role change takes effect on the member's next request: every request reads the role
@@ -25,7 +27,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes, with their OpenAPI documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, add)).routes(routes!(change_role, remove))
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(change_role, remove))
+        .routes(routes!(audit_log))
 }
 
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
@@ -312,4 +317,58 @@ async fn remove(
         .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditPage {
+    /// Entries older than this id (for the next page).
+    before: Option<i64>,
+    /// At most this many (1–500, default 100).
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first: who changed what, when. Owners and admins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "members",
+    params(
+        ("before" = Option<i64>, Query, description = "Entries older than this id (the next page)"),
+        ("limit" = Option<i64>, Query, description = "At most this many, 1–500 (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "Entries, newest first", body = serde_json::Value),
+    ),
+)]
+async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(page): axum::extract::Query<AuditPage>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(MANAGERS)?;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "1 to 500"));
+    }
+    let mut tx = state.db.tenant(caller.org_id).await?;
+    let rows = sqlx::query(
+        "SELECT id, actor, action, object, detail, at FROM audit_log WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(caller.org_id)
+    .bind(page.before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let entries: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let detail: String = r.get(4);
+            json!({"id": r.get::<i64,_>(0), "actor": r.get::<String,_>(1), "action": r.get::<String,_>(2),
+                   "object": r.get::<String,_>(3), "at": r.get::<i64,_>(5),
+                   "detail": serde_json::from_str::<serde_json::Value>(&detail).unwrap_or(serde_json::Value::String(detail))})
+        })
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
 }
