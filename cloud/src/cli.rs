@@ -123,8 +123,12 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Serve { listen, demo } => {
             if let Some(listen) = listen {
+                // The public URL follows the address, unless the configuration set its own
+                // (a hub behind a proxy keeps its https:// name).
+                if config.public_url == format!("http://{}", config.listen) {
+                    config.public_url = format!("http://{listen}");
+                }
                 config.listen = listen;
-                config.public_url = format!("http://{listen}");
             }
             let db = open(&config).await?;
             let listener = tokio::net::TcpListener::bind(config.listen)
@@ -142,7 +146,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
                 println!("{}", crate::demo::banner(&config.public_url, &seeded));
             }
             tracing::info!(url = %config.public_url, backend = ?state.db.backend(), "hub listening");
-            tokio::spawn(crate::sales::maintain(state.clone()));
+            tokio::spawn(crate::maintenance::run(state.clone()));
             serve(listener, state, shutdown_signal()).await?;
         }
     }

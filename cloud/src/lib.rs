@@ -24,6 +24,7 @@
 //! | [`json`] | JSON bodies whose every failure is a clear 4xx |
 //! | [`openapi`] | the OpenAPI document, from the routes themselves |
 //! | [`server`] | the router, graceful shutdown |
+//! | [`maintenance`] | the periodic work of every instance: lapsed holds, refunds, sessions |
 //! | [`cli`] | `cloud serve`, `cloud migrate`, `cloud create-org` |
 //! | [`demo`] | `serve --demo` |
 
@@ -40,6 +41,7 @@ pub mod identity;
 pub mod journal;
 pub mod json;
 pub mod leases;
+pub mod maintenance;
 pub mod openapi;
 pub mod payments;
 pub mod reports;

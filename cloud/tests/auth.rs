@@ -101,6 +101,60 @@ async fn a_session_needs_its_csrf_token_to_change_anything() {
     }
 }
 
+/// Moves every session's clock back: `column` by `by_ms`.
+async fn age_sessions(hub: &TestHub, column: &str, by_ms: i64) {
+    let mut tx = hub.inspect().await;
+    let sql = format!("UPDATE sessions SET {column} = {column} - $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(by_ms).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_too_old_or_replaced_by_a_new_login() {
+    use cloud::auth::{ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, end_expired_sessions};
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        setup(&hub).await;
+        let me = |cookie: String| {
+            let request = hub.get("/api/v1/me").header("cookie", cookie);
+            async move { request.send().await.unwrap().status().as_u16() }
+        };
+
+        // Logging in again from the same browser ends the session it held.
+        let first = session_cookie(&login(&hub, "correct horse battery").await);
+        let again = hub
+            .post("/api/v1/login")
+            .header("cookie", &first)
+            .json(&json!({"email": "owner@example.org", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        let second = session_cookie(&again);
+        assert_ne!(first, second);
+        assert_eq!((me(first).await, me(second.clone()).await), (401, 200), "{backend:?}");
+        assert_eq!(hub.number("SELECT COUNT(*) FROM sessions").await, 1);
+
+        // Idle for longer than the idle timeout: refused, and the session is gone.
+        age_sessions(&hub, "last_seen_at", IDLE_TIMEOUT_MS + 60_000).await;
+        assert_eq!(me(second).await, 401, "{backend:?}: idle session");
+        assert_eq!(hub.number("SELECT COUNT(*) FROM sessions").await, 0);
+
+        // In use all along but older than the absolute lifetime: refused too.
+        let busy = session_cookie(&login(&hub, "correct horse battery").await);
+        assert_eq!(me(busy.clone()).await, 200);
+        age_sessions(&hub, "created_at", ABSOLUTE_TIMEOUT_MS + 1_000).await;
+        assert_eq!(me(busy).await, 401, "{backend:?}: session past its lifetime");
+
+        // Sessions nobody presents again are swept by the maintenance task.
+        let stale = session_cookie(&login(&hub, "correct horse battery").await);
+        age_sessions(&hub, "last_seen_at", IDLE_TIMEOUT_MS + 60_000).await;
+        let fresh = session_cookie(&login(&hub, "correct horse battery").await);
+        let swept = end_expired_sessions(&hub.db, cloud::tenancy::now_ms()).await.unwrap();
+        assert_eq!(swept, 1, "{backend:?}");
+        assert_eq!((me(stale).await, me(fresh).await), (401, 200));
+    }
+}
+
 #[tokio::test]
 async fn bad_bodies_get_problem_details_not_500s() {
     let hub = TestHub::start(cloud::db::Backend::Sqlite).await;

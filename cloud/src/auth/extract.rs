@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::server::AppState;
 use crate::tenancy::{Role, now_ms};
 use axum::extract::FromRequestParts;
-use axum::http::{Method, header, request::Parts};
+use axum::http::{HeaderMap, Method, header, request::Parts};
 use sqlx::Row;
 
 /// How the caller authenticated.
@@ -46,9 +46,9 @@ impl Caller {
     }
 }
 
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+/// The value of cookie `name` in a request's headers.
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for Caller {
             let role = Role::parse(&row.get::<String, _>(2)).ok_or(ApiError::Unauthorized)?;
             return Ok(Self { user_id: row.get(0), org_id: row.get(1), role, via: Via::Token, csrf: None });
         }
-        let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(&token);
         let mut system = state.db.lookup().await?;
         let row = sqlx::query(

@@ -1,5 +1,6 @@
 //! `/api/v1/login`, `/api/v1/logout`, `/api/v1/me`, `/api/v1/tokens`.
 
+use super::extract::cookie;
 use super::{Caller, SESSION_COOKIE, random_token, token_hash};
 use crate::error::ApiError;
 use crate::json::ApiJson;
@@ -7,7 +8,7 @@ use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms, passwords};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -103,6 +104,7 @@ struct SessionInfo {
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
@@ -133,11 +135,18 @@ async fn login(
     system.commit().await?;
     let (org_id, role): (i64, String) = (membership.get(0), membership.get(1));
     let role = Role::parse(&role).ok_or(ApiError::Unauthorized)?;
-    // A fresh session at every login: a token planted before login is never promoted.
+    // A fresh session at every login: a token planted before login is never promoted, and the
+    // session this browser held before (if any) ends here, in the same transaction.
     let token = random_token()?;
     let csrf = random_token()?;
     let now = now_ms();
     let mut system = state.db.system().await?;
+    if let Some(previous) = cookie(&headers, SESSION_COOKIE) {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(&previous))
+            .execute(&mut *system)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, org_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
     )

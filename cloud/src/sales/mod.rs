@@ -82,24 +82,3 @@ impl Sales {
         }
     }
 }
-
-/// How often [`maintain`] runs.
-pub const MAINTENANCE_PERIOD: Duration = Duration::from_secs(15);
-
-/// Runs forever on every hub instance: lets lapsed holds expire and sends refunds the
-/// provider has not confirmed again. Both are safe to run on several instances at once.
-pub async fn maintain(state: crate::server::AppState) {
-    let mut tick = tokio::time::interval(MAINTENANCE_PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match fulfil::expire_holds(&state.db, crate::tenancy::now_ms()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(orders = n, "holds lapsed; their tickets are on sale again"),
-            Err(e) => tracing::warn!(error = %e, "could not expire holds"),
-        }
-        if let Err(e) = refunds::retry_pending(&state, 60_000).await {
-            tracing::warn!(error = %e, "could not retry pending refunds");
-        }
-    }
-}

@@ -1,0 +1,38 @@
+//! The periodic work every hub instance does: lapsed holds give their tickets back, refunds the
+//! provider has not confirmed are sent again, expired console sessions are deleted.
+//!
+//! Each step is one idempotent statement or a retry keyed by the row it retries, so any number
+//! of instances can run it at once (the hub is stateless; there is no leader to elect).
+
+use crate::server::AppState;
+use crate::tenancy::now_ms;
+use std::time::Duration;
+
+/// How often [`run`] runs.
+pub const PERIOD: Duration = Duration::from_secs(15);
+
+/// A refund whose provider call has been pending this long is sent again.
+const REFUND_RETRY_AFTER_MS: i64 = 60_000;
+
+/// Runs forever; a failed step is logged and tried again next period.
+pub async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        match crate::sales::fulfil::expire_holds(&state.db, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(orders = n, "holds lapsed; their tickets are on sale again"),
+            Err(e) => tracing::warn!(error = %e, "could not expire holds"),
+        }
+        if let Err(e) = crate::sales::refunds::retry_pending(&state, REFUND_RETRY_AFTER_MS).await {
+            tracing::warn!(error = %e, "could not retry pending refunds");
+        }
+        match crate::auth::end_expired_sessions(&state.db, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "expired sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+        }
+    }
+}
