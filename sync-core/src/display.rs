@@ -186,6 +186,22 @@ fn direction_word(d: Direction) -> &'static str {
 }
 
 /// Looks up names in the manifest and formats times.
+/// One double admission as a sentence for the gate's list: "No. 1234 admitted twice: 14:02 at
+/// North gate (N2), 3 min ago, then 14:03 at South gate (S1), 2 min ago."
+pub fn describe_double(
+    double: &crate::admission::DoubleAdmission,
+    manifest: &EventManifest,
+    clock: DisplayClock,
+) -> String {
+    let names = Names { manifest, clock };
+    format!(
+        "No. {} admitted twice: {}, then {}.",
+        double.serial,
+        names.record(&double.first),
+        names.record(&double.second)
+    )
+}
+
 struct Names<'a> {
     manifest: &'a EventManifest,
     clock: DisplayClock,

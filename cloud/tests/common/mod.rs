@@ -8,9 +8,8 @@ use cloud::tenancy::{NewOrganization, create_organization};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use sync_core::journal::HUB;
 use sync_core::keys::DeviceKey;
-use sync_core::replica::{Replica, ReplicaConfig};
+use sync_core::replica::Replica;
 use tokio::sync::oneshot;
 
 /// Both backends, for tests that must hold on each.
@@ -305,28 +304,19 @@ pub async fn enroll(hub: &TestHub, dir: &std::path::Path, code: &str) -> Arc<Rep
 }
 
 /// [`enroll`], also returning (a copy of) the device's key — a box office signs tickets with it.
+/// Goes through sync-core's enrollment client, as the apps do.
 pub async fn enroll_keeping_key(
     hub: &TestHub,
     dir: &std::path::Path,
     code: &str,
 ) -> (Arc<Replica>, DeviceKey) {
+    use sync_core::sync::http::enroll::{Invitation, create_replica, enroll};
     let key = DeviceKey::generate().unwrap();
     let copy = DeviceKey::from_seed(key.secret_seed());
-    let response = hub
-        .post("/api/v1/devices/enroll")
-        .json(&json!({"code": code.to_lowercase(), "public_key": hex::encode(key.public_key()), "app_version": "test"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let enrolled: Value = response.json().await.unwrap();
-    let device = u32::try_from(enrolled["device_id"].as_u64().unwrap()).unwrap();
-    let path = dir.join(format!("device-{device}.db"));
-    let replica = Replica::create(path, ReplicaConfig::new(sync_core::ids::DeviceId(device)), key).unwrap();
-    let mut hub_key = [0u8; 32];
-    hex::decode_to_slice(enrolled["hub_public_key"].as_str().unwrap(), &mut hub_key).unwrap();
-    replica.trust(HUB, &hub_key).unwrap();
-    (Arc::new(replica), copy)
+    let invitation = Invitation::parse(code, Some(&hub.url)).unwrap();
+    let enrollment = enroll(&invitation, &key, "test").await.unwrap();
+    let path = dir.join(format!("device-{}.db", enrollment.device.0));
+    (Arc::new(create_replica(&path, &enrollment, key).unwrap()), copy)
 }
 
 /// An enrollment code for a device `name` with `role` ("gate", "box_office") for `event`.

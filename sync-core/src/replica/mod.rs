@@ -312,6 +312,18 @@ impl Replica {
         Ok(inner.have.get(self.origin).saturating_sub(acked))
     }
 
+    /// When the peer last acknowledged this replica's entries (the last successful exchange),
+    /// by this device's clock; `None` if never. The badge's "age of the revocation list" is
+    /// the time since the last sync with the hub.
+    pub fn last_synced(&self, peer: DeviceId) -> Result<Option<Timestamp>, ReplicaError> {
+        let at: Option<i64> = self
+            .lock()
+            .conn
+            .query_row("SELECT synced_at FROM peers WHERE peer = ?1", [peer.0], |r| r.get(0))
+            .optional()?;
+        Ok(at.map(Timestamp))
+    }
+
     /// The latest HLC this replica has issued or seen.
     pub fn clock(&self) -> Hlc {
         self.lock().clock.last()

@@ -4,10 +4,12 @@
 //! Endpoints:
 //! - `GET /v1/hello` → `{"device": <id>, "protocol": 1}`, unauthenticated (it only names the
 //!   responder; every sync response is then verified against that device's key);
+//! - enrollment ([`enroll`]): a device joins a hub with a single-use code;
 //! - `POST /v1/sync` → a [`super::SyncRequest`] in, a [`super::SyncResponse`] out, both signed
 //!   ([`super::auth`]). A request with `wait_ms` is held until there is news (long-poll push).
 
 mod client;
+pub mod enroll;
 mod server;
 
 pub use client::{HttpTransport, http_client};

@@ -1,0 +1,336 @@
+//! # End-to-end harness for the Voelgoed apps
+//!
+//! Real parts only: an X server (Xvfb), the real hub (`cloud serve --demo`, a child process
+//! that can be stopped and started again on the same port and data), `tauri-driver` in front
+//! of Debian's WebKitWebDriver, and the real app binary. The tests drive the app through
+//! WebDriver (fantoccini) as staff would: keystrokes into the focused input, clicks, reading
+//! what the screen shows.
+//!
+//! Processes are stopped with SIGTERM (tauri-driver must be, or WebKitWebDriver is orphaned).
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binaries of the workspace's build (`target/debug/<name>`), next to the test's own
+/// `deps/` directory.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    let path = dir.join(name);
+    if !path.exists() {
+        // Built by `cargo test --workspace` already; when one test is run alone, build it.
+        let status =
+            Command::new(env!("CARGO")).args(["build", "--quiet", "--bin", name]).status().expect("cargo");
+        assert!(status.success(), "cargo build --bin {name}");
+    }
+    path
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the child to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// An X server of its own, so tests never touch a real display.
+pub struct Xvfb {
+    child: Child,
+    /// `:N`, for `DISPLAY`.
+    pub display: String,
+}
+
+impl Xvfb {
+    /// Starts Xvfb on a free display number (it tells which through `-displayfd`).
+    pub fn start() -> Self {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (Debian package xvfb; scripts/test installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Self { child, display: format!(":{}", line.trim()) }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// The real hub: `cloud serve --demo` on a fixed port, with its data in a directory that
+/// outlives a stop, so it can come back as it was.
+pub struct Hub {
+    child: Option<Child>,
+    data: PathBuf,
+    port: u16,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// The demo festival's id.
+    pub event: i64,
+    /// The enrollment code the latest start printed.
+    pub code: String,
+}
+
+impl Hub {
+    /// Starts a demo hub keeping its data in `data`.
+    pub fn start(data: &Path) -> Self {
+        let port = free_port();
+        let mut hub = Self {
+            child: None,
+            data: data.to_owned(),
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            event: 0,
+            code: String::new(),
+        };
+        hub.resume();
+        hub
+    }
+
+    /// Starts it again (same port, same data) after [`Hub::stop`].
+    pub fn resume(&mut self) {
+        let mut child = Command::new(binary("cloud"))
+            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("VOELGOED_DATA_DIR", &self.data)
+            .env("VOELGOED_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the hub binary");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("payments:") {
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        let code_line = printed.lines().find(|l| l.contains("enrollment code:")).expect("a code");
+        code_line.split_once(':').unwrap().1.split_whitespace().next().unwrap().clone_into(&mut self.code);
+        let shop = printed.lines().find(|l| l.contains("/public/events/")).expect("shop line");
+        self.event =
+            shop.split("/public/events/").nth(1).and_then(|s| s.split('/').next()).unwrap().parse().unwrap();
+        self.child = Some(child);
+    }
+
+    /// Stops the hub (SIGTERM: it shuts down gracefully).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+
+    fn client() -> reqwest::Client {
+        sync_core::sync::http::http_client().unwrap()
+    }
+
+    /// Buys one ticket of the demo's first type online and pays it through the simulated
+    /// provider: (order code, serial, ticket text).
+    pub async fn buy_ticket(&self, buyer: &str) -> (String, u64, String) {
+        let client = Self::client();
+        let placed: Value = client
+            .post(format!("{}/api/v1/public/events/{}/orders", self.url, self.event))
+            .json(&json!({"lines": [{"ticket_type": 1, "quantity": 1}], "email": "fan@example.org", "name": buyer}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let order = format!(
+            "{}/api/v1/public/orders/{}/{}",
+            self.url,
+            placed["code"].as_str().expect("an order"),
+            placed["secret"].as_str().unwrap()
+        );
+        let payment: Value =
+            client.post(format!("{order}/payments")).send().await.unwrap().json().await.unwrap();
+        let page = payment["checkout_url"].as_str().expect("a payment page");
+        assert!(client.post(format!("{page}/pay")).send().await.unwrap().status().is_success());
+        let paid: Value = client.get(&order).send().await.unwrap().json().await.unwrap();
+        let ticket = &paid["tickets"][0];
+        (
+            placed["code"].as_str().unwrap().to_owned(),
+            ticket["serial"].as_u64().expect("a ticket"),
+            ticket["text"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The demo owner refunds ticket `serial` of order `code`.
+    pub async fn refund(&self, code: &str, serial: u64) {
+        let client = Self::client();
+        let login = client
+            .post(format!("{}/api/v1/login", self.url))
+            .json(&json!({"email": "owner@demo.voelgoed.invalid", "password": "voelgoed-demo"}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let session: Value = login.json().await.unwrap();
+        let refunded = client
+            .post(format!("{}/api/v1/orders/{code}/refunds", self.url))
+            .header("cookie", cookie)
+            .header("x-csrf-token", session["csrf_token"].as_str().unwrap())
+            .json(&json!({"serials": [serial], "reason": "cannot come"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refunded.status(), 201, "{}", refunded.text().await.unwrap());
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// tauri-driver, proxying to WebKitWebDriver, on the given X display; the app it starts keeps
+/// its data in `app_data`.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    /// Starts tauri-driver (from `~/.cargo/bin`, where scripts/test installs it).
+    pub fn start(display: &str, app_data: &Path) -> Self {
+        let port = free_port();
+        let native = free_port();
+        let program = std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| "tauri-driver".into());
+        let child = Command::new(program)
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", display)
+            .env("VOELGOED_SCANNER_DIR", app_data)
+            .env("RUST_LOG", "warn")
+            // The app's own log (and the drivers') for when a test fails.
+            .stdout(std::fs::File::create(app_data.join("driver.log")).unwrap())
+            .stderr(std::fs::File::create(app_data.join("driver.err.log")).unwrap())
+            .spawn()
+            .expect("tauri-driver (cargo install tauri-driver; scripts/test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+
+    /// Starts the app `binary` and connects to its web view.
+    pub async fn launch(&self, binary: &Path) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({"application": binary}));
+        caps.insert("browserName".into(), json!("wry"));
+        // tauri-driver listens before the WebKitWebDriver behind it does: retry for a while.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let session = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await;
+            match session {
+                Ok(client) => return client,
+                Err(e) if Instant::now() > deadline => panic!("no WebDriver session with the app: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// Waits up to `secs` for `check` to hold, polling every 100 ms; panics with `what`.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(Instant::now() < deadline, "waited {secs} s for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The trimmed text content of element `#id` ("" if it is not there). Read through the DOM,
+/// not WebDriver's "visible text", which drops text cut by `text-overflow`.
+pub async fn text(app: &Client, id: &str) -> String {
+    let script = "const e = document.getElementById(arguments[0]); return e ? e.textContent : '';";
+    match app.execute(script, vec![json!(id)]).await {
+        Ok(Value::String(s)) => s.trim().to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// An attribute of element `#id`.
+pub async fn attr(app: &Client, id: &str, name: &str) -> Option<String> {
+    let script =
+        "const e = document.getElementById(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;";
+    match app.execute(script, vec![json!(id), json!(name)]).await {
+        Ok(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Whether `#id` is shown.
+pub async fn shown(app: &Client, id: &str) -> bool {
+    match app.find(Locator::Id(id)).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Types `text` as keystrokes into whatever has focus — as a keyboard-wedge scanner does
+/// (it is a keyboard), without clicking anything first.
+pub async fn type_keys(app: &Client, text: &str) {
+    let mut keys = KeyActions::new("wedge".into());
+    for c in text.chars() {
+        // What a scanner's CR/LF is on a keyboard: the Enter key (WebDriver's U+E007).
+        let c = if c == '\n' || c == '\r' { '\u{E007}' } else { c };
+        keys = keys.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+    }
+    app.perform_actions(keys).await.expect("keystrokes");
+    app.release_actions().await.ok();
+}
+
+/// Saves a screenshot to `<target>/e2e-screenshots/<name>.png` (after the next paint: a
+/// screenshot straight after a change can show the previous frame).
+pub async fn screenshot(app: &Client, name: &str) -> PathBuf {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let png = app.screenshot().await.expect("screenshot");
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).and_then(Path::parent).unwrap().join("e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    path
+}

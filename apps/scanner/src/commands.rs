@@ -1,0 +1,51 @@
+//! The commands the front end calls: each one line over [`Station`]. Errors arrive in the
+//! front end as the sentence to show.
+
+// Tauri hands commands their state and arguments by value (deserialized per call).
+#![allow(clippy::needless_pass_by_value)]
+
+use crate::station::{Choice, RecentScan, Station, StationError, Status};
+use tauri::State;
+
+/// What the screen shows now; `offset` is the screen's UTC offset in minutes.
+#[tauri::command]
+pub fn status(station: State<'_, Station>, offset: i32) -> Status {
+    station.status(offset)
+}
+
+/// Enrolls with an enrollment code (QR text, or code plus hub address) and sets the PIN.
+#[tauri::command]
+pub async fn enroll(
+    station: State<'_, Station>,
+    text: String,
+    hub_url: Option<String>,
+    pin: String,
+    offset: i32,
+) -> Result<Status, StationError> {
+    station.enroll(&text, hub_url.as_deref(), &pin).await?;
+    Ok(station.status(offset))
+}
+
+/// Checks the settings PIN.
+#[tauri::command]
+pub fn unlock(station: State<'_, Station>, pin: String) -> Result<(), StationError> {
+    station.unlock(&pin)
+}
+
+/// Saves event, gate, direction, verdict time and peer settings (PIN required).
+#[tauri::command]
+pub fn configure(
+    station: State<'_, Station>,
+    pin: String,
+    choice: Choice,
+    offset: i32,
+) -> Result<Status, StationError> {
+    station.configure(&pin, choice)?;
+    Ok(station.status(offset))
+}
+
+/// A scanned or typed code → the verdict, once the scan is durable.
+#[tauri::command]
+pub fn scan(station: State<'_, Station>, text: String, offset: i32) -> Result<RecentScan, StationError> {
+    station.scan(&text, offset)
+}

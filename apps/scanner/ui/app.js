@@ -1,0 +1,264 @@
+// The scanner's screen. Everything is decided in Rust (sync-core); this file shows it.
+// Invariants: the wedge input holds focus whenever the scan screen shows; a verdict returns to
+// "Ready" by itself; errors are the sentences Rust wrote for staff, never raw exceptions.
+
+const invoke = window.__TAURI__.core.invoke;
+const $ = (id) => document.getElementById(id);
+const offset = () => -new Date().getTimezoneOffset(); // minutes east of UTC, as Rust wants it
+
+let status = null;
+let pin = null;           // kept only while the settings are open (or right after enrollment)
+let verdictTimer = null;
+let settingsOpen = false;
+
+// ---------- screens ------------------------------------------------------------------------
+
+function show(screen) {
+  for (const id of ["enroll-screen", "settings-screen", "scan-screen"]) $(id).hidden = id !== screen;
+  if (screen === "scan-screen") focusWedge();
+}
+
+function focusWedge() {
+  if (!$("scan-screen").hidden && $("manual-form").hidden) $("wedge").focus({ preventScroll: true });
+}
+
+function route() {
+  if (!status.enrolled) return show("enroll-screen");
+  if (settingsOpen || !status.ready) return openSettings();
+  show("scan-screen");
+}
+
+// ---------- status: polled once a second (local IPC, cheap) ---------------------------------
+
+async function refresh() {
+  status = await invoke("status", { offset: offset() });
+  renderBar();
+  if (!$("scan-screen").hidden) renderLists();
+  if (!$("settings-screen").hidden && !$("settings-form").hidden) fillChoices(false);
+  return status;
+}
+
+function ago(ms) {
+  if (ms == null) return "never synced";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `synced ${s} s ago`;
+  if (s < 3600) return `synced ${Math.round(s / 60)} min ago`;
+  return `synced ${Math.round(s / 3600)} h ago`;
+}
+
+function renderBar() {
+  $("place").textContent = status.place || (status.enrolled ? "Choose event and gate" : "Not set up");
+  $("badge").hidden = !status.enrolled;
+  const b = status.badge;
+  $("badge").dataset.link = b.link;
+  $("badge-link").textContent = { online: "Online", peer: "Peer", offline: "Offline", connecting: "Connecting" }[b.link];
+  $("badge-pending").textContent = `${b.pending} waiting`;
+  $("badge-pending").dataset.count = b.pending;
+  $("badge-age").textContent = status.enrolled ? ago(b.last_sync_ms_ago) : "";
+}
+
+function renderLists() {
+  $("admitted").textContent = status.admitted;
+  $("inside").textContent = status.inside;
+  const recent = $("recent");
+  recent.replaceChildren(...status.recent.map((r) => {
+    const li = document.createElement("li");
+    li.className = r.colour;
+    li.dataset.code = r.code;
+    const mark = document.createElement("span"); mark.className = "mark";
+    const time = document.createElement("time"); time.textContent = r.time;
+    const text = document.createElement("span"); text.textContent = `${r.title} — ${r.reason}`;
+    li.append(mark, time, text);
+    return li;
+  }));
+  $("doubles").hidden = status.doubles.length === 0;
+  $("doubles-list").replaceChildren(...status.doubles.map((d) => {
+    const li = document.createElement("li"); li.textContent = d; return li;
+  }));
+}
+
+// ---------- scanning -----------------------------------------------------------------------
+
+const tones = { green: [[880, 0.12]], amber: [[520, 0.12], [520, 0.12]], red: [[220, 0.45]] };
+let audio = null;
+function beep(colour) {
+  try {
+    audio ??= new AudioContext();
+    let t = audio.currentTime;
+    for (const [freq, len] of tones[colour] || []) {
+      const osc = audio.createOscillator(), gain = audio.createGain();
+      osc.type = colour === "red" ? "square" : "sine";
+      osc.frequency.value = freq;
+      gain.gain.value = 0.2;
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t); osc.stop(t + len);
+      t += len + 0.06;
+    }
+  } catch { /* no sound device: the colour still shows */ }
+}
+
+function showVerdict(colour, title, reason, code) {
+  const v = $("verdict");
+  v.className = colour;
+  v.dataset.code = code;
+  $("verdict-title").textContent = title;
+  $("verdict-reason").textContent = reason;
+  clearTimeout(verdictTimer);
+  if (colour !== "ready") {
+    verdictTimer = setTimeout(() => showVerdict("ready", "Ready", "Scan a ticket", "ready"), status.verdict_ms);
+  }
+}
+
+async function scan(text) {
+  if (!text) return;
+  try {
+    const shown = await invoke("scan", { text, offset: offset() });
+    showVerdict(shown.colour, shown.title, shown.reason, shown.code);
+    beep(shown.colour);
+  } catch (message) {
+    // Nothing was recorded: say so plainly, in amber (staff act: scan again).
+    showVerdict("amber", "Not checked", String(message), "not_checked");
+    beep("amber");
+  }
+  await refresh();
+}
+
+// A hardware scanner types the code and ends it with CR or LF (Enter).
+$("wedge").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") {
+    e.preventDefault();
+    const text = $("wedge").value;
+    $("wedge").value = "";
+    scan(text);
+  }
+});
+$("wedge").addEventListener("blur", () => setTimeout(focusWedge, 0));
+document.addEventListener("click", () => setTimeout(focusWedge, 0));
+
+$("manual-open").addEventListener("click", (e) => {
+  e.stopPropagation();
+  $("manual-form").hidden = false;
+  $("manual-text").focus();
+});
+$("manual-cancel").addEventListener("click", () => { $("manual-form").hidden = true; focusWedge(); });
+$("manual-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("manual-text").value.trim();
+  $("manual-text").value = "";
+  $("manual-form").hidden = true;
+  scan(text);
+});
+
+// ---------- enrollment ---------------------------------------------------------------------
+
+$("enroll-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("enroll-error").textContent = "";
+  $("enroll-submit").disabled = true;
+  try {
+    const hub = $("enroll-hub").value.trim();
+    status = await invoke("enroll", {
+      text: $("enroll-text").value, hubUrl: hub || null, pin: $("enroll-pin").value, offset: offset(),
+    });
+    pin = $("enroll-pin").value;  // straight on to choosing the gate, without asking again
+    settingsOpen = true;
+    route();
+  } catch (message) {
+    $("enroll-error").textContent = String(message);
+  } finally {
+    $("enroll-submit").disabled = false;
+  }
+});
+
+// ---------- settings -----------------------------------------------------------------------
+
+function openSettings() {
+  show("settings-screen");
+  const unlocked = pin !== null;
+  $("unlock-form").hidden = unlocked;
+  $("settings-form").hidden = !unlocked;
+  $("settings-close").hidden = !status.ready;
+  if (unlocked) fillChoices(true); else $("unlock-pin").focus();
+}
+
+function option(value, label, selected) {
+  const o = document.createElement("option");
+  o.value = value; o.textContent = label; o.selected = selected;
+  return o;
+}
+
+// Fills the event and gate lists; `initial` also sets the fields from the saved settings.
+function fillChoices(initial) {
+  const eventSel = $("event"), gateSel = $("gate");
+  const keepEvent = initial ? status.event : Number(eventSel.value) || status.event;
+  const keepGate = initial ? status.gate : Number(gateSel.value) || status.gate;
+  const signature = JSON.stringify(status.events);
+  if (initial || eventSel.dataset.signature !== signature) {
+    eventSel.dataset.signature = signature;
+    eventSel.replaceChildren(...status.events.map((ev) => option(ev.id, ev.name, ev.id === keepEvent)));
+    const event = status.events.find((ev) => ev.id === Number(eventSel.value));
+    const gates = event ? event.gates : [];
+    gateSel.replaceChildren(...gates.map((g) => option(g.id, g.name, g.id === keepGate)));
+  }
+  const waiting = (status.events.find((ev) => ev.id === Number(eventSel.value))?.gates.length ?? 0) === 0;
+  $("settings-wait").hidden = !waiting;
+  $("settings-save").disabled = waiting;
+  if (initial) {
+    $(status.direction === "exit" ? "direction-exit" : "direction-entry").checked = true;
+    $("verdict-seconds").value = status.verdict_ms / 1000;
+    $("peer-port").value = status.peer_port ?? "";
+    $("peer-address").value = status.peer_address ?? "";
+  }
+}
+
+$("event").addEventListener("change", () => { $("event").dataset.signature = ""; fillChoices(false); });
+
+$("unlock-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await invoke("unlock", { pin: $("unlock-pin").value });
+    pin = $("unlock-pin").value;
+    $("unlock-pin").value = "";
+    $("unlock-error").textContent = "";
+    openSettings();
+  } catch (message) {
+    $("unlock-error").textContent = String(message);
+  }
+});
+
+$("settings-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("settings-error").textContent = "";
+  const port = $("peer-port").value.trim();
+  const choice = {
+    event: Number($("event").value),
+    gate: Number($("gate").value),
+    direction: $("direction-exit").checked ? "exit" : "entry",
+    verdict_ms: Math.round(Number($("verdict-seconds").value) * 1000),
+    peer_port: port ? Number(port) : null,
+    peer_address: $("peer-address").value.trim() || null,
+  };
+  try {
+    status = await invoke("configure", { pin, choice, offset: offset() });
+    renderBar();
+    closeSettings();
+  } catch (message) {
+    $("settings-error").textContent = String(message);
+  }
+});
+
+function closeSettings() {
+  pin = null;
+  settingsOpen = false;
+  $("unlock-form").hidden = false;
+  $("settings-form").hidden = true;
+  route();
+}
+$("settings-close").addEventListener("click", closeSettings);
+$("settings-open").addEventListener("click", (e) => { e.stopPropagation(); settingsOpen = true; route(); });
+
+// ---------- start --------------------------------------------------------------------------
+
+await refresh();
+route();
+setInterval(refresh, 1000);
