@@ -281,3 +281,21 @@ fn a_slow_clock_after_a_fast_one_still_orders_the_movements() {
     gate.ctx.now = entry_clock.plus_seconds(180);
     assert_eq!(gate.scan(&text).code(), "already_inside", "a copy of the ticket is refused");
 }
+
+#[test]
+fn a_double_admission_reads_as_one_sentence_naming_both_gates() {
+    use sync_core::admission::{DoubleAdmission, ScanRecord};
+    use sync_core::display::describe_double;
+    let (manifest, _, ctx) = demo::festival();
+    let clock = DisplayClock { now: ctx.now, offset: UtcOffset::UTC };
+    let gates: Vec<_> = manifest.gates.iter().take(2).collect();
+    let double = DoubleAdmission {
+        serial: Serial(42),
+        first: ScanRecord { at: ctx.now.plus_seconds(-180), device: DeviceId(1), gate: gates[0].id },
+        second: ScanRecord { at: ctx.now.plus_seconds(-120), device: DeviceId(2), gate: gates[1].id },
+    };
+    let sentence = describe_double(&double, &manifest, clock);
+    assert!(sentence.starts_with("No. 42 admitted twice: "), "{sentence}");
+    assert!(sentence.contains(&gates[0].name) && sentence.contains(&gates[1].name), "{sentence}");
+    assert!(sentence.contains("3 min ago") && sentence.contains("2 min ago"), "{sentence}");
+}

@@ -11,11 +11,15 @@
 //! | [`links`] | background sync: hub, peer, peer server; the badge |
 //! | [`settings`] | settings on disk (atomic writes), the PIN (argon2id) |
 //! | [`commands`] | the Tauri commands, one line each over [`station::Station`] |
+//! | [`decode`] | frames → QR text: rxing and rqrr with pre-processing, panics contained |
+//!
+//! `scanner-decode FILE...` (`src/bin/`) runs the decoder over image files, one JSON line each.
 //!
 //! The front end is static HTML, CSS and one ES module in `ui/` (no bundler), using Tauri's
 //! global API (`withGlobalTauri`).
 
 pub mod commands;
+pub mod decode;
 pub mod links;
 pub mod settings;
 pub mod station;
@@ -27,6 +31,9 @@ use tauri::{Manager, Runtime};
 /// machine).
 pub const DATA_DIR_ENV: &str = "VOELGOED_SCANNER_DIR";
 
+/// Set, the app exits as soon as it is ready to scan (the cold-start benchmark).
+pub const EXIT_WHEN_READY_ENV: &str = "VOELGOED_EXIT_WHEN_READY";
+
 /// The app's commands on `builder`: shared by [`run`] and the tests' mock builder.
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
@@ -34,7 +41,8 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::enroll,
         commands::unlock,
         commands::configure,
-        commands::scan
+        commands::scan,
+        commands::ready
     ])
 }
 

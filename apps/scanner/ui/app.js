@@ -13,9 +13,17 @@ let settingsOpen = false;
 
 // ---------- screens ------------------------------------------------------------------------
 
+let announcedReady = false;
 function show(screen) {
   for (const id of ["enroll-screen", "settings-screen", "scan-screen"]) $(id).hidden = id !== screen;
-  if (screen === "scan-screen") focusWedge();
+  if (screen === "scan-screen") {
+    focusWedge();
+    if (!announcedReady) {
+      announcedReady = true;
+      // After the next paint: "ready" means staff can see the scan screen.
+      requestAnimationFrame(() => setTimeout(() => invoke("ready"), 0));
+    }
+  }
 }
 
 function focusWedge() {
