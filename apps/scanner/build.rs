@@ -1,4 +1,5 @@
-//! Tauri's build step: reads tauri.conf.json and the capabilities, embeds the front end.
+//! Tauri's build step, with the configuration shared by both apps merged under this app's
+//! tauri.conf.json (see voelgoed-app-build).
 fn main() {
-    tauri_build::build();
+    voelgoed_app_build::build();
 }

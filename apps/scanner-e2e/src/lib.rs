@@ -217,6 +217,11 @@ pub struct Driver {
 impl Driver {
     /// Starts tauri-driver (from `~/.cargo/bin`, where scripts/test installs it).
     pub fn start(display: &str, app_data: &Path) -> Self {
+        Self::start_with(display, app_data, &[])
+    }
+
+    /// [`Driver::start`], with more environment for the app (`VOELGOED_SCANNER_CAMERA`, …).
+    pub fn start_with(display: &str, app_data: &Path, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let native = free_port();
         let program = std::env::var_os("HOME")
@@ -228,6 +233,7 @@ impl Driver {
             .env("DISPLAY", display)
             .env("VOELGOED_SCANNER_DIR", app_data)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             // The app's own log (and the drivers') for when a test fails.
             .stdout(std::fs::File::create(app_data.join("driver.log")).unwrap())
             .stderr(std::fs::File::create(app_data.join("driver.err.log")).unwrap())

@@ -3,7 +3,11 @@
 //! ```sh
 //! cargo bench -p scanner --bench decode_corpus            # 60 frames per condition
 //! VOELGOED_CORPUS_FRAMES=200 cargo bench -p scanner --bench decode_corpus
+//! VOELGOED_CORPUS_DIR=/tmp/corpus cargo bench -p scanner --bench decode_corpus   # also saves the frames
 //! ```
+//!
+//! The saved frames (`<condition>-<n>.png`) are what `benches/zxing_compare.py` reads with
+//! ZXing (zxing-cpp) and with `scanner-decode`, to compare the two on the same pictures.
 //!
 //! Targets (issue 5): ≥ 99 % of the corpus read; median decode ≤ 10 ms per 1280×720 frame.
 //! Prints one row per condition and a total; medians, since this machine is noisy.
@@ -29,6 +33,13 @@ fn main() {
         std::env::var("VOELGOED_CORPUS_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
     let text = corpus::ticket_text();
     let frames = corpus::corpus(&text, per_condition, 0x00C0_FFEE);
+    if let Some(dir) = std::env::var_os("VOELGOED_CORPUS_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("VOELGOED_CORPUS_DIR");
+        for (i, frame) in frames.iter().enumerate() {
+            frame.image.save(dir.join(format!("{}-{i:04}.png", frame.condition))).expect("a corpus frame");
+        }
+    }
     let decoder = Decoder::default();
     let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     let mut all = Vec::new();

@@ -4,6 +4,7 @@
 // Tauri hands commands their state and arguments by value (deserialized per call).
 #![allow(clippy::needless_pass_by_value)]
 
+use crate::camera::{Camera, CameraStatus};
 use crate::station::{Choice, RecentScan, Station, StationError, Status};
 use tauri::State;
 
@@ -48,6 +49,12 @@ pub fn configure(
 #[tauri::command]
 pub fn scan(station: State<'_, Station>, text: String, offset: i32) -> Result<RecentScan, StationError> {
     station.scan(&text, offset)
+}
+
+/// The camera's state (and its counts), shown under the verdict when it needs a word.
+#[tauri::command]
+pub fn camera(camera: State<'_, Camera>) -> CameraStatus {
+    camera.status()
 }
 
 /// The front end shows the scan screen. With `VOELGOED_EXIT_WHEN_READY` set, the app prints

@@ -11,21 +11,28 @@
 //! | [`links`] | background sync: hub, peer, peer server; the badge |
 //! | [`settings`] | settings on disk (atomic writes), the PIN (argon2id) |
 //! | [`commands`] | the Tauri commands, one line each over [`station::Station`] |
+//! | [`camera`] | capture and decode threads, consecutive-frame debounce, the live preview |
 //! | [`decode`] | frames → QR text: rxing and rqrr with pre-processing, panics contained |
 //!
 //! `scanner-decode FILE...` (`src/bin/`) runs the decoder over image files, one JSON line each.
 //!
+//! A camera code reaches the front end as the `camera-code` event and takes the same path as
+//! a hardware scanner's; the preview is served as JPEG at `camera://localhost/frame`.
+//!
 //! The front end is static HTML, CSS and one ES module in `ui/` (no bundler), using Tauri's
 //! global API (`withGlobalTauri`).
 
+pub mod camera;
 pub mod commands;
 pub mod decode;
 pub mod links;
 pub mod settings;
 pub mod station;
 
+use camera::{Camera, pipeline::Settings};
 use station::Station;
-use tauri::{Manager, Runtime};
+use tauri::http::{Response, StatusCode, header};
+use tauri::{Emitter, Manager, Runtime};
 
 /// The environment variable that overrides the data directory (tests, several devices on one
 /// machine).
@@ -36,14 +43,51 @@ pub const EXIT_WHEN_READY_ENV: &str = "VOELGOED_EXIT_WHEN_READY";
 
 /// The app's commands on `builder`: shared by [`run`] and the tests' mock builder.
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::status,
-        commands::enroll,
-        commands::unlock,
-        commands::configure,
-        commands::scan,
-        commands::ready
-    ])
+    builder
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::enroll,
+            commands::unlock,
+            commands::configure,
+            commands::scan,
+            commands::ready,
+            commands::camera
+        ])
+        .register_uri_scheme_protocol("camera", |ctx, _request| preview(ctx.app_handle()))
+}
+
+/// The newest camera frame as JPEG, or 404 while there is none (the `<img>` tries again).
+fn preview<R: Runtime>(app: &tauri::AppHandle<R>) -> Response<Vec<u8>> {
+    let frame = app.try_state::<Camera>().and_then(|camera| camera.preview());
+    let response = match frame {
+        Some(frame) => Response::builder()
+            .header(header::CONTENT_TYPE, "image/jpeg")
+            .header(header::CACHE_CONTROL, "no-store")
+            .header("x-frame", frame.seq)
+            .body(frame.jpeg.to_vec()),
+        None => Response::builder().status(StatusCode::NOT_FOUND).body(Vec::new()),
+    };
+    response.unwrap_or_default()
+}
+
+/// The camera [`camera::CAMERA_ENV`] asks for, sending each code to the front end as the
+/// `camera-code` event. A setting that is not understood leaves the app without a camera
+/// and says why on the scan screen; the gate keeps working with the hand scanner.
+fn start_camera<R: Runtime>(app: &tauri::AppHandle<R>) -> Camera {
+    let setting = std::env::var(camera::CAMERA_ENV).ok();
+    let opener = match camera::Choice::parse(setting.as_deref()) {
+        Ok(choice) => choice.opener(),
+        Err(message) => return Camera::refused(message),
+    };
+    let Some(opener) = opener else { return Camera::off() };
+    let app = app.clone();
+    let on_code = move |text: String| {
+        if let Err(error) = app.emit("camera-code", text) {
+            tracing::warn!(%error, "a camera code could not reach the screen");
+        }
+    };
+    Camera::start(opener, decode::Decoder::default(), Settings::default(), on_code)
+        .unwrap_or_else(|error| Camera::refused(format!("The camera could not start ({error}).")))
 }
 
 /// Runs the scanner.
@@ -62,12 +106,14 @@ pub fn run() {
             let runtime = tauri::async_runtime::handle().inner().clone();
             let station = Station::open(dir, env!("CARGO_PKG_VERSION"), runtime)?;
             app.manage(station);
+            app.manage(start_camera(app.handle()));
             Ok(())
         })
         .build(tauri::generate_context!())
         .expect("the scanner app failed to start");
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
+            handle.state::<Camera>().stop();
             handle.state::<Station>().shutdown();
         }
     });

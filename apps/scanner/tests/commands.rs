@@ -1,6 +1,7 @@
 //! The Tauri commands through `tauri::test::mock_builder()`: what the front end gets back,
 //! without a window or a hub.
 
+use scanner_app::camera::Camera;
 use scanner_app::station::Station;
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -14,6 +15,7 @@ fn app(
     let app = scanner_app::app(mock_builder()).build(mock_context(noop_assets())).unwrap();
     let runtime = tauri::async_runtime::handle().inner().clone();
     app.manage(Station::open(dir.to_path_buf(), "test", runtime).unwrap());
+    app.manage(Camera::off());
     let window = WebviewWindowBuilder::new(&app, "main", tauri::WebviewUrl::default()).build().unwrap();
     (app, window)
 }
@@ -78,4 +80,13 @@ fn enrollment_mistakes_come_back_as_sentences_and_leave_the_device_unenrolled() 
     assert!(!dir.path().join(scanner_app::settings::FILE).exists());
     let bad_shape = call(&window, "configure", json!({"pin": "1234", "choice": {"event": "x"}, "offset": 0}));
     assert!(bad_shape.is_err());
+}
+
+#[test]
+fn a_scanner_without_a_camera_says_so_without_a_message_to_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, window) = app(dir.path());
+    let camera = call(&window, "camera", json!({})).unwrap();
+    assert_eq!((camera["state"].as_str(), &camera["message"]), (Some("off"), &Value::Null));
+    assert_eq!(camera["frames"], 0);
 }

@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const offset = () => -new Date().getTimezoneOffset(); // minutes east of UTC, as Rust wants it
 
 let status = null;
+let camera = { state: "off" };
 let pin = null;           // kept only while the settings are open (or right after enrollment)
 let verdictTimer = null;
 let settingsOpen = false;
@@ -16,6 +17,7 @@ let settingsOpen = false;
 let announcedReady = false;
 function show(screen) {
   for (const id of ["enroll-screen", "settings-screen", "scan-screen"]) $(id).hidden = id !== screen;
+  if (!previewing) pumpPreview();
   if (screen === "scan-screen") {
     focusWedge();
     if (!announcedReady) {
@@ -39,8 +41,9 @@ function route() {
 // ---------- status: polled once a second (local IPC, cheap) ---------------------------------
 
 async function refresh() {
-  status = await invoke("status", { offset: offset() });
+  [status, camera] = await Promise.all([invoke("status", { offset: offset() }), invoke("camera")]);
   renderBar();
+  renderCamera();
   if (!$("scan-screen").hidden) renderLists();
   if (!$("settings-screen").hidden && !$("settings-form").hidden) fillChoices(false);
   return status;
@@ -84,6 +87,47 @@ function renderLists() {
     const li = document.createElement("li"); li.textContent = d; return li;
   }));
 }
+
+// ---------- camera: decoded in Rust, off the UI thread; the preview is a JPEG per load ----------
+
+const previewUrl = window.__TAURI__.core.convertFileSrc("frame", "camera");
+let previewing = false;
+let previewCount = 0;
+
+function visiblePreview() {
+  if (camera.state !== "running") return null;
+  return [...document.querySelectorAll("img.preview")].find((img) => !img.parentElement.closest("[hidden]")) ?? null;
+}
+
+// One frame at a time: the next is asked for when the last has loaded, so a slow machine
+// shows fewer frames, never a growing backlog.
+function pumpPreview() {
+  const img = visiblePreview();
+  previewing = img !== null;
+  if (!img) return;
+  img.onload = () => { img.hidden = false; setTimeout(pumpPreview, 30); };
+  img.onerror = () => setTimeout(pumpPreview, 100);
+  img.src = `${previewUrl}?n=${++previewCount}`;
+}
+
+function renderCamera() {
+  if (camera.state !== "running") for (const img of document.querySelectorAll("img.preview")) img.hidden = true;
+  $("camera-note").hidden = !camera.message;
+  $("camera-note").textContent = camera.message ?? "";
+  if (!previewing) pumpPreview();
+}
+
+// A code the camera read takes the hand scanner's path: a ticket on the scan screen, the
+// enrollment code on the enrollment screen (the PIN still has to be typed).
+window.__TAURI__.event.listen("camera-code", ({ payload }) => {
+  if (!$("scan-screen").hidden && $("manual-form").hidden) {
+    scan(payload);
+  } else if (!$("enroll-screen").hidden && !$("enroll-submit").disabled) {
+    $("enroll-text").value = payload;
+    $("enroll-error").textContent = "";
+    $("enroll-pin").focus();
+  }
+});
 
 // ---------- scanning -----------------------------------------------------------------------
 
