@@ -80,6 +80,25 @@ fn main() {
             by.join(", ")
         );
     }
+    // The camera's usual frame holds no code at all, and runs every step of the pipeline.
+    let mut empty: Vec<f64> = (0..30u64)
+        .map(|seed| {
+            let view = image::GrayImage::from_pixel(corpus::WIDTH, corpus::HEIGHT, image::Luma([180]));
+            let view = imageproc::noise::gaussian_noise(&view, 0.0, 12.0, seed);
+            let started = Instant::now();
+            assert!(decoder.decode(&view).is_none());
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    empty.sort_by(f64::total_cmp);
+    println!(
+        "{:<14} {:>7} {:>8} {:>10.2} {:>10.2}  (frames without a code: not in the totals)",
+        "no code",
+        empty.len(),
+        "-",
+        percentile(&empty, 0.5),
+        percentile(&empty, 0.95)
+    );
     all.sort_by(f64::total_cmp);
     #[allow(clippy::cast_precision_loss)]
     let rate = read_total as f64 * 100.0 / frames.len() as f64;

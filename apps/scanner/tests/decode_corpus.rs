@@ -1,7 +1,7 @@
 //! The decoder reads the generated corpus (every condition, every size), each read text
-//! exactly the ticket's. The target is 99 %; measured 98.8 % (docs/benchmarks.md): the
-//! misses are strong blur on the smallest codes. So this holds what is reached — every frame
-//! of every condition but blur, and 97 % overall — and fails if the decoder gets worse. The full-size run and its timings are the benchmark
+//! exactly the ticket's: the target, 99 %, on a smaller sample than the benchmark's.
+//! Only blurred frames may be missed (the full corpus reads 99.7 %; its misses are strong blur
+//! on the smallest codes). The full-size run and its timings are the benchmark
 //! (`cargo bench -p scanner --bench decode_corpus`, figures in docs/benchmarks.md).
 
 mod corpus;
@@ -11,7 +11,7 @@ use scanner_app::decode::Decoder;
 #[test]
 fn reads_at_least_99_percent_of_the_corpus_exactly() {
     let text = corpus::ticket_text();
-    let frames = corpus::corpus(&text, 9, 0x5EED);
+    let frames = corpus::corpus(&text, 12, 0x5EED);
     let decoder = Decoder::default();
     let mut missed = Vec::new();
     for (i, frame) in frames.iter().enumerate() {
@@ -23,6 +23,6 @@ fn reads_at_least_99_percent_of_the_corpus_exactly() {
         }
     }
     let read = frames.len() - missed.len();
-    assert!(read * 100 >= frames.len() * 97, "read {read} of {}; missed {missed:?}", frames.len());
+    assert!(read * 100 >= frames.len() * 99, "read {read} of {}; missed {missed:?}", frames.len());
     assert_eq!(decoder.panics(), 0);
 }
