@@ -16,17 +16,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binaries of the workspace's build (`target/debug/<name>`), next to the test's own
+/// The binaries of the workspace's build (`target/debug/<name>`, or `target/release/<name>`
+/// for a benchmark), next to the test's own
 /// `deps/` directory.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     let dir = exe.parent().and_then(Path::parent).expect("target/debug");
     let path = dir.join(name);
     if !path.exists() {
-        // Built by `cargo test --workspace` already; when one test is run alone, build it.
-        let status =
-            Command::new(env!("CARGO")).args(["build", "--quiet", "--bin", name]).status().expect("cargo");
-        assert!(status.success(), "cargo build --bin {name}");
+        // Built by `cargo test --workspace` already; when one test (or a benchmark, from
+        // target/release) is run alone, build it in the same profile.
+        let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+        let mut args = vec!["build", "--quiet", "--manifest-path", workspace, "--bin", name];
+        if dir.ends_with("release") {
+            args.push("--release");
+        }
+        let status = Command::new(env!("CARGO")).args(&args).status().expect("cargo");
+        assert!(
+            status.success() && path.exists(),
+            "cargo {} did not give {}",
+            args.join(" "),
+            path.display()
+        );
     }
     path
 }
