@@ -426,51 +426,89 @@ async fn device_key(
     security(()),
 )]
 async fn sync(State(state): State<AppState>, request: Request) -> Response {
-    let headers = request.headers();
-    let signed = match SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok())) {
-        Ok(h) => h,
-        Err(e) => return refuse(StatusCode::UNAUTHORIZED, &e),
+    let caller = match DeviceCaller::authenticate(&state, request, SYNC_PATH, MAX_MESSAGE_BYTES).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
     };
-    let device = match device_key(&state, signed.device).await {
-        Ok(row) => row,
-        Err(e) => return e.into_response(),
-    };
-    let (org, key) = device.unwrap_or((0, None));
-    let key_of = |d: DeviceId| if d == signed.device { key } else { None };
-    if let Err(e) = state.verifier.precheck(key_of, &signed, Timestamp::now()) {
-        return refuse(StatusCode::UNAUTHORIZED, &e);
-    }
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_MESSAGE_BYTES).await else {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &format!("at most {MAX_MESSAGE_BYTES} bytes"));
-    };
-    if let Err(e) = state.verifier.verify(key_of, "POST", SYNC_PATH, &signed, &body, Timestamp::now()) {
-        return refuse(StatusCode::UNAUTHORIZED, &e);
-    }
-    let request = match SyncRequest::decode(&body) {
+    let request = match SyncRequest::decode(&caller.body) {
         Ok(r) => r,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    let claims = request.have.get(signed.device);
-    let store = OrgJournal::new(state.db.clone(), org, state.notifier.clone(), state.docs.clone());
-    let response = match respond_or_wait(&store, signed.device, request).await {
+    let claims = request.have.get(caller.device);
+    let store = OrgJournal::new(state.db.clone(), caller.org, state.notifier.clone(), state.docs.clone());
+    let response = match respond_or_wait(&store, caller.device, request).await {
         Ok(r) => r,
         Err(e) => {
             return refuse(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), &e);
         }
     };
-    let pending = claims.saturating_sub(response.have.get(signed.device));
-    if let Err(e) = device_seen(&state.db, org, signed.device, pending).await {
+    let pending = claims.saturating_sub(response.have.get(caller.device));
+    if let Err(e) = device_seen(&state.db, caller.org, caller.device, pending).await {
         tracing::warn!(error = %e, "could not record device status");
     }
-    let body = response.encode();
-    let reply = sign_response(HUB, |m| state.hub_key.sign(m), 200, &signed.nonce, &body, Timestamp::now());
-    let mut http = (StatusCode::OK, body).into_response();
-    for (name, value) in reply.pairs() {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            http.headers_mut().insert(name, value);
-        }
+    caller.reply(&state, StatusCode::OK, response.encode())
+}
+
+/// A device request whose signature verified: who sent it, and its body. Device endpoints
+/// (`/v1/…`) are signed with the device key like sync requests (sync-core's `auth`), and
+/// answered with the hub's signature over the request's nonce.
+pub struct DeviceCaller {
+    /// The device's organization.
+    pub org: i64,
+    /// The device.
+    pub device: DeviceId,
+    /// The verified body.
+    pub body: axum::body::Bytes,
+    nonce: String,
+}
+
+impl DeviceCaller {
+    /// Verifies `request` (to `path`, a body of at most `max` bytes) against the device's
+    /// registered key; a refusal is the response to send (401 with the reason, 413).
+    pub async fn authenticate(
+        state: &AppState,
+        request: Request,
+        path: &str,
+        max: usize,
+    ) -> Result<Self, Response> {
+        let headers = request.headers();
+        let signed = SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+            .map_err(|e| refuse(StatusCode::UNAUTHORIZED, &e))?;
+        let device = device_key(state, signed.device).await.map_err(IntoResponse::into_response)?;
+        let (org, key) = device.unwrap_or((0, None));
+        let key_of = |d: DeviceId| if d == signed.device { key } else { None };
+        state
+            .verifier
+            .precheck(key_of, &signed, Timestamp::now())
+            .map_err(|e| refuse(StatusCode::UNAUTHORIZED, &e))?;
+        let Ok(body) = axum::body::to_bytes(request.into_body(), max).await else {
+            return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, &format!("at most {max} bytes")));
+        };
+        state
+            .verifier
+            .verify(key_of, "POST", path, &signed, &body, Timestamp::now())
+            .map_err(|e| refuse(StatusCode::UNAUTHORIZED, &e))?;
+        Ok(Self { org, device: signed.device, body, nonce: signed.nonce })
     }
-    http
+
+    /// `body` with `status`, signed by the hub over the request's nonce.
+    pub fn reply(&self, state: &AppState, status: StatusCode, body: Vec<u8>) -> Response {
+        let reply = sign_response(
+            HUB,
+            |m| state.hub_key.sign(m),
+            status.as_u16(),
+            &self.nonce,
+            &body,
+            Timestamp::now(),
+        );
+        let mut http = (status, body).into_response();
+        for (name, value) in reply.pairs() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                http.headers_mut().insert(name, value);
+            }
+        }
+        http
+    }
 }
 
 #[cfg(test)]

@@ -198,6 +198,7 @@ async fn materialize(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) ->
         Payload::DoorSale(sale) => return crate::leases::materialize_door_sale(tx, org, e, sale).await,
         Payload::Void(void) => return crate::leases::materialize_void(tx, org, e, void).await,
         Payload::LeaseReturn(ret) => return crate::leases::materialize_return(tx, org, e, ret).await,
+        Payload::Shift(shift) => return crate::leases::materialize_shift(tx, org, e, shift).await,
         _ => {}
     }
     if let Payload::Scan(scan) = &e.payload {

@@ -14,7 +14,6 @@
 //! | [`events`] | events, gates, ticket types, signing keys, manifests |
 //! | [`sales`] | checkout with holds (batched, zero oversell), tickets, expiry, refunds |
 //! | [`reports`] | sales, revenue, check-ins, inside count, double admissions, devices; JSON or CSV |
-//! | [`tickets`] | the ticket as a PNG QR code and a printable PDF |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
 //! | [`leases`] | box-office leases (delegated serial ranges); door sales, voids, returns materialized |
 //! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
@@ -48,4 +47,3 @@ pub mod reports;
 pub mod sales;
 pub mod server;
 pub mod tenancy;
-pub mod tickets;

@@ -73,6 +73,7 @@ async fn a_box_office_sells_offline_under_its_lease_and_the_hub_books_it() {
             .map(|s| desk_key.issue(&delegation, Serial(s), TicketTypeId(1), None, now).unwrap().to_text())
             .collect();
         let sale = DoorSale {
+            receipt: 1,
             lease: lease_id,
             ticket_type: TicketTypeId(1),
             serials: vec![Serial(1), Serial(2), Serial(3)],

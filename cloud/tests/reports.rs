@@ -85,6 +85,7 @@ async fn a_festival_day_shows_in_every_report() {
         let door_ticket =
             desk_key.issue(&delegation, first, TicketTypeId(1), None, Timestamp::now()).unwrap().to_text();
         let sale = DoorSale {
+            receipt: 1,
             lease,
             ticket_type: TicketTypeId(1),
             serials: vec![first],

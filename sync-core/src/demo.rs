@@ -46,6 +46,7 @@ pub fn manifest(keys: Vec<PublicEventKey>) -> EventManifest {
         name: name.into(),
         entry_policy,
         allowed_gates,
+        price: None,
     };
     EventManifest {
         event: EVENT,

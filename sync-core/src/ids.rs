@@ -52,7 +52,7 @@ id_type!(
 ///
 /// sync-core never reads the wall clock itself; callers pass the time in (the scan context),
 /// which keeps the validator pure and its tests deterministic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 

@@ -57,6 +57,18 @@ pub struct TicketTypeSpec {
     /// Gates it may use; `None` (or absent) means every gate of the event.
     #[serde(default)]
     pub allowed_gates: Option<Vec<GateId>>,
+    /// Its price at the door (box offices sell at it); gates ignore it.
+    #[serde(default)]
+    pub price: Option<Price>,
+}
+
+/// A price: minor units (cents) of an ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Price {
+    /// Amount in minor units.
+    pub minor: i64,
+    /// ISO 4217 code ("EUR").
+    pub currency: String,
 }
 
 /// How a ticket type may pass the gates.

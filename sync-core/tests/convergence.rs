@@ -206,6 +206,7 @@ impl World {
                 self.sales[device] += 1;
                 let serial = Serial(10_000 + 100 * u32::try_from(device).unwrap() + self.sales[device]);
                 let sale = DoorSale {
+                    receipt: 1,
                     lease: LeaseId(u64::try_from(device).unwrap()),
                     ticket_type: demo::DAY,
                     serials: vec![serial],

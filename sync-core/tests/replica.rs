@@ -55,6 +55,7 @@ fn everything_survives_a_restart() {
             "admitted"
         );
         let sale = DoorSale {
+            receipt: 1,
             lease: LeaseId(9),
             ticket_type: demo::DAY,
             serials: vec![Serial(500)],

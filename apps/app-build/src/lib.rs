@@ -96,8 +96,10 @@ mod tests {
     }
 
     #[test]
-    fn the_scanners_configuration_shares_no_key_with_the_base() {
-        let text = std::fs::read_to_string("../scanner/tauri.conf.json").unwrap();
-        overlay(&serde_json::from_str(&text).unwrap(), None).unwrap();
+    fn neither_apps_configuration_shares_a_key_with_the_base() {
+        for app in ["../scanner/tauri.conf.json", "../boxoffice/tauri.conf.json"] {
+            let text = std::fs::read_to_string(app).unwrap();
+            overlay(&serde_json::from_str(&text).unwrap(), None).unwrap_or_else(|e| panic!("{app}: {e}"));
+        }
     }
 }

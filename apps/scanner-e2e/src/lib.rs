@@ -1,4 +1,4 @@
-//! # End-to-end harness for the Voelgoed apps
+//! # End-to-end harness for the Voelgoed apps (the gate scanner and the box office)
 //!
 //! Real parts only: an X server (Xvfb), the real hub (`cloud serve --demo`, a child process
 //! that can be stopped and started again on the same port and data), `tauri-driver` in front
@@ -191,6 +191,19 @@ impl Hub {
 
     /// The demo owner refunds ticket `serial` of order `code`.
     pub async fn refund(&self, code: &str, serial: u64) {
+        let (status, body) = self
+            .owner()
+            .await
+            .post(
+                &format!("/api/v1/orders/{code}/refunds"),
+                &json!({"serials": [serial], "reason": "cannot come"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// The demo owner, logged in to the REST API.
+    pub async fn owner(&self) -> Owner {
         let client = Self::client();
         let login = client
             .post(format!("{}/api/v1/login", self.url))
@@ -200,15 +213,50 @@ impl Hub {
             .unwrap();
         let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         let session: Value = login.json().await.unwrap();
-        let refunded = client
-            .post(format!("{}/api/v1/orders/{code}/refunds", self.url))
-            .header("cookie", cookie)
-            .header("x-csrf-token", session["csrf_token"].as_str().unwrap())
-            .json(&json!({"serials": [serial], "reason": "cannot come"}))
+        Owner {
+            client,
+            url: self.url.clone(),
+            cookie,
+            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// An organizer's session with the hub's REST API (cookie and CSRF token).
+pub struct Owner {
+    client: reqwest::Client,
+    url: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Owner {
+    /// `GET path` → JSON (panics on a non-2xx answer).
+    pub async fn get(&self, path: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
             .send()
             .await
             .unwrap();
-        assert_eq!(refunded.status(), 201, "{}", refunded.text().await.unwrap());
+        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        response.json().await.unwrap()
+    }
+
+    /// `POST path` with a JSON body → (status, JSON body).
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 }
 
@@ -232,6 +280,7 @@ impl Driver {
     }
 
     /// [`Driver::start`], with more environment for the app (`VOELGOED_SCANNER_CAMERA`, …).
+    /// The app keeps its data in `app_data` (both apps' data-directory variables are set).
     pub fn start_with(display: &str, app_data: &Path, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let native = free_port();
@@ -243,6 +292,7 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("DISPLAY", display)
             .env("VOELGOED_SCANNER_DIR", app_data)
+            .env("VOELGOED_BOXOFFICE_DIR", app_data)
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             // The app's own log (and the drivers') for when a test fails.
@@ -283,6 +333,18 @@ impl Drop for Driver {
     fn drop(&mut self) {
         terminate(&mut self.child);
     }
+}
+
+/// Replaces what field `#id` holds with `value`, typed.
+pub async fn fill(app: &Client, id: &str, value: &str) {
+    let field = app.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Clicks element `#id`.
+pub async fn click(app: &Client, id: &str) {
+    app.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
 }
 
 /// Waits up to `secs` for `check` to hold, polling every 100 ms; panics with `what`.

@@ -5,20 +5,12 @@
 //! when it returns. A screenshot of each verdict goes to `target/e2e-screenshots/`.
 
 use fantoccini::{Client, Locator};
-use scanner_e2e::{Driver, Hub, Xvfb, attr, binary, eventually, screenshot, shown, text, type_keys};
+use scanner_e2e::{
+    Driver, Hub, Xvfb, attr, binary, click, eventually, fill, screenshot, shown, text, type_keys,
+};
 use std::time::Duration;
 use sync_core::ids::{EventId, KeyId, Serial, TicketTypeId};
 use sync_core::keys::EventKey;
-
-async fn fill(app: &Client, id: &str, value: &str) {
-    let field = app.find(Locator::Id(id)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-async fn click(app: &Client, id: &str) {
-    app.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
-}
 
 /// Scans `ticket` as a wedge scanner does (the code, then Enter) and waits for its verdict.
 async fn scan(app: &Client, ticket: &str) -> (String, String, String) {

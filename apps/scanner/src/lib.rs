@@ -8,8 +8,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`station`] | the enrolled device: replica, settings, scans, status — no Tauri in it |
-//! | [`links`] | background sync: hub, peer, peer server; the badge |
-//! | [`settings`] | settings on disk (atomic writes), the PIN (argon2id) |
+//! | [`settings`] | settings on disk; sync links, the badge, the PIN and the clock come from `voelgoed-app-core` |
 //! | [`commands`] | the Tauri commands, one line each over [`station::Station`] |
 //! | [`camera`] | capture and decode threads, consecutive-frame debounce, the live preview |
 //! | [`decode`] | frames → QR text: rxing and rqrr with pre-processing, panics contained |
@@ -19,13 +18,13 @@
 //! A camera code reaches the front end as the `camera-code` event and takes the same path as
 //! a hardware scanner's; the preview is served as JPEG at `camera://localhost/frame`.
 //!
-//! The front end is static HTML, CSS and one ES module in `ui/` (no bundler), using Tauri's
+//! The front end is static HTML, CSS and ES modules in `apps/ui/scanner/` with the pieces both
+//! apps share in `apps/ui/common/` (no bundler), using Tauri's
 //! global API (`withGlobalTauri`).
 
 pub mod camera;
 pub mod commands;
 pub mod decode;
-pub mod links;
 pub mod settings;
 pub mod station;
 
@@ -92,11 +91,7 @@ fn start_camera<R: Runtime>(app: &tauri::AppHandle<R>) -> Camera {
 
 /// Runs the scanner.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    app_core::enrollment::init_logging();
     let app = app(tauri::Builder::default())
         .setup(|app| {
             let dir = match std::env::var_os(DATA_DIR_ENV) {

@@ -1,13 +1,11 @@
 //! The scanner's settings: which hub, which event, gate and direction, the PIN that guards
-//! them, and peer sync. Kept as JSON beside the replica, written atomically (a temporary file,
-//! fsync, rename) so a power cut leaves the old settings or the new, never half of either.
+//! them, and peer sync. Kept as JSON beside the replica, written atomically
+//! ([`app_core::json_file`]).
 
-use anyhow::Context;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Argon2, PasswordHash};
+use app_core::links::LinkConfig;
+pub use app_core::pin::{PinError, hash_pin};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use sync_core::manifest::Direction;
 
 /// The file name, inside the app's data directory.
@@ -44,54 +42,29 @@ pub struct Settings {
     pub peer_address: Option<String>,
 }
 
-/// Why a PIN was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PinError {
-    /// Not 4–8 digits.
-    #[error("The PIN is 4 to 8 digits.")]
-    Format,
-    /// Not the PIN set at enrollment.
-    #[error("Wrong PIN.")]
-    Wrong,
-}
-
-/// Hashes a new PIN (4–8 digits).
-pub fn hash_pin(pin: &str) -> Result<String, PinError> {
-    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PinError::Format);
-    }
-    Argon2::default().hash_password(pin.as_bytes()).map(|h| h.to_string()).map_err(|_| PinError::Format)
-}
-
 impl Settings {
     /// Checks `pin` against the one set at enrollment.
     pub fn check_pin(&self, pin: &str) -> Result<(), PinError> {
-        let hash = PasswordHash::new(&self.pin_hash).map_err(|_| PinError::Wrong)?;
-        Argon2::default().verify_password(pin.as_bytes(), &hash).map_err(|_| PinError::Wrong)
+        app_core::pin::check_pin(&self.pin_hash, pin)
     }
 
     /// Reads the settings in `dir`; `None` if the device was never enrolled.
     pub fn load(dir: &Path) -> anyhow::Result<Option<Self>> {
-        let path = dir.join(FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .with_context(|| format!("{} is damaged", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
+        app_core::json_file::load(dir, FILE)
     }
 
     /// Writes the settings into `dir`, atomically.
     pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
-        let path = dir.join(FILE);
-        let temporary: PathBuf = dir.join(format!("{FILE}.new"));
-        let mut file = std::fs::File::create(&temporary)
-            .with_context(|| format!("cannot write {}", temporary.display()))?;
-        file.write_all(&serde_json::to_vec_pretty(self)?)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, &path).with_context(|| format!("cannot replace {}", path.display()))?;
-        Ok(())
+        app_core::json_file::save(dir, FILE, self)
+    }
+
+    /// The sync links these settings ask for.
+    pub fn links(&self) -> LinkConfig {
+        LinkConfig {
+            hub_url: self.hub_url.clone(),
+            peer_address: self.peer_address.clone(),
+            peer_port: self.peer_port,
+        }
     }
 }
 
@@ -125,16 +98,5 @@ mod tests {
         assert_eq!(loaded.check_pin("2468"), Ok(()));
         assert_eq!(loaded.check_pin("1357"), Err(PinError::Wrong));
         assert!(!std::fs::read_to_string(dir.path().join(FILE)).unwrap().contains("2468"));
-    }
-
-    #[test]
-    fn a_pin_is_digits_and_a_damaged_file_is_named() {
-        for bad in ["123", "123456789", "12a4", ""] {
-            assert_eq!(hash_pin(bad), Err(PinError::Format), "{bad}");
-        }
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(FILE), "{\"hub_url\": 5").unwrap();
-        let e = Settings::load(dir.path()).unwrap_err();
-        assert!(e.to_string().contains("settings.json is damaged"), "{e}");
     }
 }

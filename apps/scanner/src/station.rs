@@ -5,20 +5,19 @@
 //! returns once the scan is durable. Sync runs beside it as background tasks ([`crate::links`])
 //! that retry with backoff by themselves and only ever report a state for the badge.
 
-use crate::links::{self, Links};
-use crate::settings::{self, DEFAULT_VERDICT_MS, PinError, Settings};
+use crate::settings::{DEFAULT_VERDICT_MS, PinError, Settings};
+use app_core::clock::{clock_time, display_clock};
+use app_core::enrollment::enroll_device;
+use app_core::links::{self, Links};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use sync_core::display::{DisplayClock, VerdictDisplay, describe, describe_double};
+use sync_core::display::{VerdictDisplay, describe, describe_double};
 use sync_core::ids::{EventId, GateId, Timestamp};
-use sync_core::keys::DeviceKey;
 use sync_core::manifest::{Direction, EventManifest};
 use sync_core::replica::{Replica, ReplicaConfig};
-use sync_core::sync::http::enroll::{Invitation, create_replica, enroll};
 use sync_core::validate::ScanContext;
-use time::UtcOffset;
 
 /// The replica's file name, inside the app's data directory.
 pub const REPLICA_FILE: &str = "replica.db";
@@ -178,7 +177,7 @@ impl Station {
     }
 
     fn start(&self, replica: Arc<Replica>, settings: Settings) {
-        let links = Links::start(&self.runtime, &replica, &settings);
+        let links = Links::start(&self.runtime, &replica, &settings.links());
         *self.lock() = Some(Device { replica, settings, links, recent: VecDeque::new() });
     }
 
@@ -188,26 +187,21 @@ impl Station {
         if self.lock().is_some() {
             return Err(StationError::AlreadyEnrolled);
         }
-        let pin_hash = settings::hash_pin(pin)?;
-        let invitation = Invitation::parse(text, hub_url)?;
-        let key = DeviceKey::generate().map_err(|e| StationError::Storage(e.to_string()))?;
-        let enrollment = enroll(&invitation, &key, &self.app_version).await?;
-        // A replica left by an enrollment that failed half-way belongs to no device: start over.
-        let path = self.dir.join(REPLICA_FILE);
-        for stale in [path.clone(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
-            let _ = std::fs::remove_file(stale);
-        }
-        let replica = Arc::new(create_replica(&path, &enrollment, key)?);
+        let enrolled =
+            enroll_device::<StationError>(&self.dir, REPLICA_FILE, (text, hub_url), pin, &self.app_version)
+                .await?;
+        let event = enrolled.only_event();
+        let replica = enrolled.replica;
         let settings = Settings {
-            hub_url: enrollment.hub_url,
-            device: enrollment.device.0,
-            events: enrollment.events.iter().map(|e| e.0).collect(),
+            hub_url: enrolled.hub_url,
+            device: enrolled.device,
+            events: enrolled.events,
             // One event (the usual case) is chosen already; its gate once the manifest is here.
-            event: (enrollment.events.len() == 1).then(|| enrollment.events[0].0),
+            event,
             gate: None,
             direction: Direction::Entry,
             verdict_ms: DEFAULT_VERDICT_MS,
-            pin_hash,
+            pin_hash: enrolled.pin_hash,
             peer_port: None,
             peer_address: None,
         };
@@ -260,7 +254,7 @@ impl Station {
         device.settings = settings;
         if peers_changed {
             device.links.stop();
-            device.links = Links::start(&self.runtime, &device.replica, &device.settings);
+            device.links = Links::start(&self.runtime, &device.replica, &device.settings.links());
         }
         Ok(())
     }
@@ -377,19 +371,4 @@ fn direction_word(d: Direction) -> &'static str {
         Direction::Entry => "entry",
         Direction::Exit => "exit",
     }
-}
-
-fn display_clock(now: Timestamp, offset_minutes: i32) -> DisplayClock {
-    // The web view's offset; clamp to the ±18 h a UtcOffset allows.
-    let seconds = offset_minutes.clamp(-18 * 60 + 1, 18 * 60 - 1) * 60;
-    DisplayClock { now, offset: UtcOffset::from_whole_seconds(seconds).unwrap_or(UtcOffset::UTC) }
-}
-
-fn clock_time(clock: DisplayClock) -> String {
-    let format = time::macros::format_description!("[hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp(clock.now.unix_seconds())
-        .map(|t| t.to_offset(clock.offset))
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
 }

@@ -367,7 +367,7 @@ pub async fn manifest(
             })
         })
         .collect();
-    let ticket_types = sqlx::query("SELECT number, name, entry_policy, allowed_gates FROM ticket_types WHERE event_id = $1 ORDER BY number")
+    let ticket_types = sqlx::query("SELECT number, name, entry_policy, allowed_gates, price_minor, currency FROM ticket_types WHERE event_id = $1 ORDER BY number")
         .bind(event_id)
         .fetch_all(&mut **tx)
         .await?
@@ -381,6 +381,7 @@ pub async fn manifest(
                 name: r.get(1),
                 entry_policy: policy_parse(&r.get::<String, _>(2)),
                 allowed_gates,
+                price: Some(sync_core::manifest::Price { minor: r.get(4), currency: r.get(5) }),
             })
         })
         .collect();

@@ -5,6 +5,7 @@ use super::release_rights;
 use crate::payments::ledger::{self, Refs};
 use sqlx::{Any, Row, Transaction};
 use sync_core::ids::DeviceId;
+use sync_core::journal::shift::ShiftEntry;
 use sync_core::journal::{DoorSale, Entry, LeaseId, LeaseReturn, PaymentMethod, Void};
 
 /// The lease `lease` of `org` if `device` holds it: (id, type id, first, last).
@@ -265,5 +266,41 @@ pub async fn materialize_return(
     .execute(&mut **tx)
     .await?;
     release_rights(tx, type_id, already_from - from).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// A closed shift from a box office's journal, as its closing entry reports it (idempotent by
+/// device and opening). Openings are not stored: a shift exists for the hub once it is closed.
+pub async fn materialize_shift(
+    tx: &mut Transaction<'static, Any>,
+    org: i64,
+    e: &Entry,
+    shift: &ShiftEntry,
+) -> Result<(), anyhow::Error> {
+    let ShiftEntry::Close { opened, report } = shift else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO shifts (org_id, event_id, device_id, opened_seq, cashier, currency, opened_at, closed_at, receipts, \
+         voided_receipts, sold_minor, voided_minor, float_minor, expected_cash_minor, counted_cash_minor, report) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (org_id, device_id, opened_seq) DO NOTHING",
+    )
+    .bind(org)
+    .bind(i64::from(e.event.0))
+    .bind(i64::from(e.origin.0))
+    .bind(i64::try_from(*opened)?)
+    .bind(&report.cashier)
+    .bind(&report.currency)
+    .bind(report.opened_at.0)
+    .bind(report.closed_at.0)
+    .bind(i64::from(report.receipts))
+    .bind(i64::from(report.voided_receipts))
+    .bind(report.sold_minor())
+    .bind(report.voided_minor())
+    .bind(report.float_minor)
+    .bind(report.expected_cash_minor)
+    .bind(report.counted_cash_minor)
+    .bind(serde_json::to_string(report)?)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -11,14 +11,16 @@
 //! What the device reports through sync is materialized here, in the transaction that stores
 //! the entry, idempotently: a door sale becomes a paid box-office order with its payment and
 //! ledger lines and turns leased rights into sold ones; a void revokes its tickets and books
-//! the money back; a return gives the unsold rights back to capacity. A device that is lost
+//! the money back; a return gives the unsold rights back to capacity; a closed cashier shift
+//! is stored with its report (the `shifts` report). A device that is lost
 //! can have its lease revoked: its unsold serials are revoked at every gate.
 
 mod materialize;
 
-pub use materialize::{materialize_door_sale, materialize_return, materialize_void};
+pub use materialize::{materialize_door_sale, materialize_return, materialize_shift, materialize_void};
 
 use crate::auth::Caller;
+use crate::devices::DeviceCaller;
 use crate::error::ApiError;
 use crate::events::signing_key;
 use crate::journal::append_hub_entry;
@@ -36,12 +38,85 @@ use sync_core::ids::{DeviceId, Serial, TicketTypeId, Timestamp};
 use sync_core::journal::{LeaseGrant, LeaseId, Payload, RevocationEntry};
 use sync_core::keys::strict_public_key;
 use sync_core::revocation::RevocationReason;
+use sync_core::sync::http::{LEASES_PATH, LeaseGranted, LeaseRequest};
 use sync_core::ticket::DelegationGrant;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes, with their OpenAPI documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(grant, list)).routes(routes!(extend)).routes(routes!(revoke))
+    OpenApiRouter::new()
+        .routes(routes!(grant, list))
+        .routes(routes!(extend))
+        .routes(routes!(revoke))
+        .routes(routes!(device_request))
+}
+
+/// Most rights a box office may ask for at once (an organizer may grant more).
+pub const MAX_DEVICE_REQUEST: u32 = 1_000;
+
+/// `POST /v1/leases`: a box office asks for more rights (signed with its key). Granted at once
+/// if capacity allows, like an organizer's grant; the lease reaches the device through sync.
+#[utoipa::path(
+    post,
+    path = "/v1/leases",
+    tag = "sync",
+    request_body = serde_json::Value,
+    responses(
+        (status = 201, description = "Granted (signed by the hub): the lease and its serial range", body = serde_json::Value),
+        (status = 401, description = "Unknown or revoked device, bad signature, replayed nonce"),
+        (status = 409, description = "Not enough capacity left"),
+        (status = 422, description = "Not a box office of the event, no such ticket type, too many"),
+    ),
+    security(()),
+)]
+async fn device_request(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let caller = match DeviceCaller::authenticate(&state, request, LEASES_PATH, 4096).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
+    let outcome = async {
+        let asked: LeaseRequest = serde_json::from_slice(&caller.body)
+            .map_err(|e| ApiError::invalid("body", format!("not a lease request: {e}")))?;
+        if asked.quantity > MAX_DEVICE_REQUEST {
+            return Err(ApiError::invalid("quantity", format!("1 to {MAX_DEVICE_REQUEST} at a time")));
+        }
+        let new = NewLease {
+            device_id: i64::from(caller.device.0),
+            ticket_type: asked.ticket_type.0,
+            quantity: asked.quantity,
+            expires_at: None,
+        };
+        let event = i64::from(asked.event.0);
+        let actor = format!("device:{}", caller.device.0);
+        let mut tx = state.db.tenant(caller.org).await?;
+        let (id, first, last) = grant_lease(&mut tx, &state, caller.org, event, &new, &actor).await?;
+        audit(
+            &mut tx,
+            caller.org,
+            &actor,
+            "lease.request",
+            &format!("lease:{id}"),
+            json!({"quantity": new.quantity}),
+        )
+        .await?;
+        tx.commit().await?;
+        state.notifier.notify(caller.org);
+        let granted = LeaseGranted {
+            lease: u64::try_from(id).map_err(anyhow::Error::from)?,
+            first_serial: first,
+            last_serial: last,
+        };
+        Ok::<_, ApiError>(serde_json::to_vec(&granted).map_err(anyhow::Error::from)?)
+    }
+    .await;
+    match outcome {
+        Ok(body) => caller.reply(&state, StatusCode::CREATED, body),
+        Err(e) => e.into_response(),
+    }
 }
 
 const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];

@@ -8,6 +8,7 @@
 //! | `inside` | who is inside now, by ticket type | everyone |
 //! | `double-admissions` | single-entry tickets admitted more than once (offline gates) | everyone |
 //! | `devices` | the event's devices: last seen, entries not yet synced, scans | owner, admin, viewer |
+//! | `shifts` | closed box-office shifts: cashier, receipts, sales, voids, expected vs counted cash | owner, admin, box office, viewer |
 //!
 //! Days and times are the venue's (the event's time zone). Queries aggregate in SQL to 15-minute
 //! buckets (every time zone's offset is a multiple of 15 minutes), and Rust turns buckets into
@@ -71,6 +72,7 @@ enum Report {
     Inside,
     DoubleAdmissions,
     Devices,
+    Shifts,
 }
 
 impl Report {
@@ -82,13 +84,14 @@ impl Report {
             "inside" => Self::Inside,
             "double-admissions" => Self::DoubleAdmissions,
             "devices" => Self::Devices,
+            "shifts" => Self::Shifts,
             _ => return None,
         })
     }
 
     fn readers(self) -> &'static [Role] {
         match self {
-            Self::Sales => &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer],
+            Self::Sales | Self::Shifts => &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer],
             Self::Revenue | Self::Devices => &[Role::Owner, Role::Admin, Role::Viewer],
             Self::Checkins | Self::Inside | Self::DoubleAdmissions => {
                 &[Role::Owner, Role::Admin, Role::BoxOffice, Role::GateStaff, Role::Viewer]
@@ -110,7 +113,7 @@ struct Format {
     tag = "reports",
     params(
         ("id" = i64, Path, description = "The event"),
-        ("name" = String, Path, description = "sales, revenue, checkins, inside, double-admissions or devices"),
+        ("name" = String, Path, description = "sales, revenue, checkins, inside, double-admissions, devices or shifts"),
         ("format" = Option<String>, Query, description = "json (default) or csv"),
     ),
     responses(
@@ -139,6 +142,7 @@ async fn report(
         Report::Inside => queries::inside(&mut tx, event).await?,
         Report::DoubleAdmissions => queries::double_admissions(&mut tx, event, &zone).await?,
         Report::Devices => queries::devices(&mut tx, event, &zone).await?,
+        Report::Shifts => queries::shifts(&mut tx, event, &zone).await?,
     };
     tx.commit().await?;
     if csv {

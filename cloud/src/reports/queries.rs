@@ -317,3 +317,58 @@ pub(super) async fn devices(
     }
     Ok(table)
 }
+
+/// Closed cashier shifts: who, when, receipts, sales and voids, and the cash count.
+pub(super) async fn shifts(
+    tx: &mut Transaction<'static, Any>,
+    event: i64,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Table, ApiError> {
+    let rows = sqlx::query(
+        "SELECT s.device_id, COALESCE(d.name, ''), s.cashier, s.opened_at, s.closed_at, s.receipts, s.voided_receipts, \
+                s.sold_minor, s.voided_minor, s.float_minor, s.expected_cash_minor, s.counted_cash_minor, s.currency \
+         FROM shifts s LEFT JOIN devices d ON d.id = s.device_id WHERE s.event_id = $1 ORDER BY s.closed_at, s.id",
+    )
+    .bind(event)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut table = Table::new(&[
+        "device",
+        "device_name",
+        "cashier",
+        "opened",
+        "closed",
+        "receipts",
+        "voided_receipts",
+        "sold_minor",
+        "voided_minor",
+        "net_minor",
+        "float_minor",
+        "expected_cash_minor",
+        "counted_cash_minor",
+        "difference_minor",
+        "currency",
+    ]);
+    for r in rows {
+        let (sold, voided): (i64, i64) = (r.get(7), r.get(8));
+        let (expected, counted): (i64, i64) = (r.get(10), r.get(11));
+        table.rows.push(vec![
+            json!(r.get::<i64, _>(0)),
+            json!(r.get::<String, _>(1)),
+            json!(r.get::<String, _>(2)),
+            json!(minute(r.get(3), zone)),
+            json!(minute(r.get(4), zone)),
+            json!(r.get::<i64, _>(5)),
+            json!(r.get::<i64, _>(6)),
+            json!(sold),
+            json!(voided),
+            json!(sold - voided),
+            json!(r.get::<i64, _>(9)),
+            json!(expected),
+            json!(counted),
+            json!(counted - expected),
+            json!(r.get::<String, _>(12)),
+        ]);
+    }
+    Ok(table)
+}

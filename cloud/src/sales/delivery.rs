@@ -5,10 +5,10 @@
 use super::routes::by_code_and_secret;
 use crate::error::ApiError;
 use crate::server::AppState;
-use crate::tickets::{PrintedTicket, pdf, qr_png};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use print::{PrintedTicket, pdf, qr_png};
 use sqlx::Row;
 use utoipa_axum::{router::OpenApiRouter, routes};
 

@@ -83,6 +83,8 @@ pub enum Payload {
     /// The hub published the event's manifest (keys, types, gates, devices). The latest by
     /// journal order is the one in force; boxed, being much larger than the other facts.
     Manifest(Box<crate::manifest::EventManifest>),
+    /// A box-office cashier opened or closed a shift (the closing carries its report).
+    Shift(Box<super::shift::ShiftEntry>),
 }
 
 /// A scan at a gate.
@@ -128,9 +130,12 @@ pub enum PaymentMethod {
     },
 }
 
-/// Tickets sold at the door.
+/// Tickets sold at the door. One sale at the counter is one entry per lease it drew on (all
+/// written in one transaction), sharing its receipt number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorSale {
+    /// The sale's receipt number: the journal sequence number of its first entry.
+    pub receipt: u64,
     /// The lease the rights came from.
     pub lease: LeaseId,
     /// The ticket type sold.

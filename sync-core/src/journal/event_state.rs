@@ -6,6 +6,7 @@
 //! check exactly that.
 
 use super::entry::{Entry, LeaseGrant, LeaseId, Payload};
+use super::shift::ShiftEntry;
 use crate::admission::{AdmissionState, Stamp};
 use crate::ids::Serial;
 use crate::manifest::EventManifest;
@@ -46,6 +47,25 @@ pub struct EventState {
     pub leases: BTreeMap<LeaseId, LeaseState>,
     /// The manifest in force: the latest published, by journal order.
     pub manifest: Option<(Stamp, EventManifest)>,
+    /// Cashier shifts per box office: the sequence numbers of openings, and of the openings
+    /// that were closed.
+    pub shifts: BTreeMap<crate::ids::DeviceId, Shifts>,
+}
+
+/// One box office's shifts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shifts {
+    /// Sequence numbers of the openings.
+    pub opened: BTreeSet<u64>,
+    /// Sequence numbers of the openings that were closed.
+    pub closed: BTreeSet<u64>,
+}
+
+impl Shifts {
+    /// The shift still open, if any: the latest opening not closed.
+    pub fn open(&self) -> Option<u64> {
+        self.opened.iter().next_back().copied().filter(|s| !self.closed.contains(s))
+    }
 }
 
 impl EventState {
@@ -86,6 +106,13 @@ impl EventState {
                 if self.manifest.as_ref().is_none_or(|(kept, _)| stamp > *kept) {
                     self.manifest = Some((stamp, (**m).clone()));
                 }
+            }
+            Payload::Shift(shift) => {
+                let shifts = self.shifts.entry(entry.origin).or_default();
+                match &**shift {
+                    ShiftEntry::Open { .. } => shifts.opened.insert(entry.seq),
+                    ShiftEntry::Close { opened, .. } => shifts.closed.insert(*opened),
+                };
             }
             Payload::LeaseReturn(ret) => {
                 let lease = self.leases.entry(ret.lease).or_default();

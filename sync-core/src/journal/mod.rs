@@ -11,15 +11,17 @@
 //!
 //! - `entry`: the entry and its payloads;
 //! - `version_vector`: what a replica holds;
-//! - `event_state`: the derived state.
+//! - `event_state`: the derived state;
+//! - `shift`: cashier shifts and their closing report, computed from the journal.
 
 mod entry;
 mod event_state;
+pub mod shift;
 mod version_vector;
 
 pub use entry::{
     DoorSale, Entry, HUB, LeaseGrant, LeaseId, LeaseReturn, Payload, PaymentMethod, RevocationEntry,
     ScanEntry, ScannedTicket, Void,
 };
-pub use event_state::{EventState, LeaseState};
+pub use event_state::{EventState, LeaseState, Shifts};
 pub use version_vector::{Fit, VersionVector};

@@ -8,12 +8,15 @@
 //!
 //! - `schema`: the migrations;
 //! - `gate`: the scan pipeline ([`Gate`]);
+//! - `box_office`: selling under leases, voids, returns and shifts ([`BoxOffice`]);
 //! - `store`: [`crate::sync::SyncStore`] for the replica, so it syncs with the hub and peers.
 
+mod box_office;
 mod gate;
 mod schema;
 mod store;
 
+pub use box_office::{BoxOffice, LeaseStatus, LeaseView, MAX_TICKETS_PER_SALE, Sale, SaleRequest, SellError};
 pub use gate::{DEBOUNCE_MS, Gate};
 
 use crate::documents::{DocError, DocId, Documents};
@@ -205,14 +208,17 @@ impl Replica {
     /// An event's manifest in force: the latest the hub published through the journal, else
     /// one set locally.
     pub fn manifest(&self, event: EventId) -> Option<EventManifest> {
-        let inner = self.lock();
-        let published = inner.events.get(&event).and_then(|s| s.manifest.as_ref()).map(|(_, m)| m);
-        published.or_else(|| inner.manifests.get(&event)).cloned()
+        self.lock().manifest(event).cloned()
     }
 
     /// A gate handle for `event`.
     pub fn gate(self: &Arc<Self>, event: EventId) -> Gate {
         Gate::new(Arc::clone(self), event)
+    }
+
+    /// A box-office handle for `event`.
+    pub fn box_office(self: &Arc<Self>, event: EventId) -> BoxOffice {
+        BoxOffice::new(Arc::clone(self), event)
     }
 
     /// What this replica holds.
@@ -245,29 +251,7 @@ impl Replica {
     /// Appends several local entries in one transaction (one commit, all or nothing).
     pub fn record_all(&self, event: EventId, payloads: Vec<Payload>) -> Result<Vec<Entry>, ReplicaError> {
         let now = self.now();
-        let entries = {
-            let mut guard = self.lock();
-            let inner = &mut *guard;
-            let origin = self.origin;
-            let mut seq = inner.have.get(origin);
-            let entries: Vec<Entry> = payloads
-                .into_iter()
-                .map(|payload| {
-                    seq += 1;
-                    Entry { origin, seq, hlc: inner.clock.tick(now), event, payload }
-                })
-                .collect();
-            let tx = inner.conn.unchecked_transaction()?;
-            for entry in &entries {
-                insert_entry(&tx, entry)?;
-            }
-            tx.commit()?;
-            for entry in &entries {
-                inner.have.advance(origin, entry.seq);
-                inner.events.entry(event).or_default().apply(entry);
-            }
-            entries
-        };
+        let entries = self.lock().append_all(self.origin, event, payloads, now)?;
         self.notify();
         Ok(entries)
     }
@@ -345,6 +329,12 @@ impl Replica {
 }
 
 impl Inner {
+    /// The event's manifest in force (see [`Replica::manifest`]).
+    fn manifest(&self, event: EventId) -> Option<&EventManifest> {
+        let published = self.events.get(&event).and_then(|s| s.manifest.as_ref()).map(|(_, m)| m);
+        published.or_else(|| self.manifests.get(&event))
+    }
+
     /// Commits one new local entry, then applies it.
     fn append_local(
         &mut self,
@@ -359,6 +349,52 @@ impl Inner {
         self.have.advance(origin, entry.seq);
         self.events.entry(event).or_default().apply(&entry);
         Ok(entry)
+    }
+
+    /// Commits several new local entries in one transaction, then applies them.
+    fn append_all(
+        &mut self,
+        origin: DeviceId,
+        event: EventId,
+        payloads: Vec<Payload>,
+        now: Timestamp,
+    ) -> Result<Vec<Entry>, ReplicaError> {
+        let mut seq = self.have.get(origin);
+        let entries: Vec<Entry> = payloads
+            .into_iter()
+            .map(|payload| {
+                seq += 1;
+                Entry { origin, seq, hlc: self.clock.tick(now), event, payload }
+            })
+            .collect();
+        let tx = self.conn.unchecked_transaction()?;
+        for entry in &entries {
+            insert_entry(&tx, entry)?;
+        }
+        tx.commit()?;
+        for entry in &entries {
+            self.have.advance(origin, entry.seq);
+            self.events.entry(event).or_default().apply(entry);
+        }
+        Ok(entries)
+    }
+
+    /// `origin`'s entries of `event` after `after_seq`, in order.
+    fn entries_after(
+        &self,
+        origin: DeviceId,
+        event: EventId,
+        after_seq: u64,
+    ) -> Result<Vec<Entry>, ReplicaError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT origin, seq, hlc, event, payload FROM journal WHERE origin = ?1 AND event = ?2 AND seq > ?3 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![origin.0, event.0, to_sql_u64(after_seq)?])?;
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next()? {
+            entries.push(entry_from_row(row)?);
+        }
+        Ok(entries)
     }
 
     fn rebuild_events(&mut self) -> Result<(), ReplicaError> {

@@ -17,6 +17,7 @@ use super::store::{StoreError, SyncStore};
 use crate::documents::DocId;
 use crate::hlc::ClockTooFarAhead;
 use crate::ids::{DeviceId, Timestamp};
+use crate::journal::shift::ShiftEntry;
 use crate::journal::{Entry, Fit, HUB, Payload, VersionVector};
 use std::future::Future;
 use thiserror::Error;
@@ -183,8 +184,8 @@ fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static s
         Payload::Revocation(_) | Payload::LeaseGrant(_) | Payload::Manifest(_) if !hub => {
             Err("only the hub revokes, grants leases and publishes manifests")
         }
-        Payload::Scan(_) | Payload::DoorSale(_) | Payload::Void(_) if hub => {
-            Err("the hub does not scan, sell or void at the door")
+        Payload::Scan(_) | Payload::DoorSale(_) | Payload::Void(_) | Payload::Shift(_) if hub => {
+            Err("the hub does not scan, sell, void or work shifts at the door")
         }
         _ => Ok(()),
     }
@@ -208,6 +209,15 @@ fn check_payload(payload: &Payload) -> Result<(), &'static str> {
         }
         Payload::Void(void) if void.serials.is_empty() || void.serials.len() > MAX_SERIALS_PER_ENTRY => {
             return Err("a void lists 1 to 1000 serials");
+        }
+        Payload::Shift(shift) => {
+            let (name, currency, lines) = match &**shift {
+                ShiftEntry::Open { cashier, currency, .. } => (cashier, currency, 0),
+                ShiftEntry::Close { report, .. } => (&report.cashier, &report.currency, report.lines.len()),
+            };
+            if !text_ok(name) || !text_ok(currency) || lines > MAX_SERIALS_PER_ENTRY {
+                return Err("shift entry too large");
+            }
         }
         Payload::Revocation(r) if r.last < r.first => return Err("revocation range ends before it starts"),
         Payload::LeaseGrant(g) if g.last_serial < g.first_serial => {

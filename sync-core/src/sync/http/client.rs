@@ -111,3 +111,45 @@ impl<I: Identity> Transport for HttpTransport<I> {
         SyncResponse::decode(&bytes).map_err(|e| TransportError::InvalidResponse(e.to_string()))
     }
 }
+
+impl<I: Identity> HttpTransport<I> {
+    /// A device call besides sync (`POST /v1/leases`, …): `body` as JSON, signed like a sync
+    /// request; the answer's signature is checked against the peer's key like a sync
+    /// response's. A refusal arrives as [`TransportError::Refused`] with the peer's message.
+    pub async fn call<B: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, TransportError> {
+        let body = serde_json::to_vec(body).map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
+        let me = &self.me;
+        let signed =
+            sign_request(me.device(), self.peer, |m| me.sign(m), "POST", path, &body, Timestamp::now());
+        let mut call = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .timeout(REQUEST_TIMEOUT)
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in signed.pairs() {
+            call = call.header(name, value);
+        }
+        let response = call.send().await.map_err(|e| unreachable(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = read_capped(response, 1 << 20).await?;
+        if !(200..300).contains(&status) {
+            // Problem details from the hub carry the sentence in `detail`; a peer sends text.
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(TransportError::Refused { status, message });
+        }
+        let signed_reply = SignedHeaders::read(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+            .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
+        verify_response(|d| me.key_of(d), self.peer, status, &signed.nonce, &signed_reply, &bytes)
+            .map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| TransportError::InvalidResponse(e.to_string()))
+    }
+}

@@ -5,6 +5,7 @@
 //! - `GET /v1/hello` → `{"device": <id>, "protocol": 1}`, unauthenticated (it only names the
 //!   responder; every sync response is then verified against that device's key);
 //! - enrollment ([`enroll`]): a device joins a hub with a single-use code;
+//! - `POST /v1/leases` → a box office asks for more rights ([`LeaseRequest`]), signed the same way;
 //! - `POST /v1/sync` → a [`super::SyncRequest`] in, a [`super::SyncResponse`] out, both signed
 //!   ([`super::auth`]). A request with `wait_ms` is held until there is news (long-poll push).
 
@@ -22,6 +23,32 @@ use ed25519_dalek::VerifyingKey;
 pub const SYNC_PATH: &str = "/v1/sync";
 /// Path of the hello endpoint.
 pub const HELLO_PATH: &str = "/v1/hello";
+/// Path where a box office asks the hub for more rights ([`LeaseRequest`]).
+pub const LEASES_PATH: &str = "/v1/leases";
+
+/// A box office asking for more rights of one ticket type (`POST /v1/leases`, signed). The
+/// hub grants them at once if capacity allows; the lease itself arrives through sync.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRequest {
+    /// The event.
+    pub event: crate::ids::EventId,
+    /// The ticket type.
+    pub ticket_type: crate::ids::TicketTypeId,
+    /// How many rights.
+    pub quantity: u32,
+}
+
+/// The hub's answer to a [`LeaseRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LeaseGranted {
+    /// The new lease.
+    pub lease: u64,
+    /// Its first serial.
+    pub first_serial: u32,
+    /// Its last serial.
+    pub last_serial: u32,
+}
 
 /// Who a replica is on the wire, and whom it trusts.
 pub trait Identity: Send + Sync {

@@ -13,7 +13,16 @@ use sync_core::sync::http::HttpTransport;
 use sync_core::sync::live::{self, LinkState, MAX_BACKOFF};
 use tokio::sync::watch;
 
-use crate::settings::Settings;
+/// Where a device syncs: the hub always, a peer and a peer server if configured.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// The hub's address.
+    pub hub_url: String,
+    /// Also sync with the peer at this address (`http://10.0.0.7:7878`).
+    pub peer_address: Option<String>,
+    /// Serve peers on the LAN at this port.
+    pub peer_port: Option<u16>,
+}
 
 /// The always-visible sync badge.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -21,7 +30,7 @@ pub struct Badge {
     /// "online" (hub), "peer" (hub unreachable, a peer reachable), "offline", or "connecting"
     /// (no attempt finished yet).
     pub link: &'static str,
-    /// Scans and sales of this device the hub has not acknowledged yet.
+    /// Scans, sales and shifts of this device the hub has not acknowledged yet.
     pub pending: u64,
     /// Since the last completed sync with the hub — the age of the revocation list (ms).
     pub last_sync_ms_ago: Option<i64>,
@@ -47,7 +56,11 @@ fn get<T: Copy>(slot: &Mutex<T>) -> T {
 
 impl Links {
     /// Starts the links `settings` ask for, on `runtime`.
-    pub fn start(runtime: &tokio::runtime::Handle, replica: &Arc<Replica>, settings: &Settings) -> Arc<Self> {
+    pub fn start(
+        runtime: &tokio::runtime::Handle,
+        replica: &Arc<Replica>,
+        settings: &LinkConfig,
+    ) -> Arc<Self> {
         let (stop, stopped) = watch::channel(false);
         let links =
             Arc::new(Self { hub: Mutex::new(None), peer: Mutex::new(None), serving: Mutex::new(None), stop });

@@ -2,6 +2,8 @@
 // Invariants: the wedge input holds focus whenever the scan screen shows; a verdict returns to
 // "Ready" by itself; errors are the sentences Rust wrote for staff, never raw exceptions.
 
+import { renderBadge } from "../common/badge.js";
+
 const invoke = window.__TAURI__.core.invoke;
 const $ = (id) => document.getElementById(id);
 const offset = () => -new Date().getTimezoneOffset(); // minutes east of UTC, as Rust wants it
@@ -49,23 +51,9 @@ async function refresh() {
   return status;
 }
 
-function ago(ms) {
-  if (ms == null) return "never synced";
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `synced ${s} s ago`;
-  if (s < 3600) return `synced ${Math.round(s / 60)} min ago`;
-  return `synced ${Math.round(s / 3600)} h ago`;
-}
-
 function renderBar() {
   $("place").textContent = status.place || (status.enrolled ? "Choose event and gate" : "Not set up");
-  $("badge").hidden = !status.enrolled;
-  const b = status.badge;
-  $("badge").dataset.link = b.link;
-  $("badge-link").textContent = { online: "Online", peer: "Peer", offline: "Offline", connecting: "Connecting" }[b.link];
-  $("badge-pending").textContent = `${b.pending} waiting`;
-  $("badge-pending").dataset.count = b.pending;
-  $("badge-age").textContent = status.enrolled ? ago(b.last_sync_ms_ago) : "";
+  renderBadge(status.enrolled ? status.badge : null);
 }
 
 function renderLists() {

@@ -1,0 +1,21 @@
+//! # What both Voelgoed apps share on the Rust side
+//!
+//! The gate scanner and the box office are each a thin Tauri shell over sync-core; what they
+//! have in common beyond sync-core lives here, without Tauri, so it is tested once:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`enrollment`] | enrolling with a code: key, hub, fresh replica; the apps' log |
+//! | [`links`] | background sync with the hub and peers (sync-core's live loop); the badge |
+//! | [`pin`] | the settings PIN (argon2id) |
+//! | [`json_file`] | settings files written atomically (temporary file, fsync, rename) |
+//! | [`clock`] | the screen's clock: the venue's UTC offset, "14:02:07" |
+//!
+//! The front ends share their pieces the same way: `apps/ui/common/` (the badge, the base
+//! styles), served by both apps.
+
+pub mod clock;
+pub mod enrollment;
+pub mod json_file;
+pub mod links;
+pub mod pin;

@@ -1,0 +1,638 @@
+//! The box-office desk: one enrolled device, its replica, settings and sync links — everything
+//! the box office does, without Tauri (the commands are a thin layer over this).
+//!
+//! Selling never waits for the network: [`Desk::sell`] goes through sync-core's
+//! [`BoxOffice`](sync_core::replica::BoxOffice), which commits the sale before the tickets
+//! exist for the screen. The network is needed only to ask for more rights (and the lease then
+//! arrives through sync); returning rights is a journal entry that travels when it can.
+
+use crate::papers;
+use crate::terminal::{CardTerminal, ManualEntry};
+use app_core::clock::{date_time_of, display_clock, time_of};
+use app_core::enrollment::{Enrolled, enroll_device};
+use app_core::links::{Badge, LinkConfig, Links};
+use app_core::pin::{PinError, check_pin};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use sync_core::documents::{DocId, GuestList};
+use sync_core::hlc::Hlc;
+use sync_core::ids::{DeviceId, EventId, TicketTypeId, Timestamp};
+use sync_core::journal::shift::{Method, ShiftReport};
+use sync_core::journal::{HUB, LeaseId, PaymentMethod};
+use sync_core::manifest::EventManifest;
+use sync_core::replica::{BoxOffice, LeaseView, Replica, ReplicaConfig, Sale, SaleRequest, SellError};
+use sync_core::sync::http::{HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest};
+
+/// The replica's file name, inside the app's data directory.
+pub const REPLICA_FILE: &str = "replica.db";
+/// The settings file's name.
+pub const SETTINGS_FILE: &str = "settings.json";
+
+/// What goes wrong, in words for the cashier: each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// Enrolling failed.
+    #[error(transparent)]
+    Enroll(#[from] sync_core::sync::http::enroll::EnrollError),
+    /// A wrong or malformed PIN.
+    #[error(transparent)]
+    Pin(#[from] PinError),
+    /// Selling, voiding, shifts.
+    #[error(transparent)]
+    Sell(#[from] SellError),
+    /// An action that needs enrollment first.
+    #[error("This device is not enrolled yet: enter an enrollment code first.")]
+    NotEnrolled,
+    /// Enrolling a device that already is.
+    #[error("This device is already enrolled. To move it to another hub, reinstall the app.")]
+    AlreadyEnrolled,
+    /// Selling before choosing an event.
+    #[error("Choose the event first (Settings).")]
+    NotConfigured,
+    /// Cash tendered below the total.
+    #[error("The cash tendered is less than the total.")]
+    Tendered,
+    /// The hub could not be asked (offline, or it refused).
+    #[error("{0}")]
+    Hub(String),
+    /// A value out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// The device's storage failed.
+    #[error("This device could not save ({0}). Try again; if it persists, restart the app.")]
+    Storage(String),
+}
+
+impl Serialize for DeskError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl From<anyhow::Error> for DeskError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Storage(format!("{e:#}"))
+    }
+}
+
+impl From<sync_core::replica::ReplicaError> for DeskError {
+    fn from(e: sync_core::replica::ReplicaError) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
+/// What the box office keeps besides its replica.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSettings {
+    /// The hub this device enrolled with.
+    pub hub_url: String,
+    /// Its device id there.
+    pub device: u32,
+    /// The events it sells for.
+    pub events: Vec<u32>,
+    /// The chosen event.
+    pub event: Option<u32>,
+    /// An argon2id hash of the settings PIN.
+    pub pin_hash: String,
+}
+
+struct Device {
+    replica: Arc<Replica>,
+    settings: DeskSettings,
+    links: Arc<Links>,
+}
+
+/// The box office's whole state.
+pub struct Desk {
+    dir: PathBuf,
+    app_version: String,
+    runtime: tokio::runtime::Handle,
+    device: Mutex<Option<Device>>,
+    last_checkin: AtomicU64,
+    terminal: Box<dyn CardTerminal>,
+}
+
+/// A ticket type on the sale screen.
+#[derive(Debug, Serialize)]
+pub struct TypeRow {
+    id: u16,
+    name: String,
+    price_minor: Option<i64>,
+    currency: String,
+    /// Rights left on this device's active leases.
+    left: u32,
+}
+
+/// A lease on the lease screen.
+#[derive(Debug, Serialize)]
+pub struct LeaseRow {
+    #[serde(flatten)]
+    view: LeaseView,
+    type_name: String,
+    expires_text: String,
+}
+
+/// A sale in the shift's list.
+#[derive(Debug, Serialize)]
+pub struct SaleRow {
+    receipt: u64,
+    time: String,
+    type_name: String,
+    quantity: usize,
+    total_minor: i64,
+    currency: String,
+    method: &'static str,
+    voided: bool,
+}
+
+/// The open shift, as the screen shows it.
+#[derive(Debug, Serialize)]
+pub struct ShiftStatus {
+    opened: u64,
+    cashier: String,
+    float_minor: i64,
+    expected_cash_minor: i64,
+    sold_minor: i64,
+    receipts: u32,
+}
+
+/// An event the device sells for.
+#[derive(Debug, Serialize)]
+pub struct EventChoice {
+    id: u32,
+    name: String,
+}
+
+/// Everything the screen shows.
+#[derive(Debug, Default, Serialize)]
+pub struct DeskStatus {
+    enrolled: bool,
+    device: Option<u32>,
+    hub_url: Option<String>,
+    events: Vec<EventChoice>,
+    event: Option<u32>,
+    /// An event chosen and its data on the device: the desk can sell.
+    ready: bool,
+    event_name: String,
+    badge: Option<Badge>,
+    shift: Option<ShiftStatus>,
+    types: Vec<TypeRow>,
+    leases: Vec<LeaseRow>,
+    sales: Vec<SaleRow>,
+}
+
+/// How the cashier says it was paid.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// "cash", "card" or "comp".
+    pub method: String,
+    /// Cash: the amount handed over (minor units); absent means exactly the total.
+    #[serde(default)]
+    pub tendered_minor: Option<i64>,
+    /// Card: the terminal's reference. Comp: the reason.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// One ticket on the hand-over screen.
+#[derive(Debug, Serialize)]
+pub struct TicketCode {
+    serial: u32,
+    text: String,
+    /// The QR code as SVG markup (generated here, never from outside input).
+    svg: String,
+}
+
+/// A sale as handed over: the tickets as codes, the change.
+#[derive(Debug, Serialize)]
+pub struct SaleShown {
+    receipt: u64,
+    time: String,
+    type_name: String,
+    total_minor: i64,
+    currency: String,
+    method: &'static str,
+    change_minor: i64,
+    voided: bool,
+    tickets: Vec<TicketCode>,
+}
+
+/// A closed shift: the report and where its files were written.
+#[derive(Debug, Serialize)]
+pub struct ShiftClosed {
+    report: ShiftReport,
+    difference_minor: i64,
+    pdf: String,
+    csv: String,
+}
+
+/// A guest on the guest-list screen.
+#[derive(Debug, Serialize)]
+pub struct GuestRow {
+    id: String,
+    name: String,
+    plus_ones: u32,
+    checked_in: u32,
+    /// People of the party still to come: the guest and their +1s, less those checked in.
+    remaining: u32,
+}
+
+impl Desk {
+    /// Opens the desk in `dir`, resuming an earlier enrollment and its sync if there was one.
+    pub fn open(dir: PathBuf, app_version: &str, runtime: tokio::runtime::Handle) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        let desk = Self {
+            dir,
+            app_version: app_version.to_owned(),
+            runtime,
+            device: Mutex::new(None),
+            last_checkin: AtomicU64::new(0),
+            terminal: Box::new(ManualEntry),
+        };
+        if let Some(settings) = app_core::json_file::load::<DeskSettings>(&desk.dir, SETTINGS_FILE)? {
+            let config = ReplicaConfig::new(DeviceId(settings.device));
+            let replica = Arc::new(Replica::open(desk.dir.join(REPLICA_FILE), config)?);
+            desk.start(replica, settings);
+        }
+        Ok(desk)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Device>> {
+        self.device.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn start(&self, replica: Arc<Replica>, settings: DeskSettings) {
+        let config = LinkConfig { hub_url: settings.hub_url.clone(), ..LinkConfig::default() };
+        let links = Links::start(&self.runtime, &replica, &config);
+        *self.lock() = Some(Device { replica, settings, links });
+    }
+
+    /// The replica and the chosen event's box office, or why there is none.
+    fn office(&self) -> Result<(Arc<Replica>, BoxOffice, EventId), DeskError> {
+        let guard = self.lock();
+        let device = guard.as_ref().ok_or(DeskError::NotEnrolled)?;
+        let event = EventId(device.settings.event.ok_or(DeskError::NotConfigured)?);
+        Ok((Arc::clone(&device.replica), device.replica.box_office(event), event))
+    }
+
+    /// Enrolls with the code in `text` (the QR text, or a code with `hub_url`), setting `pin`.
+    pub async fn enroll(&self, text: &str, hub_url: Option<&str>, pin: &str) -> Result<(), DeskError> {
+        if self.lock().is_some() {
+            return Err(DeskError::AlreadyEnrolled);
+        }
+        let enrolled: Enrolled =
+            enroll_device::<DeskError>(&self.dir, REPLICA_FILE, (text, hub_url), pin, &self.app_version)
+                .await?;
+        let settings = DeskSettings {
+            event: enrolled.only_event(),
+            hub_url: enrolled.hub_url,
+            device: enrolled.device,
+            events: enrolled.events,
+            pin_hash: enrolled.pin_hash,
+        };
+        let replica = enrolled.replica;
+        // The settings file is what marks the device enrolled: written last.
+        app_core::json_file::save(&self.dir, SETTINGS_FILE, &settings)?;
+        self.start(replica, settings);
+        Ok(())
+    }
+
+    /// Chooses the event to sell for (PIN required).
+    pub fn choose_event(&self, pin: &str, event: u32) -> Result<(), DeskError> {
+        let mut guard = self.lock();
+        let device = guard.as_mut().ok_or(DeskError::NotEnrolled)?;
+        check_pin(&device.settings.pin_hash, pin)?;
+        if !device.settings.events.contains(&event) {
+            return Err(DeskError::Invalid("This device is not enrolled for that event.".into()));
+        }
+        let mut settings = device.settings.clone();
+        settings.event = Some(event);
+        app_core::json_file::save(&self.dir, SETTINGS_FILE, &settings)?;
+        device.settings = settings;
+        Ok(())
+    }
+
+    /// Checks the settings PIN.
+    pub fn unlock(&self, pin: &str) -> Result<(), DeskError> {
+        let guard = self.lock();
+        let device = guard.as_ref().ok_or(DeskError::NotEnrolled)?;
+        Ok(check_pin(&device.settings.pin_hash, pin)?)
+    }
+
+    /// Opens a shift with `float_minor` in the drawer.
+    pub fn open_shift(&self, cashier: &str, float_minor: i64) -> Result<(), DeskError> {
+        let (_, office, _) = self.office()?;
+        office.open_shift_with(cashier, float_minor)?;
+        Ok(())
+    }
+
+    /// Sells; the tickets come back only once the sale is durable. A card payment goes through
+    /// the card terminal first ([`crate::terminal`]).
+    pub fn sell(
+        &self,
+        ticket_type: u16,
+        quantity: u32,
+        payment: &PaymentInput,
+        offset_minutes: i32,
+    ) -> Result<SaleShown, DeskError> {
+        let (replica, office, event) = self.office()?;
+        let text = payment.text.clone().unwrap_or_default();
+        // The change is checked before the sale: a short payment sells nothing.
+        let manifest = replica.manifest(event).ok_or(DeskError::NotConfigured)?;
+        let price = manifest.ticket_type(TicketTypeId(ticket_type)).and_then(|t| t.price.as_ref());
+        let expected_total = price.map_or(0, |p| p.minor) * i64::from(quantity);
+        let tendered = payment.tendered_minor.unwrap_or(expected_total);
+        let method = match payment.method.as_str() {
+            "cash" if tendered < expected_total => return Err(DeskError::Tendered),
+            "cash" => PaymentMethod::Cash,
+            "card" => {
+                // Shift and rights are checked before the card is charged, so a refused sale
+                // never leaves a charged card behind.
+                office.open_shift().ok_or(SellError::NoShift)?;
+                let left: u32 = office
+                    .leases(Timestamp::now())
+                    .iter()
+                    .filter(|l| l.ticket_type == ticket_type)
+                    .map(|l| l.left)
+                    .sum();
+                if left < quantity {
+                    let name = type_name(&manifest, ticket_type);
+                    return Err(SellError::NotEnoughRights { name, left }.into());
+                }
+                let currency = price.map_or("", |p| p.currency.as_str());
+                let reference =
+                    self.terminal.charge(expected_total, currency, &text).map_err(DeskError::Invalid)?;
+                PaymentMethod::Card { reference }
+            }
+            "comp" => PaymentMethod::Comp { reason: text.trim().to_owned() },
+            other => return Err(DeskError::Invalid(format!("Unknown payment method {other:?}."))),
+        };
+        let request = SaleRequest { ticket_type: TicketTypeId(ticket_type), quantity, payment: method };
+        let sale = office.sell(&request, Timestamp::now())?;
+        let change =
+            if matches!(sale.payment, PaymentMethod::Cash) { tendered - sale.total_minor } else { 0 };
+        shown(&sale, &manifest, change, offset_minutes)
+    }
+
+    /// A sale of the open shift again (to show its codes once more).
+    pub fn show_sale(&self, receipt: u64, offset_minutes: i32) -> Result<SaleShown, DeskError> {
+        let (replica, office, event) = self.office()?;
+        let manifest = replica.manifest(event).ok_or(DeskError::NotConfigured)?;
+        let sale = office.sale(receipt, Timestamp::now())?;
+        shown(&sale, &manifest, 0, offset_minutes)
+    }
+
+    /// Voids a sale of the open shift.
+    pub fn void(&self, receipt: u64) -> Result<(), DeskError> {
+        let (_, office, _) = self.office()?;
+        Ok(office.void(receipt)?)
+    }
+
+    /// Writes the receipt and tickets of a sale as a PDF; returns its path.
+    pub fn receipt_pdf(&self, receipt: u64, offset_minutes: i32) -> Result<String, DeskError> {
+        let (replica, office, event) = self.office()?;
+        let manifest = replica.manifest(event).ok_or(DeskError::NotConfigured)?;
+        let sale = office.sale(receipt, Timestamp::now())?;
+        let cashier = office.shift_report(0, Timestamp::now()).map(|r| r.cashier).unwrap_or_default();
+        let clock = display_clock(Timestamp::now(), offset_minutes);
+        let bytes = papers::receipt(&sale, &manifest, replica.device(), &cashier, clock)?;
+        let dir = self.dir.join("receipts");
+        std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
+        let path = dir.join(format!("receipt-{}-{receipt}.pdf", replica.device().0));
+        std::fs::write(&path, bytes).map_err(anyhow::Error::from)?;
+        Ok(path.display().to_string())
+    }
+
+    /// Closes the shift with the counted cash; writes the report as PDF and CSV.
+    pub fn close_shift(&self, counted_minor: i64, offset_minutes: i32) -> Result<ShiftClosed, DeskError> {
+        let (replica, office, event) = self.office()?;
+        let manifest = replica.manifest(event).ok_or(DeskError::NotConfigured)?;
+        let opened = office.open_shift().ok_or(SellError::NoShift)?;
+        let report = office.close_shift(counted_minor, Timestamp::now())?;
+        let clock = display_clock(Timestamp::now(), offset_minutes);
+        let dir = self.dir.join("shifts");
+        std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
+        let stem = dir.join(format!("shift-{}-{opened}", replica.device().0));
+        let (pdf, csv) = (stem.with_extension("pdf"), stem.with_extension("csv"));
+        std::fs::write(&pdf, papers::shift_report(&report, &manifest, replica.device(), clock)?)
+            .map_err(anyhow::Error::from)?;
+        std::fs::write(&csv, report.to_csv(|t| type_name(&manifest, t))).map_err(anyhow::Error::from)?;
+        Ok(ShiftClosed {
+            difference_minor: report.difference_minor(),
+            report,
+            pdf: pdf.display().to_string(),
+            csv: csv.display().to_string(),
+        })
+    }
+
+    /// Asks the hub for `quantity` more rights of `ticket_type` (online only); the lease
+    /// arrives through sync within a moment.
+    pub async fn request_rights(&self, ticket_type: u16, quantity: u32) -> Result<LeaseGranted, DeskError> {
+        let (replica, _, event) = self.office()?;
+        let hub_url =
+            self.lock().as_ref().map(|d| d.settings.hub_url.clone()).ok_or(DeskError::NotEnrolled)?;
+        let transport =
+            HttpTransport::new(&hub_url, replica, HUB).map_err(|e| DeskError::Hub(e.to_string()))?;
+        let request = LeaseRequest { event, ticket_type: TicketTypeId(ticket_type), quantity };
+        transport.call(LEASES_PATH, &request).await.map_err(|e| {
+            use sync_core::sync::TransportError;
+            DeskError::Hub(match e {
+                TransportError::Refused { message, .. } => format!("The hub refused: {message}"),
+                TransportError::Unreachable(_) => {
+                    "The hub cannot be reached: more rights can be asked for once the device is online."
+                        .into()
+                }
+                other @ TransportError::InvalidResponse(_) => {
+                    format!("The hub's answer could not be read ({other}).")
+                }
+            })
+        })
+    }
+
+    /// Returns a lease's unsold rights to the hub; returns how many.
+    pub fn return_lease(&self, lease: u64) -> Result<u32, DeskError> {
+        let (_, office, _) = self.office()?;
+        Ok(office.return_unsold(LeaseId(lease))?)
+    }
+
+    /// The guest list, filtered by `query` (case-insensitive, any part of the name).
+    pub fn guests(&self, query: &str) -> Result<Vec<GuestRow>, DeskError> {
+        let (replica, _, event) = self.office()?;
+        let query = query.trim().to_lowercase();
+        let guests = replica.read_doc(&DocId::guest_list(event), GuestList::guests);
+        Ok(guests
+            .into_iter()
+            .filter(|g| query.is_empty() || g.name.to_lowercase().contains(&query))
+            .map(|g| GuestRow {
+                remaining: (g.plus_ones + 1).saturating_sub(g.checked_in),
+                id: g.id,
+                name: g.name,
+                plus_ones: g.plus_ones,
+                checked_in: g.checked_in,
+            })
+            .collect())
+    }
+
+    /// Checks `count` people of a guest's party in (the guest and up to their +1s).
+    pub fn check_in(&self, guest: &str, count: u32) -> Result<(), DeskError> {
+        let (replica, _, event) = self.office()?;
+        let row = self
+            .guests("")?
+            .into_iter()
+            .find(|g| g.id == guest)
+            .ok_or_else(|| DeskError::Invalid("That guest is not on the list (any more).".into()))?;
+        if count == 0 || count > row.remaining {
+            return Err(DeskError::Invalid(format!(
+                "{} has {} of {} places left.",
+                row.name,
+                row.remaining,
+                row.plus_ones + 1
+            )));
+        }
+        // The check-in's own key: this device and a clock that never repeats on it.
+        let now = Hlc::from_time(Timestamp::now()).0;
+        let hlc = self
+            .last_checkin
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(last.max(now - 1) + 1))
+            .map_or(now, |last| last.max(now - 1) + 1)
+            .max(replica.clock().0 + 1);
+        replica.edit_doc(&DocId::guest_list(event), |doc| {
+            GuestList::check_in(doc, guest, count, replica.device(), Hlc(hlc))
+        })?;
+        Ok(())
+    }
+
+    /// What the screen shows now.
+    pub fn status(&self, offset_minutes: i32) -> DeskStatus {
+        let guard = self.lock();
+        let Some(device) = guard.as_ref() else { return DeskStatus::default() };
+        let s = &device.settings;
+        let clock = display_clock(Timestamp::now(), offset_minutes);
+        let manifests: Vec<(u32, Option<EventManifest>)> =
+            s.events.iter().map(|&e| (e, device.replica.manifest(EventId(e)))).collect();
+        let mut status = DeskStatus {
+            enrolled: true,
+            device: Some(s.device),
+            hub_url: Some(s.hub_url.clone()),
+            events: manifests
+                .iter()
+                .map(|(id, m)| EventChoice {
+                    id: *id,
+                    name: m.as_ref().map_or_else(
+                        || format!("Event {id} (waiting for the first sync)"),
+                        |m| m.name.clone(),
+                    ),
+                })
+                .collect(),
+            event: s.event,
+            badge: Some(device.links.badge(&device.replica)),
+            ..DeskStatus::default()
+        };
+        let Some(manifest) =
+            s.event.and_then(|e| manifests.iter().find(|(id, _)| *id == e)).and_then(|(_, m)| m.as_ref())
+        else {
+            return status;
+        };
+        status.ready = true;
+        status.event_name.clone_from(&manifest.name);
+        let office = device.replica.box_office(manifest.event);
+        let leases = office.leases(Timestamp::now());
+        status.types = manifest
+            .ticket_types
+            .iter()
+            .map(|t| TypeRow {
+                id: t.id.0,
+                name: t.name.clone(),
+                price_minor: t.price.as_ref().map(|p| p.minor),
+                currency: t.price.as_ref().map_or_else(String::new, |p| p.currency.clone()),
+                left: leases.iter().filter(|l| l.ticket_type == t.id.0).map(|l| l.left).sum(),
+            })
+            .collect();
+        status.leases = leases
+            .into_iter()
+            .map(|view| LeaseRow {
+                type_name: type_name(manifest, view.ticket_type),
+                expires_text: date_time_of(view.expires, clock),
+                view,
+            })
+            .collect();
+        if let Some(opened) = office.open_shift()
+            && let Ok(report) = office.shift_report(0, Timestamp::now())
+        {
+            status.shift = Some(ShiftStatus {
+                opened,
+                cashier: report.cashier.clone(),
+                float_minor: report.float_minor,
+                expected_cash_minor: report.expected_cash_minor,
+                sold_minor: report.sold_minor() - report.voided_minor(),
+                receipts: report.receipts,
+            });
+            status.sales = office
+                .sales()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|sale| SaleRow {
+                    receipt: sale.receipt,
+                    time: time_of(sale.at, clock),
+                    type_name: type_name(manifest, sale.ticket_type),
+                    quantity: sale.serials.len(),
+                    total_minor: sale.total_minor,
+                    method: Method::of(&sale.payment).label(),
+                    currency: sale.currency,
+                    voided: sale.voided,
+                })
+                .collect();
+        }
+        status
+    }
+
+    /// Stops the sync tasks (the app is closing).
+    pub fn shutdown(&self) {
+        if let Some(device) = self.lock().as_ref() {
+            device.links.stop();
+        }
+    }
+
+    /// The replica, for tests.
+    #[doc(hidden)]
+    pub fn replica(&self) -> Option<Arc<Replica>> {
+        self.lock().as_ref().map(|d| Arc::clone(&d.replica))
+    }
+}
+
+/// A ticket type's name, or "Type N" for one the manifest lacks.
+pub fn type_name(manifest: &EventManifest, id: u16) -> String {
+    manifest.ticket_type(TicketTypeId(id)).map_or_else(|| format!("Type {id}"), |t| t.name.clone())
+}
+
+fn shown(
+    sale: &Sale,
+    manifest: &EventManifest,
+    change_minor: i64,
+    offset_minutes: i32,
+) -> Result<SaleShown, DeskError> {
+    let clock = display_clock(Timestamp::now(), offset_minutes);
+    let tickets = sale
+        .serials
+        .iter()
+        .zip(&sale.tickets)
+        .map(|(serial, text)| {
+            Ok(TicketCode { serial: *serial, text: text.clone(), svg: print::qr_svg(text)? })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(SaleShown {
+        receipt: sale.receipt,
+        time: time_of(sale.at, clock),
+        type_name: type_name(manifest, sale.ticket_type),
+        total_minor: sale.total_minor,
+        currency: sale.currency.clone(),
+        method: Method::of(&sale.payment).label(),
+        change_minor,
+        voided: sale.voided,
+        tickets,
+    })
+}

@@ -1,0 +1,214 @@
+//! The box office end to end: the real app under Xvfb, the real hub, a cashier's keystrokes.
+//!
+//! One scenario, as a door lives it: enroll the box office, get a lease, open a shift, lose
+//! the hub, sell a pair for cash from the keyboard, hand the codes over (a gate replica that
+//! has not synced since admits both), be refused beyond the lease, print the receipt, and when
+//! the hub returns find the sale there as an order with a cash payment, the lease's sold
+//! count, and the closed shift's report. Screenshots go to `target/e2e-screenshots/`.
+
+use fantoccini::Client;
+use scanner_e2e::{
+    Driver, Hub, Xvfb, attr, binary, click, eventually, fill, screenshot, shown, text, type_keys,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use sync_core::ids::{GateId, Timestamp};
+use sync_core::journal::HUB;
+use sync_core::keys::DeviceKey;
+use sync_core::manifest::Direction;
+use sync_core::sync::http::HttpTransport;
+use sync_core::sync::http::enroll::{Invitation, create_replica, enroll};
+use sync_core::sync::sync_with;
+use sync_core::validate::ScanContext;
+use sync_core::verdict::VerdictKind;
+
+fn rows(report: &Value) -> Vec<Value> {
+    report["rows"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_box_office_sells_offline_within_its_lease_and_the_hub_books_it() {
+    let hub_data = tempfile::tempdir().unwrap();
+    let app_data = tempfile::tempdir().unwrap();
+    let gate_data = tempfile::tempdir().unwrap();
+    let mut hub = Hub::start(hub_data.path());
+    let owner = hub.owner().await;
+    let event = hub.event;
+
+    // A gate that syncs once now and never again before it checks the door's tickets.
+    let gate_key = DeviceKey::generate().unwrap();
+    let invitation = Invitation::parse(&format!("VGENROLL:{}#{}", hub.url, hub.code), None).unwrap();
+    let gate_enrollment = enroll(&invitation, &gate_key, "e2e").await.unwrap();
+    let gate =
+        Arc::new(create_replica(&gate_data.path().join("gate.db"), &gate_enrollment, gate_key).unwrap());
+
+    let x = Xvfb::start();
+    let driver = Driver::start(&x.display, app_data.path());
+    let app = driver.launch(&binary("boxoffice")).await;
+    enroll_lease_and_open(&app, &hub, &owner, &gate, &gate_enrollment.hub_key).await;
+
+    // The hub goes away; the badge says so.
+    hub.stop();
+    eventually(20, "the offline badge", || async {
+        attr(&app, "badge", "data-link").await.as_deref() == Some("offline")
+    })
+    .await;
+
+    // A pair for cash from the keyboard: type 1, quantity 2, Enter, 100 tendered, Enter.
+    type_keys(&app, "1").await;
+    type_keys(&app, "2\n").await;
+    type_keys(&app, "100\n").await;
+    eventually(10, "the hand-over", || shown(&app, "handover")).await;
+    let first = attr(&app, "handover-code", "data-text").await.unwrap();
+    let change = text(&app, "handover-change").await;
+    screenshot(&app, "boxoffice-handover").await;
+    click(&app, "handover-next").await;
+    let second = attr(&app, "handover-code", "data-text").await.unwrap();
+    assert_ne!(first, second);
+    assert!(first.starts_with("VG1:") && second.starts_with("VG1:"));
+    assert!(change.starts_with("Change: "), "{change}");
+
+    // Receipt and tickets as a PDF, written on the device.
+    click(&app, "handover-pdf").await;
+    eventually(10, "the PDF's path", || async { text(&app, "handover-file").await.contains(".pdf") }).await;
+    let path = text(&app, "handover-file").await.split_once(": ").unwrap().1.to_owned();
+    let pdf = std::fs::read(&path).unwrap();
+    assert!(pdf.starts_with(b"%PDF-") && pdf.len() > 2_000, "{path}");
+    click(&app, "handover-done").await;
+
+    // The gate has not synced since the sale, and admits both tickets offline.
+    let ctx = ScanContext {
+        device: gate.device(),
+        gate: GateId(1),
+        direction: Direction::Entry,
+        now: Timestamp::now(),
+    };
+    for ticket in [&first, &second] {
+        assert_eq!(
+            gate.gate(sync_core::ids::EventId(u32::try_from(event).unwrap()))
+                .scan(ticket, &ctx)
+                .unwrap()
+                .kind(),
+            VerdictKind::Admitted
+        );
+    }
+
+    // Beyond the lease: refused, plainly, and nothing sold.
+    eventually(5, "1 right left", || async {
+        attr(&app, "type-1", "data-left").await.as_deref() == Some("1")
+    })
+    .await;
+    type_keys(&app, "1").await;
+    type_keys(&app, "2\n\n").await;
+    eventually(10, "the refusal", || async {
+        text(&app, "error").await.contains("left on this device's lease")
+    })
+    .await;
+    assert!(text(&app, "error").await.starts_with("Only 1 "), "{}", text(&app, "error").await);
+    assert!(!shown(&app, "handover").await);
+    screenshot(&app, "boxoffice-beyond-lease").await;
+    assert_ne!(
+        attr(&app, "badge-pending", "data-count").await.as_deref(),
+        Some("0"),
+        "the sale waits for the hub"
+    );
+
+    // The hub returns: everything waiting goes up by itself.
+    hub.resume();
+    eventually(30, "the sale synced", || async {
+        attr(&app, "badge", "data-link").await.as_deref() == Some("online")
+            && attr(&app, "badge-pending", "data-count").await.as_deref() == Some("0")
+    })
+    .await;
+    let orders = owner.get(&format!("/api/v1/events/{event}/orders")).await;
+    let door_orders: Vec<&Value> =
+        orders["orders"].as_array().unwrap().iter().filter(|o| o["channel"] == "box_office").collect();
+    assert_eq!(door_orders.len(), 1, "{orders}");
+    let total = door_orders[0]["total_minor"].as_i64().unwrap();
+    assert!(total > 0);
+    let revenue = owner.get(&format!("/api/v1/events/{event}/reports/revenue")).await;
+    let cash = rows(&revenue).into_iter().find(|r| r[0] == "cash").unwrap_or_else(|| panic!("{revenue}"));
+    assert_eq!(cash[1].as_i64(), Some(total), "the cash payment in the revenue report: {revenue}");
+    let leases = owner.get(&format!("/api/v1/events/{event}/leases")).await;
+    assert_eq!(leases["leases"][0]["sold"].as_i64(), Some(2), "{leases}");
+
+    close_the_shift(&app, &owner, event, total).await;
+}
+
+/// Closes the shift (100.00 float + the sale of `total`, counted 5.00 short) and finds the
+/// report as CSV on the device and in the hub's shifts report.
+async fn close_the_shift(app: &Client, owner: &scanner_e2e::Owner, event: i64, total: i64) {
+    // Close the shift: 100 float + the sale, counted 5.00 short.
+    type_keys(app, "\u{E039}").await; // F9
+    eventually(5, "the shift screen", || shown(app, "shift-screen")).await;
+    let counted = 10_000 + total - 500;
+    fill(app, "close-counted", &format!("{}.{:02}", counted / 100, counted % 100)).await;
+    click(app, "close-submit").await;
+    eventually(10, "the shift report", || shown(app, "close-report")).await;
+    assert_eq!(text(app, "close-difference").await, "Short by 5.00 EUR");
+    screenshot(app, "boxoffice-shift-report").await;
+    let files = text(app, "close-files").await;
+    let csv_path = files.split(" and ").nth(1).unwrap();
+    let csv = std::fs::read_to_string(csv_path).unwrap();
+    assert!(csv.ends_with("cash,,difference,,,,,-500,EUR\n"), "{csv}");
+    eventually(20, "the shift on the hub", || async {
+        let shifts = owner.get(&format!("/api/v1/events/{event}/reports/shifts")).await;
+        rows(&shifts).first().is_some_and(|r| r[2] == "Anna" && r[13].as_i64() == Some(-500))
+    })
+    .await;
+}
+
+/// Enrolls the box office, leases it 3 day tickets (the gate syncs right after: its last
+/// contact before the sale), opens a shift with a 100.00 float.
+async fn enroll_lease_and_open(
+    app: &Client,
+    hub: &Hub,
+    owner: &scanner_e2e::Owner,
+    gate: &Arc<sync_core::replica::Replica>,
+    hub_key: &[u8; 32],
+) {
+    let event = hub.event;
+    // The organizer creates the box office's enrollment code.
+    let (status, code) = owner
+        .post(
+            "/api/v1/devices/enrollment-codes",
+            &json!({"name": "Door 1", "role": "box_office", "events": [event]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{code}");
+
+    eventually(10, "the enrollment screen", || shown(app, "enroll-screen")).await;
+    fill(app, "enroll-text", code["qr_text"].as_str().unwrap()).await;
+    fill(app, "enroll-pin", "1357").await;
+    click(app, "enroll-submit").await;
+    // One event: chosen already; no shift yet, so the float comes first.
+    eventually(15, "the open-shift screen", || shown(app, "open-screen")).await;
+
+    // The organizer leases the door 3 day tickets.
+    let devices = owner.get("/api/v1/devices").await;
+    let door = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Door 1")
+        .unwrap_or_else(|| panic!("the door among {devices}"))["id"]
+        .as_i64()
+        .unwrap();
+    let (status, lease) = owner
+        .post(
+            &format!("/api/v1/events/{event}/leases"),
+            &json!({"device_id": door, "ticket_type": 1, "quantity": 3}),
+        )
+        .await;
+    assert_eq!(status, 201, "{lease}");
+    gate.trust(HUB, hub_key).unwrap();
+    sync_with(&**gate, &HttpTransport::new(&hub.url, Arc::clone(gate), HUB).unwrap()).await.unwrap();
+
+    fill(app, "open-cashier", "Anna").await;
+    fill(app, "open-float", "100.00").await;
+    click(app, "open-submit").await;
+    eventually(10, "the sale screen with the lease's 3 rights", || async {
+        shown(app, "sell-screen").await && attr(app, "type-1", "data-left").await.as_deref() == Some("3")
+    })
+    .await;
+}

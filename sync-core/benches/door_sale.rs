@@ -1,0 +1,79 @@
+//! Time from the cashier's "sell" to tickets on screen through `BoxOffice::sell` (rights from
+//! the journal, serial allocation, Ed25519 signing of every ticket under the delegation, one
+//! commit with synchronous=FULL), on the real disk; and a shift report over the whole journal.
+//!
+//! Run: `cargo bench -p voelgoed-sync-core --bench door_sale`. Target (issue 6): a pair of
+//! tickets in p50 ≤ 10 ms, p99 ≤ 25 ms — well inside a cashier's pause.
+#![allow(missing_docs, clippy::cast_precision_loss)] // figures printed as floats
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sync_core::demo;
+use sync_core::ids::{DeviceId, Serial, Timestamp};
+use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod};
+use sync_core::manifest::Price;
+use sync_core::replica::{Replica, ReplicaConfig, SaleRequest};
+use sync_core::sync::memory::MemoryTransport;
+use sync_core::ticket::DelegationGrant;
+
+const SALES: u32 = 2_000;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let dir = support::DiskDir::new("door-sale");
+    let (mut manifest, key, _) = demo::festival();
+    for t in &mut manifest.ticket_types {
+        t.price = Some(Price { minor: 4_500, currency: "EUR".into() });
+    }
+    let hub = Replica::open_in_memory(ReplicaConfig::new(HUB)).unwrap();
+    let desk = Arc::new(Replica::open(dir.0.join("desk.db"), ReplicaConfig::new(DeviceId(5))).unwrap());
+    assert_eq!(desk.durability(), 2, "synchronous=FULL");
+    hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest))).unwrap();
+    let now = Timestamp::now();
+    let last = 2 * SALES + 100;
+    let delegation = key
+        .delegate(DelegationGrant {
+            device_key: desk.public_key(),
+            first_serial: Serial(1),
+            last_serial: Serial(last),
+            expires: u32::try_from(now.unix_seconds()).unwrap() + 86_400,
+            ticket_types: vec![demo::DAY],
+        })
+        .unwrap();
+    let grant = LeaseGrant {
+        lease: LeaseId(1),
+        device: desk.device(),
+        ticket_type: demo::DAY,
+        first_serial: Serial(1),
+        last_serial: Serial(last),
+        expires: now.plus_seconds(3_600),
+        delegation: delegation.to_bytes(),
+    };
+    hub.record(demo::EVENT, Payload::LeaseGrant(grant)).unwrap();
+    sync_core::sync::sync_with(&*desk, &MemoryTransport::new(&hub, desk.device())).await.unwrap();
+
+    let office = desk.box_office(demo::EVENT);
+    office.open_shift_with("Bench", 0).unwrap();
+    let pair = SaleRequest { ticket_type: demo::DAY, quantity: 2, payment: PaymentMethod::Cash };
+    let mut times: Vec<Duration> = Vec::new();
+    for _ in 0..SALES {
+        let start = Instant::now();
+        let sale = office.sell(&pair, Timestamp::now()).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(sale.tickets.len(), 2);
+    }
+    println!("sell a pair → durable, signed tickets ({SALES} sales): {}", support::summary(times));
+    let start = Instant::now();
+    let report = office.shift_report(0, Timestamp::now()).unwrap();
+    println!(
+        "shift report over {} receipts: {:.1} ms",
+        report.receipts,
+        start.elapsed().as_secs_f64() * 1_000.0
+    );
+    let start = Instant::now();
+    let status = office.leases(Timestamp::now());
+    println!("lease view: {:.2} ms ({} left)", start.elapsed().as_secs_f64() * 1_000.0, status[0].left);
+}

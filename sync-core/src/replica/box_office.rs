@@ -1,0 +1,538 @@
+//! The box office: selling at the door under leases, offline, without overselling.
+//!
+//! A lease (brief §7) is the only source of rights: `n` serials of one ticket type, an
+//! expiry, and the event key's delegation for the range. Rights left are *derived* from the
+//! journal — the range minus the serials this device's door sales used — never kept as a
+//! counter, so a restart, a crash or a replayed sync cannot make them drift, and they cannot
+//! go below zero: a sale takes serials only from the unsold part of the range.
+//!
+//! [`BoxOffice::sell`] checks, allocates serials, signs every ticket with the device key under
+//! the lease's delegation (so any gate admits it offline), commits the sale to the journal and
+//! only then returns the tickets: a ticket the buyer sees is a sale the disk holds. Everything
+//! happens under the replica's one lock, so two sales can never take the same serial.
+
+use super::{Replica, ReplicaError};
+use crate::ids::{EventId, Serial, TicketTypeId, Timestamp};
+use crate::journal::shift::{ShiftEntry, ShiftReport};
+use crate::journal::{DoorSale, Entry, LeaseId, LeaseReturn, LeaseState, Payload, PaymentMethod, Void};
+use crate::keys::{IssueError, SignedDelegation};
+use crate::manifest::EventManifest;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Most tickets in one sale (a door sale entry carries at most 1,000 serials).
+pub const MAX_TICKETS_PER_SALE: u32 = 100;
+/// Longest payment reference, comp reason or cashier name.
+const MAX_TEXT: usize = 200;
+
+/// Why a box-office action was refused, in words for the cashier. Nothing was recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum SellError {
+    /// Selling or voiding with no shift open.
+    #[error("Open a shift first (with the cash float in the drawer).")]
+    NoShift,
+    /// Opening a shift while one is open.
+    #[error("A shift is already open: close it first.")]
+    ShiftOpen,
+    /// A quantity of 0 or too many.
+    #[error("Sell 1 to {MAX_TICKETS_PER_SALE} tickets at a time.")]
+    Quantity,
+    /// A ticket type this event does not have, or without a door price.
+    #[error("This device has no price for that ticket type: sync it, or sell it as a comp.")]
+    NoPrice,
+    /// The leases of this type hold fewer rights than asked (the whole sale is refused).
+    #[error("{}", rights_sentence(*.left, .name))]
+    NotEnoughRights {
+        /// The ticket type's name.
+        name: String,
+        /// Rights left on this device for it.
+        left: u32,
+    },
+    /// A card payment without the terminal's reference, a comp without a reason, an amount
+    /// out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// A receipt that is not a sale of the open shift (or does not exist).
+    #[error("Receipt {0} is not a sale of this shift: only this shift's sales can be voided here.")]
+    NotThisShift(u64),
+    /// A receipt voided before.
+    #[error("Receipt {0} is already voided.")]
+    AlreadyVoided(u64),
+    /// A lease that is not this device's, or has nothing left to return.
+    #[error("{0}")]
+    Lease(String),
+    /// The event's data has not reached the device.
+    #[error("This device has not received the event yet: connect it to the network once.")]
+    NoManifest,
+    /// A delegation that would not sign (expired, another device's): should not happen for a
+    /// lease listed as active.
+    #[error("The lease cannot sign tickets ({0}): ask the organizer for a new lease.")]
+    Issue(#[from] IssueError),
+    /// The device's storage failed: nothing was sold.
+    #[error("The sale could not be saved on this device ({0}); nothing was sold. Try again.")]
+    Storage(#[from] ReplicaError),
+}
+
+fn rights_sentence(left: u32, name: &str) -> String {
+    match left {
+        0 => format!("No “{name}” left on this device's lease: request more rights when online."),
+        n => format!("Only {n} “{name}” left on this device's lease."),
+    }
+}
+
+/// What a lease looks like to the cashier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseStatus {
+    /// Rights left and time to sell them.
+    Active,
+    /// Every serial sold.
+    SoldOut,
+    /// Past its expiry.
+    Expired,
+    /// Unsold rights were given back.
+    Returned,
+    /// Its delegation does not verify against the event's keys (or names another device).
+    Invalid,
+}
+
+/// One lease of this device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LeaseView {
+    /// The lease.
+    pub lease: u64,
+    /// Its ticket type.
+    pub ticket_type: u16,
+    /// First serial.
+    pub first_serial: u32,
+    /// Last serial (inclusive).
+    pub last_serial: u32,
+    /// Serials sold under it (voided ones included: a voided serial is never sold again).
+    pub sold: u32,
+    /// Of those, voided.
+    pub voided: u32,
+    /// Rights left to sell now (0 unless active).
+    pub left: u32,
+    /// When it lapses (Unix ms).
+    pub expires: Timestamp,
+    /// Its state.
+    pub status: LeaseStatus,
+}
+
+/// What the cashier asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleRequest {
+    /// The ticket type.
+    pub ticket_type: TicketTypeId,
+    /// How many.
+    pub quantity: u32,
+    /// How it is paid.
+    pub payment: PaymentMethod,
+}
+
+/// A recorded sale: its receipt number and the signed tickets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sale {
+    /// The receipt number (the journal sequence number of its first entry).
+    pub receipt: u64,
+    /// When it was recorded (the device's clock).
+    pub at: Timestamp,
+    /// The ticket type.
+    pub ticket_type: u16,
+    /// The serials, in order.
+    pub serials: Vec<u32>,
+    /// Each ticket's `VG1:` text, in the order of `serials`.
+    pub tickets: Vec<String>,
+    /// The total charged, in minor units.
+    pub total_minor: i64,
+    /// The currency.
+    pub currency: String,
+    /// How it was paid.
+    pub payment: PaymentMethod,
+    /// Whether it was voided since.
+    pub voided: bool,
+}
+
+/// One event's box office on this device.
+#[derive(Clone)]
+pub struct BoxOffice {
+    replica: Arc<Replica>,
+    event: EventId,
+}
+
+impl BoxOffice {
+    pub(crate) fn new(replica: Arc<Replica>, event: EventId) -> Self {
+        Self { replica, event }
+    }
+
+    /// This device's leases for the event, as of `now`.
+    pub fn leases(&self, now: Timestamp) -> Vec<LeaseView> {
+        let inner = self.replica.lock();
+        let me = self.replica.device();
+        let manifest = inner.manifest(self.event);
+        let key = inner.key.public_key();
+        let Some(state) = inner.events.get(&self.event) else { return Vec::new() };
+        state
+            .leases
+            .iter()
+            .filter_map(|(id, lease)| {
+                let (_, grant) = lease.grant.as_ref().filter(|(_, g)| g.device == me)?;
+                let delegation = verified_delegation(manifest, lease, key);
+                Some(view(*id, lease, grant, delegation.is_some(), now))
+            })
+            .collect()
+    }
+
+    /// The open shift's number (the sequence number of its opening), if one is open.
+    pub fn open_shift(&self) -> Option<u64> {
+        let me = self.replica.device();
+        self.replica
+            .with_event_state(self.event, |s| s.shifts.get(&me).and_then(crate::journal::Shifts::open))
+    }
+
+    /// Opens a shift for `cashier` with `float_minor` in the drawer.
+    pub fn open_shift_with(&self, cashier: &str, float_minor: i64) -> Result<u64, SellError> {
+        let cashier = cashier.trim();
+        if cashier.is_empty() || cashier.len() > MAX_TEXT {
+            return Err(SellError::Invalid("Type the cashier's name (up to 200 characters).".into()));
+        }
+        if !(0..=100_000_000).contains(&float_minor) {
+            return Err(SellError::Invalid("The float is 0 to 1,000,000.".into()));
+        }
+        if self.open_shift().is_some() {
+            return Err(SellError::ShiftOpen);
+        }
+        let currency = self.currency().ok_or(SellError::NoManifest)?;
+        let shift = ShiftEntry::Open { cashier: cashier.to_owned(), float_minor, currency };
+        Ok(self.replica.record(self.event, Payload::Shift(Box::new(shift)))?.seq)
+    }
+
+    /// The open shift's report so far, as if closed now with `counted_minor` counted.
+    pub fn shift_report(&self, counted_minor: i64, now: Timestamp) -> Result<ShiftReport, SellError> {
+        let opened = self.open_shift().ok_or(SellError::NoShift)?;
+        self.report_of(opened, counted_minor, now)
+    }
+
+    fn report_of(&self, opened: u64, counted_minor: i64, now: Timestamp) -> Result<ShiftReport, SellError> {
+        let me = self.replica.device();
+        let entries = self.replica.lock().entries_after(me, self.event, opened - 1)?;
+        let (opening, later) = entries.split_first().ok_or(SellError::NoShift)?;
+        ShiftReport::compute(opening, later, counted_minor, now).ok_or(SellError::NoShift)
+    }
+
+    /// Closes the open shift with the counted cash; the report travels to the hub with the
+    /// closing entry.
+    pub fn close_shift(&self, counted_minor: i64, now: Timestamp) -> Result<ShiftReport, SellError> {
+        if !(0..=100_000_000).contains(&counted_minor) {
+            return Err(SellError::Invalid("The counted cash is 0 to 1,000,000.".into()));
+        }
+        let opened = self.open_shift().ok_or(SellError::NoShift)?;
+        let report = self.report_of(opened, counted_minor, now)?;
+        let close = ShiftEntry::Close { opened, report: report.clone() };
+        self.replica.record(self.event, Payload::Shift(Box::new(close)))?;
+        Ok(report)
+    }
+
+    /// The open shift's sales, newest first (a sale spanning leases is one sale).
+    pub fn sales(&self) -> Result<Vec<Sale>, SellError> {
+        let Some(opened) = self.open_shift() else { return Ok(Vec::new()) };
+        let me = self.replica.device();
+        let entries = self.replica.lock().entries_after(me, self.event, opened)?;
+        let mut sales: Vec<Sale> = Vec::new();
+        for entry in &entries {
+            if let Payload::DoorSale(s) = &entry.payload {
+                match sales.last_mut() {
+                    Some(last) if last.receipt == s.receipt => {
+                        last.serials.extend(s.serials.iter().map(|x| x.0));
+                        last.total_minor += s.total_minor;
+                    }
+                    _ => sales.push(Sale {
+                        receipt: s.receipt,
+                        at: entry.hlc.time(),
+                        ticket_type: s.ticket_type.0,
+                        serials: s.serials.iter().map(|x| x.0).collect(),
+                        tickets: Vec::new(),
+                        total_minor: s.total_minor,
+                        currency: s.currency.clone(),
+                        payment: s.payment.clone(),
+                        voided: false,
+                    }),
+                }
+            }
+        }
+        self.replica.with_event_state(self.event, |state| {
+            for sale in &mut sales {
+                sale.voided = sale
+                    .serials
+                    .iter()
+                    .all(|s| state.leases.values().any(|l| l.voided.contains(&Serial(*s))));
+            }
+        });
+        sales.reverse();
+        Ok(sales)
+    }
+
+    /// A sale of the open shift with its tickets signed again (Ed25519 signatures are
+    /// deterministic: the same bytes as when sold), for showing or printing once more.
+    pub fn sale(&self, receipt: u64, now: Timestamp) -> Result<Sale, SellError> {
+        let mut sale = self
+            .sales()?
+            .into_iter()
+            .find(|s| s.receipt == receipt)
+            .ok_or(SellError::NotThisShift(receipt))?;
+        let inner = self.replica.lock();
+        let manifest = inner.manifest(self.event);
+        let key = inner.key.public_key();
+        let state = inner.events.get(&self.event).ok_or(SellError::NoManifest)?;
+        for serial in &sale.serials {
+            let lease = state
+                .leases
+                .values()
+                .find(|l| l.sold.contains(&Serial(*serial)))
+                .ok_or(SellError::NotThisShift(receipt))?;
+            let delegation = verified_delegation(manifest, lease, key)
+                .ok_or_else(|| SellError::Lease(DELEGATION_BAD.into()))?;
+            // Signed as of the sale, so an expiry since then does not stop a reprint.
+            let ticket = inner.key.issue(
+                &delegation,
+                Serial(*serial),
+                TicketTypeId(sale.ticket_type),
+                None,
+                sale.at.min(now),
+            )?;
+            sale.tickets.push(ticket.to_text());
+        }
+        Ok(sale)
+    }
+
+    /// Sells: checks the rights, allocates serials, signs the tickets, commits the sale, and
+    /// only then returns it. On `Err` nothing was sold.
+    pub fn sell(&self, request: &SaleRequest, now: Timestamp) -> Result<Sale, SellError> {
+        if request.quantity == 0 || request.quantity > MAX_TICKETS_PER_SALE {
+            return Err(SellError::Quantity);
+        }
+        check_payment(&request.payment)?;
+        let me = self.replica.device();
+        let mut guard = self.replica.lock();
+        let inner = &mut *guard;
+        let open = inner
+            .events
+            .get(&self.event)
+            .and_then(|s| s.shifts.get(&me))
+            .and_then(crate::journal::Shifts::open);
+        if open.is_none() {
+            return Err(SellError::NoShift);
+        }
+        let manifest = inner.manifest(self.event).ok_or(SellError::NoManifest)?.clone();
+        let spec = manifest.ticket_type(request.ticket_type).ok_or(SellError::NoPrice)?;
+        let name = spec.name.clone();
+        let price = match (&request.payment, &spec.price) {
+            (PaymentMethod::Comp { .. }, p) => {
+                (0, p.as_ref().map_or_else(|| manifest_currency(&manifest), |p| p.currency.clone()))
+            }
+            (_, Some(p)) => (p.minor, p.currency.clone()),
+            (_, None) => return Err(SellError::NoPrice),
+        };
+        let state = inner.events.get(&self.event).ok_or(SellError::NoManifest)?;
+        // This type's active leases, the soonest to lapse first (use rights before they expire).
+        let key = inner.key.public_key();
+        let mut usable: Vec<(LeaseId, SignedDelegation, Vec<Serial>, Timestamp)> = state
+            .leases
+            .iter()
+            .filter_map(|(id, lease)| {
+                let (_, grant) = lease.grant.as_ref().filter(|(_, g)| g.device == me)?;
+                let delegation = verified_delegation(Some(&manifest), lease, key)?;
+                let v = view(*id, lease, grant, true, now);
+                (grant.ticket_type == request.ticket_type && v.status == LeaseStatus::Active).then(|| {
+                    let free = (grant.first_serial.0..=grant.last_serial.0)
+                        .map(Serial)
+                        .filter(|s| !lease.sold.contains(s))
+                        .take(usize::try_from(request.quantity).unwrap_or(usize::MAX))
+                        .collect();
+                    (*id, delegation, free, v.expires)
+                })
+            })
+            .collect();
+        usable.sort_by_key(|(id, _, _, expires)| (*expires, *id));
+        let left: usize = usable.iter().map(|(_, _, free, _)| free.len()).sum();
+        if left < usize::try_from(request.quantity).unwrap_or(usize::MAX) {
+            return Err(SellError::NotEnoughRights { name, left: u32::try_from(left).unwrap_or(u32::MAX) });
+        }
+        // Sign first (nothing written yet), then commit every entry in one transaction.
+        let receipt = inner.have.get(me) + 1;
+        let mut remaining = usize::try_from(request.quantity).unwrap_or(usize::MAX);
+        let (mut payloads, mut serials, mut tickets) = (Vec::new(), Vec::new(), Vec::new());
+        for (lease, delegation, free, _) in usable {
+            if remaining == 0 {
+                break;
+            }
+            let take: Vec<Serial> = free.into_iter().take(remaining).collect();
+            remaining -= take.len();
+            for serial in &take {
+                tickets
+                    .push(inner.key.issue(&delegation, *serial, request.ticket_type, None, now)?.to_text());
+            }
+            serials.extend(take.iter().map(|s| s.0));
+            let count = i64::try_from(take.len()).unwrap_or(i64::MAX);
+            payloads.push(Payload::DoorSale(DoorSale {
+                receipt,
+                lease,
+                ticket_type: request.ticket_type,
+                serials: take,
+                total_minor: price.0 * count,
+                currency: price.1.clone(),
+                payment: request.payment.clone(),
+            }));
+        }
+        let entries = inner.append_all(me, self.event, payloads, now)?;
+        drop(guard);
+        self.replica.notify();
+        Ok(Sale {
+            receipt,
+            at: entries.first().map_or(now, |e| e.hlc.time()),
+            ticket_type: request.ticket_type.0,
+            serials,
+            tickets,
+            total_minor: price.0 * i64::from(request.quantity),
+            currency: price.1,
+            payment: request.payment.clone(),
+            voided: false,
+        })
+    }
+
+    /// Voids a sale of the open shift: its tickets are revoked (at every gate once synced) and
+    /// the money is booked back on the shift's report.
+    pub fn void(&self, receipt: u64) -> Result<(), SellError> {
+        let opened = self.open_shift().ok_or(SellError::NoShift)?;
+        let me = self.replica.device();
+        let entries: Vec<Entry> = self.replica.lock().entries_after(me, self.event, opened)?;
+        let sold: Vec<(LeaseId, Vec<Serial>)> = entries
+            .iter()
+            .filter_map(|e| match &e.payload {
+                Payload::DoorSale(s) if s.receipt == receipt => Some((s.lease, s.serials.clone())),
+                _ => None,
+            })
+            .collect();
+        if sold.is_empty() {
+            return Err(SellError::NotThisShift(receipt));
+        }
+        let already = self.replica.with_event_state(self.event, |state| {
+            sold.iter().all(|(lease, serials)| {
+                state.leases.get(lease).is_some_and(|l| serials.iter().all(|s| l.voided.contains(s)))
+            })
+        });
+        if already {
+            return Err(SellError::AlreadyVoided(receipt));
+        }
+        let voids = sold.into_iter().map(|(lease, serials)| Payload::Void(Void { lease, serials })).collect();
+        self.replica.record_all(self.event, voids)?;
+        Ok(())
+    }
+
+    /// Gives a lease's unsold rights back to the hub (they return to sale once it syncs).
+    /// Returns how many were returned.
+    pub fn return_unsold(&self, lease: LeaseId) -> Result<u32, SellError> {
+        let me = self.replica.device();
+        let first_unsold = self.replica.with_event_state(self.event, |state| {
+            let l =
+                state.leases.get(&lease).filter(|l| l.grant.as_ref().is_some_and(|(_, g)| g.device == me));
+            let l = l.ok_or_else(|| SellError::Lease(format!("Lease {} is not this device's.", lease.0)))?;
+            let (_, grant) = l.grant.as_ref().ok_or_else(|| SellError::Lease("No such lease.".into()))?;
+            if l.returned_from.is_some() {
+                return Err(SellError::Lease(format!("Lease {} was returned already.", lease.0)));
+            }
+            // Sales take the lowest free serials, so the unsold ones are everything above the
+            // highest sold.
+            let first = l.sold.iter().next_back().map_or(grant.first_serial.0, |s| s.0 + 1);
+            if first > grant.last_serial.0 {
+                return Err(SellError::Lease(format!("Lease {} is sold out: nothing to return.", lease.0)));
+            }
+            Ok((Serial(first), grant.last_serial.0 - first + 1))
+        })?;
+        let (first, count) = first_unsold;
+        self.replica.record(self.event, Payload::LeaseReturn(LeaseReturn { lease, first_unsold: first }))?;
+        Ok(count)
+    }
+
+    /// The currency of the event's prices (the first priced type's).
+    fn currency(&self) -> Option<String> {
+        self.replica.manifest(self.event).map(|m| manifest_currency(&m))
+    }
+}
+
+const DELEGATION_BAD: &str = "the lease's delegation does not verify";
+
+fn manifest_currency(manifest: &EventManifest) -> String {
+    manifest
+        .ticket_types
+        .iter()
+        .find_map(|t| t.price.as_ref().map(|p| p.currency.clone()))
+        .unwrap_or_else(|| "EUR".into())
+}
+
+fn check_payment(payment: &PaymentMethod) -> Result<(), SellError> {
+    match payment {
+        PaymentMethod::Card { reference } if reference.trim().is_empty() => {
+            Err(SellError::Invalid("Enter the card terminal's reference for this payment.".into()))
+        }
+        PaymentMethod::Comp { reason } if reason.trim().is_empty() => {
+            Err(SellError::Invalid("Give a reason for the complimentary tickets.".into()))
+        }
+        PaymentMethod::Card { reference: t } | PaymentMethod::Comp { reason: t } if t.len() > MAX_TEXT => {
+            Err(SellError::Invalid("Keep the reference under 200 characters.".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The lease's delegation, if the event key in the manifest signed it for this device's key.
+fn verified_delegation(
+    manifest: Option<&EventManifest>,
+    lease: &LeaseState,
+    device_key: [u8; 32],
+) -> Option<SignedDelegation> {
+    let (_, grant) = lease.grant.as_ref()?;
+    let delegation = SignedDelegation::from_bytes(&grant.delegation).ok()?;
+    let key = manifest?.keys.iter().find(|k| k.id == delegation.key_id)?;
+    let d = &delegation.delegation.grant;
+    let matches = d.device_key == device_key
+        && d.first_serial <= grant.first_serial
+        && grant.last_serial <= d.last_serial
+        && d.ticket_types.contains(&grant.ticket_type)
+        && manifest.is_some_and(|m| m.event == delegation.event);
+    (matches && delegation.is_signed_by(&key.key)).then_some(delegation)
+}
+
+fn view(
+    id: LeaseId,
+    lease: &LeaseState,
+    grant: &crate::journal::LeaseGrant,
+    verified: bool,
+    now: Timestamp,
+) -> LeaseView {
+    let size = grant.last_serial.0 - grant.first_serial.0 + 1;
+    let sold = u32::try_from(lease.sold.len()).unwrap_or(u32::MAX);
+    let expires = lease.expires.unwrap_or(grant.expires);
+    let status = if !verified {
+        LeaseStatus::Invalid
+    } else if lease.returned_from.is_some() {
+        LeaseStatus::Returned
+    } else if sold >= size {
+        LeaseStatus::SoldOut
+    } else if now > expires {
+        LeaseStatus::Expired
+    } else {
+        LeaseStatus::Active
+    };
+    LeaseView {
+        lease: id.0,
+        ticket_type: grant.ticket_type.0,
+        first_serial: grant.first_serial.0,
+        last_serial: grant.last_serial.0,
+        sold,
+        voided: u32::try_from(lease.voided.len()).unwrap_or(u32::MAX),
+        left: if status == LeaseStatus::Active { size.saturating_sub(sold) } else { 0 },
+        expires,
+        status,
+    }
+}

@@ -1,0 +1,359 @@
+//! The box office on its own replica: selling under a lease (offline, durable, never beyond the
+//! lease), tickets any gate admits, voids, returns, and shift reports that reconcile with the
+//! journal.
+
+mod common;
+
+use proptest::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use sync_core::demo;
+use sync_core::ids::{DeviceId, Serial, TicketTypeId, Timestamp};
+use sync_core::journal::shift::Method;
+use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod};
+use sync_core::keys::EventKey;
+use sync_core::manifest::{Direction, Price};
+use sync_core::replica::{LeaseStatus, Replica, ReplicaConfig, SaleRequest, SellError};
+use sync_core::sync::memory::MemoryTransport;
+use sync_core::sync::{SyncStore, sync_with};
+use sync_core::ticket::DelegationGrant;
+use sync_core::validate::ScanContext;
+use sync_core::verdict::VerdictKind;
+
+const DESK: DeviceId = DeviceId(5);
+const DAY_PRICE: i64 = 4_500;
+
+/// A hub replica (origin 0) that publishes the demo manifest with door prices, and a clock
+/// every replica shares.
+struct Setup {
+    _dir: common::Scratch,
+    dir_path: std::path::PathBuf,
+    now: Arc<AtomicI64>,
+    key: EventKey,
+    hub: Arc<Replica>,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = common::scratch_dir("box-office");
+        let dir_path = dir.to_path_buf();
+        let now = Arc::new(AtomicI64::new(demo::NOON.0));
+        let (mut manifest, key, _) = demo::festival();
+        for t in &mut manifest.ticket_types {
+            t.price = Some(Price { minor: DAY_PRICE * i64::from(t.id.0), currency: "EUR".into() });
+        }
+        let config = clock_config(&now, HUB);
+        let setup =
+            Self { _dir: dir, dir_path, now, key, hub: Arc::new(Replica::open_in_memory(config).unwrap()) };
+        setup.hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest))).unwrap();
+        setup
+    }
+
+    fn open(&self, device: DeviceId, name: &str) -> Arc<Replica> {
+        let config = clock_config(&self.now, device);
+        Arc::new(if name == ":memory:" {
+            Replica::open_in_memory(config).unwrap()
+        } else {
+            Replica::open(self.dir_path.join(name), config).unwrap()
+        })
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now.load(Ordering::SeqCst))
+    }
+
+    /// The hub grants `device` serials `first..=last` of `ticket_type` until `expires`.
+    fn grant(
+        &self,
+        lease: u64,
+        device: &Replica,
+        ticket_type: TicketTypeId,
+        (first, last): (u32, u32),
+        expires: Timestamp,
+    ) {
+        let delegation = self
+            .key
+            .delegate(DelegationGrant {
+                device_key: device.public_key(),
+                first_serial: Serial(first),
+                last_serial: Serial(last),
+                expires: u32::try_from(expires.unix_seconds()).unwrap() + 86_400,
+                ticket_types: vec![ticket_type],
+            })
+            .unwrap()
+            .to_bytes();
+        let grant = LeaseGrant {
+            lease: LeaseId(lease),
+            device: device.device(),
+            ticket_type,
+            first_serial: Serial(first),
+            last_serial: Serial(last),
+            expires,
+            delegation,
+        };
+        self.hub.record(demo::EVENT, Payload::LeaseGrant(grant)).unwrap();
+    }
+
+    async fn sync(&self, device: &Replica) {
+        sync_with(device, &MemoryTransport::new(&*self.hub, device.device())).await.unwrap();
+    }
+}
+
+/// A replica configuration on the shared test clock.
+fn clock_config(now: &Arc<AtomicI64>, device: DeviceId) -> ReplicaConfig {
+    let now = Arc::clone(now);
+    ReplicaConfig {
+        clock: Arc::new(move || Timestamp(now.load(Ordering::SeqCst))),
+        ..ReplicaConfig::new(device)
+    }
+}
+
+fn cash(ticket_type: TicketTypeId, quantity: u32) -> SaleRequest {
+    SaleRequest { ticket_type, quantity, payment: PaymentMethod::Cash }
+}
+
+#[tokio::test]
+async fn a_desk_sells_offline_within_its_lease_and_any_gate_admits_the_tickets() {
+    let setup = Setup::new();
+    let desk = setup.open(DESK, "desk.db");
+    let gate = setup.open(DeviceId(1), "gate.db");
+    setup.grant(1, &desk, demo::DAY, (500, 502), Timestamp(demo::NOON.0 + 3_600_000));
+    setup.sync(&desk).await;
+    setup.sync(&gate).await; // the gate's last contact with anyone: before any sale
+    let office = desk.box_office(demo::EVENT);
+    let leases = office.leases(setup.now());
+    assert_eq!(leases.len(), 1);
+    assert_eq!((leases[0].left, leases[0].status), (3, LeaseStatus::Active));
+
+    // No shift, no sale: the drawer must be counted in first.
+    assert!(matches!(office.sell(&cash(demo::DAY, 2), setup.now()), Err(SellError::NoShift)));
+    office.open_shift_with("Anna", 10_000).unwrap();
+    let sale = office.sell(&cash(demo::DAY, 2), setup.now()).unwrap();
+    assert_eq!(
+        (sale.serials.clone(), sale.total_minor, sale.currency.as_str()),
+        (vec![500, 501], 9_000, "EUR")
+    );
+
+    // Beyond the lease: refused whole, in words, and nothing recorded.
+    let have = desk.have();
+    let refused = office.sell(&cash(demo::DAY, 2), setup.now()).unwrap_err();
+    assert_eq!(refused.to_string(), "Only 1 “Day ticket” left on this device's lease.");
+    assert_eq!(desk.have(), have, "a refused sale writes nothing");
+    assert!(matches!(
+        office.sell(&cash(demo::WEEKEND, 1), setup.now()),
+        Err(SellError::NotEnoughRights { left: 0, .. })
+    ));
+
+    // The gate never heard of the sale or the desk's key, and admits both tickets offline.
+    let ctx = ScanContext {
+        device: gate.device(),
+        gate: demo::MAIN_GATE,
+        direction: Direction::Entry,
+        now: setup.now(),
+    };
+    for text in &sale.tickets {
+        assert_eq!(gate.gate(demo::EVENT).scan(text, &ctx).unwrap().kind(), VerdictKind::Admitted);
+    }
+
+    // The sale was durable before the tickets were handed out: it survives a restart, and the
+    // reprinted tickets are the very same bytes.
+    drop(office);
+    drop(desk);
+    let desk = setup.open(DESK, "desk.db");
+    let office = desk.box_office(demo::EVENT);
+    assert_eq!(office.leases(setup.now())[0].left, 1);
+    assert_eq!(office.sale(sale.receipt, setup.now()).unwrap().tickets, sale.tickets);
+}
+
+#[tokio::test]
+async fn leases_lapse_return_and_span_and_voids_revoke_at_the_gate() {
+    let setup = Setup::new();
+    let desk = setup.open(DESK, "desk.db");
+    let soon = Timestamp(demo::NOON.0 + 60_000);
+    let later = Timestamp(demo::NOON.0 + 7_200_000);
+    setup.grant(1, &desk, demo::DAY, (100, 101), soon);
+    setup.grant(2, &desk, demo::DAY, (200, 209), later);
+    setup.sync(&desk).await;
+    let office = desk.box_office(demo::EVENT);
+    office.open_shift_with("Ben", 0).unwrap();
+
+    // Three tickets: the two of the lease that lapses first, then one of the other.
+    let sale = office.sell(&cash(demo::DAY, 3), setup.now()).unwrap();
+    assert_eq!(sale.serials, vec![100, 101, 200]);
+    assert_eq!(office.sales().unwrap().len(), 1, "one sale, one receipt, though two leases");
+
+    // Lapsed: lease 1 is sold out anyway; lease 2 lapses after its expiry.
+    setup.now.store(later.0 + 1, Ordering::SeqCst);
+    assert!(matches!(
+        office.sell(&cash(demo::DAY, 1), setup.now()),
+        Err(SellError::NotEnoughRights { left: 0, .. })
+    ));
+    setup.now.store(demo::NOON.0 + 120_000, Ordering::SeqCst);
+
+    // Return the unsold rest of lease 2: 201..=209.
+    assert_eq!(office.return_unsold(LeaseId(2)).unwrap(), 9);
+    assert!(office.return_unsold(LeaseId(2)).is_err(), "returned once");
+    assert!(office.return_unsold(LeaseId(1)).is_err(), "sold out: nothing to return");
+    assert!(office.return_unsold(LeaseId(7)).is_err(), "not this device's");
+    let statuses: Vec<LeaseStatus> = office.leases(setup.now()).iter().map(|l| l.status).collect();
+    assert_eq!(statuses, vec![LeaseStatus::SoldOut, LeaseStatus::Returned]);
+
+    // Void the sale: its tickets are refused at a gate that syncs afterwards.
+    office.void(sale.receipt).unwrap();
+    assert!(matches!(office.void(sale.receipt), Err(SellError::AlreadyVoided(_))));
+    assert!(matches!(office.void(999), Err(SellError::NotThisShift(999))));
+    setup.sync(&desk).await;
+    let gate = setup.open(DeviceId(1), "gate.db");
+    setup.sync(&gate).await;
+    let ctx = ScanContext {
+        device: gate.device(),
+        gate: demo::MAIN_GATE,
+        direction: Direction::Entry,
+        now: setup.now(),
+    };
+    assert_eq!(gate.gate(demo::EVENT).scan(&sale.tickets[0], &ctx).unwrap().kind(), VerdictKind::Revoked);
+
+    // A sale of a closed shift can no longer be voided here.
+    office.close_shift(0, setup.now()).unwrap();
+    office.open_shift_with("Ben", 0).unwrap();
+    assert!(matches!(office.void(sale.receipt), Err(SellError::NotThisShift(_))));
+}
+
+#[tokio::test]
+async fn a_lease_signed_by_a_foreign_key_sells_nothing_and_payments_need_their_details() {
+    let setup = Setup::new();
+    let desk = setup.open(DESK, "desk.db");
+    let foreign = common::other_event_key();
+    let delegation = foreign
+        .delegate(DelegationGrant {
+            device_key: desk.public_key(),
+            first_serial: Serial(1),
+            last_serial: Serial(9),
+            expires: common::unix(demo::NOON) + 86_400,
+            ticket_types: vec![demo::DAY],
+        })
+        .unwrap()
+        .to_bytes();
+    let grant = LeaseGrant {
+        lease: LeaseId(1),
+        device: DESK,
+        ticket_type: demo::DAY,
+        first_serial: Serial(1),
+        last_serial: Serial(9),
+        expires: Timestamp(demo::NOON.0 + 3_600_000),
+        delegation,
+    };
+    setup.hub.record(demo::EVENT, Payload::LeaseGrant(grant)).unwrap();
+    setup.sync(&desk).await;
+    let office = desk.box_office(demo::EVENT);
+    assert_eq!(office.leases(setup.now())[0].status, LeaseStatus::Invalid);
+    office.open_shift_with("Cleo", 0).unwrap();
+    assert!(matches!(
+        office.sell(&cash(demo::DAY, 1), setup.now()),
+        Err(SellError::NotEnoughRights { left: 0, .. })
+    ));
+    for payment in
+        [PaymentMethod::Card { reference: " ".into() }, PaymentMethod::Comp { reason: String::new() }]
+    {
+        let request = SaleRequest { ticket_type: demo::DAY, quantity: 1, payment };
+        assert!(matches!(office.sell(&request, setup.now()), Err(SellError::Invalid(_))));
+    }
+    assert!(matches!(office.sell(&cash(demo::DAY, 0), setup.now()), Err(SellError::Quantity)));
+}
+
+/// One cashier action in the reconciliation property.
+#[derive(Clone, Debug)]
+enum Action {
+    Sell { ticket_type: u16, quantity: u32, method: u8 },
+    Void { nth: usize },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        3 => (1u16..=2, 1u32..=4, 0u8..3).prop_map(|(ticket_type, quantity, method)| Action::Sell { ticket_type, quantity, method }),
+        1 => (0usize..10).prop_map(|nth| Action::Void { nth }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Whatever the cashier does, the closing report's totals are the journal's: every door
+    /// sale and void of the shift, summed independently from the entries.
+    #[test]
+    fn the_shift_report_reconciles_with_the_journal(actions in prop::collection::vec(action(), 1..25), float in 0i64..50_000, counted in 0i64..200_000) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let setup = Setup::new();
+            let desk = setup.open(DESK, ":memory:");
+            let expires = Timestamp(demo::NOON.0 + 3_600_000);
+            setup.grant(1, &desk, demo::DAY, (1_000, 1_060), expires);
+            setup.grant(2, &desk, demo::WEEKEND, (2_000, 2_060), expires);
+            setup.sync(&desk).await;
+            let office = desk.box_office(demo::EVENT);
+            // A sale before the shift opened is not this shift's.
+            office.open_shift_with("Earlier", 0).unwrap();
+            office.sell(&cash(demo::DAY, 1), setup.now()).unwrap();
+            office.close_shift(4_500, setup.now()).unwrap();
+            let opened = office.open_shift_with("Dana", float).unwrap();
+            let mut receipts = Vec::new();
+            for a in &actions {
+                match a {
+                    Action::Sell { ticket_type, quantity, method } => {
+                        let payment = match method {
+                            0 => PaymentMethod::Cash,
+                            1 => PaymentMethod::Card { reference: "T-1".into() },
+                            _ => PaymentMethod::Comp { reason: "press".into() },
+                        };
+                        let request = SaleRequest { ticket_type: TicketTypeId(*ticket_type), quantity: *quantity, payment };
+                        if let Ok(sale) = office.sell(&request, setup.now()) {
+                            receipts.push(sale.receipt);
+                        }
+                    }
+                    Action::Void { nth } => {
+                        if let Some(r) = receipts.get(*nth) {
+                            let _ = office.void(*r);
+                        }
+                    }
+                }
+            }
+            let report = office.close_shift(counted, setup.now()).unwrap();
+
+            // Independently: walk the journal's entries of this shift, as the store gives them
+            // to any peer.
+            let (mut sold_minor, mut cash_minor, mut sold_tickets) = (0i64, 0i64, 0u32);
+            let mut price_of = std::collections::BTreeMap::new();
+            let mut voided_minor = 0i64;
+            let entries = SyncStore::entries_after(&*desk, DESK, opened, 10_000).await.unwrap();
+            for e in entries {
+                match &e.payload {
+                    Payload::DoorSale(s) => {
+                        sold_minor += s.total_minor;
+                        sold_tickets += u32::try_from(s.serials.len()).unwrap();
+                        if s.payment == PaymentMethod::Cash { cash_minor += s.total_minor; }
+                        let each = s.total_minor / i64::try_from(s.serials.len()).unwrap();
+                        for serial in &s.serials { price_of.insert(*serial, (each, s.payment == PaymentMethod::Cash)); }
+                    }
+                    Payload::Void(v) => {
+                        for serial in &v.serials {
+                            let (each, is_cash) = price_of[serial];
+                            voided_minor += each;
+                            if is_cash { cash_minor -= each; }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            prop_assert_eq!(report.sold_minor(), sold_minor);
+            prop_assert_eq!(report.voided_minor(), voided_minor);
+            prop_assert_eq!(report.lines.iter().map(|l| l.sold).sum::<u32>(), sold_tickets);
+            prop_assert_eq!(report.expected_cash_minor, float + cash_minor);
+            prop_assert_eq!(report.difference_minor(), counted - float - cash_minor);
+            prop_assert!(report.lines.iter().filter(|l| l.method == Some(Method::Comp)).all(|l| l.sold_minor == 0));
+            let csv = report.to_csv(|t| format!("type {t}"));
+            let last_line = csv.lines().last().unwrap().to_owned();
+            prop_assert_eq!(last_line, format!("cash,,difference,,,,,{},EUR", report.difference_minor()));
+            Ok::<(), TestCaseError>(())
+        })?;
+    }
+}
