@@ -40,6 +40,7 @@ pub mod identity;
 pub mod journal;
 pub mod json;
 pub mod leases;
+pub mod mail;
 pub mod maintenance;
 pub mod openapi;
 pub mod payments;

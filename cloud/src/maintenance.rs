@@ -1,5 +1,6 @@
 //! The periodic work every hub instance does: lapsed holds give their tickets back, refunds the
-//! provider has not confirmed are sent again, expired console sessions are deleted.
+//! provider has not confirmed are sent again, pending mail is delivered, expired console
+//! sessions are deleted.
 //!
 //! Each step is one idempotent statement or a retry keyed by the row it retries, so any number
 //! of instances can run it at once (the hub is stateless; there is no leader to elect).
@@ -28,6 +29,11 @@ pub async fn run(state: AppState) {
         }
         if let Err(e) = crate::sales::refunds::retry_pending(&state, REFUND_RETRY_AFTER_MS).await {
             tracing::warn!(error = %e, "could not retry pending refunds");
+        }
+        match crate::mail::deliver_pending(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "mail delivered"),
+            Err(e) => tracing::warn!(error = %e, "could not deliver mail"),
         }
         match crate::auth::end_expired_sessions(&state.db, now).await {
             Ok(0) => {}

@@ -40,6 +40,8 @@ pub struct AppState {
     pub sales: Sales,
     /// The simulated payment provider, when this hub serves it at `/sim-psp`.
     pub simulator: Option<Arc<Simulator>>,
+    /// How mail leaves the hub (`None`: it waits in the outbox).
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             verifier: Arc::new(RequestVerifier::new(sync_core::journal::HUB)),
             sales: Sales::new(SalesOptions::default(), provider),
             simulator: Some(simulator),
+            mailer: None,
         })
     }
 

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use sync_core::ids::{DeviceId, EventId, Serial, TicketTypeId, Timestamp};
 use sync_core::journal::{HUB, LeaseId, Payload, PaymentMethod};
 use sync_core::replica::{Replica, SaleRequest};
-use sync_core::sync::http::{HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest};
+use sync_core::sync::http::{
+    DOOR_EMAIL_PATH, DoorSaleEmail, HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest,
+};
 use sync_core::sync::{SyncRequest, SyncResponse, SyncStore, Transport, TransportError, sync_with};
 
 fn cash(quantity: u32) -> SaleRequest {
@@ -65,7 +67,7 @@ async fn a_box_office_asks_for_rights_sells_and_reports_its_shift() {
         office.open_shift_with("Anna", 5_000).unwrap();
         let now = Timestamp::now();
         let sale = office.sell(&cash(2), now).unwrap();
-        office
+        let by_card = office
             .sell(&SaleRequest { payment: PaymentMethod::Card { reference: "T-77".into() }, ..cash(1) }, now)
             .unwrap();
         office.void(sale.receipt).unwrap();
@@ -74,6 +76,7 @@ async fn a_box_office_asks_for_rights_sells_and_reports_its_shift() {
         assert_eq!((report.expected_cash_minor, report.difference_minor()), (5_000, 1_000));
         sync(&desk, &hub).await;
 
+        email_the_tickets(&hub, &desk, event_id, by_card.receipt).await;
         let shifts = owner.get(&format!("/api/v1/events/{event}/reports/shifts")).await;
         let row = &shifts["rows"][0];
         assert_eq!(
@@ -97,6 +100,38 @@ async fn a_box_office_asks_for_rights_sells_and_reports_its_shift() {
             .header("cookie", owner.cookie());
         assert!(csv.send().await.unwrap().text().await.unwrap().starts_with("device,device_name,cashier,"));
     }
+}
+
+/// The buyer's tickets by e-mail through the hub: refused for a bad address or a sale the hub
+/// does not hold; otherwise a message in the mail drop whose link gives the tickets' PDF.
+async fn email_the_tickets(hub: &TestHub, desk: &Arc<Replica>, event: EventId, receipt: u64) {
+    let transport = HttpTransport::new(&hub.url, Arc::clone(desk), HUB).unwrap();
+    let ask = |receipt: u64, email: &str| {
+        let request = DoorSaleEmail { event, receipt, email: email.into() };
+        let transport = &transport;
+        async move { transport.call::<_, Value>(DOOR_EMAIL_PATH, &request).await }
+    };
+    for (receipt, email, status) in
+        [(receipt, "fan@example.org\r\nBcc: x@y.z", 422), (receipt + 100, "fan@example.org", 409)]
+    {
+        match ask(receipt, email).await {
+            Err(TransportError::Refused { status: s, .. }) => assert_eq!(s, status, "{email}"),
+            other => panic!("refused expected: {other:?}"),
+        }
+    }
+    ask(receipt, "fan@example.org").await.unwrap();
+    let mut message = String::new();
+    for _ in 0..50 {
+        if let Some(file) = std::fs::read_dir(&hub.mail_dir).ok().and_then(|mut d| d.next()) {
+            message = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(message.contains("To: fan@example.org\r\n"), "{message}");
+    let link = message.split_whitespace().find(|w| w.ends_with("/tickets.pdf")).unwrap();
+    let pdf = hub.client.get(link).send().await.unwrap().bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "the link gives the tickets");
 }
 
 // ---------- the property: leases under failure ---------------------------------------------------

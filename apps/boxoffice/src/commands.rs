@@ -97,6 +97,12 @@ pub async fn request_rights(
     desk.request_rights(ticket_type, quantity).await
 }
 
+/// E-mails a sale's tickets to the buyer through the hub (online only).
+#[tauri::command]
+pub async fn email_sale(desk: State<'_, Desk>, receipt: u64, email: String) -> Result<(), DeskError> {
+    desk.email_sale(receipt, &email).await
+}
+
 /// Returns a lease's unsold rights.
 #[tauri::command]
 pub fn return_lease(desk: State<'_, Desk>, lease: u64) -> Result<u32, DeskError> {

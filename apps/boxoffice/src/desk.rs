@@ -23,7 +23,10 @@ use sync_core::journal::shift::{Method, ShiftReport};
 use sync_core::journal::{HUB, LeaseId, PaymentMethod};
 use sync_core::manifest::EventManifest;
 use sync_core::replica::{BoxOffice, LeaseView, Replica, ReplicaConfig, Sale, SaleRequest, SellError};
-use sync_core::sync::http::{HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest};
+use sync_core::sync::http::{
+    DOOR_EMAIL_PATH, DoorSaleEmail, HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest,
+};
+use sync_core::sync::sync_with;
 
 /// The replica's file name, inside the app's data directory.
 pub const REPLICA_FILE: &str = "replica.db";
@@ -438,19 +441,29 @@ impl Desk {
         let transport =
             HttpTransport::new(&hub_url, replica, HUB).map_err(|e| DeskError::Hub(e.to_string()))?;
         let request = LeaseRequest { event, ticket_type: TicketTypeId(ticket_type), quantity };
-        transport.call(LEASES_PATH, &request).await.map_err(|e| {
-            use sync_core::sync::TransportError;
-            DeskError::Hub(match e {
-                TransportError::Refused { message, .. } => format!("The hub refused: {message}"),
-                TransportError::Unreachable(_) => {
-                    "The hub cannot be reached: more rights can be asked for once the device is online."
-                        .into()
-                }
-                other @ TransportError::InvalidResponse(_) => {
-                    format!("The hub's answer could not be read ({other}).")
-                }
-            })
-        })
+        transport.call(LEASES_PATH, &request).await.map_err(|e| hub_error(e, "more rights can be asked for"))
+    }
+
+    /// E-mails a sale's tickets to the buyer through the hub (online only). The sale is
+    /// synced first, so the hub holds it when it is asked.
+    pub async fn email_sale(&self, receipt: u64, email: &str) -> Result<(), DeskError> {
+        let (replica, office, event) = self.office()?;
+        office.sale(receipt, Timestamp::now())?;
+        let hub_url =
+            self.lock().as_ref().map(|d| d.settings.hub_url.clone()).ok_or(DeskError::NotEnrolled)?;
+        let transport = HttpTransport::new(&hub_url, Arc::clone(&replica), HUB)
+            .map_err(|e| DeskError::Hub(e.to_string()))?;
+        sync_with(&*replica, &transport).await.map_err(|_| {
+            DeskError::Hub(
+                "The hub cannot be reached: tickets can be e-mailed once the device is online.".into(),
+            )
+        })?;
+        let request = DoorSaleEmail { event, receipt, email: email.trim().to_owned() };
+        transport
+            .call::<_, serde_json::Value>(DOOR_EMAIL_PATH, &request)
+            .await
+            .map_err(|e| hub_error(e, "tickets can be e-mailed"))?;
+        Ok(())
     }
 
     /// Returns a lease's unsold rights to the hub; returns how many.
@@ -602,6 +615,20 @@ impl Desk {
     pub fn replica(&self) -> Option<Arc<Replica>> {
         self.lock().as_ref().map(|d| Arc::clone(&d.replica))
     }
+}
+
+/// A failed call to the hub, in words: `later` says what can be done once online.
+fn hub_error(e: sync_core::sync::TransportError, later: &str) -> DeskError {
+    use sync_core::sync::TransportError;
+    DeskError::Hub(match e {
+        TransportError::Refused { message, .. } => format!("The hub refused: {message}"),
+        TransportError::Unreachable(_) => {
+            format!("The hub cannot be reached: {later} once the device is online.")
+        }
+        other @ TransportError::InvalidResponse(_) => {
+            format!("The hub's answer could not be read ({other}).")
+        }
+    })
 }
 
 /// A ticket type's name, or "Type N" for one the manifest lacks.

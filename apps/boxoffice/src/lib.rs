@@ -43,6 +43,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::show_sale,
         commands::void,
         commands::receipt_pdf,
+        commands::email_sale,
         commands::close_shift,
         commands::request_rights,
         commands::return_lease,

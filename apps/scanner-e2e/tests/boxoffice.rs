@@ -132,6 +132,7 @@ async fn a_box_office_sells_offline_within_its_lease_and_the_hub_books_it() {
     let leases = owner.get(&format!("/api/v1/events/{event}/leases")).await;
     assert_eq!(leases["leases"][0]["sold"].as_i64(), Some(2), "{leases}");
 
+    email_the_tickets(&app, hub_data.path(), &first).await;
     close_the_shift(&app, &owner, event, total).await;
 }
 
@@ -211,4 +212,31 @@ async fn enroll_lease_and_open(
         shown(app, "sell-screen").await && attr(app, "type-1", "data-left").await.as_deref() == Some("3")
     })
     .await;
+}
+
+/// The buyer wants the tickets by e-mail too: the sale shown again (the same codes), the
+/// address typed, the message in the hub's mail drop.
+async fn email_the_tickets(app: &Client, hub_data: &std::path::Path, first: &str) {
+    // The buyer wants the tickets by e-mail too: through the hub, now that it is back.
+    app.find(fantoccini::Locator::Css("#sales li button")).await.unwrap().click().await.unwrap();
+    eventually(10, "the hand-over again", || shown(app, "handover")).await;
+    assert_eq!(
+        attr(app, "handover-code", "data-text").await.unwrap(),
+        first,
+        "the same ticket, signed again"
+    );
+    fill(app, "handover-email", "buyer@example.org").await;
+    click(app, "handover-email-send").await;
+    eventually(20, "the e-mail queued", || async {
+        text(app, "handover-file").await.contains("buyer@example.org")
+    })
+    .await;
+    let mail_dir = hub_data.join("mail-outbox");
+    eventually(20, "the message in the hub's mail drop", || async {
+        std::fs::read_dir(&mail_dir).ok().and_then(|mut d| d.next()).is_some_and(|f| {
+            std::fs::read_to_string(f.unwrap().path()).unwrap().contains("To: buyer@example.org")
+        })
+    })
+    .await;
+    click(app, "handover-done").await;
 }

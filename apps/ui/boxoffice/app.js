@@ -363,6 +363,17 @@ function closeHandover() {
 $("handover-prev").addEventListener("click", () => { handover.index--; renderHandover(); });
 $("handover-next").addEventListener("click", () => { handover.index++; renderHandover(); });
 $("handover-done").addEventListener("click", closeHandover);
+$("handover-email-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const email = $("handover-email").value.trim();
+  if (!email) return;
+  $("handover-file").textContent = "Sending…";
+  attempt(async () => {
+    await invoke("email_sale", { receipt: handover.sale.receipt, email });
+    $("handover-file").textContent = `The tickets go to ${email}.`;
+    $("handover-email").value = "";
+  }).then(() => { if ($("handover-file").textContent === "Sending…") $("handover-file").textContent = ""; });
+});
 $("handover-pdf").addEventListener("click", () => attempt(async () => {
   const path = await invoke("receipt_pdf", { receipt: handover.sale.receipt, offset: offset() });
   $("handover-file").textContent = `Saved for printing: ${path}`;

@@ -61,7 +61,7 @@ pub async fn materialize_door_sale(
     let code = crate::sales::checkout::new_code()?;
     let order: Option<i64> = sqlx::query(
         "INSERT INTO orders (org_id, event_id, code, secret, status, channel, device_id, email, name, currency, total_minor, \
-         idempotency_key, created_at, paid_at) VALUES ($1, $2, $3, $4, 'paid', 'box_office', $5, '', 'Door sale', $6, $7, $8, $9, $9) \
+         idempotency_key, created_at, paid_at) VALUES ($1, $2, $3, $4, 'paid', 'box_office', $5, '', $10, $6, $7, $8, $9, $9) \
          ON CONFLICT (event_id, idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(org)
@@ -73,6 +73,7 @@ pub async fn materialize_door_sale(
     .bind(sale.total_minor.max(0))
     .bind(&key)
     .bind(at)
+    .bind(super::order_name(e.origin.0, sale.receipt))
     .fetch_optional(&mut **tx)
     .await?
     .map(|r| r.get(0));

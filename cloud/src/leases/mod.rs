@@ -15,8 +15,10 @@
 //! is stored with its report (the `shifts` report). A device that is lost
 //! can have its lease revoked: its unsold serials are revoked at every gate.
 
+mod handover;
 mod materialize;
 
+pub use handover::order_name;
 pub use materialize::{materialize_door_sale, materialize_return, materialize_shift, materialize_void};
 
 use crate::auth::Caller;
@@ -49,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(extend))
         .routes(routes!(revoke))
         .routes(routes!(device_request))
+        .routes(routes!(handover::email))
 }
 
 /// Most rights a box office may ask for at once (an organizer may grant more).

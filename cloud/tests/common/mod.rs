@@ -29,6 +29,8 @@ pub struct TestHub {
     pub db: Db,
     pub backend: Backend,
     pub client: reqwest::Client,
+    /// Where the hub's mail lands (a mail drop).
+    pub mail_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
     stop: Option<oneshot::Sender<()>>,
@@ -74,11 +76,21 @@ impl TestHub {
         // test's bottleneck, so it is raised (the limit itself has a test of its own).
         let options = cloud::sales::SalesOptions { checkouts_per_minute, ..Default::default() };
         state.sales = cloud::sales::Sales::new(options, state.sales.provider.clone());
+        state.mailer = Some(Arc::new(cloud::mail::Mailer::Drop(dir.path().join("mail-outbox"))));
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
         let client = sync_core::sync::http::http_client().unwrap();
-        Self { url: base, db, backend, client, _dir: dir, pg_database, stop: Some(stop) }
+        Self {
+            url: base,
+            db,
+            backend,
+            client,
+            mail_dir: dir.path().join("mail-outbox"),
+            _dir: dir,
+            pg_database,
+            stop: Some(stop),
+        }
     }
 
     /// Another hub instance on the same database (PostgreSQL: stateless instances behind a

@@ -6,6 +6,7 @@
 //!   responder; every sync response is then verified against that device's key);
 //! - enrollment ([`enroll`]): a device joins a hub with a single-use code;
 //! - `POST /v1/leases` → a box office asks for more rights ([`LeaseRequest`]), signed the same way;
+//! - `POST /v1/door-sales/email` → the hub e-mails a door sale's tickets ([`DoorSaleEmail`]);
 //! - `POST /v1/sync` → a [`super::SyncRequest`] in, a [`super::SyncResponse`] out, both signed
 //!   ([`super::auth`]). A request with `wait_ms` is held until there is news (long-poll push).
 
@@ -37,6 +38,22 @@ pub struct LeaseRequest {
     pub ticket_type: crate::ids::TicketTypeId,
     /// How many rights.
     pub quantity: u32,
+}
+
+/// Path where a box office asks the hub to e-mail a door sale's tickets ([`DoorSaleEmail`]).
+pub const DOOR_EMAIL_PATH: &str = "/v1/door-sales/email";
+
+/// A box office asking the hub to e-mail a door sale's tickets to the buyer (`POST
+/// /v1/door-sales/email`, signed). The sale must have been synced.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorSaleEmail {
+    /// The event.
+    pub event: crate::ids::EventId,
+    /// The sale's receipt number.
+    pub receipt: u64,
+    /// The buyer's address.
+    pub email: String,
 }
 
 /// The hub's answer to a [`LeaseRequest`].

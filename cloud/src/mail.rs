@@ -1,0 +1,162 @@
+//! Mail to customers, through an outbox: a message is a row written in the transaction that
+//! decides to send it (so it is sent if and only if that decision committed), and every
+//! instance delivers what is pending with the periodic maintenance — and at once after
+//! enqueueing. A row is claimed with a conditional UPDATE before it is sent, so two instances
+//! never send one message at the same moment; a failed delivery is tried again next period,
+//! up to [`MAX_ATTEMPTS`].
+//!
+//! Delivery today is a mail drop: each message is written as an RFC 5322 file (`.eml`) into a
+//! directory (`<data_dir>/mail-outbox` by default), which a local MTA, a relay script or a
+//! person can pick up. An SMTP transport is the next step (see the issue note); the outbox and
+//! everything before it do not change for it.
+
+use crate::server::AppState;
+use crate::tenancy::now_ms;
+use sqlx::{Any, Row, Transaction};
+use std::path::PathBuf;
+
+/// Delivery attempts before a message is left for a person to look at.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// A claim older than this is taken to be from an instance that died mid-delivery.
+const CLAIM_MS: i64 = 60_000;
+/// The sender of every message.
+const FROM: &str = "Voelgoed <tickets@voelgoed.invalid>";
+
+/// How messages leave the hub.
+#[derive(Clone, Debug)]
+pub enum Mailer {
+    /// Written as `.eml` files into this directory.
+    Drop(PathBuf),
+}
+
+/// Why an address was refused.
+pub fn check_address(address: &str) -> Result<(), &'static str> {
+    let valid = address.len() <= 254
+        && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
+        && address.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    if valid { Ok(()) } else { Err("an e-mail address like name@example.org") }
+}
+
+/// Queues a message inside `tx`: it is sent once `tx` commits.
+pub async fn enqueue(
+    tx: &mut Transaction<'static, Any>,
+    org: i64,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO outbox (org_id, recipient, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
+    )
+    .bind(org)
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?
+    .get(0))
+}
+
+/// Sends every pending message (all organizations); returns how many were sent.
+pub async fn deliver_pending(state: &AppState) -> anyhow::Result<usize> {
+    let Some(mailer) = state.mailer.as_deref() else { return Ok(0) };
+    let now = now_ms();
+    let mut tx = state.db.system().await?;
+    let pending: Vec<i64> = sqlx::query(
+        "SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $1 AND (claimed_at IS NULL OR claimed_at < $2) ORDER BY id LIMIT 100",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(now - CLAIM_MS)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    tx.commit().await?;
+    let mut sent = 0;
+    for id in pending {
+        let mut tx = state.db.system().await?;
+        let claimed = sqlx::query(
+            "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL \
+             AND (claimed_at IS NULL OR claimed_at < $3) RETURNING recipient, subject, body",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now - CLAIM_MS)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = claimed else { continue }; // another instance has it
+        let (to, subject, body): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        let outcome = mailer.send(id, &to, &subject, &body).await;
+        let mut tx = state.db.system().await?;
+        match &outcome {
+            Ok(()) => {
+                sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
+                    .bind(now_ms())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(id, error = %e, "mail not delivered; will try again");
+                sqlx::query("UPDATE outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
+                    .bind(format!("{e:#}"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(sent)
+}
+
+impl Mailer {
+    async fn send(&self, id: i64, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+        match self {
+            Self::Drop(dir) => {
+                tokio::fs::create_dir_all(dir).await?;
+                let date = jiff::Timestamp::now().strftime("%a, %d %b %Y %H:%M:%S +0000");
+                // Recipient and subject were checked or made here: no line breaks reach a header.
+                let message = format!(
+                    "From: {FROM}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <outbox-{id}@voelgoed.invalid>\r\n\
+                     MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
+                    body.replace('\n', "\r\n")
+                );
+                // Written whole, then renamed: a pick-up script never sees half a message.
+                let path = dir.join(format!("{id:010}.eml"));
+                let partial = dir.join(format!(".{id:010}.eml.partial"));
+                tokio::fs::write(&partial, message).await?;
+                tokio::fs::rename(&partial, &path).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_are_checked_before_they_reach_a_header() {
+        for good in ["fan@example.org", "a.b+c@sub.example.co.za"] {
+            assert!(super::check_address(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "fan",
+            "@example.org",
+            "fan@",
+            "fan@localhost",
+            "fan@example.org\r\nBcc: x@y.z",
+            "a b@c.d",
+            "<a@b.c>",
+        ] {
+            assert!(super::check_address(bad).is_err(), "{bad:?}");
+        }
+    }
+}
