@@ -140,9 +140,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             }
             let master = crate::crypto::MasterKey::load(&config.master_key, &config.data_dir)?;
             let mut state = AppState::new(db, &config.public_url, master).await?;
-            // Mail goes to a drop directory (an MTA or relay picks it up); SMTP is to come.
-            state.mailer =
-                Some(std::sync::Arc::new(crate::mail::Mailer::Drop(config.data_dir.join("mail-outbox"))));
+            state.mailer = Some(std::sync::Arc::new(crate::mail::Mailer::from_config(&config)?));
             state.sales = crate::sales::Sales::new(config.sales(), state.sales.provider.clone());
             if demo {
                 let seeded = crate::demo::seed(&state).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;

@@ -37,6 +37,11 @@ pub struct Config {
     pub hold_minutes: u32,
     /// Checkouts allowed per client address per minute.
     pub checkouts_per_minute: u32,
+    /// `smtp://host:port` (`?tls=required` for STARTTLS), `smtps://user:password@host`, or
+    /// empty: mail is written to `<data_dir>/mail-outbox` as `.eml` files.
+    pub smtp_url: SecretString,
+    /// The sender of the hub's mail.
+    pub mail_from: String,
 }
 
 /// The file-and-environment shape of [`Config`] (secrets as plain strings until wrapped).
@@ -54,6 +59,9 @@ struct Raw {
     log_json: bool,
     hold_minutes: u32,
     checkouts_per_minute: u32,
+    smtp_url: String,
+    smtp_url_file: Option<PathBuf>,
+    mail_from: String,
 }
 
 impl Default for Raw {
@@ -70,6 +78,9 @@ impl Default for Raw {
             log_json: false,
             hold_minutes: 15,
             checkouts_per_minute: 120,
+            smtp_url: String::new(),
+            smtp_url_file: None,
+            mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
         }
     }
 }
@@ -99,6 +110,9 @@ impl Config {
             "log_json",
             "hold_minutes",
             "checkouts_per_minute",
+            "smtp_url",
+            "smtp_url_file",
+            "mail_from",
         ];
         Self::load_from(file, Env::prefixed("VOELGOED_").only(&names))
     }
@@ -136,6 +150,8 @@ impl Config {
             listen,
             database_url: secret(raw.database_url, raw.database_url_file, "database_url")?,
             master_key: secret(raw.master_key, raw.master_key_file, "master_key")?,
+            smtp_url: secret(raw.smtp_url, raw.smtp_url_file, "smtp_url")?,
+            mail_from: raw.mail_from,
             public_url: raw.public_url.unwrap_or_else(|| format!("http://{listen}")),
             data_dir: raw.data_dir,
             log: raw.log,

@@ -5,13 +5,15 @@
 //! never send one message at the same moment; a failed delivery is tried again next period,
 //! up to [`MAX_ATTEMPTS`].
 //!
-//! Delivery today is a mail drop: each message is written as an RFC 5322 file (`.eml`) into a
-//! directory (`<data_dir>/mail-outbox` by default), which a local MTA, a relay script or a
-//! person can pick up. An SMTP transport is the next step (see the issue note); the outbox and
-//! everything before it do not change for it.
+//! Delivery is over SMTP when `smtp_url` is set (lettre: STARTTLS or implicit TLS with rustls,
+//! or plain for a relay on the same host); otherwise a mail drop: each message is written as
+//! an RFC 5322 file (`.eml`) into `<data_dir>/mail-outbox`, which a local MTA, a relay script
+//! or a person can pick up — the embedded default needs no mail server.
 
 use crate::server::AppState;
 use crate::tenancy::now_ms;
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::{Any, Row, Transaction};
 use std::path::PathBuf;
 
@@ -19,14 +21,38 @@ use std::path::PathBuf;
 pub const MAX_ATTEMPTS: i64 = 10;
 /// A claim older than this is taken to be from an instance that died mid-delivery.
 const CLAIM_MS: i64 = 60_000;
-/// The sender of every message.
-const FROM: &str = "Voelgoed <tickets@voelgoed.invalid>";
 
 /// How messages leave the hub.
 #[derive(Clone, Debug)]
 pub enum Mailer {
     /// Written as `.eml` files into this directory.
     Drop(PathBuf),
+    /// Sent to an SMTP server, from this sender.
+    Smtp {
+        /// The connection (boxed: it is much larger than a path).
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        /// The sender.
+        from: Mailbox,
+    },
+}
+
+/// The default sender of a mail drop's messages.
+const FROM: &str = "Voelgoed <tickets@voelgoed.invalid>";
+
+impl Mailer {
+    /// The mailer the configuration asks for: SMTP if `smtp_url` is set, else the mail drop.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        use secrecy::ExposeSecret;
+        let url = config.smtp_url.expose_secret();
+        if url.is_empty() {
+            return Ok(Self::Drop(config.data_dir.join("mail-outbox")));
+        }
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?
+            .build();
+        let from: Mailbox = config.mail_from.parse().map_err(|e| anyhow::anyhow!("mail_from: {e}"))?;
+        Ok(Self::Smtp { transport: Box::new(transport), from })
+    }
 }
 
 /// Why an address was refused.
@@ -119,6 +145,17 @@ pub async fn deliver_pending(state: &AppState) -> anyhow::Result<usize> {
 impl Mailer {
     async fn send(&self, id: i64, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
         match self {
+            Self::Smtp { transport, from } => {
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to.parse::<Mailbox>()?)
+                    .subject(subject)
+                    .message_id(Some(format!("<outbox-{id}@voelgoed.invalid>")))
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body.to_owned())?;
+                transport.send(message).await?;
+                Ok(())
+            }
             Self::Drop(dir) => {
                 tokio::fs::create_dir_all(dir).await?;
                 let date = jiff::Timestamp::now().strftime("%a, %d %b %Y %H:%M:%S +0000");
@@ -141,6 +178,68 @@ impl Mailer {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// Just enough of an SMTP server to receive one message: what a relay sees.
+    async fn smtp_server(listener: tokio::net::TcpListener) -> String {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        let (mut data, mut in_data) = (String::new(), false);
+        while let Ok(Some(line)) = lines.next_line().await {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 queued\r\n").await.unwrap();
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 test\r\n",
+                "DATA" => {
+                    in_data = true;
+                    b"354 go on\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                }
+                _ => b"250 OK\r\n",
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        data
+    }
+
+    #[tokio::test]
+    async fn smtp_delivers_the_message_with_its_headers() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(smtp_server(listener));
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&format!("smtp://127.0.0.1:{port}"))
+            .unwrap()
+            .build();
+        let from = "Voelgoed <tickets@example.org>".parse().unwrap();
+        let mailer = Mailer::Smtp { transport: Box::new(transport), from };
+        mailer.send(7, "fan@example.org", "Your tickets", "Line one\nhttps://hub/t.pdf").await.unwrap();
+        drop(mailer);
+        let data = tokio::time::timeout(std::time::Duration::from_secs(10), server).await.unwrap().unwrap();
+        for expected in [
+            "To: fan@example.org",
+            "Subject: Your tickets",
+            "Message-ID: <outbox-7@voelgoed.invalid>",
+            "https://hub/t.pdf",
+        ] {
+            assert!(data.contains(expected), "{expected} in {data}");
+        }
+    }
+
     #[test]
     fn addresses_are_checked_before_they_reach_a_header() {
         for good in ["fan@example.org", "a.b+c@sub.example.co.za"] {
