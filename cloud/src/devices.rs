@@ -435,7 +435,12 @@ async fn sync(State(state): State<AppState>, request: Request) -> Response {
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     let claims = request.have.get(caller.device);
-    let store = OrgJournal::new(state.db.clone(), caller.org, state.notifier.clone(), state.docs.clone());
+    let events = match device_events(&state, &caller).await {
+        Ok(events) => events,
+        Err(e) => return e.into_response(),
+    };
+    let store = OrgJournal::new(state.db.clone(), caller.org, state.notifier.clone(), state.docs.clone())
+        .scoped_to(events);
     let response = match respond_or_wait(&store, caller.device, request).await {
         Ok(r) => r,
         Err(e) => {
@@ -447,6 +452,21 @@ async fn sync(State(state): State<AppState>, request: Request) -> Response {
         tracing::warn!(error = %e, "could not record device status");
     }
     caller.reply(&state, StatusCode::OK, response.encode())
+}
+
+/// The events a device was enrolled for: the documents it may sync.
+async fn device_events(state: &AppState, caller: &DeviceCaller) -> Result<Vec<i64>, ApiError> {
+    let mut tx = state.db.tenant(caller.org).await?;
+    let events = sqlx::query("SELECT event_id FROM device_events WHERE device_id = $1 AND org_id = $2")
+        .bind(i64::from(caller.device.0))
+        .bind(caller.org)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    tx.commit().await?;
+    Ok(events)
 }
 
 /// A device request whose signature verified: who sent it, and its body. Device endpoints

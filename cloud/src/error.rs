@@ -57,6 +57,12 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<sync_core::sync::store::StoreError> for ApiError {
+    fn from(e: sync_core::sync::store::StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
 impl ApiError {
     /// A validation error.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -15,7 +15,7 @@ use crate::tenancy::now_ms;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use sync_core::documents::{DocId, Documents};
+use sync_core::documents::{AutoCommit, AutomergeError, DocId, Documents};
 use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc};
 use sync_core::ids::{DeviceId, EventId, Timestamp};
 use sync_core::journal::{Entry, HUB, Payload, VersionVector};
@@ -134,9 +134,29 @@ impl Notifier {
 }
 
 /// Loaded documents of every organization, with their per-device sync states.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct DocCache {
     orgs: Arc<Mutex<HashMap<i64, OrgDocs>>>,
+    /// The automerge actor this hub instance edits as (organizers' guest-list edits). Unique
+    /// per process: two instances editing as one actor would both write "change 1 of actor X"
+    /// with different contents, and automerge would refuse the second everywhere.
+    actor: Arc<[u8]>,
+}
+
+impl Default for DocCache {
+    fn default() -> Self {
+        let mut random = [0u8; 8];
+        // A clock-based fallback keeps the hub starting if the random source fails; it is
+        // still distinct per process in practice (nanoseconds and the process id).
+        if getrandom::fill(&mut random).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            random = (u64::from(nanos) << 32 | u64::from(std::process::id())).to_le_bytes();
+        }
+        let actor = format!("voelgoed-hub-{}", hex::encode(random));
+        Self { orgs: Arc::default(), actor: actor.into_bytes().into() }
+    }
 }
 
 struct OrgDocs {
@@ -225,18 +245,62 @@ async fn materialize(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) ->
     Ok(())
 }
 
+/// The event a document belongs to (`guests/<event>`, `config/<event>`).
+fn event_of(doc: &DocId) -> Option<i64> {
+    doc.as_str().split_once('/').and_then(|(_, e)| e.parse::<i64>().ok())
+}
+
+/// How often saving a document chunk is retried when another writer took the same number.
+const CHUNK_ATTEMPTS: usize = 5;
+
 /// One organization's journal and documents, as the sync engine sees them.
 pub struct OrgJournal {
     db: Db,
     org: i64,
     notifier: Notifier,
     docs: DocCache,
+    /// The events whose documents this peer may read and write; `None`: all of them.
+    scope: Option<Vec<i64>>,
 }
 
 impl OrgJournal {
     /// The journal of `org`.
     pub fn new(db: Db, org: i64, notifier: Notifier, docs: DocCache) -> Self {
-        Self { db, org, notifier, docs }
+        Self { db, org, notifier, docs, scope: None }
+    }
+
+    /// Limits documents to those of `events` (a device's events): a gate of one event neither
+    /// receives another event's guest list nor writes into it.
+    #[must_use]
+    pub fn scoped_to(mut self, events: Vec<i64>) -> Self {
+        self.scope = Some(events);
+        self
+    }
+
+    fn in_scope(&self, doc: &DocId) -> bool {
+        match (&self.scope, event_of(doc)) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(events), Some(event)) => events.contains(&event),
+        }
+    }
+
+    /// Reads the hub's copy of a document (an empty one if nobody wrote it yet).
+    pub async fn read_doc<R>(&self, doc: &DocId, f: impl FnOnce(&AutoCommit) -> R) -> Result<R, StoreError> {
+        self.with_docs(doc, |docs| docs.read(doc, f)).await
+    }
+
+    /// Edits the hub's copy of a document (an organizer's change), saves the change and wakes
+    /// the devices' long-polls: they receive it through sync like any peer's change.
+    pub async fn edit_doc<R>(
+        &self,
+        doc: &DocId,
+        f: impl FnOnce(&mut AutoCommit) -> Result<R, AutomergeError>,
+    ) -> Result<R, StoreError> {
+        let (result, bytes) = self.with_docs(doc, |docs| docs.edit(doc, f)).await??;
+        self.persist(doc, bytes).await?;
+        self.notifier.notify(self.org);
+        Ok(result)
     }
 
     async fn have_in(&self, tx: &mut Transaction<'static, Any>) -> Result<VersionVector, StoreError> {
@@ -268,9 +332,10 @@ impl OrgJournal {
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let org = orgs
-            .entry(self.org)
-            .or_insert_with(|| OrgDocs { docs: Documents::new(b"voelgoed-hub"), last_chunk: HashMap::new() });
+        let org = orgs.entry(self.org).or_insert_with(|| OrgDocs {
+            docs: Documents::new(&self.docs.actor),
+            last_chunk: HashMap::new(),
+        });
         if !rows.is_empty() {
             let mut bytes = Vec::new();
             let mut newest = last;
@@ -289,28 +354,64 @@ impl OrgJournal {
         orgs.get(&self.org).and_then(f)
     }
 
-    async fn save_chunk(&self, doc: &DocId, bytes: Vec<u8>) -> Result<(), StoreError> {
-        let next = self.cached(|o| o.last_chunk.get(doc).copied()).map_or(0, |n| n + 1);
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
-        sqlx::query("INSERT INTO doc_chunks (org_id, doc, chunk, data) VALUES ($1, $2, $3, $4)")
-            .bind(self.org)
-            .bind(doc.as_str())
-            .bind(next)
-            .bind(bytes)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(org) = orgs.get_mut(&self.org) {
-            org.last_chunk.insert(doc.clone(), next);
+    /// Saves the bytes of a change already applied to the cached document as the document's
+    /// next chunk. Another writer (a hub instance beside this one, a request beside this one)
+    /// may take the same number first: then the next free one is taken. If saving fails, the
+    /// cached copy is dropped, so it is reloaded from what is saved: nothing is served that
+    /// is not durable, and the peer that sent it sends it again in a later exchange.
+    async fn persist(&self, doc: &DocId, bytes: Vec<u8>) -> Result<(), StoreError> {
+        let mut result = Err(StoreError::Database("no attempt made".into()));
+        for attempt in 0..CHUNK_ATTEMPTS {
+            result = self.insert_chunk(doc, &bytes).await;
+            if result.is_ok() || attempt + 1 == CHUNK_ATTEMPTS {
+                break;
+            }
+            // Writers that collided take the next numbers one after another, not all at once.
+            tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
         }
-        Ok(())
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(org) = orgs.get_mut(&self.org) else { return result.map(drop) };
+        match result {
+            Ok(chunk) => {
+                // Only advance past chunks actually loaded; a gap (another writer's chunk in
+                // between) is loaded by the next `with_docs`, with ours again (automerge
+                // ignores changes it already holds).
+                let last = org.last_chunk.get(doc).copied().unwrap_or(-1);
+                if chunk == last + 1 {
+                    org.last_chunk.insert(doc.clone(), chunk);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                org.docs.unload(doc);
+                org.last_chunk.remove(doc);
+                Err(e)
+            }
+        }
+    }
+
+    /// Inserts `bytes` as the document's next chunk number; returns the number.
+    async fn insert_chunk(&self, doc: &DocId, bytes: &[u8]) -> Result<i64, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let chunk: i64 = sqlx::query(
+            "INSERT INTO doc_chunks (org_id, doc, chunk, data) \
+             SELECT $1, $2, COALESCE(MAX(chunk), -1) + 1, $3 FROM doc_chunks WHERE org_id = $1 AND doc = $2 \
+             RETURNING chunk",
+        )
+        .bind(self.org)
+        .bind(doc.as_str())
+        .bind(bytes)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .get(0);
+        tx.commit().await.map_err(db_err)?;
+        Ok(chunk)
     }
 
     /// Whether `doc` names a document of one of this organization's events.
     async fn known_doc(&self, doc: &DocId) -> Result<bool, StoreError> {
-        let Some(event) = doc.as_str().split_once('/').and_then(|(_, e)| e.parse::<i64>().ok()) else {
+        let Some(event) = event_of(doc).filter(|_| self.in_scope(doc)) else {
             return Ok(false);
         };
         let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
@@ -413,7 +514,11 @@ impl SyncStore for OrgJournal {
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        Ok(rows.into_iter().filter_map(|r| DocId::try_from(r.get::<String, _>(0)).ok()).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| DocId::try_from(r.get::<String, _>(0)).ok())
+            .filter(|doc| self.in_scope(doc))
+            .collect())
     }
 
     fn doc_wanted(&self, doc: &DocId) -> bool {
@@ -447,7 +552,7 @@ impl SyncStore for OrgJournal {
             return Ok(());
         }
         if let Some(bytes) = self.with_docs(doc, |docs| docs.receive(peer, doc, message)).await?? {
-            self.save_chunk(doc, bytes).await?;
+            self.persist(doc, bytes).await?;
             self.notifier.notify(self.org);
         }
         Ok(())

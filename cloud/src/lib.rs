@@ -16,6 +16,7 @@
 //! | [`reports`] | sales, revenue, check-ins, inside count, double admissions, devices; JSON or CSV |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
 //! | [`leases`] | box-office leases (delegated serial ranges); door sales, voids, returns materialized |
+//! | [`guests`] | guest lists: the organizer's edits to the door's automerge document |
 //! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
 //! | [`journal`] | each organization's journal as the sync engine's store; materialization |
 //! | [`identity`] | the hub's own key |
@@ -36,6 +37,7 @@ pub mod demo;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod guests;
 pub mod identity;
 pub mod journal;
 pub mod json;

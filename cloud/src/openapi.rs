@@ -30,6 +30,7 @@ pub const PATH: &str = "/api/openapi.json";
         (name = "checkout", description = "The public shop: orders, payment, tickets"),
         (name = "orders", description = "Orders for staff: detail, refunds, cancellation"),
         (name = "payments", description = "The payment provider's webhooks"),
+        (name = "guests", description = "Guest lists: names and +1s, edited while the door checks them in"),
         (name = "leases", description = "Box-office leases: selling at the door offline"),
         (name = "reports", description = "Sales, revenue, check-ins, inside, double admissions, devices"),
         (name = "system", description = "Health"),

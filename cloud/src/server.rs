@@ -94,6 +94,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::tenancy::routes())
         .merge(crate::sales::routes())
         .merge(crate::leases::routes())
+        .merge(crate::guests::routes())
         .merge(crate::reports::routes())
         .merge(crate::payments::webhook::routes())
 }

@@ -100,6 +100,7 @@ struct Objects {
     token: i64,
     member: i64,
     order: String,
+    guest: String,
 }
 
 async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
@@ -119,6 +120,7 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
         .await;
     let (_, placed) = common::checkout(hub, event, 1, None).await;
     common::press_pay(hub, &common::start_payment(hub, &placed).await).await;
+    let (_, guest) = a.post(&format!("/api/v1/events/{event}/guests"), &json!({"name": "Ada"})).await;
     Objects {
         event,
         device: i64::from(desk.device().0),
@@ -126,6 +128,7 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
         token: token["id"].as_i64().unwrap(),
         member: member["user_id"].as_i64().unwrap(),
         order: placed["code"].as_str().unwrap().to_owned(),
+        guest: guest["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -139,6 +142,9 @@ fn valid_body(method: &str, path: &str) -> Value {
         ("POST", "/api/v1/leases/{id}/extend") => json!({"expires_at": later}),
         ("PATCH", "/api/v1/members/{user_id}") => json!({"role": "admin"}),
         ("POST", "/api/v1/orders/{code}/refunds") => json!({"reason": "test"}),
+        ("POST", "/api/v1/events/{id}/guests") | ("PUT", "/api/v1/events/{id}/guests/{guest}") => {
+            json!({"name": "Mallory"})
+        }
         _ => Value::Null,
     }
 }
@@ -169,10 +175,15 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 .replace("{id}", &id)
                 .replace("{user_id}", &id)
                 .replace("{code}", &id)
-                .replace("{name}", "sales");
-            for (method, op) in
-                [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("DELETE", &item.delete)]
-            {
+                .replace("{name}", "sales")
+                .replace("{guest}", &objects.guest);
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
                 if op.is_none() {
                     continue;
                 }
@@ -186,6 +197,9 @@ async fn every_route_answers_404_for_another_organizations_objects() {
         let event = a.get(&format!("/api/v1/events/{}", objects.event)).await;
         assert_eq!(event["status"], "on_sale");
         assert_eq!(a.get(&format!("/api/v1/orders/{}", objects.order)).await["refunded_minor"], 0);
+        let guests = a.get(&format!("/api/v1/events/{}/guests", objects.event)).await;
+        assert_eq!(guests["guests"].as_array().map(Vec::len), Some(1), "{guests}");
+        assert_eq!(guests["guests"][0]["name"], "Ada");
         let leases = a.get(&format!("/api/v1/events/{}/leases", objects.event)).await;
         assert_eq!(leases["leases"][0]["status"], "active");
         let devices = a.get("/api/v1/devices").await;

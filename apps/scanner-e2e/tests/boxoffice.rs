@@ -4,7 +4,8 @@
 //! the hub, sell a pair for cash from the keyboard, hand the codes over (a gate replica that
 //! has not synced since admits both), be refused beyond the lease, print the receipt, and when
 //! the hub returns find the sale there as an order with a cash payment, the lease's sold
-//! count, and the closed shift's report. Screenshots go to `target/e2e-screenshots/`.
+//! count, the guest list the office keeps through the hub while the door checks a party in,
+//! and the closed shift's report. Screenshots go to `target/e2e-screenshots/`.
 
 use fantoccini::Client;
 use scanner_e2e::{
@@ -133,7 +134,45 @@ async fn a_box_office_sells_offline_within_its_lease_and_the_hub_books_it() {
     assert_eq!(leases["leases"][0]["sold"].as_i64(), Some(2), "{leases}");
 
     email_the_tickets(&app, hub_data.path(), &first).await;
+    the_guest_list_kept_by_the_office(&app, &owner, event).await;
     close_the_shift(&app, &owner, event, total).await;
+}
+
+/// The office adds a guest with a companion through the hub while the guest-list screen is
+/// open at the door: the name appears without a keystroke, the cashier checks the pair in, and
+/// the office sees both in; a name the office adds next appears too.
+async fn the_guest_list_kept_by_the_office(app: &Client, owner: &scanner_e2e::Owner, event: i64) {
+    let path = format!("/api/v1/events/{event}/guests");
+    type_keys(app, "\u{E038}").await; // F8
+    eventually(5, "the guest-list screen", || shown(app, "guests-screen")).await;
+    let (status, body) = owner.post(&path, &json!({"name": "Ada Lovelace", "plus_ones": 1})).await;
+    assert_eq!(status, 201, "{body}");
+    let ada_row = "//tbody[@id='guests']/tr[td[1]='Ada Lovelace']";
+    eventually(20, "Ada on the door's list", || async {
+        app.find(fantoccini::Locator::XPath(ada_row)).await.is_ok()
+    })
+    .await;
+    screenshot(app, "boxoffice-guest-list").await;
+    let both = format!("{ada_row}//button[.='2']");
+    app.find(fantoccini::Locator::XPath(&both)).await.unwrap().click().await.unwrap();
+    eventually(10, "the party shown as in", || async {
+        let row = app.find(fantoccini::Locator::XPath(ada_row)).await;
+        match row {
+            Ok(row) => row.text().await.is_ok_and(|t| t.contains("2 of 2") && t.contains("All in")),
+            Err(_) => false,
+        }
+    })
+    .await;
+    eventually(20, "the check-in at the office", || async {
+        owner.get(&path).await["guests"][0]["checked_in"].as_u64() == Some(2)
+    })
+    .await;
+    let (status, body) = owner.post(&path, &json!({"name": "Grace Hopper"})).await;
+    assert_eq!(status, 201, "{body}");
+    eventually(20, "Grace on the door's list", || async {
+        app.find(fantoccini::Locator::XPath("//tbody[@id='guests']/tr[td[1]='Grace Hopper']")).await.is_ok()
+    })
+    .await;
 }
 
 /// Closes the shift (100.00 float + the sale of `total`, counted 5.00 short) and finds the

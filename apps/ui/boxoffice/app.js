@@ -93,6 +93,8 @@ async function refresh() {
   $("place").textContent = status.ready ? status.event_name : (status.enrolled ? "Choose the event" : "Not set up");
   renderBadge(status.enrolled ? status.badge : null);
   if (status.ready) { renderTypes(); renderSales(); renderLeases(); renderShift(); }
+  // Organizers keep editing the list through the hub: show their changes as they sync in.
+  if (status.ready && !$("guests-screen").hidden) searchGuests();
   route();
   return status;
 }
@@ -417,9 +419,15 @@ $("request-form").addEventListener("submit", async (e) => {
 
 // ---------- guest list ----------------------------------------------------------------------------
 
+// What the table shows: re-rendered only when it changes, so the once-a-second refresh does not
+// take the keyboard focus off a check-in button.
+let shownGuests = "";
 async function searchGuests() {
   const guests = await attempt(() => invoke("guests", { query: $("guest-search").value }));
   if (!guests) return;
+  const key = JSON.stringify(guests);
+  if (key === shownGuests) return;
+  shownGuests = key;
   $("guests").replaceChildren(...guests.map((g) => {
     const tr = document.createElement("tr");
     tr.dataset.guest = g.id;

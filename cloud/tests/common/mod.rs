@@ -207,6 +207,17 @@ impl Organizer {
         }
     }
 
+    /// The same session, talking to another hub instance at `url`.
+    pub fn at(&self, url: &str) -> Self {
+        Self {
+            hub_url: url.to_owned(),
+            client: self.client.clone(),
+            org_id: self.org_id,
+            cookie: self.cookie.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+
     /// The session cookie (`name=value`).
     pub fn cookie(&self) -> &str {
         &self.cookie

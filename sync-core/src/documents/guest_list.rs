@@ -49,6 +49,15 @@ impl GuestList {
         Ok(())
     }
 
+    /// Takes a guest off the list. Their check-ins stay in the document (they happened) but
+    /// no longer show; an organizer's concurrent rename wins over the removal, as automerge
+    /// keeps a value written concurrently with its deletion.
+    pub fn remove_guest(doc: &mut AutoCommit, id: &str) -> Result<(), AutomergeError> {
+        doc.delete(ROOT, format!("guest/{id}/name"))?;
+        doc.delete(ROOT, format!("guest/{id}/plus_ones"))?;
+        Ok(())
+    }
+
     /// Records that `count` people of a guest's party came in through `device`; `hlc` (the
     /// device's clock) makes the check-in its own fact.
     pub fn check_in(
@@ -162,6 +171,23 @@ mod tests {
         ];
         assert_eq!(GuestList::guests(console.get(&id).unwrap()), expected);
         assert_eq!(GuestList::guests(door.get(&id).unwrap()), expected);
+    }
+
+    #[test]
+    fn a_removed_guest_is_gone_everywhere_after_sync() {
+        let id = DocId::guest_list(EventId(1));
+        let mut console = Documents::new(b"console");
+        let mut door = Documents::new(b"door-1");
+        console.edit(&id, |d| GuestList::add_guest(d, "g1", "Ada", 0)).unwrap();
+        console.edit(&id, |d| GuestList::add_guest(d, "g2", "Grace", 0)).unwrap();
+        sync_pair(&mut console, &mut door, &id);
+        console.edit(&id, |d| GuestList::remove_guest(d, "g1")).unwrap();
+        sync_pair(&mut console, &mut door, &id);
+        let names = |docs: &Documents| {
+            docs.read(&id, GuestList::guests).into_iter().map(|g| g.name).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&console), ["Grace"]);
+        assert_eq!(names(&door), ["Grace"]);
     }
 
     #[test]

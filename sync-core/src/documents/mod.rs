@@ -13,12 +13,14 @@
 mod event_config;
 mod guest_list;
 
+/// automerge's document and error types, for callers that read and edit documents.
+pub use automerge::{AutoCommit, AutomergeError};
 pub use event_config::EventConfig;
 pub use guest_list::{Guest, GuestList};
 
 use crate::ids::{DeviceId, EventId};
+use automerge::ActorId;
 use automerge::sync::{self, SyncDoc};
-use automerge::{ActorId, AutoCommit, AutomergeError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -148,6 +150,14 @@ impl Documents {
     /// A document, if held.
     pub fn get(&self, id: &DocId) -> Option<&AutoCommit> {
         self.docs.get(id)
+    }
+
+    /// Reads a document (an empty one if it does not exist yet).
+    pub fn read<R>(&self, id: &DocId, f: impl FnOnce(&AutoCommit) -> R) -> R {
+        match self.docs.get(id) {
+            Some(doc) => f(doc),
+            None => f(&AutoCommit::new()),
+        }
     }
 
     /// Edits a document (creating it if new) and returns the edit's result and the bytes to

@@ -272,11 +272,7 @@ impl Replica {
 
     /// Reads a document (an empty one if it does not exist yet).
     pub fn read_doc<R>(&self, doc: &DocId, f: impl FnOnce(&automerge::AutoCommit) -> R) -> R {
-        let inner = self.lock();
-        match inner.docs.get(doc) {
-            Some(d) => f(d),
-            None => f(&automerge::AutoCommit::new()),
-        }
+        self.lock().docs.read(doc, f)
     }
 
     /// A document's heads (sorted): replicas with equal heads hold equal documents.
