@@ -141,7 +141,7 @@ pub async fn create_enrollment_code(
     tag = "devices",
     request_body = NewCode,
     responses(
-        (status = 201, description = "A single-use code (valid 24 h) and its QR text. Owners and admins.", body = serde_json::Value),
+        (status = 201, description = "A single-use code (valid 24 h), its QR text and that text as an SVG QR code. Owners and admins.", body = serde_json::Value),
     ),
 )]
 async fn create_code(
@@ -165,10 +165,13 @@ async fn create_code(
     .await?;
     tx.commit().await?;
     let hub = state.public_url.to_string();
+    let qr_text = format!("VGENROLL:{hub}#{code}");
+    // The console shows the code as a QR code for the device's camera.
+    let qr_svg = print::qr_svg(&qr_text)?;
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({"code": code, "expires_at": expires_at, "hub_url": hub, "qr_text": format!("VGENROLL:{hub}#{code}")}),
+            json!({"code": code, "expires_at": expires_at, "hub_url": hub, "qr_text": qr_text, "qr_svg": qr_svg}),
         ),
     ))
 }

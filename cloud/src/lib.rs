@@ -23,6 +23,7 @@
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
 //! | [`json`] | JSON bodies whose every failure is a clear 4xx |
 //! | [`openapi`] | the OpenAPI document, from the routes themselves |
+//! | [`console`] | the organizer console (server-rendered pages; forms go through the API) and the public shop |
 //! | [`server`] | the router, graceful shutdown |
 //! | [`maintenance`] | the periodic work of every instance: lapsed holds, refunds, sessions |
 //! | [`cli`] | `cloud serve`, `cloud migrate`, `cloud create-org` |
@@ -31,6 +32,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod demo;

@@ -106,7 +106,7 @@ pub fn router_and_api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let api = crate::openapi::finish(api);
     let document = api.clone();
     let hub = hub
-        .route("/", get(index))
+        .merge(crate::console::routes())
         .route(crate::openapi::PATH, get(move || async move { Json(document) }))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
@@ -120,19 +120,6 @@ pub fn router_and_api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// The whole hub as one router.
 pub fn router(state: AppState) -> Router {
     router_and_api(state).0
-}
-
-/// `GET /`: what this hub serves.
-async fn index(State(state): State<AppState>) -> axum::response::Html<String> {
-    let url = state.public_url.trim_end_matches('/');
-    axum::response::Html(format!(
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Voelgoed hub</title>\
-         <style>body{{font:16px system-ui;max-width:40em;margin:2em auto;padding:0 1em}}</style>\
-         <h1>Voelgoed hub</h1>\
-         <p>The REST API lives under <code>{url}/api/v1</code>; devices sync at <code>{url}/v1/sync</code>.</p>\
-         <ul><li><a href=\"/api/openapi.json\">API document (OpenAPI)</a></li>\
-         <li><a href=\"/health\">Health</a></li></ul>"
-    ))
 }
 
 /// `GET /health`: 200 when the database answers (for load balancers).

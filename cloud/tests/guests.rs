@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{BACKENDS, Organizer, PASSWORD, TestHub, enroll, enrollment_code, event_on_sale};
+use common::{BACKENDS, Organizer, TestHub, enroll, enrollment_code, event_on_sale};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -163,14 +163,7 @@ async fn guest_lists_stay_within_their_event_and_organization() {
         assert_eq!(office_list(&owner, event).await.len(), 1);
 
         // A viewer reads but may not edit; another organization sees nothing at all.
-        let (status, _) = owner
-            .post(
-                "/api/v1/members",
-                &json!({"email": "viewer@festival.example", "name": "V", "role": "viewer", "initial_password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, 201);
-        let viewer = Organizer::login(&hub, "viewer@festival.example").await;
+        let viewer = owner.add_member(&hub, "viewer@festival.example", "viewer").await;
         assert_eq!(office_list(&viewer, event).await.len(), 1);
         assert_eq!(viewer.post(&path, &json!({"name": "Mallory"})).await.0, 403);
         let stranger = Organizer::create(&hub, "other").await;

@@ -17,6 +17,25 @@
 
 mod queries;
 
+pub(crate) use queries::event_zone;
+
+/// How many people are inside now (tickets whose latest movement is an entry).
+pub(crate) async fn inside_now(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    event: i64,
+) -> Result<i64, ApiError> {
+    let table = queries::inside(tx, event).await?;
+    Ok(table.rows.last().and_then(|total| total[2].as_i64()).unwrap_or(0))
+}
+
+/// How many single-entry tickets were admitted more than once.
+pub(crate) async fn double_admission_count(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    event: i64,
+) -> Result<i64, ApiError> {
+    Ok(i64::try_from(queries::doubly_admitted(tx, event).await?.len()).unwrap_or(i64::MAX))
+}
+
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::server::AppState;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 const BUCKET_MS: i64 = 900_000;
 
 /// The event's time zone; 404 if the event is not the organization's.
-pub(super) async fn event_zone(
+pub(crate) async fn event_zone(
     tx: &mut Transaction<'static, Any>,
     org: i64,
     event: i64,
@@ -203,7 +203,7 @@ pub(super) async fn checkins(
 }
 
 /// Who is inside: tickets whose latest movement is an entry, by ticket type, with a total.
-pub(super) async fn inside(tx: &mut Transaction<'static, Any>, event: i64) -> Result<Table, ApiError> {
+pub(crate) async fn inside(tx: &mut Transaction<'static, Any>, event: i64) -> Result<Table, ApiError> {
     let names = names(tx, "ticket_types", event).await?;
     let rows = sqlx::query(
         "SELECT ticket_type, COUNT(*) FROM ( \
@@ -229,15 +229,13 @@ pub(super) async fn inside(tx: &mut Transaction<'static, Any>, event: i64) -> Re
     Ok(table)
 }
 
-/// Tickets admitted more than once where the entry policy allows one admission (gates that
-/// were apart when both admitted it).
-pub(super) async fn double_admissions(
+/// (serial, ticket type) of every ticket admitted more than once where its entry policy allows
+/// one admission.
+pub(crate) async fn doubly_admitted(
     tx: &mut Transaction<'static, Any>,
     event: i64,
-    zone: &jiff::tz::TimeZone,
-) -> Result<Table, ApiError> {
-    let gates = names(tx, "gates", event).await?;
-    let serials: Vec<(i64, i64)> = sqlx::query(
+) -> Result<Vec<(i64, i64)>, ApiError> {
+    Ok(sqlx::query(
         "SELECT c.serial, c.ticket_type FROM checkins c \
          JOIN ticket_types t ON t.event_id = c.event_id AND t.number = c.ticket_type \
          WHERE c.event_id = $1 AND c.verdict = 'admitted' AND t.entry_policy <> 'multi_entry' \
@@ -248,7 +246,18 @@ pub(super) async fn double_admissions(
     .await?
     .iter()
     .map(|r| (r.get(0), r.get(1)))
-    .collect();
+    .collect())
+}
+
+/// Tickets admitted more than once where the entry policy allows one admission (gates that
+/// were apart when both admitted it).
+pub(super) async fn double_admissions(
+    tx: &mut Transaction<'static, Any>,
+    event: i64,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Table, ApiError> {
+    let gates = names(tx, "gates", event).await?;
+    let serials = doubly_admitted(tx, event).await?;
     let mut table = Table::new(&["serial", "ticket_type", "admissions", "first_at", "last_at", "where"]);
     for (serial, ticket_type) in serials {
         let admissions = sqlx::query(

@@ -26,6 +26,8 @@ pub mod fulfil;
 pub mod refunds;
 mod routes;
 
+pub(crate) use routes::by_code_and_secret;
+
 /// Every sales route: checkout, orders, refunds, ticket delivery.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::server::AppState> {
     routes::routes().merge(delivery::routes())

@@ -199,7 +199,7 @@ async fn order_view(
 }
 
 /// Finds an order by its code and checks the customer's secret (404 for either mistake).
-pub(super) async fn by_code_and_secret(
+pub(crate) async fn by_code_and_secret(
     state: &AppState,
     code: &str,
     secret: &str,
@@ -324,7 +324,8 @@ async fn start_payment(
         reference: format!("pay_{payment}"),
         description: format!("Order {code}"),
         webhook_url: format!("{base}{}", crate::payments::webhook::PATH),
-        return_url: format!("{base}/api/v1/public/orders/{code}/{secret}"),
+        // Back to the buyer's order page in the shop.
+        return_url: format!("{base}/shop/orders/{code}/{secret}"),
     };
     let created = state.sales.provider.create_payment(&request).await;
     let mut tx = state.db.tenant(org).await?;

@@ -207,6 +207,14 @@ impl Organizer {
         }
     }
 
+    /// Adds `email` to this organization in `role` (password [`PASSWORD`]) and logs them in.
+    pub async fn add_member(&self, hub: &TestHub, email: &str, role: &str) -> Self {
+        let body = json!({"email": email, "name": "Member", "role": role, "initial_password": PASSWORD});
+        let (status, added) = self.post("/api/v1/members", &body).await;
+        assert_eq!(status, 201, "{added}");
+        Self::login(hub, email).await
+    }
+
     /// The same session, talking to another hub instance at `url`.
     pub fn at(&self, url: &str) -> Self {
         Self {

@@ -1,0 +1,154 @@
+// The console's forms: each <form data-api="/api/v1/..."> is sent to that API endpoint as
+// JSON, with the session's CSRF token (the form's hidden "csrf" input) as x-csrf-token.
+// A refusal's problem details name the field at fault: the message is shown beside it.
+//
+//   data-method="DELETE"   another method than POST
+//   data-then="/events/{id}"  where to go on success ({x} from the answer); else reload
+//   data-show="element-id" on success, fill that element ([data-field] text, [data-html-field]
+//                          markup the hub made) and show it, instead of leaving the page
+//   data-confirm="…"       destructive: ask in place first
+//
+// Input names are the JSON paths (ticket_types[0].price_minor); data-kind converts:
+// int, money (12.50 → 1250), datetime (local → Unix ms), ints ("1, 2" → [1, 2]);
+// data-optional leaves an empty field out; names ending in [] collect checked boxes.
+
+function setPath(target, path, value) {
+  const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
+  let node = target;
+  parts.forEach((part, i) => {
+    const key = /^\d+$/.test(part) ? Number(part) : part;
+    if (i === parts.length - 1) { node[key] = value; return; }
+    if (node[key] === undefined) node[key] = /^\d+$/.test(parts[i + 1]) ? [] : {};
+    node = node[key];
+  });
+}
+
+function valueOf(el) {
+  const raw = el.value.trim();
+  switch (el.dataset.kind) {
+    case "int": return raw === "" ? null : Number(raw);
+    case "money": return raw === "" ? null : Math.round(Number(raw.replace(",", ".")) * 100);
+    case "datetime": return raw === "" ? null : new Date(raw).getTime();
+    case "ints": return raw.split(/[\s,]+/).filter(Boolean).map(Number);
+    default: return el.value;
+  }
+}
+
+export function collect(form) {
+  const body = {};
+  for (const el of form.elements) {
+    if (!el.name || el.name === "csrf" || el.disabled) continue;
+    if (el.name.endsWith("[]")) {
+      const key = el.name.slice(0, -2);
+      if (body[key] === undefined) body[key] = [];
+      if (el.checked) body[key].push(valueOf(el));
+      continue;
+    }
+    const value = valueOf(el);
+    if ((value === null || value === "") && "optional" in el.dataset) continue;
+    setPath(body, el.name, value);
+  }
+  return body;
+}
+
+function clearErrors(form) {
+  for (const e of form.querySelectorAll(".field-error")) e.remove();
+  for (const e of form.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
+  const general = form.querySelector(".form-error");
+  if (general) { general.hidden = true; general.textContent = ""; }
+}
+
+export function showProblem(form, problem) {
+  const message = problem.detail || problem.title || "The hub refused this.";
+  const field = problem.field && (form.querySelector(`[name="${CSS.escape(problem.field)}"]`)
+    || form.querySelector(`[name="${CSS.escape(problem.field)}[]"]`)
+    || form.querySelector(`[data-field="${CSS.escape(problem.field)}"]`));
+  if (field) {
+    const note = document.createElement("span");
+    note.className = "field-error";
+    note.setAttribute("role", "alert");
+    note.textContent = message.replace(/^[\w.\[\]]+: /, "");
+    field.setAttribute("aria-invalid", "true");
+    (field.closest("label") || field).after(note);
+    field.focus();
+    return;
+  }
+  const general = form.querySelector(".form-error");
+  if (general) { general.textContent = message; general.hidden = false; } else { alert(message); }
+}
+
+function fill(target, data) {
+  for (const el of target.querySelectorAll("[data-field]")) el.textContent = data[el.dataset.field] ?? "";
+  for (const el of target.querySelectorAll("[data-html-field]")) el.innerHTML = data[el.dataset.htmlField] ?? "";
+  target.hidden = false;
+}
+
+// Destructive actions: the first press asks, in place; "Yes" sends, "No" puts it back.
+function confirmFirst(form) {
+  if (!form.dataset.confirm || form.dataset.confirmed) return false;
+  if (form.querySelector(".confirm")) return true;
+  const box = document.createElement("div");
+  box.className = "confirm";
+  box.setAttribute("role", "alertdialog");
+  const text = document.createElement("span");
+  text.textContent = form.dataset.confirm;
+  const yes = document.createElement("button");
+  yes.type = "button"; yes.className = "danger small confirm-yes"; yes.textContent = "Yes";
+  const no = document.createElement("button");
+  no.type = "button"; no.className = "secondary small"; no.textContent = "No";
+  yes.addEventListener("click", () => { form.dataset.confirmed = "1"; box.remove(); form.requestSubmit(); });
+  no.addEventListener("click", () => box.remove());
+  box.append(text, yes, no);
+  form.append(box);
+  yes.focus();
+  return true;
+}
+
+async function submit(form) {
+  clearErrors(form);
+  if (confirmFirst(form)) return;
+  delete form.dataset.confirmed;
+  const method = form.dataset.method || "POST";
+  const csrf = form.querySelector("input[name=csrf]");
+  const headers = { "content-type": "application/json" };
+  if (csrf) headers["x-csrf-token"] = csrf.value;
+  const buttons = form.querySelectorAll("button");
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const response = await fetch(form.dataset.api, {
+      method, headers, credentials: "same-origin",
+      body: method === "DELETE" ? undefined : JSON.stringify(collect(form)),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (response.ok) {
+      if (form.dataset.show) { fill(document.getElementById(form.dataset.show), data); form.reset(); return; }
+      const then = form.dataset.then;
+      if (then) location.assign(then.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(data[k])));
+      else location.reload();
+      return;
+    }
+    if (response.status === 401 && form.dataset.api !== "/api/v1/login") { location.assign("/login"); return; }
+    showProblem(form, data.detail ? data : { detail: `The hub answered ${response.status}.` });
+  } catch {
+    showProblem(form, { detail: "The hub cannot be reached. Check the connection and try again." });
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+// "Add a gate", "Add a ticket type": a copy of the row template with the next index.
+function addRow(button) {
+  const into = document.getElementById(button.dataset.into);
+  const index = into.querySelectorAll("[data-row]").length;
+  const html = document.getElementById(button.dataset.addRow).innerHTML
+    .replaceAll("__i__", String(index)).replaceAll("__n__", String(index + 1));
+  into.insertAdjacentHTML("beforeend", html);
+  into.lastElementChild.querySelector("input")?.focus();
+}
+
+for (const form of document.querySelectorAll("form[data-api]")) {
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(form); });
+}
+for (const button of document.querySelectorAll("[data-add-row]")) {
+  button.addEventListener("click", () => addRow(button));
+}

@@ -1,0 +1,28 @@
+//! The console's stylesheet and scripts, compiled into the binary: the hub serves everything
+//! its pages need, with nothing to install beside it and no CDN.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::server::AppState;
+
+const CSS: &str = include_str!("../../assets/console.css");
+const CONSOLE_JS: &str = include_str!("../../assets/console.js");
+const LIVE_JS: &str = include_str!("../../assets/live.js");
+const SHOP_JS: &str = include_str!("../../assets/shop.js");
+
+/// Served with `no-cache`: browsers revalidate, so a new hub version's assets are used at once.
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body)
+}
+
+/// `/assets/…`.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_JS) }))
+        .route("/assets/live.js", get(|| async { asset("text/javascript; charset=utf-8", LIVE_JS) }))
+        .route("/assets/shop.js", get(|| async { asset("text/javascript; charset=utf-8", SHOP_JS) }))
+}

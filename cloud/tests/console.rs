@@ -1,0 +1,342 @@
+//! The organizer console in a real browser (Debian's chromium, headless, driven through
+//! chromium-driver by fantoccini) against the real hub: log in, create an event with a ticket
+//! type, publish it, buy a ticket through the public shop and the payment provider's page,
+//! create an enrollment code, enroll a sync-core device that checks the ticket in, and watch
+//! the live dashboard count it without a reload. Screenshots of the main pages go to
+//! `<target>/console-screenshots/`.
+//!
+//! Beside it, without a browser: what another organization, a viewer, a visitor and a forged
+//! request meet.
+
+mod common;
+
+use common::{Organizer, PASSWORD, TestHub, enroll};
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sync_core::ids::{EventId, GateId, Timestamp};
+use sync_core::journal::HUB;
+use sync_core::manifest::Direction;
+use sync_core::sync::http::HttpTransport;
+use sync_core::sync::sync_with;
+use sync_core::validate::ScanContext;
+use sync_core::verdict::VerdictKind;
+
+/// chromedriver on a free port; killed when dropped.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+
+    async fn browser(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": "/usr/bin/chromium",
+                   "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,1000"]}),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a chromium session")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Retries `check` for up to `secs` seconds.
+async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(secs), "{what}: not within {secs} s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn fill(b: &Client, css: &str, text: &str) {
+    let field = b.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+}
+
+async fn text(b: &Client, css: &str) -> String {
+    match b.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn path(b: &Client) -> String {
+    b.current_url().await.unwrap().path().to_owned()
+}
+
+async fn screenshot(b: &Client, name: &str) {
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .map_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), Into::into)
+        .join("console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), b.screenshot().await.unwrap()).unwrap();
+}
+
+/// A datetime-local value `hours` from now (the browser's zone is the machine's, as is ours).
+fn local_input(hours: i64) -> String {
+    let at = jiff::Zoned::now().checked_add(jiff::Span::new().hours(hours)).unwrap();
+    at.strftime("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// Sets a datetime-local input (typing into one depends on the browser's locale).
+async fn set_value(b: &Client, name: &str, value: &str) {
+    b.execute(
+        "document.querySelector(`[name='${arguments[0]}']`).value = arguments[1];",
+        vec![json!(name), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let driver = ChromeDriver::start();
+    let b = driver.browser().await;
+
+    // A visitor at `/` sees the login page.
+    b.goto(&format!("{}/", hub.url)).await.unwrap();
+    eventually(10, "the login page", || async { b.find(Locator::Id("login")).await.is_ok() }).await;
+    screenshot(&b, "login").await;
+    fill(&b, "[name=email]", "owner@festival.example").await;
+    fill(&b, "[name=password]", PASSWORD).await;
+    click(&b, "#login-submit").await;
+    eventually(10, "the events page", || async { path(&b).await == "/events" }).await;
+
+    let event = create_event_in_the_browser(&b).await;
+    let (code, secret) = buy_in_the_shop(&b, &hub, event).await;
+    let qr_text = create_enrollment_code(&b, &hub).await;
+
+    // The dashboard is open before the device checks the ticket in.
+    b.goto(&format!("{}/events/{event}/live", hub.url)).await.unwrap();
+    eventually(10, "the live stream", || async { text(&b, "#live-state").await == "Live" }).await;
+    assert_eq!(text(&b, "#admitted").await, "0");
+    b.execute("window.notReloaded = true;", vec![]).await.unwrap();
+
+    // A sync-core device enrolls with the code, syncs, admits the ticket, syncs again.
+    let dir = tempfile::tempdir().unwrap();
+    let device = enroll(&hub, dir.path(), &qr_text).await;
+    let transport = HttpTransport::new(&hub.url, Arc::clone(&device), HUB).unwrap();
+    sync_with(&*device, &transport).await.unwrap();
+    let order = owner.get(&format!("/api/v1/orders/{code}")).await;
+    let ticket = order["tickets"][0]["text"].as_str().unwrap().to_owned();
+    let ctx = ScanContext {
+        device: device.device(),
+        gate: GateId(1),
+        direction: Direction::Entry,
+        now: Timestamp::now(),
+    };
+    let gate = device.gate(EventId(u32::try_from(event).unwrap()));
+    assert_eq!(gate.scan(&ticket, &ctx).unwrap().kind(), VerdictKind::Admitted);
+    sync_with(&*device, &transport).await.unwrap();
+    eventually(10, "the check-in on the dashboard", || async {
+        text(&b, "#admitted").await == "1" && text(&b, "#inside").await == "1"
+    })
+    .await;
+    let same_page = b.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    assert_eq!(same_page, json!(true), "updated without a reload");
+    assert_eq!(text(&b, "#sold-today").await, "1");
+    eventually(5, "the gate's line in the chart", || async {
+        b.find(Locator::Css("#chart polyline[data-gate='Main gate']")).await.is_ok()
+    })
+    .await;
+    screenshot(&b, "live").await;
+
+    // The buyer's page still shows the ticket; logging out ends the session.
+    b.goto(&format!("{}/shop/orders/{code}/{secret}", hub.url)).await.unwrap();
+    assert_eq!(text(&b, "#order-status").await.split('.').next(), Some("Paid"));
+    b.goto(&format!("{}/events", hub.url)).await.unwrap();
+    click(&b, "#logout").await;
+    eventually(10, "back at the login page", || async { path(&b).await == "/login" }).await;
+    b.goto(&format!("{}/events", hub.url)).await.unwrap();
+    assert_eq!(path(&b).await, "/login", "the session is over");
+    b.close().await.unwrap();
+}
+
+/// Creates "Test Festival" (one gate, a 45.00 day ticket for 100) through the form — after a
+/// refusal shown beside its field — and publishes it. Returns its id.
+async fn create_event_in_the_browser(b: &Client) -> i64 {
+    screenshot(b, "events-empty").await;
+    click(b, "#new-event").await;
+    eventually(10, "the new-event form", || async { path(b).await == "/events/new" }).await;
+    fill(b, "[name=name]", "Test Festival").await;
+    set_value(b, "starts_at", &local_input(-1)).await;
+    set_value(b, "ends_at", &local_input(24)).await;
+    fill(b, "[name=time_zone]", "Nowhere").await;
+    fill(b, "[name='ticket_types[0].price_minor']", "45.00").await;
+    fill(b, "[name='ticket_types[0].capacity']", "100").await;
+    click(b, "#event-submit").await;
+    // The hub refuses the zone: the message stands beside the field, and nothing was made.
+    eventually(10, "the time zone's error in place", || async {
+        let Ok(field) = b.find(Locator::Css("[name=time_zone]")).await else { return false };
+        field.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true")
+            && text(b, ".field-error").await.contains("IANA time zone")
+    })
+    .await;
+    screenshot(b, "event-new-error").await;
+    fill(b, "[name=time_zone]", "Europe/Amsterdam").await;
+    click(b, "#event-submit").await;
+    eventually(10, "the event's page", || async {
+        path(b).await.starts_with("/events/") && !path(b).await.ends_with("/new")
+    })
+    .await;
+    let event: i64 = path(b).await.trim_start_matches("/events/").parse().unwrap();
+    assert_eq!(text(b, "#event-status").await, "Draft");
+    click(b, "#to-on_sale").await;
+    eventually(10, "on sale", || async { text(b, "#event-status").await == "On sale" }).await;
+    screenshot(b, "event").await;
+    event
+}
+
+/// Buys one day ticket in the shop, paying on the simulated provider's page. Returns the
+/// order's code and secret.
+async fn buy_in_the_shop(b: &Client, hub: &TestHub, event: i64) -> (String, String) {
+    let shop = b.find(Locator::Id("shop-link")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert_eq!(shop, format!("{}/shop/{event}", hub.url));
+    b.goto(&shop).await.unwrap();
+    fill(b, "#quantity-1", "1").await;
+    fill(b, "#buyer-name", "Ada Lovelace").await;
+    fill(b, "#buyer-email", "ada@example.org").await;
+    screenshot(b, "shop").await;
+    click(b, "#buy").await;
+    eventually(10, "the payment page", || async {
+        text(b, "body").await.contains("Simulated payment provider")
+    })
+    .await;
+    b.find(Locator::XPath("//button[starts-with(., 'Pay')]")).await.unwrap().click().await.unwrap();
+    eventually(10, "the paid order", || async { text(b, "#order-status").await.starts_with("Paid") }).await;
+    eventually(10, "the ticket's QR code", || async { b.find(Locator::Css(".ticket img")).await.is_ok() })
+        .await;
+    screenshot(b, "order").await;
+    let path = path(b).await;
+    let mut parts = path.trim_start_matches("/shop/orders/").split('/');
+    (parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned())
+}
+
+/// Creates a gate's enrollment code on the devices page; returns its QR text.
+async fn create_enrollment_code(b: &Client, hub: &TestHub) -> String {
+    b.goto(&format!("{}/devices", hub.url)).await.unwrap();
+    fill(b, "#code-form [name=name]", "North 1").await;
+    click(b, "#code-submit").await;
+    eventually(10, "the code and its QR code", || async {
+        text(b, "#enrollment-text").await.starts_with("VGENROLL:")
+            && b.find(Locator::Css("#enrollment .qr svg")).await.is_ok()
+    })
+    .await;
+    screenshot(b, "devices").await;
+    text(b, "#enrollment-text").await
+}
+
+/// Pages and writes an organizer must not reach: another organization's (404), a viewer's
+/// writes (no buttons, and 403 anyway), a visitor (to the login page), a request without the
+/// session's CSRF token (403).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_keeps_organizations_roles_and_sessions_apart() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = common::event_on_sale(&owner, 10, 4500).await;
+        let stranger = Organizer::create(&hub, "other").await;
+        let page = |who: &Organizer, path: String| {
+            let request = who.authorize(hub.client.get(format!("{}{path}", hub.url)));
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                // The live stream never ends: its first event is enough.
+                if path.ends_with("/stream") && status == 200 {
+                    let mut response = response;
+                    let first = response.chunk().await.unwrap().unwrap_or_default();
+                    return (status, String::from_utf8_lossy(&first).into_owned());
+                }
+                (status, response.text().await.unwrap())
+            }
+        };
+        for path in [
+            format!("/events/{event}"),
+            format!("/events/{event}/live"),
+            format!("/events/{event}/live/stream"),
+            format!("/events/{event}/guests"),
+        ] {
+            assert_eq!(page(&owner, path.clone()).await.0, 200, "{backend:?} {path}");
+            let (status, body) = page(&stranger, path.clone()).await;
+            assert_eq!(status, 404, "{backend:?} {path}: {body}");
+            assert!(!body.contains("Summer Festival"), "{path}");
+        }
+
+        // A viewer sees the pages without a single write action, and the API refuses anyway.
+        let viewer = owner.add_member(&hub, "viewer@festival.example", "viewer").await;
+        for path in ["/events".to_owned(), format!("/events/{event}"), "/devices".to_owned()] {
+            let (status, body) = page(&viewer, path.clone()).await;
+            assert_eq!(status, 200, "{backend:?} {path}");
+            let writes: Vec<&str> = body
+                .match_indices("data-api=\"")
+                .map(|(i, _)| &body[i..i + 30])
+                .filter(|f| !f.contains("logout"))
+                .collect();
+            assert!(writes.is_empty(), "{backend:?} {path}: a viewer is offered {writes:?}");
+        }
+        assert_eq!(page(&viewer, "/events/new".to_owned()).await.0, 403);
+        let (status, _) =
+            viewer.post(&format!("/api/v1/events/{event}/status"), &json!({"status": "cancelled"})).await;
+        assert_eq!(status, 403);
+
+        // A visitor is sent to log in; a write without the CSRF token is refused.
+        let visitor = hub.client.get(format!("{}/events/{event}", hub.url)).send().await.unwrap();
+        assert_eq!(visitor.url().path(), "/login", "{backend:?}");
+        let forged = hub
+            .client
+            .post(format!("{}/api/v1/events/{event}/status", hub.url))
+            .header("cookie", owner.cookie())
+            .json(&json!({"status": "cancelled"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403, "{backend:?}");
+        let (_, detail) = owner.send(Method::GET, &format!("/api/v1/events/{event}"), &Value::Null).await;
+        assert_eq!(detail["status"], "on_sale", "{backend:?}: nothing changed");
+        // Every form on the pages carries the session's token.
+        let (_, body) = page(&owner, "/devices".to_owned()).await;
+        assert_eq!(body.matches("<form").count(), body.matches("name=\"csrf\"").count());
+    }
+}
