@@ -70,6 +70,15 @@ impl Drop for ChromeDriver {
     }
 }
 
+/// Logs in as the owner of "festival" on the login page.
+async fn log_in(b: &Client, hub: &TestHub) {
+    b.goto(&format!("{}/login", hub.url)).await.unwrap();
+    fill(b, "[name=email]", "owner@festival.example").await;
+    fill(b, "[name=password]", PASSWORD).await;
+    click(b, "#login-submit").await;
+    eventually(10, "logged in", || async { path(b).await == "/events" }).await;
+}
+
 /// Retries `check` for up to `secs` seconds.
 async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
 where
@@ -183,9 +192,16 @@ async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
     .await;
     screenshot(&b, "live").await;
 
-    // The buyer's page still shows the ticket; logging out ends the session.
+    refund_from_the_order_page(&b, &hub, event, &code).await;
+    // The device learns of the refund at its next sync: the ticket is refused from then on.
+    // (A minute later: the same code again within 2 s is the same scan, debounced.)
+    sync_with(&*device, &transport).await.unwrap();
+    let later = ScanContext { now: Timestamp(ctx.now.0 + 60_000), ..ctx };
+    assert_eq!(gate.scan(&ticket, &later).unwrap().kind(), VerdictKind::Revoked);
+
+    // The buyer's page shows the ticket as refunded; logging out ends the session.
     b.goto(&format!("{}/shop/orders/{code}/{secret}", hub.url)).await.unwrap();
-    assert_eq!(text(&b, "#order-status").await.split('.').next(), Some("Paid"));
+    assert!(text(&b, ".ticket figcaption").await.ends_with("refunded"));
     b.goto(&format!("{}/events", hub.url)).await.unwrap();
     click(&b, "#logout").await;
     eventually(10, "back at the login page", || async { path(&b).await == "/login" }).await;
@@ -248,10 +264,38 @@ async fn buy_in_the_shop(b: &Client, hub: &TestHub, event: i64) -> (String, Stri
     eventually(10, "the paid order", || async { text(b, "#order-status").await.starts_with("Paid") }).await;
     eventually(10, "the ticket's QR code", || async { b.find(Locator::Css(".ticket img")).await.is_ok() })
         .await;
-    screenshot(b, "order").await;
+    screenshot(b, "shop-order").await;
     let path = path(b).await;
     let mut parts = path.trim_start_matches("/shop/orders/").split('/');
     (parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned())
+}
+
+/// Finds the order by the buyer's e-mail, refunds its ticket (after the confirmation step).
+async fn refund_from_the_order_page(b: &Client, hub: &TestHub, event: i64, code: &str) {
+    b.goto(&format!("{}/events/{event}", hub.url)).await.unwrap();
+    click(b, "#orders-link").await;
+    eventually(10, "the orders page", || async { b.find(Locator::Id("order-search")).await.is_ok() }).await;
+    fill(b, "#order-search", "ADA@example").await;
+    b.find(Locator::Id("order-search")).await.unwrap().send_keys("\n").await.unwrap();
+    eventually(10, "the order found", || async { text(b, "#orders").await.contains(code) }).await;
+    b.find(Locator::LinkText(code)).await.unwrap().click().await.unwrap();
+    eventually(10, "the order's page", || async { path(b).await == format!("/orders/{code}") }).await;
+    assert!(text(b, "#tickets").await.contains("admitted"), "the check-in is listed");
+    click(b, "#refund-tickets input[type=checkbox]").await;
+    fill(b, "#refund-tickets [name=reason]", "Cannot come").await;
+    click(b, "#refund-submit").await;
+    // Destructive: asked first, in place; nothing happens before "Yes".
+    eventually(5, "the confirmation", || async {
+        b.find(Locator::Css("#refund-tickets .confirm")).await.is_ok()
+    })
+    .await;
+    assert_eq!(text(b, "#tickets .ticket-status").await, "valid");
+    screenshot(b, "order-refund-confirm").await;
+    click(b, "#refund-tickets .confirm-yes").await;
+    eventually(10, "the ticket revoked", || async { text(b, "#tickets .ticket-status").await == "revoked" })
+        .await;
+    assert!(text(b, "#refunds").await.contains("Cannot come"));
+    screenshot(b, "order").await;
 }
 
 /// Creates a gate's enrollment code on the devices page; returns its QR text.
@@ -277,6 +321,9 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
         let hub = TestHub::start(backend).await;
         let owner = Organizer::create(&hub, "festival").await;
         let event = common::event_on_sale(&owner, 10, 4500).await;
+        let (_, placed) = common::checkout(&hub, event, 1, None).await;
+        common::press_pay(&hub, &common::start_payment(&hub, &placed).await).await;
+        let order = placed["code"].as_str().unwrap().to_owned();
         let stranger = Organizer::create(&hub, "other").await;
         let page = |who: &Organizer, path: String| {
             let request = who.authorize(hub.client.get(format!("{}{path}", hub.url)));
@@ -297,6 +344,8 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
             format!("/events/{event}/live"),
             format!("/events/{event}/live/stream"),
             format!("/events/{event}/guests"),
+            format!("/events/{event}/orders"),
+            format!("/orders/{order}"),
         ] {
             assert_eq!(page(&owner, path.clone()).await.0, 200, "{backend:?} {path}");
             let (status, body) = page(&stranger, path.clone()).await;
@@ -306,7 +355,12 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
 
         // A viewer sees the pages without a single write action, and the API refuses anyway.
         let viewer = owner.add_member(&hub, "viewer@festival.example", "viewer").await;
-        for path in ["/events".to_owned(), format!("/events/{event}"), "/devices".to_owned()] {
+        for path in [
+            "/events".to_owned(),
+            format!("/events/{event}"),
+            "/devices".to_owned(),
+            format!("/orders/{order}"),
+        ] {
             let (status, body) = page(&viewer, path.clone()).await;
             assert_eq!(status, 200, "{backend:?} {path}");
             let writes: Vec<&str> = body
@@ -316,7 +370,9 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
                 .collect();
             assert!(writes.is_empty(), "{backend:?} {path}: a viewer is offered {writes:?}");
         }
-        assert_eq!(page(&viewer, "/events/new".to_owned()).await.0, 403);
+        for path in ["/events/new", "/members", "/audit"] {
+            assert_eq!(page(&viewer, path.to_owned()).await.0, 403, "{backend:?} {path}");
+        }
         let (status, _) =
             viewer.post(&format!("/api/v1/events/{event}/status"), &json!({"status": "cancelled"})).await;
         assert_eq!(status, 403);
@@ -339,4 +395,87 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
         let (_, body) = page(&owner, "/devices".to_owned()).await;
         assert_eq!(body.matches("<form").count(), body.matches("name=\"csrf\"").count());
     }
+}
+
+/// Leases in the console: a box office gets 5 rights from the form, the table shows them, and
+/// reclaiming (after the confirmation) ends the lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_grants_and_reclaims_a_box_office_lease() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = common::event_on_sale(&owner, 10, 4500).await;
+    let dir = tempfile::tempdir().unwrap();
+    enroll(&hub, dir.path(), &common::enrollment_code(&owner, "Door 1", "box_office", event).await).await;
+    let driver = ChromeDriver::start();
+    let b = driver.browser().await;
+    log_in(&b, &hub).await;
+    b.goto(&format!("{}/events/{event}/leases", hub.url)).await.unwrap();
+    fill(&b, "#grant-form [name=quantity]", "50").await;
+    click(&b, "#grant-submit").await;
+    // More than capacity: refused, in words, and nothing granted.
+    eventually(10, "the refusal", || async {
+        !text(&b, "#grant-form .form-error, #grant-form .field-error").await.is_empty()
+    })
+    .await;
+    fill(&b, "#grant-form [name=quantity]", "5").await;
+    click(&b, "#grant-submit").await;
+    eventually(10, "the lease in the table", || async { text(&b, "#leases").await.contains("Door 1") }).await;
+    let row = text(&b, "#leases tbody tr").await;
+    assert!(row.contains("1–5") && row.contains("active"), "{row}");
+    screenshot(&b, "leases").await;
+    click(&b, "#leases form[data-confirm] button").await;
+    click(&b, "#leases .confirm-yes").await;
+    eventually(10, "the lease reclaimed", || async {
+        text(&b, "#leases tbody tr").await.contains("revoked")
+    })
+    .await;
+    let leases = owner.get(&format!("/api/v1/events/{event}/leases")).await;
+    assert_eq!(leases["leases"][0]["status"], "revoked", "{leases}");
+    b.close().await.unwrap();
+}
+
+/// Members and the audit log: the owner adds a viewer (a field refusal first), makes them an
+/// admin, and finds both changes in the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_manages_members_and_reads_the_audit_log() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    Organizer::create(&hub, "festival").await;
+    let driver = ChromeDriver::start();
+    let b = driver.browser().await;
+    log_in(&b, &hub).await;
+    b.find(Locator::LinkText("Members")).await.unwrap().click().await.unwrap();
+    eventually(10, "the members page", || async { path(&b).await == "/members" }).await;
+    fill(&b, "#member-form [name=email]", "grace@festival.example").await;
+    fill(&b, "#member-form [name=name]", "Grace").await;
+    click(&b, "#member-submit").await;
+    // A new account needs a first password: said beside the field.
+    eventually(10, "the password's refusal", || async {
+        let Ok(field) = b.find(Locator::Css("#member-form [name=initial_password]")).await else {
+            return false;
+        };
+        field.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true")
+            && text(&b, "#member-form .field-error").await.contains("required for a new account")
+    })
+    .await;
+    fill(&b, "#member-form [name=initial_password]", "a long enough password").await;
+    click(&b, "#member-submit").await;
+    eventually(10, "Grace listed", || async {
+        text(&b, "#members").await.contains("grace@festival.example")
+    })
+    .await;
+    let row = "//table[@id='members']//tr[td[2]='grace@festival.example']";
+    let select = b.find(Locator::XPath(&format!("{row}//select"))).await.unwrap();
+    select.select_by_value("admin").await.unwrap();
+    b.find(Locator::XPath(&format!("{row}//button[.='Change']"))).await.unwrap().click().await.unwrap();
+    eventually(10, "Grace an admin", || async {
+        let Ok(select) = b.find(Locator::XPath(&format!("{row}//select"))).await else { return false };
+        select.prop("value").await.ok().flatten().as_deref() == Some("admin")
+    })
+    .await;
+    screenshot(&b, "members").await;
+    b.find(Locator::LinkText("Audit log")).await.unwrap().click().await.unwrap();
+    eventually(10, "the audit log", || async { text(&b, "#audit").await.contains("member.role") }).await;
+    assert!(text(&b, "#audit").await.contains("owner@festival.example"), "who did it, by e-mail");
+    screenshot(&b, "audit").await;
+    b.close().await.unwrap();
 }

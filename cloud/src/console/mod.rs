@@ -15,8 +15,11 @@ mod assets;
 mod devices;
 mod events;
 mod guests;
+mod leases;
 mod live;
 mod login;
+mod members;
+mod orders;
 mod shop;
 
 use crate::auth::Caller;
@@ -41,9 +44,14 @@ pub fn routes() -> Router<AppState> {
         .route("/events/new", get(events::new))
         .route("/events/{id}", get(events::detail))
         .route("/events/{id}/guests", get(guests::page))
+        .route("/events/{id}/orders", get(orders::list))
+        .route("/events/{id}/leases", get(leases::page))
+        .route("/orders/{code}", get(orders::detail))
         .route("/events/{id}/live", get(live::page))
         .route("/events/{id}/live/stream", get(live::stream))
         .route("/devices", get(devices::page))
+        .route("/members", get(members::page))
+        .route("/audit", get(members::audit))
         .route("/shop/{event}", get(shop::page))
         .route("/shop/orders/{code}/{secret}", get(shop::order))
         .merge(assets::routes())

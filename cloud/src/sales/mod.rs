@@ -26,7 +26,7 @@ pub mod fulfil;
 pub mod refunds;
 mod routes;
 
-pub(crate) use routes::by_code_and_secret;
+pub(crate) use routes::{ORDER_READERS, ORDER_WRITERS, by_code_and_secret};
 
 /// Every sales route: checkout, orders, refunds, ticket delivery.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::server::AppState> {

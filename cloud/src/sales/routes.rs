@@ -33,9 +33,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Who sees orders (they hold customers' names and e-mails).
-const ORDER_READERS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer];
+pub(crate) const ORDER_READERS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer];
 /// Who changes them.
-const ORDER_WRITERS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice];
+pub(crate) const ORDER_WRITERS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice];
 
 /// The `Idempotency-Key` header, if sent: 1–200 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
