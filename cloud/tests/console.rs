@@ -199,6 +199,16 @@ async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
     let later = ScanContext { now: Timestamp(ctx.now.0 + 60_000), ..ctx };
     assert_eq!(gate.scan(&ticket, &later).unwrap().kind(), VerdictKind::Revoked);
 
+    // The reports: tables with their CSV, a chart, and the printable summary.
+    b.goto(&format!("{}/events/{event}/reports", hub.url)).await.unwrap();
+    assert!(text(&b, "#report-sales").await.contains("Day ticket"));
+    assert!(text(&b, "#report-double-admissions").await.contains("Nothing yet"));
+    b.find(Locator::Css("#sales-chart svg rect")).await.expect("a bar for the day");
+    screenshot(&b, "reports").await;
+    let pdf = owner.authorize(hub.client.get(format!("{}/events/{event}/reports/summary.pdf", hub.url)));
+    let pdf = pdf.send().await.unwrap().bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF summary");
+
     // The buyer's page shows the ticket as refunded; logging out ends the session.
     b.goto(&format!("{}/shop/orders/{code}/{secret}", hub.url)).await.unwrap();
     assert!(text(&b, ".ticket figcaption").await.ends_with("refunded"));
@@ -346,6 +356,9 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
             format!("/events/{event}/guests"),
             format!("/events/{event}/orders"),
             format!("/orders/{order}"),
+            format!("/events/{event}/leases"),
+            format!("/events/{event}/reports"),
+            format!("/events/{event}/reports/summary.pdf"),
         ] {
             assert_eq!(page(&owner, path.clone()).await.0, 200, "{backend:?} {path}");
             let (status, body) = page(&stranger, path.clone()).await;

@@ -8,7 +8,6 @@ use crate::server::AppState;
 use crate::tenancy::Role;
 use askama::Template;
 use axum::extract::{Path, State};
-use sqlx::Row;
 use sync_core::documents::{DocId, Guest, GuestList};
 use sync_core::ids::EventId;
 
@@ -28,15 +27,7 @@ struct GuestsPage {
 pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let org = staff.0.org_id;
-    let mut tx = state.db.tenant(org).await?;
-    let name: String = sqlx::query("SELECT name FROM events WHERE id = $1 AND org_id = $2")
-        .bind(event)
-        .bind(org)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ApiError::NotFound)?
-        .get(0);
-    tx.commit().await?;
+    let name = super::event_name(&state, org, event).await?;
     let doc = DocId::guest_list(EventId(u32::try_from(event).map_err(|_| ApiError::NotFound)?));
     let journal = OrgJournal::new(state.db.clone(), org, state.notifier.clone(), state.docs.clone());
     let guests = journal.read_doc(&doc, GuestList::guests).await?;

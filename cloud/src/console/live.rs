@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -56,20 +56,8 @@ pub(super) async fn page(
     Query(options): Query<Options>,
 ) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
-    let mut tx = state.db.tenant(staff.0.org_id).await?;
-    let name = event_name(&mut tx, staff.0.org_id, event).await?;
-    tx.commit().await?;
+    let name = super::event_name(&state, staff.0.org_id, event).await?;
     Ok(render(&LivePage { layout, event, event_name: name, offline_minutes: options.minutes() }))
-}
-
-async fn event_name(tx: &mut Transaction<'static, Any>, org: i64, event: i64) -> Result<String, ApiError> {
-    Ok(sqlx::query("SELECT name FROM events WHERE id = $1 AND org_id = $2")
-        .bind(event)
-        .bind(org)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(ApiError::NotFound)?
-        .get(0))
 }
 
 /// Admissions through one gate in one minute.
@@ -170,13 +158,7 @@ pub(super) async fn stream(
 ) -> axum::response::Response {
     let org = staff.0.org_id;
     // The event must be this organization's before anything is streamed.
-    let known = async {
-        let mut tx = state.db.tenant(org).await?;
-        event_name(&mut tx, org, event).await?;
-        tx.commit().await?;
-        Ok::<(), ApiError>(())
-    };
-    if let Err(e) = known.await {
+    if let Err(e) = super::event_name(&state, org, event).await {
         return super::error_page(&e);
     }
     let changes = state.notifier.subscribe(org);

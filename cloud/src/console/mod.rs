@@ -20,6 +20,7 @@ mod live;
 mod login;
 mod members;
 mod orders;
+mod reports;
 mod shop;
 
 use crate::auth::Caller;
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/guests", get(guests::page))
         .route("/events/{id}/orders", get(orders::list))
         .route("/events/{id}/leases", get(leases::page))
+        .route("/events/{id}/reports", get(reports::page))
+        .route("/events/{id}/reports/summary.pdf", get(reports::summary))
         .route("/orders/{code}", get(orders::detail))
         .route("/events/{id}/live", get(live::page))
         .route("/events/{id}/live/stream", get(live::stream))
@@ -121,6 +124,20 @@ fn role_name(role: Role) -> &'static str {
         Role::GateStaff => "Gate staff",
         Role::Viewer => "Viewer",
     }
+}
+
+/// The name of the organization's `event`; 404 if it is not theirs.
+pub(super) async fn event_name(state: &AppState, org: i64, event: i64) -> Result<String, ApiError> {
+    let mut tx = state.db.tenant(org).await?;
+    let name = sqlx::query("SELECT name FROM events WHERE id = $1 AND org_id = $2")
+        .bind(event)
+        .bind(org)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .get(0);
+    tx.commit().await?;
+    Ok(name)
 }
 
 /// A rendered template as an HTML response (a template that fails to render is a bug: logged,

@@ -83,6 +83,51 @@ impl Table {
     }
 }
 
+/// Runs `report` for the organization's `event` (404 if the event is not theirs).
+async fn compute(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    org: i64,
+    event: i64,
+    report: Report,
+) -> Result<Table, ApiError> {
+    let zone = queries::event_zone(tx, org, event).await?;
+    match report {
+        Report::Sales => queries::sales(tx, event, &zone).await,
+        Report::Revenue => queries::revenue(tx, event).await,
+        Report::Checkins => queries::checkins(tx, event, &zone).await,
+        Report::Inside => queries::inside(tx, event).await,
+        Report::DoubleAdmissions => queries::double_admissions(tx, event, &zone).await,
+        Report::Devices => queries::devices(tx, event, &zone).await,
+        Report::Shifts => queries::shifts(tx, event, &zone).await,
+    }
+}
+
+/// Every report the caller's `role` may read, in the console's order: (name in the URL,
+/// title, table).
+pub(crate) async fn readable(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    org: i64,
+    event: i64,
+    role: Role,
+) -> Result<Vec<(&'static str, &'static str, Table)>, ApiError> {
+    let mut out = Vec::new();
+    for (name, title) in [
+        ("sales", "Sales"),
+        ("revenue", "Revenue"),
+        ("checkins", "Check-ins per 15 minutes"),
+        ("inside", "Inside now"),
+        ("double-admissions", "Double admissions"),
+        ("devices", "Devices"),
+        ("shifts", "Box-office shifts"),
+    ] {
+        let report = Report::parse(name).ok_or(ApiError::NotFound)?;
+        if report.readers().contains(&role) {
+            out.push((name, title, compute(tx, org, event, report).await?));
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Clone, Copy)]
 enum Report {
     Sales,
@@ -153,16 +198,7 @@ async fn report(
         Some(_) => return Err(ApiError::invalid("format", "json or csv")),
     };
     let mut tx = state.db.tenant(caller.org_id).await?;
-    let zone = queries::event_zone(&mut tx, caller.org_id, event).await?;
-    let table = match report {
-        Report::Sales => queries::sales(&mut tx, event, &zone).await?,
-        Report::Revenue => queries::revenue(&mut tx, event).await?,
-        Report::Checkins => queries::checkins(&mut tx, event, &zone).await?,
-        Report::Inside => queries::inside(&mut tx, event).await?,
-        Report::DoubleAdmissions => queries::double_admissions(&mut tx, event, &zone).await?,
-        Report::Devices => queries::devices(&mut tx, event, &zone).await?,
-        Report::Shifts => queries::shifts(&mut tx, event, &zone).await?,
-    };
+    let table = compute(&mut tx, caller.org_id, event, report).await?;
     tx.commit().await?;
     if csv {
         let disposition = format!("attachment; filename=\"event-{event}-{name}.csv\"");
