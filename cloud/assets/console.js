@@ -146,6 +146,13 @@ function addRow(button) {
   into.lastElementChild.querySelector("input")?.focus();
 }
 
+// Times the hub rendered as Unix ms, shown in the browser's own zone (as they are read back).
+for (const input of document.querySelectorAll("input[type=datetime-local][data-ms]")) {
+  const at = new Date(Number(input.dataset.ms));
+  at.setMinutes(at.getMinutes() - at.getTimezoneOffset());
+  input.value = at.toISOString().slice(0, 16);
+}
+
 for (const form of document.querySelectorAll("form[data-api]")) {
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(form); });
 }

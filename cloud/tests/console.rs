@@ -251,6 +251,14 @@ async fn create_event_in_the_browser(b: &Client) -> i64 {
     assert_eq!(text(b, "#event-status").await, "Draft");
     click(b, "#to-on_sale").await;
     eventually(10, "on sale", || async { text(b, "#event-status").await == "On sale" }).await;
+    // A change after publishing: the day ticket's capacity goes up to 200.
+    b.find(Locator::XPath("//summary[.='Change Day ticket']")).await.unwrap().click().await.unwrap();
+    fill(b, "#edit-type-1 [name=capacity]", "200").await;
+    b.find(Locator::Css("#edit-type-1 button[type=submit]")).await.unwrap().click().await.unwrap();
+    eventually(10, "the new capacity", || async {
+        text(b, "tr[data-type='1']").await.split_whitespace().nth(4) == Some("200")
+    })
+    .await;
     screenshot(b, "event").await;
     event
 }
@@ -491,4 +499,48 @@ async fn an_owner_manages_members_and_reads_the_audit_log() {
     assert!(text(&b, "#audit").await.contains("owner@festival.example"), "who did it, by e-mail");
     screenshot(&b, "audit").await;
     b.close().await.unwrap();
+}
+
+/// Someone in two organizations switches between them in one session: the pages and the API
+/// follow, in their role there; an organization they do not belong to is "not found".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_of_two_organizations_switches_between_them() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let festival = Organizer::create(&hub, "festival").await;
+        let theatre = Organizer::create(&hub, "theatre").await;
+        common::event_on_sale(&theatre, 10, 1000).await;
+        Organizer::create(&hub, "stranger").await;
+        // The festival's owner is a viewer at the theatre.
+        let (status, _) = theatre
+            .post(
+                "/api/v1/members",
+                &json!({"email": "owner@festival.example", "name": "F", "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let me = Organizer::login(&hub, "owner@festival.example").await;
+        let page = |path: &str| {
+            let request = me.authorize(hub.client.get(format!("{}{path}", hub.url)));
+            async move { request.send().await.unwrap().text().await.unwrap() }
+        };
+        let events = page("/events").await;
+        assert!(
+            events.contains("id=\"switch-org\"") && events.contains("Org theatre"),
+            "{backend:?}: offered"
+        );
+        assert!(!events.contains("Summer Festival"), "the festival has no events");
+        let (status, session) =
+            me.post("/api/v1/session/organization", &json!({"organization": "theatre"})).await;
+        assert_eq!(status, 200, "{backend:?} {session}");
+        assert_eq!(session["role"], "viewer");
+        assert!(page("/events").await.contains("Summer Festival"), "{backend:?}: the theatre's event");
+        assert_eq!(me.get("/api/v1/me").await["org_id"], theatre.org_id);
+        let (status, _) = me.post("/api/v1/session/organization", &json!({"organization": "stranger"})).await;
+        assert_eq!(status, 404, "{backend:?}");
+        let (status, _) = me.post("/api/v1/session/organization", &json!({"organization": "festival"})).await;
+        assert_eq!(status, 200);
+        assert_eq!(me.get("/api/v1/me").await["role"], "owner");
+        assert_ne!(festival.org_id, theatre.org_id);
+    }
 }

@@ -186,7 +186,9 @@ async fn every_documented_json_body_refuses_bad_input_with_problem_details() {
                 .replace("{id}", "1")
                 .replace("{user_id}", "1")
                 .replace("{code}", "NOPE")
-                .replace("{secret}", "x");
+                .replace("{secret}", "x")
+                .replace("{number}", "1")
+                .replace("{guest}", "x");
             for bad in
                 ["{", "[]", "{\"surely_not_a_field\": 1}", "\"text\"", "{\"name\": 12345678901234567890123}"]
             {

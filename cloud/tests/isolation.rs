@@ -145,6 +145,12 @@ fn valid_body(method: &str, path: &str) -> Value {
         ("POST", "/api/v1/events/{id}/guests") | ("PUT", "/api/v1/events/{id}/guests/{guest}") => {
             json!({"name": "Mallory"})
         }
+        ("PATCH", "/api/v1/events/{id}") => json!({"name": "Mallory's"}),
+        ("PATCH", "/api/v1/events/{id}/ticket-types/{number}") => json!({"capacity": 1000}),
+        ("POST", "/api/v1/events/{id}/gates") => json!({"name": "Back door"}),
+        ("POST", "/api/v1/events/{id}/ticket-types") => {
+            json!({"name": "X", "price_minor": 0, "currency": "EUR", "capacity": 1, "entry_policy": "single_entry"})
+        }
         _ => Value::Null,
     }
 }
@@ -176,7 +182,8 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 .replace("{user_id}", &id)
                 .replace("{code}", &id)
                 .replace("{name}", "sales")
-                .replace("{guest}", &objects.guest);
+                .replace("{guest}", &objects.guest)
+                .replace("{number}", "1");
             for (method, op) in [
                 ("GET", &item.get),
                 ("POST", &item.post),

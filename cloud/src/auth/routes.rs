@@ -69,6 +69,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(switch_organization))
         .routes(routes!(create_token))
         .routes(routes!(revoke_token))
 }
@@ -220,6 +221,55 @@ async fn me(caller: Caller) -> Json<SessionInfo> {
         role: caller.role,
         csrf_token: caller.csrf,
     })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SwitchTo {
+    /// The organization's short name (slug).
+    organization: String,
+}
+
+/// Acts for another organization the person belongs to, in this same session (console
+/// sessions only: an API token belongs to one organization).
+#[utoipa::path(
+    post,
+    path = "/api/v1/session/organization",
+    tag = "auth",
+    request_body = SwitchTo,
+    responses(
+        (status = 200, description = "The session now acts for that organization, in the person's role there", body = SessionInfo),
+    ),
+)]
+async fn switch_organization(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SwitchTo>,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let Some(token) = cookie(&headers, SESSION_COOKIE).filter(|_| caller.via == super::Via::Session) else {
+        return Err(ApiError::invalid("organization", "only a console session can switch organizations"));
+    };
+    let mut system = state.db.system().await?;
+    // Not a member there (or no such organization): the same answer, so neither is revealed.
+    let membership = sqlx::query(
+        "SELECT m.org_id, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND o.slug = $2",
+    )
+    .bind(caller.user_id)
+    .bind(body.organization.trim())
+    .fetch_optional(&mut *system)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let (org_id, role): (i64, String) = (membership.get(0), membership.get(1));
+    let role = Role::parse(&role).ok_or(ApiError::Unauthorized)?;
+    sqlx::query("UPDATE sessions SET org_id = $1 WHERE token_hash = $2")
+        .bind(org_id)
+        .bind(token_hash(&token))
+        .execute(&mut *system)
+        .await?;
+    system.commit().await?;
+    Ok(Json(SessionInfo { user_id: caller.user_id, org_id, role, csrf_token: caller.csrf }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

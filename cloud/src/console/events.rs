@@ -86,6 +86,11 @@ struct GateRow {
 }
 
 struct TypeRow {
+    number: i64,
+    /// The price as typed in a form ("45.00").
+    price_input: String,
+    sales_start: Option<i64>,
+    sales_end: Option<i64>,
     name: String,
     price: String,
     capacity: i64,
@@ -135,7 +140,11 @@ struct EventPage {
     status_label: &'static str,
     starts: String,
     ends: String,
+    starts_ms: i64,
+    ends_ms: i64,
     time_zone: String,
+    /// Whether it may still change (not ended, not cancelled).
+    open: bool,
     shop_url: String,
     gates: Vec<GateRow>,
     types: Vec<TypeRow>,
@@ -178,7 +187,7 @@ pub(super) async fn detail(State(state): State<AppState>, staff: Staff, Path(id)
             .map_or_else(|| n.to_owned(), |g| g.name.clone())
     };
     let types: Vec<TypeRow> = sqlx::query(
-        "SELECT name, price_minor, currency, capacity, sold, held, leased, sales_start, sales_end, entry_policy, allowed_gates \
+        "SELECT name, price_minor, currency, capacity, sold, held, leased, sales_start, sales_end, entry_policy, allowed_gates, number \
          FROM ticket_types WHERE event_id = $1 ORDER BY number",
     )
     .bind(id)
@@ -187,7 +196,12 @@ pub(super) async fn detail(State(state): State<AppState>, staff: Staff, Path(id)
     .iter()
     .map(|r| {
         let allowed: String = r.get(10);
+        let price: i64 = r.get(1);
         TypeRow {
+            number: r.get(11),
+            price_input: format!("{}.{:02}", price / 100, price % 100),
+            sales_start: r.get(7),
+            sales_end: r.get(8),
             name: r.get(0),
             price: money(r.get(1), &r.get::<String, _>(2)),
             capacity: r.get(3),
@@ -219,7 +233,10 @@ pub(super) async fn detail(State(state): State<AppState>, staff: Staff, Path(id)
         name: event.get(0),
         status_label: status_label(&status),
         transitions: transitions(&status),
+        open: status != "ended" && status != "cancelled",
         status,
+        starts_ms: event.get(2),
+        ends_ms: event.get(3),
         starts: local_time(Some(event.get(2)), &zone),
         ends: local_time(Some(event.get(3)), &zone),
         shop_url: format!("{}/shop/{id}", state.public_url.trim_end_matches('/')),

@@ -75,6 +75,8 @@ pub struct Layout {
     pub nav: &'static str,
     /// Whether the role may change things (viewers see no write actions).
     pub can_write: bool,
+    /// Every organization the person belongs to, as (slug, name, current), for the switch.
+    pub orgs: Vec<(String, String, bool)>,
 }
 
 /// A console page's caller: a session of an organization member. Without one, the page
@@ -105,6 +107,19 @@ impl Staff {
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
+        // Their other organizations are outside this organization's rows: a lookup.
+        let mut lookup = state.db.lookup().await?;
+        let orgs = sqlx::query(
+            "SELECT o.slug, o.name, o.id FROM memberships m JOIN organizations o ON o.id = m.org_id \
+             WHERE m.user_id = $1 ORDER BY o.name",
+        )
+        .bind(caller.user_id)
+        .fetch_all(&mut *lookup)
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) == caller.org_id))
+        .collect();
+        lookup.commit().await?;
         Ok(Layout {
             org: row.get(0),
             email: row.get(1),
@@ -112,6 +127,7 @@ impl Staff {
             csrf: caller.csrf.clone().unwrap_or_default(),
             nav,
             can_write: matches!(caller.role, Role::Owner | Role::Admin),
+            orgs,
         })
     }
 }

@@ -5,8 +5,10 @@
 //! manifest as a hub journal entry in the same transaction, so it reaches every device through
 //! sync — pushed to connected ones at once.
 
+mod edit;
 mod routes;
 
+use edit::routes as edit_routes;
 pub use routes::routes;
 
 use crate::crypto::MasterKey;
@@ -22,6 +24,9 @@ use sync_core::manifest::{
     DeviceName, EntryPolicy, EventManifest, GateDirections, GateSpec, MAX_CLOCK_SKEW_TOLERANCE_SECS,
     TicketTypeSpec,
 };
+
+/// Who sets events up.
+const MANAGERS: &[crate::tenancy::Role] = &[crate::tenancy::Role::Owner, crate::tenancy::Role::Admin];
 
 /// An event's lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -131,24 +136,55 @@ fn default_tolerance() -> u32 {
     300
 }
 
-fn check(e: &NewEvent) -> Result<(), ApiError> {
-    let text = |field: &str, value: &str, max: usize| {
-        if value.trim().is_empty() || value.len() > max {
-            Err(ApiError::invalid(field, format!("1–{max} characters")))
-        } else {
-            Ok(())
-        }
-    };
-    text("name", &e.name, 200)?;
-    let zone_ok = e.time_zone.len() <= 64
-        && e.time_zone.contains('/')
-        && e.time_zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() || value.len() > max {
+        Err(ApiError::invalid(field, format!("1–{max} characters")))
+    } else {
+        Ok(())
+    }
+}
+
+/// An event's name, zone and times, as created or edited.
+fn check_event(name: &str, time_zone: &str, starts_at: i64, ends_at: i64) -> Result<(), ApiError> {
+    text("name", name, 200)?;
+    let zone_ok = time_zone.len() <= 64
+        && time_zone.contains('/')
+        && time_zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
     if !zone_ok {
         return Err(ApiError::invalid("time_zone", "an IANA time zone such as Europe/Amsterdam"));
     }
-    if e.ends_at <= e.starts_at {
+    if ends_at <= starts_at {
         return Err(ApiError::invalid("ends_at", "must be after starts_at"));
     }
+    Ok(())
+}
+
+/// A ticket type, as created or edited; `field` names its fields in refusals ("name" or
+/// "ticket_types[2].name"); the event has `gates` gates.
+fn check_type(field: impl Fn(&str) -> String, t: &NewTicketType, gates: usize) -> Result<(), ApiError> {
+    text(&field("name"), &t.name, 100)?;
+    if t.price_minor < 0 || t.price_minor > 100_000_000 {
+        return Err(ApiError::invalid(field("price_minor"), "0 to 100000000"));
+    }
+    if t.currency.len() != 3 || !t.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(ApiError::invalid(field("currency"), "a three-letter ISO 4217 code such as EUR"));
+    }
+    if !(0..=10_000_000).contains(&t.capacity) {
+        return Err(ApiError::invalid(field("capacity"), "0 to 10000000"));
+    }
+    if let Some(bad) = t.allowed_gates.iter().find(|&&g| g == 0 || usize::from(g) > gates) {
+        return Err(ApiError::invalid(field("allowed_gates"), format!("gate {bad} does not exist")));
+    }
+    if let (Some(start), Some(end)) = (t.sales_start, t.sales_end)
+        && end <= start
+    {
+        return Err(ApiError::invalid(field("sales_end"), "must be after the sales open"));
+    }
+    Ok(())
+}
+
+fn check(e: &NewEvent) -> Result<(), ApiError> {
+    check_event(&e.name, &e.time_zone, e.starts_at, e.ends_at)?;
     if e.clock_skew_tolerance_secs > MAX_CLOCK_SKEW_TOLERANCE_SECS {
         return Err(ApiError::invalid("clock_skew_tolerance_secs", "at most 86400"));
     }
@@ -162,20 +198,7 @@ fn check(e: &NewEvent) -> Result<(), ApiError> {
         return Err(ApiError::invalid("ticket_types", "1–200 ticket types"));
     }
     for (i, t) in e.ticket_types.iter().enumerate() {
-        let field = |f: &str| format!("ticket_types[{i}].{f}");
-        text(&field("name"), &t.name, 100)?;
-        if t.price_minor < 0 || t.price_minor > 100_000_000 {
-            return Err(ApiError::invalid(field("price_minor"), "0 to 100000000"));
-        }
-        if t.currency.len() != 3 || !t.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ApiError::invalid(field("currency"), "a three-letter ISO 4217 code such as EUR"));
-        }
-        if !(0..=10_000_000).contains(&t.capacity) {
-            return Err(ApiError::invalid(field("capacity"), "0 to 10000000"));
-        }
-        if let Some(bad) = t.allowed_gates.iter().find(|&&g| g == 0 || usize::from(g) > e.gates.len()) {
-            return Err(ApiError::invalid(field("allowed_gates"), format!("gate {bad} does not exist")));
-        }
+        check_type(|f| format!("ticket_types[{i}].{f}"), t, e.gates.len())?;
     }
     Ok(())
 }
@@ -209,38 +232,62 @@ pub async fn create_event(
         return Err(anyhow::anyhow!("event ids must fit 32 bits").into());
     }
     for (number, g) in (1i64..).zip(&new.gates) {
-        sqlx::query("INSERT INTO gates (org_id, event_id, number, name, serves) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org)
-            .bind(event_id)
-            .bind(number)
-            .bind(g.name.trim())
-            .bind(serves_str(g.serves))
-            .execute(&mut **tx)
-            .await?;
+        insert_gate(tx, org, event_id, number, g).await?;
     }
     for (number, t) in (1i64..).zip(&new.ticket_types) {
-        let allowed: Vec<String> = t.allowed_gates.iter().map(ToString::to_string).collect();
-        sqlx::query(
-            "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(org)
-        .bind(event_id)
-        .bind(number)
-        .bind(t.name.trim())
-        .bind(t.price_minor)
-        .bind(&t.currency)
-        .bind(t.capacity)
-        .bind(t.sales_start)
-        .bind(t.sales_end)
-        .bind(policy_str(t.entry_policy))
-        .bind(allowed.join(","))
-        .execute(&mut **tx)
-        .await?;
+        insert_type(tx, org, event_id, number, t).await?;
     }
     add_key(tx, master, org, event_id).await?;
     publish_manifest(tx, org, event_id, hub_key).await?;
     Ok(event_id)
+}
+
+/// Inserts ticket type `number` of the event.
+async fn insert_type(
+    tx: &mut Transaction<'static, Any>,
+    org: i64,
+    event_id: i64,
+    number: i64,
+    t: &NewTicketType,
+) -> Result<(), ApiError> {
+    let allowed: Vec<String> = t.allowed_gates.iter().map(ToString::to_string).collect();
+    sqlx::query(
+        "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(org)
+    .bind(event_id)
+    .bind(number)
+    .bind(t.name.trim())
+    .bind(t.price_minor)
+    .bind(&t.currency)
+    .bind(t.capacity)
+    .bind(t.sales_start)
+    .bind(t.sales_end)
+    .bind(policy_str(t.entry_policy))
+    .bind(allowed.join(","))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts gate `number` of the event.
+async fn insert_gate(
+    tx: &mut Transaction<'static, Any>,
+    org: i64,
+    event_id: i64,
+    number: i64,
+    g: &NewGate,
+) -> Result<(), ApiError> {
+    sqlx::query("INSERT INTO gates (org_id, event_id, number, name, serves) VALUES ($1, $2, $3, $4, $5)")
+        .bind(org)
+        .bind(event_id)
+        .bind(number)
+        .bind(g.name.trim())
+        .bind(serves_str(g.serves))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Generates the event's next signing key (rotation: older keys stay valid until retired).

@@ -5,7 +5,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
 use crate::server::AppState;
-use crate::tenancy::{Role, audit};
+use crate::tenancy::audit;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,9 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_status))
         .routes(routes!(rotate_key))
         .routes(routes!(get_manifest))
+        .merge(super::edit_routes())
 }
 
-const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
+use super::MANAGERS;
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct Created {
