@@ -70,6 +70,12 @@ impl Drop for ChromeDriver {
     }
 }
 
+/// A console page's HTML, fetched with `who`'s session.
+async fn page_text(hub: &TestHub, who: &Organizer, path: &str) -> String {
+    let request = who.authorize(hub.client.get(format!("{}{path}", hub.url)));
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 /// Logs in as the owner of "festival" on the login page.
 async fn log_in(b: &Client, hub: &TestHub) {
     b.goto(&format!("{}/login", hub.url)).await.unwrap();
@@ -183,6 +189,9 @@ async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
         text(&b, "#admitted").await == "1" && text(&b, "#inside").await == "1"
     })
     .await;
+    // The fleet shows where the gate scanned and how fresh its revocations are.
+    let fleet = page_text(&hub, &owner, "/devices").await;
+    assert!(fleet.contains("Main gate") && fleet.contains("as of"), "{fleet}");
     let same_page = b.execute("return window.notReloaded === true;", vec![]).await.unwrap();
     assert_eq!(same_page, json!(true), "updated without a reload");
     assert_eq!(text(&b, "#sold-today").await, "1");
@@ -191,6 +200,13 @@ async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
     })
     .await;
     screenshot(&b, "live").await;
+    // A tablet held upright: the dashboard fits without sideways scrolling.
+    b.set_window_size(820, 1180).await.unwrap();
+    let fits =
+        b.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await.unwrap();
+    assert_eq!(fits, json!(true), "the dashboard fits a tablet");
+    screenshot(&b, "live-tablet").await;
+    b.set_window_size(1100, 1000).await.unwrap();
 
     refund_from_the_order_page(&b, &hub, event, &code).await;
     // The device learns of the refund at its next sync: the ticket is refused from then on.
@@ -418,8 +434,9 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
     }
 }
 
-/// Leases in the console: a box office gets 5 rights from the form, the table shows them, and
-/// reclaiming (after the confirmation) ends the lease.
+/// The box office's side of the console: a box office gets 5 rights from the form, the table
+/// shows them, and reclaiming (after the confirmation) ends the lease; a guest is added to the
+/// door's list.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organizer_grants_and_reclaims_a_box_office_lease() {
     let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
@@ -452,6 +469,17 @@ async fn an_organizer_grants_and_reclaims_a_box_office_lease() {
     .await;
     let leases = owner.get(&format!("/api/v1/events/{event}/leases")).await;
     assert_eq!(leases["leases"][0]["status"], "revoked", "{leases}");
+
+    // The door's guest list, kept from the console.
+    b.goto(&format!("{}/events/{event}/guests", hub.url)).await.unwrap();
+    fill(&b, "#guest-form [name=name]", "Ada Lovelace").await;
+    fill(&b, "#guest-form [name=plus_ones]", "1").await;
+    click(&b, "#guest-submit").await;
+    eventually(10, "Ada on the list", || async { text(&b, "#guests").await.contains("Ada Lovelace") }).await;
+    assert!(text(&b, "#guests tbody tr").await.contains("0 of 2"));
+    screenshot(&b, "guests").await;
+    let list = owner.get(&format!("/api/v1/events/{event}/guests")).await;
+    assert_eq!(list["guests"][0]["plus_ones"], 1, "{list}");
     b.close().await.unwrap();
 }
 

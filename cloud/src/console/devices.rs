@@ -14,6 +14,11 @@ struct DeviceRow {
     role: &'static str,
     events: String,
     last_seen: String,
+    /// The gate of its latest scan (devices do not report their gate otherwise).
+    gate: String,
+    /// How fresh its revocation list is: every sync brings all revocations, so it is as old
+    /// as the last sync.
+    revocations: String,
     app_version: String,
     pending: i64,
     revoked: bool,
@@ -69,6 +74,20 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> PageRes
     {
         names.entry(r.get(0)).or_default().push(r.get(1));
     }
+    // The gate of each device's latest scan (its own latest entry, by the primary key).
+    let mut gates: HashMap<i64, String> = HashMap::new();
+    for r in sqlx::query(
+        "SELECT c.origin, COALESCE(g.name, '') FROM checkins c \
+         JOIN (SELECT origin, MAX(seq) AS seq FROM checkins WHERE org_id = $1 GROUP BY origin) latest \
+           ON latest.origin = c.origin AND latest.seq = c.seq \
+         LEFT JOIN gates g ON g.event_id = c.event_id AND g.number = c.gate WHERE c.org_id = $1",
+    )
+    .bind(org)
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        gates.insert(r.get(0), r.get(1));
+    }
     let now = now_ms();
     let devices = sqlx::query(
         "SELECT id, name, role, app_version, last_seen_at, pending_entries, revoked_at FROM devices \
@@ -87,6 +106,10 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> PageRes
             events: names.get(&id).map(|n| n.join(", ")).unwrap_or_default(),
             app_version: r.get(3),
             last_seen: ago(r.get(4), now),
+            gate: gates.get(&id).cloned().unwrap_or_default(),
+            revocations: r
+                .get::<Option<i64>, _>(4)
+                .map_or_else(|| "none yet".into(), |t| format!("as of {}", ago(Some(t), now))),
             pending: r.get(5),
             revoked: r.get::<Option<i64>, _>(6).is_some(),
         }
