@@ -397,6 +397,9 @@ async fn the_console_keeps_organizations_roles_and_sessions_apart() {
             format!("/events/{event}"),
             "/devices".to_owned(),
             format!("/orders/{order}"),
+            format!("/events/{event}/guests"),
+            format!("/events/{event}/leases"),
+            format!("/events/{event}/reports"),
         ] {
             let (status, body) = page(&viewer, path.clone()).await;
             assert_eq!(status, 200, "{backend:?} {path}");

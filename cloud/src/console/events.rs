@@ -91,6 +91,10 @@ struct TypeRow {
     price_input: String,
     sales_start: Option<i64>,
     sales_end: Option<i64>,
+    /// The entry policy as the API spells it.
+    policy_value: String,
+    /// The allowed gates as typed in a form ("1, 3"; empty: all).
+    gates_input: String,
     name: String,
     price: String,
     capacity: i64,
@@ -198,6 +202,8 @@ pub(super) async fn detail(State(state): State<AppState>, staff: Staff, Path(id)
         let allowed: String = r.get(10);
         let price: i64 = r.get(1);
         TypeRow {
+            policy_value: r.get(9),
+            gates_input: allowed.replace(',', ", "),
             number: r.get(11),
             price_input: format!("{}.{:02}", price / 100, price % 100),
             sales_start: r.get(7),
