@@ -14,10 +14,11 @@ use crate::error::ApiError;
 use crate::events::publish_manifest;
 use crate::journal::{OrgJournal, device_seen};
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms};
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -351,7 +352,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Owner, Role::Admin])?;
     let mut tx = state.db.tenant(caller.org_id).await?;

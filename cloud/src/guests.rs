@@ -12,10 +12,11 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::journal::OrgJournal;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -152,7 +153,7 @@ async fn record(
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     Query(search): Query<Search>,
 ) -> Result<Json<GuestListView>, ApiError> {
     let (journal, doc) = guest_list(&state, &caller, event).await?;
@@ -180,7 +181,7 @@ async fn list(
 async fn add(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     ApiJson(input): ApiJson<GuestInput>,
 ) -> Result<(StatusCode, Json<Added>), ApiError> {
     caller.require(EDITORS)?;
@@ -206,7 +207,7 @@ async fn add(
 async fn edit(
     State(state): State<AppState>,
     caller: Caller,
-    Path((event, guest)): Path<(i64, String)>,
+    ApiPath((event, guest)): ApiPath<(i64, String)>,
     ApiJson(input): ApiJson<GuestInput>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(EDITORS)?;
@@ -238,7 +239,7 @@ async fn edit(
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path((event, guest)): Path<(i64, String)>,
+    ApiPath((event, guest)): ApiPath<(i64, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(EDITORS)?;
     let (journal, doc) = guest_list(&state, &caller, event).await?;

@@ -22,6 +22,7 @@
 //! | [`identity`] | the hub's own key |
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
 //! | [`json`] | JSON bodies whose every failure is a clear 4xx |
+//! | [`path`] | path parameters whose failure to parse is a problem-details 404 |
 //! | [`openapi`] | the OpenAPI document, from the routes themselves |
 //! | [`console`] | the organizer console (server-rendered pages; forms go through the API) and the public shop |
 //! | [`server`] | the router, graceful shutdown |
@@ -47,6 +48,7 @@ pub mod leases;
 pub mod mail;
 pub mod maintenance;
 pub mod openapi;
+pub mod path;
 pub mod payments;
 pub mod reports;
 pub mod sales;

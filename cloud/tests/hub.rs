@@ -211,3 +211,20 @@ async fn every_documented_json_body_refuses_bad_input_with_problem_details() {
     }
     assert!(checked >= 13, "only {checked} bodies checked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_id_in_the_path_is_a_problem_details_404() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = common::Organizer::create(&hub, "festival").await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/v1/events/abc"),
+        (reqwest::Method::POST, "/api/v1/leases/abc/extend"),
+        (reqwest::Method::PATCH, "/api/v1/events/1/ticket-types/x"),
+        (reqwest::Method::GET, "/api/v1/events/99999999999999999999/guests"),
+    ] {
+        let request = owner.authorize(hub.client.request(method.clone(), format!("{}{path}", hub.url)));
+        let response = request.json(&serde_json::json!({})).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json", "{method} {path}");
+    }
+}

@@ -4,10 +4,11 @@ use super::extract::cookie;
 use super::{Caller, SESSION_COOKIE, random_token, token_hash};
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms, passwords};
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -343,7 +344,7 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Owner, Role::Admin])?;
     let mut tx = state.db.tenant(caller.org_id).await?;

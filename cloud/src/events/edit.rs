@@ -14,10 +14,11 @@ use super::{
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use crate::tenancy::audit;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -86,7 +87,7 @@ struct EventChanges {
 async fn edit_event(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     ApiJson(changes): ApiJson<EventChanges>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
@@ -156,7 +157,7 @@ async fn next_number(
 async fn add_type(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     ApiJson(new): ApiJson<NewTicketType>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(MANAGERS)?;
@@ -198,7 +199,7 @@ struct TypeChanges {
 async fn edit_type(
     State(state): State<AppState>,
     caller: Caller,
-    Path((event, number)): Path<(i64, i64)>,
+    ApiPath((event, number)): ApiPath<(i64, i64)>,
     ApiJson(changes): ApiJson<TypeChanges>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
@@ -268,7 +269,7 @@ async fn edit_type(
 async fn add_gate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     ApiJson(new): ApiJson<NewGate>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(MANAGERS)?;

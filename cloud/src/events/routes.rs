@@ -4,10 +4,11 @@ use super::{NewEvent, Status, add_key, create_event, manifest, publish_manifest,
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use crate::tenancy::audit;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -101,7 +102,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
 async fn detail(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let mut tx = state.db.tenant(caller.org_id).await?;
     let event = sqlx::query(
@@ -162,7 +163,7 @@ struct SetStatus {
 async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetStatus>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
@@ -216,7 +217,7 @@ async fn set_status(
 async fn rotate_key(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(MANAGERS)?;
     let mut tx = state.db.tenant(caller.org_id).await?;
@@ -251,7 +252,7 @@ async fn rotate_key(
 async fn get_manifest(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<sync_core::manifest::EventManifest>, ApiError> {
     let mut tx = state.db.tenant(caller.org_id).await?;
     Ok(Json(manifest(&mut tx, caller.org_id, id, state.hub_public_key()).await?))

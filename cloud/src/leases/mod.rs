@@ -27,11 +27,12 @@ use crate::error::ApiError;
 use crate::events::signing_key;
 use crate::journal::append_hub_entry;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::sales::fulfil::allocate_serials;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -295,7 +296,7 @@ pub async fn grant_lease(
 async fn grant(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     ApiJson(new): ApiJson<NewLease>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(MANAGERS)?;
@@ -329,7 +330,7 @@ async fn grant(
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let mut tx = state.db.tenant(caller.org_id).await?;
     event_times(&mut tx, caller.org_id, event).await?;
@@ -394,7 +395,7 @@ struct Extend {
 async fn extend(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Extend>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(MANAGERS)?;
@@ -471,7 +472,7 @@ async fn extend(
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(MANAGERS)?;
     let org = caller.org_id;

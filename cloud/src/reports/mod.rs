@@ -38,10 +38,11 @@ pub(crate) async fn double_admission_count(
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use crate::tenancy::Role;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -187,7 +188,7 @@ struct Format {
 async fn report(
     State(state): State<AppState>,
     caller: Caller,
-    Path((event, name)): Path<(i64, String)>,
+    ApiPath((event, name)): ApiPath<(i64, String)>,
     Query(format): Query<Format>,
 ) -> Result<Response, ApiError> {
     let report = Report::parse(&name).ok_or(ApiError::NotFound)?;

@@ -4,8 +4,9 @@
 
 use super::routes::by_code_and_secret;
 use crate::error::ApiError;
+use crate::path::ApiPath;
 use crate::server::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use print::{PrintedTicket, pdf, qr_png};
@@ -37,7 +38,7 @@ fn gone() -> ApiError {
 )]
 async fn qr(
     State(state): State<AppState>,
-    Path((code, secret, serial)): Path<(String, String, i64)>,
+    ApiPath((code, secret, serial)): ApiPath<(String, String, i64)>,
 ) -> Result<Response, ApiError> {
     let (order, org) = by_code_and_secret(&state, &code, &secret).await?;
     let mut tx = state.db.tenant(org).await?;
@@ -84,7 +85,7 @@ fn money(minor: i64, currency: &str) -> String {
 )]
 async fn printable(
     State(state): State<AppState>,
-    Path((code, secret)): Path<(String, String)>,
+    ApiPath((code, secret)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (order, org) = by_code_and_secret(&state, &code, &secret).await?;
     let mut tx = state.db.tenant(org).await?;

@@ -7,11 +7,12 @@ use super::refunds::{NewRefund, record_refund, send_to_provider};
 use crate::auth::{Caller, constant_time_eq};
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::payments::PaymentRequest;
 use crate::server::AppState;
 use crate::tenancy::{Role, audit, now_ms};
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -72,7 +73,7 @@ fn sold_out() -> ApiError {
 async fn create_order(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(new): ApiJson<NewOrder>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -238,7 +239,7 @@ async fn by_code(state: &AppState, code: &str) -> Result<(i64, i64, String), Api
 )]
 async fn public_order(
     State(state): State<AppState>,
-    Path((code, secret)): Path<(String, String)>,
+    ApiPath((code, secret)): ApiPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let (id, org) = by_code_and_secret(&state, &code, &secret).await?;
     let mut tx = state.db.tenant(org).await?;
@@ -263,7 +264,7 @@ async fn public_order(
 )]
 async fn start_payment(
     State(state): State<AppState>,
-    Path((code, secret)): Path<(String, String)>,
+    ApiPath((code, secret)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (order, org) = by_code_and_secret(&state, &code, &secret).await?;
@@ -376,7 +377,7 @@ struct OrderFilter {
 async fn list_orders(
     State(state): State<AppState>,
     caller: Caller,
-    Path(event): Path<i64>,
+    ApiPath(event): ApiPath<i64>,
     Query(filter): Query<OrderFilter>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(ORDER_READERS)?;
@@ -425,7 +426,7 @@ async fn staff_lookup(state: &AppState, caller: &Caller, code: &str) -> Result<i
 async fn staff_order(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(ORDER_READERS)?;
     let id = staff_lookup(&state, &caller, &code).await?;
@@ -476,7 +477,7 @@ struct RefundBody {
 async fn refund(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefundBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -618,7 +619,7 @@ fn refund_json(id: i64, amount: i64, serials: &str, status: &str) -> Value {
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(ORDER_WRITERS)?;
     let order = staff_lookup(&state, &caller, &code).await?;

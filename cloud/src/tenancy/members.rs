@@ -16,9 +16,10 @@ use crate::auth::Caller;
 use crate::db::Backend;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::path::ApiPath;
 use crate::server::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -246,7 +247,7 @@ struct ChangeRole {
 async fn change_role(
     State(state): State<AppState>,
     caller: Caller,
-    Path(user_id): Path<i64>,
+    ApiPath(user_id): ApiPath<i64>,
     ApiJson(body): ApiJson<ChangeRole>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     may_assign(&caller, body.role)?;
@@ -289,7 +290,7 @@ async fn change_role(
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(user_id): Path<i64>,
+    ApiPath(user_id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
     let mut tx = state.db.tenant(caller.org_id).await?;
