@@ -344,8 +344,15 @@ mod tests {
             |_| {},
         )
         .unwrap();
-        wait_for(&camera, |s| s.frames > 0);
-        let first = camera.preview().unwrap().seq;
+        // A frame is counted a moment before its preview is published: wait for the preview.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let first = loop {
+            if let Some(preview) = camera.preview() {
+                break preview.seq;
+            }
+            assert!(Instant::now() < deadline, "no preview within 5 s");
+            std::thread::sleep(Duration::from_millis(5));
+        };
         std::thread::sleep(Duration::from_millis(600));
         let later = camera.preview().unwrap().seq;
         let status = camera.status();
