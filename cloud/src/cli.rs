@@ -59,7 +59,17 @@ enum Command {
 
 /// Runs the command line.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    run_from(std::env::args_os())
+}
+
+/// Runs the command line `args` (the program name first): the fleet simulator starts hub
+/// processes through this, from its own binary.
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::parse_from(args);
     if matches!(cli.command, Command::Openapi) {
         print!("{}", crate::openapi::to_json());
         return ExitCode::SUCCESS;

@@ -223,8 +223,8 @@ async fn materialize(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) ->
     }
     if let Payload::Scan(scan) = &e.payload {
         sqlx::query(
-            "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at, hlc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
         )
         .bind(org)
         .bind(i64::from(e.origin.0))
@@ -239,6 +239,7 @@ async fn materialize(tx: &mut Transaction<'static, Any>, org: i64, e: &Entry) ->
         .bind(i64::from(scan.gate.0))
         .bind(scan.verdict.code())
         .bind(scan.at.0)
+        .bind(i64::try_from(e.hlc.0)?)
         .execute(&mut **tx)
         .await?;
     }

@@ -207,7 +207,7 @@ pub(crate) async fn inside(tx: &mut Transaction<'static, Any>, event: i64) -> Re
     let names = names(tx, "ticket_types", event).await?;
     let rows = sqlx::query(
         "SELECT ticket_type, COUNT(*) FROM ( \
-             SELECT ticket_type, verdict, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY at DESC, origin DESC, seq DESC) AS n \
+             SELECT ticket_type, verdict, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY hlc DESC, origin DESC, seq DESC) AS n \
              FROM checkins WHERE event_id = $1 AND serial IS NOT NULL AND verdict IN ('admitted', 're_entry', 'exit_recorded') \
          ) latest WHERE n = 1 AND verdict <> 'exit_recorded' GROUP BY ticket_type ORDER BY ticket_type",
     )

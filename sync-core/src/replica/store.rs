@@ -166,6 +166,10 @@ impl crate::sync::http::Identity for Replica {
         self.lock().key.sign(message)
     }
 
+    fn now(&self) -> crate::Timestamp {
+        (self.config.clock)()
+    }
+
     fn key_of(&self, device: DeviceId) -> Option<ed25519_dalek::VerifyingKey> {
         if let Some(anchor) = self.trusted_key(device) {
             return crate::keys::strict_public_key(&anchor);

@@ -2,7 +2,7 @@
 //! peer's key.
 
 use super::{HELLO_PATH, Hello, Identity, SYNC_PATH};
-use crate::ids::{DeviceId, Timestamp};
+use crate::ids::DeviceId;
 use crate::sync::auth::{SignedHeaders, sign_request, verify_response};
 use crate::sync::engine::{Transport, TransportError};
 use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, SyncRequest, SyncResponse};
@@ -88,8 +88,7 @@ impl<I: Identity> Transport for HttpTransport<I> {
         let timeout = REQUEST_TIMEOUT + Duration::from_millis(u64::from(request.wait_ms));
         let body = request.encode();
         let me = &self.me;
-        let signed =
-            sign_request(me.device(), self.peer, |m| me.sign(m), "POST", SYNC_PATH, &body, Timestamp::now());
+        let signed = sign_request(me.device(), self.peer, |m| me.sign(m), "POST", SYNC_PATH, &body, me.now());
         let mut call = self.client.post(format!("{}{SYNC_PATH}", self.base)).timeout(timeout).body(body);
         for (name, value) in signed.pairs() {
             call = call.header(name, value);
@@ -123,8 +122,7 @@ impl<I: Identity> HttpTransport<I> {
     ) -> Result<R, TransportError> {
         let body = serde_json::to_vec(body).map_err(|e| TransportError::InvalidResponse(e.to_string()))?;
         let me = &self.me;
-        let signed =
-            sign_request(me.device(), self.peer, |m| me.sign(m), "POST", path, &body, Timestamp::now());
+        let signed = sign_request(me.device(), self.peer, |m| me.sign(m), "POST", path, &body, me.now());
         let mut call = self
             .client
             .post(format!("{}{path}", self.base))

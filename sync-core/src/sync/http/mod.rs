@@ -17,7 +17,7 @@ mod server;
 pub use client::{HttpTransport, http_client};
 pub use server::{router, serve};
 
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, Timestamp};
 use ed25519_dalek::VerifyingKey;
 
 /// Path of the sync endpoint.
@@ -75,6 +75,11 @@ pub trait Identity: Send + Sync {
     fn sign(&self, message: &[u8]) -> [u8; 64];
     /// The key of a device this replica trusts now (`None`: unknown or revoked).
     fn key_of(&self, device: DeviceId) -> Option<VerifyingKey>;
+    /// This device's wall clock, which dates its signed requests (a replica's configured
+    /// clock: a device whose clock is off signs with its own wrong time, as in the field).
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
 }
 
 /// The body of `GET /v1/hello`.
