@@ -211,7 +211,7 @@ async fn enroll(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<Enroll>,
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
-    state.login_limiter.check_address(&peer.ip().to_string())?;
+    state.login_limiter.check_enrollment(&peer.ip().to_string())?;
     let mut key = [0u8; 32];
     hex::decode_to_slice(body.public_key.trim(), &mut key)
         .map_err(|_| ApiError::invalid("public_key", "64 hexadecimal digits"))?;
@@ -452,7 +452,10 @@ async fn sync(State(state): State<AppState>, request: Request) -> Response {
         }
     };
     let pending = claims.saturating_sub(response.have.get(caller.device));
-    if let Err(e) = device_seen(&state.db, caller.org, caller.device, pending).await {
+    if state.seen.due(caller.org, caller.device, pending)
+        && let Err(e) = device_seen(&state.db, caller.org, caller.device, pending).await
+    {
+        state.seen.forget(caller.org, caller.device);
         tracing::warn!(error = %e, "could not record device status");
     }
     caller.reply(&state, StatusCode::OK, response.encode())

@@ -34,6 +34,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// Loaded documents and their sync states.
     pub docs: DocCache,
+    /// When each device's status was last written.
+    pub seen: crate::journal::SeenThrottle,
     /// Checks device-signed sync requests (nonces are remembered per instance).
     pub verifier: Arc<RequestVerifier>,
     /// Checkout, payments, refunds.
@@ -71,6 +73,7 @@ impl AppState {
             hub_key: Arc::new(hub_key),
             notifier,
             docs: DocCache::default(),
+            seen: crate::journal::SeenThrottle::default(),
             verifier: Arc::new(RequestVerifier::new(sync_core::journal::HUB)),
             sales: Sales::new(SalesOptions::default(), provider),
             simulator: Some(simulator),

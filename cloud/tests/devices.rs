@@ -122,6 +122,27 @@ async fn an_enrolled_gate_syncs_scans_offline_and_is_cut_off_when_revoked() {
 }
 
 #[tokio::test]
+async fn a_venue_enrolls_sixty_devices_from_one_address_without_waiting() {
+    // Found by the fleet simulator: enrollment shared the login limit (20, then one every 3 s),
+    // so a venue's gates behind one NAT address waited minutes.
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "venue").await;
+    let (_, created) = owner.post("/api/v1/events", &festival()).await;
+    let event = created["id"].as_i64().unwrap();
+    for n in 0..60 {
+        let code = common::enrollment_code(&owner, &format!("Gate {n}"), "gate", event).await;
+        let key = hex::encode(DeviceKey::generate().unwrap().public_key());
+        let response = hub
+            .post("/api/v1/devices/enroll")
+            .json(&json!({"code": code, "public_key": key, "app_version": "t"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "device {n}: {}", response.text().await.unwrap());
+    }
+}
+
+#[tokio::test]
 async fn bad_enrollment_requests_change_nothing() {
     for backend in BACKENDS {
         let hub = TestHub::start(backend).await;

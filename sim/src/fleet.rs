@@ -15,7 +15,7 @@ use sync_core::keys::DeviceKey;
 use sync_core::manifest::Direction;
 use sync_core::replica::{Replica, ReplicaConfig};
 use sync_core::sync::http::HttpTransport;
-use sync_core::sync::http::enroll::{Invitation, enroll};
+use sync_core::sync::http::enroll::{EnrollError, Invitation, enroll};
 use sync_core::sync::{SyncError, SyncReport, sync_with};
 use sync_core::validate::ScanContext;
 use tokio::sync::watch;
@@ -253,7 +253,13 @@ async fn enroll_one(
     let code = organizer.enrollment_code(&spec.name, spec.role, i64::from(event.0)).await?;
     let invitation = Invitation::parse(&code, Some(&spec.hub_url))?;
     let key = DeviceKey::generate()?;
-    let enrollment = enroll(&invitation, &key, "voelgoed-sim").await?;
+    // A hub busy enrolling (429) says when to come back; the code stays good.
+    let enrollment = loop {
+        match enroll(&invitation, &key, "voelgoed-sim").await {
+            Err(EnrollError::Busy(secs)) => tokio::time::sleep(Duration::from_secs(secs)).await,
+            other => break other?,
+        }
+    };
     // The replica's clock is the device's (skewed) clock: its scans, its HLC and its signed
     // requests all carry the wrong time, as a real device's would.
     let skew = spec.skew_ms;

@@ -7,7 +7,7 @@
 use super::{Target, deal, double_admissions_on_hub, gate_event, progress};
 use crate::fleet::Fleet;
 use crate::gates::{self, Plan};
-use crate::metrics::Timeline;
+use crate::metrics::{Latencies, Timeline};
 use crate::report::Summary;
 use serde::Serialize;
 use std::sync::Arc;
@@ -33,6 +33,9 @@ pub struct RushArgs {
     pub copies: usize,
 }
 
+/// Scans timed from one device to another once the rush is over (the push figure).
+pub const PUSH_PROBES: usize = 20;
+
 /// The timeline's counters.
 pub const COUNTERS: &[&str] = &["scanned"];
 
@@ -51,8 +54,8 @@ pub async fn run(target: &Target, args: &RushArgs, timeline: &Arc<Timeline>) -> 
         .map(|n| if n < args.gates { format!("Gate scanner {n}") } else { format!("Offline gate {n}") })
         .collect();
     let (event, mut tickets, fleet) =
-        gate_event(target, "Gate opening rush", args.tickets + 1, names).await?;
-    let probe = tickets.pop().unwrap_or_default();
+        gate_event(target, "Gate opening rush", args.tickets + PUSH_PROBES, names).await?;
+    let probes = tickets.split_off(args.tickets);
     let mut summary = Summary::new("rush", args, target.label.clone(), count);
 
     // The online gates share the crowd; the offline ones see only the copies.
@@ -72,7 +75,11 @@ pub async fn run(target: &Target, args: &RushArgs, timeline: &Arc<Timeline>) -> 
         device.go_live();
     }
     let convergence = fleet.await_convergence(Duration::from_secs(300)).await?;
-    let push = push_time(&fleet, &probe).await?;
+    let push = Latencies::default();
+    for probe in &probes {
+        push.record(push_time(&fleet, probe).await?);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     fleet.await_convergence(Duration::from_secs(60)).await?;
     sampler.abort();
     let (found_min, found_max) = fleet.double_admissions_found();
@@ -83,7 +90,7 @@ pub async fn run(target: &Target, args: &RushArgs, timeline: &Arc<Timeline>) -> 
     summary.figure("scans", &outcome);
     summary.figure("sync", fleet.stats.summary());
     summary.figure("convergence_ms", convergence.as_secs_f64() * 1000.0);
-    summary.figure("push_ms", push.as_secs_f64() * 1000.0);
+    summary.figure("push", push.summary());
     summary.figure(
         "double_admissions",
         serde_json::json!({"injected": args.copies, "found_on_hub": on_hub, "found_on_devices": [found_min, found_max]}),

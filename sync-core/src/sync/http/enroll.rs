@@ -31,6 +31,10 @@ pub enum EnrollError {
     /// The hub answered with a refusal (unknown, used or expired code, …); its own words.
     #[error("The hub refused the code: {0}")]
     Refused(String),
+    /// The hub is enrolling too many devices from this network right now; the code is still
+    /// good.
+    #[error("The hub is busy enrolling other devices. Try again in {0} seconds (the code is still good).")]
+    Busy(u64),
     /// The hub answered something that is not an enrollment.
     #[error("The hub's answer was not understood ({0}). Is this the right address?")]
     BadAnswer(String),
@@ -122,6 +126,10 @@ pub async fn enroll(
         .await
         .map_err(|_| unreachable())?;
     let status = response.status();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        let wait = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+        return Err(EnrollError::Busy(wait.unwrap_or(5)));
+    }
     let bytes = response.bytes().await.map_err(|_| unreachable())?;
     if !status.is_success() {
         // Problem details (RFC 9457): the hub's `detail` is written for people.
