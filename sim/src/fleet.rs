@@ -210,18 +210,23 @@ impl Fleet {
         }
     }
 
-    /// Waits until the hub has acknowledged every entry of every live device.
-    pub async fn await_live_pushed(&self, budget: Duration) -> anyhow::Result<()> {
+    /// Waits until the hub has acknowledged every entry of every device `which` picks; how long
+    /// it took. Only watches: the devices' own exchanges (live links, or whoever drives the
+    /// offline ones) do the pushing.
+    pub async fn await_pushed(
+        &self,
+        which: impl Fn(&Device) -> bool,
+        budget: Duration,
+    ) -> anyhow::Result<Duration> {
         let started = Instant::now();
-        while self.devices.iter().filter(|d| d.is_live()).any(|d| d.replica.pending_for(HUB).unwrap_or(1) > 0)
-        {
+        while self.devices.iter().filter(|d| which(d)).any(|d| d.replica.pending_for(HUB).unwrap_or(1) > 0) {
             anyhow::ensure!(
                 started.elapsed() < budget,
-                "the live devices' entries did not reach the hub within {budget:?}"
+                "the devices' entries did not reach the hub within {budget:?}"
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        Ok(())
+        Ok(started.elapsed())
     }
 
     /// Double admissions each device found: (fewest, most).

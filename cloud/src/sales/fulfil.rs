@@ -10,6 +10,7 @@ use crate::server::AppState;
 use crate::tenancy::now_ms;
 use sqlx::{Acquire, Any, Row, Transaction};
 use sync_core::ids::{Serial, TicketTypeId};
+use sync_core::keys::EventKey;
 
 /// What settling a payment came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +87,7 @@ pub async fn settle(
         &[(provider, amount_minor), (ledger::revenue(event), -amount_minor)],
     )
     .await?;
-    let outcome = if mark_paid(&mut tx, order).await? {
-        issue_tickets(&mut tx, &state.master, org, event, order).await?;
+    let outcome = if pay_order(&mut tx, &state.master, org, event, order).await? {
         Settled::Paid
     } else {
         let refund = super::refunds::NewRefund {
@@ -111,9 +111,48 @@ pub async fn settle(
     Ok(outcome)
 }
 
-/// Marks `order` paid: from pending (its hold becomes sold), or — if its hold lapsed — by
-/// taking the capacity again, conditionally. `false` if it is no longer available.
-pub async fn mark_paid(tx: &mut Transaction<'static, Any>, order: i64) -> Result<bool, ApiError> {
+/// One line of an order, as paying it needs it.
+struct PaidLine {
+    ticket_type: i64,
+    number: u16,
+    quantity: i64,
+    unit_price_minor: i64,
+}
+
+/// Marks `order` (of `event`) paid and issues its tickets: the next serials of the event
+/// (dense: allocated only here, at payment), each signed with the event's current key. `false`
+/// if its hold had lapsed and the tickets were sold meanwhile (nothing is changed then).
+///
+/// The event's two hot rows — the ticket types' counters, which every checkout of the event
+/// also updates, and its serial counter — are updated last, so the locks on them are held only
+/// for the final insert and the commit: reading the lines and the key, and marking the order,
+/// happen before. (Measured in the flash sale: see docs/benchmarks.md, issue 8.)
+pub async fn pay_order(
+    tx: &mut Transaction<'static, Any>,
+    master: &MasterKey,
+    org: i64,
+    event: i64,
+    order: i64,
+) -> Result<bool, ApiError> {
+    let lines: Vec<PaidLine> = sqlx::query(
+        "SELECT l.ticket_type_id, t.number, l.quantity, l.unit_price_minor FROM order_lines l \
+         JOIN ticket_types t ON t.id = l.ticket_type_id WHERE l.order_id = $1 ORDER BY l.ticket_type_id",
+    )
+    .bind(order)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(PaidLine {
+            ticket_type: r.get(0),
+            number: u16::try_from(r.get::<i64, _>(1))?,
+            quantity: r.get(2),
+            unit_price_minor: r.get(3),
+        })
+    })
+    .collect::<Result<_, std::num::TryFromIntError>>()
+    .map_err(anyhow::Error::from)?;
+    let key = signing_key(tx, master, event).await?;
     let now = now_ms();
     let from_pending = sqlx::query(
         "UPDATE orders SET status = 'paid', paid_at = $1, hold_expires_at = NULL WHERE id = $2 AND status = 'pending'",
@@ -122,33 +161,37 @@ pub async fn mark_paid(tx: &mut Transaction<'static, Any>, order: i64) -> Result
     .bind(order)
     .execute(&mut **tx)
     .await?;
-    let lines: Vec<(i64, i64)> = sqlx::query(
-        "SELECT ticket_type_id, quantity FROM order_lines WHERE order_id = $1 ORDER BY ticket_type_id",
-    )
-    .bind(order)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect();
+    // Hot rows from here on, each in ticket type id order (as checkout takes them: no deadlock).
     if from_pending.rows_affected() == 1 {
-        for (ticket_type, quantity) in lines {
+        for line in &lines {
             sqlx::query("UPDATE ticket_types SET held = held - $1, sold = sold + $1 WHERE id = $2")
-                .bind(quantity)
-                .bind(ticket_type)
+                .bind(line.quantity)
+                .bind(line.ticket_type)
                 .execute(&mut **tx)
                 .await?;
         }
-        return Ok(true);
+    } else if !revive(tx, order, &lines, now).await? {
+        return Ok(false);
     }
-    // Expired or cancelled: paid anyway (the customer was slow); sell it if it is still there.
+    issue_tickets(tx, &key, org, event, order, &lines, now).await?;
+    Ok(true)
+}
+
+/// Pays an order whose hold lapsed (expired or cancelled: the customer was slow) by selling its
+/// tickets again if they are still there — each conditionally, all or none. `false` if not.
+async fn revive(
+    tx: &mut Transaction<'static, Any>,
+    order: i64,
+    lines: &[PaidLine],
+    now: i64,
+) -> Result<bool, ApiError> {
     let mut again = tx.begin().await?;
-    for (ticket_type, quantity) in &lines {
+    for line in lines {
         let taken = sqlx::query(
             "UPDATE ticket_types SET sold = sold + $1 WHERE id = $2 AND sold + held + leased + $1 <= capacity",
         )
-        .bind(quantity)
-        .bind(ticket_type)
+        .bind(line.quantity)
+        .bind(line.ticket_type)
         .execute(&mut *again)
         .await?;
         if taken.rows_affected() == 0 {
@@ -171,45 +214,31 @@ pub async fn mark_paid(tx: &mut Transaction<'static, Any>, order: i64) -> Result
     Ok(true)
 }
 
-/// Issues `order`'s tickets: the next serials of the event (dense: allocated only here, at
-/// payment), each signed with the event's current key.
-pub async fn issue_tickets(
+/// Issues the tickets of `lines`: serials allocated in ticket type number order, signed with
+/// `key`, inserted in one statement.
+async fn issue_tickets(
     tx: &mut Transaction<'static, Any>,
-    master: &MasterKey,
+    key: &EventKey,
     org: i64,
     event: i64,
     order: i64,
-) -> Result<Vec<u32>, ApiError> {
-    let lines: Vec<(i64, i64, i64, i64)> = sqlx::query(
-        "SELECT l.ticket_type_id, t.number, l.quantity, l.unit_price_minor FROM order_lines l \
-         JOIN ticket_types t ON t.id = l.ticket_type_id WHERE l.order_id = $1 ORDER BY t.number",
-    )
-    .bind(order)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-    .collect();
-    let count: i64 = lines.iter().map(|l| l.2).sum();
-    let first = allocate_serials(tx, event, count).await?;
-    let key = signing_key(tx, master, event).await?;
-    let now = now_ms();
-    let mut serial = first;
+    lines: &[PaidLine],
+    now: i64,
+) -> Result<(), ApiError> {
+    let count: i64 = lines.iter().map(|l| l.quantity).sum();
+    if count == 0 {
+        return Ok(());
+    }
+    let mut by_number: Vec<&PaidLine> = lines.iter().collect();
+    by_number.sort_by_key(|l| l.number);
+    let mut serial = allocate_serials(tx, event, count).await?;
     let mut rows = Vec::new();
-    for (type_id, number, quantity, price) in lines {
-        let number = u16::try_from(number).map_err(anyhow::Error::from)?;
-        for _ in 0..quantity {
-            rows.push((
-                serial,
-                type_id,
-                price,
-                key.issue(Serial(serial), TicketTypeId(number), None).to_text(),
-            ));
+    for line in by_number {
+        for _ in 0..line.quantity {
+            let text = key.issue(Serial(serial), TicketTypeId(line.number), None).to_text();
+            rows.push((serial, line.ticket_type, line.unit_price_minor, text));
             serial += 1;
         }
-    }
-    if rows.is_empty() {
-        return Ok(Vec::new());
     }
     let sql = format!(
         "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at) VALUES {}",
@@ -228,7 +257,7 @@ pub async fn issue_tickets(
             .bind(now);
     }
     insert.execute(&mut **tx).await?;
-    Ok(rows.iter().map(|r| r.0).collect())
+    Ok(())
 }
 
 /// Takes `count` consecutive serials of `event`; returns the first.
@@ -264,9 +293,7 @@ pub async fn complete_free(state: &AppState, org: i64, order: i64) -> Result<(),
             .fetch_one(&mut *tx)
             .await?
             .get(0);
-    if mark_paid(&mut tx, order).await? {
-        issue_tickets(&mut tx, &state.master, org, event, order).await?;
-    }
+    pay_order(&mut tx, &state.master, org, event, order).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -58,7 +58,7 @@ pub async fn run(target: &Target, args: &OfflineArgs, timeline: &Arc<Timeline>) 
 
     // It comes back (the online gates have long pushed everything): one exchange sends its
     // backlog and brings it everyone else's.
-    fleet.await_live_pushed(Duration::from_secs(60)).await?;
+    fleet.await_pushed(crate::fleet::Device::is_live, Duration::from_secs(60)).await?;
     let backlog = returning.recorded();
     let bytes_before = fleet.stats.summary();
     let reconnect = Instant::now();
