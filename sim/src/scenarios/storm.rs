@@ -62,10 +62,10 @@ pub async fn run(target: &Target, args: &StormArgs, timeline: &Arc<Timeline>) ->
         // device receiving the others' entries, which on this machine shares the hub's cores.
         let budget = Duration::from_secs(600);
         let (on_hub, took) =
-            tokio::join!(fleet.await_pushed(|_| true, budget), fleet.await_convergence(budget));
+            tokio::try_join!(fleet.await_pushed(|_| true, budget), fleet.await_convergence(budget))?;
         converged_counter.store(args.devices as u64, std::sync::atomic::Ordering::Relaxed);
-        storms.push(took?.as_secs_f64() * 1000.0);
-        hub_holds_all.push(on_hub?.as_secs_f64() * 1000.0);
+        storms.push(took.as_secs_f64() * 1000.0);
+        hub_holds_all.push(on_hub.as_secs_f64() * 1000.0);
     }
     sampler.abort();
     let injected = args.duplicates.min(args.devices) * args.cycles;
