@@ -9,8 +9,12 @@
 //   data-confirm="…"       destructive: ask in place first
 //
 // Input names are the JSON paths (ticket_types[0].price_minor); data-kind converts:
-// int, money (12.50 → 1250), datetime (local → Unix ms), ints ("1, 2" → [1, 2]);
+// int, money (12.50 → 1250, exactly, by money.js, in the currency of the input's data-currency
+// or of the form's field named like it with "currency" as the last part; else two decimals),
+// datetime (local → Unix ms), ints ("1, 2" → [1, 2]);
 // data-optional leaves an empty field out; names ending in [] collect checked boxes.
+
+import { MoneyError, parseMoney } from "./money.js";
 
 function setPath(target, path, value) {
   const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
@@ -23,11 +27,34 @@ function setPath(target, path, value) {
   });
 }
 
+// A value the browser refuses before the hub sees it, shown beside its field.
+class FieldError extends Error {
+  constructor(field, message) { super(message); this.field = field; }
+}
+
+// The currency a money input is in: its data-currency, or the form's field named like it with
+// "currency" as the last part (ticket_types[0].currency). null when there is none or it is not
+// a code yet (two decimals then; the hub refuses a bad code beside its own field).
+function currencyOf(el) {
+  const input = el.form?.elements.namedItem(el.name.replace(/[^.]*$/, "currency"));
+  const code = el.dataset.currency ?? (input && "value" in input ? input.value.trim() : "");
+  return /^[A-Z]{3}$/.test(code) ? code : null;
+}
+
+function moneyOf(el) {
+  try {
+    return parseMoney(el.value, currencyOf(el));
+  } catch (e) {
+    if (e instanceof MoneyError) throw new FieldError(el.name, e.message);
+    throw e;
+  }
+}
+
 function valueOf(el) {
   const raw = el.value.trim();
   switch (el.dataset.kind) {
     case "int": return raw === "" ? null : Number(raw);
-    case "money": return raw === "" ? null : Math.round(Number(raw.replace(",", ".")) * 100);
+    case "money": return raw === "" ? null : moneyOf(el);
     case "datetime": return raw === "" ? null : new Date(raw).getTime();
     case "ints": return raw.split(/[\s,]+/).filter(Boolean).map(Number);
     default: return el.value;
@@ -112,13 +139,18 @@ async function submit(form) {
   const csrf = form.querySelector("input[name=csrf]");
   const headers = { "content-type": "application/json" };
   if (csrf) headers["x-csrf-token"] = csrf.value;
+  let body;
+  try {
+    body = method === "DELETE" ? undefined : JSON.stringify(collect(form));
+  } catch (e) {
+    if (!(e instanceof FieldError)) throw e;
+    showProblem(form, { field: e.field, detail: e.message });
+    return;
+  }
   const buttons = form.querySelectorAll("button");
   buttons.forEach((b) => { b.disabled = true; });
   try {
-    const response = await fetch(form.dataset.api, {
-      method, headers, credentials: "same-origin",
-      body: method === "DELETE" ? undefined : JSON.stringify(collect(form)),
-    });
+    const response = await fetch(form.dataset.api, { method, headers, credentials: "same-origin", body });
     const data = await response.json().catch(() => ({}));
     if (response.ok) {
       if (form.dataset.show) { fill(document.getElementById(form.dataset.show), data); form.reset(); return; }

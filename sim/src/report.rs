@@ -61,13 +61,17 @@ impl Summary {
         self.checks.push(Check { name: name.to_owned(), ok, detail: detail.into() });
     }
 
-    /// Whether every check held.
+    /// Whether the run checked anything and every check held. A run without checks has not
+    /// shown anything, so it fails.
     pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.ok)
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
     }
 
-    /// The checks that failed, one per line.
+    /// The checks that failed, one per line (or that there were none).
     pub fn failures(&self) -> String {
+        if self.checks.is_empty() {
+            return "no checks: the run verified nothing".to_owned();
+        }
         let failed: Vec<String> =
             self.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect();
         failed.join("\n")
@@ -108,4 +112,31 @@ pub fn chart(path: &Path, title: &str, timeline: &Timeline) -> anyhow::Result<()
         Ok(())
     };
     draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Summary;
+
+    fn summary() -> Summary {
+        Summary::new("test", &(), "http://127.0.0.1:1".to_owned(), 0)
+    }
+
+    #[test]
+    fn a_run_without_checks_fails() {
+        let summary = summary();
+        assert!(!summary.passed());
+        assert!(summary.failures().contains("no checks"), "{}", summary.failures());
+    }
+
+    #[test]
+    fn passes_only_when_every_check_held() {
+        let mut summary = summary();
+        summary.check("one", true, "1");
+        assert!(summary.passed());
+        assert_eq!(summary.failures(), "");
+        summary.check("two", false, "2 != 3");
+        assert!(!summary.passed());
+        assert_eq!(summary.failures(), "two: 2 != 3");
+    }
 }

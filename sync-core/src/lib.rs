@@ -18,6 +18,7 @@
 //! | [`validate`] | the pure validator: `(manifest, revocations, state, context, text) → Verdict` |
 //! | [`verdict`] | the verdict type and its stable codes |
 //! | [`display`] | verdict → colour, title and one plain sentence, shared by every app |
+//! | [`money`] | amounts in minor units with their ISO 4217 currency: exact parsing, formatting |
 //!
 //! Keeping it and converging:
 //!
@@ -58,6 +59,7 @@ pub mod ids;
 pub mod journal;
 pub mod keys;
 pub mod manifest;
+pub mod money;
 pub mod replica;
 pub mod revocation;
 pub mod sync;

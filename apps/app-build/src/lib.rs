@@ -1,8 +1,10 @@
 //! # voelgoed-app-build
 //!
 //! The build step of both Tauri apps (`apps/scanner`, `apps/boxoffice`): one base
-//! configuration, [`BASE`] (`tauri.base.json`: bundle metadata, icons, the global API), under
-//! each app's own `tauri.conf.json` (name, identifier, window, content security policy).
+//! configuration, [`BASE`] (the `tauri.conf.json` at the top of the repository: bundle
+//! metadata, the icons in the top-level `icons/`, the global API), under each app's own
+//! `tauri.conf.json` (name, identifier, window, content security policy). Paths in the base are
+//! relative to the app's directory, as Tauri reads them (`../../icons/icon.png`).
 //!
 //! Tauri has no include mechanism for its configuration, but both places that read it at build
 //! time — `tauri-build` in the build script and `generate_context!` in the app — merge the JSON
@@ -12,8 +14,8 @@
 
 use serde_json::Value;
 
-/// The shared configuration (`tauri.base.json`).
-pub const BASE: &str = include_str!("../tauri.base.json");
+/// The shared configuration (`tauri.conf.json` at the top of the repository).
+pub const BASE: &str = include_str!("../../../tauri.conf.json");
 
 /// The app's build script: `fn main() { voelgoed_app_build::build() }`.
 ///
@@ -41,14 +43,15 @@ pub fn build() {
 /// What goes into `TAURI_CONFIG`: the base, then whatever the Tauri CLI passed (its
 /// `--config`), checked against the app's own file `app`.
 pub fn overlay(app: &Value, from_cli: Option<&str>) -> Result<Value, String> {
-    let mut base: Value = serde_json::from_str(BASE).map_err(|e| format!("tauri.base.json: {e}"))?;
+    let mut base: Value =
+        serde_json::from_str(BASE).map_err(|e| format!("the top-level tauri.conf.json: {e}"))?;
     // Both files name the schema, for editors; it is not configuration.
     if let Value::Object(fields) = &mut base {
         fields.remove("$schema");
     }
     if let Some(key) = repeated_key(&base, app, String::new()) {
         return Err(format!(
-            "tauri.conf.json sets {key}, which apps/app-build/tauri.base.json already sets for both apps: \
+            "tauri.conf.json sets {key}, which the top-level tauri.conf.json already sets for both apps: \
              keep it in one place"
         ));
     }
@@ -80,7 +83,7 @@ mod tests {
         let app = json!({"productName": "Scanner", "bundle": {"shortDescription": "gates"}});
         let merged = overlay(&app, Some(r#"{"bundle": {"targets": ["deb"]}}"#)).unwrap();
         assert_eq!(merged["bundle"]["targets"], json!(["deb"]));
-        assert_eq!(merged["bundle"]["icon"], json!(["../icons/icon.png"]));
+        assert_eq!(merged["bundle"]["icon"], json!(["../../icons/icon.png"]));
         assert_eq!(merged["app"]["withGlobalTauri"], json!(true));
         assert!(merged.get("productName").is_none());
     }
@@ -90,9 +93,20 @@ mod tests {
         let app = json!({"bundle": {"category": "Game", "shortDescription": "x"}});
         assert_eq!(
             overlay(&app, None).unwrap_err(),
-            "tauri.conf.json sets bundle.category, which apps/app-build/tauri.base.json already sets for \
+            "tauri.conf.json sets bundle.category, which the top-level tauri.conf.json already sets for \
              both apps: keep it in one place"
         );
+    }
+
+    #[test]
+    fn the_base_names_icons_that_exist_from_each_app() {
+        let base: Value = serde_json::from_str(BASE).unwrap();
+        for app in ["../scanner", "../boxoffice"] {
+            for icon in base["bundle"]["icon"].as_array().unwrap() {
+                let path = std::path::Path::new(app).join(icon.as_str().unwrap());
+                assert!(path.exists(), "{} from {app}", path.display());
+            }
+        }
     }
 
     #[test]

@@ -5,33 +5,33 @@
 //! [`BoxOffice`](sync_core::replica::BoxOffice), which commits the sale before the tickets
 //! exist for the screen. The network is needed only to ask for more rights (and the lease then
 //! arrives through sync); returning rights is a journal entry that travels when it can.
+//! Enrollment, the settings file, the PIN and the sync links are the lifecycle both apps share
+//! ([`app_core::device::Device`]); what is the box office's is here.
 
 use crate::papers;
 use crate::terminal::{CardTerminal, ManualEntry};
 use app_core::clock::{date_time_of, display_clock, time_of};
-use app_core::enrollment::{Enrolled, enroll_device};
-use app_core::links::{Badge, LinkConfig, Links};
-use app_core::pin::{PinError, check_pin};
+use app_core::device::{Device, DeviceError, DeviceSettings};
+use app_core::enrollment::Enrolled;
+use app_core::links::{Badge, LinkConfig};
+use app_core::pin::PinError;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use sync_core::documents::{DocId, GuestList};
 use sync_core::hlc::Hlc;
-use sync_core::ids::{DeviceId, EventId, TicketTypeId, Timestamp};
+use sync_core::ids::{EventId, TicketTypeId, Timestamp};
 use sync_core::journal::shift::{Method, ShiftReport};
 use sync_core::journal::{HUB, LeaseId, PaymentMethod};
 use sync_core::manifest::EventManifest;
-use sync_core::replica::{BoxOffice, LeaseView, Replica, ReplicaConfig, Sale, SaleRequest, SellError};
+use sync_core::replica::{BoxOffice, LeaseView, Replica, Sale, SaleRequest, SellError};
 use sync_core::sync::http::{
     DOOR_EMAIL_PATH, DoorSaleEmail, HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest,
 };
 use sync_core::sync::sync_with;
 
-/// The replica's file name, inside the app's data directory.
-pub const REPLICA_FILE: &str = "replica.db";
-/// The settings file's name.
-pub const SETTINGS_FILE: &str = "settings.json";
+pub use app_core::device::{REPLICA_FILE, SETTINGS_FILE};
 
 /// What goes wrong, in words for the cashier: each says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +86,15 @@ impl From<sync_core::replica::ReplicaError> for DeskError {
     }
 }
 
+impl From<DeviceError> for DeskError {
+    fn from(e: DeviceError) -> Self {
+        match e {
+            DeviceError::NotEnrolled => Self::NotEnrolled,
+            DeviceError::AlreadyEnrolled => Self::AlreadyEnrolled,
+        }
+    }
+}
+
 /// What the box office keeps besides its replica.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,18 +111,34 @@ pub struct DeskSettings {
     pub pin_hash: String,
 }
 
-struct Device {
-    replica: Arc<Replica>,
-    settings: DeskSettings,
-    links: Arc<Links>,
+impl DeviceSettings for DeskSettings {
+    fn enrolled(enrolled: &Enrolled) -> Self {
+        Self {
+            hub_url: enrolled.hub_url.clone(),
+            device: enrolled.device,
+            events: enrolled.events.clone(),
+            event: enrolled.only_event(),
+            pin_hash: enrolled.pin_hash.clone(),
+        }
+    }
+
+    fn device(&self) -> u32 {
+        self.device
+    }
+
+    fn pin_hash(&self) -> &str {
+        &self.pin_hash
+    }
+
+    /// The hub only: a box office has no peers.
+    fn links(&self) -> LinkConfig {
+        LinkConfig { hub_url: self.hub_url.clone(), ..LinkConfig::default() }
+    }
 }
 
 /// The box office's whole state.
 pub struct Desk {
-    dir: PathBuf,
-    app_version: String,
-    runtime: tokio::runtime::Handle,
-    device: Mutex<Option<Device>>,
+    device: Device<DeskSettings>,
     last_checkin: AtomicU64,
     terminal: Box<dyn CardTerminal>,
 }
@@ -247,83 +272,45 @@ pub struct GuestRow {
 impl Desk {
     /// Opens the desk in `dir`, resuming an earlier enrollment and its sync if there was one.
     pub fn open(dir: PathBuf, app_version: &str, runtime: tokio::runtime::Handle) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
-        let desk = Self {
-            dir,
-            app_version: app_version.to_owned(),
-            runtime,
-            device: Mutex::new(None),
+        Ok(Self {
+            device: Device::open(dir, app_version, runtime)?,
             last_checkin: AtomicU64::new(0),
             terminal: Box::new(ManualEntry),
-        };
-        if let Some(settings) = app_core::json_file::load::<DeskSettings>(&desk.dir, SETTINGS_FILE)? {
-            let config = ReplicaConfig::new(DeviceId(settings.device));
-            let replica = Arc::new(Replica::open(desk.dir.join(REPLICA_FILE), config)?);
-            desk.start(replica, settings);
-        }
-        Ok(desk)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Device>> {
-        self.device.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn start(&self, replica: Arc<Replica>, settings: DeskSettings) {
-        let config = LinkConfig { hub_url: settings.hub_url.clone(), ..LinkConfig::default() };
-        let links = Links::start(&self.runtime, &replica, &config);
-        *self.lock() = Some(Device { replica, settings, links });
+        })
     }
 
     /// The replica and the chosen event's box office, or why there is none.
     fn office(&self) -> Result<(Arc<Replica>, BoxOffice, EventId), DeskError> {
-        let guard = self.lock();
-        let device = guard.as_ref().ok_or(DeskError::NotEnrolled)?;
-        let event = EventId(device.settings.event.ok_or(DeskError::NotConfigured)?);
-        Ok((Arc::clone(&device.replica), device.replica.box_office(event), event))
+        self.device.with(|device| {
+            let event = EventId(device.settings.event.ok_or(DeskError::NotConfigured)?);
+            Ok((Arc::clone(&device.replica), device.replica.box_office(event), event))
+        })
+    }
+
+    /// The hub this device enrolled with.
+    fn hub_url(&self) -> Result<String, DeskError> {
+        self.device.with(|device| Ok(device.settings.hub_url.clone()))
     }
 
     /// Enrolls with the code in `text` (the QR text, or a code with `hub_url`), setting `pin`.
     pub async fn enroll(&self, text: &str, hub_url: Option<&str>, pin: &str) -> Result<(), DeskError> {
-        if self.lock().is_some() {
-            return Err(DeskError::AlreadyEnrolled);
-        }
-        let enrolled: Enrolled =
-            enroll_device::<DeskError>(&self.dir, REPLICA_FILE, (text, hub_url), pin, &self.app_version)
-                .await?;
-        let settings = DeskSettings {
-            event: enrolled.only_event(),
-            hub_url: enrolled.hub_url,
-            device: enrolled.device,
-            events: enrolled.events,
-            pin_hash: enrolled.pin_hash,
-        };
-        let replica = enrolled.replica;
-        // The settings file is what marks the device enrolled: written last.
-        app_core::json_file::save(&self.dir, SETTINGS_FILE, &settings)?;
-        self.start(replica, settings);
-        Ok(())
+        self.device.enroll(text, hub_url, pin).await
     }
 
     /// Chooses the event to sell for (PIN required).
     pub fn choose_event(&self, pin: &str, event: u32) -> Result<(), DeskError> {
-        let mut guard = self.lock();
-        let device = guard.as_mut().ok_or(DeskError::NotEnrolled)?;
-        check_pin(&device.settings.pin_hash, pin)?;
-        if !device.settings.events.contains(&event) {
-            return Err(DeskError::Invalid("This device is not enrolled for that event.".into()));
-        }
-        let mut settings = device.settings.clone();
-        settings.event = Some(event);
-        app_core::json_file::save(&self.dir, SETTINGS_FILE, &settings)?;
-        device.settings = settings;
-        Ok(())
+        self.device.change_settings(pin, |_, settings| {
+            if !settings.events.contains(&event) {
+                return Err(DeskError::Invalid("This device is not enrolled for that event.".into()));
+            }
+            settings.event = Some(event);
+            Ok(())
+        })
     }
 
     /// Checks the settings PIN.
     pub fn unlock(&self, pin: &str) -> Result<(), DeskError> {
-        let guard = self.lock();
-        let device = guard.as_ref().ok_or(DeskError::NotEnrolled)?;
-        Ok(check_pin(&device.settings.pin_hash, pin)?)
+        self.device.unlock(pin)
     }
 
     /// Opens a shift with `float_minor` in the drawer.
@@ -403,7 +390,7 @@ impl Desk {
         let cashier = office.shift_report(0, Timestamp::now()).map(|r| r.cashier).unwrap_or_default();
         let clock = display_clock(Timestamp::now(), offset_minutes);
         let bytes = papers::receipt(&sale, &manifest, replica.device(), &cashier, clock)?;
-        let dir = self.dir.join("receipts");
+        let dir = self.device.dir().join("receipts");
         std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
         let path = dir.join(format!("receipt-{}-{receipt}.pdf", replica.device().0));
         std::fs::write(&path, bytes).map_err(anyhow::Error::from)?;
@@ -417,7 +404,7 @@ impl Desk {
         let opened = office.open_shift().ok_or(SellError::NoShift)?;
         let report = office.close_shift(counted_minor, Timestamp::now())?;
         let clock = display_clock(Timestamp::now(), offset_minutes);
-        let dir = self.dir.join("shifts");
+        let dir = self.device.dir().join("shifts");
         std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
         let stem = dir.join(format!("shift-{}-{opened}", replica.device().0));
         let (pdf, csv) = (stem.with_extension("pdf"), stem.with_extension("csv"));
@@ -436,10 +423,8 @@ impl Desk {
     /// arrives through sync within a moment.
     pub async fn request_rights(&self, ticket_type: u16, quantity: u32) -> Result<LeaseGranted, DeskError> {
         let (replica, _, event) = self.office()?;
-        let hub_url =
-            self.lock().as_ref().map(|d| d.settings.hub_url.clone()).ok_or(DeskError::NotEnrolled)?;
         let transport =
-            HttpTransport::new(&hub_url, replica, HUB).map_err(|e| DeskError::Hub(e.to_string()))?;
+            HttpTransport::new(&self.hub_url()?, replica, HUB).map_err(|e| DeskError::Hub(e.to_string()))?;
         let request = LeaseRequest { event, ticket_type: TicketTypeId(ticket_type), quantity };
         transport.call(LEASES_PATH, &request).await.map_err(|e| hub_error(e, "more rights can be asked for"))
     }
@@ -449,9 +434,7 @@ impl Desk {
     pub async fn email_sale(&self, receipt: u64, email: &str) -> Result<(), DeskError> {
         let (replica, office, event) = self.office()?;
         office.sale(receipt, Timestamp::now())?;
-        let hub_url =
-            self.lock().as_ref().map(|d| d.settings.hub_url.clone()).ok_or(DeskError::NotEnrolled)?;
-        let transport = HttpTransport::new(&hub_url, Arc::clone(&replica), HUB)
+        let transport = HttpTransport::new(&self.hub_url()?, Arc::clone(&replica), HUB)
             .map_err(|e| DeskError::Hub(e.to_string()))?;
         sync_with(&*replica, &transport).await.map_err(|_| {
             DeskError::Hub(
@@ -521,7 +504,7 @@ impl Desk {
 
     /// What the screen shows now.
     pub fn status(&self, offset_minutes: i32) -> DeskStatus {
-        let guard = self.lock();
+        let guard = self.device.lock();
         let Some(device) = guard.as_ref() else { return DeskStatus::default() };
         let s = &device.settings;
         let clock = display_clock(Timestamp::now(), offset_minutes);
@@ -542,7 +525,7 @@ impl Desk {
                 })
                 .collect(),
             event: s.event,
-            badge: Some(device.links.badge(&device.replica)),
+            badge: Some(device.badge()),
             ..DeskStatus::default()
         };
         let Some(manifest) =
@@ -605,15 +588,13 @@ impl Desk {
 
     /// Stops the sync tasks (the app is closing).
     pub fn shutdown(&self) {
-        if let Some(device) = self.lock().as_ref() {
-            device.links.stop();
-        }
+        self.device.shutdown();
     }
 
     /// The replica, for tests.
     #[doc(hidden)]
     pub fn replica(&self) -> Option<Arc<Replica>> {
-        self.lock().as_ref().map(|d| Arc::clone(&d.replica))
+        self.device.replica()
     }
 }
 

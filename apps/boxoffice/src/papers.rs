@@ -8,15 +8,10 @@ use sync_core::ids::DeviceId;
 use sync_core::journal::PaymentMethod;
 use sync_core::journal::shift::ShiftReport;
 use sync_core::manifest::EventManifest;
+use sync_core::money::format_minor;
 use sync_core::replica::Sale;
 
 use crate::desk::type_name;
-
-/// `minor` units as "45.00 EUR".
-pub fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02} {currency}", minor.abs() / 100, minor.abs() % 100)
-}
 
 /// The receipt page, then one page per ticket.
 pub fn receipt(
@@ -39,8 +34,8 @@ pub fn receipt(
         Line::plain(12.0, date_time_of(sale.at, clock)),
         Line::plain(12.0, ""),
         Line::bold(13.0, format!("{count} × {name}")),
-        Line::plain(12.0, format!("{} each", money(sale.total_minor / count.max(1), &sale.currency))),
-        Line::bold(16.0, format!("Total {}", money(sale.total_minor, &sale.currency))),
+        Line::plain(12.0, format!("{} each", format_minor(sale.total_minor / count.max(1), &sale.currency))),
+        Line::bold(16.0, format!("Total {}", format_minor(sale.total_minor, &sale.currency))),
         Line::plain(12.0, paid),
     ];
     if !cashier.is_empty() {
@@ -55,7 +50,7 @@ pub fn receipt(
             event: manifest.name.clone(),
             starts: date_time_of(sale.at, clock),
             ticket_type: name.clone(),
-            price: money(sale.total_minor / count.max(1), &sale.currency),
+            price: format_minor(sale.total_minor / count.max(1), &sale.currency),
             holder: "Door sale".into(),
             order: format!("{}-{}", device.0, sale.receipt),
             serial: *serial,
@@ -72,7 +67,7 @@ pub fn shift_report(
     device: DeviceId,
     clock: DisplayClock,
 ) -> anyhow::Result<Vec<u8>> {
-    let m = |minor| money(minor, &report.currency);
+    let m = |minor| format_minor(minor, &report.currency);
     let mut lines = vec![
         Line::bold(20.0, format!("Shift report · {}", manifest.name)),
         Line::plain(12.0, format!("Box office {} · cashier {}", device.0, report.cashier)),
@@ -108,13 +103,4 @@ pub fn shift_report(
         Line::bold(14.0, format!("Difference {}", m(report.difference_minor()))),
     ]);
     document(&[Page { lines, ..Page::default() }])
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn money_is_written_as_people_read_it() {
-        assert_eq!(super::money(4_500, "EUR"), "45.00 EUR");
-        assert_eq!(super::money(-5, "EUR"), "-0.05 EUR");
-    }
 }

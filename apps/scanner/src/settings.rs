@@ -1,7 +1,9 @@
 //! The scanner's settings: which hub, which event, gate and direction, the PIN that guards
 //! them, and peer sync. Kept as JSON beside the replica, written atomically
-//! ([`app_core::json_file`]).
+//! ([`app_core::json_file`]), by the device lifecycle both apps share ([`app_core::device`]).
 
+use app_core::device::DeviceSettings;
+use app_core::enrollment::Enrolled;
 use app_core::links::LinkConfig;
 pub use app_core::pin::{PinError, hash_pin};
 use serde::{Deserialize, Serialize};
@@ -9,7 +11,7 @@ use std::path::Path;
 use sync_core::manifest::Direction;
 
 /// The file name, inside the app's data directory.
-pub const FILE: &str = "settings.json";
+pub const FILE: &str = app_core::device::SETTINGS_FILE;
 
 /// How long a verdict stays on screen by default.
 pub const DEFAULT_VERDICT_MS: u32 = 3_000;
@@ -57,9 +59,35 @@ impl Settings {
     pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
         app_core::json_file::save(dir, FILE, self)
     }
+}
 
-    /// The sync links these settings ask for.
-    pub fn links(&self) -> LinkConfig {
+impl DeviceSettings for Settings {
+    fn enrolled(enrolled: &Enrolled) -> Self {
+        Self {
+            hub_url: enrolled.hub_url.clone(),
+            device: enrolled.device,
+            events: enrolled.events.clone(),
+            // One event (the usual case) is chosen already; its gate once the manifest is here.
+            event: enrolled.only_event(),
+            gate: None,
+            direction: Direction::Entry,
+            verdict_ms: DEFAULT_VERDICT_MS,
+            pin_hash: enrolled.pin_hash.clone(),
+            peer_port: None,
+            peer_address: None,
+        }
+    }
+
+    fn device(&self) -> u32 {
+        self.device
+    }
+
+    fn pin_hash(&self) -> &str {
+        &self.pin_hash
+    }
+
+    /// The hub, and the peer and peer server staff set.
+    fn links(&self) -> LinkConfig {
         LinkConfig {
             hub_url: self.hub_url.clone(),
             peer_address: self.peer_address.clone(),

@@ -2,25 +2,26 @@
 //! everything the scanner does, without Tauri (the commands are a thin layer over this).
 //!
 //! A verdict never waits for the network: [`Station::scan`] validates against the replica and
-//! returns once the scan is durable. Sync runs beside it as background tasks ([`crate::links`])
-//! that retry with backoff by themselves and only ever report a state for the badge.
+//! returns once the scan is durable. Sync runs beside it as background tasks
+//! ([`app_core::links`]) that retry with backoff by themselves and only ever report a state for
+//! the badge. Enrollment, the settings file, the PIN and the links are the lifecycle both apps
+//! share ([`app_core::device::Device`]); what is the scanner's is here.
 
 use crate::settings::{DEFAULT_VERDICT_MS, PinError, Settings};
 use app_core::clock::{clock_time, display_clock};
-use app_core::enrollment::enroll_device;
-use app_core::links::{self, Links};
+use app_core::device::{Device, DeviceError};
+use app_core::links;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use sync_core::display::{VerdictDisplay, describe, describe_double};
 use sync_core::ids::{EventId, GateId, Timestamp};
 use sync_core::manifest::{Direction, EventManifest};
-use sync_core::replica::{Replica, ReplicaConfig};
+use sync_core::replica::Replica;
 use sync_core::validate::ScanContext;
 
-/// The replica's file name, inside the app's data directory.
-pub const REPLICA_FILE: &str = "replica.db";
+pub use app_core::device::REPLICA_FILE;
 /// How many recent scans the screen lists.
 pub const RECENT: usize = 20;
 
@@ -71,6 +72,15 @@ impl From<anyhow::Error> for StationError {
     }
 }
 
+impl From<DeviceError> for StationError {
+    fn from(e: DeviceError) -> Self {
+        match e {
+            DeviceError::NotEnrolled => Self::NotEnrolled,
+            DeviceError::AlreadyEnrolled => Self::AlreadyEnrolled,
+        }
+    }
+}
+
 /// A scan as the list under the verdict shows it.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecentScan {
@@ -81,20 +91,9 @@ pub struct RecentScan {
     pub shown: VerdictDisplay,
 }
 
-/// The enrolled device.
-struct Device {
-    replica: Arc<Replica>,
-    settings: Settings,
-    links: Arc<Links>,
-    recent: VecDeque<RecentScan>,
-}
-
-/// The scanner's whole state.
+/// The scanner's whole state: the device (its settings, and the recent scans beside them).
 pub struct Station {
-    dir: PathBuf,
-    app_version: String,
-    runtime: tokio::runtime::Handle,
-    device: Mutex<Option<Device>>,
+    device: Device<Settings, VecDeque<RecentScan>>,
 }
 
 /// A gate staff can choose.
@@ -162,134 +161,84 @@ impl Station {
     /// Opens the station in `dir` (the app's data directory), resuming an earlier enrollment
     /// and its sync if there was one.
     pub fn open(dir: PathBuf, app_version: &str, runtime: tokio::runtime::Handle) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
-        let station = Self { dir, app_version: app_version.to_owned(), runtime, device: Mutex::new(None) };
-        if let Some(settings) = Settings::load(&station.dir)? {
-            let config = ReplicaConfig::new(sync_core::ids::DeviceId(settings.device));
-            let replica = Arc::new(Replica::open(station.dir.join(REPLICA_FILE), config)?);
-            station.start(replica, settings);
-        }
-        Ok(station)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Device>> {
-        self.device.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn start(&self, replica: Arc<Replica>, settings: Settings) {
-        let links = Links::start(&self.runtime, &replica, &settings.links());
-        *self.lock() = Some(Device { replica, settings, links, recent: VecDeque::new() });
+        Ok(Self { device: Device::open(dir, app_version, runtime)? })
     }
 
     /// Enrolls with the code in `text` (the QR text, or a code with `hub_url`), setting `pin`
     /// for the settings. Sync starts at once; the event arrives with it.
     pub async fn enroll(&self, text: &str, hub_url: Option<&str>, pin: &str) -> Result<(), StationError> {
-        if self.lock().is_some() {
-            return Err(StationError::AlreadyEnrolled);
-        }
-        let enrolled =
-            enroll_device::<StationError>(&self.dir, REPLICA_FILE, (text, hub_url), pin, &self.app_version)
-                .await?;
-        let event = enrolled.only_event();
-        let replica = enrolled.replica;
-        let settings = Settings {
-            hub_url: enrolled.hub_url,
-            device: enrolled.device,
-            events: enrolled.events,
-            // One event (the usual case) is chosen already; its gate once the manifest is here.
-            event,
-            gate: None,
-            direction: Direction::Entry,
-            verdict_ms: DEFAULT_VERDICT_MS,
-            pin_hash: enrolled.pin_hash,
-            peer_port: None,
-            peer_address: None,
-        };
-        // The settings file is what marks the device enrolled: written last.
-        settings.save(&self.dir)?;
-        self.start(replica, settings);
-        Ok(())
+        self.device.enroll(text, hub_url, pin).await
     }
 
     /// Checks the PIN (to open the settings).
     pub fn unlock(&self, pin: &str) -> Result<(), StationError> {
-        let device = self.lock();
-        let device = device.as_ref().ok_or(StationError::NotEnrolled)?;
-        Ok(device.settings.check_pin(pin)?)
+        self.device.unlock(pin)
     }
 
     /// Sets event, gate, direction, verdict time and peer sync; needs the PIN.
     pub fn configure(&self, pin: &str, choice: Choice) -> Result<(), StationError> {
-        let mut guard = self.lock();
-        let device = guard.as_mut().ok_or(StationError::NotEnrolled)?;
-        device.settings.check_pin(pin)?;
-        if !device.settings.events.contains(&choice.event) {
-            return Err(StationError::Invalid("This device is not enrolled for that event.".into()));
-        }
-        let manifest = device.replica.manifest(EventId(choice.event)).ok_or(StationError::NoManifest)?;
-        let gate = manifest
-            .gate(GateId(choice.gate))
-            .ok_or_else(|| StationError::Invalid("That gate does not belong to the event.".into()))?;
-        if !gate.serves.allows(choice.direction) {
-            return Err(StationError::Invalid(format!("{} does not serve that direction.", gate.name)));
-        }
-        if !(500..=30_000).contains(&choice.verdict_ms) {
-            return Err(StationError::Invalid("The verdict time is 0.5 to 30 seconds.".into()));
-        }
-        if let Some(address) = &choice.peer_address
-            && !(address.starts_with("http://") || address.starts_with("https://"))
-        {
-            return Err(StationError::Invalid("A peer address starts with http://".into()));
-        }
-        let mut settings = device.settings.clone();
-        let peers_changed =
-            (settings.peer_port, &settings.peer_address) != (choice.peer_port, &choice.peer_address);
-        settings.event = Some(choice.event);
-        settings.gate = Some(choice.gate);
-        settings.direction = choice.direction;
-        settings.verdict_ms = choice.verdict_ms;
-        settings.peer_port = choice.peer_port;
-        settings.peer_address = choice.peer_address.filter(|a| !a.trim().is_empty());
-        settings.save(&self.dir)?;
-        device.settings = settings;
-        if peers_changed {
-            device.links.stop();
-            device.links = Links::start(&self.runtime, &device.replica, &device.settings.links());
-        }
-        Ok(())
+        self.device.change_settings(pin, |replica, settings| {
+            if !settings.events.contains(&choice.event) {
+                return Err(StationError::Invalid("This device is not enrolled for that event.".into()));
+            }
+            let manifest = replica.manifest(EventId(choice.event)).ok_or(StationError::NoManifest)?;
+            let gate = manifest
+                .gate(GateId(choice.gate))
+                .ok_or_else(|| StationError::Invalid("That gate does not belong to the event.".into()))?;
+            if !gate.serves.allows(choice.direction) {
+                return Err(StationError::Invalid(format!("{} does not serve that direction.", gate.name)));
+            }
+            if !(500..=30_000).contains(&choice.verdict_ms) {
+                return Err(StationError::Invalid("The verdict time is 0.5 to 30 seconds.".into()));
+            }
+            if let Some(address) = &choice.peer_address
+                && !(address.starts_with("http://") || address.starts_with("https://"))
+            {
+                return Err(StationError::Invalid("A peer address starts with http://".into()));
+            }
+            settings.event = Some(choice.event);
+            settings.gate = Some(choice.gate);
+            settings.direction = choice.direction;
+            settings.verdict_ms = choice.verdict_ms;
+            settings.peer_port = choice.peer_port;
+            settings.peer_address = choice.peer_address.filter(|a| !a.trim().is_empty());
+            // Saved by the device, which restarts the links if the peers changed.
+            Ok(())
+        })
     }
 
     /// Validates the scanned `text` at the chosen gate, records the scan durably, and only
     /// then returns what to show. `offset_minutes` is the venue's UTC offset (the screen's
     /// time zone, as the web view knows it).
     pub fn scan(&self, text: &str, offset_minutes: i32) -> Result<RecentScan, StationError> {
-        let mut guard = self.lock();
-        let device = guard.as_mut().ok_or(StationError::NotEnrolled)?;
-        let (Some(event), Some(gate)) = (device.settings.event, device.settings.gate) else {
-            return Err(StationError::NotConfigured);
-        };
-        let event = EventId(event);
-        // A hardware scanner ends its text with CR or LF; the code itself never does.
-        let text = text.trim_end_matches(['\r', '\n']);
-        let now = Timestamp::now();
-        let ctx = ScanContext {
-            device: device.replica.device(),
-            gate: GateId(gate),
-            direction: device.settings.direction,
-            now,
-        };
-        let manifest = device.replica.manifest(event).ok_or(StationError::NoManifest)?;
-        let verdict = device.replica.gate(event).scan(text, &ctx)?;
-        let clock = display_clock(now, offset_minutes);
-        let shown = RecentScan { time: clock_time(clock), shown: describe(&verdict, &manifest, clock) };
-        device.recent.push_front(shown.clone());
-        device.recent.truncate(RECENT);
-        Ok(shown)
+        self.device.with(|device| {
+            let (Some(event), Some(gate)) = (device.settings.event, device.settings.gate) else {
+                return Err(StationError::NotConfigured);
+            };
+            let event = EventId(event);
+            // A hardware scanner ends its text with CR or LF; the code itself never does.
+            let text = text.trim_end_matches(['\r', '\n']);
+            let now = Timestamp::now();
+            let ctx = ScanContext {
+                device: device.replica.device(),
+                gate: GateId(gate),
+                direction: device.settings.direction,
+                now,
+            };
+            let manifest = device.replica.manifest(event).ok_or(StationError::NoManifest)?;
+            let verdict = device.replica.gate(event).scan(text, &ctx)?;
+            let clock = display_clock(now, offset_minutes);
+            let shown = RecentScan { time: clock_time(clock), shown: describe(&verdict, &manifest, clock) };
+            let recent = &mut device.local;
+            recent.push_front(shown.clone());
+            recent.truncate(RECENT);
+            Ok(shown)
+        })
     }
 
     /// What the screen shows now.
     pub fn status(&self, offset_minutes: i32) -> Status {
-        let guard = self.lock();
+        let guard = self.device.lock();
         let Some(device) = guard.as_ref() else {
             return Status { verdict_ms: DEFAULT_VERDICT_MS, ..Status::default() };
         };
@@ -324,23 +273,21 @@ impl Station {
             },
             admitted,
             inside,
-            badge: device.links.badge(&device.replica),
-            recent: device.recent.iter().cloned().collect(),
+            badge: device.badge(),
+            recent: device.local.iter().cloned().collect(),
             doubles,
         }
     }
 
     /// Stops the sync tasks (the app is closing).
     pub fn shutdown(&self) {
-        if let Some(device) = self.lock().as_ref() {
-            device.links.stop();
-        }
+        self.device.shutdown();
     }
 
     /// The replica, for tests.
     #[doc(hidden)]
     pub fn replica(&self) -> Option<Arc<Replica>> {
-        self.lock().as_ref().map(|d| Arc::clone(&d.replica))
+        self.device.replica()
     }
 }
 

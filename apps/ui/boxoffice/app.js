@@ -4,6 +4,7 @@
 // alone sells: 1–9 pick a ticket type, then quantity, Enter, Enter.
 
 import { renderBadge } from "../common/badge.js";
+import { formatMoney as money, parseMoney } from "../common/money.js";
 
 const invoke = window.__TAURI__.core.invoke;
 const $ = (id) => document.getElementById(id);
@@ -26,21 +27,19 @@ function changed(name, data) {
 
 // ---------- money -----------------------------------------------------------------------------
 
-/** 4500 → "45.00 EUR". */
-function money(minor, currency = "") {
-  if (minor == null) return "–";
-  const sign = minor < 0 ? "-" : "";
-  const abs = Math.abs(minor);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")} ${currency}`.trim();
-}
+// money(4500, "EUR") → "45.00 EUR": the shared module (apps/ui/common/money.js), which writes
+// and reads amounts exactly as sync-core does.
 
-/** "12,50" or "12.5" → 1250; "" → null; anything else → NaN. */
-function parseMoney(text) {
-  const t = text.trim().replace(",", ".");
-  if (t === "") return null;
-  if (!/^\d+(\.\d{0,2})?$/.test(t)) return NaN;
-  const [whole, frac = ""] = t.split(".");
-  return Number(whole) * 100 + Number(frac.padEnd(2, "0"));
+/** What the cashier typed, in minor units of the event's currency: null when empty, NaN when it
+ *  is not an amount of at least zero ("12,50", "12.5", "1 234.50 EUR" are; see money.js). */
+function parseAmount(text) {
+  if (text.trim() === "") return null;
+  try {
+    const minor = parseMoney(text, currency() || "EUR");
+    return minor < 0 ? NaN : minor;
+  } catch {
+    return NaN;
+  }
 }
 
 // ---------- errors: one banner, the sentence from Rust ----------------------------------------
@@ -142,7 +141,7 @@ $("settings-form").addEventListener("submit", async (e) => {
 
 $("open-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const float = parseMoney($("open-float").value);
+  const float = parseAmount($("open-float").value);
   if (float === null || Number.isNaN(float)) return showError("Type the float as an amount, like 150.00.");
   await attempt(async () => {
     await invoke("open_shift", { cashier: $("open-cashier").value, floatMinor: float });
@@ -163,7 +162,7 @@ function renderShift() {
 
 $("close-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const counted = parseMoney($("close-counted").value);
+  const counted = parseAmount($("close-counted").value);
   if (counted === null || Number.isNaN(counted)) return showError("Type the counted cash as an amount, like 412.50.");
   await attempt(async () => {
     closed = await invoke("close_shift", { countedMinor: counted, offset: offset() });
@@ -269,7 +268,7 @@ function total() {
 function updateTotals() {
   const sum = total();
   $("sale-total").textContent = money(sum, currency());
-  const tendered = parseMoney($("sale-tendered").value);
+  const tendered = parseAmount($("sale-tendered").value);
   $("sale-change").textContent = method() === "cash" && sum !== null && tendered !== null && !Number.isNaN(tendered)
     ? money(tendered - sum, currency()) : "–";
 }
@@ -288,7 +287,7 @@ function focusSale() {
 $("sale-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   if (chosenType === null) return showError("Choose a ticket type.");
-  const tendered = parseMoney($("sale-tendered").value);
+  const tendered = parseAmount($("sale-tendered").value);
   if (Number.isNaN(tendered)) return showError("Type the cash tendered as an amount, like 100.00.");
   $("sale-submit").disabled = true;
   await attempt(async () => {
