@@ -12,8 +12,8 @@
 //! Run: `cargo bench -p voelgoed-cloud --bench dashboard_push`.
 #![allow(missing_docs, clippy::cast_precision_loss)] // figures printed as floats
 
-use cloud::db::Db;
-use cloud::server::{AppState, serve};
+use cloud::server::serve;
+use cloud::state::AppState;
 use cloud::tenancy::{NewOrganization, create_organization};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -61,10 +61,13 @@ fn percentile(sorted: &[Duration], per_mille: usize) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display())).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(db.clone(), &url, cloud::crypto::MasterKey::from_bytes([7; 32])).await.unwrap();
+    let mut config = cloud::config::Config::defaults();
+    config.data_dir = dir.path().to_owned();
+    config.public_url = url.clone();
+    let state = AppState::build(&config, cloud::clock::Clock::wall()).await.unwrap();
+    let db = state.db.clone();
     tokio::spawn(serve(listener, state, std::future::pending()));
     let new = NewOrganization {
         name: "Bench".into(),

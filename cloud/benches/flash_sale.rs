@@ -15,13 +15,12 @@
 #![allow(missing_docs, clippy::cast_precision_loss)] // figures printed as floats
 
 use cloud::db::Db;
-use cloud::events::{NewEvent, NewGate, NewTicketType, create_event};
-use cloud::sales::{Sales, SalesOptions};
-use cloud::server::{AppState, serve};
+use cloud::events::{NewEvent, NewGate, NewTicketType, Policy, Serves, Status, create_event};
+use cloud::server::serve;
+use cloud::state::AppState;
 use cloud::tenancy::{NewOrganization, create_organization};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use sync_core::manifest::{EntryPolicy, GateDirections};
 
 const CLIENTS: usize = 64;
 const WARMUP: usize = 1_000;
@@ -32,14 +31,15 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-/// A fresh database on the PostgreSQL server; dropped by the next run of the same name.
-async fn fresh_database(name: &str) -> Db {
+/// A fresh database on the PostgreSQL server (dropped by the next run of the same name): its
+/// URL.
+async fn fresh_database(name: &str) -> String {
     let admin = Db::connect(&admin_url()).await.expect("PostgreSQL on 127.0.0.1:5432");
     for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.pool()).await.unwrap();
     }
     let base = admin_url();
-    Db::open(&format!("{}/{name}", &base[..base.rfind('/').unwrap()])).await.unwrap()
+    format!("{}/{name}", &base[..base.rfind('/').unwrap()])
 }
 
 struct Run {
@@ -71,39 +71,40 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
         starts_at: now,
         ends_at: now + 86_400_000,
         clock_skew_tolerance_secs: 300,
-        gates: vec![NewGate { name: "Main".into(), serves: GateDirections::default() }],
+        gates: vec![NewGate { name: "Main".into(), serves: Serves::default() }],
         ticket_types: vec![NewTicketType {
             name: "GA".into(),
             price_minor: 2500,
             currency: "EUR".into(),
             capacity: 10_000_000,
-            entry_policy: EntryPolicy::SingleEntry,
+            entry_policy: Policy::SingleEntry,
             allowed_gates: vec![],
             sales_start: None,
             sales_end: None,
         }],
     };
     let mut tx = db.tenant(org).await.unwrap();
-    let event = create_event(&mut tx, master, hub_key, org, &new).await.unwrap();
-    sqlx::query("UPDATE events SET status = 'on_sale' WHERE id = $1")
-        .bind(event)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let event = create_event(&mut tx, master, hub_key, &new).await.unwrap();
+    cloud::events::store::set_status(&mut tx, event, Status::Draft, Status::OnSale).await.unwrap();
     tx.commit().await.unwrap();
 
     event
 }
 
 async fn run(max_batch: usize) -> Run {
-    let db = fresh_database(&format!("voelgoed_bench_flash_{max_batch}")).await;
+    let database_url = fresh_database(&format!("voelgoed_bench_flash_{max_batch}")).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let master = cloud::crypto::MasterKey::from_bytes([1; 32]);
-    let mut state = AppState::new(db.clone(), &url, master.clone()).await.unwrap();
-    let options = SalesOptions { checkouts_per_minute: u32::MAX, max_batch, ..SalesOptions::default() };
-    state.sales = Sales::new(options, state.sales.provider.clone());
-    let hub_key = state.hub_public_key();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = cloud::config::Config::defaults();
+    config.data_dir = dir.path().to_owned();
+    config.database_url = database_url.into();
+    config.public_url = url.clone();
+    config.checkouts_per_minute = u32::MAX;
+    config.checkout_batch = max_batch;
+    let state = AppState::build(&config, cloud::clock::Clock::wall()).await.unwrap();
+    let (db, master) = (state.db.clone(), state.master.clone());
+    let hub_key = state.hub_key.public_key();
     tokio::spawn(serve(listener, state, std::future::pending()));
 
     let event = event_on_sale(&db, &master, hub_key).await;

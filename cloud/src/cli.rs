@@ -1,8 +1,10 @@
 //! The `cloud` command: `serve`, `migrate`, `create-org`.
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::server::{AppState, serve, shutdown_signal};
+use crate::server::{serve, shutdown_signal};
+use crate::state::AppState;
 use crate::tenancy::{NewOrganization, create_organization};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -140,7 +142,6 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
                 }
                 config.listen = listen;
             }
-            let db = open(&config).await?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -148,10 +149,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             if config.public_url == format!("http://{}", config.listen) {
                 config.public_url = format!("http://{}", listener.local_addr()?);
             }
-            let master = crate::crypto::MasterKey::load(&config.master_key, &config.data_dir)?;
-            let mut state = AppState::new(db, &config.public_url, master).await?;
-            state.mailer = Some(std::sync::Arc::new(crate::mail::Mailer::from_config(&config)?));
-            state.sales = crate::sales::Sales::new(config.sales(), state.sales.provider.clone());
+            let state = AppState::build(&config, Clock::wall()).await?;
             if demo {
                 let seeded = crate::demo::seed(&state).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
                 println!("{}", crate::demo::banner(&config.public_url, &seeded));

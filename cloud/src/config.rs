@@ -37,6 +37,10 @@ pub struct Config {
     pub hold_minutes: u32,
     /// Checkouts allowed per client address per minute.
     pub checkouts_per_minute: u32,
+    /// Most checkouts placed in one database transaction (group commit; 1 turns it off).
+    pub checkout_batch: usize,
+    /// Requests each API token may make per minute (as many at once), across all instances.
+    pub api_token_requests_per_minute: u32,
     /// `smtp://host:port` (`?tls=required` for STARTTLS), `smtps://user:password@host`, or
     /// empty: mail is written to `<data_dir>/mail-outbox` as `.eml` files.
     pub smtp_url: SecretString,
@@ -59,6 +63,8 @@ struct Raw {
     log_json: bool,
     hold_minutes: u32,
     checkouts_per_minute: u32,
+    checkout_batch: usize,
+    api_token_requests_per_minute: u32,
     smtp_url: String,
     smtp_url_file: Option<PathBuf>,
     mail_from: String,
@@ -78,6 +84,8 @@ impl Default for Raw {
             log_json: false,
             hold_minutes: 15,
             checkouts_per_minute: 120,
+            checkout_batch: 128,
+            api_token_requests_per_minute: 600,
             smtp_url: String::new(),
             smtp_url_file: None,
             mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
@@ -110,6 +118,8 @@ impl Config {
             "log_json",
             "hold_minutes",
             "checkouts_per_minute",
+            "checkout_batch",
+            "api_token_requests_per_minute",
             "smtp_url",
             "smtp_url_file",
             "mail_from",
@@ -137,6 +147,15 @@ impl Config {
         if raw.checkouts_per_minute == 0 {
             return Err(ConfigError::Invalid("checkouts_per_minute: at least 1".into()));
         }
+        if !(1..=1024).contains(&raw.checkout_batch) {
+            return Err(ConfigError::Invalid(format!(
+                "checkout_batch: {} is not 1–1024",
+                raw.checkout_batch
+            )));
+        }
+        if raw.api_token_requests_per_minute == 0 {
+            return Err(ConfigError::Invalid("api_token_requests_per_minute: at least 1".into()));
+        }
         let secret =
             |value: String, file: Option<PathBuf>, name: &str| -> Result<SecretString, ConfigError> {
                 match file {
@@ -158,16 +177,16 @@ impl Config {
             log_json: raw.log_json,
             hold_minutes: raw.hold_minutes,
             checkouts_per_minute: raw.checkouts_per_minute,
+            checkout_batch: raw.checkout_batch,
+            api_token_requests_per_minute: raw.api_token_requests_per_minute,
         })
     }
 
-    /// Sales as configured.
-    pub fn sales(&self) -> crate::sales::SalesOptions {
-        crate::sales::SalesOptions {
-            hold: std::time::Duration::from_secs(u64::from(self.hold_minutes) * 60),
-            checkouts_per_minute: self.checkouts_per_minute,
-            ..crate::sales::SalesOptions::default()
-        }
+    /// The defaults alone (no file, no environment): what tests and embedders start from
+    /// before setting the fields they need.
+    pub fn defaults() -> Self {
+        Self::load_from(None, Env::prefixed("VOELGOED_").only(&[]))
+            .unwrap_or_else(|e| unreachable!("the defaults are valid: {e}"))
     }
 
     /// The database URL to use: the configured one, or SQLite in the data directory.

@@ -4,11 +4,9 @@
 
 use crate::devices::{DeviceRole, create_enrollment_code};
 use crate::error::ApiError;
-use crate::events::{NewEvent, NewGate, NewTicketType, create_event};
-use crate::server::AppState;
-use crate::tenancy::{NewOrganization, create_organization, now_ms};
-use sqlx::Row;
-use sync_core::manifest::{EntryPolicy, GateDirections};
+use crate::events::{NewEvent, NewGate, NewTicketType, Policy, Serves, Status, create_event};
+use crate::state::AppState;
+use crate::tenancy::{NewOrganization, create_organization};
 
 /// The demo owner's login.
 pub const DEMO_EMAIL: &str = "owner@demo.voelgoed.invalid";
@@ -30,7 +28,7 @@ fn ticket_type(
     name: &str,
     price_minor: i64,
     capacity: i64,
-    entry_policy: EntryPolicy,
+    entry_policy: Policy,
     allowed_gates: Vec<u16>,
 ) -> NewTicketType {
     NewTicketType {
@@ -45,10 +43,9 @@ fn ticket_type(
     }
 }
 
-fn festival() -> NewEvent {
+fn festival(now: i64) -> NewEvent {
     let hour = 3_600_000;
     // Doors opened an hour ago and close in three days: tickets scan as valid right away.
-    let now = now_ms();
     NewEvent {
         name: "Voelgoed Summer Festival".into(),
         time_zone: "Europe/Amsterdam".into(),
@@ -56,14 +53,14 @@ fn festival() -> NewEvent {
         ends_at: now + 72 * hour,
         clock_skew_tolerance_secs: 300,
         gates: vec![
-            NewGate { name: "Main entrance".into(), serves: GateDirections::Both },
-            NewGate { name: "VIP entrance".into(), serves: GateDirections::Both },
-            NewGate { name: "South exit".into(), serves: GateDirections::ExitOnly },
+            NewGate { name: "Main entrance".into(), serves: Serves::Both },
+            NewGate { name: "VIP entrance".into(), serves: Serves::Both },
+            NewGate { name: "South exit".into(), serves: Serves::ExitOnly },
         ],
         ticket_types: vec![
-            ticket_type("Day ticket", 4500, 5000, EntryPolicy::SingleEntry, vec![1, 3]),
-            ticket_type("Weekend pass", 8500, 2000, EntryPolicy::ExitReentry, vec![1, 3]),
-            ticket_type("VIP", 15000, 200, EntryPolicy::ExitReentry, vec![]),
+            ticket_type("Day ticket", 4500, 5000, Policy::SingleEntry, vec![1, 3]),
+            ticket_type("Weekend pass", 8500, 2000, Policy::ExitReentry, vec![1, 3]),
+            ticket_type("VIP", 15000, 200, Policy::ExitReentry, vec![]),
         ],
     }
 }
@@ -72,15 +69,10 @@ fn festival() -> NewEvent {
 /// enrollment code.
 pub async fn seed(state: &AppState) -> Result<Demo, ApiError> {
     let mut lookup = state.db.lookup().await?;
-    let exists = sqlx::query(
-        "SELECT o.id, m.user_id FROM organizations o JOIN memberships m ON m.org_id = o.id \
-                              WHERE o.slug = 'demo' AND m.role = 'owner' ORDER BY m.user_id LIMIT 1",
-    )
-    .fetch_optional(&mut *lookup)
-    .await?;
+    let exists = crate::tenancy::store::first_owner_by_slug(&mut lookup, "demo").await?;
     lookup.commit().await?;
-    let (org_id, owner) = if let Some(row) = exists {
-        (row.get(0), row.get(1))
+    let (org_id, owner) = if let Some(found) = exists {
+        found
     } else {
         let new = NewOrganization {
             name: "Voelgoed Demo".into(),
@@ -93,21 +85,17 @@ pub async fn seed(state: &AppState) -> Result<Demo, ApiError> {
         (created.org_id, created.user_id)
     };
     let mut tx = state.db.tenant(org_id).await?;
-    let existing = sqlx::query("SELECT id FROM events WHERE org_id = $1 ORDER BY id LIMIT 1")
-        .bind(org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let event_id = if let Some(row) = existing {
-        row.get(0)
+    let event_id = if let Some(first) = crate::events::store::events(&mut tx).await?.first() {
+        first.id
     } else {
-        let id = create_event(&mut tx, &state.master, state.hub_public_key(), org_id, &festival()).await?;
-        sqlx::query("UPDATE events SET status = 'on_sale' WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let now = tx.now();
+        let id = create_event(&mut tx, &state.master, state.hub_key.public_key(), &festival(now)).await?;
+        crate::events::store::set_status(&mut tx, id, Status::Draft, Status::OnSale).await?;
         id
     };
     let (enrollment_code, _) =
-        create_enrollment_code(&mut tx, org_id, owner, "Demo scanner", DeviceRole::Gate, &[event_id]).await?;
-    tx.commit().await?;
-    state.notifier.notify(org_id);
+        create_enrollment_code(&mut tx, owner, "Demo scanner", DeviceRole::Gate, &[event_id]).await?;
+    tx.commit_and_notify(&state.notifier).await?;
     Ok(Demo { org_id, event_id, enrollment_code })
 }
 

@@ -43,6 +43,22 @@ pub enum ApiError {
         /// For people.
         message: String,
     },
+    /// The body is larger than this endpoint takes.
+    #[error("the body is larger than the {limit} bytes this endpoint takes")]
+    PayloadTooLarge {
+        /// The most accepted, in bytes.
+        limit: usize,
+    },
+    /// The body is not in a format this endpoint reads (JSON endpoints need
+    /// `Content-Type: application/json`).
+    #[error("send the body as {expected}")]
+    UnsupportedMediaType {
+        /// The content type expected.
+        expected: &'static str,
+    },
+    /// No such route, or not with this method.
+    #[error("{0}")]
+    NoRoute(&'static str),
     /// Too many requests; try again after this many seconds.
     #[error("too many requests")]
     RateLimited {
@@ -77,6 +93,9 @@ impl ApiError {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NoRoute(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,6 +110,9 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::Validation { .. } => "invalid_field",
             Self::Conflict { code, .. } | Self::Gone { code, .. } => code,
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::NoRoute(_) => "method_not_allowed",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
@@ -126,6 +148,7 @@ pub struct ProblemDetails {
     /// What went wrong, for people.
     pub detail: String,
     /// Stable machine code (`invalid_field`, `sold_out`, `not_found`, …).
+    #[schema(pattern = "^[a-z_]+$")]
     pub code: String,
     /// The request field at fault, for `invalid_field`.
     #[serde(skip_serializing_if = "Option::is_none")]

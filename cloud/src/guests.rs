@@ -9,14 +9,17 @@
 //! is checking in the same party offline, and both survive the next sync.
 
 use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::journal::OrgJournal;
+use crate::checks;
+use crate::db::{Db, Notifier};
+use crate::error::{ApiError, ProblemDetails};
+use crate::journal::{DocCache, OrgJournal};
 use crate::json::ApiJson;
 use crate::path::ApiPath;
-use crate::server::AppState;
-use crate::tenancy::{Role, audit};
+use crate::query::ApiQuery;
+use crate::state::AppState;
+use crate::tenancy::Role;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,22 +33,24 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Who keeps the list: organizers and the box office.
-const EDITORS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice];
+pub const EDITORS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice];
 
 /// Longest name accepted (a party's name, not an essay).
 const MAX_NAME: usize = 200;
 /// Most companions one guest may bring.
 const MAX_PLUS_ONES: u32 = 50;
 
-/// One guest, as the console shows them.
-#[derive(Serialize, utoipa::ToSchema)]
-struct GuestView {
-    id: String,
-    name: String,
+/// One guest, as the API answers and the console shows them.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct GuestView {
+    /// The guest's id in the list.
+    pub id: String,
+    /// The party's name.
+    pub name: String,
     /// Companions allowed.
-    plus_ones: u32,
+    pub plus_ones: u32,
     /// People of the party checked in so far, at every door together.
-    checked_in: u32,
+    pub checked_in: u32,
 }
 
 impl From<Guest> for GuestView {
@@ -54,30 +59,38 @@ impl From<Guest> for GuestView {
     }
 }
 
+/// The guest list.
 #[derive(Serialize, utoipa::ToSchema)]
-struct GuestListView {
-    guests: Vec<GuestView>,
+pub struct GuestListView {
+    /// By name.
+    pub guests: Vec<GuestView>,
 }
 
 /// A guest to add, or a guest's new name and allowance.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GuestInput {
+    /// The party's name: no line breaks or control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
+    /// Companions allowed.
     #[serde(default)]
+    #[schema(maximum = 50)]
     plus_ones: u32,
 }
 
 impl GuestInput {
     /// The trimmed name, or the field error shown beside the form.
     fn checked(&self) -> Result<(String, u32), ApiError> {
-        let name = self.name.trim();
-        if name.is_empty() {
+        if self.name.trim().is_empty() {
             return Err(ApiError::invalid("name", "enter the guest's name"));
         }
-        if name.chars().count() > MAX_NAME {
-            return Err(ApiError::invalid("name", format!("at most {MAX_NAME} characters")));
-        }
+        checks::text("name", &self.name, MAX_NAME)?;
+        let name = self.name.trim();
         if name.chars().any(char::is_control) {
             return Err(ApiError::invalid("name", "line breaks and control characters are not allowed"));
         }
@@ -89,30 +102,57 @@ impl GuestInput {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Search {
     /// Only guests whose name contains this (any case).
     q: Option<String>,
 }
 
+/// A new guest.
 #[derive(Serialize, utoipa::ToSchema)]
 struct Added {
+    /// Its id in the list.
     id: String,
 }
 
-/// The event's guest-list document, once the event is known to be the caller's.
-async fn guest_list(state: &AppState, caller: &Caller, event: i64) -> Result<(OrgJournal, DocId), ApiError> {
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let exists = sqlx::query("SELECT 1 FROM events WHERE id = $1 AND org_id = $2")
-        .bind(event)
-        .bind(caller.org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+/// The event's guest-list document, once the event is known to be the organization's.
+async fn guest_list(
+    db: &Db,
+    notifier: &Notifier,
+    docs: &DocCache,
+    org: i64,
+    event: i64,
+) -> Result<(OrgJournal, DocId), ApiError> {
+    let mut tx = db.tenant(org).await?;
+    let exists = crate::events::store::exists(&mut tx, event).await?;
     tx.commit().await?;
     let id = u32::try_from(event).map_err(|_| ApiError::NotFound)?;
-    exists.ok_or(ApiError::NotFound)?;
-    let journal =
-        OrgJournal::new(state.db.clone(), caller.org_id, state.notifier.clone(), state.docs.clone());
-    Ok((journal, DocId::guest_list(EventId(id))))
+    if !exists {
+        return Err(ApiError::NotFound);
+    }
+    Ok((OrgJournal::new(db.clone(), org, notifier.clone(), docs.clone()), DocId::guest_list(EventId(id))))
+}
+
+/// The event's guests whose name contains `needle` (any case; empty: all), by name (the API
+/// and the console's page).
+pub async fn guests(
+    db: &Db,
+    notifier: &Notifier,
+    docs: &DocCache,
+    org: i64,
+    event: i64,
+    needle: &str,
+) -> Result<Vec<GuestView>, ApiError> {
+    let (journal, doc) = guest_list(db, notifier, docs, org, event).await?;
+    let needle = needle.trim().to_lowercase();
+    Ok(journal
+        .read_doc(&doc, GuestList::guests)
+        .await?
+        .into_iter()
+        .filter(|g| needle.is_empty() || g.name.to_lowercase().contains(&needle))
+        .map(GuestView::from)
+        .collect())
 }
 
 /// The guest with `id`, if on the list.
@@ -129,14 +169,14 @@ fn new_guest_id() -> Result<String, ApiError> {
 }
 
 async fn record(
-    state: &AppState,
+    db: &Db,
     caller: &Caller,
     action: &str,
     event: i64,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    audit(&mut tx, caller.org_id, &caller.actor(), action, &format!("event:{event}"), detail).await?;
+    let mut tx = db.tenant(caller.org_id).await?;
+    tx.audit(&caller.actor(), action, &format!("event:{event}"), detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -154,17 +194,11 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(event): ApiPath<i64>,
-    Query(search): Query<Search>,
+    ApiQuery(search): ApiQuery<Search>,
 ) -> Result<Json<GuestListView>, ApiError> {
-    let (journal, doc) = guest_list(&state, &caller, event).await?;
-    let needle = search.q.unwrap_or_default().trim().to_lowercase();
-    let guests = journal.read_doc(&doc, GuestList::guests).await?;
+    let needle = search.q.unwrap_or_default();
     Ok(Json(GuestListView {
-        guests: guests
-            .into_iter()
-            .filter(|g| needle.is_empty() || g.name.to_lowercase().contains(&needle))
-            .map(GuestView::from)
-            .collect(),
+        guests: guests(&state.db, &state.notifier, &state.docs, caller.org_id, event, &needle).await?,
     }))
 }
 
@@ -186,11 +220,17 @@ async fn add(
 ) -> Result<(StatusCode, Json<Added>), ApiError> {
     caller.require(EDITORS)?;
     let (name, plus_ones) = input.checked()?;
-    let (journal, doc) = guest_list(&state, &caller, event).await?;
+    let (journal, doc) = guest_list(&state.db, &state.notifier, &state.docs, caller.org_id, event).await?;
     let id = new_guest_id()?;
     journal.edit_doc(&doc, |d| GuestList::add_guest(d, &id, &name, plus_ones)).await?;
-    record(&state, &caller, "guest.add", event, json!({"guest": id, "name": name, "plus_ones": plus_ones}))
-        .await?;
+    record(
+        &state.db,
+        &caller,
+        "guest.add",
+        event,
+        json!({"guest": id, "name": name, "plus_ones": plus_ones}),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(Added { id })))
 }
 
@@ -212,11 +252,11 @@ async fn edit(
 ) -> Result<StatusCode, ApiError> {
     caller.require(EDITORS)?;
     let (name, plus_ones) = input.checked()?;
-    let (journal, doc) = guest_list(&state, &caller, event).await?;
+    let (journal, doc) = guest_list(&state.db, &state.notifier, &state.docs, caller.org_id, event).await?;
     let current = find(&journal, &doc, &guest).await?;
     journal.edit_doc(&doc, |d| GuestList::add_guest(d, &current.id, &name, plus_ones)).await?;
     record(
-        &state,
+        &state.db,
         &caller,
         "guest.edit",
         event,
@@ -233,7 +273,7 @@ async fn edit(
     params(("id" = i64, Path, description = "The event"), ("guest" = String, Path, description = "The guest")),
     responses(
         (status = 204, description = "Taken off the list. Owners, admins, box office."),
-        (status = 409, description = "Someone of the party was already checked in: the list keeps them"),
+        (status = 409, description = "Someone of the party was already checked in: the list keeps them (`guest_checked_in`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn remove(
@@ -242,7 +282,7 @@ async fn remove(
     ApiPath((event, guest)): ApiPath<(i64, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(EDITORS)?;
-    let (journal, doc) = guest_list(&state, &caller, event).await?;
+    let (journal, doc) = guest_list(&state.db, &state.notifier, &state.docs, caller.org_id, event).await?;
     let current = find(&journal, &doc, &guest).await?;
     if current.checked_in > 0 {
         return Err(ApiError::Conflict {
@@ -251,6 +291,6 @@ async fn remove(
         });
     }
     journal.edit_doc(&doc, |d| GuestList::remove_guest(d, &current.id)).await?;
-    record(&state, &caller, "guest.remove", event, json!({"guest": guest, "name": current.name})).await?;
+    record(&state.db, &caller, "guest.remove", event, json!({"guest": guest, "name": current.name})).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,13 +4,33 @@
 
 use crate::crypto::MasterKey;
 use crate::db::Db;
-use sqlx::Row;
+use std::sync::Arc;
 use sync_core::keys::DeviceKey;
 
 const LABEL: &str = "hub-key";
 
+/// The hub's own key, shared by the handlers that sign.
+#[derive(Clone)]
+pub struct HubKey(Arc<DeviceKey>);
+
+impl HubKey {
+    /// Its public key, as devices know it.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.0.public_key()
+    }
+
+    /// Signs `message`.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message)
+    }
+}
+
 /// The hub's key, made on first start.
-pub async fn load_or_create(db: &Db, master: &MasterKey) -> anyhow::Result<DeviceKey> {
+pub async fn load_or_create(db: &Db, master: &MasterKey) -> anyhow::Result<HubKey> {
+    Ok(HubKey(Arc::new(load_or_create_key(db, master).await?)))
+}
+
+async fn load_or_create_key(db: &Db, master: &MasterKey) -> anyhow::Result<DeviceKey> {
     if let Some(key) = load(db, master).await? {
         return Ok(key);
     }
@@ -26,15 +46,14 @@ pub async fn load_or_create(db: &Db, master: &MasterKey) -> anyhow::Result<Devic
 }
 
 async fn load(db: &Db, master: &MasterKey) -> anyhow::Result<Option<DeviceKey>> {
-    let Some(row) = sqlx::query("SELECT sealed_secret FROM hub_identity WHERE singleton = 1")
-        .fetch_optional(db.pool())
-        .await?
+    let Some(sealed): Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT sealed_secret FROM hub_identity WHERE singleton = 1")
+            .fetch_optional(db.pool())
+            .await?
     else {
         return Ok(None);
     };
-    let seed: [u8; 32] = master
-        .open(&row.get::<Vec<u8>, _>(0), LABEL)?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("hub key is not 32 bytes"))?;
+    let seed: [u8; 32] =
+        master.open(&sealed, LABEL)?.try_into().map_err(|_| anyhow::anyhow!("hub key is not 32 bytes"))?;
     Ok(Some(DeviceKey::from_seed(seed)))
 }

@@ -1,13 +1,18 @@
 //! `ApiJson<T>`: a JSON body whose every failure — not JSON, unknown field, wrong type, out of
-//! range — becomes a problem-details 4xx naming what is wrong, never a 500 or a bare text.
+//! range, too large, not sent as JSON — becomes a problem-details 4xx naming what is wrong,
+//! never a 500 or a bare text.
 
 use crate::error::ApiError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 /// A JSON request body.
 pub struct ApiJson<T>(pub T);
+
+/// The largest JSON body any endpoint takes (axum's default body limit).
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
@@ -17,7 +22,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::MissingJsonContentType(_) => {
-                    ApiError::invalid("content-type", "send the body as application/json")
+                    ApiError::UnsupportedMediaType { expected: "application/json" }
+                }
+                too_large if too_large.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::PayloadTooLarge { limit: MAX_JSON_BYTES }
                 }
                 JsonRejection::JsonSyntaxError(e) => {
                     ApiError::invalid("body", format!("not valid JSON: {}", e.body_text()))

@@ -31,7 +31,11 @@
 //! | [`demo`] | `serve --demo` |
 
 pub mod auth;
+pub mod capacity;
+pub mod checks;
 pub mod cli;
+pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod console;
 pub mod crypto;
@@ -45,12 +49,16 @@ pub mod identity;
 pub mod journal;
 pub mod json;
 pub mod leases;
+pub mod limits;
 pub mod mail;
 pub mod maintenance;
+pub mod members;
 pub mod openapi;
 pub mod path;
 pub mod payments;
+pub mod query;
 pub mod reports;
 pub mod sales;
 pub mod server;
+pub mod state;
 pub mod tenancy;

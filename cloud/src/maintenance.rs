@@ -1,12 +1,11 @@
 //! The periodic work every hub instance does: lapsed holds give their tickets back, refunds the
 //! provider has not confirmed are sent again, pending mail is delivered, expired console
-//! sessions are deleted.
+//! sessions, spent rate limits and old request nonces are deleted.
 //!
 //! Each step is one idempotent statement or a retry keyed by the row it retries, so any number
 //! of instances can run it at once (the hub is stateless; there is no leader to elect).
 
-use crate::server::AppState;
-use crate::tenancy::now_ms;
+use crate::state::AppState;
 use std::time::Duration;
 
 /// How often [`run`] runs.
@@ -21,24 +20,35 @@ pub async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let now = now_ms();
-        match crate::sales::fulfil::expire_holds(&state.db, now).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(orders = n, "holds lapsed; their tickets are on sale again"),
-            Err(e) => tracing::warn!(error = %e, "could not expire holds"),
-        }
-        if let Err(e) = crate::sales::refunds::retry_pending(&state, REFUND_RETRY_AFTER_MS).await {
-            tracing::warn!(error = %e, "could not retry pending refunds");
-        }
-        match crate::mail::deliver_pending(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "mail delivered"),
-            Err(e) => tracing::warn!(error = %e, "could not deliver mail"),
-        }
-        match crate::auth::end_expired_sessions(&state.db, now).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(sessions = n, "expired sessions deleted"),
-            Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
-        }
+        once(&state).await;
+    }
+}
+
+/// One round of every step.
+pub async fn once(state: &AppState) {
+    match crate::sales::fulfil::expire_holds(&state.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(orders = n, "holds lapsed; their tickets are on sale again"),
+        Err(e) => tracing::warn!(error = %e, "could not expire holds"),
+    }
+    if let Err(e) = crate::sales::refunds::retry_pending(&state.db, &state.sales, REFUND_RETRY_AFTER_MS).await
+    {
+        tracing::warn!(error = %e, "could not retry pending refunds");
+    }
+    match crate::mail::deliver_pending(&state.db, &state.mailer).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(messages = n, "mail delivered"),
+        Err(e) => tracing::warn!(error = %e, "could not deliver mail"),
+    }
+    match crate::auth::end_expired_sessions(&state.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(sessions = n, "expired sessions deleted"),
+        Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+    }
+    if let Err(e) = state.limits.prune().await {
+        tracing::warn!(error = %e, "could not prune rate limits");
+    }
+    if let Err(e) = crate::auth::device::prune_nonces(&state.db).await {
+        tracing::warn!(error = %e, "could not prune request nonces");
     }
 }

@@ -101,19 +101,13 @@ async fn a_session_needs_its_csrf_token_to_change_anything() {
     }
 }
 
-/// Moves every session's clock back: `column` by `by_ms`.
-async fn age_sessions(hub: &TestHub, column: &str, by_ms: i64) {
-    let mut tx = hub.inspect().await;
-    let sql = format!("UPDATE sessions SET {column} = {column} - $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(by_ms).execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
 #[tokio::test]
 async fn sessions_end_when_idle_too_old_or_replaced_by_a_new_login() {
     use cloud::auth::{ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, end_expired_sessions};
     for backend in BACKENDS {
-        let hub = TestHub::start(backend).await;
+        // The hub's own clock, moved by the test: hours pass in a step.
+        let clock = cloud::clock::Clock::manual(sync_core::Timestamp::now().0);
+        let hub = TestHub::start_configured(backend, clock, |_| {}).await;
         setup(&hub).await;
         let me = |cookie: String| {
             let request = hub.get("/api/v1/me").header("cookie", cookie);
@@ -135,21 +129,28 @@ async fn sessions_end_when_idle_too_old_or_replaced_by_a_new_login() {
         assert_eq!(hub.number("SELECT COUNT(*) FROM sessions").await, 1);
 
         // Idle for longer than the idle timeout: refused, and the session is gone.
-        age_sessions(&hub, "last_seen_at", IDLE_TIMEOUT_MS + 60_000).await;
+        hub.clock.advance(IDLE_TIMEOUT_MS - 60_000);
+        assert_eq!(me(second.clone()).await, 200, "{backend:?}: not idle long enough yet");
+        hub.clock.advance(IDLE_TIMEOUT_MS + 60_001);
         assert_eq!(me(second).await, 401, "{backend:?}: idle session");
         assert_eq!(hub.number("SELECT COUNT(*) FROM sessions").await, 0);
 
-        // In use all along but older than the absolute lifetime: refused too.
+        // In use all along (every hour) but older than the absolute lifetime: refused too.
         let busy = session_cookie(&login(&hub, "correct horse battery").await);
-        assert_eq!(me(busy.clone()).await, 200);
-        age_sessions(&hub, "created_at", ABSOLUTE_TIMEOUT_MS + 1_000).await;
+        let mut used = 0;
+        while used + 3_600_000 < ABSOLUTE_TIMEOUT_MS {
+            hub.clock.advance(3_600_000);
+            used += 3_600_000;
+            assert_eq!(me(busy.clone()).await, 200, "{backend:?}: in use after {used} ms");
+        }
+        hub.clock.advance(ABSOLUTE_TIMEOUT_MS - used + 1_000);
         assert_eq!(me(busy).await, 401, "{backend:?}: session past its lifetime");
 
         // Sessions nobody presents again are swept by the maintenance task.
         let stale = session_cookie(&login(&hub, "correct horse battery").await);
-        age_sessions(&hub, "last_seen_at", IDLE_TIMEOUT_MS + 60_000).await;
+        hub.clock.advance(IDLE_TIMEOUT_MS + 60_000);
         let fresh = session_cookie(&login(&hub, "correct horse battery").await);
-        let swept = end_expired_sessions(&hub.db, cloud::tenancy::now_ms()).await.unwrap();
+        let swept = end_expired_sessions(&hub.db).await.unwrap();
         assert_eq!(swept, 1, "{backend:?}");
         assert_eq!((me(stale).await, me(fresh).await), (401, 200));
     }
@@ -180,8 +181,17 @@ async fn bad_bodies_get_problem_details_not_500s() {
         );
         assert!(problem["detail"].as_str().unwrap().contains(expected), "{problem}");
     }
+    // Not sent as JSON: 415, as a problem document.
     let plain = hub.post("/api/v1/login").body("email=a").send().await.unwrap();
-    assert_eq!(plain.status(), 422);
+    assert_eq!(plain.status(), 415);
+    assert_eq!(plain.headers()["content-type"], "application/problem+json");
+    assert_eq!(plain.json::<Value>().await.unwrap()["code"], "unsupported_media_type");
+    // Larger than any body the hub takes: 413, not "invalid field".
+    let huge = format!(r#"{{"email": "{}", "password": "x"}}"#, "a".repeat(3 * 1024 * 1024));
+    let r =
+        hub.post("/api/v1/login").header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "payload_too_large");
 }
 
 #[tokio::test]

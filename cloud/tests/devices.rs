@@ -4,6 +4,7 @@
 
 mod common;
 
+use cloud::db::Backend;
 use common::{
     BACKENDS, Organizer, TestHub, checkout, enroll, event_on_sale, festival, order, press_pay, start_payment,
 };
@@ -331,4 +332,57 @@ async fn two_hub_instances_wake_each_others_devices_through_postgres() {
     // North now refuses the same ticket: it was admitted at South.
     let later = ScanContext { device: devices[0].device(), now: Timestamp(ctx.now.0 + 60_000), ..ctx };
     assert_eq!(devices[0].gate(event_id).scan(&ticket, &later).unwrap().kind(), VerdictKind::AlreadyInside);
+}
+
+#[tokio::test]
+async fn an_enrollment_that_fails_halfway_leaves_the_code_unspent_and_no_device_behind() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let (_, created) = owner.post("/api/v1/events", &festival()).await;
+        let event = created["id"].as_i64().unwrap();
+        let code = common::enrollment_code(&owner, "North 1", "gate", event).await;
+        // A failure injected after the code is spent and the device stored: linking the device
+        // to its event fails (as a dropped connection or a full disk would).
+        let admin = cloud::db::Db::connect(hub.db.url()).await.unwrap();
+        let inject = match backend {
+            Backend::Sqlite => vec![
+                "CREATE TRIGGER injected_failure BEFORE INSERT ON device_events \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+            ],
+            Backend::Postgres => vec![
+                "CREATE FUNCTION injected_failure() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$",
+                "CREATE TRIGGER injected_failure BEFORE INSERT ON device_events \
+                 FOR EACH ROW EXECUTE FUNCTION injected_failure()",
+            ],
+        };
+        for sql in inject {
+            sqlx::query(sql).execute(admin.pool()).await.unwrap();
+        }
+        let key = DeviceKey::generate().unwrap();
+        let body = json!({"code": code, "public_key": hex::encode(key.public_key()), "app_version": "t"});
+        let failed = hub.post("/api/v1/devices/enroll").json(&body).send().await.unwrap();
+        assert_eq!(failed.status(), 500, "{backend:?}");
+        assert_eq!(failed.json::<Value>().await.unwrap()["code"], "internal");
+        // Nothing of it happened.
+        assert_eq!(
+            hub.number("SELECT COUNT(*) FROM devices").await,
+            0,
+            "{backend:?}: no half-enrolled device"
+        );
+        assert_eq!(hub.number("SELECT COUNT(*) FROM enrollment_codes WHERE used_at IS NOT NULL").await, 0);
+        assert_eq!(hub.number("SELECT COUNT(*) FROM audit_log WHERE action = 'device.enroll'").await, 0);
+
+        // With the failure gone, the same code enrolls the same key.
+        let drop = match backend {
+            Backend::Sqlite => "DROP TRIGGER injected_failure",
+            Backend::Postgres => "DROP TRIGGER injected_failure ON device_events",
+        };
+        sqlx::query(drop).execute(admin.pool()).await.unwrap();
+        let enrolled = hub.post("/api/v1/devices/enroll").json(&body).send().await.unwrap();
+        assert_eq!(enrolled.status(), 201, "{backend:?}");
+        assert_eq!(hub.number("SELECT COUNT(*) FROM devices").await, 1);
+        assert_eq!(hub.number("SELECT COUNT(*) FROM device_events").await, 1);
+    }
 }

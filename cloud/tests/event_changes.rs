@@ -43,7 +43,7 @@ async fn an_event_changes_and_its_manifest_follows() {
         let detail = owner.get(&format!("/api/v1/events/{event}")).await;
         assert_eq!(detail["name"], "Winter Festival");
         assert_eq!(detail["ticket_types"][0]["capacity"], 50);
-        assert_eq!(detail["ticket_types"][0]["allowed_gates"], "1,3");
+        assert_eq!(detail["ticket_types"][0]["allowed_gates"], json!([1, 3]));
         assert_eq!(detail["ticket_types"][1]["name"], "VIP");
         let manifest = owner.get(&format!("/api/v1/events/{event}/manifest")).await;
         let text = manifest.to_string();

@@ -6,13 +6,17 @@
 //!   State-changing requests with a session must carry the session's CSRF token in
 //!   `X-CSRF-Token` (double submit, compared in constant time).
 //! - API tokens: random, shown once, stored hashed; no CSRF (not sent by browsers by themselves).
-//! - Login is rate limited per e-mail and per client address (429 with Retry-After).
+//! - Login is rate limited per e-mail and per client address, and each API token has a request
+//!   quota (429 with Retry-After) — limits shared by every hub instance ([`crate::limits`]).
 
+pub mod device;
 mod extract;
 mod routes;
+pub mod store;
 
+pub use device::DeviceCaller;
 pub use extract::{Caller, Via};
-pub use routes::{LoginLimiter, routes};
+pub use routes::routes;
 
 use sha2::{Digest, Sha256};
 
@@ -39,15 +43,13 @@ pub fn token_hash(token: &str) -> String {
 
 /// Deletes the sessions past their idle or absolute timeout (a request with one is refused
 /// anyway; this keeps the table from growing). Returns how many went.
-pub async fn end_expired_sessions(db: &crate::db::Db, now: i64) -> Result<u64, crate::db::DbError> {
+pub async fn end_expired_sessions(db: &crate::db::Db) -> Result<u64, crate::db::DbError> {
     let mut system = db.system().await?;
-    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-        .bind(now - IDLE_TIMEOUT_MS)
-        .bind(now - ABSOLUTE_TIMEOUT_MS)
-        .execute(&mut *system)
-        .await?;
+    let now = system.now();
+    let gone =
+        store::end_expired_sessions(&mut system, now - IDLE_TIMEOUT_MS, now - ABSOLUTE_TIMEOUT_MS).await?;
     system.commit().await?;
-    Ok(done.rows_affected())
+    Ok(gone)
 }
 
 /// Equality that takes the same time wherever the strings differ.

@@ -1,75 +1,23 @@
 //! `/api/v1/login`, `/api/v1/logout`, `/api/v1/me`, `/api/v1/tokens`.
 
 use super::extract::cookie;
-use super::{Caller, SESSION_COOKIE, random_token, token_hash};
-use crate::error::ApiError;
+use super::{Caller, SESSION_COOKIE, random_token, store, token_hash};
+use crate::checks;
+use crate::db::Db;
+use crate::error::{ApiError, ProblemDetails};
 use crate::json::ApiJson;
+use crate::limits::{LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL, Limits};
 use crate::path::ApiPath;
-use crate::server::AppState;
-use crate::tenancy::{Role, audit, now_ms, passwords};
+use crate::state::{AppState, PublicUrl};
+use crate::tenancy::{Role, passwords};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-
-/// Login attempts allowed: per e-mail 5 at once then one every 12 s; per client address 20 at
-/// once then one every 3 s. Enrollments: per client address 200 at once, then ten a second.
-/// Per hub instance (enough to stop guessing; a shared limit across instances would need the
-/// database on every attempt).
-#[derive(Clone)]
-pub struct LoginLimiter {
-    by_email: Arc<DefaultKeyedRateLimiter<String>>,
-    by_address: Arc<DefaultKeyedRateLimiter<String>>,
-    enrollments: Arc<DefaultKeyedRateLimiter<String>>,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        let quota = |burst: u32, every_ms: u64| {
-            Quota::with_period(std::time::Duration::from_millis(every_ms))
-                .map(|q| q.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)))
-        };
-        let limiter = |q: Option<Quota>| {
-            Arc::new(governor::RateLimiter::keyed(q.unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))))
-        };
-        Self {
-            by_email: limiter(quota(5, 12_000)),
-            by_address: limiter(quota(20, 3_000)),
-            enrollments: limiter(quota(200, 100)),
-        }
-    }
-}
-
-impl LoginLimiter {
-    /// Refuses (429) once `email` or `address` has tried too often.
-    pub fn check(&self, email: &str, address: &str) -> Result<(), ApiError> {
-        Self::check_one(&self.by_email, email)?;
-        Self::check_one(&self.by_address, address)
-    }
-
-    /// Refuses (429) once `address` has enrolled too often. Enrollment codes (12 of 31
-    /// characters, 59 bits) cannot be guessed anyway: the limit only stops floods, and a whole
-    /// venue enrolling its devices from behind one address must not wait — the fleet simulator
-    /// found 100 gates taking five minutes under the login limit this once shared.
-    pub fn check_enrollment(&self, address: &str) -> Result<(), ApiError> {
-        Self::check_one(&self.enrollments, address)
-    }
-
-    fn check_one(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
-        limiter.check_key(&key.to_owned()).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited { retry_after: wait.as_secs().max(1) }
-        })
-    }
-}
 
 /// The routes, with their OpenAPI documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -83,7 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// `POST /api/v1/login`.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     email: String,
@@ -92,11 +40,14 @@ struct Login {
     organization: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+/// Who is calling, for which organization, in which role.
+#[derive(Serialize, ToSchema)]
 struct SessionInfo {
     user_id: i64,
     org_id: i64,
     role: Role,
+    /// The session's CSRF token (console sessions; absent for API tokens): send it as
+    /// `X-CSRF-Token` with every change.
     csrf_token: Option<String>,
 }
 
@@ -107,73 +58,66 @@ struct SessionInfo {
     request_body = Login,
     responses(
         (status = 200, description = "Logged in: the session cookie is set; the CSRF token is in the body", body = SessionInfo),
+        (status = 401, description = "Wrong e-mail or password", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "Not a member of the organization asked for", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts for this e-mail or from this address: wait Retry-After seconds", body = ProblemDetails, content_type = "application/problem+json"),
     ),
     security(()),
 )]
 async fn login(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(limits): State<Limits>,
+    State(public_url): State<PublicUrl>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
-    state.login_limiter.check(&email, &peer.ip().to_string())?;
-    let user = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let organization = body.organization.unwrap_or_default();
+    if !checks::lookupable(&email, 254) || !checks::lookupable(&organization, 64) {
+        return Err(ApiError::Unauthorized); // no account has such an address
+    }
+    limits.check(&format!("login:email:{email}"), LOGIN_PER_EMAIL).await?;
+    limits.check(&format!("login:address:{}", peer.ip()), LOGIN_PER_ADDRESS).await?;
+    let user = store_user(&db, &email).await?;
     // Verify even for an unknown e-mail (against a fixed hash), so timing does not tell which
     // addresses have accounts.
-    let (user_id, stored) = user.map_or((None, DUMMY_HASH.clone()), |r| (Some(r.get::<i64, _>(0)), r.get(1)));
+    let (user_id, stored) = user.map_or((None, DUMMY_HASH.clone()), |u| (Some(u.id), u.password_hash));
     let password = body.password;
     let valid =
         tokio::task::spawn_blocking(move || passwords::verify(&password, &stored)).await.unwrap_or(false);
     let (Some(user_id), true) = (user_id, valid) else {
         return Err(ApiError::Unauthorized);
     };
-    let mut system = state.db.lookup().await?;
-    let membership = sqlx::query(
-        "SELECT m.org_id, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
-         WHERE m.user_id = $1 AND ($2 = '' OR o.slug = $2) ORDER BY m.org_id LIMIT 1",
-    )
-    .bind(user_id)
-    .bind(body.organization.unwrap_or_default())
-    .fetch_optional(&mut *system)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    system.commit().await?;
-    let (org_id, role): (i64, String) = (membership.get(0), membership.get(1));
-    let role = Role::parse(&role).ok_or(ApiError::Unauthorized)?;
+    let mut lookup = db.lookup().await?;
+    let (org_id, role) = crate::tenancy::store::membership_by_slug(&mut lookup, user_id, &organization)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    lookup.commit().await?;
     // A fresh session at every login: a token planted before login is never promoted, and the
     // session this browser held before (if any) ends here, in the same transaction.
     let token = random_token()?;
     let csrf = random_token()?;
-    let now = now_ms();
-    let mut system = state.db.system().await?;
+    let mut system = db.system().await?;
+    let now = system.now();
     if let Some(previous) = cookie(&headers, SESSION_COOKIE) {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash(&previous))
-            .execute(&mut *system)
-            .await?;
+        store::end_session(&mut system, &token_hash(&previous)).await?;
     }
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, org_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(org_id)
-    .bind(&csrf)
-    .bind(now)
-    .execute(&mut *system)
-    .await?;
+    store::insert_session(&mut system, &token_hash(&token), user_id, org_id, &csrf, now).await?;
     system.commit().await?;
-    let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let secure = if public_url.is_https() { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/{secure}");
     let mut response = Json(SessionInfo { user_id, org_id, role, csrf_token: Some(csrf) }).into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?);
     Ok(response)
+}
+
+/// The account with this e-mail (users are global: no organization yet).
+async fn store_user(db: &Db, email: &str) -> Result<Option<crate::tenancy::store::Credentials>, ApiError> {
+    let mut conn = db.pool().acquire().await?;
+    Ok(crate::tenancy::store::user_by_email(&mut conn, email).await?)
 }
 
 /// An argon2id hash of a random password nobody knows, made once.
@@ -189,21 +133,10 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
         (status = 204, description = "Logged out; the cookie is cleared"),
     ),
 )]
-async fn logout(
-    State(state): State<AppState>,
-    _caller: Caller,
-    headers: axum::http::HeaderMap,
-) -> Result<Response, ApiError> {
-    if let Some(token) = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').find_map(|p| p.trim().strip_prefix(&format!("{SESSION_COOKIE}="))))
-    {
-        let mut system = state.db.system().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .execute(&mut *system)
-            .await?;
+async fn logout(State(db): State<Db>, _caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        let mut system = db.system().await?;
+        store::end_session(&mut system, &token_hash(&token)).await?;
         system.commit().await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -231,7 +164,7 @@ async fn me(caller: Caller) -> Json<SessionInfo> {
     })
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SwitchTo {
     /// The organization's short name (slug).
@@ -247,10 +180,11 @@ struct SwitchTo {
     request_body = SwitchTo,
     responses(
         (status = 200, description = "The session now acts for that organization, in the person's role there", body = SessionInfo),
+        (status = 404, description = "Not a member there (or no such organization)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn switch_organization(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SwitchTo>,
@@ -258,35 +192,32 @@ async fn switch_organization(
     let Some(token) = cookie(&headers, SESSION_COOKIE).filter(|_| caller.via == super::Via::Session) else {
         return Err(ApiError::invalid("organization", "only a console session can switch organizations"));
     };
-    let mut system = state.db.system().await?;
+    let slug = body.organization.trim();
+    let mut system = db.system().await?;
     // Not a member there (or no such organization): the same answer, so neither is revealed.
-    let membership = sqlx::query(
-        "SELECT m.org_id, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
-         WHERE m.user_id = $1 AND o.slug = $2",
-    )
-    .bind(caller.user_id)
-    .bind(body.organization.trim())
-    .fetch_optional(&mut *system)
-    .await?
+    let (org_id, role) = if slug.is_empty() || !checks::lookupable(slug, 64) {
+        None
+    } else {
+        crate::tenancy::store::membership_by_slug(&mut system, caller.user_id, slug).await?
+    }
     .ok_or(ApiError::NotFound)?;
-    let (org_id, role): (i64, String) = (membership.get(0), membership.get(1));
-    let role = Role::parse(&role).ok_or(ApiError::Unauthorized)?;
-    sqlx::query("UPDATE sessions SET org_id = $1 WHERE token_hash = $2")
-        .bind(org_id)
-        .bind(token_hash(&token))
-        .execute(&mut *system)
-        .await?;
+    store::switch_session(&mut system, &token_hash(&token), org_id).await?;
     system.commit().await?;
     Ok(Json(SessionInfo { user_id: caller.user_id, org_id, role, csrf_token: caller.csrf }))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, ToSchema)]
 struct CreatedToken {
     id: i64,
     /// Shown once; only its hash is kept.
@@ -303,36 +234,17 @@ struct CreatedToken {
     ),
 )]
 async fn create_token(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     caller.require(&[Role::Owner, Role::Admin])?;
-    if body.name.trim().is_empty() || body.name.len() > 100 {
-        return Err(ApiError::invalid("name", "1–100 characters"));
-    }
+    checks::text("name", &body.name, 100)?;
     let token = format!("vgt_{}", random_token()?);
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO api_tokens (org_id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(caller.org_id)
-    .bind(caller.user_id)
-    .bind(body.name.trim())
-    .bind(token_hash(&token))
-    .bind(now_ms())
-    .fetch_one(&mut *tx)
-    .await?
-    .get(0);
-    audit(
-        &mut tx,
-        caller.org_id,
-        &caller.actor(),
-        "token.create",
-        &format!("token:{id}"),
-        serde_json::json!({"name": body.name}),
-    )
-    .await?;
+    let mut tx = db.tenant(caller.org_id).await?;
+    let id = store::insert_token(&mut tx, caller.user_id, body.name.trim(), &token_hash(&token)).await?;
+    tx.audit(&caller.actor(), "token.create", &format!("token:{id}"), serde_json::json!({"name": body.name}))
+        .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
 }
@@ -349,32 +261,16 @@ async fn create_token(
     ),
 )]
 async fn revoke_token(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Owner, Role::Admin])?;
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now_ms())
-    .bind(id)
-    .bind(caller.org_id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = db.tenant(caller.org_id).await?;
+    if !store::revoke_token(&mut tx, id).await? {
         return Err(ApiError::NotFound);
     }
-    audit(
-        &mut tx,
-        caller.org_id,
-        &caller.actor(),
-        "token.revoke",
-        &format!("token:{id}"),
-        serde_json::json!({}),
-    )
-    .await?;
+    tx.audit(&caller.actor(), "token.revoke", &format!("token:{id}"), serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

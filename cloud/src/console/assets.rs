@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 const CSS: &str = include_str!("../../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../../assets/console.js");

@@ -1,11 +1,9 @@
 //! `/devices`: enrollment codes (as text and QR code) and the fleet.
 
 use super::{Layout, PageResult, Staff, render};
-use crate::server::AppState;
-use crate::tenancy::now_ms;
+use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
-use sqlx::Row;
 use std::collections::HashMap;
 
 struct DeviceRow {
@@ -54,68 +52,35 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> PageRes
     let layout = staff.layout(&state, "devices").await?;
     let org = staff.0.org_id;
     let mut tx = state.db.tenant(org).await?;
-    let events: Vec<EventChoice> = sqlx::query(
-        "SELECT id, name FROM events WHERE org_id = $1 AND status NOT IN ('ended', 'cancelled') ORDER BY starts_at, id",
-    )
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| EventChoice { id: r.get(0), name: r.get(1) })
-    .collect();
-    let mut names: HashMap<i64, Vec<String>> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT de.device_id, e.name FROM device_events de JOIN events e ON e.id = de.event_id \
-         WHERE de.org_id = $1 ORDER BY e.starts_at",
-    )
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        names.entry(r.get(0)).or_default().push(r.get(1));
-    }
-    // The gate of each device's latest scan (its own latest entry, by the primary key).
-    let mut gates: HashMap<i64, String> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT c.origin, COALESCE(g.name, '') FROM checkins c \
-         JOIN (SELECT origin, MAX(seq) AS seq FROM checkins WHERE org_id = $1 GROUP BY origin) latest \
-           ON latest.origin = c.origin AND latest.seq = c.seq \
-         LEFT JOIN gates g ON g.event_id = c.event_id AND g.number = c.gate WHERE c.org_id = $1",
-    )
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?
-    {
-        gates.insert(r.get(0), r.get(1));
-    }
-    let now = now_ms();
-    let devices = sqlx::query(
-        "SELECT id, name, role, app_version, last_seen_at, pending_entries, revoked_at FROM devices \
-         WHERE org_id = $1 ORDER BY revoked_at IS NOT NULL, name, id",
-    )
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| {
-        let id: i64 = r.get(0);
-        DeviceRow {
-            id,
-            name: r.get(1),
-            role: if r.get::<String, _>(2) == "box_office" { "Box office" } else { "Gate" },
-            events: names.get(&id).map(|n| n.join(", ")).unwrap_or_default(),
-            app_version: r.get(3),
-            last_seen: ago(r.get(4), now),
-            gate: gates.get(&id).cloned().unwrap_or_default(),
-            revocations: r
-                .get::<Option<i64>, _>(4)
-                .map_or_else(|| "none yet".into(), |t| format!("as of {}", ago(Some(t), now))),
-            pending: r.get(5),
-            revoked: r.get::<Option<i64>, _>(6).is_some(),
-        }
-    })
-    .collect();
+    let all_events = crate::events::store::events(&mut tx).await?;
     tx.commit().await?;
+    let names: HashMap<i64, &str> = all_events.iter().map(|e| (e.id, e.name.as_str())).collect();
+    let events = all_events
+        .iter()
+        .filter(|e| e.status.is_open())
+        .map(|e| EventChoice { id: e.id, name: e.name.clone() })
+        .collect();
+    let now = state.clock.now_ms();
+    let mut fleet = crate::devices::fleet(&state.db, org).await?;
+    // Working devices first, by name.
+    fleet.sort_by(|a, b| (a.revoked, &a.name, a.id).cmp(&(b.revoked, &b.name, b.id)));
+    let devices = fleet
+        .into_iter()
+        .map(|d| DeviceRow {
+            events: d.events.iter().filter_map(|e| names.get(e).copied()).collect::<Vec<_>>().join(", "),
+            last_seen: ago(d.last_seen_at, now),
+            gate: d.last_gate.unwrap_or_default(),
+            revocations: d
+                .last_seen_at
+                .map_or_else(|| "none yet".into(), |t| format!("as of {}", ago(Some(t), now))),
+            id: d.id,
+            name: d.name,
+            role: d.role.label(),
+            app_version: d.app_version,
+            pending: d.pending_entries,
+            revoked: d.revoked,
+        })
+        .collect();
     Ok(render(&DevicesPage { layout, devices, events }))
 }
 

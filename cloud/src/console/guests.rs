@@ -2,14 +2,10 @@
 //! writes go through `/api/v1/events/{id}/guests`).
 
 use super::{Layout, PageResult, Staff, render};
-use crate::error::ApiError;
-use crate::journal::OrgJournal;
-use crate::server::AppState;
-use crate::tenancy::Role;
+use crate::guests::{EDITORS, GuestView};
+use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use sync_core::documents::{DocId, Guest, GuestList};
-use sync_core::ids::EventId;
 
 #[derive(Template)]
 #[template(path = "guests.html")]
@@ -17,7 +13,7 @@ struct GuestsPage {
     layout: Layout,
     event: i64,
     event_name: String,
-    guests: Vec<Guest>,
+    guests: Vec<GuestView>,
     can_edit: bool,
     checked_in: u32,
     expected: u32,
@@ -27,14 +23,12 @@ struct GuestsPage {
 pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let org = staff.0.org_id;
-    let name = super::event_name(&state, org, event).await?;
-    let doc = DocId::guest_list(EventId(u32::try_from(event).map_err(|_| ApiError::NotFound)?));
-    let journal = OrgJournal::new(state.db.clone(), org, state.notifier.clone(), state.docs.clone());
-    let guests = journal.read_doc(&doc, GuestList::guests).await?;
+    let name = super::event(&state, org, event).await?.name;
+    let guests = crate::guests::guests(&state.db, &state.notifier, &state.docs, org, event, "").await?;
     let checked_in = guests.iter().map(|g| g.checked_in).sum();
     let expected = guests.iter().map(|g| g.plus_ones + 1).sum();
     Ok(render(&GuestsPage {
-        can_edit: matches!(staff.0.role, Role::Owner | Role::Admin | Role::BoxOffice),
+        can_edit: EDITORS.contains(&staff.0.role),
         layout,
         event,
         event_name: name,

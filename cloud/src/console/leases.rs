@@ -2,11 +2,9 @@
 //! with grant, extend and reclaim (through `/api/v1/…/leases`).
 
 use super::{Layout, PageResult, Staff, local_time, render};
-use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use sqlx::Row;
 
 struct LeaseRow {
     id: i64,
@@ -37,65 +35,33 @@ struct LeasesPage {
     types: Vec<Choice>,
 }
 
-/// `GET /events/{id}/leases`.
+/// `GET /events/{id}/leases`: active leases first, newest first.
 pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let org = staff.0.org_id;
+    let detail = super::event(&state, org, event).await?;
+    let zone = detail.time_zone.clone();
     let mut tx = state.db.tenant(org).await?;
-    let e = sqlx::query("SELECT name, time_zone FROM events WHERE id = $1 AND org_id = $2")
-        .bind(event)
-        .bind(org)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let zone: String = e.get(1);
-    let leases = sqlx::query(
-        "SELECT l.id, d.name, t.name, l.first_serial, l.last_serial, l.sold, l.status, l.expires_at, l.returned_from \
-         FROM leases l JOIN devices d ON d.id = l.device_id JOIN ticket_types t ON t.id = l.ticket_type_id \
-         WHERE l.event_id = $1 AND l.org_id = $2 ORDER BY l.status = 'active' DESC, l.id DESC",
-    )
-    .bind(event)
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| {
-        let (first, last, sold): (i64, i64, i64) = (r.get(3), r.get(4), r.get(5));
-        let status: String = r.get(6);
-        // Rights returned by the device are no longer its own.
-        let rights = r.get::<Option<i64>, _>(8).unwrap_or(last + 1) - first;
-        let active = status == "active";
-        LeaseRow {
-            id: r.get(0),
-            device: r.get(1),
-            ticket_type: r.get(2),
-            range: format!("{first}–{last}"),
-            rights,
-            sold,
-            left: if active { (rights - sold).max(0) } else { 0 },
-            expires: local_time(Some(r.get(7)), &zone),
-            status,
-            active,
-        }
-    })
-    .collect();
-    let devices = sqlx::query(
-        "SELECT d.id, d.name FROM devices d JOIN device_events de ON de.device_id = d.id \
-         WHERE de.event_id = $1 AND d.role = 'box_office' AND d.revoked_at IS NULL ORDER BY d.name",
-    )
-    .bind(event)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| Choice { id: r.get(0), name: r.get(1) })
-    .collect();
-    let types = sqlx::query("SELECT number, name FROM ticket_types WHERE event_id = $1 ORDER BY number")
-        .bind(event)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| Choice { id: r.get(0), name: r.get(1) })
-        .collect();
+    let mut views = crate::leases::store::leases(&mut tx, event).await?;
+    let devices = crate::leases::store::box_offices(&mut tx, event).await?;
     tx.commit().await?;
-    Ok(render(&LeasesPage { layout, event, event_name: e.get(0), leases, devices, types }))
+    views.sort_by_key(|l| std::cmp::Reverse((l.status == "active", l.id)));
+    let leases = views
+        .into_iter()
+        .map(|l| LeaseRow {
+            id: l.id,
+            range: format!("{}–{}", l.first_serial, l.last_serial),
+            rights: l.rights(),
+            left: l.left(),
+            sold: l.sold,
+            expires: local_time(Some(l.expires_at), &zone),
+            active: l.status == "active",
+            device: l.device,
+            ticket_type: l.ticket_type_name,
+            status: l.status,
+        })
+        .collect();
+    let devices = devices.into_iter().map(|(id, name)| Choice { id, name }).collect();
+    let types = detail.ticket_types.into_iter().map(|t| Choice { id: t.number, name: t.name }).collect();
+    Ok(render(&LeasesPage { layout, event, event_name: detail.name, leases, devices, types }))
 }

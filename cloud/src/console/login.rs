@@ -1,7 +1,7 @@
 //! `/` and `/login`: what a visitor sees first.
 
 use super::{PageResult, Staff, render};
-use crate::server::AppState;
+use crate::state::AppState;
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +13,7 @@ struct LoginPage {
 }
 
 fn login_page(state: &AppState) -> Response {
-    render(&LoginPage { api: format!("{}/api/v1", state.public_url.trim_end_matches('/')) })
+    render(&LoginPage { api: format!("{}/api/v1", state.public_url.base()) })
 }
 
 /// `GET /`: the console for a member with a session, the login page for anyone else.

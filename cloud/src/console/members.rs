@@ -1,15 +1,13 @@
 //! `/members` (who belongs to the organization, in which role) and `/audit` (who changed
 //! what): owners and admins.
 
-use super::{Layout, PageResult, Staff, local_time, render, role_name};
-use crate::server::AppState;
+use super::{Layout, PageResult, Staff, local_time, render};
+use crate::members::MANAGERS;
+use crate::state::AppState;
 use crate::tenancy::Role;
 use askama::Template;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use sqlx::Row;
-
-const MANAGERS: &[Role] = &[Role::Owner, Role::Admin];
 /// Audit entries per page.
 const PAGE: i64 = 100;
 
@@ -45,27 +43,18 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> PageRes
     staff.0.require(MANAGERS)?;
     let layout = staff.layout(&state, "members").await?;
     let mut tx = state.db.tenant(staff.0.org_id).await?;
-    let members = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.org_id = $1 ORDER BY u.email",
-    )
-    .bind(staff.0.org_id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .filter_map(|r| {
-        let role = Role::parse(&r.get::<String, _>(3))?;
-        let user_id: i64 = r.get(0);
-        Some(MemberRow {
-            user_id,
-            email: r.get(1),
-            name: r.get(2),
-            role: role.as_str(),
-            role_label: role_name(role),
-            is_me: user_id == staff.0.user_id,
+    let members = crate::tenancy::store::members(&mut tx)
+        .await?
+        .into_iter()
+        .map(|m| MemberRow {
+            is_me: m.user_id == staff.0.user_id,
+            user_id: m.user_id,
+            email: m.email,
+            name: m.name,
+            role: m.role.as_str(),
+            role_label: m.role.label(),
         })
-    })
-    .collect();
+        .collect();
     tx.commit().await?;
     // Only owners make owners: admins are not offered it.
     let roles = ROLES.iter().copied().filter(|(r, _)| *r != "owner" || staff.0.role == Role::Owner).collect();
@@ -101,31 +90,16 @@ pub(super) async fn audit(
 ) -> PageResult {
     staff.0.require(MANAGERS)?;
     let layout = staff.layout(&state, "audit").await?;
-    let mut tx = state.db.tenant(staff.0.org_id).await?;
-    let rows = sqlx::query(
-        "SELECT a.id, a.at, a.actor, a.action, a.object, a.detail, COALESCE(u.email, '') FROM audit_log a \
-         LEFT JOIN users u ON a.actor = 'user:' || CAST(u.id AS TEXT) \
-         WHERE a.org_id = $1 AND a.id < $2 ORDER BY a.id DESC LIMIT $3",
-    )
-    .bind(staff.0.org_id)
-    .bind(page.before.unwrap_or(i64::MAX))
-    .bind(PAGE)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let older =
-        (i64::try_from(rows.len()).unwrap_or(0) == PAGE).then(|| rows.last().map(|r| r.get(0))).flatten();
+    let rows = crate::members::read_audit_log(&state.db, staff.0.org_id, page.before, PAGE).await?;
+    let older = (i64::try_from(rows.len()).unwrap_or(0) == PAGE).then(|| rows.last().map(|r| r.id)).flatten();
     let entries = rows
-        .iter()
-        .map(|r| {
-            let email: String = r.get(6);
-            AuditRow {
-                at: local_time(Some(r.get(1)), "UTC"),
-                actor: if email.is_empty() { r.get(2) } else { email },
-                action: r.get(3),
-                object: r.get(4),
-                detail: r.get(5),
-            }
+        .into_iter()
+        .map(|r| AuditRow {
+            at: local_time(Some(r.at), "UTC"),
+            actor: r.actor_email.unwrap_or(r.actor),
+            detail: r.detail.to_string(),
+            action: r.action,
+            object: r.object,
         })
         .collect();
     Ok(render(&AuditPage { layout, entries, older }))

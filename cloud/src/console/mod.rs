@@ -25,7 +25,7 @@ mod shop;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::tenancy::Role;
 use askama::Template;
 use axum::Router;
@@ -34,7 +34,6 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use sqlx::Row;
 
 /// The console's routes (HTML; not part of the OpenAPI document).
 pub fn routes() -> Router<AppState> {
@@ -100,30 +99,20 @@ impl Staff {
     pub async fn layout(&self, state: &AppState, nav: &'static str) -> Result<Layout, ApiError> {
         let caller = &self.0;
         let mut tx = state.db.tenant(caller.org_id).await?;
-        let row =
-            sqlx::query("SELECT o.name, u.email FROM organizations o, users u WHERE o.id = $1 AND u.id = $2")
-                .bind(caller.org_id)
-                .bind(caller.user_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let (org, email) = crate::tenancy::store::names(&mut tx, caller.user_id).await?;
         tx.commit().await?;
         // Their other organizations are outside this organization's rows: a lookup.
         let mut lookup = state.db.lookup().await?;
-        let orgs = sqlx::query(
-            "SELECT o.slug, o.name, o.id FROM memberships m JOIN organizations o ON o.id = m.org_id \
-             WHERE m.user_id = $1 ORDER BY o.name",
-        )
-        .bind(caller.user_id)
-        .fetch_all(&mut *lookup)
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) == caller.org_id))
-        .collect();
+        let orgs = crate::tenancy::store::organizations_of(&mut lookup, caller.user_id)
+            .await?
+            .into_iter()
+            .map(|o| (o.slug, o.name, o.id == caller.org_id))
+            .collect();
         lookup.commit().await?;
         Ok(Layout {
-            org: row.get(0),
-            email: row.get(1),
-            role: role_name(caller.role),
+            org,
+            email,
+            role: caller.role.label(),
             csrf: caller.csrf.clone().unwrap_or_default(),
             nav,
             can_write: matches!(caller.role, Role::Owner | Role::Admin),
@@ -132,28 +121,16 @@ impl Staff {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "Owner",
-        Role::Admin => "Admin",
-        Role::BoxOffice => "Box office",
-        Role::GateStaff => "Gate staff",
-        Role::Viewer => "Viewer",
-    }
-}
-
-/// The name of the organization's `event`; 404 if it is not theirs.
-pub(super) async fn event_name(state: &AppState, org: i64, event: i64) -> Result<String, ApiError> {
+/// The organization's `event` with its gates and ticket types; 404 if it is not theirs.
+pub(super) async fn event(
+    state: &AppState,
+    org: i64,
+    event: i64,
+) -> Result<crate::events::EventDetail, ApiError> {
     let mut tx = state.db.tenant(org).await?;
-    let name = sqlx::query("SELECT name FROM events WHERE id = $1 AND org_id = $2")
-        .bind(event)
-        .bind(org)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ApiError::NotFound)?
-        .get(0);
+    let detail = crate::events::event_detail(&mut tx, event).await?;
     tx.commit().await?;
-    Ok(name)
+    Ok(detail)
 }
 
 /// A rendered template as an HTML response (a template that fails to render is a bug: logged,
@@ -218,11 +195,9 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Money in minor units as "45.00 EUR".
+/// Money in minor units as "45.00 EUR" (sync-core's one money formatter).
 pub fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
+    sync_core::money::format_minor(minor, currency)
 }
 
 /// A Unix-ms time in the event's zone as "2026-11-28 21:30" (or "—").

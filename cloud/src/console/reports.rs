@@ -3,13 +3,12 @@
 
 use super::{Layout, PageResult, Staff, render};
 use crate::error::ApiError;
-use crate::reports::Table;
-use crate::server::AppState;
+use crate::reports::{Cell, Table};
+use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -21,17 +20,19 @@ struct Shown {
     rows: Vec<Vec<String>>,
 }
 
-/// "gross_minor" → "gross", its cells as money ("4500" → "45.00").
-fn cell(column: &str, value: &Value) -> String {
+/// "gross_minor" → "gross", its cells as money in the row's `currency` ("4500" → "45.00").
+fn cell(column: &str, value: &Cell, currency: &str) -> String {
     match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) if column.ends_with("_minor") => {
-            let minor = n.as_i64().unwrap_or(0);
-            let sign = if minor < 0 { "-" } else { "" };
-            format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
-        }
+        Cell::Int(minor) if column.ends_with("_minor") => sync_core::money::format_amount(*minor, currency),
         other => other.to_string(),
+    }
+}
+
+/// The row's currency, if the report has a `currency` column.
+fn currency_of<'a>(table: &Table, row: &'a [Cell]) -> &'a str {
+    match table.columns.iter().position(|c| *c == "currency").and_then(|i| row.get(i)) {
+        Some(Cell::Text(c)) => c,
+        _ => "",
     }
 }
 
@@ -43,7 +44,9 @@ fn shown(name: &'static str, title: &'static str, table: &Table) -> Shown {
         rows: table
             .rows
             .iter()
-            .map(|row| row.iter().zip(&table.columns).map(|(v, c)| cell(c, v)).collect())
+            .map(|row| {
+                row.iter().zip(&table.columns).map(|(v, c)| cell(c, v, currency_of(table, row))).collect()
+            })
             .collect(),
     }
 }
@@ -57,7 +60,8 @@ fn totals(table: &Table, label: &str, value: &str) -> Vec<(String, i64)> {
     };
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     for row in &table.rows {
-        *sums.entry(cell(label, &row[l])).or_default() += row[v].as_i64().unwrap_or(0);
+        *sums.entry(cell(label, &row[l], currency_of(table, row))).or_default() +=
+            row[v].as_i64().unwrap_or(0);
     }
     sums.into_iter().collect()
 }
@@ -112,16 +116,13 @@ async fn readable(
     staff: &Staff,
     event: i64,
 ) -> Result<Vec<(&'static str, &'static str, Table)>, ApiError> {
-    let mut tx = state.db.tenant(staff.0.org_id).await?;
-    let reports = crate::reports::readable(&mut tx, staff.0.org_id, event, staff.0.role).await?;
-    tx.commit().await?;
-    Ok(reports)
+    crate::reports::readable(&state.db, staff.0.org_id, event, staff.0.role).await
 }
 
 /// `GET /events/{id}/reports`.
 pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
-    let event_name = super::event_name(&state, staff.0.org_id, event).await?;
+    let event_name = super::event(&state, staff.0.org_id, event).await?.name;
     let tables = readable(&state, &staff, event).await?;
     let chart = |name: &str, label: &str, value: &str| {
         tables.iter().find(|t| t.0 == name).map(|t| bars(&totals(&t.2, label, value))).unwrap_or_default()
@@ -138,7 +139,7 @@ pub(super) async fn summary(
     staff: Staff,
     Path(event): Path<i64>,
 ) -> PageResult {
-    let name = super::event_name(&state, staff.0.org_id, event).await?;
+    let name = super::event(&state, staff.0.org_id, event).await?.name;
     let tables = readable(&state, &staff, event).await?;
     let mut lines = vec![
         print::Line::bold(20.0, &name),
@@ -146,7 +147,7 @@ pub(super) async fn summary(
             10.0,
             format!(
                 "Printed {} UTC; times in the tables are the venue's.",
-                super::local_time(Some(crate::tenancy::now_ms()), "UTC")
+                super::local_time(Some(state.clock.now_ms()), "UTC")
             ),
         ),
     ];
@@ -173,19 +174,21 @@ pub(super) async fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn money_columns_read_as_money_and_charts_sum_per_label() {
-        assert_eq!(cell("gross_minor", &json!(4500)), "45.00");
-        assert_eq!(cell("net_minor", &json!(-505)), "-5.05");
-        assert_eq!(cell("entries", &json!(3)), "3");
+        assert_eq!(cell("gross_minor", &Cell::Int(4500), "EUR"), "45.00");
+        assert_eq!(cell("net_minor", &Cell::Int(-505), "EUR"), "-5.05");
+        assert_eq!(cell("net_minor", &Cell::Int(-5), "EUR"), "-0.05", "the sign of amounts under one");
+        assert_eq!(cell("net_minor", &Cell::Int(4500), "JPY"), "4500", "yen have no minor unit");
+        assert_eq!(cell("entries", &Cell::Int(3), "EUR"), "3");
+        let text = |s: &str| Cell::Text(s.into());
         let table = Table {
             columns: vec!["day", "tickets_sold"],
             rows: vec![
-                vec![json!("2026-11-28"), json!(2)],
-                vec![json!("2026-11-28"), json!(3)],
-                vec![json!("2026-11-29"), json!(1)],
+                vec![text("2026-11-28"), Cell::Int(2)],
+                vec![text("2026-11-28"), Cell::Int(3)],
+                vec![text("2026-11-29"), Cell::Int(1)],
             ],
         };
         assert_eq!(

@@ -11,8 +11,15 @@
 //! query would drift apart; one copy with the differences named is what "the same behaviour on
 //! both" needs.
 
+mod notify;
+mod tx;
+
+pub use notify::{CHANGES_CHANNEL, Notifier};
+pub use tx::{System, Tenant};
+
+use crate::clock::Clock;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor, Row, Transaction};
+use sqlx::{AnyPool, ConnectOptions, Executor, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +79,8 @@ pub struct Db {
     /// The URL (PostgreSQL: for LISTEN, which needs a connection of its own). Holds the
     /// password: never printed.
     url: Arc<str>,
+    /// Dates every transaction ([`Tenant::now`]): the hub's one source of time.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Db {
@@ -86,16 +95,24 @@ impl std::fmt::Debug for Db {
 pub const APP_ROLE: &str = "voelgoed_app";
 
 impl Db {
+    /// Opens the hub's database on the wall clock (see [`Self::open_with_clock`]).
+    pub async fn open(url: &str) -> Result<Self, DbError> {
+        Self::open_with_clock(url, Clock::wall()).await
+    }
+
     /// Opens the hub's database: brings the schema up to date as the URL's user (the owner),
     /// then connects the hub's pool — on PostgreSQL as [`APP_ROLE`], under row-level security.
-    pub async fn open(url: &str) -> Result<Self, DbError> {
+    /// Its transactions are dated by `clock`.
+    pub async fn open_with_clock(url: &str, clock: Clock) -> Result<Self, DbError> {
         let owner = Self::connect(url).await?;
         owner.migrate().await?;
-        if owner.backend == Backend::Sqlite {
-            return Ok(owner);
-        }
-        owner.pool.close().await;
-        Self::connect_with_role(url, Some(APP_ROLE)).await
+        let db = if owner.backend == Backend::Sqlite {
+            owner
+        } else {
+            owner.pool.close().await;
+            Self::connect_with_role(url, Some(APP_ROLE)).await?
+        };
+        Ok(Self { clock, ..db })
     }
 
     /// Connects as the URL's user, without migrating or switching roles (administration:
@@ -145,7 +162,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Self { pool, backend, url: url.into() })
+        Ok(Self { pool, backend, url: url.into(), clock: Clock::wall() })
     }
 
     /// Brings the schema up to date (idempotent).
@@ -162,6 +179,11 @@ impl Db {
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The clock that dates its transactions.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The pool, for the global tables only (users, the hub's identity, webhook events, the
@@ -185,39 +207,42 @@ impl Db {
     /// A transaction that sees only organization `org`'s rows. Every query inside still names
     /// the organization (the first wall); on PostgreSQL, row-level security enforces it again
     /// (the second wall).
-    pub async fn tenant(&self, org: i64) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        match self.backend {
-            Backend::Sqlite => self.begin().await,
+    pub async fn tenant(&self, org: i64) -> Result<Tenant, DbError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.begin().await?,
             // One round trip: BEGIN and the setting together (`org` is a number, safe to
             // inline; `set_config(…, true)` lasts until the transaction ends).
-            Backend::Postgres => Ok(self
-                .pool
-                .begin_with(sqlx::AssertSqlSafe(format!(
-                    "BEGIN; SELECT set_config('voelgoed.org_id', '{org}', true)"
-                )))
-                .await?),
-        }
+            Backend::Postgres => {
+                self.pool
+                    .begin_with(sqlx::AssertSqlSafe(format!(
+                        "BEGIN; SELECT set_config('voelgoed.org_id', '{org}', true)"
+                    )))
+                    .await?
+            }
+        };
+        Ok(Tenant::new(tx, org, self.clock.now_ms(), self.backend))
     }
 
     /// A transaction for the few lookups that must cross organizations before one is known
     /// (an event's organization for a public checkout, a payment's for a webhook, expired
     /// holds of every organization). On PostgreSQL it says so to row-level security
     /// (`voelgoed.system`); keeping these in one named place keeps them few and visible.
-    pub async fn system(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
-        match self.backend {
-            Backend::Sqlite => self.begin().await,
+    pub async fn system(&self) -> Result<System, DbError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.begin().await?,
             Backend::Postgres => {
-                Ok(self.pool.begin_with("BEGIN; SELECT set_config('voelgoed.system', 'on', true)").await?)
+                self.pool.begin_with("BEGIN; SELECT set_config('voelgoed.system', 'on', true)").await?
             }
-        }
+        };
+        Ok(System::new(tx, self.clock.now_ms(), self.backend))
     }
 
     /// A read-only [`Self::system`] transaction: on SQLite it does not take the write lock
     /// (a transaction that never writes has nothing to upgrade), so lookups on every request —
     /// the caller's session — do not queue behind writers.
-    pub async fn lookup(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+    pub async fn lookup(&self) -> Result<System, DbError> {
         match self.backend {
-            Backend::Sqlite => Ok(self.pool.begin().await?),
+            Backend::Sqlite => Ok(System::new(self.pool.begin().await?, self.clock.now_ms(), self.backend)),
             Backend::Postgres => self.system().await,
         }
     }
@@ -226,9 +251,9 @@ impl Db {
     /// parameter, `$1`), for maintenance jobs that then handle each in its own organization.
     pub async fn due(&self, sql: &'static str, param: i64) -> Result<Vec<(i64, i64)>, DbError> {
         let mut system = self.lookup().await?;
-        let rows = sqlx::query(sql).bind(param).fetch_all(&mut *system).await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sql).bind(param).fetch_all(&mut *system).await?;
         system.commit().await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows)
     }
 
     /// Checks that the database answers.

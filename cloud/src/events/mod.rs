@@ -4,19 +4,28 @@
 //! Every change devices must know of (keys, types, gates, the enrolled devices) publishes a new
 //! manifest as a hub journal entry in the same transaction, so it reaches every device through
 //! sync — pushed to connected ones at once.
+//!
+//! | file | what |
+//! |---|---|
+//! | `store.rs` | the queries |
+//! | `views.rs` | what the API answers and the console shows |
+//! | `routes.rs` | creating, listing, reading, status, keys, the manifest |
+//! | `edit.rs` | changing an event, its ticket types and gates after creation |
 
 mod edit;
 mod routes;
+pub mod store;
+pub mod views;
 
-use edit::routes as edit_routes;
-pub use routes::routes;
+pub use routes::{event_detail, routes};
+pub use views::{EventDetail, EventSummary, GateView, Gates, TicketTypeView};
 
+use crate::checks;
 use crate::crypto::MasterKey;
+use crate::db::Tenant;
 use crate::error::ApiError;
 use crate::journal::append_hub_entry;
-use crate::tenancy::now_ms;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
 use sync_core::ids::{DeviceId, EventId, GateId, KeyId, TicketTypeId};
 use sync_core::journal::Payload;
 use sync_core::keys::{EventKey, PublicEventKey, strict_public_key};
@@ -24,12 +33,13 @@ use sync_core::manifest::{
     DeviceName, EntryPolicy, EventManifest, GateDirections, GateSpec, MAX_CLOCK_SKEW_TOLERANCE_SECS,
     TicketTypeSpec,
 };
+use utoipa::ToSchema;
 
 /// Who sets events up.
-const MANAGERS: &[crate::tenancy::Role] = &[crate::tenancy::Role::Owner, crate::tenancy::Role::Admin];
+pub const MANAGERS: &[crate::tenancy::Role] = &[crate::tenancy::Role::Owner, crate::tenancy::Role::Admin];
 
 /// An event's lifecycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Being set up: not for sale.
@@ -56,10 +66,15 @@ impl Status {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::OnSale, Self::Live, Self::Ended, Self::Cancelled]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "Draft",
+            Self::OnSale => "On sale",
+            Self::Live => "Live",
+            Self::Ended => "Ended",
+            Self::Cancelled => "Cancelled",
+        }
     }
 
     /// Whether an event may move from `self` to `to`: forward through draft → on sale → live →
@@ -71,64 +86,204 @@ impl Status {
             (Draft, OnSale) | (OnSale, Live) | (Live, Ended) | (Draft | OnSale | Live, Cancelled)
         )
     }
+
+    /// Whether it may still change (not ended, not cancelled).
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Ended | Self::Cancelled)
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        [Self::Draft, Self::OnSale, Self::Live, Self::Ended, Self::Cancelled]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| format!("unknown event status {s:?}"))
+    }
+}
+
+/// Which directions a gate serves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Serves {
+    /// Entry and exit.
+    #[default]
+    Both,
+    /// Entry only.
+    EntryOnly,
+    /// Exit only.
+    ExitOnly,
+}
+
+impl Serves {
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Both => "Entry and exit",
+            Self::EntryOnly => "Entry only",
+            Self::ExitOnly => "Exit only",
+        }
+    }
+}
+
+impl TryFrom<String> for Serves {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "both" => Ok(Self::Both),
+            "entry_only" => Ok(Self::EntryOnly),
+            "exit_only" => Ok(Self::ExitOnly),
+            _ => Err(format!("unknown gate directions {s:?}")),
+        }
+    }
+}
+
+impl From<Serves> for GateDirections {
+    fn from(s: Serves) -> Self {
+        match s {
+            Serves::Both => Self::Both,
+            Serves::EntryOnly => Self::EntryOnly,
+            Serves::ExitOnly => Self::ExitOnly,
+        }
+    }
+}
+
+/// How a ticket type may pass the gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Admitted once.
+    SingleEntry,
+    /// Admitted on every entry scan.
+    MultiEntry,
+    /// Leaves through an exit scan and may come back.
+    ExitReentry,
+}
+
+impl Policy {
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SingleEntry => "Single entry",
+            Self::MultiEntry => "Multi entry",
+            Self::ExitReentry => "Exit and re-entry",
+        }
+    }
+
+    /// As the API spells it.
+    pub fn as_str(self) -> &'static str {
+        policy_str(self)
+    }
+}
+
+impl TryFrom<String> for Policy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "single_entry" => Ok(Self::SingleEntry),
+            "multi_entry" => Ok(Self::MultiEntry),
+            "exit_reentry" => Ok(Self::ExitReentry),
+            _ => Err(format!("unknown entry policy {s:?}")),
+        }
+    }
+}
+
+impl From<Policy> for EntryPolicy {
+    fn from(p: Policy) -> Self {
+        match p {
+            Policy::SingleEntry => Self::SingleEntry,
+            Policy::MultiEntry => Self::MultiEntry,
+            Policy::ExitReentry => Self::ExitReentry,
+        }
+    }
 }
 
 /// A gate, as created.
-#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGate {
     /// Its name.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// Directions it serves.
     #[serde(default)]
-    #[schema(value_type = String, example = "both")]
-    pub serves: GateDirections,
+    pub serves: Serves,
 }
 
-/// A ticket type, as created.
-#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+/// The largest price, in minor units.
+pub const MAX_PRICE_MINOR: i64 = 100_000_000;
+/// The largest capacity of a ticket type.
+pub const MAX_CAPACITY: i64 = 10_000_000;
+
+/// A ticket type, as created. `sales_end`, when both are given, must be after `sales_start`
+/// (`x-after` in the schema).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicketType {
     /// Its name.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// Price in minor units (cents).
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub price_minor: i64,
     /// ISO 4217 code, e.g. "EUR".
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// How many may be sold, online and at the door together.
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub capacity: i64,
     /// Single entry, multi-entry, or exit and re-entry.
-    #[schema(value_type = String, example = "single_entry")]
-    pub entry_policy: EntryPolicy,
-    /// Gate numbers (1-based, in the order the gates were given) it may use; empty = all.
+    pub entry_policy: Policy,
+    /// Gate numbers (1-based, in the order the gates were given) it may use; empty = all. Each
+    /// must name one of the event's gates.
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub allowed_gates: Vec<u16>,
     /// Sales open (Unix ms); absent = when the event goes on sale.
     #[serde(default)]
     pub sales_start: Option<i64>,
-    /// Sales close (Unix ms); absent = when the event ends.
+    /// Sales close (Unix ms), after `sales_start`; absent = when the event ends.
     #[serde(default)]
     pub sales_end: Option<i64>,
 }
 
-/// An event, as created.
-#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+/// An event, as created. `ends_at` must be after `starts_at` (`x-after` in the schema).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     /// Its name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// IANA time zone of the venue, e.g. "Europe/Amsterdam".
+    #[schema(max_length = 64, pattern = "^[A-Za-z0-9/_+-]*/[A-Za-z0-9/_+-]*$")]
     pub time_zone: String,
     /// Doors (Unix ms).
     pub starts_at: i64,
-    /// End (Unix ms).
+    /// End (Unix ms), after `starts_at`.
     pub ends_at: i64,
     /// Seconds of clock skew gates tolerate on validity windows (default 300, at most a day).
     #[serde(default = "default_tolerance")]
+    #[schema(maximum = 86_400)]
     pub clock_skew_tolerance_secs: u32,
     /// The gates, numbered 1, 2, 3 … in this order.
+    #[schema(min_items = 1, max_items = 200)]
     pub gates: Vec<NewGate>,
-    /// The ticket types, numbered 1, 2, 3 … in this order.
+    /// The ticket types, numbered 1, 2, 3 … in this order. Their `allowed_gates` name gates of
+    /// this list.
+    #[schema(min_items = 1, max_items = 200)]
     pub ticket_types: Vec<NewTicketType>,
 }
 
@@ -136,17 +291,9 @@ fn default_tolerance() -> u32 {
     300
 }
 
-fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.trim().is_empty() || value.len() > max {
-        Err(ApiError::invalid(field, format!("1–{max} characters")))
-    } else {
-        Ok(())
-    }
-}
-
 /// An event's name, zone and times, as created or edited.
 fn check_event(name: &str, time_zone: &str, starts_at: i64, ends_at: i64) -> Result<(), ApiError> {
-    text("name", name, 200)?;
+    checks::text("name", name, 200)?;
     let zone_ok = time_zone.len() <= 64
         && time_zone.contains('/')
         && time_zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
@@ -162,15 +309,12 @@ fn check_event(name: &str, time_zone: &str, starts_at: i64, ends_at: i64) -> Res
 /// A ticket type, as created or edited; `field` names its fields in refusals ("name" or
 /// "ticket_types[2].name"); the event has `gates` gates.
 fn check_type(field: impl Fn(&str) -> String, t: &NewTicketType, gates: usize) -> Result<(), ApiError> {
-    text(&field("name"), &t.name, 100)?;
-    if t.price_minor < 0 || t.price_minor > 100_000_000 {
-        return Err(ApiError::invalid(field("price_minor"), "0 to 100000000"));
-    }
-    if t.currency.len() != 3 || !t.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ApiError::invalid(field("currency"), "a three-letter ISO 4217 code such as EUR"));
-    }
-    if !(0..=10_000_000).contains(&t.capacity) {
-        return Err(ApiError::invalid(field("capacity"), "0 to 10000000"));
+    checks::text(&field("name"), &t.name, 100)?;
+    checks::range(&field("price_minor"), t.price_minor, 0, MAX_PRICE_MINOR)?;
+    checks::currency(&field("currency"), &t.currency)?;
+    checks::range(&field("capacity"), t.capacity, 0, MAX_CAPACITY)?;
+    if t.allowed_gates.len() > 200 {
+        return Err(ApiError::invalid(field("allowed_gates"), "at most 200"));
     }
     if let Some(bad) = t.allowed_gates.iter().find(|&&g| g == 0 || usize::from(g) > gates) {
         return Err(ApiError::invalid(field("allowed_gates"), format!("gate {bad} does not exist")));
@@ -192,7 +336,7 @@ fn check(e: &NewEvent) -> Result<(), ApiError> {
         return Err(ApiError::invalid("gates", "1–200 gates"));
     }
     for (i, g) in e.gates.iter().enumerate() {
-        text(&format!("gates[{i}].name"), &g.name, 100)?;
+        checks::text(&format!("gates[{i}].name"), &g.name, 100)?;
     }
     if e.ticket_types.is_empty() || e.ticket_types.len() > 200 {
         return Err(ApiError::invalid("ticket_types", "1–200 ticket types"));
@@ -206,102 +350,38 @@ fn check(e: &NewEvent) -> Result<(), ApiError> {
 /// Creates an event (as a draft) with its gates, ticket types and first signing key, and
 /// publishes its manifest. Returns the event id.
 pub async fn create_event(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tenant,
     master: &MasterKey,
     hub_key: [u8; 32],
-    org: i64,
     new: &NewEvent,
 ) -> Result<i64, ApiError> {
     check(new)?;
-    let now = now_ms();
-    let event_id: i64 = sqlx::query(
-        "INSERT INTO events (org_id, name, time_zone, starts_at, ends_at, status, clock_skew_tolerance_secs, next_serial, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'draft', $6, 1, $7) RETURNING id",
+    let event_id = store::insert_event(
+        tx,
+        new.name.trim(),
+        &new.time_zone,
+        new.starts_at,
+        new.ends_at,
+        new.clock_skew_tolerance_secs,
     )
-    .bind(org)
-    .bind(new.name.trim())
-    .bind(&new.time_zone)
-    .bind(new.starts_at)
-    .bind(new.ends_at)
-    .bind(i64::from(new.clock_skew_tolerance_secs))
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?
-    .get(0);
+    .await?;
     if u32::try_from(event_id).is_err() {
         return Err(anyhow::anyhow!("event ids must fit 32 bits").into());
     }
     for (number, g) in (1i64..).zip(&new.gates) {
-        insert_gate(tx, org, event_id, number, g).await?;
+        store::insert_gate(tx, event_id, number, g).await?;
     }
     for (number, t) in (1i64..).zip(&new.ticket_types) {
-        insert_type(tx, org, event_id, number, t).await?;
+        store::insert_type(tx, event_id, number, t).await?;
     }
-    add_key(tx, master, org, event_id).await?;
-    publish_manifest(tx, org, event_id, hub_key).await?;
+    add_key(tx, master, event_id).await?;
+    publish_manifest(tx, event_id, hub_key).await?;
     Ok(event_id)
 }
 
-/// Inserts ticket type `number` of the event.
-async fn insert_type(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    event_id: i64,
-    number: i64,
-    t: &NewTicketType,
-) -> Result<(), ApiError> {
-    let allowed: Vec<String> = t.allowed_gates.iter().map(ToString::to_string).collect();
-    sqlx::query(
-        "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(org)
-    .bind(event_id)
-    .bind(number)
-    .bind(t.name.trim())
-    .bind(t.price_minor)
-    .bind(&t.currency)
-    .bind(t.capacity)
-    .bind(t.sales_start)
-    .bind(t.sales_end)
-    .bind(policy_str(t.entry_policy))
-    .bind(allowed.join(","))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts gate `number` of the event.
-async fn insert_gate(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    event_id: i64,
-    number: i64,
-    g: &NewGate,
-) -> Result<(), ApiError> {
-    sqlx::query("INSERT INTO gates (org_id, event_id, number, name, serves) VALUES ($1, $2, $3, $4, $5)")
-        .bind(org)
-        .bind(event_id)
-        .bind(number)
-        .bind(g.name.trim())
-        .bind(serves_str(g.serves))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Generates the event's next signing key (rotation: older keys stay valid until retired).
-pub async fn add_key(
-    tx: &mut Transaction<'static, Any>,
-    master: &MasterKey,
-    org: i64,
-    event_id: i64,
-) -> Result<u8, ApiError> {
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(key_id), 0) + 1 FROM event_keys WHERE event_id = $1")
-        .bind(event_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .get(0);
+pub async fn add_key(tx: &mut Tenant, master: &MasterKey, event_id: i64) -> Result<u8, ApiError> {
+    let next = store::next_key_id(tx, event_id).await?;
     let key_id = u8::try_from(next).map_err(|_| ApiError::Conflict {
         code: "too_many_keys",
         message: "an event has at most 255 signing keys".into(),
@@ -310,125 +390,74 @@ pub async fn add_key(
         EventKey::generate(EventId(u32::try_from(event_id).map_err(anyhow::Error::from)?), KeyId(key_id))
             .map_err(anyhow::Error::from)?;
     let sealed = master.seal(&key.secret_seed(), &format!("event-key:{event_id}:{key_id}"))?;
-    sqlx::query(
-        "INSERT INTO event_keys (org_id, event_id, key_id, public_key, sealed_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org)
-    .bind(event_id)
-    .bind(i64::from(key_id))
-    .bind(key.public().key.to_bytes().to_vec())
-    .bind(sealed)
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
+    store::insert_key(tx, event_id, i64::from(key_id), &key.public().key.to_bytes(), &sealed).await?;
     Ok(key_id)
 }
 
 /// The event's newest signing key, unsealed (to sign tickets and delegations).
-pub async fn signing_key(
-    tx: &mut Transaction<'static, Any>,
-    master: &MasterKey,
-    event_id: i64,
-) -> Result<EventKey, ApiError> {
-    let row = sqlx::query(
-        "SELECT key_id, sealed_secret FROM event_keys WHERE event_id = $1 AND retired_at IS NULL ORDER BY key_id DESC LIMIT 1",
-    )
-    .bind(event_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    let key_id: i64 = row.get(0);
-    let secret = master.open(&row.get::<Vec<u8>, _>(1), &format!("event-key:{event_id}:{key_id}"))?;
+pub async fn signing_key(tx: &mut Tenant, master: &MasterKey, event_id: i64) -> Result<EventKey, ApiError> {
+    let sealed = store::newest_key(tx, event_id).await?.ok_or(ApiError::NotFound)?;
+    let key_id = sealed.key_id;
+    let secret = master.open(&sealed.sealed_secret, &format!("event-key:{event_id}:{key_id}"))?;
     let seed: [u8; 32] =
         secret.try_into().map_err(|_| anyhow::anyhow!("sealed event key is not 32 bytes"))?;
     let event = EventId(u32::try_from(event_id).map_err(anyhow::Error::from)?);
     Ok(EventKey::from_seed(event, KeyId(u8::try_from(key_id).map_err(anyhow::Error::from)?), seed))
 }
 
-fn serves_str(s: GateDirections) -> &'static str {
+fn serves_str(s: Serves) -> &'static str {
     match s {
-        GateDirections::Both => "both",
-        GateDirections::EntryOnly => "entry_only",
-        GateDirections::ExitOnly => "exit_only",
+        Serves::Both => "both",
+        Serves::EntryOnly => "entry_only",
+        Serves::ExitOnly => "exit_only",
     }
 }
 
-fn serves_parse(s: &str) -> GateDirections {
-    match s {
-        "entry_only" => GateDirections::EntryOnly,
-        "exit_only" => GateDirections::ExitOnly,
-        _ => GateDirections::Both,
-    }
-}
-
-fn policy_str(p: EntryPolicy) -> &'static str {
+fn policy_str(p: Policy) -> &'static str {
     match p {
-        EntryPolicy::SingleEntry => "single_entry",
-        EntryPolicy::MultiEntry => "multi_entry",
-        EntryPolicy::ExitReentry => "exit_reentry",
+        Policy::SingleEntry => "single_entry",
+        Policy::MultiEntry => "multi_entry",
+        Policy::ExitReentry => "exit_reentry",
     }
 }
 
-fn policy_parse(s: &str) -> EntryPolicy {
-    match s {
-        "multi_entry" => EntryPolicy::MultiEntry,
-        "exit_reentry" => EntryPolicy::ExitReentry,
-        _ => EntryPolicy::SingleEntry,
-    }
+fn gates_str(gates: &[u16]) -> String {
+    gates.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The manifest devices need for `event_id`, built from the database.
-pub async fn manifest(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    event_id: i64,
-    hub_key: [u8; 32],
-) -> Result<EventManifest, ApiError> {
-    let event =
-        sqlx::query("SELECT name, clock_skew_tolerance_secs FROM events WHERE id = $1 AND org_id = $2")
-            .bind(event_id)
-            .bind(org)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-    let keys = sqlx::query("SELECT key_id, public_key FROM event_keys WHERE event_id = $1 AND retired_at IS NULL ORDER BY key_id")
-        .bind(event_id)
-        .fetch_all(&mut **tx)
+pub async fn manifest(tx: &mut Tenant, event_id: i64, hub_key: [u8; 32]) -> Result<EventManifest, ApiError> {
+    let event = store::event(tx, event_id).await?.ok_or(ApiError::NotFound)?;
+    let keys = store::public_keys(tx, event_id)
         .await?
         .into_iter()
-        .filter_map(|r| {
-            let bytes: [u8; 32] = r.get::<Vec<u8>, _>(1).try_into().ok()?;
-            Some(PublicEventKey { id: KeyId(u8::try_from(r.get::<i64, _>(0)).ok()?), key: strict_public_key(&bytes)? })
+        .filter_map(|k| {
+            let bytes: [u8; 32] = k.public_key.try_into().ok()?;
+            Some(PublicEventKey { id: KeyId(u8::try_from(k.key_id).ok()?), key: strict_public_key(&bytes)? })
         })
         .collect();
-    let gates = sqlx::query("SELECT number, name, serves FROM gates WHERE event_id = $1 ORDER BY number")
-        .bind(event_id)
-        .fetch_all(&mut **tx)
+    let gates = store::gates(tx, event_id)
         .await?
         .into_iter()
-        .filter_map(|r| {
+        .filter_map(|g| {
             Some(GateSpec {
-                id: GateId(u16::try_from(r.get::<i64, _>(0)).ok()?),
-                name: r.get(1),
-                serves: serves_parse(&r.get::<String, _>(2)),
+                id: GateId(u16::try_from(g.number).ok()?),
+                name: g.name,
+                serves: g.serves.into(),
             })
         })
         .collect();
-    let ticket_types = sqlx::query("SELECT number, name, entry_policy, allowed_gates, price_minor, currency FROM ticket_types WHERE event_id = $1 ORDER BY number")
-        .bind(event_id)
-        .fetch_all(&mut **tx)
+    let ticket_types = store::ticket_types(tx, event_id)
         .await?
         .into_iter()
-        .filter_map(|r| {
-            let allowed: String = r.get(3);
-            let allowed_gates = (!allowed.is_empty())
-                .then(|| allowed.split(',').filter_map(|g| g.parse().ok()).map(GateId).collect());
+        .filter_map(|t| {
             Some(TicketTypeSpec {
-                id: TicketTypeId(u16::try_from(r.get::<i64, _>(0)).ok()?),
-                name: r.get(1),
-                entry_policy: policy_parse(&r.get::<String, _>(2)),
-                allowed_gates,
-                price: Some(sync_core::manifest::Price { minor: r.get(4), currency: r.get(5) }),
+                id: TicketTypeId(u16::try_from(t.number).ok()?),
+                name: t.name,
+                entry_policy: t.entry_policy.into(),
+                allowed_gates: (!t.allowed_gates.0.is_empty())
+                    .then(|| t.allowed_gates.0.into_iter().map(GateId).collect()),
+                price: Some(sync_core::manifest::Price { minor: t.price_minor, currency: t.currency }),
             })
         })
         .collect();
@@ -437,54 +466,36 @@ pub async fn manifest(
         name: "hub".into(),
         public_key: strict_public_key(&hub_key),
     }];
-    let rows = sqlx::query(
-        "SELECT d.id, d.name, d.public_key FROM devices d JOIN device_events de ON de.device_id = d.id \
-         WHERE de.event_id = $1 AND d.revoked_at IS NULL ORDER BY d.id",
-    )
-    .bind(event_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    for r in rows {
-        let bytes: Option<[u8; 32]> = r.get::<Vec<u8>, _>(2).try_into().ok();
-        if let (Ok(id), Some(bytes)) = (u32::try_from(r.get::<i64, _>(0)), bytes) {
+    for d in store::manifest_devices(tx, event_id).await? {
+        let bytes: Option<[u8; 32]> = d.public_key.try_into().ok();
+        if let (Ok(id), Some(bytes)) = (u32::try_from(d.id), bytes) {
             devices.push(DeviceName {
                 id: DeviceId(id),
-                name: r.get(1),
+                name: d.name,
                 public_key: strict_public_key(&bytes),
             });
         }
     }
     Ok(EventManifest {
         event: EventId(u32::try_from(event_id).map_err(anyhow::Error::from)?),
-        name: event.get(0),
+        name: event.name,
         keys,
         ticket_types,
         gates,
         devices,
-        clock_skew_tolerance_secs: u32::try_from(event.get::<i64, _>(1)).unwrap_or(300),
+        clock_skew_tolerance_secs: u32::try_from(event.clock_skew_tolerance_secs).unwrap_or(300),
     })
 }
 
 /// Publishes the event's current manifest to the organization's hub journal.
-pub async fn publish_manifest(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    event_id: i64,
-    hub_key: [u8; 32],
-) -> Result<(), ApiError> {
-    let manifest = manifest(tx, org, event_id, hub_key).await?;
+pub async fn publish_manifest(tx: &mut Tenant, event_id: i64, hub_key: [u8; 32]) -> Result<(), ApiError> {
+    let manifest = manifest(tx, event_id, hub_key).await?;
     manifest.check().map_err(|e| anyhow::anyhow!("{e}"))?;
-    append_hub_entry(tx, org, event_id, Payload::Manifest(Box::new(manifest))).await?;
+    append_hub_entry(tx, event_id, Payload::Manifest(Box::new(manifest))).await?;
     Ok(())
 }
 
-/// Reads an event's status.
-pub async fn status(tx: &mut Transaction<'static, Any>, org: i64, event_id: i64) -> Result<Status, ApiError> {
-    let row = sqlx::query("SELECT status FROM events WHERE id = $1 AND org_id = $2")
-        .bind(event_id)
-        .bind(org)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Status::parse(&row.get::<String, _>(0)).ok_or_else(|| anyhow::anyhow!("unknown status").into())
+/// Reads an event's status (404 for another organization's event).
+pub async fn status(tx: &mut Tenant, event_id: i64) -> Result<Status, ApiError> {
+    Ok(store::event(tx, event_id).await?.ok_or(ApiError::NotFound)?.status)
 }

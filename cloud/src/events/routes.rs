@@ -1,18 +1,23 @@
-//! `/api/v1/events…`.
+//! `/api/v1/events…`: creating, listing, reading, status, keys, the manifest.
 
-use super::{NewEvent, Status, add_key, create_event, manifest, publish_manifest, status};
+use super::views::{Created, Events, KeyRotated, ManifestDoc};
+use super::{
+    EventDetail, MANAGERS, NewEvent, Status, add_key, create_event, manifest, publish_manifest, status, store,
+};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::crypto::MasterKey;
+use crate::db::{Db, Notifier, Tenant};
+use crate::error::{ApiError, ProblemDetails};
+use crate::identity::HubKey;
 use crate::json::ApiJson;
 use crate::path::ApiPath;
-use crate::server::AppState;
-use crate::tenancy::audit;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sqlx::Row;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes, with their OpenAPI documentation.
@@ -23,14 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_status))
         .routes(routes!(rotate_key))
         .routes(routes!(get_manifest))
-        .merge(super::edit_routes())
-}
-
-use super::MANAGERS;
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct Created {
-    id: i64,
+        .merge(super::edit::routes())
 }
 
 #[utoipa::path(
@@ -43,24 +41,18 @@ struct Created {
     ),
 )]
 async fn create(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(master): State<MasterKey>,
+    State(hub_key): State<HubKey>,
+    State(notifier): State<Notifier>,
     caller: Caller,
     ApiJson(new): ApiJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     caller.require(MANAGERS)?;
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let id = create_event(&mut tx, &state.master, state.hub_public_key(), caller.org_id, &new).await?;
-    audit(
-        &mut tx,
-        caller.org_id,
-        &caller.actor(),
-        "event.create",
-        &format!("event:{id}"),
-        json!({"name": new.name}),
-    )
-    .await?;
-    tx.commit().await?;
-    state.notifier.notify(caller.org_id);
+    let mut tx = db.tenant(caller.org_id).await?;
+    let id = create_event(&mut tx, &master, hub_key.public_key(), &new).await?;
+    tx.audit(&caller.actor(), "event.create", &format!("event:{id}"), json!({"name": new.name})).await?;
+    tx.commit_and_notify(&notifier).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -69,23 +61,14 @@ async fn create(
     path = "/api/v1/events",
     tag = "events",
     responses(
-        (status = 200, description = "The organization's events", body = serde_json::Value),
+        (status = 200, description = "The organization's events", body = Events),
     ),
 )]
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let rows = sqlx::query("SELECT id, name, status, starts_at, ends_at, time_zone FROM events WHERE org_id = $1 ORDER BY starts_at, id")
-        .bind(caller.org_id)
-        .fetch_all(&mut *tx)
-        .await?;
-    let events: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({"id": r.get::<i64,_>(0), "name": r.get::<String,_>(1), "status": r.get::<String,_>(2),
-                   "starts_at": r.get::<i64,_>(3), "ends_at": r.get::<i64,_>(4), "time_zone": r.get::<String,_>(5)})
-        })
-        .collect();
-    Ok(Json(json!({ "events": events })))
+async fn list(State(db): State<Db>, caller: Caller) -> Result<Json<Events>, ApiError> {
+    let mut tx = db.tenant(caller.org_id).await?;
+    let events = store::events(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(Events { events }))
 }
 
 #[utoipa::path(
@@ -96,53 +79,37 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
         ("id" = i64, Path, description = "The event"),
     ),
     responses(
-        (status = 200, description = "The event with its gates and ticket types (capacity, sold, held, leased)", body = serde_json::Value),
+        (status = 200, description = "The event with its gates and ticket types (capacity, sold, held, leased)", body = EventDetail),
     ),
 )]
 async fn detail(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let event = sqlx::query(
-        "SELECT name, status, starts_at, ends_at, time_zone, clock_skew_tolerance_secs FROM events WHERE id = $1 AND org_id = $2",
-    )
-    .bind(id)
-    .bind(caller.org_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    let gates: Vec<Value> = sqlx::query("SELECT number, name, serves FROM gates WHERE event_id = $1 ORDER BY number")
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| json!({"number": r.get::<i64,_>(0), "name": r.get::<String,_>(1), "serves": r.get::<String,_>(2)}))
-        .collect();
-    let types: Vec<Value> = sqlx::query(
-        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, entry_policy, allowed_gates \
-         FROM ticket_types WHERE event_id = $1 ORDER BY number",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| {
-        json!({"number": r.get::<i64,_>(0), "name": r.get::<String,_>(1), "price_minor": r.get::<i64,_>(2),
-               "currency": r.get::<String,_>(3), "capacity": r.get::<i64,_>(4), "sold": r.get::<i64,_>(5),
-               "held": r.get::<i64,_>(6), "leased": r.get::<i64,_>(7), "entry_policy": r.get::<String,_>(8),
-               "allowed_gates": r.get::<String,_>(9)})
-    })
-    .collect();
-    Ok(Json(json!({
-        "id": id, "name": event.get::<String,_>(0), "status": event.get::<String,_>(1),
-        "starts_at": event.get::<i64,_>(2), "ends_at": event.get::<i64,_>(3), "time_zone": event.get::<String,_>(4),
-        "clock_skew_tolerance_secs": event.get::<i64,_>(5), "gates": gates, "ticket_types": types,
-    })))
+) -> Result<Json<EventDetail>, ApiError> {
+    let mut tx = db.tenant(caller.org_id).await?;
+    let detail = event_detail(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(detail))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+/// Event `id` with its gates and ticket types (404 for another organization's).
+pub async fn event_detail(tx: &mut Tenant, id: i64) -> Result<EventDetail, ApiError> {
+    let event = store::event(tx, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(EventDetail {
+        id,
+        name: event.name,
+        status: event.status,
+        starts_at: event.starts_at,
+        ends_at: event.ends_at,
+        time_zone: event.time_zone,
+        clock_skew_tolerance_secs: event.clock_skew_tolerance_secs,
+        gates: store::gates(tx, id).await?,
+        ticket_types: store::ticket_types(tx, id).await?,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetStatus {
     status: Status,
@@ -158,17 +125,18 @@ struct SetStatus {
     ),
     responses(
         (status = 204, description = "Changed (draft → on sale → live → ended, or cancelled)"),
+        (status = 409, description = "Not a step the event may take from where it is (`invalid_status_change`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn set_status(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetStatus>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let current = status(&mut tx, caller.org_id, id).await?;
+    let mut tx = db.tenant(caller.org_id).await?;
+    let current = status(&mut tx, id).await?;
     if !current.may_become(body.status) {
         return Err(ApiError::Conflict {
             code: "invalid_status_change",
@@ -177,22 +145,13 @@ async fn set_status(
     }
     // Conditional on the status just read: of two concurrent changes, the second finds it
     // changed and is refused instead of skipping a step.
-    let changed = sqlx::query("UPDATE events SET status = $1 WHERE id = $2 AND org_id = $3 AND status = $4")
-        .bind(body.status.as_str())
-        .bind(id)
-        .bind(caller.org_id)
-        .bind(current.as_str())
-        .execute(&mut *tx)
-        .await?;
-    if changed.rows_affected() == 0 {
+    if !store::set_status(&mut tx, id, current, body.status).await? {
         return Err(ApiError::Conflict {
             code: "invalid_status_change",
             message: "the event's status changed meanwhile; reload and try again".into(),
         });
     }
-    audit(
-        &mut tx,
-        caller.org_id,
+    tx.audit(
         &caller.actor(),
         "event.status",
         &format!("event:{id}"),
@@ -211,31 +170,26 @@ async fn set_status(
         ("id" = i64, Path, description = "The event"),
     ),
     responses(
-        (status = 200, description = "A new signing key; older keys stay valid", body = serde_json::Value),
+        (status = 200, description = "A new signing key; older keys stay valid", body = KeyRotated),
+        (status = 409, description = "The event has 255 keys already (`too_many_keys`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn rotate_key(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(master): State<MasterKey>,
+    State(hub_key): State<HubKey>,
+    State(notifier): State<Notifier>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyRotated>, ApiError> {
     caller.require(MANAGERS)?;
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    status(&mut tx, caller.org_id, id).await?; // 404 for another organization's event
-    let key_id = add_key(&mut tx, &state.master, caller.org_id, id).await?;
-    publish_manifest(&mut tx, caller.org_id, id, state.hub_public_key()).await?;
-    audit(
-        &mut tx,
-        caller.org_id,
-        &caller.actor(),
-        "event.key_rotate",
-        &format!("event:{id}"),
-        json!({"key_id": key_id}),
-    )
-    .await?;
-    tx.commit().await?;
-    state.notifier.notify(caller.org_id);
-    Ok(Json(json!({"key_id": key_id})))
+    let mut tx = db.tenant(caller.org_id).await?;
+    status(&mut tx, id).await?; // 404 for another organization's event
+    let key_id = add_key(&mut tx, &master, id).await?;
+    publish_manifest(&mut tx, id, hub_key.public_key()).await?;
+    tx.audit(&caller.actor(), "event.key_rotate", &format!("event:{id}"), json!({"key_id": key_id})).await?;
+    tx.commit_and_notify(&notifier).await?;
+    Ok(Json(KeyRotated { key_id }))
 }
 
 #[utoipa::path(
@@ -246,14 +200,17 @@ async fn rotate_key(
         ("id" = i64, Path, description = "The event"),
     ),
     responses(
-        (status = 200, description = "The manifest devices validate against (keys, types, gates, devices)", body = serde_json::Value),
+        (status = 200, description = "The manifest devices validate against (keys, types, gates, devices)", body = ManifestDoc),
     ),
 )]
 async fn get_manifest(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(hub_key): State<HubKey>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<sync_core::manifest::EventManifest>, ApiError> {
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    Ok(Json(manifest(&mut tx, caller.org_id, id, state.hub_public_key()).await?))
+    let mut tx = db.tenant(caller.org_id).await?;
+    let manifest = manifest(&mut tx, id, hub_key.public_key()).await?;
+    tx.commit().await?;
+    Ok(Json(manifest))
 }

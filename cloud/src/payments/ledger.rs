@@ -7,9 +7,8 @@
 //!
 //! (Sums are cast to BIGINT: PostgreSQL widens `SUM(bigint)` to numeric.)
 
+use crate::db::Tenant;
 use crate::error::ApiError;
-use crate::tenancy::now_ms;
-use sqlx::{Any, Row, Transaction};
 
 /// What a ledger transaction belongs to.
 #[derive(Clone, Copy, Debug, Default)]
@@ -29,8 +28,7 @@ pub fn revenue(event: i64) -> String {
 
 /// Posts a balanced transaction of `kind` in `currency` inside `tx`. Returns its id.
 pub async fn post(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
+    tx: &mut Tenant,
     kind: &str,
     refs: Refs,
     currency: &str,
@@ -39,24 +37,23 @@ pub async fn post(
     if entries.iter().map(|(_, amount)| amount).sum::<i64>() != 0 {
         return Err(anyhow::anyhow!("unbalanced ledger transaction {kind}: {entries:?}").into());
     }
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO ledger_transactions (org_id, kind, order_id, payment_id, refund_id, at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(org)
+    .bind(tx.org())
     .bind(kind)
     .bind(refs.order)
     .bind(refs.payment)
     .bind(refs.refund)
-    .bind(now_ms())
+    .bind(tx.now())
     .fetch_one(&mut **tx)
-    .await?
-    .get(0);
+    .await?;
     for (account, amount) in entries {
         sqlx::query(
             "INSERT INTO ledger_entries (org_id, transaction_id, account, amount_minor, currency) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(org)
+        .bind(tx.org())
         .bind(id)
         .bind(account)
         .bind(amount)
@@ -67,17 +64,24 @@ pub async fn post(
     Ok(id)
 }
 
-/// Balances of every account of `org`, per currency, sorted.
-pub async fn balances(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-) -> Result<Vec<(String, String, i64)>, ApiError> {
-    let rows = sqlx::query(
-        "SELECT account, currency, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries WHERE org_id = $1 \
+/// An account's balance in one currency.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Balance {
+    /// The account (`psp:simulated`, `cash:device:3`, `revenue:event:12`, …).
+    pub account: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Debits minus credits, in minor units.
+    pub balance_minor: i64,
+}
+
+/// Balances of every account of the organization, per currency, sorted.
+pub async fn balances(tx: &mut Tenant) -> Result<Vec<Balance>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT account, currency, CAST(SUM(amount_minor) AS BIGINT) AS balance_minor FROM ledger_entries WHERE org_id = $1 \
          GROUP BY account, currency ORDER BY account, currency",
     )
-    .bind(org)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    .await?)
 }

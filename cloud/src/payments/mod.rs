@@ -11,7 +11,6 @@
 pub mod ledger;
 pub mod signature;
 pub mod simulated;
-pub mod webhook;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

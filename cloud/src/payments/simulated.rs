@@ -19,7 +19,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,6 +68,8 @@ pub struct Simulator {
     credentials: Credentials,
     ledger: Mutex<Ledger>,
     http: reqwest::Client,
+    /// Dates the webhooks' signatures (the hub's clock: the simulator lives in the hub).
+    clock: crate::clock::Clock,
 }
 
 fn random_id(prefix: &str) -> String {
@@ -80,12 +81,17 @@ fn random_id(prefix: &str) -> String {
 
 impl Simulator {
     /// A simulator whose pages are reachable at `base` (e.g. `http://127.0.0.1:8080/sim-psp`).
-    pub fn new(base: &str, credentials: Credentials) -> anyhow::Result<Arc<Self>> {
+    pub fn new(
+        base: &str,
+        credentials: Credentials,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<Arc<Self>> {
         Ok(Arc::new(Self {
             base: base.trim_end_matches('/').to_owned(),
             credentials,
             ledger: Mutex::new(Ledger::default()),
             http: sync_core::sync::http::http_client()?,
+            clock,
         }))
     }
 
@@ -122,7 +128,7 @@ impl Simulator {
     }
 
     async fn try_deliver(&self, url: &str, body: &[u8]) -> bool {
-        let now = sync_core::Timestamp::now().0 / 1000;
+        let now = self.clock.now_ms() / 1000;
         let signature = signature::sign(&self.credentials.webhook_secret, now, body);
         let sent = self
             .http
@@ -148,8 +154,29 @@ pub fn router(sim: Arc<Simulator>) -> Router {
         .with_state(sim)
 }
 
+/// The simulator's error body.
+#[derive(Serialize)]
+struct Refusal<'a> {
+    error: &'a str,
+}
+
+/// A payment's state, as the simulator reports it.
+#[derive(Serialize)]
+struct PaymentState<'a> {
+    id: &'a str,
+    status: Status,
+    refunded_minor: i64,
+}
+
+/// A refund made.
+#[derive(Serialize, Deserialize)]
+struct RefundDone {
+    id: String,
+    status: String,
+}
+
 fn problem(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+    (status, Json(Refusal { error: message })).into_response()
 }
 
 async fn create_payment(
@@ -180,13 +207,13 @@ async fn payment_status(
     let ledger = sim.ledger();
     match ledger.payments.get(&id) {
         Some(p) => {
-            Json(json!({"id": id, "status": p.status, "refunded_minor": p.refunded_minor})).into_response()
+            Json(PaymentState { id: &id, status: p.status, refunded_minor: p.refunded_minor }).into_response()
         }
         None => problem(StatusCode::NOT_FOUND, "no such payment"),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct RefundRequest {
     payment: String,
     amount_minor: i64,
@@ -203,7 +230,7 @@ async fn create_refund(
     }
     let mut ledger = sim.ledger();
     if let Some(id) = ledger.refunds.get(&body.idempotency_key) {
-        return Json(json!({"id": id, "status": "succeeded"})).into_response();
+        return Json(RefundDone { id: id.clone(), status: "succeeded".into() }).into_response();
     }
     let Some(payment) = ledger.payments.get_mut(&body.payment) else {
         return problem(StatusCode::NOT_FOUND, "no such payment");
@@ -218,7 +245,7 @@ async fn create_refund(
     payment.refunded_minor += body.amount_minor;
     let id = random_id("simref");
     ledger.refunds.insert(body.idempotency_key, id.clone());
-    (StatusCode::CREATED, Json(json!({"id": id, "status": "succeeded"}))).into_response()
+    (StatusCode::CREATED, Json(RefundDone { id, status: "succeeded".into() })).into_response()
 }
 
 async fn checkout_page(State(sim): State<Arc<Simulator>>, Path(id): Path<String>) -> Response {
@@ -226,12 +253,7 @@ async fn checkout_page(State(sim): State<Arc<Simulator>>, Path(id): Path<String>
     let Some(payment) = ledger.payments.get(&id) else {
         return (StatusCode::NOT_FOUND, Html("<h1>No such payment</h1>".to_owned())).into_response();
     };
-    let amount = format!(
-        "{}.{:02} {}",
-        payment.request.amount_minor / 100,
-        payment.request.amount_minor % 100,
-        payment.request.currency
-    );
+    let amount = sync_core::money::format_minor(payment.request.amount_minor, &payment.request.currency);
     let description = html_escape(&payment.request.description);
     let body = match payment.status {
         Status::Open => format!(
@@ -309,7 +331,7 @@ impl SimulatedClient {
     async fn call<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
-        body: &serde_json::Value,
+        body: &(impl Serialize + Sync),
     ) -> Result<T, ProviderError> {
         let response = self
             .http
@@ -339,7 +361,7 @@ impl PaymentProvider for SimulatedClient {
     }
 
     async fn create_payment(&self, request: &PaymentRequest) -> Result<ProviderPayment, ProviderError> {
-        self.call("/v1/payments", &serde_json::to_value(request).unwrap_or_default()).await
+        self.call("/v1/payments", request).await
     }
 
     async fn refund(
@@ -348,13 +370,12 @@ impl PaymentProvider for SimulatedClient {
         amount_minor: i64,
         idempotency_key: &str,
     ) -> Result<String, ProviderError> {
-        #[derive(Deserialize)]
-        struct Refund {
-            id: String,
-        }
-        let body =
-            json!({"payment": payment, "amount_minor": amount_minor, "idempotency_key": idempotency_key});
-        Ok(self.call::<Refund>("/v1/refunds", &body).await?.id)
+        let body = RefundRequest {
+            payment: payment.to_owned(),
+            amount_minor,
+            idempotency_key: idempotency_key.to_owned(),
+        };
+        Ok(self.call::<RefundDone>("/v1/refunds", &body).await?.id)
     }
 
     fn parse_webhook(

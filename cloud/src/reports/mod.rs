@@ -15,43 +15,80 @@
 //! local days and times — so a report over 500,000 tickets reads thousands of rows, not
 //! hundreds of thousands, and both backends share the SQL.
 
+pub mod live;
 mod queries;
 
-pub(crate) use queries::event_zone;
+pub use queries::event_zone;
 
 /// How many people are inside now (tickets whose latest movement is an entry).
-pub(crate) async fn inside_now(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    event: i64,
-) -> Result<i64, ApiError> {
+pub async fn inside_now(tx: &mut crate::db::Tenant, event: i64) -> Result<i64, ApiError> {
     let table = queries::inside(tx, event).await?;
     Ok(table.rows.last().and_then(|total| total[2].as_i64()).unwrap_or(0))
 }
 
 /// How many single-entry tickets were admitted more than once.
-pub(crate) async fn double_admission_count(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    event: i64,
-) -> Result<i64, ApiError> {
+pub async fn double_admission_count(tx: &mut crate::db::Tenant, event: i64) -> Result<i64, ApiError> {
     Ok(i64::try_from(queries::doubly_admitted(tx, event).await?.len()).unwrap_or(i64::MAX))
 }
 
 use crate::auth::Caller;
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::path::ApiPath;
-use crate::server::AppState;
+use crate::query::ApiQuery;
+use crate::state::AppState;
 use crate::tenancy::Role;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes, with their OpenAPI documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(report))
+    OpenApiRouter::new().routes(routes!(report)).routes(routes!(live_now))
+}
+
+/// When a device counts as offline.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LiveOptions {
+    /// A device counts as offline after this many minutes without contact (default 5).
+    #[param(minimum = 1, maximum = 1440)]
+    pub offline_minutes: Option<i64>,
+}
+
+impl LiveOptions {
+    /// The minutes, 5 if not given.
+    pub fn minutes(&self) -> Result<i64, ApiError> {
+        let minutes = self.offline_minutes.unwrap_or(5);
+        crate::checks::range("offline_minutes", minutes, 1, 24 * 60)?;
+        Ok(minutes)
+    }
+}
+
+/// Who reads the live figures: every role (the gate figures are everyone's).
+const LIVE_READERS: &[Role] = &[Role::Owner, Role::Admin, Role::BoxOffice, Role::GateStaff, Role::Viewer];
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/live",
+    tag = "reports",
+    params(("id" = i64, Path, description = "The event"), LiveOptions),
+    responses(
+        (status = 200, description = "The event's live figures now: admissions, inside, sold today, double admissions, admissions per minute, devices offline", body = live::Snapshot),
+    ),
+)]
+async fn live_now(
+    State(db): State<Db>,
+    caller: Caller,
+    ApiPath(event): ApiPath<i64>,
+    ApiQuery(options): ApiQuery<LiveOptions>,
+) -> Result<Json<live::Snapshot>, ApiError> {
+    caller.require(LIVE_READERS)?;
+    Ok(Json(live::snapshot(&db, caller.org_id, event, options.minutes()?).await?))
 }
 
 /// A report: named columns and rows of values.
@@ -60,8 +97,69 @@ pub struct Table {
     /// Column names.
     pub columns: Vec<&'static str>,
     /// Rows, each as long as `columns`.
-    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
-    pub rows: Vec<Vec<Value>>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// One value of a report: text, a whole number, a yes/no, or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Cell {
+    /// Text (names, local times, currencies).
+    Text(String),
+    /// A count or an amount in minor units.
+    Int(i64),
+    /// A yes/no.
+    Bool(bool),
+    /// No value (a total's empty key, a device never seen).
+    Null,
+}
+
+impl Cell {
+    /// The number, if it is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        if let Self::Int(n) = self { Some(*n) } else { None }
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Self {
+        Self::Int(n)
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+
+impl<T: Into<Cell>> From<Option<T>> for Cell {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(s) => f.write_str(s),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Null => Ok(()),
+        }
+    }
 }
 
 impl Table {
@@ -74,24 +172,15 @@ impl Table {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(&self.columns)?;
         for row in &self.rows {
-            out.write_record(row.iter().map(|v| match v {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            }))?;
+            out.write_record(row.iter().map(ToString::to_string))?;
         }
         out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
     }
 }
 
 /// Runs `report` for the organization's `event` (404 if the event is not theirs).
-async fn compute(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    org: i64,
-    event: i64,
-    report: Report,
-) -> Result<Table, ApiError> {
-    let zone = queries::event_zone(tx, org, event).await?;
+async fn compute(tx: &mut crate::db::Tenant, event: i64, report: Report) -> Result<Table, ApiError> {
+    let zone = queries::event_zone(tx, event).await?;
     match report {
         Report::Sales => queries::sales(tx, event, &zone).await,
         Report::Revenue => queries::revenue(tx, event).await,
@@ -105,12 +194,13 @@ async fn compute(
 
 /// Every report the caller's `role` may read, in the console's order: (name in the URL,
 /// title, table).
-pub(crate) async fn readable(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+pub async fn readable(
+    db: &Db,
     org: i64,
     event: i64,
     role: Role,
 ) -> Result<Vec<(&'static str, &'static str, Table)>, ApiError> {
+    let mut tx = db.tenant(org).await?;
     let mut out = Vec::new();
     for (name, title) in [
         ("sales", "Sales"),
@@ -123,9 +213,10 @@ pub(crate) async fn readable(
     ] {
         let report = Report::parse(name).ok_or(ApiError::NotFound)?;
         if report.readers().contains(&role) {
-            out.push((name, title, compute(tx, org, event, report).await?));
+            out.push((name, title, compute(&mut tx, event, report).await?));
         }
     }
+    tx.commit().await?;
     Ok(out)
 }
 
@@ -165,11 +256,38 @@ impl Report {
     }
 }
 
-#[derive(Deserialize)]
+/// How a report is answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Format {
+    /// `{"columns": […], "rows": […]}`.
+    #[default]
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct Format {
+#[into_params(parameter_in = Query)]
+struct FormatQuery {
+    /// json (default) or csv.
     #[serde(default)]
-    format: Option<String>,
+    format: Option<Format>,
+}
+
+/// A report's name, as in the URL.
+#[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)] // documentation only: the handler parses the name itself
+enum ReportName {
+    Sales,
+    Revenue,
+    Checkins,
+    Inside,
+    DoubleAdmissions,
+    Devices,
+    Shifts,
 }
 
 #[utoipa::path(
@@ -178,30 +296,28 @@ struct Format {
     tag = "reports",
     params(
         ("id" = i64, Path, description = "The event"),
-        ("name" = String, Path, description = "sales, revenue, checkins, inside, double-admissions, devices or shifts"),
-        ("format" = Option<String>, Query, description = "json (default) or csv"),
+        ("name" = ReportName, Path, description = "Which report"),
+        FormatQuery,
     ),
     responses(
-        (status = 200, description = "The report: columns and rows, or CSV", body = Table),
+        (status = 200, description = "The report: columns and rows as JSON, or CSV", content(
+            (Table = "application/json"),
+            (String = "text/csv"),
+        )),
     ),
 )]
 async fn report(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     ApiPath((event, name)): ApiPath<(i64, String)>,
-    Query(format): Query<Format>,
+    ApiQuery(format): ApiQuery<FormatQuery>,
 ) -> Result<Response, ApiError> {
     let report = Report::parse(&name).ok_or(ApiError::NotFound)?;
     caller.require(report.readers())?;
-    let csv = match format.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(ApiError::invalid("format", "json or csv")),
-    };
-    let mut tx = state.db.tenant(caller.org_id).await?;
-    let table = compute(&mut tx, caller.org_id, event, report).await?;
+    let mut tx = db.tenant(caller.org_id).await?;
+    let table = compute(&mut tx, event, report).await?;
     tx.commit().await?;
-    if csv {
+    if format.format.unwrap_or_default() == Format::Csv {
         let disposition = format!("attachment; filename=\"event-{event}-{name}.csv\"");
         Ok((
             [
@@ -218,13 +334,13 @@ async fn report(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     #[test]
     fn csv_quotes_what_needs_quoting() {
+        use super::Cell;
         let mut t = super::Table::new(&["name", "count"]);
-        t.rows.push(vec![json!("Gate, \"North\""), json!(3)]);
-        t.rows.push(vec![json!(null), json!(0)]);
+        t.rows.push(vec![Cell::from("Gate, \"North\""), Cell::from(3)]);
+        t.rows.push(vec![Cell::Null, Cell::from(0)]);
         assert_eq!(
             String::from_utf8(t.to_csv().unwrap()).unwrap(),
             "name,count\n\"Gate, \"\"North\"\"\",3\n,0\n"

@@ -1,28 +1,22 @@
 //! The report queries. Each aggregates in SQL as far as both backends allow, then shapes the
 //! rows in Rust (local days and times, names, totals).
 
-use super::Table;
+use super::{Cell, Table};
+use crate::db::Tenant;
 use crate::error::ApiError;
-use serde_json::{Value, json};
-use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 
 /// 15 minutes: the bucket every time zone's offset divides.
 const BUCKET_MS: i64 = 900_000;
 
 /// The event's time zone; 404 if the event is not the organization's.
-pub(crate) async fn event_zone(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    event: i64,
-) -> Result<jiff::tz::TimeZone, ApiError> {
-    let zone: String = sqlx::query("SELECT time_zone FROM events WHERE id = $1 AND org_id = $2")
+pub async fn event_zone(tx: &mut Tenant, event: i64) -> Result<jiff::tz::TimeZone, ApiError> {
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM events WHERE id = $1 AND org_id = $2")
         .bind(event)
-        .bind(org)
+        .bind(tx.org())
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or(ApiError::NotFound)?
-        .get(0);
+        .ok_or(ApiError::NotFound)?;
     Ok(jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC))
 }
 
@@ -40,6 +34,19 @@ fn minute(ms: i64, zone: &jiff::tz::TimeZone) -> String {
     local(ms, zone, "%Y-%m-%d %H:%M")
 }
 
+#[derive(sqlx::FromRow)]
+struct SalesRow {
+    bucket: i64,
+    number: i64,
+    name: String,
+    channel: String,
+    box_office: String,
+    status: String,
+    tickets: i64,
+    amount: i64,
+    currency: String,
+}
+
 #[derive(Default)]
 struct SalesCell {
     sold: i64,
@@ -49,32 +56,27 @@ struct SalesCell {
 }
 
 /// Tickets sold and refunded by local day, ticket type, channel and box office.
-pub(super) async fn sales(
-    tx: &mut Transaction<'static, Any>,
-    event: i64,
-    zone: &jiff::tz::TimeZone,
-) -> Result<Table, ApiError> {
-    let rows = sqlx::query(
-        "SELECT k.issued_at / 900000, t.number, t.name, o.channel, COALESCE(d.name, ''), k.status, COUNT(*), \
-                CAST(SUM(k.price_minor) AS BIGINT), o.currency \
+pub(super) async fn sales(tx: &mut Tenant, event: i64, zone: &jiff::tz::TimeZone) -> Result<Table, ApiError> {
+    let rows: Vec<SalesRow> = sqlx::query_as(
+        "SELECT k.issued_at / 900000 AS bucket, t.number, t.name, o.channel, COALESCE(d.name, '') AS box_office, k.status, \
+                COUNT(*) AS tickets, CAST(SUM(k.price_minor) AS BIGINT) AS amount, o.currency \
          FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id JOIN orders o ON o.id = k.order_id \
-         LEFT JOIN devices d ON d.id = o.device_id WHERE k.event_id = $1 \
+         LEFT JOIN devices d ON d.id = o.device_id WHERE k.event_id = $1 AND k.org_id = $2 \
          GROUP BY k.issued_at / 900000, t.number, t.name, o.channel, d.name, k.status, o.currency",
     )
     .bind(event)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
     let mut cells: BTreeMap<(String, i64, String, String, String, String), SalesCell> = BTreeMap::new();
     for r in rows {
-        let key =
-            (day(r.get::<i64, _>(0) * BUCKET_MS, zone), r.get(1), r.get(2), r.get(3), r.get(4), r.get(8));
+        let key = (day(r.bucket * BUCKET_MS, zone), r.number, r.name, r.channel, r.box_office, r.currency);
         let cell = cells.entry(key).or_default();
-        let (count, amount): (i64, i64) = (r.get(6), r.get(7));
-        cell.sold += count;
-        cell.gross += amount;
-        if r.get::<String, _>(5) == "revoked" {
-            cell.refunded += count;
-            cell.refunds += amount;
+        cell.sold += r.tickets;
+        cell.gross += r.amount;
+        if r.status == "revoked" {
+            cell.refunded += r.tickets;
+            cell.refunds += r.amount;
         }
     }
     let mut table = Table::new(&[
@@ -92,17 +94,17 @@ pub(super) async fn sales(
     ]);
     for ((day, number, name, channel, device, currency), c) in cells {
         table.rows.push(vec![
-            json!(day),
-            json!(number),
-            json!(name),
-            json!(channel),
-            json!(device),
-            json!(c.sold),
-            json!(c.refunded),
-            json!(c.gross),
-            json!(c.refunds),
-            json!(c.gross - c.refunds),
-            json!(currency),
+            Cell::from(day),
+            Cell::from(number),
+            Cell::from(name),
+            Cell::from(channel),
+            Cell::from(device),
+            Cell::from(c.sold),
+            Cell::from(c.refunded),
+            Cell::from(c.gross),
+            Cell::from(c.refunds),
+            Cell::from(c.gross - c.refunds),
+            Cell::from(currency),
         ]);
     }
     Ok(table)
@@ -110,21 +112,21 @@ pub(super) async fn sales(
 
 /// Money received and refunded by payment method, read from the ledger: every transaction
 /// that moves the event's revenue, classified by its other account.
-pub(super) async fn revenue(tx: &mut Transaction<'static, Any>, event: i64) -> Result<Table, ApiError> {
+pub(super) async fn revenue(tx: &mut Tenant, event: i64) -> Result<Table, ApiError> {
     let revenue = crate::payments::ledger::revenue(event);
-    let rows = sqlx::query(
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT e.account, e.currency, CAST(SUM(CASE WHEN e.amount_minor > 0 THEN e.amount_minor ELSE 0 END) AS BIGINT), \
                 CAST(SUM(CASE WHEN e.amount_minor < 0 THEN -e.amount_minor ELSE 0 END) AS BIGINT) \
-         FROM ledger_entries e WHERE e.account <> $1 AND e.transaction_id IN \
-              (SELECT transaction_id FROM ledger_entries WHERE account = $1) \
+         FROM ledger_entries e WHERE e.org_id = $2 AND e.account <> $1 AND e.transaction_id IN \
+              (SELECT transaction_id FROM ledger_entries WHERE account = $1 AND org_id = $2) \
          GROUP BY e.account, e.currency",
     )
     .bind(&revenue)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
     let mut methods: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
-    for r in rows {
-        let account: String = r.get(0);
+    for (account, currency, received, refunded) in rows {
         let method = match account.split(':').next() {
             Some("psp") => "online",
             Some("cash") => "cash",
@@ -132,127 +134,121 @@ pub(super) async fn revenue(tx: &mut Transaction<'static, Any>, event: i64) -> R
             Some("comp") => "comp",
             _ => "other",
         };
-        let m = methods.entry((method, r.get(1))).or_default();
-        m.0 += r.get::<i64, _>(2);
-        m.1 += r.get::<i64, _>(3);
+        let m = methods.entry((method, currency)).or_default();
+        m.0 += received;
+        m.1 += refunded;
     }
     let mut table = Table::new(&["method", "received_minor", "refunded_minor", "net_minor", "currency"]);
     for ((method, currency), (received, refunded)) in methods {
         table.rows.push(vec![
-            json!(method),
-            json!(received),
-            json!(refunded),
-            json!(received - refunded),
-            json!(currency),
+            Cell::from(method),
+            Cell::from(received),
+            Cell::from(refunded),
+            Cell::from(received - refunded),
+            Cell::from(currency),
         ]);
     }
     Ok(table)
 }
 
 /// Number → name of the event's gates (`table` = "gates") or ticket types ("ticket_types").
-async fn names(
-    tx: &mut Transaction<'static, Any>,
-    table: &'static str,
-    event: i64,
-) -> Result<BTreeMap<i64, String>, ApiError> {
+async fn names(tx: &mut Tenant, table: &'static str, event: i64) -> Result<BTreeMap<i64, String>, ApiError> {
     // `table` is one of two constants, never input.
-    Ok(sqlx::query(sqlx::AssertSqlSafe(format!("SELECT number, name FROM {table} WHERE event_id = $1")))
-        .bind(event)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+    let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT number, name FROM {table} WHERE event_id = $1 AND org_id = $2"
+    )))
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Entries, exits and refusals by gate per 15 minutes (local time).
 pub(super) async fn checkins(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tenant,
     event: i64,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Table, ApiError> {
     let gates = names(tx, "gates", event).await?;
-    let rows = sqlx::query(
-        "SELECT at / 900000, gate, verdict, COUNT(*) FROM checkins WHERE event_id = $1 GROUP BY at / 900000, gate, verdict",
+    let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+        "SELECT at / 900000, gate, verdict, COUNT(*) FROM checkins WHERE event_id = $1 AND org_id = $2 \
+         GROUP BY at / 900000, gate, verdict",
     )
     .bind(event)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
     let mut cells: BTreeMap<(i64, i64), [i64; 3]> = BTreeMap::new();
-    for r in rows {
-        let cell = cells.entry((r.get(0), r.get(1))).or_default();
-        let slot = match r.get::<String, _>(2).as_str() {
+    for (bucket, gate, verdict, count) in rows {
+        let cell = cells.entry((bucket, gate)).or_default();
+        let slot = match verdict.as_str() {
             "admitted" | "re_entry" => 0,
             "exit_recorded" => 1,
             _ => 2,
         };
-        cell[slot] += r.get::<i64, _>(3);
+        cell[slot] += count;
     }
     let mut table = Table::new(&["from", "gate", "gate_name", "entries", "exits", "refused"]);
     for ((bucket, gate), [entries, exits, refused]) in cells {
         table.rows.push(vec![
-            json!(minute(bucket * BUCKET_MS, zone)),
-            json!(gate),
-            json!(gates.get(&gate).cloned().unwrap_or_default()),
-            json!(entries),
-            json!(exits),
-            json!(refused),
+            Cell::from(minute(bucket * BUCKET_MS, zone)),
+            Cell::from(gate),
+            Cell::from(gates.get(&gate).cloned().unwrap_or_default()),
+            Cell::from(entries),
+            Cell::from(exits),
+            Cell::from(refused),
         ]);
     }
     Ok(table)
 }
 
 /// Who is inside: tickets whose latest movement is an entry, by ticket type, with a total.
-pub(crate) async fn inside(tx: &mut Transaction<'static, Any>, event: i64) -> Result<Table, ApiError> {
+pub(crate) async fn inside(tx: &mut Tenant, event: i64) -> Result<Table, ApiError> {
     let names = names(tx, "ticket_types", event).await?;
-    let rows = sqlx::query(
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT ticket_type, COUNT(*) FROM ( \
              SELECT ticket_type, verdict, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY hlc DESC, origin DESC, seq DESC) AS n \
-             FROM checkins WHERE event_id = $1 AND serial IS NOT NULL AND verdict IN ('admitted', 're_entry', 'exit_recorded') \
+             FROM checkins WHERE event_id = $1 AND org_id = $2 AND serial IS NOT NULL AND verdict IN ('admitted', 're_entry', 'exit_recorded') \
          ) latest WHERE n = 1 AND verdict <> 'exit_recorded' GROUP BY ticket_type ORDER BY ticket_type",
     )
     .bind(event)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
     let mut table = Table::new(&["ticket_type", "ticket_type_name", "inside"]);
     let mut total = 0;
-    for r in rows {
-        let (number, count): (i64, i64) = (r.get(0), r.get(1));
+    for (number, count) in rows {
         total += count;
         table.rows.push(vec![
-            json!(number),
-            json!(names.get(&number).cloned().unwrap_or_default()),
-            json!(count),
+            Cell::from(number),
+            Cell::from(names.get(&number).cloned().unwrap_or_default()),
+            Cell::from(count),
         ]);
     }
-    table.rows.push(vec![Value::Null, json!("total"), json!(total)]);
+    table.rows.push(vec![Cell::Null, Cell::from("total"), Cell::from(total)]);
     Ok(table)
 }
 
 /// (serial, ticket type) of every ticket admitted more than once where its entry policy allows
 /// one admission.
-pub(crate) async fn doubly_admitted(
-    tx: &mut Transaction<'static, Any>,
-    event: i64,
-) -> Result<Vec<(i64, i64)>, ApiError> {
-    Ok(sqlx::query(
+pub(crate) async fn doubly_admitted(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, i64)>, ApiError> {
+    Ok(sqlx::query_as(
         "SELECT c.serial, c.ticket_type FROM checkins c \
          JOIN ticket_types t ON t.event_id = c.event_id AND t.number = c.ticket_type \
-         WHERE c.event_id = $1 AND c.verdict = 'admitted' AND t.entry_policy <> 'multi_entry' \
+         WHERE c.event_id = $1 AND c.org_id = $2 AND c.verdict = 'admitted' AND t.entry_policy <> 'multi_entry' \
          GROUP BY c.serial, c.ticket_type HAVING COUNT(*) > 1 ORDER BY c.serial",
     )
     .bind(event)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect())
+    .await?)
 }
 
 /// Tickets admitted more than once where the entry policy allows one admission (gates that
 /// were apart when both admitted it).
 pub(super) async fn double_admissions(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tenant,
     event: i64,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Table, ApiError> {
@@ -260,46 +256,57 @@ pub(super) async fn double_admissions(
     let serials = doubly_admitted(tx, event).await?;
     let mut table = Table::new(&["serial", "ticket_type", "admissions", "first_at", "last_at", "where"]);
     for (serial, ticket_type) in serials {
-        let admissions = sqlx::query(
+        let admissions: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT c.at, c.gate, COALESCE(d.name, '') FROM checkins c LEFT JOIN devices d ON d.id = c.origin \
-             WHERE c.event_id = $1 AND c.serial = $2 AND c.verdict = 'admitted' ORDER BY c.at",
+             WHERE c.event_id = $1 AND c.org_id = $2 AND c.serial = $3 AND c.verdict = 'admitted' ORDER BY c.at",
         )
         .bind(event)
+        .bind(tx.org())
         .bind(serial)
         .fetch_all(&mut **tx)
         .await?;
-        let at: Vec<i64> = admissions.iter().map(|r| r.get(0)).collect();
+        let at: Vec<i64> = admissions.iter().map(|a| a.0).collect();
         let places: Vec<String> = admissions
             .iter()
-            .map(|r| {
-                let gate = gates.get(&r.get::<i64, _>(1)).cloned().unwrap_or_default();
-                format!("{gate} ({})", r.get::<String, _>(2))
-            })
+            .map(|(_, gate, device)| format!("{} ({device})", gates.get(gate).cloned().unwrap_or_default()))
             .collect();
         table.rows.push(vec![
-            json!(serial),
-            json!(ticket_type),
-            json!(at.len()),
-            json!(minute(at[0], zone)),
-            json!(minute(at[at.len() - 1], zone)),
-            json!(places.join("; ")),
+            Cell::from(serial),
+            Cell::from(ticket_type),
+            Cell::from(i64::try_from(at.len()).unwrap_or(i64::MAX)),
+            Cell::from(minute(at[0], zone)),
+            Cell::from(minute(at[at.len() - 1], zone)),
+            Cell::from(places.join("; ")),
         ]);
     }
     Ok(table)
 }
 
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: i64,
+    name: String,
+    role: String,
+    app_version: String,
+    last_seen_at: Option<i64>,
+    pending_entries: i64,
+    revoked_at: Option<i64>,
+    scans: i64,
+}
+
 /// The event's devices and how their sync stands.
 pub(super) async fn devices(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tenant,
     event: i64,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Table, ApiError> {
-    let rows = sqlx::query(
+    let rows: Vec<DeviceRow> = sqlx::query_as(
         "SELECT d.id, d.name, d.role, d.app_version, d.last_seen_at, d.pending_entries, d.revoked_at, \
-                (SELECT COUNT(*) FROM checkins c WHERE c.origin = d.id AND c.event_id = $1) \
-         FROM devices d JOIN device_events de ON de.device_id = d.id WHERE de.event_id = $1 ORDER BY d.id",
+                (SELECT COUNT(*) FROM checkins c WHERE c.origin = d.id AND c.event_id = $1) AS scans \
+         FROM devices d JOIN device_events de ON de.device_id = d.id WHERE de.event_id = $1 AND de.org_id = $2 ORDER BY d.id",
     )
     .bind(event)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
     let mut table = Table::new(&[
@@ -314,31 +321,50 @@ pub(super) async fn devices(
     ]);
     for r in rows {
         table.rows.push(vec![
-            json!(r.get::<i64, _>(0)),
-            json!(r.get::<String, _>(1)),
-            json!(r.get::<String, _>(2)),
-            json!(r.get::<String, _>(3)),
-            json!(r.get::<Option<i64>, _>(4).map(|t| minute(t, zone))),
-            json!(r.get::<i64, _>(5)),
-            json!(r.get::<Option<i64>, _>(6).is_some()),
-            json!(r.get::<i64, _>(7)),
+            Cell::from(r.id),
+            Cell::from(r.name),
+            Cell::from(r.role),
+            Cell::from(r.app_version),
+            Cell::from(r.last_seen_at.map(|t| minute(t, zone))),
+            Cell::from(r.pending_entries),
+            Cell::from(r.revoked_at.is_some()),
+            Cell::from(r.scans),
         ]);
     }
     Ok(table)
 }
 
+#[derive(sqlx::FromRow)]
+struct ShiftRow {
+    device_id: i64,
+    device_name: String,
+    cashier: String,
+    opened_at: i64,
+    closed_at: i64,
+    receipts: i64,
+    voided_receipts: i64,
+    sold_minor: i64,
+    voided_minor: i64,
+    float_minor: i64,
+    expected_cash_minor: i64,
+    counted_cash_minor: i64,
+    currency: String,
+}
+
 /// Closed cashier shifts: who, when, receipts, sales and voids, and the cash count.
 pub(super) async fn shifts(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tenant,
     event: i64,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Table, ApiError> {
-    let rows = sqlx::query(
-        "SELECT s.device_id, COALESCE(d.name, ''), s.cashier, s.opened_at, s.closed_at, s.receipts, s.voided_receipts, \
-                s.sold_minor, s.voided_minor, s.float_minor, s.expected_cash_minor, s.counted_cash_minor, s.currency \
-         FROM shifts s LEFT JOIN devices d ON d.id = s.device_id WHERE s.event_id = $1 ORDER BY s.closed_at, s.id",
+    let rows: Vec<ShiftRow> = sqlx::query_as(
+        "SELECT s.device_id, COALESCE(d.name, '') AS device_name, s.cashier, s.opened_at, s.closed_at, s.receipts, \
+                s.voided_receipts, s.sold_minor, s.voided_minor, s.float_minor, s.expected_cash_minor, s.counted_cash_minor, \
+                s.currency \
+         FROM shifts s LEFT JOIN devices d ON d.id = s.device_id WHERE s.event_id = $1 AND s.org_id = $2 ORDER BY s.closed_at, s.id",
     )
     .bind(event)
+    .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
     let mut table = Table::new(&[
@@ -359,25 +385,84 @@ pub(super) async fn shifts(
         "currency",
     ]);
     for r in rows {
-        let (sold, voided): (i64, i64) = (r.get(7), r.get(8));
-        let (expected, counted): (i64, i64) = (r.get(10), r.get(11));
         table.rows.push(vec![
-            json!(r.get::<i64, _>(0)),
-            json!(r.get::<String, _>(1)),
-            json!(r.get::<String, _>(2)),
-            json!(minute(r.get(3), zone)),
-            json!(minute(r.get(4), zone)),
-            json!(r.get::<i64, _>(5)),
-            json!(r.get::<i64, _>(6)),
-            json!(sold),
-            json!(voided),
-            json!(sold - voided),
-            json!(r.get::<i64, _>(9)),
-            json!(expected),
-            json!(counted),
-            json!(counted - expected),
-            json!(r.get::<String, _>(12)),
+            Cell::from(r.device_id),
+            Cell::from(r.device_name),
+            Cell::from(r.cashier),
+            Cell::from(minute(r.opened_at, zone)),
+            Cell::from(minute(r.closed_at, zone)),
+            Cell::from(r.receipts),
+            Cell::from(r.voided_receipts),
+            Cell::from(r.sold_minor),
+            Cell::from(r.voided_minor),
+            Cell::from(r.sold_minor - r.voided_minor),
+            Cell::from(r.float_minor),
+            Cell::from(r.expected_cash_minor),
+            Cell::from(r.counted_cash_minor),
+            Cell::from(r.counted_cash_minor - r.expected_cash_minor),
+            Cell::from(r.currency),
         ]);
     }
     Ok(table)
+}
+
+/// Admissions per minute and gate since `since` (Unix ms): (minute, gate name, count).
+pub(super) async fn admissions_per_minute(
+    tx: &mut Tenant,
+    event: i64,
+    since: i64,
+) -> Result<Vec<(i64, String, i64)>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT c.at / 60000, COALESCE(g.name, ''), COUNT(*) FROM checkins c \
+         LEFT JOIN gates g ON g.event_id = c.event_id AND g.number = c.gate \
+         WHERE c.event_id = $1 AND c.org_id = $2 AND c.at >= $3 AND c.verdict IN ('admitted', 're_entry') \
+         GROUP BY c.at / 60000, g.name ORDER BY 1",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(since)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Admissions so far.
+pub(super) async fn admitted(tx: &mut Tenant, event: i64) -> Result<i64, ApiError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM checkins WHERE event_id = $1 AND org_id = $2 AND verdict IN ('admitted', 're_entry')",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Tickets of paid orders paid since `since` (Unix ms).
+pub(super) async fn sold_since(tx: &mut Tenant, event: i64, since: i64) -> Result<i64, ApiError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets t JOIN orders o ON o.id = t.order_id \
+         WHERE t.event_id = $1 AND t.org_id = $2 AND o.status = 'paid' AND o.paid_at >= $3",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(since)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The event's unrevoked devices not heard from since `since` (Unix ms): (name, last seen).
+pub(super) async fn quiet_devices(
+    tx: &mut Tenant,
+    event: i64,
+    since: i64,
+) -> Result<Vec<(String, Option<i64>)>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT d.name, d.last_seen_at FROM devices d JOIN device_events de ON de.device_id = d.id \
+         WHERE de.event_id = $1 AND de.org_id = $2 AND d.revoked_at IS NULL AND (d.last_seen_at IS NULL OR d.last_seen_at < $3) \
+         ORDER BY d.last_seen_at, d.name",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(since)
+    .fetch_all(&mut **tx)
+    .await?)
 }

@@ -1,11 +1,11 @@
 //! Checkout: a validated order is placed with a hold on its tickets, or refused as sold out —
 //! in batches (see the module above for why).
 
-use crate::db::{Db, values};
+use super::store::{self, TypeForSale};
+use crate::capacity;
+use crate::db::{Db, Tenant};
 use crate::error::ApiError;
-use crate::tenancy::now_ms;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -15,15 +15,23 @@ const QUEUE: usize = 4096;
 /// Most tickets in one order.
 pub const MAX_TICKETS_PER_ORDER: i64 = 50;
 
-/// An order as the customer sends it.
+/// An order as the customer sends it. Each ticket type at most once; at most
+/// [`MAX_TICKETS_PER_ORDER`] tickets together, all in one currency.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
     /// What to buy.
+    #[schema(min_items = 1, max_items = 20)]
     pub lines: Vec<NewLine>,
     /// The buyer's e-mail.
+    #[schema(max_length = 254, pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\s*$")]
     pub email: String,
     /// The buyer's name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
@@ -34,18 +42,8 @@ pub struct NewLine {
     /// The ticket type's number within the event (1, 2, …).
     pub ticket_type: u16,
     /// How many.
+    #[schema(minimum = 1, maximum = 50)]
     pub quantity: u32,
-}
-
-/// A ticket type as checkout needs it.
-pub struct TypeForSale {
-    id: i64,
-    number: i64,
-    name: String,
-    price_minor: i64,
-    currency: String,
-    sales_start: Option<i64>,
-    sales_end: Option<i64>,
 }
 
 /// An order checked against the event, ready to place.
@@ -77,6 +75,8 @@ pub struct Order {
 pub struct ForSale {
     /// Its organization.
     pub org: i64,
+    /// Its name.
+    pub name: String,
     /// When it ends (default end of sales).
     pub ends_at: i64,
     /// Its ticket types.
@@ -107,50 +107,26 @@ impl EventCache {
                 return Ok(Arc::clone(e));
             }
         }
-        let (org, ends_at, types) = load_event(db, event).await?;
-        let loaded = Arc::new(ForSale { org, ends_at, types });
+        let loaded = Arc::new(load_event(db, event).await?);
         let mut events = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         events.insert(event, (std::time::Instant::now(), Arc::clone(&loaded)));
         Ok(loaded)
     }
 }
 
-/// The event's ticket types for sale, with the event's organization; 404 if there is no such
-/// event, 409 if it is not on sale.
-async fn load_event(db: &Db, event: i64) -> Result<(i64, i64, Vec<TypeForSale>), ApiError> {
-    let mut system = db.lookup().await?;
-    let row = sqlx::query("SELECT org_id, status, ends_at FROM events WHERE id = $1")
-        .bind(event)
-        .fetch_optional(&mut *system)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    system.commit().await?;
-    let (org, status, ends_at): (i64, String, i64) = (row.get(0), row.get(1), row.get(2));
-    if status != "on_sale" && status != "live" {
+/// The event and its ticket types for sale; 404 if there is no such event, 409 if it is not
+/// on sale.
+async fn load_event(db: &Db, event: i64) -> Result<ForSale, ApiError> {
+    let mut lookup = db.lookup().await?;
+    let found = store::event_for_sale(&mut lookup, event).await?.ok_or(ApiError::NotFound)?;
+    lookup.commit().await?;
+    if found.status != "on_sale" && found.status != "live" {
         return Err(ApiError::Conflict { code: "not_on_sale", message: "this event is not on sale".into() });
     }
-    let mut tx = db.tenant(org).await?;
-    let types = sqlx::query(
-        "SELECT id, number, name, price_minor, currency, sales_start, sales_end FROM ticket_types \
-         WHERE event_id = $1 AND org_id = $2 ORDER BY number",
-    )
-    .bind(event)
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| TypeForSale {
-        id: r.get(0),
-        number: r.get(1),
-        name: r.get(2),
-        price_minor: r.get(3),
-        currency: r.get(4),
-        sales_start: r.get(5),
-        sales_end: r.get(6),
-    })
-    .collect();
+    let mut tx = db.tenant(found.org_id).await?;
+    let types = store::types_for_sale(&mut tx, event).await?;
     tx.commit().await?;
-    Ok((org, ends_at, types))
+    Ok(ForSale { org: found.org_id, name: found.name, ends_at: found.ends_at, types })
 }
 
 /// Checks `new` against the event's types and sales windows at `now`.
@@ -164,12 +140,8 @@ pub fn check(
     hold_ms: i64,
 ) -> Result<Order, ApiError> {
     let email = new.email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
-        return Err(ApiError::invalid("email", "an e-mail address"));
-    }
-    if new.name.trim().is_empty() || new.name.len() > 200 {
-        return Err(ApiError::invalid("name", "1–200 characters"));
-    }
+    crate::checks::email("email", &email)?;
+    crate::checks::text("name", &new.name, 200)?;
     if new.lines.is_empty() || new.lines.len() > 20 {
         return Err(ApiError::invalid("lines", "1–20 lines"));
     }
@@ -243,6 +215,18 @@ pub struct Line {
     pub quantity: i64,
     /// Price of one.
     pub unit_price_minor: i64,
+}
+
+impl Line {
+    /// As an order answers it.
+    pub fn view(&self) -> super::views::LineView {
+        super::views::LineView {
+            ticket_type: self.number,
+            name: self.name.clone(),
+            quantity: self.quantity,
+            unit_price_minor: self.unit_price_minor,
+        }
+    }
 }
 
 /// What placing an order came to.
@@ -330,79 +314,35 @@ async fn run(db: Db, mut queue: mpsc::Receiver<(Order, Reply)>, max_batch: usize
     }
 }
 
-/// A customer-facing order code: 8 characters that cannot be misread.
-pub fn new_code() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("system random source: {e}"))?;
-    Ok(bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect())
-}
-
 /// Places `orders` (all of one event) in one transaction. Returns one result per order.
 async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError> {
     let (org, event) = (orders[0].org, orders[0].event);
-    let now = now_ms();
     let mut tx = db.tenant(org).await?;
+    let now = tx.now();
 
     // 1. The orders, pending. A key used twice (here, or by a concurrent request on another
     //    hub instance) inserts once; the other learns it is a duplicate.
     let mut codes = Vec::with_capacity(orders.len());
     for _ in orders {
-        codes.push((new_code()?, crate::auth::random_token()?));
+        codes.push((crate::codes::order_code()?, crate::codes::random_token()?));
     }
-    let sql = format!(
-        "INSERT INTO orders (org_id, event_id, code, secret, status, channel, email, name, currency, \
-         total_minor, hold_expires_at, idempotency_key, request_hash, created_at) VALUES {} \
-         ON CONFLICT (event_id, idempotency_key) DO NOTHING RETURNING id, code",
-        values(orders.len(), "(?, ?, ?, ?, 'pending', 'online', ?, ?, ?, ?, ?, ?, ?, ?)")
-    );
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (o, (code, secret)) in orders.iter().zip(&codes) {
-        insert = insert
-            .bind(org)
-            .bind(event)
-            .bind(code)
-            .bind(secret)
-            .bind(&o.email)
-            .bind(&o.name)
-            .bind(&o.currency)
-            .bind(o.total_minor)
-            .bind(o.hold_expires_at)
-            .bind(&o.idempotency_key)
-            .bind(&o.request_hash)
-            .bind(now);
-    }
-    let inserted: HashMap<String, i64> = insert
-        .fetch_all(&mut *tx)
+    let inserted: HashMap<String, i64> = store::insert_pending(&mut tx, event, orders, &codes, now)
         .await?
-        .iter()
-        .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
+        .into_iter()
+        .map(|(id, code)| (code, id))
         .collect();
     let ids: Vec<Option<i64>> = codes.iter().map(|(code, _)| inserted.get(code).copied()).collect();
 
     // 2. Their lines.
-    let lines: Vec<(i64, &Line)> = orders
+    let lines: Vec<(i64, i64, i64, i64)> = orders
         .iter()
         .zip(&ids)
-        .filter_map(|(o, id)| id.map(|id| o.lines.iter().map(move |l| (id, l))))
+        .filter_map(|(o, id)| {
+            id.map(|id| o.lines.iter().map(move |l| (id, l.ticket_type, l.quantity, l.unit_price_minor)))
+        })
         .flatten()
         .collect();
-    if !lines.is_empty() {
-        let sql = format!(
-            "INSERT INTO order_lines (order_id, org_id, ticket_type_id, quantity, unit_price_minor) VALUES {}",
-            values(lines.len(), "(?, ?, ?, ?, ?)")
-        );
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (id, line) in &lines {
-            insert = insert
-                .bind(id)
-                .bind(org)
-                .bind(line.ticket_type)
-                .bind(line.quantity)
-                .bind(line.unit_price_minor);
-        }
-        insert.execute(&mut *tx).await?;
-    }
+    store::insert_lines(&mut tx, &lines).await?;
 
     // 3. Capacity, last: the hot rows are locked only from here to the commit.
     let placed: Vec<&Order> =
@@ -426,15 +366,7 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
             }
         });
     }
-    if !rejected.is_empty() {
-        let list = rejected.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-        // Ids are numbers from the database, not input: safe to inline.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE orders SET status = 'rejected', hold_expires_at = NULL WHERE id IN ({list})"
-        )))
-        .execute(&mut *tx)
-        .await?;
-    }
+    store::reject(&mut tx, &rejected).await?;
     tx.commit().await?;
     Ok(results)
 }
@@ -443,7 +375,7 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
 /// whole batch at once (one conditional UPDATE per ticket type); if that does not fit, order by
 /// order, each all-or-nothing. (Undone by hand rather than with savepoints: a savepoint costs
 /// two more round trips while the hot row is locked, on the path every batch takes.)
-async fn take_capacity(tx: &mut Transaction<'static, Any>, orders: &[&Order]) -> Result<Vec<bool>, ApiError> {
+async fn take_capacity(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<bool>, ApiError> {
     let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
     for o in orders {
         for line in &o.lines {
@@ -461,10 +393,7 @@ async fn take_capacity(tx: &mut Transaction<'static, Any>, orders: &[&Order]) ->
 }
 
 /// Holds every `(ticket type, quantity)` or, if one does not fit, none.
-async fn hold_all(
-    tx: &mut Transaction<'static, Any>,
-    lines: impl Iterator<Item = (i64, i64)>,
-) -> Result<bool, ApiError> {
+async fn hold_all(tx: &mut Tenant, lines: impl Iterator<Item = (i64, i64)>) -> Result<bool, ApiError> {
     let mut taken: Vec<(i64, i64)> = Vec::new();
     for (ticket_type, quantity) in lines {
         if !hold(tx, ticket_type, quantity).await? {
@@ -478,31 +407,15 @@ async fn hold_all(
     Ok(true)
 }
 
-/// The conditional UPDATE: holds `quantity` of `ticket_type` if that many are left (a
-/// negative quantity gives back, and always fits).
-async fn hold(tx: &mut Transaction<'static, Any>, ticket_type: i64, quantity: i64) -> Result<bool, ApiError> {
-    let done = sqlx::query(
-        "UPDATE ticket_types SET held = held + $1 WHERE id = $2 AND sold + held + leased + $1 <= capacity",
-    )
-    .bind(quantity)
-    .bind(ticket_type)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// The conditional UPDATE ([`capacity::hold`]).
+async fn hold(tx: &mut Tenant, ticket_type: i64, quantity: i64) -> Result<bool, ApiError> {
+    Ok(capacity::hold(tx, ticket_type, quantity).await?)
 }
 
 /// Gives back the tickets an order held (its hold lapsed, or it was cancelled).
-pub async fn release_hold(tx: &mut Transaction<'static, Any>, order: i64) -> Result<(), ApiError> {
-    let lines = sqlx::query("SELECT ticket_type_id, quantity FROM order_lines WHERE order_id = $1")
-        .bind(order)
-        .fetch_all(&mut **tx)
-        .await?;
-    for line in lines {
-        sqlx::query("UPDATE ticket_types SET held = held - $1 WHERE id = $2")
-            .bind(line.get::<i64, _>(1))
-            .bind(line.get::<i64, _>(0))
-            .execute(&mut **tx)
-            .await?;
+pub async fn release_hold(tx: &mut Tenant, order: i64) -> Result<(), ApiError> {
+    for (ticket_type, quantity) in store::held(tx, order).await? {
+        capacity::release_held(tx, ticket_type, quantity).await?;
     }
     Ok(())
 }

@@ -3,14 +3,15 @@
 //! mistaken for a valid ticket.
 
 use super::routes::by_code_and_secret;
-use crate::error::ApiError;
+use super::store;
+use crate::db::Db;
+use crate::error::{ApiError, ProblemDetails};
 use crate::path::ApiPath;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use print::{PrintedTicket, pdf, qr_png};
-use sqlx::Row;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes, with their OpenAPI documentation.
@@ -32,29 +33,23 @@ fn gone() -> ApiError {
         ("serial" = i64, Path, description = "The ticket's serial"),
     ),
     responses(
-        (status = 200, description = "The ticket's QR code; 410 once refunded", body = Vec<u8>, content_type = "image/png"),
+        (status = 200, description = "The ticket's QR code", body = Vec<u8>, content_type = "image/png"),
+        (status = 410, description = "Refunded or cancelled (`ticket_revoked`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
     security(()),
 )]
 async fn qr(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     ApiPath((code, secret, serial)): ApiPath<(String, String, i64)>,
 ) -> Result<Response, ApiError> {
-    let (order, org) = by_code_and_secret(&state, &code, &secret).await?;
-    let mut tx = state.db.tenant(org).await?;
-    let row =
-        sqlx::query("SELECT text, status FROM tickets WHERE order_id = $1 AND serial = $2 AND org_id = $3")
-            .bind(order)
-            .bind(serial)
-            .bind(org)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+    let (order, org) = by_code_and_secret(&db, &code, &secret).await?;
+    let mut tx = db.tenant(org).await?;
+    let (text, status) = store::ticket(&mut tx, order, serial).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    if row.get::<String, _>(1) != "valid" {
+    if status != "valid" {
         return Err(gone());
     }
-    let png = qr_png(&row.get::<String, _>(0), 8)?;
+    let png = qr_png(&text, 8)?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-store")], png)
         .into_response())
 }
@@ -64,10 +59,6 @@ pub(super) fn local_time(ms: i64, zone: &str) -> String {
     let Ok(at) = jiff::Timestamp::from_millisecond(ms) else { return String::new() };
     let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
     at.to_zoned(tz).strftime("%a %-d %B %Y, %H:%M").to_string()
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", minor / 100, (minor % 100).abs())
 }
 
 #[utoipa::path(
@@ -80,24 +71,17 @@ fn money(minor: i64, currency: &str) -> String {
     ),
     responses(
         (status = 200, description = "The order's valid tickets, one A4 page each", body = Vec<u8>, content_type = "application/pdf"),
+        (status = 409, description = "No valid tickets: not paid yet, or refunded (`no_tickets`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
     security(()),
 )]
 async fn printable(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     ApiPath((code, secret)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (order, org) = by_code_and_secret(&state, &code, &secret).await?;
-    let mut tx = state.db.tenant(org).await?;
-    let rows = sqlx::query(
-        "SELECT k.serial, k.text, k.price_minor, t.name, o.name, o.currency, o.code, e.name, e.starts_at, e.time_zone \
-         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id JOIN orders o ON o.id = k.order_id \
-         JOIN events e ON e.id = k.event_id WHERE k.order_id = $1 AND k.org_id = $2 AND k.status = 'valid' ORDER BY k.serial",
-    )
-    .bind(order)
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?;
+    let (order, org) = by_code_and_secret(&db, &code, &secret).await?;
+    let mut tx = db.tenant(org).await?;
+    let rows = store::printable(&mut tx, order).await?;
     tx.commit().await?;
     if rows.is_empty() {
         return Err(ApiError::Conflict {
@@ -106,16 +90,16 @@ async fn printable(
         });
     }
     let tickets: Vec<PrintedTicket> = rows
-        .iter()
+        .into_iter()
         .map(|r| PrintedTicket {
-            serial: u32::try_from(r.get::<i64, _>(0)).unwrap_or(0),
-            text: r.get(1),
-            price: money(r.get(2), &r.get::<String, _>(5)),
-            ticket_type: r.get(3),
-            holder: r.get(4),
-            order: r.get(6),
-            event: r.get(7),
-            starts: local_time(r.get(8), &r.get::<String, _>(9)),
+            serial: u32::try_from(r.serial).unwrap_or(0),
+            price: sync_core::money::format_minor(r.price_minor, &r.currency),
+            starts: local_time(r.starts_at, &r.time_zone),
+            text: r.text,
+            ticket_type: r.type_name,
+            holder: r.holder,
+            order: r.code,
+            event: r.event_name,
         })
         .collect();
     let bytes = pdf(&tickets)?;
@@ -138,6 +122,5 @@ mod tests {
         // 2026-06-13 12:00 UTC is 14:00 in Amsterdam (summer time).
         assert_eq!(super::local_time(1_781_352_000_000, "Europe/Amsterdam"), "Sat 13 June 2026, 14:00");
         assert_eq!(super::local_time(1_781_352_000_000, "Nowhere/Else"), "Sat 13 June 2026, 12:00");
-        assert_eq!(super::money(4500, "EUR"), "45.00 EUR");
     }
 }

@@ -23,14 +23,25 @@
 pub mod checkout;
 mod delivery;
 pub mod fulfil;
+mod provider_webhook;
 pub mod refunds;
-mod routes;
+pub mod routes;
+pub mod store;
+pub mod views;
 
-pub(crate) use routes::{ORDER_READERS, ORDER_WRITERS, by_code_and_secret};
+pub use provider_webhook::PATH as WEBHOOK_PATH;
+pub use routes::{
+    ORDER_READERS, ORDER_WRITERS, by_code_and_secret, order_view, shop_event, staff_order_by_code,
+};
+pub use views::{
+    Channel, CheckinView, LineView, OrderStatus, OrderSummary, OrderView, PaymentView, RefundView, ShopEvent,
+    ShopTicketType, StaffOrderView, TicketView,
+};
 
-/// Every sales route: checkout, orders, refunds, ticket delivery.
-pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::server::AppState> {
-    routes::routes().merge(delivery::routes())
+/// Every sales route: the shop, checkout, orders, refunds, ticket delivery, the payment
+/// provider's webhook.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+    routes::routes().merge(delivery::routes()).merge(provider_webhook::routes())
 }
 
 use crate::payments::PaymentProvider;

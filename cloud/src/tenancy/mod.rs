@@ -3,15 +3,16 @@
 //! Every row of tenant data belongs to one organization; users are global (a person may work
 //! for several organizations) and reach an organization only through a membership with a role.
 
-mod members;
 pub mod passwords;
+pub mod store;
+mod views;
 
-pub use members::routes;
+pub use views::{AuditEntry, Member, OrgChoice};
 
+use crate::checks;
 use crate::db::Db;
 use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Row, Transaction};
 
 /// What a member may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
@@ -43,15 +44,30 @@ impl Role {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Owner, Self::Admin, Self::BoxOffice, Self::GateStaff, Self::Viewer]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Every role, most powerful first.
+    pub const ALL: [Self; 5] = [Self::Owner, Self::Admin, Self::BoxOffice, Self::GateStaff, Self::Viewer];
+
+    /// The role as people read it ("Box office").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Owner => "Owner",
+            Self::Admin => "Admin",
+            Self::BoxOffice => "Box office",
+            Self::GateStaff => "Gate staff",
+            Self::Viewer => "Viewer",
+        }
     }
 }
 
-/// The current time in Unix milliseconds (the hub stores times as such).
-pub fn now_ms() -> i64 {
-    sync_core::Timestamp::now().0
+/// Decoding a stored role (`#[sqlx(try_from = "String")]` in typed rows).
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("unknown role {s:?}"))
+    }
 }
 
 /// A new organization and its first owner.
@@ -85,12 +101,8 @@ fn check(new: &NewOrganization) -> Result<(), ApiError> {
     if !slug_ok {
         return Err(ApiError::invalid("slug", "2–40 characters of a–z, 0–9 and '-'"));
     }
-    if new.name.trim().is_empty() || new.name.len() > 200 {
-        return Err(ApiError::invalid("name", "1–200 characters"));
-    }
-    if !new.owner_email.contains('@') || new.owner_email.len() > 254 {
-        return Err(ApiError::invalid("owner_email", "an e-mail address"));
-    }
+    checks::text("name", &new.name, 200)?;
+    checks::email("owner_email", new.owner_email.trim())?;
     if new.owner_password.chars().count() < passwords::MIN_PASSWORD_LEN {
         return Err(ApiError::invalid(
             "owner_password",
@@ -104,53 +116,26 @@ fn check(new: &NewOrganization) -> Result<(), ApiError> {
 /// owner; the password is then ignored). Recorded in the audit log.
 pub async fn create_organization(db: &Db, new: &NewOrganization) -> Result<CreatedOrganization, ApiError> {
     check(new)?;
-    let now = now_ms();
     let hash = passwords::hash(&new.owner_password)?;
-    let mut tx = db.system().await?;
-    let taken = sqlx::query("SELECT 1 FROM organizations WHERE slug = $1")
-        .bind(&new.slug)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if taken.is_some() {
+    let mut system = db.system().await?;
+    let now = system.now();
+    if store::slug_taken(&mut system, &new.slug).await? {
         return Err(ApiError::Conflict {
             code: "slug_taken",
             message: format!("slug {:?} is taken", new.slug),
         });
     }
-    let org_id: i64 =
-        sqlx::query("INSERT INTO organizations (name, slug, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(new.name.trim())
-            .bind(&new.slug)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+    let org_id = store::insert_organization(&mut system, new.name.trim(), &new.slug, now).await?;
     let email = new.owner_email.trim().to_lowercase();
-    let existing =
-        sqlx::query("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(&mut *tx).await?;
-    let user_id: i64 = match existing {
-        Some(row) => row.get(0),
-        None => sqlx::query(
-            "INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(&email)
-        .bind(new.owner_name.trim())
-        .bind(&hash)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0),
+    let user_id = match store::user_by_email(&mut system, &email).await? {
+        Some(user) => user.id,
+        None => store::insert_user(&mut system, &email, new.owner_name.trim(), &hash, now)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("user {email} appeared meanwhile"))?,
     };
-    sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(org_id)
-        .bind(user_id)
-        .bind(Role::Owner.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    audit(
-        &mut tx,
-        org_id,
+    let mut tx = system.into_tenant(org_id).await?;
+    store::add_membership(&mut tx, user_id, Role::Owner).await?;
+    tx.audit(
         "system",
         "organization.create",
         &format!("organization:{org_id}"),
@@ -159,28 +144,4 @@ pub async fn create_organization(db: &Db, new: &NewOrganization) -> Result<Creat
     .await?;
     tx.commit().await?;
     Ok(CreatedOrganization { org_id, user_id })
-}
-
-/// Records who changed what, in the transaction that makes the change: an audit line exists
-/// exactly when the change does.
-pub async fn audit(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    actor: &str,
-    action: &str,
-    object: &str,
-    detail: serde_json::Value,
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "INSERT INTO audit_log (org_id, actor, action, object, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org)
-    .bind(actor)
-    .bind(action)
-    .bind(object)
-    .bind(detail.to_string())
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

@@ -2,8 +2,11 @@
 //! database (on the local server at 127.0.0.1:5432, or `VOELGOED_TEST_POSTGRES`).
 #![allow(dead_code, unreachable_pub)]
 
+use cloud::clock::Clock;
+use cloud::config::Config;
 use cloud::db::{Backend, Db};
-use cloud::server::{AppState, serve};
+use cloud::server::serve;
+use cloud::state::AppState;
 use cloud::tenancy::{NewOrganization, create_organization};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -31,6 +34,10 @@ pub struct TestHub {
     pub client: reqwest::Client,
     /// Where the hub's mail lands (a mail drop).
     pub mail_dir: std::path::PathBuf,
+    /// The hub's clock (a manual one moves only when the test moves it).
+    pub clock: Clock,
+    /// Its configuration (another instance is started with the same).
+    pub config: Config,
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
     stop: Option<oneshot::Sender<()>>,
@@ -43,6 +50,21 @@ impl TestHub {
 
     /// A hub allowing `checkouts_per_minute` per client address.
     pub async fn start_with_limit(backend: Backend, checkouts_per_minute: u32) -> Self {
+        Self::start_configured(backend, Clock::wall(), |config| {
+            // Every test request comes from 127.0.0.1: checkout's per-address limit would be
+            // the test's bottleneck, so it is raised (the limit itself has a test of its own).
+            config.checkouts_per_minute = checkouts_per_minute;
+        })
+        .await
+    }
+
+    /// A hub on `clock`, with its configuration changed by `configure` (the database, data
+    /// directory, master key and public URL are the harness's).
+    pub async fn start_configured(
+        backend: Backend,
+        clock: Clock,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_database) = match backend {
@@ -66,17 +88,14 @@ impl TestHub {
                 (url, Some(name))
             }
         };
-        let db = Db::open(&url).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = test_config(dir.path(), &url, &base);
+        configure(&mut config);
+        let state = AppState::build(&config, clock.clone()).await.unwrap();
+        let shared_config = config.clone();
+        let db = state.db.clone();
         let (stop, stopped) = oneshot::channel();
-        let master = cloud::crypto::MasterKey::from_bytes(MASTER_KEY);
-        let mut state = AppState::new(db.clone(), &base, master).await.unwrap();
-        // Every test request comes from 127.0.0.1: checkout's per-address limit would be the
-        // test's bottleneck, so it is raised (the limit itself has a test of its own).
-        let options = cloud::sales::SalesOptions { checkouts_per_minute, ..Default::default() };
-        state.sales = cloud::sales::Sales::new(options, state.sales.provider.clone());
-        state.mailer = Some(Arc::new(cloud::mail::Mailer::Drop(dir.path().join("mail-outbox"))));
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
@@ -87,6 +106,8 @@ impl TestHub {
             backend,
             client,
             mail_dir: dir.path().join("mail-outbox"),
+            clock,
+            config: shared_config,
             _dir: dir,
             pg_database,
             stop: Some(stop),
@@ -96,10 +117,11 @@ impl TestHub {
     /// Another hub instance on the same database (PostgreSQL: stateless instances behind a
     /// load balancer); stops when the returned handle is dropped.
     pub async fn another_instance(&self) -> Instance {
-        let db = Db::open(self.db.url()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(db, &url, cloud::crypto::MasterKey::from_bytes(MASTER_KEY)).await.unwrap();
+        let mut config = self.config.clone();
+        config.public_url.clone_from(&url);
+        let state = AppState::build(&config, self.clock.clone()).await.unwrap();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
@@ -109,7 +131,7 @@ impl TestHub {
 
     /// A transaction that sees every organization's rows, for tests to inspect the database
     /// (the hub's own pool is under row-level security on PostgreSQL).
-    pub async fn inspect(&self) -> sqlx::Transaction<'static, sqlx::Any> {
+    pub async fn inspect(&self) -> cloud::db::System {
         self.db.system().await.unwrap()
     }
 
@@ -125,6 +147,20 @@ impl TestHub {
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.post(format!("{}{path}", self.url))
     }
+}
+
+/// The configuration of a test hub with its data in `dir`, on database `url`, reached at
+/// `public_url`: the test master key, mail to `<dir>/mail-outbox`, limits raised past what
+/// tests send.
+pub fn test_config(dir: &std::path::Path, url: &str, public_url: &str) -> Config {
+    use base64::Engine as _;
+    let mut config = Config::defaults();
+    dir.clone_into(&mut config.data_dir);
+    config.database_url = url.to_owned().into();
+    config.master_key = base64::engine::general_purpose::STANDARD.encode(MASTER_KEY).into();
+    public_url.clone_into(&mut config.public_url);
+    config.api_token_requests_per_minute = 1_000_000;
+    config
 }
 
 /// A second hub instance; stops when dropped.

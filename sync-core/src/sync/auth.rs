@@ -202,23 +202,17 @@ pub fn verify_response(
     check_signature(&key, &response_message(status, request_nonce, headers), &headers.signature)
 }
 
-/// Checks requests to device `me`: signature, freshness, and nonces seen within the freshness
-/// window.
+/// Checks requests to device `me`: signature and freshness. Whether a nonce was seen before is
+/// a [`NonceStore`]'s to say: in memory for one device's LAN server, in the database for hub
+/// instances that must refuse each other's replays.
 pub struct RequestVerifier {
     me: DeviceId,
-    seen: Mutex<Nonces>,
-}
-
-#[derive(Default)]
-struct Nonces {
-    by_key: HashMap<(DeviceId, String), i64>,
-    last_pruned: i64,
 }
 
 impl RequestVerifier {
-    /// A verifier for requests addressed to `me`, that has seen nothing.
+    /// A verifier for requests addressed to `me`.
     pub fn new(me: DeviceId) -> Self {
-        Self { me, seen: Mutex::default() }
+        Self { me }
     }
 
     /// Checks what can be checked before the body is read: the timestamp and that the sender
@@ -236,9 +230,10 @@ impl RequestVerifier {
         key_of(headers.device).map(|_| ()).ok_or(AuthError::UnknownDevice(headers.device))
     }
 
-    /// Verifies a request and returns its sender. `key_of` names the keys trusted now (a
-    /// revoked device has none). A refused request leaves no trace, except that a valid
-    /// request's nonce is remembered so it cannot be replayed.
+    /// Verifies a request's freshness, digest and signature, and returns its sender. `key_of`
+    /// names the keys trusted now (a revoked device has none). The nonce is not checked here:
+    /// remember it in a [`NonceStore`] once this succeeded (a forged request must not use up a
+    /// real one's nonce).
     pub fn verify(
         &self,
         key_of: impl Fn(DeviceId) -> Option<VerifyingKey>,
@@ -254,17 +249,60 @@ impl RequestVerifier {
         }
         let key = key_of(headers.device).ok_or(AuthError::UnknownDevice(headers.device))?;
         check_signature(&key, &request_message(method, path, self.me, headers), &headers.signature)?;
-        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(headers.device)
+    }
+}
+
+/// Where the nonces of accepted requests are remembered for the freshness window
+/// ([`MAX_REQUEST_AGE_MS`] either side), so that none is accepted twice. Older ones may be
+/// forgotten: their requests are refused as stale anyway.
+pub trait NonceStore: Send + Sync {
+    /// Remembers `device`'s `nonce` (of a request dated `timestamp`, received at `now`).
+    /// `Ok(false)`: it was seen before — a replay. `Err`: the store could not answer (the
+    /// request is refused as "try again", never accepted unchecked).
+    fn remember(
+        &self,
+        device: DeviceId,
+        nonce: &str,
+        timestamp: Timestamp,
+        now: Timestamp,
+    ) -> impl std::future::Future<Output = Result<bool, String>> + Send;
+}
+
+/// Nonces in this process's memory: for a device serving its LAN peers (one process is the
+/// whole server).
+#[derive(Default)]
+pub struct MemoryNonces(Mutex<Nonces>);
+
+#[derive(Default)]
+struct Nonces {
+    by_key: HashMap<(DeviceId, String), i64>,
+    last_pruned: i64,
+}
+
+impl MemoryNonces {
+    /// [`NonceStore::remember`], at once: `false` for a nonce seen before.
+    pub fn remember_now(&self, device: DeviceId, nonce: &str, timestamp: Timestamp, now: Timestamp) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Forget nonces older than the freshness window (their requests are refused as stale
-        // anyway), at most once a minute so a busy hub does not scan the map on every request.
+        // anyway), at most once a minute so a busy server does not scan the map every time.
         if now.0.saturating_sub(seen.last_pruned) > 60_000 {
             seen.by_key.retain(|_, &mut t| now.0.saturating_sub(t) <= MAX_REQUEST_AGE_MS);
             seen.last_pruned = now.0;
         }
-        if seen.by_key.insert((headers.device, headers.nonce.clone()), headers.timestamp.0).is_some() {
-            return Err(AuthError::Replayed);
-        }
-        Ok(headers.device)
+        seen.by_key.insert((device, nonce.to_owned()), timestamp.0).is_none()
+    }
+}
+
+impl NonceStore for MemoryNonces {
+    fn remember(
+        &self,
+        device: DeviceId,
+        nonce: &str,
+        timestamp: Timestamp,
+        now: Timestamp,
+    ) -> impl std::future::Future<Output = Result<bool, String>> + Send {
+        std::future::ready(Ok(self.remember_now(device, nonce, timestamp, now)))
     }
 }
 
@@ -285,8 +323,16 @@ mod tests {
         let now = Timestamp(1_000_000_000);
         let h = sign_request(DeviceId(7), DeviceId(0), |m| key.sign(m), "POST", "/v1/sync", b"body", now);
         let v = RequestVerifier::new(DeviceId(0));
+        let nonces = MemoryNonces::default();
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"body", now), Ok(DeviceId(7)));
-        assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"body", now), Err(AuthError::Replayed));
+        assert!(nonces.remember_now(h.device, &h.nonce, h.timestamp, now));
+        assert!(!nonces.remember_now(h.device, &h.nonce, h.timestamp, now), "the replay is refused");
+        // Another device may use the same nonce: it names a request per device.
+        assert!(nonces.remember_now(DeviceId(8), &h.nonce, h.timestamp, now));
+        // Past the freshness window it is forgotten (its request is stale by then).
+        let later = Timestamp(now.0 + 2 * MAX_REQUEST_AGE_MS);
+        assert!(nonces.remember_now(h.device, "other", later, later));
+        assert!(nonces.remember_now(h.device, &h.nonce, h.timestamp, later));
     }
 
     #[test]
@@ -322,7 +368,7 @@ mod tests {
             v.verify(&keys, "POST", "/v1/sync", &elsewhere, b"body", now),
             Err(AuthError::BadSignature)
         );
-        // None of the refused requests used up the nonce of the good one.
+        // The good one still verifies.
         assert_eq!(v.verify(&keys, "POST", "/v1/sync", &h, b"body", now), Ok(DeviceId(7)));
     }
 

@@ -15,7 +15,7 @@ pub mod enroll;
 mod server;
 
 pub use client::{HttpTransport, http_client};
-pub use server::{router, serve};
+pub use server::{Check, VerifiedRequest, router, serve, signed_headers, signed_reply, verify_request};
 
 use crate::ids::{DeviceId, Timestamp};
 use ed25519_dalek::VerifyingKey;

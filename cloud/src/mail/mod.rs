@@ -10,11 +10,11 @@
 //! an RFC 5322 file (`.eml`) into `<data_dir>/mail-outbox`, which a local MTA, a relay script
 //! or a person can pick up — the embedded default needs no mail server.
 
-use crate::server::AppState;
-use crate::tenancy::now_ms;
+pub mod store;
+
+use crate::db::{Db, Tenant};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sqlx::{Any, Row, Transaction};
 use std::path::PathBuf;
 
 /// Delivery attempts before a message is left for a person to look at.
@@ -66,84 +66,47 @@ pub fn check_address(address: &str) -> Result<(), &'static str> {
 }
 
 /// Queues a message inside `tx`: it is sent once `tx` commits.
-pub async fn enqueue(
-    tx: &mut Transaction<'static, Any>,
-    org: i64,
-    to: &str,
-    subject: &str,
-    body: &str,
-) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query(
-        "INSERT INTO outbox (org_id, recipient, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
-    )
-    .bind(org)
-    .bind(to)
-    .bind(subject)
-    .bind(body)
-    .bind(now_ms())
-    .fetch_one(&mut **tx)
-    .await?
-    .get(0))
+pub async fn enqueue(tx: &mut Tenant, to: &str, subject: &str, body: &str) -> Result<i64, sqlx::Error> {
+    store::enqueue(tx, to, subject, body).await
 }
 
-/// Sends every pending message (all organizations); returns how many were sent.
-pub async fn deliver_pending(state: &AppState) -> anyhow::Result<usize> {
-    let Some(mailer) = state.mailer.as_deref() else { return Ok(0) };
-    let now = now_ms();
-    let mut tx = state.db.system().await?;
-    let pending: Vec<i64> = sqlx::query(
-        "SELECT id FROM outbox WHERE sent_at IS NULL AND attempts < $1 AND (claimed_at IS NULL OR claimed_at < $2) ORDER BY id LIMIT 100",
-    )
-    .bind(MAX_ATTEMPTS)
-    .bind(now - CLAIM_MS)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| r.get(0))
-    .collect();
-    tx.commit().await?;
+/// Sends every pending message (all organizations) through `mailer`; returns how many were
+/// sent.
+pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> {
+    // The outbox holds every organization's mail: system transactions, one step each, so a
+    // claim is visible to other instances before the (slow) sending starts.
+    let mut system = db.system().await?;
+    let now = system.now();
+    let pending = store::due(&mut system, MAX_ATTEMPTS, now - CLAIM_MS).await?;
+    system.commit().await?;
     let mut sent = 0;
     for id in pending {
-        let mut tx = state.db.system().await?;
-        let claimed = sqlx::query(
-            "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL \
-             AND (claimed_at IS NULL OR claimed_at < $3) RETURNING recipient, subject, body",
-        )
-        .bind(now)
-        .bind(id)
-        .bind(now - CLAIM_MS)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let Some(row) = claimed else { continue }; // another instance has it
-        let (to, subject, body): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-        let outcome = mailer.send(id, &to, &subject, &body).await;
-        let mut tx = state.db.system().await?;
-        match &outcome {
+        let mut system = db.system().await?;
+        let claimed = store::claim(&mut system, id, now, now - CLAIM_MS).await?;
+        system.commit().await?;
+        let Some(message) = claimed else { continue }; // another instance has it
+        let outcome =
+            mailer.send(id, &message.recipient, &message.subject, &message.body, db.clock().now_ms()).await;
+        let mut system = db.system().await?;
+        match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
-                    .bind(now_ms())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                let at = system.now();
+                store::sent(&mut system, id, at).await?;
                 sent += 1;
             }
             Err(e) => {
                 tracing::warn!(id, error = %e, "mail not delivered; will try again");
-                sqlx::query("UPDATE outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
-                    .bind(format!("{e:#}"))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                store::failed(&mut system, id, &format!("{e:#}")).await?;
             }
         }
-        tx.commit().await?;
+        system.commit().await?;
     }
     Ok(sent)
 }
 
 impl Mailer {
-    async fn send(&self, id: i64, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+    /// Sends message `id` (dated `now`, Unix ms).
+    async fn send(&self, id: i64, to: &str, subject: &str, body: &str, now: i64) -> anyhow::Result<()> {
         match self {
             Self::Smtp { transport, from } => {
                 let message = Message::builder()
@@ -158,7 +121,7 @@ impl Mailer {
             }
             Self::Drop(dir) => {
                 tokio::fs::create_dir_all(dir).await?;
-                let date = jiff::Timestamp::now().strftime("%a, %d %b %Y %H:%M:%S +0000");
+                let date = jiff::Timestamp::from_millisecond(now)?.strftime("%a, %d %b %Y %H:%M:%S +0000");
                 // Recipient and subject were checked or made here: no line breaks reach a header.
                 let message = format!(
                     "From: {FROM}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <outbox-{id}@voelgoed.invalid>\r\n\
@@ -227,7 +190,7 @@ mod tests {
             .build();
         let from = "Voelgoed <tickets@example.org>".parse().unwrap();
         let mailer = Mailer::Smtp { transport: Box::new(transport), from };
-        mailer.send(7, "fan@example.org", "Your tickets", "Line one\nhttps://hub/t.pdf").await.unwrap();
+        mailer.send(7, "fan@example.org", "Your tickets", "Line one\nhttps://hub/t.pdf", 0).await.unwrap();
         drop(mailer);
         let data = tokio::time::timeout(std::time::Duration::from_secs(10), server).await.unwrap().unwrap();
         for expected in [

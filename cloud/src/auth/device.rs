@@ -1,0 +1,99 @@
+//! Device-signed requests (`/v1/…`): the [`DeviceCaller`] extractor.
+//!
+//! The verification itself is sync-core's ([`sync_core::sync::http::verify_request`]: the same
+//! code a device runs for its LAN peers). What the hub adds is where the answers come from: the
+//! sender's key and organization from the `devices` table (a revoked device has no key), and
+//! the nonces of accepted requests from the database ([`DbNonces`]) — so a request accepted by
+//! one hub instance is refused as a replay by every other.
+
+use super::store;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::identity::HubKey;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sync_core::ids::{DeviceId, Timestamp};
+use sync_core::journal::HUB;
+use sync_core::keys::strict_public_key;
+use sync_core::sync::auth::NonceStore;
+use sync_core::sync::http::{Check, signed_headers, signed_reply, verify_request};
+
+/// A device request whose signature verified, with a body of at most `MAX` bytes: who sent it,
+/// and its body. Refusals are the device protocol's plain-text 401, 413 and 503.
+pub struct DeviceCaller<const MAX: usize> {
+    /// The device's organization.
+    pub org: i64,
+    /// The device.
+    pub device: DeviceId,
+    /// The verified body.
+    pub body: Bytes,
+    nonce: String,
+}
+
+impl<const MAX: usize> FromRequest<AppState> for DeviceCaller<MAX> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let signed = signed_headers(request.headers())?;
+        let path = request.uri().path().to_owned();
+        let (org, key) = device_key(&state.db, signed.device).await.map_err(IntoResponse::into_response)?;
+        let check = Check { to: HUB, path: &path, max_body: MAX, now: state.clock.now() };
+        let verified = verify_request(request, signed, key, check, &DbNonces(&state.db)).await?;
+        Ok(Self { org, device: verified.device, body: verified.body, nonce: verified.nonce })
+    }
+}
+
+impl<const MAX: usize> DeviceCaller<MAX> {
+    /// `body` with `status`, signed with the hub's key over the request's nonce.
+    pub fn reply(&self, hub_key: &HubKey, clock: &Clock, status: StatusCode, body: Vec<u8>) -> Response {
+        signed_reply(HUB, |m| hub_key.sign(m), status, &self.nonce, body, clock.now())
+    }
+}
+
+/// A device's organization and public key, if it is enrolled and not revoked (`(0, None)`
+/// otherwise: refused as unknown).
+async fn device_key(
+    db: &Db,
+    device: DeviceId,
+) -> Result<(i64, Option<ed25519_dalek::VerifyingKey>), crate::error::ApiError> {
+    let mut lookup = db.lookup().await?;
+    let found = store::device_key(&mut lookup, i64::from(device.0)).await?;
+    lookup.commit().await?;
+    Ok(found.map_or((0, None), |d| {
+        let bytes: Option<[u8; 32]> = d.public_key.try_into().ok();
+        (d.org_id, bytes.and_then(|b| strict_public_key(&b)))
+    }))
+}
+
+/// Nonces remembered in the database, shared by every hub instance.
+pub struct DbNonces<'a>(pub &'a Db);
+
+impl NonceStore for DbNonces<'_> {
+    fn remember(
+        &self,
+        device: DeviceId,
+        nonce: &str,
+        timestamp: Timestamp,
+        _now: Timestamp,
+    ) -> impl std::future::Future<Output = Result<bool, String>> + Send {
+        let db = self.0.clone();
+        let nonce = nonce.to_owned();
+        async move {
+            let mut conn = db.pool().acquire().await.map_err(|e| e.to_string())?;
+            store::remember_nonce(&mut conn, i64::from(device.0), &nonce, timestamp.0).await.map_err(|e| {
+                tracing::warn!(error = %e, "could not remember a device request's nonce");
+                e.to_string()
+            })
+        }
+    }
+}
+
+/// Forgets nonces older than the freshness window (their requests are refused as stale).
+pub async fn prune_nonces(db: &Db) -> Result<u64, crate::db::DbError> {
+    let mut conn = db.pool().acquire().await?;
+    let before = db.clock().now_ms() - sync_core::sync::auth::MAX_REQUEST_AGE_MS;
+    Ok(store::forget_nonces(&mut conn, before).await?)
+}

@@ -1,0 +1,114 @@
+//! Waking long-polls when an organization's journal or documents change: in this instance
+//! through a watch channel, and on PostgreSQL in every other instance too, through
+//! LISTEN/NOTIFY (the one piece of cross-instance signalling; SQLite is one instance).
+
+use super::Db;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// The PostgreSQL channel hub instances tell each other about changes on (payload: the
+/// organization's id).
+pub const CHANGES_CHANNEL: &str = "voelgoed_changes";
+
+type Watchers = Arc<Mutex<HashMap<i64, watch::Sender<u64>>>>;
+
+/// Wakes long-polls when an organization's journal or documents change — in this instance,
+/// and on PostgreSQL in every other instance too, through LISTEN/NOTIFY (see [`Self::listen`]).
+#[derive(Clone, Default)]
+pub struct Notifier {
+    orgs: Watchers,
+    /// The database to NOTIFY through (PostgreSQL only).
+    db: Option<Db>,
+}
+
+impl Notifier {
+    /// A notifier for a hub on `db`.
+    pub fn new(db: &Db) -> Self {
+        let db = (db.backend() == super::Backend::Postgres).then(|| db.clone());
+        Self { orgs: Watchers::default(), db }
+    }
+
+    fn sender(orgs: &Watchers, org: i64) -> watch::Sender<u64> {
+        let mut orgs = orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        orgs.entry(org).or_insert_with(|| watch::channel(0).0).clone()
+    }
+
+    fn wake(orgs: &Watchers, org: i64) {
+        Self::sender(orgs, org).send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Something changed for `org` (committed): wake its long-polls here and elsewhere.
+    pub fn notify(&self, org: i64) {
+        Self::wake(&self.orgs, org);
+        if let Some(db) = self.db.clone() {
+            tokio::spawn(async move {
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANGES_CHANNEL)
+                    .bind(org.to_string())
+                    .execute(db.pool())
+                    .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, org, "could not tell other hub instances about a change");
+                }
+            });
+        }
+    }
+
+    /// A receiver that moves when `org` changes.
+    pub fn subscribe(&self, org: i64) -> watch::Receiver<u64> {
+        Self::sender(&self.orgs, org).subscribe()
+    }
+
+    /// Listens for other instances' changes (PostgreSQL; `url` as configured) until this
+    /// notifier is dropped. Notifications missed while the connection was down cannot be
+    /// known, so after a reconnect every organization's long-polls are woken to look.
+    pub async fn listen(self, url: String) {
+        // Only a weak hold: the hub dropping its notifier ends this task.
+        let orgs = Arc::downgrade(&self.orgs);
+        drop(self);
+        let mut failures = 0u32;
+        loop {
+            let connected = sqlx::postgres::PgListener::connect(&url).await;
+            let mut listener = match connected {
+                Ok(mut l) => match l.listen(CHANGES_CHANNEL).await {
+                    Ok(()) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    failures += 1;
+                    if failures % 10 == 1 {
+                        tracing::warn!(error = %e, "cannot listen for other hub instances' changes; retrying");
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    if orgs.strong_count() == 0 {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            failures = 0;
+            if let Some(orgs) = orgs.upgrade() {
+                let all: Vec<i64> =
+                    orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).keys().copied().collect();
+                for org in all {
+                    Self::wake(&orgs, org);
+                }
+            }
+            // `try_recv` gives `None` (or an error) when the connection dropped: reconnect.
+            while let Ok(Some(n)) = listener.try_recv().await {
+                let Some(orgs) = orgs.upgrade() else { return };
+                if let Ok(org) = n.payload().parse() {
+                    Self::wake(&orgs, org);
+                }
+            }
+            if orgs.strong_count() == 0 {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The two shapes of a transaction: [`Tenant`] (one organization's rows) and [`System`] (the
+//! few lookups that cross organizations before one is known).
+//!
+//! Each carries what every write in it needs, so handlers stop passing it along: the
+//! organization, the time the transaction started (from the hub's [`Clock`]), the audit line,
+//! and the commit-then-notify step that wakes devices once a change they must learn of is
+//! durable. Both dereference to the connection, so a query runs on `&mut *tx` as on sqlx's
+//! own transaction.
+//!
+//! [`Clock`]: crate::clock::Clock
+
+use super::{Backend, DbError};
+use crate::db::Notifier;
+use sqlx::{Any, AnyConnection, Transaction};
+use std::ops::{Deref, DerefMut};
+
+/// A transaction that sees only one organization's rows. Every query inside still names the
+/// organization (the first wall); on PostgreSQL, row-level security enforces it again.
+pub struct Tenant {
+    tx: Transaction<'static, Any>,
+    org: i64,
+    now: i64,
+    backend: Backend,
+}
+
+/// A transaction across organizations (PostgreSQL: declared to row-level security as such).
+pub struct System {
+    tx: Transaction<'static, Any>,
+    now: i64,
+    backend: Backend,
+}
+
+impl Tenant {
+    pub(super) fn new(tx: Transaction<'static, Any>, org: i64, now: i64, backend: Backend) -> Self {
+        Self { tx, org, now, backend }
+    }
+
+    /// The organization whose rows this transaction sees.
+    pub fn org(&self) -> i64 {
+        self.org
+    }
+
+    /// When the transaction began (Unix ms, from the hub's clock): the time every row written
+    /// in it carries.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// The database engine (for the few statements that differ, like `FOR UPDATE`).
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Records who changed what, in this transaction: an audit line exists exactly when the
+    /// change does. `detail` is free-form by design (each action records what matters to it).
+    pub async fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        object: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO audit_log (org_id, actor, action, object, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(self.org)
+        .bind(actor)
+        .bind(action)
+        .bind(object)
+        .bind(detail.to_string())
+        .bind(self.now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits, then wakes the organization's devices (here and in every other instance):
+    /// for changes devices must learn of (manifests, revocations, leases, documents).
+    pub async fn commit_and_notify(self, notifier: &Notifier) -> Result<(), DbError> {
+        let org = self.org;
+        self.commit().await?;
+        notifier.notify(org);
+        Ok(())
+    }
+}
+
+impl System {
+    pub(super) fn new(tx: Transaction<'static, Any>, now: i64, backend: Backend) -> Self {
+        Self { tx, now, backend }
+    }
+
+    /// When the transaction began (Unix ms, from the hub's clock).
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// The database engine.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Continues as organization `org`'s transaction, once a lookup found it (an enrollment
+    /// code names its organization): what was done so far commits or rolls back with what
+    /// follows. On PostgreSQL row-level security narrows to `org` from here on.
+    pub async fn into_tenant(mut self, org: i64) -> Result<Tenant, DbError> {
+        if self.backend == Backend::Postgres {
+            // `org` is a number: safe to inline. Both settings last until the transaction ends.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT set_config('voelgoed.system', '', true), set_config('voelgoed.org_id', '{org}', true)"
+            )))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(Tenant::new(self.tx, org, self.now, self.backend))
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for Tenant {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tenant {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl Deref for System {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for System {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}

@@ -1,0 +1,53 @@
+//! Relational views of journal entries, written in the transaction that stores the entry
+//! (idempotent by origin and sequence number, so a replayed entry changes nothing):
+//!
+//! - a scan → a `checkins` row (the reports, the live dashboard, the inside count);
+//! - a door sale → a paid box-office order with its tickets, payment and ledger lines; the
+//!   leased rights become sold ones ([`door`]);
+//! - a void → its tickets revoked, the money booked back, the capacity returned;
+//! - a lease return → the unsold rights back to capacity;
+//! - a closed cashier shift → a `shifts` row with its report.
+//!
+//! Anything inconsistent a device reports is logged and skipped, never refused: the money was
+//! taken at the door, and a refusal would stop the device's sync.
+
+mod door;
+pub mod store;
+
+use crate::db::Tenant;
+use sync_core::journal::{Entry, Payload};
+
+/// Materializes entry `e` of the transaction's organization.
+pub async fn entry(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
+    match &e.payload {
+        Payload::Scan(scan) => {
+            let checkin = store::Checkin {
+                origin: i64::from(e.origin.0),
+                seq: i64::try_from(e.seq)?,
+                event: i64::from(e.event.0),
+                serial: scan.ticket.map(|t| i64::from(t.serial.0)),
+                ticket_type: scan.ticket.map(|t| i64::from(t.ticket_type.0)),
+                direction: match scan.direction {
+                    sync_core::manifest::Direction::Entry => "entry",
+                    sync_core::manifest::Direction::Exit => "exit",
+                },
+                gate: i64::from(scan.gate.0),
+                verdict: scan.verdict.code(),
+                at: scan.at.0,
+                hlc: i64::try_from(e.hlc.0)?,
+            };
+            store::insert_checkin(tx, &checkin).await?;
+        }
+        Payload::DoorSale(sale) => door::sale(tx, e, sale).await?,
+        Payload::Void(void) => door::void(tx, e, void).await?,
+        Payload::LeaseReturn(ret) => door::lease_return(tx, e, ret).await?,
+        Payload::Shift(shift) => door::shift(tx, e, shift).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The name a door sale's order carries: its box office and receipt number.
+pub fn door_order_name(device: u32, receipt: u64) -> String {
+    format!("Door sale {device}-{receipt}")
+}

@@ -1,0 +1,314 @@
+//! The statements that turn journal entries into rows of the relational tables.
+
+use crate::db::Tenant;
+
+/// A lease a device holds.
+#[derive(sqlx::FromRow)]
+pub struct HeldLease {
+    /// The lease.
+    pub id: i64,
+    /// Its ticket type (row id).
+    pub ticket_type_id: i64,
+    /// Its first serial.
+    pub first_serial: i64,
+    /// Its last serial.
+    pub last_serial: i64,
+    /// Where its unsold rights were returned from, if they were.
+    pub returned_from: Option<i64>,
+}
+
+/// A door-sale ticket just revoked by a void.
+#[derive(sqlx::FromRow)]
+pub struct Voided {
+    /// Its order.
+    pub order_id: i64,
+    /// What it cost.
+    pub price_minor: i64,
+    /// Its ticket type (row id).
+    pub ticket_type_id: i64,
+}
+
+/// An order's first payment.
+#[derive(sqlx::FromRow)]
+pub struct FirstPayment {
+    /// The payment.
+    pub id: i64,
+    /// `cash`, `card_present`, `comp`, `online`.
+    pub method: String,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// A scan, as `checkins` keeps it.
+pub struct Checkin<'a> {
+    /// The scanning device.
+    pub origin: i64,
+    /// Its entry's sequence number.
+    pub seq: i64,
+    /// The event.
+    pub event: i64,
+    /// The ticket's serial, if it was a ticket.
+    pub serial: Option<i64>,
+    /// Its ticket type's number.
+    pub ticket_type: Option<i64>,
+    /// `entry` or `exit`.
+    pub direction: &'a str,
+    /// The gate's number.
+    pub gate: i64,
+    /// The verdict's code.
+    pub verdict: &'a str,
+    /// The device's wall clock at the scan.
+    pub at: i64,
+    /// The entry's hybrid logical clock (orders movements across devices).
+    pub hlc: i64,
+}
+
+/// Stores a scan (idempotent by origin and sequence number).
+pub async fn insert_checkin(tx: &mut Tenant, c: &Checkin<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at, hlc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+    )
+    .bind(tx.org())
+    .bind(c.origin)
+    .bind(c.seq)
+    .bind(c.event)
+    .bind(c.serial)
+    .bind(c.ticket_type)
+    .bind(c.direction)
+    .bind(c.gate)
+    .bind(c.verdict)
+    .bind(c.at)
+    .bind(c.hlc)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Lease `lease` if `device` holds it.
+pub async fn held_lease(tx: &mut Tenant, lease: i64, device: i64) -> Result<Option<HeldLease>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, ticket_type_id, first_serial, last_serial, returned_from FROM leases \
+         WHERE id = $1 AND org_id = $2 AND device_id = $3",
+    )
+    .bind(lease)
+    .bind(tx.org())
+    .bind(device)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// A door sale's order, paid; `None` if the sale was materialized before (same key).
+#[allow(clippy::too_many_arguments)] // one row's columns
+pub async fn insert_door_order(
+    tx: &mut Tenant,
+    event: i64,
+    code: &str,
+    secret: &str,
+    device: i64,
+    name: &str,
+    currency: &str,
+    total_minor: i64,
+    key: &str,
+    at: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO orders (org_id, event_id, code, secret, status, channel, device_id, email, name, currency, total_minor, \
+         idempotency_key, created_at, paid_at) VALUES ($1, $2, $3, $4, 'paid', 'box_office', $5, '', $6, $7, $8, $9, $10, $10) \
+         ON CONFLICT (event_id, idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(tx.org())
+    .bind(event)
+    .bind(code)
+    .bind(secret)
+    .bind(device)
+    .bind(name)
+    .bind(currency)
+    .bind(total_minor)
+    .bind(key)
+    .bind(at)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// An order line.
+pub async fn insert_line(
+    tx: &mut Tenant,
+    order: i64,
+    ticket_type: i64,
+    quantity: i64,
+    unit: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO order_lines (order_id, org_id, ticket_type_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)")
+        .bind(order)
+        .bind(tx.org())
+        .bind(ticket_type)
+        .bind(quantity)
+        .bind(unit)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A ticket the device signed (the hub never held its text).
+pub async fn insert_door_ticket(
+    tx: &mut Tenant,
+    event: i64,
+    serial: i64,
+    order: i64,
+    ticket_type: i64,
+    price: i64,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, '', 'valid', $7) ON CONFLICT (event_id, serial) DO NOTHING",
+    )
+    .bind(tx.org())
+    .bind(event)
+    .bind(serial)
+    .bind(order)
+    .bind(ticket_type)
+    .bind(price)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A payment taken at the door; its id.
+pub async fn insert_door_payment(
+    tx: &mut Tenant,
+    order: i64,
+    method: &str,
+    amount: i64,
+    currency: &str,
+    reference: Option<String>,
+    at: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO payments (org_id, order_id, method, status, amount_minor, currency, provider_ref, created_at, settled_at) \
+         VALUES ($1, $2, $3, 'succeeded', $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(tx.org())
+    .bind(order)
+    .bind(method)
+    .bind(amount)
+    .bind(currency)
+    .bind(reference)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Counts `n` more sold under the lease (never past its size).
+pub async fn add_lease_sold(tx: &mut Tenant, lease: i64, n: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE leases SET sold = sold + $1 WHERE id = $2 AND org_id = $3 AND sold + $1 <= last_serial - first_serial + 1")
+        .bind(n)
+        .bind(lease)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Revokes a valid ticket; what it was, or `None` if unknown or revoked before.
+pub async fn revoke_ticket(
+    tx: &mut Tenant,
+    event: i64,
+    serial: i64,
+    at: i64,
+) -> Result<Option<Voided>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE tickets SET status = 'revoked', revoked_at = $1 WHERE event_id = $2 AND serial = $3 AND org_id = $4 \
+         AND status = 'valid' RETURNING order_id, price_minor, ticket_type_id",
+    )
+    .bind(at)
+    .bind(event)
+    .bind(serial)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Adds `amount` to what the order had refunded (never past its total).
+pub async fn add_refunded(tx: &mut Tenant, order: i64, amount: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET refunded_minor = refunded_minor + $1 WHERE id = $2 AND org_id = $3 AND refunded_minor + $1 <= total_minor")
+        .bind(amount)
+        .bind(order)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The order's first payment.
+pub async fn first_payment(tx: &mut Tenant, order: i64) -> Result<Option<FirstPayment>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, method, currency FROM payments WHERE order_id = $1 AND org_id = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Marks the lease's rights from serial `from` returned.
+pub async fn return_lease_from(tx: &mut Tenant, lease: i64, from: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE leases SET returned_from = $1, status = CASE WHEN status = 'active' THEN 'returned' ELSE status END \
+         WHERE id = $2 AND org_id = $3",
+    )
+    .bind(from)
+    .bind(lease)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A closed cashier shift (idempotent by device and opening).
+pub struct ClosedShift<'a> {
+    /// The event.
+    pub event: i64,
+    /// The box office.
+    pub device: i64,
+    /// The sequence number of its opening entry.
+    pub opened_seq: i64,
+    /// The report as the device closed it.
+    pub report: &'a sync_core::journal::shift::ShiftReport,
+}
+
+/// Stores a closed shift.
+pub async fn insert_shift(
+    tx: &mut Tenant,
+    s: &ClosedShift<'_>,
+    report_json: &str,
+) -> Result<(), sqlx::Error> {
+    let r = s.report;
+    sqlx::query(
+        "INSERT INTO shifts (org_id, event_id, device_id, opened_seq, cashier, currency, opened_at, closed_at, receipts, \
+         voided_receipts, sold_minor, voided_minor, float_minor, expected_cash_minor, counted_cash_minor, report) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (org_id, device_id, opened_seq) DO NOTHING",
+    )
+    .bind(tx.org())
+    .bind(s.event)
+    .bind(s.device)
+    .bind(s.opened_seq)
+    .bind(&r.cashier)
+    .bind(&r.currency)
+    .bind(r.opened_at.0)
+    .bind(r.closed_at.0)
+    .bind(i64::from(r.receipts))
+    .bind(i64::from(r.voided_receipts))
+    .bind(r.sold_minor())
+    .bind(r.voided_minor())
+    .bind(r.float_minor)
+    .bind(r.expected_cash_minor)
+    .bind(r.counted_cash_minor)
+    .bind(report_json)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! The hub's side of the sync engine: each organization's journal in the database, as a
+//! [`SyncStore`] the sync-core engine drives.
+//!
+//! - Entries from devices are stored and **materialized** ([`materialize`]: scans →
+//!   `checkins`, door sales → orders, …) in the same transaction, so what is acknowledged is
+//!   committed, and a replayed entry changes nothing.
+//! - The hub writes its own entries (manifests, revocations, lease grants) into the
+//!   organization's hub log (origin 0) through [`append_hub_entry`], inside the caller's
+//!   transaction. One `hub_log` row per organization serialises those appends across hub
+//!   instances: sequence numbers without gaps, clocks strictly increasing.
+//! - Documents ([`docs`]) live as chunks in `doc_chunks`; each hub instance keeps them loaded
+//!   with the per-device automerge sync states, and picks up chunks another instance wrote.
+
+mod docs;
+pub mod materialize;
+pub mod store;
+
+pub use docs::DocCache;
+
+use crate::db::{Db, Notifier, Tenant};
+use docs::event_of;
+use sync_core::documents::DocId;
+use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc};
+use sync_core::ids::{DeviceId, EventId, Timestamp};
+use sync_core::journal::{Entry, HUB, Payload, VersionVector};
+use sync_core::sync::engine::{SyncError, check_incoming};
+use sync_core::sync::store::{StoreError, SyncStore};
+use tokio::sync::watch;
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// Appends an entry to the organization's hub log inside `tx` (commit it with the change it
+/// records). Returns the entry.
+pub async fn append_hub_entry(tx: &mut Tenant, event: i64, payload: Payload) -> Result<Entry, anyhow::Error> {
+    let now = Hlc::from_time(Timestamp(tx.now())).0;
+    let (seq, hlc) = store::next_hub_seq(tx, i64::try_from(now)?).await?;
+    let entry = Entry {
+        origin: HUB,
+        seq: u64::try_from(seq)?,
+        hlc: Hlc(u64::try_from(hlc)?),
+        event: EventId(u32::try_from(event)?),
+        payload,
+    };
+    insert(tx, &entry).await?;
+    Ok(entry)
+}
+
+/// Stores an entry and materializes it.
+async fn insert(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
+    let payload = postcard::to_stdvec(&e.payload)?;
+    store::insert_entry(
+        tx,
+        i64::from(e.origin.0),
+        i64::try_from(e.seq)?,
+        i64::try_from(e.hlc.0)?,
+        i64::from(e.event.0),
+        &payload,
+    )
+    .await?;
+    materialize::entry(tx, e).await
+}
+
+/// One organization's journal and documents, as the sync engine sees them.
+pub struct OrgJournal {
+    db: Db,
+    org: i64,
+    notifier: Notifier,
+    docs: DocCache,
+    /// The events whose documents this peer may read and write; `None`: all of them.
+    scope: Option<Vec<i64>>,
+}
+
+impl OrgJournal {
+    /// The journal of `org`.
+    pub fn new(db: Db, org: i64, notifier: Notifier, docs: DocCache) -> Self {
+        Self { db, org, notifier, docs, scope: None }
+    }
+
+    /// Limits documents to those of `events` (a device's events): a gate of one event neither
+    /// receives another event's guest list nor writes into it.
+    #[must_use]
+    pub fn scoped_to(mut self, events: Vec<i64>) -> Self {
+        self.scope = Some(events);
+        self
+    }
+
+    fn in_scope(&self, doc: &DocId) -> bool {
+        match (&self.scope, event_of(doc)) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(events), Some(event)) => events.contains(&event),
+        }
+    }
+
+    async fn have_in(&self, tx: &mut Tenant) -> Result<VersionVector, StoreError> {
+        let mut have = VersionVector::new();
+        for (origin, seq) in store::heads(tx).await.map_err(db_err)? {
+            have.advance(
+                DeviceId(u32::try_from(origin).map_err(db_err)?),
+                u64::try_from(seq).map_err(db_err)?,
+            );
+        }
+        Ok(have)
+    }
+}
+
+impl SyncStore for OrgJournal {
+    fn origin(&self) -> DeviceId {
+        HUB
+    }
+
+    fn now(&self) -> Timestamp {
+        self.db.clock().now()
+    }
+
+    async fn have(&self) -> Result<VersionVector, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        self.have_in(&mut tx).await
+    }
+
+    async fn entries_after(
+        &self,
+        origin: DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let after = i64::try_from(after).map_err(db_err)?;
+        let rows = store::entries_after(
+            &mut tx,
+            i64::from(origin.0),
+            after,
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Entry {
+                    origin,
+                    seq: u64::try_from(row.seq).map_err(db_err)?,
+                    hlc: Hlc(u64::try_from(row.hlc).map_err(db_err)?),
+                    event: EventId(u32::try_from(row.event_id).map_err(db_err)?),
+                    payload: postcard::from_bytes(&row.payload).map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append(&self, entries: Vec<Entry>) -> Result<VersionVector, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut have = self.have_in(&mut tx).await?;
+        let fresh = check_incoming(HUB, &have, entries, self.db.clock().now(), DEFAULT_MAX_DRIFT_MS)
+            .map_err(|e| match e {
+                SyncError::Store(s) => s,
+                other => StoreError::Invalid(other.to_string()),
+            })?;
+        if fresh.is_empty() {
+            return Ok(have);
+        }
+        // Entries must belong to this organization's events.
+        for event in fresh.iter().map(|e| e.event).collect::<std::collections::BTreeSet<_>>() {
+            if !store::has_event(&mut tx, i64::from(event.0)).await.map_err(db_err)? {
+                return Err(StoreError::Invalid(format!(
+                    "event {event} is not an event of this organization"
+                )));
+            }
+        }
+        for entry in &fresh {
+            insert(&mut tx, entry).await.map_err(db_err)?;
+            have.advance(entry.origin, entry.seq);
+        }
+        tx.commit().await.map_err(db_err)?;
+        self.notifier.notify(self.org);
+        Ok(have)
+    }
+
+    async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let rows = store::doc_ids(&mut tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|doc| DocId::try_from(doc).ok())
+            .filter(|doc| self.in_scope(doc))
+            .collect())
+    }
+
+    fn doc_wanted(&self, doc: &DocId) -> bool {
+        // The cheap, synchronous part: the shape. `doc_check` and `doc_receive` ask the
+        // database whether the event is this organization's.
+        doc.as_str().starts_with("guests/") || doc.as_str().starts_with("config/")
+    }
+
+    async fn doc_check(&self, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        if !self.known_doc(doc).await? {
+            return Ok(());
+        }
+        self.with_docs(doc, |docs| docs.check(doc, message)).await??;
+        Ok(())
+    }
+
+    async fn doc_restart(&self, peer: DeviceId) -> Result<(), StoreError> {
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(org) = orgs.get_mut(&self.org) {
+            org.docs.restart_peer(peer);
+        }
+        Ok(())
+    }
+
+    async fn doc_generate(&self, peer: DeviceId, doc: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with_docs(doc, |docs| docs.generate(peer, doc)).await
+    }
+
+    async fn doc_receive(&self, peer: DeviceId, doc: &DocId, message: &[u8]) -> Result<(), StoreError> {
+        if !self.known_doc(doc).await? {
+            return Ok(());
+        }
+        if let Some(bytes) = self.with_docs(doc, |docs| docs.receive(peer, doc, message)).await?? {
+            self.persist(doc, bytes).await?;
+            self.notifier.notify(self.org);
+        }
+        Ok(())
+    }
+
+    async fn peer_have(&self, peer: DeviceId) -> Result<Option<VersionVector>, StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let have = store::peer_have(&mut tx, i64::from(peer.0)).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        have.map(|bytes| postcard::from_bytes(&bytes).map_err(db_err)).transpose()
+    }
+
+    async fn set_peer_have(&self, peer: DeviceId, have: &VersionVector) -> Result<(), StoreError> {
+        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        store::set_peer_have(&mut tx, i64::from(peer.0), &postcard::to_stdvec(have).map_err(db_err)?)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.notifier.subscribe(self.org)
+    }
+}

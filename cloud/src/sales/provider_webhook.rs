@@ -1,0 +1,98 @@
+//! The hub's webhook endpoint: the payment provider reports payments here.
+//!
+//! Refused (401) unless signed with the webhook secret and dated within five minutes. An event
+//! id seen before is acknowledged without effect (a provider retries until it gets a 2xx, so a
+//! duplicate must still get one), in the same transaction that settles the payment — so a
+//! crash between the two cannot lose a payment or apply it twice.
+
+use super::fulfil::{Settled, Succeeded, settle};
+use super::{Sales, store};
+use crate::crypto::MasterKey;
+use crate::db::Db;
+use crate::error::{ApiError, ProblemDetails};
+use crate::payments::{WebhookEvent, WebhookKind};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// Where webhooks are received.
+pub const PATH: &str = "/api/v1/webhooks/payments";
+
+/// The route, with its OpenAPI documentation.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive))
+}
+
+/// What the hub made of a webhook.
+#[derive(Serialize, ToSchema)]
+struct Received {
+    /// The provider's event id.
+    received: String,
+    /// `paid`, `duplicate`, `refunding` (paid after the tickets were sold to someone else) or
+    /// `failed`.
+    #[schema(pattern = "^(paid|duplicate|refunding|failed)$")]
+    outcome: &'static str,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/payments",
+    tag = "payments",
+    request_body = WebhookEvent,
+    params(("Voelgoed-Sim-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256> of the timestamp and body with the webhook secret")),
+    responses(
+        (status = 200, description = "Processed (or recognised as a duplicate)", body = Received),
+        (status = 401, description = "Bad signature or stale timestamp", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+async fn receive(
+    State(db): State<Db>,
+    State(master): State<MasterKey>,
+    State(sales): State<Sales>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Received>, ApiError> {
+    let signature = headers.get(crate::payments::signature::HEADER).and_then(|v| v.to_str().ok());
+    let now = db.clock().now_ms() / 1000;
+    let event = sales.provider.parse_webhook(signature, &body, now).map_err(|e| {
+        tracing::warn!(error = %e, "refused a payment webhook");
+        ApiError::Unauthorized
+    })?;
+    let payment: i64 = event
+        .reference
+        .strip_prefix("pay_")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| ApiError::invalid("reference", "not a payment of this hub"))?;
+    let mut lookup = db.lookup().await?;
+    let org = store::payment_org(&mut lookup, payment, &event.payment).await?.ok_or(ApiError::NotFound)?;
+    lookup.commit().await?;
+    let outcome = match event.kind {
+        WebhookKind::PaymentSucceeded => {
+            let paid = Succeeded {
+                payment,
+                amount_minor: event.amount_minor,
+                currency: &event.currency,
+                webhook_event: Some(&event.id),
+            };
+            match settle(&db, &master, &sales, org, paid).await? {
+                Settled::Paid => "paid",
+                Settled::Already => "duplicate",
+                Settled::Refunding { .. } => "refunding",
+            }
+        }
+        WebhookKind::PaymentFailed => {
+            // The order stays pending until its hold lapses: the customer may try again.
+            let mut tx = db.tenant(org).await?;
+            store::payment_failed(&mut tx, payment).await?;
+            tx.commit().await?;
+            "failed"
+        }
+    };
+    Ok(Json(Received { received: event.id, outcome }))
+}

@@ -1,0 +1,823 @@
+//! The queries of online sales: orders, their lines and tickets, payments, refunds.
+//!
+//! Checkout's statements are batched (one round trip places a whole batch, see
+//! `checkout.rs`); the capacity counters they move are [`crate::capacity`]'s.
+
+use super::checkout::Order;
+use super::views::{
+    CheckinView, LineView, OrderSummary, OrderView, PaymentView, RefundView, ShopTicketType, TicketView,
+};
+use crate::db::{Tenant, values};
+use sqlx::AnyConnection;
+
+/// An event as checkout and the shop need it (a lookup across organizations: the buyer names
+/// only the event).
+#[derive(sqlx::FromRow)]
+pub struct EventForSale {
+    /// Its organization.
+    pub org_id: i64,
+    /// Its name.
+    pub name: String,
+    /// `draft`, `on_sale`, …
+    pub status: String,
+    /// Doors (Unix ms).
+    pub starts_at: i64,
+    /// End (Unix ms).
+    pub ends_at: i64,
+    /// The venue's time zone.
+    pub time_zone: String,
+}
+
+/// A ticket type as checkout needs it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TypeForSale {
+    /// Its row id.
+    pub id: i64,
+    /// Its number within the event.
+    pub number: i64,
+    /// Its name.
+    pub name: String,
+    /// Price in minor units.
+    pub price_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Sales open.
+    pub sales_start: Option<i64>,
+    /// Sales close.
+    pub sales_end: Option<i64>,
+}
+
+/// An order's id, organization and secret.
+#[derive(sqlx::FromRow)]
+pub struct OrderKey {
+    /// The order.
+    pub id: i64,
+    /// Its organization.
+    pub org_id: i64,
+    /// The buyer's secret.
+    pub secret: String,
+}
+
+/// An earlier order with the same idempotency key.
+#[derive(sqlx::FromRow)]
+pub struct Replayed {
+    /// The order.
+    pub id: i64,
+    /// The request it answered.
+    pub request_hash: Option<String>,
+    /// Its status.
+    pub status: String,
+}
+
+/// What an order costs and where it stands (for paying or refunding it).
+#[derive(sqlx::FromRow)]
+pub struct Payable {
+    /// Its code.
+    pub code: String,
+    /// Its status.
+    pub status: String,
+    /// Its event.
+    pub event_id: i64,
+    /// What it costs.
+    pub total_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// A payment found by its idempotency key.
+#[derive(sqlx::FromRow)]
+pub struct KnownPayment {
+    /// The payment.
+    pub id: i64,
+    /// Its status.
+    pub status: String,
+    /// Where the customer pays.
+    pub checkout_url: Option<String>,
+}
+
+/// A payment just settled.
+#[derive(sqlx::FromRow)]
+pub struct SettledPayment {
+    /// Its order.
+    pub order_id: i64,
+    /// What the hub asked for.
+    pub amount_minor: i64,
+    /// In what.
+    pub currency: String,
+}
+
+/// One line of an order, as paying it needs it.
+#[derive(sqlx::FromRow)]
+pub struct PaidLine {
+    /// The ticket type's row id.
+    pub ticket_type_id: i64,
+    /// Its number within the event.
+    pub number: i64,
+    /// How many.
+    pub quantity: i64,
+    /// The price of one.
+    pub unit_price_minor: i64,
+}
+
+/// A ticket to issue.
+pub struct NewTicket {
+    /// Its serial.
+    pub serial: u32,
+    /// Its ticket type's row id.
+    pub ticket_type_id: i64,
+    /// What it cost.
+    pub price_minor: i64,
+    /// Its signed text.
+    pub text: String,
+}
+
+/// A refund recorded earlier under the same idempotency key.
+#[derive(sqlx::FromRow)]
+pub struct KnownRefund {
+    /// The refund.
+    pub id: i64,
+    /// How much.
+    pub amount_minor: i64,
+    /// Comma-separated serials.
+    pub serials: String,
+    /// Its status.
+    pub status: String,
+}
+
+/// A refund to record.
+pub struct RefundRow<'a> {
+    /// The order.
+    pub order: i64,
+    /// The payment the money goes back through.
+    pub payment: Option<i64>,
+    /// How much.
+    pub amount_minor: i64,
+    /// In what.
+    pub currency: &'a str,
+    /// Comma-separated serials.
+    pub serials: &'a str,
+    /// Why.
+    pub reason: &'a str,
+    /// `pending` or `succeeded`.
+    pub status: &'a str,
+    /// The client's idempotency key.
+    pub idempotency_key: Option<&'a str>,
+    /// Who.
+    pub created_by: &'a str,
+}
+
+/// A ticket for the printed PDF.
+#[derive(sqlx::FromRow)]
+pub struct PrintRow {
+    /// Its serial.
+    pub serial: i64,
+    /// Its signed text.
+    pub text: String,
+    /// What it cost.
+    pub price_minor: i64,
+    /// Its type's name.
+    pub type_name: String,
+    /// The holder.
+    pub holder: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The order's code.
+    pub code: String,
+    /// The event's name.
+    pub event_name: String,
+    /// Doors (Unix ms).
+    pub starts_at: i64,
+    /// The venue's time zone.
+    pub time_zone: String,
+}
+
+// --- the shop and checkout --------------------------------------------------------------------
+
+/// Event `id`, whoever's it is.
+pub async fn event_for_sale(conn: &mut AnyConnection, id: i64) -> Result<Option<EventForSale>, sqlx::Error> {
+    sqlx::query_as("SELECT org_id, name, status, starts_at, ends_at, time_zone FROM events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The event's ticket types, by number.
+pub async fn types_for_sale(tx: &mut Tenant, event: i64) -> Result<Vec<TypeForSale>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, number, name, price_minor, currency, sales_start, sales_end FROM ticket_types \
+         WHERE event_id = $1 AND org_id = $2 ORDER BY number",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The event's ticket types with what is left, by number.
+pub async fn shop_types(tx: &mut Tenant, event: i64) -> Result<Vec<ShopTicketType>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT number, name, price_minor, currency, capacity - sold - held - leased AS available, sales_start, sales_end \
+         FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Inserts `orders` (one event's) pending, in one statement, with `codes` (code, secret) and
+/// dated `now`; an idempotency key already used inserts nothing. Returns `(id, code)` of each
+/// inserted.
+pub async fn insert_pending(
+    tx: &mut Tenant,
+    event: i64,
+    orders: &[Order],
+    codes: &[(String, String)],
+    now: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO orders (org_id, event_id, code, secret, status, channel, email, name, currency, \
+         total_minor, hold_expires_at, idempotency_key, request_hash, created_at) VALUES {} \
+         ON CONFLICT (event_id, idempotency_key) DO NOTHING RETURNING id, code",
+        values(orders.len(), "(?, ?, ?, ?, 'pending', 'online', ?, ?, ?, ?, ?, ?, ?, ?)")
+    );
+    let mut insert = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for (o, (code, secret)) in orders.iter().zip(codes) {
+        insert = insert
+            .bind(tx.org())
+            .bind(event)
+            .bind(code)
+            .bind(secret)
+            .bind(&o.email)
+            .bind(&o.name)
+            .bind(&o.currency)
+            .bind(o.total_minor)
+            .bind(o.hold_expires_at)
+            .bind(&o.idempotency_key)
+            .bind(&o.request_hash)
+            .bind(now);
+    }
+    insert.fetch_all(&mut **tx).await
+}
+
+/// Inserts order lines `(order, ticket type id, quantity, unit price)` in one statement.
+pub async fn insert_lines(tx: &mut Tenant, lines: &[(i64, i64, i64, i64)]) -> Result<(), sqlx::Error> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO order_lines (order_id, org_id, ticket_type_id, quantity, unit_price_minor) VALUES {}",
+        values(lines.len(), "(?, ?, ?, ?, ?)")
+    );
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (order, ticket_type, quantity, price) in lines {
+        insert = insert.bind(order).bind(tx.org()).bind(ticket_type).bind(quantity).bind(price);
+    }
+    insert.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Marks orders that did not fit as rejected.
+pub async fn reject(tx: &mut Tenant, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    // Ids are numbers from the database, not input: safe to inline.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE orders SET status = 'rejected', hold_expires_at = NULL WHERE id IN ({list}) AND org_id = $1"
+    )))
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The order of `event` placed with idempotency key `key`.
+pub async fn by_idempotency_key(
+    tx: &mut Tenant,
+    event: i64,
+    key: &str,
+) -> Result<Option<Replayed>, sqlx::Error> {
+    sqlx::query_as("SELECT id, request_hash, status FROM orders WHERE event_id = $1 AND idempotency_key = $2 AND org_id = $3")
+        .bind(event)
+        .bind(key)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The order with this code, whoever's it is.
+pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<OrderKey>, sqlx::Error> {
+    sqlx::query_as("SELECT id, org_id, secret FROM orders WHERE code = $1")
+        .bind(code)
+        .fetch_optional(conn)
+        .await
+}
+
+// --- reading orders ----------------------------------------------------------------------------
+
+/// Order `id` with its event's name (without lines and tickets).
+pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<(OrderView, String, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        view: OrderView,
+        secret: String,
+        time_zone: String,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT o.code, o.secret, o.status, o.event_id, e.name AS event_name, o.email, o.name, o.currency, o.total_minor, \
+                o.refunded_minor, o.hold_expires_at, o.created_at, o.paid_at, o.channel, e.time_zone \
+         FROM orders o JOIN events e ON e.id = o.event_id WHERE o.id = $1 AND o.org_id = $2",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| (r.view, r.secret, r.time_zone)))
+}
+
+/// The order's lines, by ticket type number.
+pub async fn lines(tx: &mut Tenant, order: i64) -> Result<Vec<LineView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.number AS ticket_type, t.name, l.quantity, l.unit_price_minor FROM order_lines l \
+         JOIN ticket_types t ON t.id = l.ticket_type_id WHERE l.order_id = $1 AND l.org_id = $2 ORDER BY t.number",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The order's tickets, by serial.
+pub async fn tickets(tx: &mut Tenant, order: i64) -> Result<Vec<TicketView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT k.serial, t.number AS ticket_type, t.name AS ticket_type_name, k.status, k.text, k.price_minor \
+         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id WHERE k.order_id = $1 AND k.org_id = $2 ORDER BY k.serial",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The order's payments, oldest first.
+pub async fn payments(tx: &mut Tenant, order: i64) -> Result<Vec<PaymentView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, method, status, amount_minor, provider_ref, created_at, settled_at FROM payments \
+         WHERE order_id = $1 AND org_id = $2 ORDER BY id",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The order's refunds, oldest first.
+pub async fn refunds(tx: &mut Tenant, order: i64) -> Result<Vec<RefundView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, amount_minor, serials, reason, status, created_by, created_at FROM refunds \
+         WHERE order_id = $1 AND org_id = $2 ORDER BY id",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Scans of the order's tickets, by time.
+pub async fn checkins(tx: &mut Tenant, event: i64, order: i64) -> Result<Vec<CheckinView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.serial, c.at, c.verdict, c.direction, COALESCE(g.name, '') AS gate, COALESCE(d.name, '') AS device \
+         FROM checkins c LEFT JOIN gates g ON g.event_id = c.event_id AND g.number = c.gate LEFT JOIN devices d ON d.id = c.origin \
+         WHERE c.event_id = $1 AND c.org_id = $2 AND c.serial IN (SELECT serial FROM tickets WHERE order_id = $3) ORDER BY c.at",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(order)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Orders of `event` (with `status`, if given), oldest first.
+pub async fn orders_of_event(
+    tx: &mut Tenant,
+    event: i64,
+    status: Option<&str>,
+) -> Result<Vec<OrderSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, status, email, name, total_minor, refunded_minor, currency, created_at, channel FROM orders \
+         WHERE event_id = $1 AND org_id = $2 AND ($3 = '' OR status = $3) ORDER BY id",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(status.unwrap_or(""))
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Up to `limit` orders of `event` whose buyer's name or e-mail contains `like` (a LIKE
+/// pattern, escaped with `\`), whose code is `code`, or with a ticket of serial `serial`;
+/// newest first.
+pub async fn search(
+    tx: &mut Tenant,
+    event: i64,
+    query: &str,
+    like: &str,
+    code: &str,
+    serial: i64,
+    limit: i64,
+) -> Result<Vec<OrderSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.code, o.status, o.email, o.name, o.total_minor, o.refunded_minor, o.currency, o.created_at, o.channel \
+         FROM orders o WHERE o.event_id = $1 AND o.org_id = $2 AND ($3 = '' \
+            OR LOWER(o.name) LIKE $4 ESCAPE '\\' OR LOWER(o.email) LIKE $4 ESCAPE '\\' OR o.code = $5 \
+            OR EXISTS (SELECT 1 FROM tickets k WHERE k.order_id = o.id AND k.event_id = $1 AND k.serial = $6)) \
+         ORDER BY o.id DESC LIMIT $7",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(query)
+    .bind(like)
+    .bind(code)
+    .bind(serial)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// A ticket's text and status.
+pub async fn ticket(
+    tx: &mut Tenant,
+    order: i64,
+    serial: i64,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT text, status FROM tickets WHERE order_id = $1 AND serial = $2 AND org_id = $3")
+        .bind(order)
+        .bind(serial)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The order's valid tickets, for printing.
+pub async fn printable(tx: &mut Tenant, order: i64) -> Result<Vec<PrintRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT k.serial, k.text, k.price_minor, t.name AS type_name, o.name AS holder, o.currency, o.code, \
+                e.name AS event_name, e.starts_at, e.time_zone \
+         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id JOIN orders o ON o.id = k.order_id \
+         JOIN events e ON e.id = k.event_id WHERE k.order_id = $1 AND k.org_id = $2 AND k.status = 'valid' ORDER BY k.serial",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+// --- paying -----------------------------------------------------------------------------------
+
+/// Order `id`'s cost and status.
+pub async fn payable(tx: &mut Tenant, id: i64) -> Result<Option<Payable>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, status, event_id, total_minor, currency FROM orders WHERE id = $1 AND org_id = $2",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The payment of `order` started with idempotency key `key`.
+pub async fn payment_by_key(
+    tx: &mut Tenant,
+    order: i64,
+    key: &str,
+) -> Result<Option<KnownPayment>, sqlx::Error> {
+    sqlx::query_as("SELECT id, status, checkout_url FROM payments WHERE order_id = $1 AND idempotency_key = $2 AND org_id = $3")
+        .bind(order)
+        .bind(key)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// A new online payment, not yet at the provider; its id.
+pub async fn insert_payment(
+    tx: &mut Tenant,
+    order: i64,
+    amount: i64,
+    currency: &str,
+    key: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO payments (org_id, order_id, method, status, amount_minor, currency, idempotency_key, created_at) \
+         VALUES ($1, $2, 'online', 'created', $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(tx.org())
+    .bind(order)
+    .bind(amount)
+    .bind(currency)
+    .bind(key)
+    .bind(tx.now())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The provider created the payment.
+pub async fn payment_created(
+    tx: &mut Tenant,
+    id: i64,
+    provider_ref: &str,
+    checkout_url: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET status = 'pending', provider_ref = $1, checkout_url = $2 WHERE id = $3 AND org_id = $4 AND status = 'created'")
+        .bind(provider_ref)
+        .bind(checkout_url)
+        .bind(id)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The payment failed (the provider refused it, or said so later).
+pub async fn payment_failed(tx: &mut Tenant, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET status = 'failed' WHERE id = $1 AND org_id = $2 AND status IN ('created', 'pending')")
+        .bind(id)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The organization of payment `id` with provider reference `provider_ref` (a lookup across
+/// organizations: a webhook names only the payment).
+pub async fn payment_org(
+    conn: &mut AnyConnection,
+    id: i64,
+    provider_ref: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT org_id FROM payments WHERE id = $1 AND provider_ref = $2")
+        .bind(id)
+        .bind(provider_ref)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Remembers a provider's event id; `false` if it was seen before.
+pub async fn remember_provider_event(tx: &mut Tenant, id: &str) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("INSERT INTO psp_events (id, received_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(tx.now())
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks payment `id` succeeded, if it was waiting.
+pub async fn payment_succeeded(tx: &mut Tenant, id: i64) -> Result<Option<SettledPayment>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE payments SET status = 'succeeded', settled_at = $1 WHERE id = $2 AND org_id = $3 \
+         AND status IN ('created', 'pending') RETURNING order_id, amount_minor, currency",
+    )
+    .bind(tx.now())
+    .bind(id)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The event of order `id` (only if it is free, with `free_only`).
+pub async fn event_of_order(tx: &mut Tenant, id: i64, free_only: bool) -> Result<i64, sqlx::Error> {
+    let sql = if free_only {
+        "SELECT event_id FROM orders WHERE id = $1 AND org_id = $2 AND total_minor = 0"
+    } else {
+        "SELECT event_id FROM orders WHERE id = $1 AND org_id = $2"
+    };
+    sqlx::query_scalar(sql).bind(id).bind(tx.org()).fetch_one(&mut **tx).await
+}
+
+/// The order's lines with their ticket types' numbers, by ticket type id.
+pub async fn paid_lines(tx: &mut Tenant, order: i64) -> Result<Vec<PaidLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.ticket_type_id, t.number, l.quantity, l.unit_price_minor FROM order_lines l \
+         JOIN ticket_types t ON t.id = l.ticket_type_id WHERE l.order_id = $1 ORDER BY l.ticket_type_id",
+    )
+    .bind(order)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Marks the order paid, if it was pending (or, with `revive`, if its hold had lapsed or it
+/// was cancelled); `false` if it was neither.
+pub async fn mark_paid(
+    conn: &mut AnyConnection,
+    order: i64,
+    now: i64,
+    revive: bool,
+) -> Result<bool, sqlx::Error> {
+    let sql = if revive {
+        "UPDATE orders SET status = 'paid', paid_at = $1, hold_expires_at = NULL WHERE id = $2 AND status IN ('expired', 'cancelled')"
+    } else {
+        "UPDATE orders SET status = 'paid', paid_at = $1, hold_expires_at = NULL WHERE id = $2 AND status = 'pending'"
+    };
+    Ok(sqlx::query(sql).bind(now).bind(order).execute(conn).await?.rows_affected() == 1)
+}
+
+/// Inserts issued tickets of `order` in one statement.
+pub async fn insert_tickets(
+    tx: &mut Tenant,
+    event: i64,
+    order: i64,
+    tickets: &[NewTicket],
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at) VALUES {}",
+        values(tickets.len(), "(?, ?, ?, ?, ?, ?, ?, 'valid', ?)")
+    );
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for t in tickets {
+        insert = insert
+            .bind(tx.org())
+            .bind(event)
+            .bind(i64::from(t.serial))
+            .bind(order)
+            .bind(t.ticket_type_id)
+            .bind(t.price_minor)
+            .bind(&t.text)
+            .bind(tx.now());
+    }
+    insert.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Expires order `id` if it is still pending; `false` otherwise.
+pub async fn expire(tx: &mut Tenant, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'expired' WHERE id = $1 AND org_id = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Cancels order `id` if it is still pending; `false` otherwise.
+pub async fn cancel(tx: &mut Tenant, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'cancelled', hold_expires_at = NULL WHERE id = $1 AND org_id = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The order's lines as (ticket type id, quantity): what its hold took.
+pub async fn held(tx: &mut Tenant, order: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT ticket_type_id, quantity FROM order_lines WHERE order_id = $1 AND org_id = $2")
+        .bind(order)
+        .bind(tx.org())
+        .fetch_all(&mut **tx)
+        .await
+}
+
+// --- refunding --------------------------------------------------------------------------------
+
+/// The refund of `order` made with idempotency key `key`.
+pub async fn refund_by_key(
+    tx: &mut Tenant,
+    order: i64,
+    key: &str,
+) -> Result<Option<KnownRefund>, sqlx::Error> {
+    sqlx::query_as("SELECT id, amount_minor, serials, status FROM refunds WHERE order_id = $1 AND idempotency_key = $2 AND org_id = $3")
+        .bind(order)
+        .bind(key)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The order's latest successful payment.
+pub async fn succeeded_payment(tx: &mut Tenant, order: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM payments WHERE order_id = $1 AND org_id = $2 AND status = 'succeeded' ORDER BY id DESC LIMIT 1")
+        .bind(order)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// A payment's method.
+pub async fn payment_method(tx: &mut Tenant, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT method FROM payments WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Records a refund; its id.
+pub async fn insert_refund(tx: &mut Tenant, r: &RefundRow<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO refunds (org_id, order_id, payment_id, amount_minor, currency, serials, reason, status, idempotency_key, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(tx.org())
+    .bind(r.order)
+    .bind(r.payment)
+    .bind(r.amount_minor)
+    .bind(r.currency)
+    .bind(r.serials)
+    .bind(r.reason)
+    .bind(r.status)
+    .bind(r.idempotency_key)
+    .bind(r.created_by)
+    .bind(tx.now())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Adds `amount` to what the order had refunded.
+pub async fn add_refunded(tx: &mut Tenant, order: i64, amount: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET refunded_minor = refunded_minor + $1 WHERE id = $2 AND org_id = $3")
+        .bind(amount)
+        .bind(order)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Revokes the order's valid tickets with these serials; how many were.
+pub async fn revoke_tickets(
+    tx: &mut Tenant,
+    event: i64,
+    order: i64,
+    serials: &[u32],
+) -> Result<u64, sqlx::Error> {
+    let list = serials.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    // Serials are numbers, not input text: safe to inline.
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE tickets SET status = 'revoked', revoked_at = $1 WHERE event_id = $2 AND order_id = $3 AND org_id = $4 \
+         AND status = 'valid' AND serial IN ({list})"
+    )))
+    .bind(tx.now())
+    .bind(event)
+    .bind(order)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// How many of these serials are of each ticket type: (ticket type id, count).
+pub async fn types_of_serials(
+    tx: &mut Tenant,
+    event: i64,
+    serials: &[u32],
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let list = serials.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT ticket_type_id, COUNT(*) FROM tickets WHERE event_id = $1 AND org_id = $2 AND serial IN ({list}) GROUP BY ticket_type_id"
+    )))
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// A pending refund's provider payment reference and amount.
+pub async fn pending_refund(tx: &mut Tenant, id: i64) -> Result<Option<(Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.provider_ref, r.amount_minor FROM refunds r JOIN payments p ON p.id = r.payment_id \
+         WHERE r.id = $1 AND r.org_id = $2 AND r.status = 'pending'",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The provider confirmed the refund.
+pub async fn refund_succeeded(tx: &mut Tenant, id: i64, provider_ref: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refunds SET status = 'succeeded', provider_ref = $1 WHERE id = $2 AND org_id = $3")
+        .bind(provider_ref)
+        .bind(id)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A refund's status.
+pub async fn refund_status(tx: &mut Tenant, id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM refunds WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(tx.org())
+        .fetch_one(&mut **tx)
+        .await
+}

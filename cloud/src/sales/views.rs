@@ -1,0 +1,339 @@
+//! What the API answers and the console and the shop show about orders.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An order's life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed, its tickets held until `hold_expires_at`, not paid yet.
+    Pending,
+    /// Paid; its tickets issued.
+    Paid,
+    /// Not enough tickets were left.
+    Rejected,
+    /// Its hold lapsed unpaid.
+    Expired,
+    /// Cancelled by staff before payment.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl TryFrom<String> for OrderStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        [Self::Pending, Self::Paid, Self::Rejected, Self::Expired, Self::Cancelled]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| format!("unknown order status {s:?}"))
+    }
+}
+
+/// Where an order was sold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// In the shop.
+    Online,
+    /// At a box office (a door sale).
+    BoxOffice,
+}
+
+impl Channel {
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Online => "Online",
+            Self::BoxOffice => "Box office",
+        }
+    }
+}
+
+impl TryFrom<String> for Channel {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "online" => Ok(Self::Online),
+            "box_office" => Ok(Self::BoxOffice),
+            _ => Err(format!("unknown channel {s:?}")),
+        }
+    }
+}
+
+/// An order, with its lines and tickets.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OrderView {
+    /// Its code (8 characters; case does not matter).
+    pub code: String,
+    /// The buyer's secret (answers to the buyer only: it opens the order's page and tickets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(skip)]
+    pub secret: Option<String>,
+    /// Where it is in its life.
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
+    /// The event.
+    pub event_id: i64,
+    /// The event's name.
+    pub event_name: String,
+    /// The buyer's e-mail (empty for a door sale nobody asked to e-mail).
+    pub email: String,
+    /// The buyer's name.
+    pub name: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What it costs, in minor units.
+    pub total_minor: i64,
+    /// What was refunded, in minor units.
+    pub refunded_minor: i64,
+    /// When its hold lapses unpaid (Unix ms; pending orders).
+    pub hold_expires_at: Option<i64>,
+    /// When it was placed (Unix ms).
+    pub created_at: i64,
+    /// When it was paid (Unix ms).
+    pub paid_at: Option<i64>,
+    /// Online or at the door.
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    /// By ticket type.
+    #[sqlx(skip)]
+    pub lines: Vec<LineView>,
+    /// Once paid, by serial.
+    #[sqlx(skip)]
+    pub tickets: Vec<TicketView>,
+}
+
+/// One ticket type of an order.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LineView {
+    /// The ticket type's number.
+    pub ticket_type: i64,
+    /// Its name.
+    pub name: String,
+    /// How many.
+    pub quantity: i64,
+    /// The price of one, in minor units.
+    pub unit_price_minor: i64,
+}
+
+/// A ticket of an order.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct TicketView {
+    /// Its serial within the event.
+    pub serial: i64,
+    /// Its ticket type's number.
+    pub ticket_type: i64,
+    /// That type's name.
+    pub ticket_type_name: String,
+    /// `valid`, or `revoked` once refunded or voided.
+    #[schema(pattern = "^(valid|revoked)$")]
+    pub status: String,
+    /// The signed ticket, as its QR code holds it (empty for a door sale: the box office
+    /// signed it and handed it over).
+    pub text: String,
+    /// What it cost, in minor units.
+    pub price_minor: i64,
+}
+
+/// An order as staff see it: with its payments, refunds and check-ins.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StaffOrderView {
+    /// The order.
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// The venue's time zone (for showing times).
+    pub time_zone: String,
+    /// Payments, oldest first.
+    pub payments: Vec<PaymentView>,
+    /// Refunds, oldest first.
+    pub refunds: Vec<RefundView>,
+    /// Scans of its tickets, by time.
+    pub checkins: Vec<CheckinView>,
+}
+
+/// A payment of an order.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PaymentView {
+    /// Its id.
+    pub id: i64,
+    /// `online`, `cash`, `card_present` or `comp`.
+    #[schema(pattern = "^(online|cash|card_present|comp)$")]
+    pub method: String,
+    /// `created`, `pending`, `succeeded` or `failed`.
+    #[schema(pattern = "^(created|pending|succeeded|failed)$")]
+    pub status: String,
+    /// How much, in minor units.
+    pub amount_minor: i64,
+    /// The provider's (or the card terminal's) reference.
+    pub provider_ref: Option<String>,
+    /// When it was started (Unix ms).
+    pub created_at: i64,
+    /// When it succeeded (Unix ms).
+    pub settled_at: Option<i64>,
+}
+
+/// A refund of an order.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct RefundView {
+    /// Its id.
+    pub id: i64,
+    /// How much, in minor units.
+    pub amount_minor: i64,
+    /// The tickets it revoked.
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = Vec<u32>)]
+    pub serials: Serials,
+    /// Why.
+    pub reason: String,
+    /// `pending` (the provider has not confirmed), `succeeded` or `failed`.
+    #[schema(pattern = "^(pending|succeeded|failed)$")]
+    pub status: String,
+    /// Who: `user:<id>` or `system`.
+    pub created_by: String,
+    /// When (Unix ms).
+    pub created_at: i64,
+}
+
+/// Serials, stored comma-separated.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Serials(pub Vec<u32>);
+
+impl TryFrom<String> for Serials {
+    type Error = std::num::ParseIntError;
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        stored.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<_, _>>().map(Self)
+    }
+}
+
+impl std::fmt::Display for Serials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&list.join(", "))
+    }
+}
+
+/// A scan of one of an order's tickets.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct CheckinView {
+    /// The ticket.
+    pub serial: i64,
+    /// When the device scanned it (its clock, Unix ms).
+    pub at: i64,
+    /// The verdict's code (`admitted`, `already_inside`, …).
+    pub verdict: String,
+    /// `entry` or `exit`.
+    #[schema(pattern = "^(entry|exit)$")]
+    pub direction: String,
+    /// The gate's name.
+    pub gate: String,
+    /// The device's name.
+    pub device: String,
+}
+
+/// An order in a list.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OrderSummary {
+    /// Its code.
+    pub code: String,
+    /// Where it is in its life.
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
+    /// The buyer's e-mail.
+    pub email: String,
+    /// The buyer's name.
+    pub name: String,
+    /// What it cost, in minor units.
+    pub total_minor: i64,
+    /// What was refunded, in minor units.
+    pub refunded_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// When it was placed (Unix ms).
+    pub created_at: i64,
+    /// Online or at the door.
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+}
+
+/// The event's orders.
+#[derive(Serialize, ToSchema)]
+pub struct Orders {
+    /// Oldest first.
+    pub orders: Vec<OrderSummary>,
+}
+
+/// A payment started at the provider.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentStarted {
+    /// The hub's payment.
+    pub payment_id: i64,
+    /// `pending` (the customer pays at `checkout_url`), or as a retry found it.
+    #[schema(pattern = "^(created|pending|succeeded|failed)$")]
+    pub status: String,
+    /// Where the customer pays.
+    pub checkout_url: Option<String>,
+}
+
+/// A refund made.
+#[derive(Serialize, ToSchema)]
+pub struct RefundMade {
+    /// The refund.
+    pub id: i64,
+    /// How much, in minor units.
+    pub amount_minor: i64,
+    /// The tickets revoked.
+    pub serials: Vec<u32>,
+    /// `succeeded`, or `pending` until the provider confirms.
+    #[schema(pattern = "^(pending|succeeded|failed)$")]
+    pub status: String,
+}
+
+/// An event's shop: what a buyer sees before buying.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ShopEvent {
+    /// The event.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Whether tickets are sold now.
+    pub on_sale: bool,
+    /// Doors (Unix ms).
+    pub starts_at: i64,
+    /// The venue's time zone.
+    pub time_zone: String,
+    /// By number.
+    pub ticket_types: Vec<ShopTicketType>,
+}
+
+/// A ticket type in the shop.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ShopTicketType {
+    /// Its number (what an order's lines name).
+    pub number: i64,
+    /// Its name.
+    pub name: String,
+    /// Price in minor units.
+    pub price_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Tickets left.
+    pub available: i64,
+    /// Sales open (Unix ms).
+    pub sales_start: Option<i64>,
+    /// Sales close (Unix ms).
+    pub sales_end: Option<i64>,
+}

@@ -1,0 +1,116 @@
+//! What the hub's handlers share, built from the [`Config`] in one place ([`AppState::build`])
+//! — the command line, the tests, the benchmarks and the fleet simulator all start a hub the
+//! same way, and nothing is patched in afterwards.
+//!
+//! Handlers take only the pieces they use (`State<Db>`, `State<Notifier>`, …: each piece has
+//! its [`FromRef`]), and domain functions take those pieces, never the whole state.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::db::{Db, Notifier};
+use crate::devices::SeenThrottle;
+use crate::identity::HubKey;
+use crate::journal::DocCache;
+use crate::limits::Limits;
+use crate::mail::Mailer;
+use crate::payments::simulated::{self, Credentials, SimulatedClient, Simulator};
+use crate::sales::{Sales, SalesOptions};
+use anyhow::Context;
+use axum::extract::FromRef;
+use std::sync::Arc;
+
+/// The URL devices and browsers reach the hub at (links in mail, enrollment QR codes, the
+/// payment provider's return address).
+#[derive(Clone, Debug)]
+pub struct PublicUrl(pub Arc<str>);
+
+impl PublicUrl {
+    /// The URL without a trailing slash, to append paths to.
+    pub fn base(&self) -> &str {
+        self.0.trim_end_matches('/')
+    }
+
+    /// Whether browsers reach it over TLS (cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+/// Everything a handler may extract. Cheap to clone (every piece is shared).
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// The database (its transactions dated by the clock).
+    pub db: Db,
+    /// The hub's time.
+    pub clock: Clock,
+    /// The public URL.
+    pub public_url: PublicUrl,
+    /// Seals event keys at rest.
+    pub master: MasterKey,
+    /// The hub's own key (signs sync responses).
+    pub hub_key: HubKey,
+    /// Wakes long-polls of an organization's devices, here and in other instances.
+    pub notifier: Notifier,
+    /// Loaded documents and their sync states.
+    pub docs: DocCache,
+    /// When each device's status was last written.
+    pub seen: SeenThrottle,
+    /// Rate limits shared across instances (login, enrollment, API-token quotas).
+    pub limits: Limits,
+    /// Checkout, payments, refunds.
+    pub sales: Sales,
+    /// The simulated payment provider this hub serves at `/sim-psp`.
+    pub simulator: Arc<Simulator>,
+    /// How mail leaves the hub (SMTP, or the mail drop).
+    pub mailer: Arc<Mailer>,
+}
+
+impl AppState {
+    /// The hub `config` describes, on `clock`: opens (and migrates) the database, loads the
+    /// master key and the hub's key, and sets up payments, mail and limits as configured.
+    pub async fn build(config: &Config, clock: Clock) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+        let db = Db::open_with_clock(&config.database_url(), clock.clone())
+            .await
+            .context("cannot open the database")?;
+        let master = MasterKey::load(&config.master_key, &config.data_dir)?;
+        let hub_key = crate::identity::load_or_create(&db, &master).await?;
+        let public_url = PublicUrl(config.public_url.as_str().into());
+        // The simulated provider, served by this hub, with credentials every instance sharing
+        // the master key derives alike.
+        let credentials = Credentials {
+            api_key: hex::encode(master.derive("simulated-psp:api-key")),
+            webhook_secret: master.derive("simulated-psp:webhook-secret").to_vec(),
+        };
+        let psp_base = format!("{}{}", public_url.base(), simulated::MOUNT);
+        let simulator = Simulator::new(&psp_base, credentials.clone(), clock.clone())?;
+        let provider = Arc::new(SimulatedClient::new(&psp_base, credentials)?);
+        let notifier = Notifier::new(&db);
+        if db.backend() == crate::db::Backend::Postgres {
+            // Other instances' changes wake this one's long-polls; stops when the state goes.
+            let (listener, url) = (notifier.clone(), db.url().to_owned());
+            tokio::spawn(async move { listener.listen(url).await });
+        }
+        let sales_options = SalesOptions {
+            hold: std::time::Duration::from_secs(u64::from(config.hold_minutes) * 60),
+            checkouts_per_minute: config.checkouts_per_minute,
+            max_batch: config.checkout_batch,
+        };
+        Ok(Self {
+            limits: Limits::new(db.clone(), config.api_token_requests_per_minute),
+            db,
+            clock,
+            public_url,
+            master,
+            hub_key,
+            notifier,
+            docs: DocCache::default(),
+            seen: SeenThrottle::default(),
+            sales: Sales::new(sales_options, provider),
+            simulator,
+            mailer: Arc::new(Mailer::from_config(config)?),
+        })
+    }
+}
