@@ -13,16 +13,22 @@
 //! PDFs). Notes may span lines, but no text the hub stores may hold a NUL character, which
 //! PostgreSQL cannot store.
 //!
+//! White space is Unicode's, as `char::is_whitespace` and `str::trim` see it, and the patterns
+//! spell it out (`\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`) rather
+//! than write `\s`: in ECMA-262, the dialect JSON Schema uses, `\s` leaves out U+0085 and adds
+//! U+FEFF, so a name of one BOM would be invalid by the document and accepted by the hub.
+//!
 //! Each names the field in its refusal (`invalid_field` with `field`).
 
 use crate::error::ApiError;
 
 /// The schema pattern of a [`text`]: no control characters, and one that is not white space.
-pub const TEXT_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$";
 /// The schema pattern of a [`note`]: no NUL, and one character that is not white space.
-pub const NOTE_PATTERN: &str = r"^[^\x00]*\S[^\x00]*$";
+pub const NOTE_PATTERN: &str =
+    r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$";
 /// The schema pattern of an [`email`] (surrounding white space is trimmed first).
-pub const EMAIL_PATTERN: &str = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\s*$";
+pub const EMAIL_PATTERN: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
 /// The schema pattern of a [`currency`].
 pub const CURRENCY_PATTERN: &str = "^[A-Z]{3}$";
 
@@ -104,6 +110,8 @@ mod tests {
         for (pattern, good, bad) in [
             (TEXT_PATTERN, "Main gate", "Main\ngate"),
             (NOTE_PATTERN, "line\nline", " \n "),
+            (NOTE_PATTERN, "\u{feff}", "\0"),
+            (TEXT_PATTERN, "\u{feff}", "\u{a0}"),
             (EMAIL_PATTERN, " a@b ", "a b@c"),
             (CURRENCY_PATTERN, "EUR", "eur"),
         ] {

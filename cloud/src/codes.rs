@@ -24,6 +24,12 @@ pub fn order_code() -> anyhow::Result<String> {
     readable(8)
 }
 
+/// Equality that takes the same time wherever the strings differ (comparing secrets: CSRF
+/// tokens, order secrets, API keys).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -4,31 +4,32 @@
 //! events and ticket types, online sales and payments, event keys, device enrollment,
 //! box-office leases, the sync endpoint, reports, the REST API and the console.
 //!
+//! Each feature keeps its queries in one typed store (`store.rs`) and its answers in views the
+//! REST API and the console share (`views.rs`); handlers extract, check the role, call and
+//! answer. The modules stand in layers and call only down (`tests/layers.rs` checks it), lowest
+//! first:
+//!
 //! | module | what it holds |
 //! |---|---|
+//! | [`clock`] | the hub's one source of time (wall, or settable in tests) |
 //! | [`config`] | defaults → TOML file → `VOELGOED_*` environment; secrets from files, redacted |
 //! | [`crypto`] | the master key: event and hub keys sealed at rest |
-//! | [`db`] | SQLite (embedded default) or PostgreSQL, one storage layer, migrations per backend |
-//! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
-//! | [`auth`] | sessions (cookie + CSRF), API tokens, login rate limiting, the caller's role |
-//! | [`events`] | events, gates, ticket types, signing keys, manifests |
-//! | [`sales`] | checkout with holds (batched, zero oversell), tickets, expiry, refunds |
-//! | [`reports`] | sales, revenue, check-ins, inside count, double admissions, devices; JSON or CSV |
-//! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
-//! | [`leases`] | box-office leases (delegated serial ranges); door sales, voids, returns materialized |
-//! | [`guests`] | guest lists: the organizer's edits to the door's automerge document |
-//! | [`devices`] | enrollment, the fleet, the hub's sync endpoint |
-//! | [`journal`] | each organization's journal as the sync engine's store; materialization |
-//! | [`identity`] | the hub's own key |
+//! | [`codes`] | random tokens and codes, constant-time comparison |
+//! | [`db`] | SQLite or PostgreSQL behind one storage layer; the `Tenant` and `System` transactions; the notifier |
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
-//! | [`json`] | JSON bodies whose every failure is a clear 4xx |
-//! | [`path`] | path parameters whose failure to parse is a problem-details 404 |
-//! | [`openapi`] | the OpenAPI document, from the routes themselves |
-//! | [`console`] | the organizer console (server-rendered pages; forms go through the API) and the public shop |
-//! | [`server`] | the router, graceful shutdown |
-//! | [`maintenance`] | the periodic work of every instance: lapsed holds, refunds, sessions |
-//! | [`cli`] | `cloud serve`, `cloud migrate`, `cloud create-org` |
-//! | [`demo`] | `serve --demo` |
+//! | [`checks`], [`json`], [`path`], [`query`] | field checks and extractors whose every refusal is a clear 4xx |
+//! | [`capacity`] | the sold / held / leased counters and serials checkout, leases and door sales share |
+//! | [`identity`], [`limits`], [`mail`] | the hub's key; rate limits shared by instances; the outbox |
+//! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
+//! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
+//! | [`journal`] | each organization's journal as the sync engine's store; documents; materialization |
+//! | [`auth`], [`health`] | sessions, API tokens and device-signed requests; the health check |
+//! | [`events`], [`members`], [`reports`] | events and manifests; members and the audit log; reports and live figures |
+//! | [`devices`], [`guests`], [`sales`] | enrollment, the fleet, `/v1/sync`; guest lists; the shop, checkout, payment, refunds |
+//! | [`leases`] | box-office leases |
+//! | [`openapi`], [`console`], [`demo`], [`maintenance`] | the document; the console and shop; `serve --demo`; periodic work |
+//! | [`server`], [`cli`] | the router and serving; `cloud serve`, `migrate`, `openapi`, `create-org` |
+//! | [`state`] | what handlers share, built from the configuration in one place |
 
 pub mod auth;
 pub mod capacity;
@@ -45,6 +46,7 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod guests;
+pub mod health;
 pub mod identity;
 pub mod journal;
 pub mod json;

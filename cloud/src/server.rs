@@ -1,35 +1,17 @@
 //! The HTTP server: the router, and serving it until a shutdown signal.
 
-use crate::db::Db;
 use crate::error::ApiError;
 use crate::payments::simulated;
 use crate::state::AppState;
-use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use std::future::Future;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-/// Every documented route (the REST API, the sync endpoint, the health check).
-pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
-        .routes(routes!(health))
-        .merge(crate::auth::routes())
-        .merge(crate::members::routes())
-        .merge(crate::events::routes())
-        .merge(crate::devices::routes())
-        .merge(crate::sales::routes())
-        .merge(crate::leases::routes())
-        .merge(crate::guests::routes())
-        .merge(crate::reports::routes())
-}
 
 /// The whole hub as one router, and its OpenAPI document.
 pub fn router_and_api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let simulator = state.simulator.clone();
-    let (hub, api) = api_routes().split_for_parts();
+    let (hub, api) = crate::openapi::routes().split_for_parts();
     let api = crate::openapi::finish(api);
     let document = api.clone();
     let hub = hub
@@ -47,22 +29,6 @@ pub fn router_and_api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// The whole hub as one router.
 pub fn router(state: AppState) -> Router {
     router_and_api(state).0
-}
-
-/// `GET /health`: 200 when the database answers (for load balancers).
-#[utoipa::path(
-    get,
-    path = "/health",
-    tag = "system",
-    security(()),
-    responses(
-        (status = 200, description = "The database answers", body = String, content_type = "text/plain"),
-        (status = 503, description = "The database does not answer", body = crate::error::ProblemDetails, content_type = "application/problem+json"),
-    ),
-)]
-async fn health(State(db): State<Db>) -> Result<&'static str, ApiError> {
-    db.ping().await?;
-    Ok("ok")
 }
 
 /// Serves until `shutdown` completes, then lets requests in flight finish.

@@ -5,6 +5,7 @@
 //! Handlers take only the pieces they use (`State<Db>`, `State<Notifier>`, …: each piece has
 //! its [`FromRef`]), and domain functions take those pieces, never the whole state.
 
+use crate::auth::device::Nonces;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::MasterKey;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub seen: SeenThrottle,
     /// Rate limits shared across instances (login, enrollment, API-token quotas).
     pub limits: Limits,
+    /// Where the nonces of accepted device requests are remembered.
+    pub nonces: Nonces,
     /// Checkout, payments, refunds.
     pub sales: Sales,
     /// The simulated payment provider this hub serves at `/sim-psp`.
@@ -100,6 +103,7 @@ impl AppState {
         };
         Ok(Self {
             limits: Limits::new(db.clone(), config.api_token_requests_per_minute),
+            nonces: Nonces::for_db(&db),
             db,
             clock,
             public_url,

@@ -167,6 +167,48 @@ async fn the_served_api_document_is_the_committed_one() {
     assert_eq!(served["openapi"], "3.1.0");
 }
 
+/// Whether `schema` (in `document`) says what a body holds: a `$ref` to a schema that is not a
+/// bare object, or a schema of its own with a type, properties, items or alternatives.
+fn says_what(schema: &serde_json::Value, document: &serde_json::Value) -> bool {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return says_what(&document["components"]["schemas"][name], document);
+    }
+    let bare_object = schema["type"] == "object"
+        && schema.get("properties").is_none()
+        && schema.get("additionalProperties").is_none_or(|a| a == &serde_json::json!(true));
+    let described = ["type", "allOf", "oneOf", "anyOf", "items"].iter().any(|k| schema.get(*k).is_some());
+    described && !bare_object
+}
+
+#[test]
+fn every_json_answer_of_every_operation_has_a_real_schema() {
+    let document = serde_json::to_value(cloud::openapi::document()).unwrap();
+    let mut vague = Vec::new();
+    let mut answers = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(!responses.is_empty(), "{method} {path} documents no answer");
+            for (status, response) in responses {
+                for (content_type, content) in response["content"].as_object().into_iter().flatten() {
+                    if content_type.contains("json") {
+                        answers += 1;
+                        if !says_what(&content["schema"], &document) {
+                            vague.push(format!(
+                                "{method} {path} {status} {content_type}: {}",
+                                content["schema"]
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(vague.is_empty(), "answers described only as \"JSON\":\n{}", vague.join("\n"));
+    assert!(answers > 100, "only {answers} JSON answers documented");
+}
+
 #[tokio::test]
 async fn every_documented_json_body_refuses_bad_input_with_problem_details() {
     let hub = TestHub::start(cloud::db::Backend::Sqlite).await;

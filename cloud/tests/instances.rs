@@ -53,6 +53,29 @@ async fn a_signed_request_accepted_by_one_instance_is_refused_as_a_replay_by_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_hub_refuses_a_replay_too() {
+    // SQLite is one hub process: it remembers nonces in memory (no write per request).
+    let hub = TestHub::start(Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let code = enrollment_code(&owner, "Desk", "box_office", event).await;
+    let (desk, key) = enroll_keeping_key(&hub, dir.path(), &code).await;
+    let device = sync_core::sync::http::Identity::device(&*desk);
+    let body = serde_json::to_vec(&json!({"event": event, "ticket_type": 1, "quantity": 1})).unwrap();
+    let signed = sign_request(device, HUB, |m| key.sign(m), "POST", "/v1/leases", &body, Timestamp::now());
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let mut request = hub.post("/v1/leases").body(body.clone());
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        statuses.push(request.send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [201, 401]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_and_enrollment_limits_count_a_burst_split_over_two_instances_as_one() {
     // The instances' clock stands still: what the limits refill while the test runs would
     // blur the count.

@@ -3,8 +3,10 @@
 //! The verification itself is sync-core's ([`sync_core::sync::http::verify_request`]: the same
 //! code a device runs for its LAN peers). What the hub adds is where the answers come from: the
 //! sender's key and organization from the `devices` table (a revoked device has no key), and
-//! the nonces of accepted requests from the database ([`DbNonces`]) — so a request accepted by
-//! one hub instance is refused as a replay by every other.
+//! the nonces of accepted requests from [`Nonces`]: on PostgreSQL the database, so a request
+//! accepted by one hub instance is refused as a replay by every other; on SQLite — one hub
+//! process, the embedded default — the process's memory, which saves every device request a
+//! write (and, with `synchronous = FULL`, an fsync) on the one writer.
 
 use super::store;
 use crate::clock::Clock;
@@ -13,7 +15,7 @@ use crate::identity::HubKey;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sync_core::ids::{DeviceId, Timestamp};
 use sync_core::journal::HUB;
@@ -41,7 +43,10 @@ impl<const MAX: usize> FromRequest<AppState> for DeviceCaller<MAX> {
         let path = request.uri().path().to_owned();
         let (org, key) = device_key(&state.db, signed.device).await.map_err(IntoResponse::into_response)?;
         let check = Check { to: HUB, path: &path, max_body: MAX, now: state.clock.now() };
-        let verified = verify_request(request, signed, key, check, &DbNonces(&state.db)).await?;
+        let verified = match &state.nonces {
+            Nonces::Memory(memory) => verify_request(request, signed, key, check, memory.as_ref()).await?,
+            Nonces::Database => verify_request(request, signed, key, check, &DbNonces(&state.db)).await?,
+        };
         Ok(Self { org, device: verified.device, body: verified.body, nonce: verified.nonce })
     }
 }
@@ -50,6 +55,14 @@ impl<const MAX: usize> DeviceCaller<MAX> {
     /// `body` with `status`, signed with the hub's key over the request's nonce.
     pub fn reply(&self, hub_key: &HubKey, clock: &Clock, status: StatusCode, body: Vec<u8>) -> Response {
         signed_reply(HUB, |m| hub_key.sign(m), status, &self.nonce, body, clock.now())
+    }
+
+    /// [`reply`](Self::reply) with a JSON body, labelled as JSON (a bare body would go out as
+    /// `application/octet-stream`).
+    pub fn reply_json(&self, hub_key: &HubKey, clock: &Clock, status: StatusCode, body: Vec<u8>) -> Response {
+        let mut response = self.reply(hub_key, clock, status, body);
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
     }
 }
 
@@ -66,6 +79,25 @@ async fn device_key(
         let bytes: Option<[u8; 32]> = d.public_key.try_into().ok();
         (d.org_id, bytes.and_then(|b| strict_public_key(&b)))
     }))
+}
+
+/// Where an instance remembers the nonces of accepted device requests.
+#[derive(Clone)]
+pub enum Nonces {
+    /// In this process (SQLite: the hub is one process).
+    Memory(std::sync::Arc<sync_core::sync::auth::MemoryNonces>),
+    /// In the database (PostgreSQL: shared by every instance).
+    Database,
+}
+
+impl Nonces {
+    /// The store a hub on `db` needs.
+    pub fn for_db(db: &Db) -> Self {
+        match db.backend() {
+            crate::db::Backend::Sqlite => Self::Memory(std::sync::Arc::default()),
+            crate::db::Backend::Postgres => Self::Database,
+        }
+    }
 }
 
 /// Nonces remembered in the database, shared by every hub instance.

@@ -14,7 +14,7 @@ mod extract;
 mod routes;
 pub mod store;
 
-pub use device::DeviceCaller;
+pub use device::{DeviceCaller, Nonces};
 pub use extract::{Caller, Via};
 pub use routes::routes;
 
@@ -52,7 +52,4 @@ pub async fn end_expired_sessions(db: &crate::db::Db) -> Result<u64, crate::db::
     Ok(gone)
 }
 
-/// Equality that takes the same time wherever the strings differ.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use crate::codes::constant_time_eq;

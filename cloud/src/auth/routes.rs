@@ -182,6 +182,7 @@ struct SwitchTo {
         (status = 200, description = "The session now acts for that organization, in the person's role there", body = SessionInfo),
         (status = 404, description = "Not a member there (or no such organization)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
+    security(("session" = [])),
 )]
 async fn switch_organization(
     State(db): State<Db>,
@@ -212,7 +213,7 @@ struct NewToken {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     name: String,
 }

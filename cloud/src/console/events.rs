@@ -1,11 +1,11 @@
 //! `/events…`: the event list, the new-event form, an event's page.
 
-use super::{Layout, PageResult, Staff, local_time, money, render};
+use super::{Layout, PagePath, PageResult, Staff, local_time, money, render};
 use crate::error::ApiError;
 use crate::events::Status;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 /// One event in the list.
 struct EventRow {
@@ -70,6 +70,8 @@ struct TypeRow {
     number: i64,
     /// The price as typed in a form ("45.00").
     price_input: String,
+    /// Its currency (the form reads the price in its minor units).
+    currency: String,
     sales_start: Option<i64>,
     sales_end: Option<i64>,
     /// The entry policy as the API spells it.
@@ -139,7 +141,11 @@ struct EventPage {
 }
 
 /// `GET /events/{id}`.
-pub(super) async fn detail(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+pub(super) async fn detail(
+    State(state): State<AppState>,
+    staff: Staff,
+    PagePath(id): PagePath<i64>,
+) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let event = super::event(&state, staff.0.org_id, id).await?;
     let zone = event.time_zone.clone();
@@ -160,6 +166,7 @@ pub(super) async fn detail(State(state): State<AppState>, staff: Staff, Path(id)
                 gates_input: gates.join(", "),
                 number: t.number,
                 price_input: sync_core::money::format_amount(t.price_minor, &t.currency),
+                currency: t.currency.clone(),
                 sales_start: t.sales_start,
                 sales_end: t.sales_end,
                 name: t.name.clone(),

@@ -1,11 +1,11 @@
 //! `/events/{id}/guests`: the guest list, kept here while the door checks people in (the
 //! writes go through `/api/v1/events/{id}/guests`).
 
-use super::{Layout, PageResult, Staff, render};
+use super::{Layout, PagePath, PageResult, Staff, render};
 use crate::guests::{EDITORS, GuestView};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 #[derive(Template)]
 #[template(path = "guests.html")]
@@ -20,7 +20,11 @@ struct GuestsPage {
 }
 
 /// `GET /events/{id}/guests`.
-pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
+pub(super) async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    PagePath(event): PagePath<i64>,
+) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let org = staff.0.org_id;
     let name = super::event(&state, org, event).await?.name;

@@ -1,10 +1,10 @@
 //! `/events/{id}/leases`: box-office leases per device — rights, sold, serial range, expiry —
 //! with grant, extend and reclaim (through `/api/v1/…/leases`).
 
-use super::{Layout, PageResult, Staff, local_time, render};
+use super::{Layout, PagePath, PageResult, Staff, local_time, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 struct LeaseRow {
     id: i64,
@@ -36,7 +36,11 @@ struct LeasesPage {
 }
 
 /// `GET /events/{id}/leases`: active leases first, newest first.
-pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
+pub(super) async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    PagePath(event): PagePath<i64>,
+) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let org = staff.0.org_id;
     let detail = super::event(&state, org, event).await?;

@@ -8,11 +8,11 @@
 //! one per scan. Without changes a snapshot still goes out every 15 s, so "offline for more
 //! than N minutes" moves on by itself.
 
-use super::{Layout, PageResult, Staff, render};
+use super::{Layout, PagePath, PageQuery, PageResult, Staff, render};
 use crate::reports::live::snapshot;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
@@ -48,8 +48,8 @@ impl Options {
 pub(super) async fn page(
     State(state): State<AppState>,
     staff: Staff,
-    Path(event): Path<i64>,
-    Query(options): Query<Options>,
+    PagePath(event): PagePath<i64>,
+    PageQuery(options): PageQuery<Options>,
 ) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let name = super::event(&state, staff.0.org_id, event).await?.name;
@@ -60,8 +60,8 @@ pub(super) async fn page(
 pub(super) async fn stream(
     State(state): State<AppState>,
     staff: Staff,
-    Path(event): Path<i64>,
-    Query(options): Query<Options>,
+    PagePath(event): PagePath<i64>,
+    PageQuery(options): PageQuery<Options>,
 ) -> axum::response::Response {
     let org = staff.0.org_id;
     // The event must be this organization's before anything is streamed.

@@ -1,12 +1,12 @@
 //! `/members` (who belongs to the organization, in which role) and `/audit` (who changed
 //! what): owners and admins.
 
-use super::{Layout, PageResult, Staff, local_time, render};
+use super::{Layout, PageQuery, PageResult, Staff, local_time, render};
 use crate::members::MANAGERS;
 use crate::state::AppState;
 use crate::tenancy::Role;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 /// Audit entries per page.
 const PAGE: i64 = 100;
@@ -86,7 +86,7 @@ pub(super) struct Before {
 pub(super) async fn audit(
     State(state): State<AppState>,
     staff: Staff,
-    Query(page): Query<Before>,
+    PageQuery(page): PageQuery<Before>,
 ) -> PageResult {
     staff.0.require(MANAGERS)?;
     let layout = staff.layout(&state, "audit").await?;

@@ -133,6 +133,35 @@ pub(super) async fn event(
     Ok(detail)
 }
 
+/// Path parameters of a page: one that does not parse (`/events/abc`) names no page — the
+/// console's "not found" page, not the framework's plain-text 400.
+pub struct PagePath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PagePath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|_| error_page(&ApiError::NotFound))
+    }
+}
+
+/// Query parameters of a page: ones that do not parse are the "not found" page too.
+pub struct PageQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|_| error_page(&ApiError::NotFound))
+    }
+}
+
 /// A rendered template as an HTML response (a template that fails to render is a bug: logged,
 /// shown as the generic error page).
 pub fn render(page: &impl Template) -> Response {

@@ -1,11 +1,11 @@
 //! `/events/{id}/orders` (search) and `/orders/{code}` (an order with its tickets, payments,
 //! refunds and check-ins; refunds through `POST /api/v1/orders/{code}/refunds`).
 
-use super::{Layout, PageResult, Staff, local_time, money, render};
+use super::{Layout, PagePath, PageQuery, PageResult, Staff, local_time, money, render};
 use crate::sales::{ORDER_READERS, ORDER_WRITERS, OrderStatus};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 /// Most orders one search shows.
@@ -43,8 +43,8 @@ pub(super) struct Search {
 pub(super) async fn list(
     State(state): State<AppState>,
     staff: Staff,
-    Path(event): Path<i64>,
-    Query(search): Query<Search>,
+    PagePath(event): PagePath<i64>,
+    PageQuery(search): PageQuery<Search>,
 ) -> PageResult {
     staff.0.require(ORDER_READERS)?;
     let layout = staff.layout(&state, "events").await?;
@@ -135,7 +135,7 @@ struct OrderPage {
 pub(super) async fn detail(
     State(state): State<AppState>,
     staff: Staff,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
 ) -> PageResult {
     staff.0.require(ORDER_READERS)?;
     let layout = staff.layout(&state, "events").await?;

@@ -1,12 +1,12 @@
 //! `/events/{id}/reports`: the hub's reports as tables (each with its CSV export), two charts,
 //! and `/events/{id}/reports/summary.pdf`, the same figures printable.
 
-use super::{Layout, PageResult, Staff, render};
+use super::{Layout, PagePath, PageResult, Staff, render};
 use crate::error::ApiError;
 use crate::reports::{Cell, Table};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use std::collections::BTreeMap;
@@ -120,7 +120,11 @@ async fn readable(
 }
 
 /// `GET /events/{id}/reports`.
-pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event): Path<i64>) -> PageResult {
+pub(super) async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    PagePath(event): PagePath<i64>,
+) -> PageResult {
     let layout = staff.layout(&state, "events").await?;
     let event_name = super::event(&state, staff.0.org_id, event).await?.name;
     let tables = readable(&state, &staff, event).await?;
@@ -137,7 +141,7 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff, Path(event
 pub(super) async fn summary(
     State(state): State<AppState>,
     staff: Staff,
-    Path(event): Path<i64>,
+    PagePath(event): PagePath<i64>,
 ) -> PageResult {
     let name = super::event(&state, staff.0.org_id, event).await?.name;
     let tables = readable(&state, &staff, event).await?;

@@ -3,10 +3,10 @@
 //! payment provider sends them back. Buying goes through the public checkout API
 //! (`shop.js`), with an idempotency key so a double click or a retry never buys twice.
 
-use super::{PageResult, local_time, money, render};
+use super::{PagePath, PageResult, local_time, money, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 struct ShopType {
     number: i64,
@@ -27,7 +27,7 @@ struct ShopPage {
 }
 
 /// `GET /shop/{event}`: the shop as `GET /api/v1/public/events/{id}` answers it.
-pub(super) async fn page(State(state): State<AppState>, Path(event): Path<i64>) -> PageResult {
+pub(super) async fn page(State(state): State<AppState>, PagePath(event): PagePath<i64>) -> PageResult {
     let shop = crate::sales::shop_event(&state.db, event).await?;
     let now = state.clock.now_ms();
     let types = shop
@@ -79,7 +79,7 @@ struct OrderPage {
 /// answers it.
 pub(super) async fn order(
     State(state): State<AppState>,
-    Path((code, secret)): Path<(String, String)>,
+    PagePath((code, secret)): PagePath<(String, String)>,
 ) -> PageResult {
     let (id, org) = crate::sales::by_code_and_secret(&state.db, &code, &secret).await?;
     let mut tx = state.db.tenant(org).await?;

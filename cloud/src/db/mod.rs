@@ -197,7 +197,7 @@ impl Db {
     /// transaction that reads and then writes would otherwise fail with "database is locked"
     /// when another writer committed in between (its read snapshot can no longer be upgraded,
     /// and the busy timeout does not apply). Writers queue on the busy timeout instead.
-    pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
+    async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, DbError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,

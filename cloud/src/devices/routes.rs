@@ -47,7 +47,7 @@ struct NewCode {
     #[schema(
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     name: String,
     role: DeviceRole,
@@ -130,7 +130,9 @@ pub struct Enroll {
     /// The enrollment code, as typed (case, spaces and dashes do not matter).
     pub code: String,
     /// The device's Ed25519 public key, 64 hex digits.
-    #[schema(pattern = r"^\s*[0-9a-fA-F]{64}\s*$")]
+    #[schema(
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[0-9a-fA-F]{64}[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub public_key: String,
     /// The app's version.
     #[schema(max_length = 50, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]

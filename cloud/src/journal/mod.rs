@@ -8,7 +8,7 @@
 //!   organization's hub log (origin 0) through [`append_hub_entry`], inside the caller's
 //!   transaction. One `hub_log` row per organization serialises those appends across hub
 //!   instances: sequence numbers without gaps, clocks strictly increasing.
-//! - Documents ([`docs`]) live as chunks in `doc_chunks`; each hub instance keeps them loaded
+//! - Documents (`docs.rs`) live as chunks in `doc_chunks`; each hub instance keeps them loaded
 //!   with the per-device automerge sync states, and picks up chunks another instance wrote.
 
 mod docs;

@@ -26,8 +26,11 @@ struct DoorSaleEmailDoc {
     event: u32,
     /// The sale's receipt number.
     receipt: u64,
-    /// The buyer's address.
-    #[schema(max_length = 254)]
+    /// The buyer's address (what `mail::check_address` accepts, white space around it aside).
+    #[schema(
+        max_length = 254,
+        pattern = r#"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>,;"]+@[^.\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>,;"][^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>,;"]*\.[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>,;"]*[^.\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000<>,;"][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"#
+    )]
     email: String,
 }
 
@@ -62,7 +65,7 @@ pub(super) async fn email(State(state): State<AppState>, caller: DeviceCaller<BO
                 }
             });
             let body = serde_json::to_vec(&Queued { queued }).unwrap_or_default();
-            caller.reply(&state.hub_key, &state.clock, StatusCode::ACCEPTED, body)
+            caller.reply_json(&state.hub_key, &state.clock, StatusCode::ACCEPTED, body)
         }
         Err(e) => e.into_response(),
     }

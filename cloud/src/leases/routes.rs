@@ -52,6 +52,7 @@ struct LeaseRequestDoc {
     /// The event.
     event: u32,
     /// The ticket type's number.
+    #[schema(maximum = 65535)]
     ticket_type: u16,
     /// How many rights.
     #[schema(minimum = 1, maximum = 1000)]
@@ -77,6 +78,7 @@ struct LeaseGrantedDoc {
     responses(
         (status = 201, description = "Granted (signed by the hub): the lease and its serial range", body = LeaseGrantedDoc),
         (status = 401, description = "Unknown or revoked device, bad signature, stale or replayed request", body = String, content_type = "text/plain"),
+        (status = 404, description = "No such event in the device's organization", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "Not enough capacity left (`sold_out`)", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "Larger than a lease request may be", body = String, content_type = "text/plain"),
         (status = 422, description = "Not a box office of the event, no such ticket type, too many", body = ProblemDetails, content_type = "application/problem+json"),
@@ -111,7 +113,7 @@ async fn device_request(State(state): State<AppState>, caller: DeviceCaller<DEVI
     }
     .await;
     match outcome {
-        Ok(body) => caller.reply(&state.hub_key, &state.clock, StatusCode::CREATED, body),
+        Ok(body) => caller.reply_json(&state.hub_key, &state.clock, StatusCode::CREATED, body),
         Err(e) => e.into_response(),
     }
 }

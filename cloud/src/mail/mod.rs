@@ -57,7 +57,7 @@ impl Mailer {
 
 /// Why an address was refused.
 pub fn check_address(address: &str) -> Result<(), &'static str> {
-    let valid = address.len() <= 254
+    let valid = address.chars().count() <= 254
         && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
         && address.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')

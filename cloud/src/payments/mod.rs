@@ -87,6 +87,7 @@ pub struct WebhookEvent {
     /// The provider's payment id.
     pub payment: String,
     /// The hub's reference given at creation.
+    #[schema(pattern = "^pay_[0-9]{1,18}$")]
     pub reference: String,
     /// Amount in minor units.
     pub amount_minor: i64,

@@ -104,7 +104,7 @@ impl Simulator {
         headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| crate::auth::constant_time_eq(v, &expected))
+            .is_some_and(|v| crate::codes::constant_time_eq(v, &expected))
     }
 
     /// Sends the webhook; retries in the background (1 s, 2 s, 4 s … up to 6 tries) if the

@@ -273,6 +273,7 @@ enum Format {
 struct FormatQuery {
     /// json (default) or csv.
     #[serde(default)]
+    #[param(inline)]
     format: Option<Format>,
 }
 
@@ -296,7 +297,7 @@ enum ReportName {
     tag = "reports",
     params(
         ("id" = i64, Path, description = "The event"),
-        ("name" = ReportName, Path, description = "Which report"),
+        ("name" = inline(ReportName), Path, description = "Which report"),
         FormatQuery,
     ),
     responses(

@@ -24,13 +24,16 @@ pub struct NewOrder {
     #[schema(min_items = 1, max_items = 20)]
     pub lines: Vec<NewLine>,
     /// The buyer's e-mail.
-    #[schema(max_length = 254, pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\s*$")]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub email: String,
     /// The buyer's name.
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub name: String,
 }
@@ -90,7 +93,7 @@ const EVENT_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 type Cached = (std::time::Instant, Arc<ForSale>);
 
-/// Events on sale, read at most once per [`EVENT_TTL`].
+/// Events on sale, read at most once per `EVENT_TTL` (2 s).
 #[derive(Clone, Default)]
 pub struct EventCache {
     events: Arc<Mutex<HashMap<i64, Cached>>>,

@@ -69,6 +69,10 @@ async fn receive(
         .strip_prefix("pay_")
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| ApiError::invalid("reference", "not a payment of this hub"))?;
+    // A provider id PostgreSQL cannot compare (a NUL) names no payment, like an unknown one.
+    if !crate::checks::lookupable(&event.payment, 255) {
+        return Err(ApiError::NotFound);
+    }
     let mut lookup = db.lookup().await?;
     let org = store::payment_org(&mut lookup, payment, &event.payment).await?.ok_or(ApiError::NotFound)?;
     lookup.commit().await?;

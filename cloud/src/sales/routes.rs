@@ -7,7 +7,8 @@ use super::fulfil::complete_free;
 use super::refunds::{NewRefund, record_refund, send_to_provider};
 use super::views::{OrderStatus, OrderView, Orders, PaymentStarted, RefundMade, ShopEvent, StaffOrderView};
 use super::{Sales, store};
-use crate::auth::{Caller, constant_time_eq};
+use crate::auth::Caller;
+use crate::codes::constant_time_eq;
 use crate::crypto::MasterKey;
 use crate::db::{Db, Notifier, Tenant};
 use crate::error::{ApiError, ProblemDetails};
@@ -209,17 +210,20 @@ async fn replay(
 
 /// An order with its lines and tickets — and, for its buyer's link, the secret.
 pub async fn order_view(tx: &mut Tenant, id: i64, with_secret: bool) -> Result<OrderView, ApiError> {
-    let (mut view, secret, _) = store::order(tx, id).await?.ok_or(ApiError::NotFound)?;
-    view.lines = store::lines(tx, id).await?;
-    view.tickets = store::tickets(tx, id).await?;
-    view.secret = with_secret.then_some(secret);
-    Ok(view)
+    Ok(stored_order(tx, id, with_secret).await?.view)
+}
+
+/// [`order_view`], with the venue's time zone.
+async fn stored_order(tx: &mut Tenant, id: i64, with_secret: bool) -> Result<store::StoredOrder, ApiError> {
+    let mut order = store::order(tx, id).await?.ok_or(ApiError::NotFound)?;
+    order.view.tickets = store::tickets(tx, id).await?;
+    order.view.secret = with_secret.then(|| order.secret.clone());
+    Ok(order)
 }
 
 /// An order as staff see it: with payments, refunds and check-ins (the API and the console).
 pub async fn staff_order_view(tx: &mut Tenant, id: i64) -> Result<StaffOrderView, ApiError> {
-    let (_, _, time_zone) = store::order(tx, id).await?.ok_or(ApiError::NotFound)?;
-    let order = order_view(tx, id, false).await?;
+    let store::StoredOrder { view: order, time_zone, .. } = stored_order(tx, id, false).await?;
     Ok(StaffOrderView {
         time_zone,
         payments: store::payments(tx, id).await?,
@@ -360,6 +364,7 @@ async fn start_payment(
 #[into_params(parameter_in = Query)]
 struct OrderFilter {
     /// Only orders with this status.
+    #[param(inline)]
     status: Option<StatusFilter>,
 }
 
@@ -453,7 +458,11 @@ struct RefundBody {
     #[schema(min_items = 1, max_items = 10_000)]
     serials: Option<Vec<u32>>,
     /// Why, for the record.
-    #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*\S[^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     reason: String,
 }
 
@@ -468,7 +477,7 @@ struct RefundBody {
     ),
     responses(
         (status = 201, description = "Refunded: the tickets are revoked at every gate and back on sale. Owners, admins, box office.", body = RefundMade),
-        (status = 409, description = "Not paid (`order_not_paid`), nothing left to refund (`nothing_to_refund`), or a ticket changed meanwhile (`ticket_not_refundable`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not paid (`order_not_paid`), nothing left to refund (`nothing_to_refund`), or a ticket refunded already or changed meanwhile (`ticket_not_refundable`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn refund(
@@ -534,16 +543,16 @@ async fn refund(
     Ok((StatusCode::CREATED, Json(RefundMade { id: refund, amount_minor: amount, serials, status })))
 }
 
-/// The tickets a refund covers (`wanted`, or every valid one) and their total. A serial that is
-/// not a valid ticket of this order (another order's, or refunded already) is refused beside
-/// the field (422).
+/// The tickets a refund covers (`wanted`, or every valid one) and their total. A ticket of
+/// this order refunded already is a conflict with its state (409, as for a second refund of
+/// the whole order); a serial that is no ticket of this order is refused beside the field (422).
 async fn refundable(
     tx: &mut Tenant,
     order: i64,
     wanted: Option<&[u32]>,
 ) -> Result<(Vec<u32>, i64), ApiError> {
-    let valid: Vec<(u32, i64)> = store::tickets(tx, order)
-        .await?
+    let tickets = store::tickets(tx, order).await?;
+    let valid: Vec<(u32, i64)> = tickets
         .iter()
         .filter(|t| t.status == "valid")
         .filter_map(|t| Some((u32::try_from(t.serial).ok()?, t.price_minor)))
@@ -552,6 +561,12 @@ async fn refundable(
         None => valid.iter().map(|t| t.0).collect(),
         Some(wanted) => {
             if let Some(bad) = wanted.iter().find(|s| !valid.iter().any(|t| t.0 == **s)) {
+                if tickets.iter().any(|t| t.serial == i64::from(*bad)) {
+                    return Err(ApiError::Conflict {
+                        code: "ticket_not_refundable",
+                        message: format!("ticket {bad} is refunded already"),
+                    });
+                }
                 return Err(ApiError::invalid(
                     "serials",
                     format!("{bad} is not a valid ticket of this order"),

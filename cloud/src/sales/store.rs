@@ -317,37 +317,59 @@ pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Orde
 
 // --- reading orders ----------------------------------------------------------------------------
 
-/// Order `id` with its event's name (without lines and tickets).
-pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<(OrderView, String, String)>, sqlx::Error> {
+/// An order as stored: what it answers, with the buyer's secret and the venue's time zone.
+pub struct StoredOrder {
+    /// The order with its lines (its tickets are read apart).
+    pub view: OrderView,
+    /// The buyer's secret.
+    pub secret: String,
+    /// The venue's time zone.
+    pub time_zone: String,
+}
+
+/// Order `id` with its event's name and its lines, in one query (its tickets apart: an order
+/// page reads two queries, not three).
+pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<StoredOrder>, sqlx::Error> {
+    /// The order on every row, and one of its lines (none for an order without lines).
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         view: OrderView,
         secret: String,
         time_zone: String,
+        line_type: Option<i64>,
+        line_name: Option<String>,
+        line_quantity: Option<i64>,
+        line_price: Option<i64>,
     }
-    let row: Option<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.code, o.secret, o.status, o.event_id, e.name AS event_name, o.email, o.name, o.currency, o.total_minor, \
-                o.refunded_minor, o.hold_expires_at, o.created_at, o.paid_at, o.channel, e.time_zone \
-         FROM orders o JOIN events e ON e.id = o.event_id WHERE o.id = $1 AND o.org_id = $2",
+                o.refunded_minor, o.hold_expires_at, o.created_at, o.paid_at, o.channel, e.time_zone, \
+                t.number AS line_type, t.name AS line_name, l.quantity AS line_quantity, l.unit_price_minor AS line_price \
+         FROM orders o JOIN events e ON e.id = o.event_id \
+         LEFT JOIN order_lines l ON l.order_id = o.id LEFT JOIN ticket_types t ON t.id = l.ticket_type_id \
+         WHERE o.id = $1 AND o.org_id = $2 ORDER BY t.number",
     )
     .bind(id)
     .bind(tx.org())
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map(|r| (r.view, r.secret, r.time_zone)))
-}
-
-/// The order's lines, by ticket type number.
-pub async fn lines(tx: &mut Tenant, order: i64) -> Result<Vec<LineView>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT t.number AS ticket_type, t.name, l.quantity, l.unit_price_minor FROM order_lines l \
-         JOIN ticket_types t ON t.id = l.ticket_type_id WHERE l.order_id = $1 AND l.org_id = $2 ORDER BY t.number",
-    )
-    .bind(order)
-    .bind(tx.org())
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut first = None;
+    for row in rows {
+        if let (Some(ticket_type), Some(name), Some(quantity), Some(unit_price_minor)) =
+            (row.line_type, row.line_name, row.line_quantity, row.line_price)
+        {
+            lines.push(LineView { ticket_type, name, quantity, unit_price_minor });
+        }
+        if first.is_none() {
+            first = Some(StoredOrder { view: row.view, secret: row.secret, time_zone: row.time_zone });
+        }
+    }
+    Ok(first.map(|mut order| {
+        order.view.lines = lines;
+        order
+    }))
 }
 
 /// The order's tickets, by serial.

@@ -3,7 +3,7 @@
 //!
 //! - a scan → a `checkins` row (the reports, the live dashboard, the inside count);
 //! - a door sale → a paid box-office order with its tickets, payment and ledger lines; the
-//!   leased rights become sold ones ([`door`]);
+//!   leased rights become sold ones (`door.rs`);
 //! - a void → its tickets revoked, the money booked back, the capacity returned;
 //! - a lease return → the unsold rights back to capacity;
 //! - a closed cashier shift → a `shifts` row with its report.
