@@ -28,9 +28,9 @@ fn cell(column: &str, value: &Cell, currency: &str) -> String {
     }
 }
 
-/// The row's currency, if the report has a `currency` column.
-fn currency_of<'a>(table: &Table, row: &'a [Cell]) -> &'a str {
-    match table.columns.iter().position(|c| *c == "currency").and_then(|i| row.get(i)) {
+/// The currency of a report row's `cells`, if the report has a `currency` column.
+fn currency_of<'a>(table: &Table, cells: &'a [Cell]) -> &'a str {
+    match table.columns.iter().position(|c| *c == "currency").and_then(|i| cells.get(i)) {
         Some(Cell::Text(c)) => c,
         _ => "",
     }
