@@ -7,6 +7,7 @@
 //   data-show="element-id" on success, fill that element ([data-field] text, [data-html-field]
 //                          markup the hub made) and show it, instead of leaving the page
 //   data-confirm="…"       destructive: ask in place first
+//   data-upload            send the form's chosen file as the body (application/octet-stream)
 //
 // Input names are the JSON paths (ticket_types[0].price_minor); data-kind converts:
 // int, money (12.50 → 1250, exactly, by money.js, in the currency of the input's data-currency
@@ -137,11 +138,18 @@ async function submit(form) {
   delete form.dataset.confirmed;
   const method = form.dataset.method || "POST";
   const csrf = form.querySelector("input[name=csrf]");
-  const headers = { "content-type": "application/json" };
+  const upload = "upload" in form.dataset;
+  const headers = { "content-type": upload ? "application/octet-stream" : "application/json" };
   if (csrf) headers["x-csrf-token"] = csrf.value;
   let body;
   try {
-    body = method === "DELETE" ? undefined : JSON.stringify(collect(form));
+    if (upload) {
+      const input = form.querySelector("input[type=file]");
+      body = input?.files?.[0];
+      if (!body) throw new FieldError(input?.name ?? "file", "Choose the file first.");
+    } else {
+      body = method === "DELETE" ? undefined : JSON.stringify(collect(form));
+    }
   } catch (e) {
     if (!(e instanceof FieldError)) throw e;
     showProblem(form, { field: e.field, detail: e.message });

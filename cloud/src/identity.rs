@@ -23,6 +23,25 @@ impl HubKey {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message)
     }
+
+    /// The hub's signed notice that `device` was revoked at `revoked_at` (Unix ms).
+    pub fn revocation_notice(&self, device: u32, revoked_at: i64) -> sync_core::revoked::SignedNotice {
+        sync_core::revoked::SignedNotice::sign(
+            &self.0,
+            sync_core::ids::DeviceId(device),
+            sync_core::ids::Timestamp(revoked_at),
+        )
+    }
+
+    /// Opens a revoked device's sealed export (sealed to this key), checking it against the
+    /// key `device_key` gives for the device it names.
+    pub fn open_export(
+        &self,
+        file: &[u8],
+        device_key: impl FnOnce(sync_core::ids::DeviceId) -> Option<ed25519_dalek::VerifyingKey>,
+    ) -> Result<sync_core::revoked::Export, sync_core::revoked::RevokedError> {
+        sync_core::revoked::SealedExport::open(file, &self.0, device_key)
+    }
 }
 
 /// The hub's key, made on first start.

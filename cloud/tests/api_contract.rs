@@ -40,6 +40,7 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
     ("POST /api/v1/session/organization", "needs the slug of another organization of the caller's"),
     ("POST /api/v1/webhooks/payments", "needs a payment the provider made, by the provider's id"),
     ("POST /v1/door-sales/email", "needs a door sale the box office synced"),
+    ("POST /api/v1/devices/{id}/exports", "needs a file a revoked device sealed to this hub"),
     ("POST /api/v1/leases/{id}/extend", "needs a time between the lease's expiry and a day after the event"),
 ];
 /// What the document says in words only, as neither JSON Schema nor the extensions can: a

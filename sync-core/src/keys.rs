@@ -280,6 +280,12 @@ impl DeviceKey {
         self.signing.verifying_key().to_bytes()
     }
 
+    /// The clamped X25519 scalar of this key (the secret half of sealing to its public key,
+    /// see [`crate::revoked`]).
+    pub fn scalar_bytes(&self) -> [u8; 32] {
+        self.signing.to_scalar_bytes()
+    }
+
     /// Signs a ticket under `delegation`. Refuses a ticket the delegation does not cover, so
     /// the device can never sell a ticket that gates will reject.
     pub fn issue(

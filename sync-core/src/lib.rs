@@ -28,6 +28,7 @@
 //! | [`journal`] | per-origin append-only entries, version vectors, state derived from them |
 //! | [`documents`] | automerge documents: guest lists, door-side settings |
 //! | [`replica`] | the device's SQLite replica and the durable scan pipeline ([`replica::Gate`]) |
+//! | [`revoked`] | a revoked device: the hub's signed notice, the sealed export of what never reached the hub |
 //! | [`sync`] | the sans-IO sync engine, its messages, signed HTTP transport, peer server, live push |
 //! | [`demo`] | the demo festival shared by the CLI, tests and benchmarks |
 //!
@@ -62,6 +63,7 @@ pub mod manifest;
 pub mod money;
 pub mod replica;
 pub mod revocation;
+pub mod revoked;
 pub mod sync;
 pub mod ticket;
 pub mod validate;

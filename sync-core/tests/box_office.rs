@@ -357,3 +357,44 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn a_revoked_desk_seals_its_unsynced_sales_to_the_hub_then_wipes_its_file() {
+    let setup = Setup::new();
+    let desk = setup.open(DESK, "revoked.db");
+    let hub_key = sync_core::keys::DeviceKey::generate().unwrap();
+    desk.trust(HUB, &hub_key.public_key()).unwrap();
+    setup.grant(1, &desk, demo::DAY, (700, 709), Timestamp(demo::NOON.0 + 3_600_000));
+    setup.sync(&desk).await;
+    let office = desk.box_office(demo::EVENT);
+    office.open_shift_with("Cashier Quintessa", 10_000).unwrap();
+    setup.sync(&desk).await; // the hub has the shift's opening …
+    office.sell(&cash(demo::DAY, 2), setup.now()).unwrap(); // … not the sale
+
+    let notice = sync_core::revoked::RevocationNotice { device: DESK, revoked_at: setup.now() };
+    let (file, count) = desk.seal_unsynced(notice).unwrap();
+    assert_eq!(count, 1, "only what the hub lacks");
+    // Only the hub opens it, and only as this device's.
+    let other = sync_core::keys::DeviceKey::generate().unwrap();
+    let desk_key = sync_core::keys::strict_public_key(&desk.public_key());
+    assert!(sync_core::revoked::SealedExport::open(&file, &other, |_| desk_key).is_err());
+    assert!(sync_core::revoked::SealedExport::open(&file, &hub_key, |_| None).is_err());
+    let export =
+        sync_core::revoked::SealedExport::open(&file, &hub_key, |d| desk_key.filter(|_| d == DESK)).unwrap();
+    assert!(matches!(&export.entries[0].payload, Payload::DoorSale(s) if s.serials.len() == 2));
+    assert!(!file.windows(9).any(|w| w == b"Quintessa"), "sealed, not readable");
+
+    // Wiped: the cashier's name and the key's seed are gone from the file itself.
+    let path = setup.dir_path.join("revoked.db");
+    let contains = |needle: &[u8]| {
+        ["", "-wal"].iter().any(|suffix| {
+            let bytes = std::fs::read(format!("{}{suffix}", path.display())).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+    };
+    assert!(contains(b"Quintessa"), "the name is on disk before");
+    desk.wipe().unwrap();
+    assert!(!contains(b"Quintessa"), "and not after");
+    assert_eq!(desk.pending_for(HUB).unwrap(), 0);
+    assert!(desk.manifest(demo::EVENT).is_none());
+}

@@ -1,7 +1,11 @@
 //! The enrolled device, as both apps live it: a data directory that holds the replica and a
 //! settings file; enrolling once (the settings file, written last, is what marks the device
-//! enrolled); opening both again at every start; the settings PIN; and the sync links, started
-//! with the device and restarted when the settings change where the device syncs.
+//! enrolled); opening both again at every start; the settings PIN, guarded against guessing
+//! ([`crate::pin::PinGuard`]); the sync links, started with the device and restarted when the
+//! settings change where the device syncs; and the end of it all, when the organizer removes
+//! the device: on the hub's verified notice the links stop, what never synced is sealed to the
+//! hub, everything else is wiped ([`crate::removed`]), and the device refuses all but a new
+//! enrollment.
 //!
 //! The scanner's `Station` and the box office's `Desk` are each a [`Device`] with their own
 //! settings type ([`DeviceSettings`]: the fields every device has, plus the app's) and their own
@@ -11,13 +15,15 @@
 
 use crate::enrollment::{Enrolled, enroll_device};
 use crate::links::{Badge, LinkConfig, Links};
-use crate::pin::{PinError, check_pin};
+use crate::pin::{GUARD_FILE, PinError, PinGuard};
+use crate::removed::{self, Removed};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use sync_core::ids::DeviceId;
+use sync_core::ids::{DeviceId, Timestamp};
 use sync_core::replica::{Replica, ReplicaConfig};
+use sync_core::revoked::SignedNotice;
 use sync_core::sync::http::enroll::EnrollError;
 
 /// The replica's file name, inside the app's data directory.
@@ -37,6 +43,9 @@ pub trait DeviceSettings: Clone + Serialize + DeserializeOwned {
     fn pin_hash(&self) -> &str;
     /// The sync links these settings ask for.
     fn links(&self) -> LinkConfig;
+    /// The app's own files and folders in the data directory that hold personal data, deleted
+    /// with the replica and the settings when the organizer removes the device.
+    const PERSONAL: &'static [&'static str] = &[];
 }
 
 /// The lifecycle's own refusals; each app words them in its own error type.
@@ -46,6 +55,8 @@ pub enum DeviceError {
     NotEnrolled,
     /// Enrolling a device that already is.
     AlreadyEnrolled,
+    /// The organizer removed this device (the hub's notice): it does nothing until enrolled again.
+    Removed,
 }
 
 /// An enrolled device, running: its replica, settings, sync links and the app's own state.
@@ -66,23 +77,64 @@ impl<S, X> Active<S, X> {
     }
 }
 
-/// A device in its data directory: not enrolled yet, or enrolled and running.
+/// A device in its data directory: not enrolled yet, enrolled and running, or removed.
 pub struct Device<S, X = ()> {
-    dir: PathBuf,
+    shared: Arc<Shared<S, X>>,
     app_version: String,
     runtime: tokio::runtime::Handle,
-    active: Mutex<Option<Active<S, X>>>,
 }
 
-impl<S: DeviceSettings, X: Default> Device<S, X> {
+/// What the sync links reach too: they act on a revocation notice.
+struct Shared<S, X> {
+    dir: PathBuf,
+    active: Mutex<Option<Active<S, X>>>,
+    /// Set once the device acted on a revocation notice (or found its marker at start).
+    removed: Mutex<Option<Removed>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl<S: DeviceSettings, X> Shared<S, X> {
+    /// The files a removal deletes besides the replica: settings, PIN guard, the app's own.
+    fn personal() -> Vec<&'static str> {
+        [SETTINGS_FILE, GUARD_FILE].into_iter().chain(S::PERSONAL.iter().copied()).collect()
+    }
+
+    /// Acts on the hub's revocation notice (see [`crate::removed`]); a notice that does not
+    /// verify changes nothing.
+    fn retire(&self, notice: &SignedNotice) {
+        let mut active = lock(&self.active);
+        let Some(running) = active.as_ref() else { return };
+        running.links.stop();
+        match removed::retire(&self.dir, &running.replica, REPLICA_FILE, notice, &Self::personal()) {
+            Ok(done) => {
+                *active = None;
+                *lock(&self.removed) = Some(done);
+            }
+            Err(e) => tracing::error!(error = %e, "a revocation notice was not acted on"),
+        }
+    }
+}
+
+impl<S: DeviceSettings + Send + 'static, X: Default + Send + 'static> Device<S, X> {
     /// Opens the device in `dir` (the app's data directory, created if missing), resuming an
-    /// earlier enrollment and its sync if there was one; its tasks run on `runtime`.
+    /// earlier enrollment and its sync if there was one; its tasks run on `runtime`. A device
+    /// removed earlier stays removed, and a removal a power cut interrupted is finished.
     pub fn open(dir: PathBuf, app_version: &str, runtime: tokio::runtime::Handle) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&dir)?;
-        let device = Self { dir, app_version: app_version.to_owned(), runtime, active: Mutex::new(None) };
-        if let Some(settings) = crate::json_file::load::<S>(&device.dir, SETTINGS_FILE)? {
+        let shared = Shared { dir, active: Mutex::new(None), removed: Mutex::new(None) };
+        let device = Self { shared: Arc::new(shared), app_version: app_version.to_owned(), runtime };
+        if let Some(done) = removed::load(device.dir())? {
+            if done.export.is_some() {
+                removed::delete(device.dir(), &[REPLICA_FILE])?;
+            }
+            removed::delete(device.dir(), &Shared::<S, X>::personal())?;
+            *lock(&device.shared.removed) = Some(done);
+        } else if let Some(settings) = crate::json_file::load::<S>(device.dir(), SETTINGS_FILE)? {
             let config = ReplicaConfig::new(DeviceId(settings.device()));
-            let replica = Arc::new(Replica::open(device.dir.join(REPLICA_FILE), config)?);
+            let replica = Arc::new(Replica::open(device.dir().join(REPLICA_FILE), config)?);
             device.start(replica, settings);
         }
         Ok(device)
@@ -90,26 +142,51 @@ impl<S: DeviceSettings, X: Default> Device<S, X> {
 
     /// The data directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.shared.dir
     }
 
     /// The running device, if enrolled (held until the guard drops).
     pub fn lock(&self) -> MutexGuard<'_, Option<Active<S, X>>> {
-        self.active.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.shared.active)
     }
 
-    /// Runs `f` on the running device (under its lock), or refuses: not enrolled.
+    /// What the screen shows of a device the organizer removed; `None` while it is not.
+    pub fn removed(&self) -> Option<Removed> {
+        lock(&self.shared.removed).clone()
+    }
+
+    /// Runs `f` on the running device (under its lock), or refuses: not enrolled, or removed.
     pub fn with<R, E: From<DeviceError>>(
         &self,
         f: impl FnOnce(&mut Active<S, X>) -> Result<R, E>,
     ) -> Result<R, E> {
         let mut guard = self.lock();
-        f(guard.as_mut().ok_or(DeviceError::NotEnrolled)?)
+        match guard.as_mut() {
+            Some(active) => f(active),
+            None if self.removed().is_some() => Err(DeviceError::Removed.into()),
+            None => Err(DeviceError::NotEnrolled.into()),
+        }
     }
 
     fn start(&self, replica: Arc<Replica>, settings: S) {
-        let links = Links::start(&self.runtime, &replica, &settings.links());
+        let links = self.links(&replica, &settings);
         *self.lock() = Some(Active { replica, settings, local: X::default(), links });
+    }
+
+    /// The sync links `settings` ask for; a revocation notice they bring retires the device.
+    fn links(&self, replica: &Arc<Replica>, settings: &S) -> Arc<Links> {
+        let shared = Arc::downgrade(&self.shared);
+        let runtime = self.runtime.clone();
+        let on_revoked = move |notice: SignedNotice| {
+            let shared = shared.clone();
+            // Sealing and wiping are file work: off the async threads.
+            runtime.spawn_blocking(move || {
+                if let Some(shared) = shared.upgrade() {
+                    shared.retire(&notice);
+                }
+            });
+        };
+        Links::start(&self.runtime, replica, &settings.links(), Arc::new(on_revoked))
     }
 
     /// Enrolls with the code in `text` (the QR text, or a code with `hub_url`), setting `pin`
@@ -122,17 +199,23 @@ impl<S: DeviceSettings, X: Default> Device<S, X> {
             return Err(DeviceError::AlreadyEnrolled.into());
         }
         let enrolled =
-            enroll_device::<E>(&self.dir, REPLICA_FILE, (text, hub_url), pin, &self.app_version).await?;
+            enroll_device::<E>(self.dir(), REPLICA_FILE, (text, hub_url), pin, &self.app_version).await?;
         let settings = S::enrolled(&enrolled);
-        // The settings file is what marks the device enrolled: written last.
-        crate::json_file::save(&self.dir, SETTINGS_FILE, &settings)?;
+        // The settings file is what marks the device enrolled: written last, after a removal
+        // is forgotten (its exports stay) and any old PIN count is cleared.
+        removed::forget(self.dir())?;
+        PinGuard::reset(self.dir());
+        crate::json_file::save(self.dir(), SETTINGS_FILE, &settings)?;
+        *lock(&self.shared.removed) = None;
         self.start(enrolled.replica, settings);
         Ok(())
     }
 
-    /// Checks the settings PIN.
+    /// Checks the settings PIN, guarded against guessing ([`PinGuard`]).
     pub fn unlock<E: From<DeviceError> + From<PinError>>(&self, pin: &str) -> Result<(), E> {
-        self.with(|active| Ok(check_pin(active.settings.pin_hash(), pin)?))
+        self.with(|active| {
+            Ok(PinGuard::check(self.dir(), active.settings.pin_hash(), pin, Timestamp::now())?)
+        })
     }
 
     /// Changes the settings behind the PIN: `change` edits a copy (refusing with the app's
@@ -147,15 +230,15 @@ impl<S: DeviceSettings, X: Default> Device<S, X> {
         E: From<DeviceError> + From<PinError> + From<anyhow::Error>,
     {
         self.with(|active| {
-            check_pin(active.settings.pin_hash(), pin)?;
+            PinGuard::check(self.dir(), active.settings.pin_hash(), pin, Timestamp::now())?;
             let mut settings = active.settings.clone();
             change(&active.replica, &mut settings)?;
-            crate::json_file::save(&self.dir, SETTINGS_FILE, &settings)?;
+            crate::json_file::save(self.dir(), SETTINGS_FILE, &settings)?;
             let relink = settings.links() != active.settings.links();
             active.settings = settings;
             if relink {
                 active.links.stop();
-                active.links = Links::start(&self.runtime, &active.replica, &active.settings.links());
+                active.links = self.links(&active.replica, &active.settings);
             }
             Ok(())
         })
@@ -207,6 +290,7 @@ mod tests {
         fn links(&self) -> LinkConfig {
             LinkConfig { hub_url: self.hub_url.clone(), peer_port: self.peer_port, ..LinkConfig::default() }
         }
+        const PERSONAL: &'static [&'static str] = &["receipts"];
     }
 
     #[derive(Debug, thiserror::Error)]
@@ -233,9 +317,11 @@ mod tests {
         }
     }
 
-    fn enrolled_on_disk(dir: &Path) {
-        // As an enrollment leaves it: a replica, then the settings file.
-        Replica::open(dir.join(REPLICA_FILE), ReplicaConfig::new(DeviceId(7))).unwrap();
+    fn enrolled_on_disk(dir: &Path) -> sync_core::keys::DeviceKey {
+        // As an enrollment leaves it: a replica trusting the hub's key, then the settings file.
+        let hub = sync_core::keys::DeviceKey::generate().unwrap();
+        let replica = Replica::open(dir.join(REPLICA_FILE), ReplicaConfig::new(DeviceId(7))).unwrap();
+        replica.trust(sync_core::journal::HUB, &hub.public_key()).unwrap();
         let settings = TestSettings {
             // Nobody listens there: the hub link just keeps retrying.
             hub_url: "http://127.0.0.1:9".into(),
@@ -245,6 +331,7 @@ mod tests {
             colour: "blue".into(),
         };
         crate::json_file::save(dir, SETTINGS_FILE, &settings).unwrap();
+        hub
     }
 
     #[tokio::test]
@@ -322,5 +409,59 @@ mod tests {
                 .unwrap();
         assert_eq!(device.with(|a| Ok::<_, TestError>(a.settings.colour.clone())).unwrap(), "red");
         device.shutdown();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_hubs_notice_seals_what_never_synced_wipes_the_rest_and_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = enrolled_on_disk(dir.path());
+        let open = || {
+            Device::<TestSettings>::open(dir.path().into(), "test", tokio::runtime::Handle::current())
+                .unwrap()
+        };
+        let device = open();
+        let replica = device.replica().unwrap();
+        let event = sync_core::ids::EventId(1);
+        let sale =
+            sync_core::journal::Payload::Shift(Box::new(sync_core::journal::shift::ShiftEntry::Open {
+                cashier: "Cashier Quintessa".into(),
+                float_minor: 0,
+                currency: "EUR".into(),
+            }));
+        replica.record(event, sale).unwrap();
+        let device_key = sync_core::keys::strict_public_key(&replica.public_key());
+        std::fs::create_dir_all(dir.path().join("receipts")).unwrap();
+        std::fs::write(dir.path().join("receipts/receipt-1.pdf"), "Quintessa").unwrap();
+        drop(replica);
+
+        // A notice signed by any other key, or naming another device, changes nothing.
+        let now = Timestamp::now();
+        let forger = sync_core::keys::DeviceKey::generate().unwrap();
+        device.shared.retire(&SignedNotice::sign(&forger, DeviceId(7), now));
+        device.shared.retire(&SignedNotice::sign(&hub, DeviceId(8), now));
+        assert!(device.replica().is_some() && device.removed().is_none());
+        assert!(dir.path().join(REPLICA_FILE).exists());
+
+        // The hub's own: sealed, wiped, and refusing.
+        device.shared.retire(&SignedNotice::sign(&hub, DeviceId(7), now));
+        let removed = device.removed().expect("removed");
+        assert_eq!((removed.device, removed.revoked_at, removed.unsynced), (7, now.0, 1));
+        let export = std::fs::read(removed.export.as_ref().unwrap()).unwrap();
+        let opened = sync_core::revoked::SealedExport::open(&export, &hub, |_| device_key).unwrap();
+        assert_eq!(opened.entries.len(), 1, "the hub opens what never reached it");
+        for gone in [REPLICA_FILE, "replica.db-wal", SETTINGS_FILE, "receipts"] {
+            assert!(!dir.path().join(gone).exists(), "{gone} is deleted");
+        }
+        assert!(matches!(device.unlock::<TestError>("2468"), Err(TestError::Device(DeviceError::Removed))));
+        device.shutdown();
+        drop(device);
+
+        // Restarted, it is still removed; a new enrollment is what ends that.
+        let device = open();
+        assert_eq!(device.removed(), Some(removed));
+        assert!(device.replica().is_none());
+        let leftovers: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 2, "the marker and the exports: {leftovers:?}");
     }
 }

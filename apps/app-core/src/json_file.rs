@@ -1,4 +1,4 @@
-//! Settings kept as JSON beside the replica, written atomically (a temporary file, fsync,
+//! Settings (and other files) kept as JSON beside the replica, written atomically (a temporary file, fsync,
 //! rename) so a power cut leaves the old settings or the new, never half of either.
 
 use anyhow::Context;
@@ -21,11 +21,16 @@ pub fn load<T: DeserializeOwned>(dir: &Path, name: &str) -> anyhow::Result<Optio
 
 /// Writes `value` to `dir/name`, atomically.
 pub fn save<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result<()> {
+    write_atomically(dir, name, &serde_json::to_vec_pretty(value)?)
+}
+
+/// Writes `bytes` to `dir/name`, atomically: on disk whole (fsync) before it takes the name.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
     let path = dir.join(name);
     let temporary = dir.join(format!("{name}.new"));
     let mut file =
         std::fs::File::create(&temporary).with_context(|| format!("cannot write {}", temporary.display()))?;
-    file.write_all(&serde_json::to_vec_pretty(value)?)?;
+    file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&temporary, &path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())

@@ -7,10 +7,11 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`device`] | the enrolled device's lifecycle: data directory, enrollment, replica, settings file, PIN, links |
+//! | [`device`] | the enrolled device's lifecycle: data directory, enrollment, replica, settings file, PIN, links, removal |
 //! | [`enrollment`] | enrolling with a code: key, hub, fresh replica; the apps' log |
 //! | [`links`] | background sync with the hub and peers (sync-core's live loop); the badge |
-//! | [`pin`] | the settings PIN (argon2id) |
+//! | [`pin`] | the settings PIN (argon2id), guarded against guessing across restarts |
+//! | [`removed`] | a device the organizer removed: the hub's notice verified, what never synced sealed to the hub, the rest wiped |
 //! | [`json_file`] | settings files written atomically (temporary file, fsync, rename) |
 //! | [`clock`] | the screen's clock: the venue's UTC offset, "14:02:07" |
 //!
@@ -23,3 +24,4 @@ pub mod enrollment;
 pub mod json_file;
 pub mod links;
 pub mod pin;
+pub mod removed;

@@ -1,7 +1,9 @@
 //! The device's sync links, as background tasks: to the hub always, to a peer on the venue LAN
 //! if configured, and a server for peers if configured. Each retries with backoff by itself
 //! (sync-core's `live` loop) and reports only a state, which the badge shows. Staff never see
-//! a network error: the verdict never depended on the network.
+//! a network error: the verdict never depended on the network. One answer ends a link for
+//! good: the hub's verified revocation notice, from the hub or a peer, which is handed to the
+//! device ([`OnRevoked`]).
 
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -9,9 +11,13 @@ use std::time::Duration;
 use sync_core::ids::Timestamp;
 use sync_core::journal::HUB;
 use sync_core::replica::Replica;
+use sync_core::revoked::SignedNotice;
 use sync_core::sync::http::HttpTransport;
 use sync_core::sync::live::{self, LinkState, MAX_BACKOFF};
 use tokio::sync::watch;
+
+/// What the device does with the hub's verified revocation notice (it retires).
+pub type OnRevoked = Arc<dyn Fn(SignedNotice) + Send + Sync>;
 
 /// Where a device syncs: the hub always, a peer and a peer server if configured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,19 +61,30 @@ fn get<T: Copy>(slot: &Mutex<T>) -> T {
 }
 
 impl Links {
-    /// Starts the links `settings` ask for, on `runtime`.
+    /// Starts the links `settings` ask for, on `runtime`; a revocation notice goes to
+    /// `on_revoked`.
     pub fn start(
         runtime: &tokio::runtime::Handle,
         replica: &Arc<Replica>,
         settings: &LinkConfig,
+        on_revoked: OnRevoked,
     ) -> Arc<Self> {
         let (stop, stopped) = watch::channel(false);
         let links =
             Arc::new(Self { hub: Mutex::new(None), peer: Mutex::new(None), serving: Mutex::new(None), stop });
         let hub_url = settings.hub_url.clone();
-        runtime.spawn(sync_hub(Arc::clone(&links), Arc::clone(replica), hub_url, stopped.clone()));
+        let hub = sync_hub(
+            Arc::clone(&links),
+            Arc::clone(replica),
+            hub_url,
+            Arc::clone(&on_revoked),
+            stopped.clone(),
+        );
+        runtime.spawn(hub);
         if let Some(address) = settings.peer_address.clone() {
-            runtime.spawn(sync_peer(Arc::clone(&links), Arc::clone(replica), address, stopped.clone()));
+            let peer =
+                sync_peer(Arc::clone(&links), Arc::clone(replica), address, on_revoked, stopped.clone());
+            runtime.spawn(peer);
         }
         if let Some(port) = settings.peer_port {
             runtime.spawn(serve_peers(Arc::clone(&links), Arc::clone(replica), port, stopped));
@@ -98,7 +115,29 @@ impl Links {
     }
 }
 
-async fn sync_hub(links: Arc<Links>, replica: Arc<Replica>, hub_url: String, stopped: watch::Receiver<bool>) {
+/// What a link reports, as the badge keeps it; a notice goes to the device.
+fn report(slot: &Mutex<Option<bool>>, on_revoked: &OnRevoked, state: LinkState) {
+    match state {
+        LinkState::Offline { reason, .. } => {
+            tracing::info!(%reason, "unreachable; retrying");
+            set(slot, false);
+        }
+        LinkState::Online => set(slot, true),
+        LinkState::Revoked(notice) => {
+            tracing::warn!("the hub revoked this device");
+            set(slot, false);
+            on_revoked(*notice);
+        }
+    }
+}
+
+async fn sync_hub(
+    links: Arc<Links>,
+    replica: Arc<Replica>,
+    hub_url: String,
+    on_revoked: OnRevoked,
+    stopped: watch::Receiver<bool>,
+) {
     let transport = match HttpTransport::new(&hub_url, Arc::clone(&replica), HUB) {
         Ok(t) => t,
         Err(e) => {
@@ -107,19 +146,14 @@ async fn sync_hub(links: Arc<Links>, replica: Arc<Replica>, hub_url: String, sto
             return;
         }
     };
-    live::run(&*replica, &transport, stopped, |state| {
-        if let LinkState::Offline { reason, .. } = &state {
-            tracing::info!(%reason, "hub unreachable; retrying");
-        }
-        set(&links.hub, state == LinkState::Online);
-    })
-    .await;
+    live::run(&*replica, &transport, stopped, |state| report(&links.hub, &on_revoked, state)).await;
 }
 
 async fn sync_peer(
     links: Arc<Links>,
     replica: Arc<Replica>,
     address: String,
+    on_revoked: OnRevoked,
     mut stopped: watch::Receiver<bool>,
 ) {
     // The peer is known by address only: ask its id (retrying while it is away), then stay in
@@ -139,7 +173,7 @@ async fn sync_peer(
             }
         }
     };
-    live::run(&*replica, &transport, stopped, |state| set(&links.peer, state == LinkState::Online)).await;
+    live::run(&*replica, &transport, stopped, |state| report(&links.peer, &on_revoked, state)).await;
 }
 
 async fn serve_peers(

@@ -32,6 +32,12 @@ use sync_core::sync::http::{
 use sync_core::sync::sync_with;
 
 pub use app_core::device::{REPLICA_FILE, SETTINGS_FILE};
+use app_core::removed::Removed;
+
+/// Where receipt PDFs are written, inside the data directory.
+pub const RECEIPTS_DIR: &str = "receipts";
+/// Where shift reports (PDF and CSV) are written, inside the data directory.
+pub const SHIFTS_DIR: &str = "shifts";
 
 /// What goes wrong, in words for the cashier: each says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +54,11 @@ pub enum DeskError {
     /// An action that needs enrollment first.
     #[error("This device is not enrolled yet: enter an enrollment code first.")]
     NotEnrolled,
+    /// The organizer removed this device.
+    #[error(
+        "The organizer removed this device: it can no longer sell. Hand it to the organizer, or enroll it again with a new code."
+    )]
+    Removed,
     /// Enrolling a device that already is.
     #[error("This device is already enrolled. To move it to another hub, reinstall the app.")]
     AlreadyEnrolled,
@@ -91,6 +102,7 @@ impl From<DeviceError> for DeskError {
         match e {
             DeviceError::NotEnrolled => Self::NotEnrolled,
             DeviceError::AlreadyEnrolled => Self::AlreadyEnrolled,
+            DeviceError::Removed => Self::Removed,
         }
     }
 }
@@ -134,6 +146,9 @@ impl DeviceSettings for DeskSettings {
     fn links(&self) -> LinkConfig {
         LinkConfig { hub_url: self.hub_url.clone(), ..LinkConfig::default() }
     }
+
+    /// Receipts name the cashier; shift reports too, and every sale of the shift.
+    const PERSONAL: &'static [&'static str] = &[RECEIPTS_DIR, SHIFTS_DIR];
 }
 
 /// The box office's whole state.
@@ -198,6 +213,8 @@ pub struct EventChoice {
 #[derive(Debug, Default, Serialize)]
 pub struct DeskStatus {
     enrolled: bool,
+    /// The organizer removed this device: the screen says so, and nothing else.
+    removed: Option<Removed>,
     device: Option<u32>,
     hub_url: Option<String>,
     events: Vec<EventChoice>,
@@ -390,7 +407,7 @@ impl Desk {
         let cashier = office.shift_report(0, Timestamp::now()).map(|r| r.cashier).unwrap_or_default();
         let clock = display_clock(Timestamp::now(), offset_minutes);
         let bytes = papers::receipt(&sale, &manifest, replica.device(), &cashier, clock)?;
-        let dir = self.device.dir().join("receipts");
+        let dir = self.device.dir().join(RECEIPTS_DIR);
         std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
         let path = dir.join(format!("receipt-{}-{receipt}.pdf", replica.device().0));
         std::fs::write(&path, bytes).map_err(anyhow::Error::from)?;
@@ -404,7 +421,7 @@ impl Desk {
         let opened = office.open_shift().ok_or(SellError::NoShift)?;
         let report = office.close_shift(counted_minor, Timestamp::now())?;
         let clock = display_clock(Timestamp::now(), offset_minutes);
-        let dir = self.device.dir().join("shifts");
+        let dir = self.device.dir().join(SHIFTS_DIR);
         std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
         let stem = dir.join(format!("shift-{}-{opened}", replica.device().0));
         let (pdf, csv) = (stem.with_extension("pdf"), stem.with_extension("csv"));
@@ -436,10 +453,13 @@ impl Desk {
         office.sale(receipt, Timestamp::now())?;
         let transport = HttpTransport::new(&self.hub_url()?, Arc::clone(&replica), HUB)
             .map_err(|e| DeskError::Hub(e.to_string()))?;
-        sync_with(&*replica, &transport).await.map_err(|_| {
-            DeskError::Hub(
+        sync_with(&*replica, &transport).await.map_err(|e| match e {
+            sync_core::sync::SyncError::Transport(e @ sync_core::sync::TransportError::Revoked(_)) => {
+                hub_error(e, "")
+            }
+            _ => DeskError::Hub(
                 "The hub cannot be reached: tickets can be e-mailed once the device is online.".into(),
-            )
+            ),
         })?;
         let request = DoorSaleEmail { event, receipt, email: email.trim().to_owned() };
         transport
@@ -505,13 +525,16 @@ impl Desk {
     /// What the screen shows now.
     pub fn status(&self, offset_minutes: i32) -> DeskStatus {
         let guard = self.device.lock();
-        let Some(device) = guard.as_ref() else { return DeskStatus::default() };
+        let Some(device) = guard.as_ref() else {
+            return DeskStatus { removed: self.device.removed(), ..DeskStatus::default() };
+        };
         let s = &device.settings;
         let clock = display_clock(Timestamp::now(), offset_minutes);
         let manifests: Vec<(u32, Option<EventManifest>)> =
             s.events.iter().map(|&e| (e, device.replica.manifest(EventId(e)))).collect();
         let mut status = DeskStatus {
             enrolled: true,
+            removed: None,
             device: Some(s.device),
             hub_url: Some(s.hub_url.clone()),
             events: manifests
@@ -609,6 +632,8 @@ fn hub_error(e: sync_core::sync::TransportError, later: &str) -> DeskError {
         other @ TransportError::InvalidResponse(_) => {
             format!("The hub's answer could not be read ({other}).")
         }
+        // The sync link acts on the notice (it retires the device) within a moment.
+        TransportError::Revoked(_) => "The organizer removed this device.".into(),
     })
 }
 

@@ -11,6 +11,7 @@ use crate::settings::{DEFAULT_VERDICT_MS, PinError, Settings};
 use app_core::clock::{clock_time, display_clock};
 use app_core::device::{Device, DeviceError};
 use app_core::links;
+use app_core::removed::Removed;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -37,6 +38,11 @@ pub enum StationError {
     /// An action that needs enrollment first.
     #[error("This device is not enrolled yet: enter an enrollment code first.")]
     NotEnrolled,
+    /// The organizer removed this device.
+    #[error(
+        "The organizer removed this device: it can no longer scan. Hand it to the organizer, or enroll it again with a new code."
+    )]
+    Removed,
     /// Enrolling a device that already is.
     #[error("This device is already enrolled. To move it to another hub, reinstall the app.")]
     AlreadyEnrolled,
@@ -77,6 +83,7 @@ impl From<DeviceError> for StationError {
         match e {
             DeviceError::NotEnrolled => Self::NotEnrolled,
             DeviceError::AlreadyEnrolled => Self::AlreadyEnrolled,
+            DeviceError::Removed => Self::Removed,
         }
     }
 }
@@ -117,6 +124,8 @@ pub struct EventChoice {
 #[derive(Debug, Default, Serialize)]
 pub struct Status {
     enrolled: bool,
+    /// The organizer removed this device: the screen says so, and nothing else.
+    removed: Option<Removed>,
     device: Option<u32>,
     hub_url: Option<String>,
     events: Vec<EventChoice>,
@@ -240,7 +249,11 @@ impl Station {
     pub fn status(&self, offset_minutes: i32) -> Status {
         let guard = self.device.lock();
         let Some(device) = guard.as_ref() else {
-            return Status { verdict_ms: DEFAULT_VERDICT_MS, ..Status::default() };
+            return Status {
+                verdict_ms: DEFAULT_VERDICT_MS,
+                removed: self.device.removed(),
+                ..Status::default()
+            };
         };
         let s = &device.settings;
         let manifests: Vec<(u32, Option<EventManifest>)> =
@@ -257,6 +270,7 @@ impl Station {
         }
         Status {
             enrolled: true,
+            removed: None,
             device: Some(s.device),
             hub_url: Some(s.hub_url.clone()),
             events: manifests.iter().map(|(id, m)| event_choice(*id, m.as_ref())).collect(),

@@ -1,5 +1,8 @@
 //! Device-signed requests (`/v1/…`): the [`DeviceCaller`] extractor.
 //!
+//! A revoked device's request is answered with the hub's signed revocation notice (410,
+//! `sync_core::revoked`): the device verifies it against the hub's key and retires.
+//!
 //! The verification itself is sync-core's ([`sync_core::sync::http::verify_request`]: the same
 //! code a device runs for its LAN peers). What the hub adds is where the answers come from: the
 //! sender's key and organization from the `devices` table (a revoked device has no key), and
@@ -21,7 +24,7 @@ use sync_core::ids::{DeviceId, Timestamp};
 use sync_core::journal::HUB;
 use sync_core::keys::strict_public_key;
 use sync_core::sync::auth::NonceStore;
-use sync_core::sync::http::{Check, signed_headers, signed_reply, verify_request};
+use sync_core::sync::http::{Check, revoked, signed_headers, signed_reply, verify_request};
 
 /// A device request whose signature verified, with a body of at most `MAX` bytes: who sent it,
 /// and its body. Refusals are the device protocol's plain-text 401, 413 and 503.
@@ -41,7 +44,12 @@ impl<const MAX: usize> FromRequest<AppState> for DeviceCaller<MAX> {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let signed = signed_headers(request.headers())?;
         let path = request.uri().path().to_owned();
-        let (org, key) = device_key(&state.db, signed.device).await.map_err(IntoResponse::into_response)?;
+        let known = device_key(&state.db, signed.device).await.map_err(IntoResponse::into_response)?;
+        // A revoked device is told so, in words only the hub's key can sign.
+        if let Some(revoked_at) = known.revoked_at {
+            return Err(revoked(&state.hub_key.revocation_notice(signed.device.0, revoked_at)));
+        }
+        let (org, key) = (known.org, known.key);
         let check = Check { to: HUB, path: &path, max_body: MAX, now: state.clock.now() };
         let verified = match &state.nonces {
             Nonces::Memory(memory) => verify_request(request, signed, key, check, memory.as_ref()).await?,
@@ -66,18 +74,23 @@ impl<const MAX: usize> DeviceCaller<MAX> {
     }
 }
 
-/// A device's organization and public key, if it is enrolled and not revoked (`(0, None)`
-/// otherwise: refused as unknown).
-async fn device_key(
-    db: &Db,
-    device: DeviceId,
-) -> Result<(i64, Option<ed25519_dalek::VerifyingKey>), crate::error::ApiError> {
+/// What the hub knows of a device that signs a request.
+struct Known {
+    /// Its organization (0 for a device nobody enrolled).
+    org: i64,
+    /// Its key, if it is enrolled and not revoked (refused as unknown otherwise).
+    key: Option<ed25519_dalek::VerifyingKey>,
+    /// When it was revoked.
+    revoked_at: Option<i64>,
+}
+
+async fn device_key(db: &Db, device: DeviceId) -> Result<Known, crate::error::ApiError> {
     let mut lookup = db.lookup().await?;
     let found = store::device_key(&mut lookup, i64::from(device.0)).await?;
     lookup.commit().await?;
-    Ok(found.map_or((0, None), |d| {
+    Ok(found.map_or(Known { org: 0, key: None, revoked_at: None }, |d| {
         let bytes: Option<[u8; 32]> = d.public_key.try_into().ok();
-        (d.org_id, bytes.and_then(|b| strict_public_key(&b)))
+        Known { org: d.org_id, key: bytes.and_then(|b| strict_public_key(&b)), revoked_at: d.revoked_at }
     }))
 }
 

@@ -149,18 +149,20 @@ pub async fn revoke_token(tx: &mut Tenant, id: i64) -> Result<bool, sqlx::Error>
     Ok(done.rows_affected() == 1)
 }
 
-/// A device's organization and public key (enrolled, not revoked).
+/// A device's organization and public key, and when it was revoked.
 #[derive(sqlx::FromRow)]
 pub struct DeviceKey {
     /// Its organization.
     pub org_id: i64,
     /// Its Ed25519 public key.
     pub public_key: Vec<u8>,
+    /// When the organizer revoked it.
+    pub revoked_at: Option<i64>,
 }
 
-/// The key of device `id`, unless it is revoked. A lookup across organizations.
+/// Device `id`'s key. A lookup across organizations.
 pub async fn device_key(conn: &mut AnyConnection, id: i64) -> Result<Option<DeviceKey>, sqlx::Error> {
-    sqlx::query_as("SELECT org_id, public_key FROM devices WHERE id = $1 AND revoked_at IS NULL")
+    sqlx::query_as("SELECT org_id, public_key, revoked_at FROM devices WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await

@@ -15,7 +15,9 @@
 //! | `views.rs` | what the API answers and the console shows |
 //! | `routes.rs` | `/api/v1/devices…`: the fleet, codes, enrollment, revocation |
 //! | `sync.rs` | `/v1/sync`, `/v1/hello` |
+//! | `exports.rs` | a revoked device's sealed export, uploaded by an administrator |
 
+mod exports;
 mod routes;
 pub mod store;
 pub mod sync;
@@ -34,7 +36,7 @@ pub const CODE_VALIDITY_MS: i64 = 24 * 3_600_000;
 
 /// The routes, with their OpenAPI documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    routes::routes().merge(sync::routes())
+    routes::routes().merge(sync::routes()).merge(exports::routes())
 }
 
 /// Device roles.

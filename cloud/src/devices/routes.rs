@@ -8,6 +8,7 @@ use crate::db::{Db, Notifier, Tenant};
 use crate::error::{ApiError, ProblemDetails};
 use crate::events::publish_manifest;
 use crate::identity::HubKey;
+use crate::journal::append_hub_entry;
 use crate::json::ApiJson;
 use crate::limits::{ENROLL_PER_ADDRESS, Limits};
 use crate::path::ApiPath;
@@ -20,6 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use sync_core::journal::Payload;
 use sync_core::keys::strict_public_key;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -267,7 +269,7 @@ pub async fn fleet(db: &Db, org: i64) -> Result<Vec<DeviceView>, ApiError> {
         ("id" = i64, Path, description = "The device"),
     ),
     responses(
-        (status = 204, description = "Revoked: refused by the hub at once, removed from the manifests"),
+        (status = 204, description = "Revoked: refused by the hub at once, removed from the manifests; the device is told with the hub's signed notice and retires (its personal data wiped, what never reached the hub sealed for the organizer)"),
     ),
 )]
 async fn revoke(
@@ -282,8 +284,12 @@ async fn revoke(
     if !store::revoke(&mut tx, id).await? {
         return Err(ApiError::NotFound);
     }
+    // The manifests without it (peers stop trusting it), and the hub's signed notice beside
+    // them (a peer it comes to hands it over: the device learns why, and retires).
+    let notice = hub_key.revocation_notice(u32::try_from(id).map_err(anyhow::Error::from)?, tx.now());
     for event in store::events_of(&mut tx, id).await? {
         publish_manifest(&mut tx, event, hub_key.public_key()).await?;
+        append_hub_entry(&mut tx, event, Payload::DeviceRevoked(notice.clone())).await?;
     }
     tx.audit(&caller.actor(), "device.revoke", &format!("device:{id}"), json!({})).await?;
     tx.commit_and_notify(&notifier).await?;

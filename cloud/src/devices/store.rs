@@ -208,3 +208,21 @@ pub async fn seen(tx: &mut Tenant, id: i64, pending: i64) -> Result<(), sqlx::Er
         .await?;
     Ok(())
 }
+
+/// A device's key and when it was revoked.
+#[derive(sqlx::FromRow)]
+pub struct DeviceKeyRow {
+    /// Its Ed25519 public key.
+    pub public_key: Vec<u8>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Device `id`'s key (revoked or not).
+pub async fn key(tx: &mut Tenant, id: i64) -> Result<Option<DeviceKeyRow>, sqlx::Error> {
+    sqlx::query_as("SELECT public_key, revoked_at FROM devices WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}

@@ -80,3 +80,30 @@ pub struct Enrolled {
     /// The hub's public key (64 hex digits): sync responses are signed with it.
     pub hub_public_key: String,
 }
+
+/// The body of an export upload: the file a revoked device left, as it is.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // documents the body; the handler reads it as it streams in
+pub struct ExportFile(Vec<u8>);
+
+/// What an export held, and what of it was new to the hub.
+#[derive(Serialize, ToSchema)]
+pub struct ExportImported {
+    /// The revoked device.
+    pub device: u32,
+    /// When the organizer revoked it (Unix ms), as its notice said.
+    pub revoked_at: i64,
+    /// Entries in the file.
+    pub entries: usize,
+    /// Entries the hub did not hold yet (now stored and materialized).
+    pub imported: u64,
+    /// Door sales among the entries.
+    pub door_sales: usize,
+    /// Voids among the entries.
+    pub voids: usize,
+    /// Scans among the entries.
+    pub scans: usize,
+    /// Closed or opened cashier shifts among the entries.
+    pub shifts: usize,
+}

@@ -85,6 +85,9 @@ pub enum Payload {
     Manifest(Box<crate::manifest::EventManifest>),
     /// A box-office cashier opened or closed a shift (the closing carries its report).
     Shift(Box<super::shift::ShiftEntry>),
+    /// The hub revoked a device: its signed notice, which peers hand to the device if it
+    /// comes to them ([`crate::revoked`]).
+    DeviceRevoked(crate::revoked::SignedNotice),
 }
 
 /// A scan at a gate.

@@ -50,6 +50,8 @@ pub struct EventState {
     /// Cashier shifts per box office: the sequence numbers of openings, and of the openings
     /// that were closed.
     pub shifts: BTreeMap<crate::ids::DeviceId, Shifts>,
+    /// Devices the hub revoked, with its signed notice (handed to the device if it comes).
+    pub revoked_devices: BTreeMap<crate::ids::DeviceId, crate::revoked::SignedNotice>,
 }
 
 /// One box office's shifts.
@@ -118,6 +120,9 @@ impl EventState {
                 let lease = self.leases.entry(ret.lease).or_default();
                 lease.returned_from =
                     Some(lease.returned_from.map_or(ret.first_unsold, |s| s.min(ret.first_unsold)));
+            }
+            Payload::DeviceRevoked(notice) => {
+                self.revoked_devices.insert(notice.notice.device, notice.clone());
             }
         }
     }

@@ -62,6 +62,9 @@ pub enum ReplicaError {
     /// A document operation failed.
     #[error(transparent)]
     Doc(#[from] DocError),
+    /// Sealing what a revoked device leaves failed.
+    #[error("sealing the unsynced entries: {0}")]
+    Revoked(String),
 }
 
 /// How a replica is opened.
@@ -290,6 +293,63 @@ impl Replica {
         let inner = self.lock();
         let acked = inner.peer_have(peer)?.map_or(0, |vv| vv.get(self.origin));
         Ok(inner.have.get(self.origin).saturating_sub(acked))
+    }
+
+    /// What the hub revoked this device with leaves behind (see [`crate::revoked`]): this
+    /// device's own entries the hub has not acknowledged — signed with the device's key and
+    /// sealed to the hub's (trusted at enrollment), as the bytes of an export file. `made_at`
+    /// is the device's clock. Fails if the replica trusts no hub key.
+    pub fn seal_unsynced(
+        &self,
+        notice: crate::revoked::RevocationNotice,
+    ) -> Result<(Vec<u8>, usize), ReplicaError> {
+        let hub = self.trusted_key(crate::journal::HUB).ok_or_else(|| {
+            ReplicaError::Revoked("this device trusts no hub key to seal its entries to".into())
+        })?;
+        let inner = self.lock();
+        let acked = inner.peer_have(crate::journal::HUB)?.map_or(0, |vv| vv.get(self.origin));
+        let mut stmt = inner.conn.prepare(
+            "SELECT origin, seq, hlc, event, payload FROM journal WHERE origin = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query(params![self.origin.0, to_sql_u64(acked)?])?;
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next()? {
+            entries.push(entry_from_row(row)?);
+        }
+        let count = entries.len();
+        let export = crate::revoked::Export { device: self.origin, made_at: self.now(), notice, entries };
+        let file = crate::revoked::SealedExport::seal(&export, &inner.key, &hub)
+            .map_err(|e| ReplicaError::Revoked(e.to_string()))?;
+        Ok((file, count))
+    }
+
+    /// Erases what this replica holds, for a device the hub revoked (after
+    /// [`Self::seal_unsynced`]): every table emptied with SQLite's `secure_delete` on (freed
+    /// pages are overwritten with zeros), the file vacuumed and its write-ahead log truncated,
+    /// and in memory the events, manifests, documents and key dropped (a fresh key takes the
+    /// old one's place). The replica holds nothing after; the caller deletes its files.
+    pub fn wipe(&self) -> Result<(), ReplicaError> {
+        let mut inner = self.lock();
+        let conn = &inner.conn;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for table in tables {
+            conn.execute(&format!("DELETE FROM \"{table}\""), [])?;
+        }
+        conn.execute_batch("VACUUM")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        inner.key = DeviceKey::generate().map_err(|e| ReplicaError::Revoked(e.to_string()))?;
+        inner.have = VersionVector::default();
+        inner.events.clear();
+        inner.manifests.clear();
+        inner.docs = Documents::new(&[0; 16]);
+        inner.doc_chunks.clear();
+        inner.broken_docs.clear();
+        inner.last_scan = None;
+        Ok(())
     }
 
     /// When the peer last acknowledged this replica's entries (the last successful exchange),

@@ -175,11 +175,24 @@ impl crate::sync::http::Identity for Replica {
             return crate::keys::strict_public_key(&anchor);
         }
         let inner = self.lock();
-        let published = inner.events.values().filter_map(|s| s.manifest.as_ref()).map(|(_, m)| m);
-        published
-            .chain(inner.manifests.values())
+        // A hub-signed revocation outranks every manifest that still lists the device.
+        if inner.events.values().any(|s| s.revoked_devices.contains_key(&device)) {
+            return None;
+        }
+        // Per event, the manifest in force: the published one once there is one, else the one
+        // enrollment brought (an older list would still name a device since removed).
+        let events: std::collections::BTreeSet<_> =
+            inner.manifests.keys().chain(inner.events.keys()).copied().collect();
+        events
+            .into_iter()
+            .filter_map(|e| inner.manifest(e))
             .flat_map(|m| &m.devices)
             .find(|d| d.id == device)
             .and_then(|d| d.public_key)
+    }
+
+    fn revocation_notice(&self, device: DeviceId) -> Option<crate::revoked::SignedNotice> {
+        let inner = self.lock();
+        inner.events.values().find_map(|s| s.revoked_devices.get(&device).cloned())
     }
 }

@@ -119,6 +119,11 @@ pub enum TransportError {
     /// The peer's answer is not a valid (or authentic) response.
     #[error("invalid response: {0}")]
     InvalidResponse(String),
+    /// The hub revoked this device: its notice, verified against the hub's key and naming
+    /// this device (see [`crate::revoked`]). Nothing else — a bare 401, an unreachable hub, a
+    /// captive portal — is ever this.
+    #[error("the organizer revoked this device at {}", .0.notice.revoked_at.0)]
+    Revoked(Box<crate::revoked::SignedNotice>),
 }
 
 /// Carries one request to a peer and brings back its response.
@@ -181,7 +186,12 @@ pub fn check_incoming(
 fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static str> {
     let hub = origin == HUB;
     match payload {
-        Payload::Revocation(_) | Payload::LeaseGrant(_) | Payload::Manifest(_) if !hub => {
+        Payload::Revocation(_)
+        | Payload::LeaseGrant(_)
+        | Payload::Manifest(_)
+        | Payload::DeviceRevoked(_)
+            if !hub =>
+        {
             Err("only the hub revokes, grants leases and publishes manifests")
         }
         Payload::Scan(_) | Payload::DoorSale(_) | Payload::Void(_) | Payload::Shift(_) if hub => {

@@ -29,6 +29,16 @@ pub enum LinkState {
         /// Until the next attempt.
         retry_in: Duration,
     },
+    /// The hub revoked this device (its verified notice): the loop has stopped for good.
+    Revoked(Box<crate::revoked::SignedNotice>),
+}
+
+/// The notice in `error`, if it is the hub's verified revocation of this device.
+fn revoked(error: &SyncError) -> Option<Box<crate::revoked::SignedNotice>> {
+    match error {
+        SyncError::Transport(super::engine::TransportError::Revoked(notice)) => Some(notice.clone()),
+        _ => None,
+    }
 }
 
 /// One long-poll: tells the peer what this replica holds and waits up to `wait_ms` for news,
@@ -64,6 +74,10 @@ pub async fn run<S: SyncStore, T: Transport>(
         local.borrow_and_update();
         // Exchange everything both ways.
         if let Err(e) = sync_with(store, transport).await {
+            if let Some(notice) = revoked(&e) {
+                report(LinkState::Revoked(notice));
+                return;
+            }
             report(LinkState::Offline { reason: e.to_string(), retry_in: backoff });
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
@@ -78,6 +92,10 @@ pub async fn run<S: SyncStore, T: Transport>(
         tokio::select! {
             result = poll_once(store, transport, LONG_POLL_MS) => {
                 if let Err(e) = result {
+                    if let Some(notice) = revoked(&e) {
+                        report(LinkState::Revoked(notice));
+                        return;
+                    }
                     report(LinkState::Offline { reason: e.to_string(), retry_in: Duration::ZERO });
                 }
             }

@@ -3,6 +3,8 @@
 
 use super::{HELLO_PATH, Hello, Identity, SYNC_PATH};
 use crate::ids::DeviceId;
+use crate::journal::HUB;
+use crate::revoked::{NOTICE_CONTENT_TYPE, NOTICE_STATUS, SignedNotice};
 use crate::sync::auth::{SignedHeaders, sign_request, verify_response};
 use crate::sync::engine::{Transport, TransportError};
 use crate::sync::message::{Framed, MAX_MESSAGE_BYTES, SyncRequest, SyncResponse};
@@ -62,6 +64,25 @@ impl<I: Identity> HttpTransport<I> {
     }
 }
 
+/// The hub's revocation notice in a refusal, if the refusal is one: status 410, the notice's
+/// content type, a notice signed by the hub's key (as this device trusts it) naming this
+/// device. Anything short of all of it is an ordinary refusal.
+fn revocation<I: Identity>(
+    me: &I,
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) -> Option<TransportError> {
+    let labelled = headers.get("content-type").and_then(|v| v.to_str().ok()) == Some(NOTICE_CONTENT_TYPE);
+    if status != NOTICE_STATUS || !labelled {
+        return None;
+    }
+    let notice = SignedNotice::from_bytes(body).ok()?;
+    let hub = me.key_of(HUB)?;
+    notice.verify(&hub, me.device()).ok()?;
+    Some(TransportError::Revoked(Box::new(notice)))
+}
+
 /// Reads a body of at most `max` bytes; a larger one (a broken or hostile peer) is refused
 /// without buffering it.
 async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, TransportError> {
@@ -100,6 +121,9 @@ impl<I: Identity> Transport for HttpTransport<I> {
         let cap = if status == 200 { MAX_MESSAGE_BYTES } else { 4096 };
         let bytes = read_capped(response, cap).await?;
         if status != 200 {
+            if let Some(revoked) = revocation(&**me, status, &headers, &bytes) {
+                return Err(revoked);
+            }
             let message = String::from_utf8_lossy(&bytes).into_owned();
             return Err(TransportError::Refused { status, message });
         }
@@ -136,6 +160,9 @@ impl<I: Identity> HttpTransport<I> {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = read_capped(response, 1 << 20).await?;
+        if let Some(revoked) = revocation(&**me, status, &headers, &bytes) {
+            return Err(revoked);
+        }
         if !(200..300).contains(&status) {
             // Problem details from the hub carry the sentence in `detail`; a peer sends text.
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)

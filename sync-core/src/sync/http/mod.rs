@@ -15,7 +15,9 @@ pub mod enroll;
 mod server;
 
 pub use client::{HttpTransport, http_client};
-pub use server::{Check, VerifiedRequest, router, serve, signed_headers, signed_reply, verify_request};
+pub use server::{
+    Check, VerifiedRequest, revoked, router, serve, signed_headers, signed_reply, verify_request,
+};
 
 use crate::ids::{DeviceId, Timestamp};
 use ed25519_dalek::VerifyingKey;
@@ -79,6 +81,11 @@ pub trait Identity: Send + Sync {
     /// clock: a device whose clock is off signs with its own wrong time, as in the field).
     fn now(&self) -> Timestamp {
         Timestamp::now()
+    }
+    /// The hub's notice that `device` was revoked, if this replica holds one (a peer hands it
+    /// to the revoked device when it comes).
+    fn revocation_notice(&self, _device: DeviceId) -> Option<crate::revoked::SignedNotice> {
+        None
     }
 }
 

@@ -62,6 +62,11 @@ async fn sync<S: SyncStore + Identity>(State(server): State<Arc<Server<S>>>, req
         Ok(h) => h,
         Err(refusal) => return refusal,
     };
+    // A device the hub revoked hears so from any peer that holds the hub's notice: the notice
+    // is what it can verify, and what it acts on; an unsigned refusal would leave it retrying.
+    if let Some(notice) = store.revocation_notice(signed.device) {
+        return revoked(&notice);
+    }
     let key = store.key_of(signed.device);
     let check =
         Check { to: store.device(), path: SYNC_PATH, max_body: MAX_MESSAGE_BYTES, now: Timestamp::now() };
@@ -84,6 +89,17 @@ async fn sync<S: SyncStore + Identity>(State(server): State<Arc<Server<S>>>, req
         ),
         Err(e) => refuse(status_of(&e), &e),
     }
+}
+
+/// The answer to a revoked device: the hub's signed notice (410), which the device verifies
+/// against the hub's key itself — this server's word alone would prove nothing.
+pub fn revoked(notice: &crate::revoked::SignedNotice) -> Response {
+    let status = StatusCode::from_u16(crate::revoked::NOTICE_STATUS).unwrap_or(StatusCode::GONE);
+    let mut response = (status, notice.to_bytes()).into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(crate::revoked::NOTICE_CONTENT_TYPE));
+    response
 }
 
 /// A signed request whose signature verified.
