@@ -94,6 +94,8 @@ pub struct Hub {
     child: Option<Child>,
     data: PathBuf,
     port: u16,
+    /// The address devices are told to use, when not [`Hub::url`] ([`Hub::start_behind`]).
+    public_url: Option<String>,
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     /// The demo festival's id.
@@ -105,11 +107,25 @@ pub struct Hub {
 impl Hub {
     /// Starts a demo hub keeping its data in `data`.
     pub fn start(data: &Path) -> Self {
+        Self::start_with(data, None)
+    }
+
+    /// Starts a demo hub that devices reach through a [`Cable`] the test can unplug: the
+    /// device goes offline while the organizer keeps using the hub.
+    pub async fn start_behind(data: &Path) -> (Self, Cable) {
+        let cable = Cable::start().await;
+        let hub = Self::start_with(data, Some(cable.url.clone()));
+        cable.connect_to(hub.port);
+        (hub, cable)
+    }
+
+    fn start_with(data: &Path, public_url: Option<String>) -> Self {
         let port = free_port();
         let mut hub = Self {
             child: None,
             data: data.to_owned(),
             port,
+            public_url,
             url: format!("http://127.0.0.1:{port}"),
             event: 0,
             code: String::new(),
@@ -120,7 +136,11 @@ impl Hub {
 
     /// Starts it again (same port, same data) after [`Hub::stop`].
     pub fn resume(&mut self) {
-        let mut child = Command::new(binary("cloud"))
+        let mut command = Command::new(binary("cloud"));
+        if let Some(url) = &self.public_url {
+            command.env("VOELGOED_PUBLIC_URL", url);
+        }
+        let mut child = command
             .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{}", self.port)])
             .env("VOELGOED_DATA_DIR", &self.data)
             .env("VOELGOED_LOG", "warn")
@@ -222,6 +242,59 @@ impl Hub {
     }
 }
 
+/// The network between the devices and the hub: a TCP relay on its own port that the test can
+/// unplug (every connection is cut, new ones are closed at once) and plug in again.
+pub struct Cable {
+    /// `http://127.0.0.1:<port>`: the hub's address as devices know it.
+    pub url: String,
+    target: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    plugged: tokio::sync::watch::Sender<bool>,
+}
+
+impl Cable {
+    async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let target = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(0));
+        let (plugged, watch) = tokio::sync::watch::channel(true);
+        let to = std::sync::Arc::clone(&target);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                if !*watch.borrow_and_update() {
+                    continue; // unplugged: the connection is closed as it opens
+                }
+                let port = to.load(Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { url, target, plugged }
+    }
+
+    fn connect_to(&self, port: u16) {
+        self.target.store(port, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Cuts the devices off the hub.
+    pub fn unplug(&self) {
+        self.plugged.send_replace(false);
+    }
+
+    /// Connects them again.
+    pub fn plug(&self) {
+        self.plugged.send_replace(true);
+    }
+}
+
 /// An organizer's session with the hub's REST API (cookie and CSRF token).
 pub struct Owner {
     client: reqwest::Client,
@@ -252,6 +325,22 @@ impl Owner {
             .header("cookie", &self.cookie)
             .header("x-csrf-token", &self.csrf)
             .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST path` with a file as the body (`application/octet-stream`) → (status, JSON body).
+    pub async fn upload(&self, path: &str, file: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/octet-stream")
+            .body(file)
             .send()
             .await
             .unwrap();

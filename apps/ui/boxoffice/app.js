@@ -4,6 +4,7 @@
 // alone sells: 1–9 pick a ticket type, then quantity, Enter, Enter.
 
 import { renderBadge } from "../common/badge.js";
+import { renderRemoved } from "../common/removed.js";
 import { formatMoney as money, parseMoney } from "../common/money.js";
 
 const invoke = window.__TAURI__.core.invoke;
@@ -57,7 +58,7 @@ async function attempt(action) {
 
 // ---------- screens ---------------------------------------------------------------------------
 
-const SCREENS = ["enroll-screen", "settings-screen", "open-screen", "sell-screen", "leases-screen",
+const SCREENS = ["removed-screen", "enroll-screen", "settings-screen", "open-screen", "sell-screen", "leases-screen",
   "guests-screen", "shift-screen"];
 
 function show(screen) {
@@ -68,7 +69,14 @@ function show(screen) {
   }
 }
 
+let reenrolling = false;  // a removed device, being enrolled again
+
 function route() {
+  if (status.removed && !reenrolling) {
+    $("handover").hidden = true;
+    renderRemoved(status.removed, "sell tickets", () => { reenrolling = true; route(); });
+    return show("removed-screen");
+  }
   if (!status.enrolled) return show("enroll-screen");
   if (!status.ready || settingsOpen) return openSettings();
   if (!status.shift && !closed) return show("open-screen");
@@ -89,7 +97,8 @@ for (const b of document.querySelectorAll(".tab")) b.addEventListener("click", (
 
 async function refresh() {
   status = await invoke("status", { offset: offset() });
-  $("place").textContent = status.ready ? status.event_name : (status.enrolled ? "Choose the event" : "Not set up");
+  $("place").textContent = status.removed ? "Removed by the organizer"
+    : status.ready ? status.event_name : (status.enrolled ? "Choose the event" : "Not set up");
   renderBadge(status.enrolled ? status.badge : null);
   if (status.ready) { renderTypes(); renderSales(); renderLeases(); renderShift(); }
   // Organizers keep editing the list through the hub: show their changes as they sync in.
@@ -108,6 +117,7 @@ $("enroll-form").addEventListener("submit", async (e) => {
     status = await invoke("enroll", {
       text: $("enroll-text").value, hubUrl: hub || null, pin: $("enroll-pin").value, offset: offset(),
     });
+    reenrolling = false;
     await refresh();
   });
   $("enroll-submit").disabled = false;

@@ -3,6 +3,7 @@
 // "Ready" by itself; errors are the sentences Rust wrote for staff, never raw exceptions.
 
 import { renderBadge } from "../common/badge.js";
+import { renderRemoved } from "../common/removed.js";
 
 const invoke = window.__TAURI__.core.invoke;
 const $ = (id) => document.getElementById(id);
@@ -13,12 +14,13 @@ let camera = { state: "off" };
 let pin = null;           // kept only while the settings are open (or right after enrollment)
 let verdictTimer = null;
 let settingsOpen = false;
+let reenrolling = false;  // a removed device, being enrolled again
 
 // ---------- screens ------------------------------------------------------------------------
 
 let announcedReady = false;
 function show(screen) {
-  for (const id of ["enroll-screen", "settings-screen", "scan-screen"]) $(id).hidden = id !== screen;
+  for (const id of ["removed-screen", "enroll-screen", "settings-screen", "scan-screen"]) $(id).hidden = id !== screen;
   if (!previewing) pumpPreview();
   if (screen === "scan-screen") {
     focusWedge();
@@ -35,6 +37,10 @@ function focusWedge() {
 }
 
 function route() {
+  if (status.removed && !reenrolling) {
+    renderRemoved(status.removed, "scan tickets", () => { reenrolling = true; route(); });
+    return show("removed-screen");
+  }
   if (!status.enrolled) return show("enroll-screen");
   if (settingsOpen || !status.ready) return openSettings();
   show("scan-screen");
@@ -46,13 +52,16 @@ async function refresh() {
   [status, camera] = await Promise.all([invoke("status", { offset: offset() }), invoke("camera")]);
   renderBar();
   renderCamera();
+  // Removed by the organizer (the hub's notice arrived): nothing else shows.
+  if (status.removed && !reenrolling && $("removed-screen").hidden) route();
   if (!$("scan-screen").hidden) renderLists();
   if (!$("settings-screen").hidden && !$("settings-form").hidden) fillChoices(false);
   return status;
 }
 
 function renderBar() {
-  $("place").textContent = status.place || (status.enrolled ? "Choose event and gate" : "Not set up");
+  $("place").textContent = status.removed ? "Removed by the organizer"
+    : status.place || (status.enrolled ? "Choose event and gate" : "Not set up");
   renderBadge(status.enrolled ? status.badge : null);
 }
 
@@ -200,6 +209,7 @@ $("enroll-form").addEventListener("submit", async (e) => {
     status = await invoke("enroll", {
       text: $("enroll-text").value, hubUrl: hub || null, pin: $("enroll-pin").value, offset: offset(),
     });
+    reenrolling = false;
     pin = $("enroll-pin").value;  // straight on to choosing the gate, without asking again
     settingsOpen = true;
     route();
