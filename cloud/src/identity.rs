@@ -33,6 +33,15 @@ impl HubKey {
         )
     }
 
+    /// `settings` for one device, signed with this key and sealed to the device's public key.
+    pub fn seal_settings(
+        &self,
+        device_key: &[u8; 32],
+        settings: &sync_core::remote::RemoteSettings,
+    ) -> Result<sync_core::remote::SealedSettings, sync_core::revoked::RevokedError> {
+        sync_core::remote::SealedSettings::seal(&self.0, device_key, settings)
+    }
+
     /// Opens a revoked device's sealed export (sealed to this key), checking it against the
     /// key `device_key` gives for the device it names.
     pub fn open_export(

@@ -229,6 +229,8 @@ async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
     let pdf = pdf.send().await.unwrap().bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF"), "a PDF summary");
 
+    a_lost_device_is_renamed_revoked_and_its_export_uploaded(&b, &hub, (&device, event), &ticket, ctx).await;
+
     // The buyer's page shows the ticket as refunded; logging out ends the session.
     b.goto(&format!("{}/shop/orders/{code}/{secret}", hub.url)).await.unwrap();
     assert!(text(&b, ".ticket figcaption").await.ends_with("refunded"));
@@ -348,6 +350,60 @@ async fn create_enrollment_code(b: &Client, hub: &TestHub) -> String {
     .await;
     screenshot(b, "devices").await;
     text(b, "#enrollment-text").await
+}
+
+/// On the devices page: the gate renamed and given a new PIN (which reaches it, sealed), then
+/// revoked while it holds a scan the hub never got; its sealed export uploaded in the browser.
+async fn a_lost_device_is_renamed_revoked_and_its_export_uploaded(
+    b: &Client,
+    hub: &TestHub,
+    (device, event): (&Arc<sync_core::replica::Replica>, i64),
+    ticket: &str,
+    ctx: ScanContext,
+) {
+    let id = device.device().0;
+    b.goto(&format!("{}/devices", hub.url)).await.unwrap();
+    click(b, &format!("tr[data-device='{id}'] .device-edit summary")).await;
+    fill(b, &format!("#edit-{id} [name=name]"), "North 2").await;
+    fill(b, &format!("#edit-{id} [name=pin]"), "8642").await;
+    click(b, &format!("#edit-{id} button[type=submit]")).await;
+    eventually(10, "the new name in the fleet", || async {
+        text(b, &format!("tr[data-device='{id}'] td")).await == "North 2"
+    })
+    .await;
+    let transport = HttpTransport::new(&hub.url, Arc::clone(device), HUB).unwrap();
+    sync_with(&**device, &transport).await.unwrap();
+    assert_eq!(device.remote_settings().and_then(|s| s.pin).as_deref(), Some("8642"));
+
+    // A scan the hub never gets; then the organizer revokes the gate (asked first, in place).
+    let later = ScanContext { now: Timestamp(ctx.now.0 + 120_000), ..ctx };
+    device.gate(EventId(u32::try_from(event).unwrap())).scan(ticket, &later).unwrap();
+    click(b, &format!("tr[data-device='{id}'] form.inline button.danger")).await;
+    click(b, &format!("tr[data-device='{id}'] .confirm-yes")).await;
+    eventually(10, "the gate shown revoked", || async {
+        text(b, &format!("tr[data-device='{id}']")).await.contains("Revoked")
+    })
+    .await;
+    let told = sync_with(&**device, &transport).await;
+    let Err(sync_core::sync::SyncError::Transport(sync_core::sync::TransportError::Revoked(notice))) = told
+    else {
+        panic!("the hub's notice: {told:?}");
+    };
+    let (file, count) = device.seal_unsynced(notice.notice).unwrap();
+    assert_eq!(count, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("voelgoed-device-{id}-removed.vgexport"));
+    std::fs::write(&path, file).unwrap();
+
+    click(b, &format!("tr[data-device='{id}'] .device-upload summary")).await;
+    let input = b.find(Locator::Css(&format!("#upload-{id} input[type=file]"))).await.unwrap();
+    input.send_keys(path.to_str().unwrap()).await.unwrap();
+    click(b, &format!("#upload-{id} button[type=submit]")).await;
+    eventually(10, "what the upload booked", || async {
+        text(b, &format!("#imported-{id}")).await.contains("1 new to the hub: 0 door sales, 0 voids, 1 scans")
+    })
+    .await;
+    screenshot(b, "devices-export-uploaded").await;
 }
 
 /// Pages and writes an organizer must not reach: another organization's (404), a viewer's

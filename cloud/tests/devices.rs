@@ -106,12 +106,15 @@ async fn an_enrolled_gate_syncs_scans_offline_and_is_cut_off_when_revoked() {
         let report = sync_with(&*device, &transport).await.unwrap();
         assert_eq!((report.sent, report.received), (0, 0), "{report:?}");
 
-        // Revoked: the hub refuses it at once, and the manifest no longer lists it.
+        // Revoked: the hub refuses it at once with its signed notice (tests/revoked.rs follows
+        // the device from there), and the manifest no longer lists it.
         let id = listed["id"].as_i64().unwrap();
         let (status, _) = organizer.post(&format!("/api/v1/devices/{id}/revoke"), &json!({})).await;
         assert_eq!(status, 204);
         match sync_with(&*device, &transport).await {
-            Err(SyncError::Transport(TransportError::Refused { status, .. })) => assert_eq!(status, 401),
+            Err(SyncError::Transport(TransportError::Revoked(notice))) => {
+                assert_eq!(i64::from(notice.notice.device.0), id);
+            }
             other => panic!("{backend:?}: a revoked device must be refused, got {other:?}"),
         }
         let manifest = organizer.get(&format!("/api/v1/events/{event}/manifest")).await;

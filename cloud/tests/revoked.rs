@@ -159,3 +159,64 @@ async fn a_peer_without_the_notice_or_a_forged_one_tells_nothing() {
         "a forged notice is an ordinary refusal: {result:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_renames_a_device_and_sets_its_pin_which_only_that_device_reads() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 10, 0).await;
+    let event_id = EventId(u32::try_from(event).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let gate = enroll(&hub, dir.path(), &enrollment_code(&owner, "Gate", "gate", event).await).await;
+    let other = enroll(&hub, dir.path(), &enrollment_code(&owner, "Other", "gate", event).await).await;
+    let path = format!("/api/v1/devices/{}", gate.device().0);
+    let patch = async |body: Value| owner.send(reqwest::Method::PATCH, &path, &body).await;
+
+    // Bad changes are refused whole, naming the field.
+    for (body, field) in [
+        (json!({"pin": "12a4"}), "pin"),
+        (json!({"pin": "123"}), "pin"),
+        (json!({"name": " ", "pin": "8642"}), "name"),
+    ] {
+        let (status, problem) = patch(body.clone()).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{body}: {problem}");
+    }
+    let (status, _) = patch(json!({"colour": "red"})).await;
+    assert_eq!(status, 422);
+
+    let (status, body) = patch(json!({"name": "North 2", "pin": "8642"})).await;
+    assert_eq!(status, 204, "{body}");
+    for device in [&gate, &other] {
+        sync_with(&**device, &HttpTransport::new(&hub.url, Arc::clone(device), HUB).unwrap()).await.unwrap();
+    }
+    // The name, in the manifest every device reads …
+    let manifest = other.manifest(event_id).unwrap();
+    assert_eq!(manifest.device_name(gate.device()), Some("North 2"));
+    // … the PIN, for the one device only; nowhere in the audit log.
+    let change = gate.remote_settings().expect("the gate's new PIN");
+    assert_eq!(change.pin.as_deref(), Some("8642"));
+    assert_eq!(other.remote_settings(), None);
+    let audit = owner.get("/api/v1/audit").await;
+    assert!(!audit.to_string().contains("8642"), "{audit}");
+    assert!(audit.to_string().contains("pin_changed"));
+    // A later change replaces it.
+    let (status, _) = patch(json!({"pin": "97531"})).await;
+    assert_eq!(status, 204);
+    sync_with(&*gate, &HttpTransport::new(&hub.url, Arc::clone(&gate), HUB).unwrap()).await.unwrap();
+    assert_eq!(gate.remote_settings().unwrap().pin.as_deref(), Some("97531"));
+
+    // A revoked device takes no more changes; another organization's is not found.
+    let (status, _) = owner.post(&format!("{path}/revoke"), &json!({})).await;
+    assert_eq!(status, 204);
+    let (status, problem) = patch(json!({"pin": "1111"})).await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("device_revoked")));
+    let stranger = Organizer::create(&hub, "stranger").await;
+    let (status, _) = stranger
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/devices/{}", other.device().0),
+            &json!({"name": "Mine"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+}

@@ -28,6 +28,7 @@
 //! | [`journal`] | per-origin append-only entries, version vectors, state derived from them |
 //! | [`documents`] | automerge documents: guest lists, door-side settings |
 //! | [`replica`] | the device's SQLite replica and the durable scan pipeline ([`replica::Gate`]) |
+//! | [`remote`] | what the organizer sets on one device (its PIN): signed by the hub, sealed to the device |
 //! | [`revoked`] | a revoked device: the hub's signed notice, the sealed export of what never reached the hub |
 //! | [`sync`] | the sans-IO sync engine, its messages, signed HTTP transport, peer server, live push |
 //! | [`demo`] | the demo festival shared by the CLI, tests and benchmarks |
@@ -61,6 +62,7 @@ pub mod journal;
 pub mod keys;
 pub mod manifest;
 pub mod money;
+pub mod remote;
 pub mod replica;
 pub mod revocation;
 pub mod revoked;

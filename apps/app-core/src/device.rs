@@ -14,8 +14,9 @@
 //! sentences; [`DeviceError`] holds the two refusals of the lifecycle itself.
 
 use crate::enrollment::{Enrolled, enroll_device};
+use crate::links::Hooks;
 use crate::links::{Badge, LinkConfig, Links};
-use crate::pin::{GUARD_FILE, PinError, PinGuard};
+use crate::pin::{GUARD_FILE, PinError, PinGuard, hash_pin};
 use crate::removed::{self, Removed};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -41,6 +42,10 @@ pub trait DeviceSettings: Clone + Serialize + DeserializeOwned {
     fn device(&self) -> u32;
     /// The argon2id hash of the settings PIN.
     fn pin_hash(&self) -> &str;
+    /// When the organizer last set the PIN from the console (hub's clock, Unix ms; 0: never).
+    fn pin_set_at(&self) -> i64;
+    /// Takes the PIN the organizer set at `set_at` (its hash).
+    fn set_pin(&mut self, hash: String, set_at: i64);
     /// The sync links these settings ask for.
     fn links(&self) -> LinkConfig;
     /// The app's own files and folders in the data directory that hold personal data, deleted
@@ -116,6 +121,29 @@ impl<S: DeviceSettings, X> Shared<S, X> {
             Err(e) => tracing::error!(error = %e, "a revocation notice was not acted on"),
         }
     }
+
+    /// Applies what the organizer set for this device from the console and this device has not
+    /// applied yet: a new PIN replaces the old one and clears the wrong-PIN count.
+    fn apply_remote(&self) {
+        let mut active = lock(&self.active);
+        let Some(running) = active.as_mut() else { return };
+        let Some(change) = running.replica.remote_settings() else { return };
+        let Some(pin) = change.pin.filter(|_| change.set_at.0 > running.settings.pin_set_at()) else {
+            return;
+        };
+        let hash = match hash_pin(&pin) {
+            Ok(hash) => hash,
+            Err(e) => return tracing::warn!(error = %e, "the organizer's PIN is not one; kept the old"),
+        };
+        let mut settings = running.settings.clone();
+        settings.set_pin(hash, change.set_at.0);
+        if let Err(e) = crate::json_file::save(&self.dir, SETTINGS_FILE, &settings) {
+            return tracing::error!(error = %e, "cannot save the organizer's PIN; tried again at the next sync");
+        }
+        running.settings = settings;
+        PinGuard::reset(&self.dir);
+        tracing::info!("the organizer set a new settings PIN");
+    }
 }
 
 impl<S: DeviceSettings + Send + 'static, X: Default + Send + 'static> Device<S, X> {
@@ -173,20 +201,24 @@ impl<S: DeviceSettings + Send + 'static, X: Default + Send + 'static> Device<S, 
         *self.lock() = Some(Active { replica, settings, local: X::default(), links });
     }
 
-    /// The sync links `settings` ask for; a revocation notice they bring retires the device.
+    /// The sync links `settings` ask for: what they bring is applied (the organizer's PIN),
+    /// and a revocation notice retires the device — file work, off the async threads.
     fn links(&self, replica: &Arc<Replica>, settings: &S) -> Arc<Links> {
-        let shared = Arc::downgrade(&self.shared);
-        let runtime = self.runtime.clone();
-        let on_revoked = move |notice: SignedNotice| {
+        let (shared, runtime) = (Arc::downgrade(&self.shared), self.runtime.clone());
+        let in_background = move |work: Box<dyn FnOnce(&Shared<S, X>) + Send>| {
             let shared = shared.clone();
-            // Sealing and wiping are file work: off the async threads.
             runtime.spawn_blocking(move || {
                 if let Some(shared) = shared.upgrade() {
-                    shared.retire(&notice);
+                    work(&shared);
                 }
             });
         };
-        Links::start(&self.runtime, replica, &settings.links(), Arc::new(on_revoked))
+        let also = in_background.clone();
+        let hooks = Hooks {
+            synced: Arc::new(move || in_background(Box::new(Shared::apply_remote))),
+            revoked: Arc::new(move |notice: SignedNotice| also(Box::new(move |s| s.retire(&notice)))),
+        };
+        Links::start(&self.runtime, replica, &settings.links(), hooks)
     }
 
     /// Enrolls with the code in `text` (the QR text, or a code with `hub_url`), setting `pin`
@@ -267,6 +299,7 @@ mod tests {
         hub_url: String,
         device: u32,
         pin_hash: String,
+        pin_set_at: i64,
         peer_port: Option<u16>,
         colour: String,
     }
@@ -277,6 +310,7 @@ mod tests {
                 hub_url: enrolled.hub_url.clone(),
                 device: enrolled.device,
                 pin_hash: enrolled.pin_hash.clone(),
+                pin_set_at: 0,
                 peer_port: None,
                 colour: "green".into(),
             }
@@ -286,6 +320,12 @@ mod tests {
         }
         fn pin_hash(&self) -> &str {
             &self.pin_hash
+        }
+        fn pin_set_at(&self) -> i64 {
+            self.pin_set_at
+        }
+        fn set_pin(&mut self, hash: String, set_at: i64) {
+            (self.pin_hash, self.pin_set_at) = (hash, set_at);
         }
         fn links(&self) -> LinkConfig {
             LinkConfig { hub_url: self.hub_url.clone(), peer_port: self.peer_port, ..LinkConfig::default() }
@@ -327,6 +367,7 @@ mod tests {
             hub_url: "http://127.0.0.1:9".into(),
             device: 7,
             pin_hash: crate::pin::hash_pin("2468").unwrap(),
+            pin_set_at: 0,
             peer_port: None,
             colour: "blue".into(),
         };
@@ -463,5 +504,46 @@ mod tests {
         let leftovers: Vec<_> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers.len(), 2, "the marker and the exports: {leftovers:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_organizers_pin_replaces_the_old_and_opens_a_locked_device() {
+        use sync_core::journal::{HUB, Payload};
+        use sync_core::remote::{RemoteSettings, SealedSettings};
+        let dir = tempfile::tempdir().unwrap();
+        let hub_key = enrolled_on_disk(dir.path());
+        let device =
+            Device::<TestSettings>::open(dir.path().into(), "test", tokio::runtime::Handle::current())
+                .unwrap();
+        let replica = device.replica().unwrap();
+        // Locked by guesses.
+        crate::json_file::save(dir.path(), GUARD_FILE, &PinGuard { failures: 10, last_failure_ms: 0 })
+            .unwrap();
+        assert!(matches!(device.unlock::<TestError>("2468"), Err(TestError::Pin(PinError::Locked))));
+
+        // The hub's journal brings a PIN sealed to this device (and one forged by another key,
+        // which changes nothing).
+        let hub = Replica::open_in_memory(ReplicaConfig::new(HUB)).unwrap();
+        let seal = |key: &sync_core::keys::DeviceKey, pin: &str, at: i64| {
+            let change = RemoteSettings { device: DeviceId(7), set_at: Timestamp(at), pin: Some(pin.into()) };
+            Payload::DeviceSettings(SealedSettings::seal(key, &replica.public_key(), &change).unwrap())
+        };
+        let event = sync_core::ids::EventId(1);
+        let forger = sync_core::keys::DeviceKey::generate().unwrap();
+        hub.record(event, seal(&forger, "1111", 5)).unwrap();
+        let transport = sync_core::sync::memory::MemoryTransport::new(&hub, DeviceId(7));
+        sync_core::sync::sync_with(&*replica, &transport).await.unwrap();
+        device.shared.apply_remote();
+        assert!(matches!(device.unlock::<TestError>("1111"), Err(TestError::Pin(PinError::Locked))));
+
+        hub.record(event, seal(&hub_key, "8642", 10)).unwrap();
+        sync_core::sync::sync_with(&*replica, &transport).await.unwrap();
+        device.shared.apply_remote();
+        device.unlock::<TestError>("8642").unwrap();
+        assert!(matches!(device.unlock::<TestError>("2468"), Err(TestError::Pin(PinError::Wrong))));
+        // Applied once: a PIN changed on the device afterwards is not overwritten by it again.
+        let saved: TestSettings = crate::json_file::load(dir.path(), SETTINGS_FILE).unwrap().unwrap();
+        assert_eq!(saved.pin_set_at, 10);
+        device.shutdown();
     }
 }

@@ -3,7 +3,7 @@
 //! (sync-core's `live` loop) and reports only a state, which the badge shows. Staff never see
 //! a network error: the verdict never depended on the network. One answer ends a link for
 //! good: the hub's verified revocation notice, from the hub or a peer, which is handed to the
-//! device ([`OnRevoked`]).
+//! device ([`Hooks`]).
 
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -16,8 +16,16 @@ use sync_core::sync::http::HttpTransport;
 use sync_core::sync::live::{self, LinkState, MAX_BACKOFF};
 use tokio::sync::watch;
 
-/// What the device does with the hub's verified revocation notice (it retires).
-pub type OnRevoked = Arc<dyn Fn(SignedNotice) + Send + Sync>;
+/// What the device does when a link brings news: after every completed sync (`synced`: it
+/// applies what the organizer set for it) and with the hub's verified revocation notice
+/// (`revoked`: it retires).
+#[derive(Clone)]
+pub struct Hooks {
+    /// After each completed sync, with the hub or a peer.
+    pub synced: Arc<dyn Fn() + Send + Sync>,
+    /// With the hub's verified notice; the link has stopped for good.
+    pub revoked: Arc<dyn Fn(SignedNotice) + Send + Sync>,
+}
 
 /// Where a device syncs: the hub always, a peer and a peer server if configured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,29 +69,21 @@ fn get<T: Copy>(slot: &Mutex<T>) -> T {
 }
 
 impl Links {
-    /// Starts the links `settings` ask for, on `runtime`; a revocation notice goes to
-    /// `on_revoked`.
+    /// Starts the links `settings` ask for, on `runtime`, telling the device through `hooks`.
     pub fn start(
         runtime: &tokio::runtime::Handle,
         replica: &Arc<Replica>,
         settings: &LinkConfig,
-        on_revoked: OnRevoked,
+        hooks: Hooks,
     ) -> Arc<Self> {
         let (stop, stopped) = watch::channel(false);
         let links =
             Arc::new(Self { hub: Mutex::new(None), peer: Mutex::new(None), serving: Mutex::new(None), stop });
         let hub_url = settings.hub_url.clone();
-        let hub = sync_hub(
-            Arc::clone(&links),
-            Arc::clone(replica),
-            hub_url,
-            Arc::clone(&on_revoked),
-            stopped.clone(),
-        );
+        let hub = sync_hub(Arc::clone(&links), Arc::clone(replica), hub_url, hooks.clone(), stopped.clone());
         runtime.spawn(hub);
         if let Some(address) = settings.peer_address.clone() {
-            let peer =
-                sync_peer(Arc::clone(&links), Arc::clone(replica), address, on_revoked, stopped.clone());
+            let peer = sync_peer(Arc::clone(&links), Arc::clone(replica), address, hooks, stopped.clone());
             runtime.spawn(peer);
         }
         if let Some(port) = settings.peer_port {
@@ -115,18 +115,21 @@ impl Links {
     }
 }
 
-/// What a link reports, as the badge keeps it; a notice goes to the device.
-fn report(slot: &Mutex<Option<bool>>, on_revoked: &OnRevoked, state: LinkState) {
+/// What a link reports, as the badge keeps it; news goes to the device.
+fn report(slot: &Mutex<Option<bool>>, hooks: &Hooks, state: LinkState) {
     match state {
         LinkState::Offline { reason, .. } => {
             tracing::info!(%reason, "unreachable; retrying");
             set(slot, false);
         }
-        LinkState::Online => set(slot, true),
+        LinkState::Online => {
+            set(slot, true);
+            (hooks.synced)();
+        }
         LinkState::Revoked(notice) => {
             tracing::warn!("the hub revoked this device");
             set(slot, false);
-            on_revoked(*notice);
+            (hooks.revoked)(*notice);
         }
     }
 }
@@ -135,7 +138,7 @@ async fn sync_hub(
     links: Arc<Links>,
     replica: Arc<Replica>,
     hub_url: String,
-    on_revoked: OnRevoked,
+    hooks: Hooks,
     stopped: watch::Receiver<bool>,
 ) {
     let transport = match HttpTransport::new(&hub_url, Arc::clone(&replica), HUB) {
@@ -146,14 +149,14 @@ async fn sync_hub(
             return;
         }
     };
-    live::run(&*replica, &transport, stopped, |state| report(&links.hub, &on_revoked, state)).await;
+    live::run(&*replica, &transport, stopped, |state| report(&links.hub, &hooks, state)).await;
 }
 
 async fn sync_peer(
     links: Arc<Links>,
     replica: Arc<Replica>,
     address: String,
-    on_revoked: OnRevoked,
+    hooks: Hooks,
     mut stopped: watch::Receiver<bool>,
 ) {
     // The peer is known by address only: ask its id (retrying while it is away), then stay in
@@ -173,7 +176,7 @@ async fn sync_peer(
             }
         }
     };
-    live::run(&*replica, &transport, stopped, |state| report(&links.peer, &on_revoked, state)).await;
+    live::run(&*replica, &transport, stopped, |state| report(&links.peer, &hooks, state)).await;
 }
 
 async fn serve_peers(

@@ -121,6 +121,9 @@ pub struct DeskSettings {
     pub event: Option<u32>,
     /// An argon2id hash of the settings PIN.
     pub pin_hash: String,
+    /// When the organizer last set the PIN from the console (Unix ms; 0: never).
+    #[serde(default)]
+    pub pin_set_at: i64,
 }
 
 impl DeviceSettings for DeskSettings {
@@ -131,6 +134,7 @@ impl DeviceSettings for DeskSettings {
             events: enrolled.events.clone(),
             event: enrolled.only_event(),
             pin_hash: enrolled.pin_hash.clone(),
+            pin_set_at: 0,
         }
     }
 
@@ -140,6 +144,14 @@ impl DeviceSettings for DeskSettings {
 
     fn pin_hash(&self) -> &str {
         &self.pin_hash
+    }
+
+    fn pin_set_at(&self) -> i64 {
+        self.pin_set_at
+    }
+
+    fn set_pin(&mut self, hash: String, set_at: i64) {
+        (self.pin_hash, self.pin_set_at) = (hash, set_at);
     }
 
     /// The hub only: a box office has no peers.

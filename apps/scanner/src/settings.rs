@@ -36,6 +36,9 @@ pub struct Settings {
     pub verdict_ms: u32,
     /// An argon2id hash of the settings PIN.
     pub pin_hash: String,
+    /// When the organizer last set the PIN from the console (Unix ms; 0: never).
+    #[serde(default)]
+    pub pin_set_at: i64,
     /// Serve peers on the LAN at this port (`None`: don't).
     #[serde(default)]
     pub peer_port: Option<u16>,
@@ -73,6 +76,7 @@ impl DeviceSettings for Settings {
             direction: Direction::Entry,
             verdict_ms: DEFAULT_VERDICT_MS,
             pin_hash: enrolled.pin_hash.clone(),
+            pin_set_at: 0,
             peer_port: None,
             peer_address: None,
         }
@@ -84,6 +88,14 @@ impl DeviceSettings for Settings {
 
     fn pin_hash(&self) -> &str {
         &self.pin_hash
+    }
+
+    fn pin_set_at(&self) -> i64 {
+        self.pin_set_at
+    }
+
+    fn set_pin(&mut self, hash: String, set_at: i64) {
+        (self.pin_hash, self.pin_set_at) = (hash, set_at);
     }
 
     /// The hub, and the peer and peer server staff set.
@@ -110,6 +122,7 @@ mod tests {
             direction: Direction::Entry,
             verdict_ms: DEFAULT_VERDICT_MS,
             pin_hash: hash_pin("2468").unwrap(),
+            pin_set_at: 0,
             peer_port: None,
             peer_address: None,
         }

@@ -15,8 +15,10 @@
 //! | `views.rs` | what the API answers and the console shows |
 //! | `routes.rs` | `/api/v1/devices…`: the fleet, codes, enrollment, revocation |
 //! | `sync.rs` | `/v1/sync`, `/v1/hello` |
+//! | `edit.rs` | renaming a device and setting its PIN from the console |
 //! | `exports.rs` | a revoked device's sealed export, uploaded by an administrator |
 
+mod edit;
 mod exports;
 mod routes;
 pub mod store;
@@ -36,7 +38,7 @@ pub const CODE_VALIDITY_MS: i64 = 24 * 3_600_000;
 
 /// The routes, with their OpenAPI documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    routes::routes().merge(sync::routes()).merge(exports::routes())
+    routes::routes().merge(edit::routes()).merge(sync::routes()).merge(exports::routes())
 }
 
 /// Device roles.

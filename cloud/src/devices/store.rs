@@ -186,6 +186,17 @@ pub async fn revoke(tx: &mut Tenant, id: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Renames device `id`.
+pub async fn rename(tx: &mut Tenant, id: i64, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE devices SET name = $1 WHERE id = $2 AND org_id = $3")
+        .bind(name)
+        .bind(id)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The events device `id` was enrolled for: the documents it may sync.
 pub async fn events_of(tx: &mut Tenant, id: i64) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(

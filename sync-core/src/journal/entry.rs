@@ -88,6 +88,9 @@ pub enum Payload {
     /// The hub revoked a device: its signed notice, which peers hand to the device if it
     /// comes to them ([`crate::revoked`]).
     DeviceRevoked(crate::revoked::SignedNotice),
+    /// The organizer set something on one device (its PIN), signed by the hub and sealed to
+    /// that device ([`crate::remote`]).
+    DeviceSettings(crate::remote::SealedSettings),
 }
 
 /// A scan at a gate.

@@ -52,6 +52,8 @@ pub struct EventState {
     pub shifts: BTreeMap<crate::ids::DeviceId, Shifts>,
     /// Devices the hub revoked, with its signed notice (handed to the device if it comes).
     pub revoked_devices: BTreeMap<crate::ids::DeviceId, crate::revoked::SignedNotice>,
+    /// The newest settings the organizer set per device, sealed to that device.
+    pub device_settings: BTreeMap<crate::ids::DeviceId, crate::remote::SealedSettings>,
 }
 
 /// One box office's shifts.
@@ -123,6 +125,13 @@ impl EventState {
             }
             Payload::DeviceRevoked(notice) => {
                 self.revoked_devices.insert(notice.notice.device, notice.clone());
+            }
+            Payload::DeviceSettings(change) => {
+                let newer =
+                    self.device_settings.get(&change.device).is_none_or(|held| held.set_at < change.set_at);
+                if newer {
+                    self.device_settings.insert(change.device, change.clone());
+                }
             }
         }
     }

@@ -323,6 +323,20 @@ impl Replica {
         Ok((file, count))
     }
 
+    /// The newest settings the organizer set for this device from the console (its PIN),
+    /// opened with this device's key and verified against the hub's; `None` if there are none
+    /// (or the newest does not open and verify: only a forgery would not, and it changes nothing).
+    pub fn remote_settings(&self) -> Option<crate::remote::RemoteSettings> {
+        let hub = self.trusted_key(crate::journal::HUB).and_then(|k| crate::keys::strict_public_key(&k))?;
+        let inner = self.lock();
+        let newest = inner
+            .events
+            .values()
+            .filter_map(|s| s.device_settings.get(&self.origin))
+            .max_by_key(|change| change.set_at)?;
+        newest.open(&inner.key, &hub).ok()
+    }
+
     /// Erases what this replica holds, for a device the hub revoked (after
     /// [`Self::seal_unsynced`]): every table emptied with SQLite's `secure_delete` on (freed
     /// pages are overwritten with zeros), the file vacuumed and its write-ahead log truncated,

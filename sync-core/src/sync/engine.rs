@@ -230,6 +230,9 @@ fn check_payload(payload: &Payload) -> Result<(), &'static str> {
             }
         }
         Payload::Revocation(r) if r.last < r.first => return Err("revocation range ends before it starts"),
+        Payload::DeviceSettings(s) if s.sealed.len() > crate::remote::MAX_SEALED_BYTES => {
+            return Err("sealed device settings too large");
+        }
         Payload::LeaseGrant(g) if g.last_serial < g.first_serial => {
             return Err("lease range ends before it starts");
         }
