@@ -89,6 +89,9 @@ pub struct Device<S, X = ()> {
     runtime: tokio::runtime::Handle,
 }
 
+/// Work the sync links hand the device, done off the async threads.
+type Work<S, X> = Box<dyn FnOnce(&Shared<S, X>) + Send>;
+
 /// What the sync links reach too: they act on a revocation notice.
 struct Shared<S, X> {
     dir: PathBuf,
@@ -205,7 +208,7 @@ impl<S: DeviceSettings + Send + 'static, X: Default + Send + 'static> Device<S, 
     /// and a revocation notice retires the device — file work, off the async threads.
     fn links(&self, replica: &Arc<Replica>, settings: &S) -> Arc<Links> {
         let (shared, runtime) = (Arc::downgrade(&self.shared), self.runtime.clone());
-        let in_background = move |work: Box<dyn FnOnce(&Shared<S, X>) + Send>| {
+        let in_background = move |work: Work<S, X>| {
             let shared = shared.clone();
             runtime.spawn_blocking(move || {
                 if let Some(shared) = shared.upgrade() {
