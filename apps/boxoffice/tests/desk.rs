@@ -28,6 +28,7 @@ fn desk(dir: &std::path::Path) -> Desk {
         events: vec![demo::EVENT.0],
         event: Some(demo::EVENT.0),
         pin_hash: app_core::pin::hash_pin("1357").unwrap(),
+        pin_set_at: 0,
     };
     app_core::json_file::save(dir, SETTINGS_FILE, &settings).unwrap();
     Desk::open(dir.to_owned(), "test", tokio::runtime::Handle::current()).unwrap()
