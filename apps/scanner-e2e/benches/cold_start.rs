@@ -48,6 +48,7 @@ fn main() {
             verdict_ms: 3_000,
             peer_port: None,
             peer_address: None,
+            kiosk: false,
         };
         station.configure("2468", choice).unwrap();
         station.shutdown();

@@ -88,6 +88,52 @@ impl Drop for Xvfb {
     }
 }
 
+/// A window manager (openbox) on an [`Xvfb`] display. Full screen, "always on top", who has
+/// the focus and what Alt+F4 does are the window manager's business: the kiosk test needs a
+/// real one, as a handheld's desktop has.
+pub struct WindowManager {
+    child: Child,
+}
+
+impl WindowManager {
+    /// Starts openbox on `display` (Debian package openbox; scripts/test installs it) and
+    /// waits until it manages the screen.
+    pub fn start(display: &str) -> Self {
+        let child = Command::new("openbox")
+            .arg("--sm-disable")
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openbox (Debian package openbox; scripts/test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // A window manager that follows the EWMH names itself on the root window.
+        while !x11(display, "xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"]).contains("window id") {
+            assert!(Instant::now() < deadline, "openbox did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child }
+    }
+}
+
+impl Drop for WindowManager {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// Runs an X client tool (`xdotool`, `xprop`) on `display`: its output, trimmed ("" if it
+/// failed).
+pub fn x11(display: &str, tool: &str, args: &[&str]) -> String {
+    let output = Command::new(tool)
+        .args(args)
+        .env("DISPLAY", display)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (scripts/test installs it)"));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
 /// The real hub: `cloud serve --demo` on a fixed port, with its data in a directory that
 /// outlives a stop, so it can come back as it was.
 pub struct Hub {
@@ -319,9 +365,18 @@ impl Owner {
 
     /// `POST path` with a JSON body → (status, JSON body).
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// `PATCH path` with a JSON body → (status, JSON body; `null` for 204).
+    pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, body).await
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
         let response = self
             .client
-            .post(format!("{}{path}", self.url))
+            .request(method, format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
             .header("x-csrf-token", &self.csrf)
             .json(body)

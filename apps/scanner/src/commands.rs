@@ -5,8 +5,9 @@
 #![allow(clippy::needless_pass_by_value)]
 
 use crate::camera::{Camera, CameraStatus};
+use crate::kiosk;
 use crate::station::{Choice, RecentScan, Station, StationError, Status};
-use tauri::State;
+use tauri::{AppHandle, Runtime, State, Window};
 
 /// What the screen shows now; `offset` is the screen's UTC offset in minutes.
 #[tauri::command]
@@ -33,16 +34,38 @@ pub fn unlock(station: State<'_, Station>, pin: String) -> Result<(), StationErr
     station.unlock(&pin)
 }
 
-/// Saves event, gate, direction, verdict time and peer settings (PIN required).
+/// Saves event, gate, direction, verdict time, peer settings and kiosk mode (PIN required);
+/// the window follows kiosk mode at once.
 #[tauri::command]
-pub fn configure(
+pub fn configure<R: Runtime>(
+    window: Window<R>,
     station: State<'_, Station>,
     pin: String,
     choice: Choice,
     offset: i32,
 ) -> Result<Status, StationError> {
     station.configure(&pin, choice)?;
+    kiosk::follow(&window, station.kiosk());
     Ok(station.status(offset))
+}
+
+/// The window follows the saved kiosk setting (the front end asks when the device was
+/// removed, whose settings are gone).
+#[tauri::command]
+pub fn kiosk<R: Runtime>(window: Window<R>, station: State<'_, Station>) {
+    kiosk::follow(&window, station.kiosk());
+}
+
+/// Quits the app with the PIN: the way out of kiosk mode that leaves it on for next time.
+#[tauri::command]
+pub fn quit<R: Runtime>(
+    app: AppHandle<R>,
+    station: State<'_, Station>,
+    pin: String,
+) -> Result<(), StationError> {
+    station.unlock(&pin)?;
+    app.exit(0);
+    Ok(())
 }
 
 /// A scanned or typed code → the verdict, once the scan is durable.

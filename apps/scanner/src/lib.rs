@@ -10,6 +10,7 @@
 //! | [`station`] | the enrolled device: replica, settings, scans, status — no Tauri in it |
 //! | [`settings`] | settings on disk; sync links, the badge, the PIN and the clock come from `voelgoed-app-core` |
 //! | [`commands`] | the Tauri commands, one line each over [`station::Station`] |
+//! | [`kiosk`] | kiosk mode: full screen, on top, close refused, focus taken back, out only with the PIN |
 //! | [`camera`] | capture and decode threads, consecutive-frame debounce, the live preview |
 //! | [`decode`] | frames → QR text: rxing and rqrr with pre-processing, panics contained |
 //!
@@ -25,6 +26,7 @@
 pub mod camera;
 pub mod commands;
 pub mod decode;
+pub mod kiosk;
 pub mod settings;
 pub mod station;
 
@@ -50,8 +52,11 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::configure,
             commands::scan,
             commands::ready,
-            commands::camera
+            commands::camera,
+            commands::kiosk,
+            commands::quit
         ])
+        .on_window_event(kiosk::on_window_event)
         .register_uri_scheme_protocol("camera", |ctx, _request| preview(ctx.app_handle()))
 }
 
@@ -100,6 +105,12 @@ pub fn run() {
             };
             let runtime = tauri::async_runtime::handle().inner().clone();
             let station = Station::open(dir, env!("CARGO_PKG_VERSION"), runtime)?;
+            // Kiosk mode comes back with the app, before the front end has loaded.
+            if station.kiosk()
+                && let Some(window) = app.get_webview_window("main")
+            {
+                kiosk::follow(&window.as_ref().window(), true);
+            }
             app.manage(station);
             app.manage(start_camera(app.handle()));
             Ok(())

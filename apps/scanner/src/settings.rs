@@ -45,6 +45,9 @@ pub struct Settings {
     /// Also sync with the peer at this address (`http://10.0.0.7:7878`).
     #[serde(default)]
     pub peer_address: Option<String>,
+    /// Run as a kiosk: full screen, no way out without the PIN ([`crate::kiosk`]).
+    #[serde(default)]
+    pub kiosk: bool,
 }
 
 impl Settings {
@@ -79,6 +82,7 @@ impl DeviceSettings for Settings {
             pin_set_at: 0,
             peer_port: None,
             peer_address: None,
+            kiosk: false,
         }
     }
 
@@ -125,6 +129,7 @@ mod tests {
             pin_set_at: 0,
             peer_port: None,
             peer_address: None,
+            kiosk: true,
         }
     }
 

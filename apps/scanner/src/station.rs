@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use sync_core::display::{VerdictDisplay, describe, describe_double};
-use sync_core::ids::{EventId, GateId, Timestamp};
+use sync_core::ids::{DeviceId, EventId, GateId, Timestamp};
 use sync_core::manifest::{Direction, EventManifest};
 use sync_core::replica::Replica;
 use sync_core::validate::ScanContext;
@@ -127,6 +127,8 @@ pub struct Status {
     /// The organizer removed this device: the screen says so, and nothing else.
     removed: Option<Removed>,
     device: Option<u32>,
+    /// The name the organizer gave this device (from the manifest; renamed from the console).
+    device_name: Option<String>,
     hub_url: Option<String>,
     events: Vec<EventChoice>,
     event: Option<u32>,
@@ -135,6 +137,8 @@ pub struct Status {
     verdict_ms: u32,
     peer_port: Option<u16>,
     peer_address: Option<String>,
+    /// Kiosk mode is on.
+    kiosk: bool,
     /// Event and gate chosen and the event's manifest present: scans give verdicts.
     ready: bool,
     /// "Summer Festival · North gate · entry".
@@ -164,6 +168,9 @@ pub struct Choice {
     /// Sync with the peer at this address too.
     #[serde(default)]
     pub peer_address: Option<String>,
+    /// Run as a kiosk ([`crate::kiosk`]).
+    #[serde(default)]
+    pub kiosk: bool,
 }
 
 impl Station {
@@ -211,6 +218,7 @@ impl Station {
             settings.verdict_ms = choice.verdict_ms;
             settings.peer_port = choice.peer_port;
             settings.peer_address = choice.peer_address.filter(|a| !a.trim().is_empty());
+            settings.kiosk = choice.kiosk;
             // Saved by the device, which restarts the links if the peers changed.
             Ok(())
         })
@@ -272,6 +280,10 @@ impl Station {
             enrolled: true,
             removed: None,
             device: Some(s.device),
+            device_name: manifests
+                .iter()
+                .find_map(|(_, m)| m.as_ref()?.device_name(DeviceId(s.device)))
+                .map(str::to_owned),
             hub_url: Some(s.hub_url.clone()),
             events: manifests.iter().map(|(id, m)| event_choice(*id, m.as_ref())).collect(),
             event: s.event,
@@ -280,6 +292,7 @@ impl Station {
             verdict_ms: s.verdict_ms,
             peer_port: s.peer_port,
             peer_address: s.peer_address.clone(),
+            kiosk: s.kiosk,
             ready: gate.is_some(),
             place: match (chosen, gate) {
                 (Some(m), Some(g)) => format!("{} · {} · {}", m.name, g.name, direction_word(s.direction)),
@@ -291,6 +304,12 @@ impl Station {
             recent: device.local.iter().cloned().collect(),
             doubles,
         }
+    }
+
+    /// Kiosk mode is on (read at each window event: a removed device has no settings, so
+    /// none).
+    pub fn kiosk(&self) -> bool {
+        self.device.lock().as_ref().is_some_and(|device| device.settings.kiosk)
     }
 
     /// Stops the sync tasks (the app is closing).

@@ -39,6 +39,7 @@ function focusWedge() {
 function route() {
   if (status.removed && !reenrolling) {
     renderRemoved(status.removed, "scan tickets", () => { reenrolling = true; route(); });
+    invoke("kiosk");  // its settings are gone: the window is an ordinary one again
     return show("removed-screen");
   }
   if (!status.enrolled) return show("enroll-screen");
@@ -56,6 +57,7 @@ async function refresh() {
   if (status.removed && !reenrolling && $("removed-screen").hidden) route();
   if (!$("scan-screen").hidden) renderLists();
   if (!$("settings-screen").hidden && !$("settings-form").hidden) fillChoices(false);
+  if (!$("settings-screen").hidden) renderDeviceName();
   return status;
 }
 
@@ -228,7 +230,13 @@ function openSettings() {
   $("unlock-form").hidden = unlocked;
   $("settings-form").hidden = !unlocked;
   $("settings-close").hidden = !status.ready;
+  renderDeviceName();
   if (unlocked) fillChoices(true); else $("unlock-pin").focus();
+}
+
+// Which device this is, as the organizer named it (renamed from the console at the next sync).
+function renderDeviceName() {
+  $("device-name").textContent = status.device_name ? `This device: ${status.device_name}` : "";
 }
 
 function option(value, label, selected) {
@@ -258,6 +266,7 @@ function fillChoices(initial) {
     $("verdict-seconds").value = status.verdict_ms / 1000;
     $("peer-port").value = status.peer_port ?? "";
     $("peer-address").value = status.peer_address ?? "";
+    $("kiosk").checked = status.kiosk;
   }
 }
 
@@ -265,6 +274,7 @@ $("event").addEventListener("change", () => { $("event").dataset.signature = "";
 
 $("unlock-form").addEventListener("submit", async (e) => {
   e.preventDefault();
+  $("unlock-error").textContent = "";
   try {
     await invoke("unlock", { pin: $("unlock-pin").value });
     pin = $("unlock-pin").value;
@@ -287,6 +297,7 @@ $("settings-form").addEventListener("submit", async (e) => {
     verdict_ms: Math.round(Number($("verdict-seconds").value) * 1000),
     peer_port: port ? Number(port) : null,
     peer_address: $("peer-address").value.trim() || null,
+    kiosk: $("kiosk").checked,
   };
   try {
     status = await invoke("configure", { pin, choice, offset: offset() });
@@ -296,6 +307,17 @@ $("settings-form").addEventListener("submit", async (e) => {
     $("settings-error").textContent = String(message);
   }
 });
+
+$("quit").addEventListener("click", async () => {
+  try {
+    await invoke("quit", { pin });
+  } catch (message) {
+    $("settings-error").textContent = String(message);
+  }
+});
+
+// A kiosk offers no menu of the web view's own (reload, back, inspect).
+document.addEventListener("contextmenu", (e) => { if (status?.kiosk) e.preventDefault(); });
 
 function closeSettings() {
   pin = null;

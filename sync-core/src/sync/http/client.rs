@@ -178,3 +178,69 @@ impl<I: Identity> HttpTransport<I> {
         serde_json::from_slice(&bytes).map_err(|e| TransportError::InvalidResponse(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Timestamp;
+    use crate::keys::DeviceKey;
+    use ed25519_dalek::VerifyingKey;
+    use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+
+    /// A device that trusts `hub` as the hub.
+    struct Device {
+        me: DeviceId,
+        hub: VerifyingKey,
+    }
+
+    impl Identity for Device {
+        fn device(&self) -> DeviceId {
+            self.me
+        }
+        fn sign(&self, _: &[u8]) -> [u8; 64] {
+            [0; 64]
+        }
+        fn key_of(&self, device: DeviceId) -> Option<VerifyingKey> {
+            (device == HUB).then_some(self.hub)
+        }
+    }
+
+    fn typed(content_type: &'static str) -> HeaderMap {
+        HeaderMap::from_iter([(CONTENT_TYPE, HeaderValue::from_static(content_type))])
+    }
+
+    #[test]
+    fn only_a_410_carrying_the_hubs_notice_for_this_device_is_a_revocation() {
+        let hub = DeviceKey::generate().unwrap();
+        let me = DeviceId(7);
+        let device = Device { me, hub: VerifyingKey::from_bytes(&hub.public_key()).unwrap() };
+        let notice = SignedNotice::sign(&hub, me, Timestamp(1_700_000_000_000)).to_bytes();
+        let html = typed("text/html");
+        let labelled = typed(NOTICE_CONTENT_TYPE);
+        let someone = DeviceKey::generate().unwrap();
+        let not_revocations: [(&str, u16, &HeaderMap, Vec<u8>); 7] = [
+            ("a bare 401", 401, &HeaderMap::new(), Vec::new()),
+            ("a captive portal's page", 200, &html, b"<html>Log in to the Wi-Fi</html>".to_vec()),
+            ("a portal answering 410 in HTML", 410, &html, notice.clone()),
+            ("the notice under another status", 403, &labelled, notice.clone()),
+            ("garbage with the label", 410, &labelled, b"VGSYNC not a notice".to_vec()),
+            (
+                "another device's notice",
+                410,
+                &labelled,
+                SignedNotice::sign(&hub, DeviceId(8), Timestamp(1)).to_bytes(),
+            ),
+            (
+                "a notice signed by someone else",
+                410,
+                &labelled,
+                SignedNotice::sign(&someone, me, Timestamp(1)).to_bytes(),
+            ),
+        ];
+        for (what, status, headers, body) in not_revocations {
+            assert!(revocation(&device, status, headers, &body).is_none(), "{what} counted as a notice");
+        }
+        let told = revocation(&device, 410, &labelled, &notice);
+        assert!(matches!(told, Some(TransportError::Revoked(n)) if n.notice.device == me));
+    }
+}
