@@ -151,6 +151,7 @@ fn valid_body(method: &str, path: &str) -> Value {
             json!({"name": "Mallory"})
         }
         ("PATCH", "/api/v1/events/{id}") => json!({"name": "Mallory's"}),
+        ("PATCH", "/api/v1/devices/{id}") => json!({"name": "Mallory's", "pin": "1234"}),
         ("PATCH", "/api/v1/events/{id}/ticket-types/{number}") => json!({"capacity": 1000}),
         ("POST", "/api/v1/events/{id}/gates") => json!({"name": "Back door"}),
         ("POST", "/api/v1/events/{id}/ticket-types") => {
