@@ -46,6 +46,8 @@ pub struct Config {
     pub smtp_url: SecretString,
     /// The sender of the hub's mail.
     pub mail_from: String,
+    /// Stripe, when configured (`stripe_secret_key` set); otherwise the simulated provider.
+    pub stripe: Option<StripeConfig>,
 }
 
 /// The file-and-environment shape of [`Config`] (secrets as plain strings until wrapped).
@@ -68,6 +70,14 @@ struct Raw {
     smtp_url: String,
     smtp_url_file: Option<PathBuf>,
     mail_from: String,
+    stripe_secret_key: String,
+    stripe_secret_key_file: Option<PathBuf>,
+    stripe_publishable_key: String,
+    /// One `whsec_…` secret, or two separated by a comma while rotating.
+    stripe_webhook_secret: String,
+    stripe_webhook_secret_file: Option<PathBuf>,
+    stripe_api_base: String,
+    stripe_js_url: String,
 }
 
 impl Default for Raw {
@@ -89,6 +99,13 @@ impl Default for Raw {
             smtp_url: String::new(),
             smtp_url_file: None,
             mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
+            stripe_secret_key: String::new(),
+            stripe_secret_key_file: None,
+            stripe_publishable_key: String::new(),
+            stripe_webhook_secret: String::new(),
+            stripe_webhook_secret_file: None,
+            stripe_api_base: DEFAULT_STRIPE_API.into(),
+            stripe_js_url: DEFAULT_STRIPE_JS.into(),
         }
     }
 }
@@ -123,6 +140,13 @@ impl Config {
             "smtp_url",
             "smtp_url_file",
             "mail_from",
+            "stripe_secret_key",
+            "stripe_secret_key_file",
+            "stripe_publishable_key",
+            "stripe_webhook_secret",
+            "stripe_webhook_secret_file",
+            "stripe_api_base",
+            "stripe_js_url",
         ];
         Self::load_from(file, Env::prefixed("VOELGOED_").only(&names))
     }
@@ -165,8 +189,20 @@ impl Config {
                     None => Ok(SecretString::from(value)),
                 }
             };
+        let stripe_secret_key =
+            secret(raw.stripe_secret_key, raw.stripe_secret_key_file, "stripe_secret_key")?;
+        let stripe_webhook_secret =
+            secret(raw.stripe_webhook_secret, raw.stripe_webhook_secret_file, "stripe_webhook_secret")?;
+        let stripe = stripe_config(
+            stripe_secret_key,
+            raw.stripe_publishable_key,
+            &stripe_webhook_secret,
+            raw.stripe_api_base,
+            raw.stripe_js_url,
+        )?;
         Ok(Self {
             listen,
+            stripe,
             database_url: secret(raw.database_url, raw.database_url_file, "database_url")?,
             master_key: secret(raw.master_key, raw.master_key_file, "master_key")?,
             smtp_url: secret(raw.smtp_url, raw.smtp_url_file, "smtp_url")?,
@@ -198,6 +234,82 @@ impl Config {
             configured.to_owned()
         }
     }
+}
+
+/// Stripe's API.
+pub const DEFAULT_STRIPE_API: &str = "https://api.stripe.com";
+/// Stripe.js, which Stripe requires to be loaded from its own address.
+pub const DEFAULT_STRIPE_JS: &str = "https://js.stripe.com/v3/";
+
+/// How the hub reaches Stripe. `Debug` shows no secret.
+#[derive(Clone)]
+pub struct StripeConfig {
+    /// `sk_live_…` / `sk_test_…` (or a restricted `rk_…` key with PaymentIntents and Refunds).
+    pub secret_key: SecretString,
+    /// `pk_live_…` / `pk_test_…`: given to the payment page for Stripe.js.
+    pub publishable_key: String,
+    /// The webhook endpoint's signing secrets (`whsec_…`): one, or two while rotating.
+    pub webhook_secrets: Vec<SecretString>,
+    /// Stripe's API address (an emulator's in tests).
+    pub api_base: String,
+    /// Where the payment page loads Stripe.js from.
+    pub js_url: String,
+}
+
+impl std::fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("secret_key", &"[redacted]")
+            .field("publishable_key", &self.publishable_key)
+            .field("webhook_secrets", &format!("[{} redacted]", self.webhook_secrets.len()))
+            .field("api_base", &self.api_base)
+            .field("js_url", &self.js_url)
+            .finish()
+    }
+}
+
+/// Stripe's settings, checked: none of them set is no Stripe (the simulated provider); the
+/// secret key set needs the rest, each of the shape Stripe gives it.
+fn stripe_config(
+    secret_key: SecretString,
+    publishable_key: String,
+    webhook_secret: &SecretString,
+    api_base: String,
+    js_url: String,
+) -> Result<Option<StripeConfig>, ConfigError> {
+    let invalid = |message: &str| Err(ConfigError::Invalid(message.into()));
+    let key = secret_key.expose_secret();
+    if key.is_empty() {
+        if !publishable_key.is_empty() || !webhook_secret.expose_secret().is_empty() {
+            return invalid("stripe_secret_key: needed with the other stripe_* settings");
+        }
+        return Ok(None);
+    }
+    if !(key.starts_with("sk_") || key.starts_with("rk_")) {
+        return invalid("stripe_secret_key: a secret key starts with sk_ (or rk_ when restricted)");
+    }
+    if !publishable_key.starts_with("pk_") {
+        return invalid("stripe_publishable_key: needed with Stripe, and starts with pk_");
+    }
+    let webhook_secrets: Vec<SecretString> = webhook_secret
+        .expose_secret()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| SecretString::from(s.to_owned()))
+        .collect();
+    if webhook_secrets.is_empty() || webhook_secrets.iter().any(|s| !s.expose_secret().starts_with("whsec_"))
+    {
+        return invalid(
+            "stripe_webhook_secret: the endpoint's signing secret (whsec_…), two separated by a comma while rotating",
+        );
+    }
+    for (name, url) in [("stripe_api_base", &api_base), ("stripe_js_url", &js_url)] {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ConfigError::Invalid(format!("{name}: {url:?} is not an http(s) address")));
+        }
+    }
+    Ok(Some(StripeConfig { secret_key, publishable_key, webhook_secrets, api_base, js_url }))
 }
 
 #[cfg(test)]
@@ -252,6 +364,29 @@ mod tests {
             let c = Config::load(None).unwrap();
             assert_eq!(c.database_url(), "postgres://app:hunter2@db/hub");
             assert!(!format!("{c:?}").contains("hunter2"), "{c:?}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn stripe_is_all_or_nothing_and_its_secrets_never_print() {
+        Jail::expect_with(|jail| {
+            assert!(Config::load(None).unwrap().stripe.is_none(), "the simulated provider by default");
+            jail.create_file("stripe-key", "sk_test_hunter2\n")?;
+            jail.set_env("VOELGOED_STRIPE_SECRET_KEY_FILE", "stripe-key");
+            jail.set_env("VOELGOED_STRIPE_PUBLISHABLE_KEY", "pk_test_abc");
+            let refused = Config::load(None).unwrap_err().to_string();
+            assert!(refused.contains("stripe_webhook_secret"), "{refused}");
+            jail.set_env("VOELGOED_STRIPE_WEBHOOK_SECRET", "whsec_old, whsec_new");
+            let c = Config::load(None).unwrap();
+            let stripe = c.stripe.as_ref().unwrap();
+            assert_eq!(stripe.webhook_secrets.len(), 2);
+            assert_eq!(stripe.api_base, "https://api.stripe.com");
+            let printed = format!("{c:?}");
+            assert!(!printed.contains("hunter2") && !printed.contains("whsec_"), "{printed}");
+            jail.set_env("VOELGOED_STRIPE_PUBLISHABLE_KEY", "sk_test_wrong_field");
+            let refused = Config::load(None).unwrap_err().to_string();
+            assert!(refused.contains("stripe_publishable_key"), "{refused}");
             Ok(())
         });
     }

@@ -15,7 +15,9 @@ use crate::identity::HubKey;
 use crate::journal::DocCache;
 use crate::limits::Limits;
 use crate::mail::Mailer;
+use crate::payments::PaymentProvider;
 use crate::payments::simulated::{self, Credentials, SimulatedClient, Simulator};
+use crate::payments::stripe::Stripe;
 use crate::sales::{Sales, SalesOptions};
 use anyhow::Context;
 use axum::extract::FromRef;
@@ -89,7 +91,11 @@ impl AppState {
         };
         let psp_base = format!("{}{}", public_url.base(), simulated::MOUNT);
         let simulator = Simulator::new(&psp_base, credentials.clone(), clock.clone())?;
-        let provider = Arc::new(SimulatedClient::new(&psp_base, credentials)?);
+        // Stripe when configured; the simulator (served by this hub) otherwise.
+        let provider: Arc<dyn PaymentProvider> = match &config.stripe {
+            Some(stripe) => Arc::new(Stripe::new(stripe.clone())?),
+            None => Arc::new(SimulatedClient::new(&psp_base, credentials)?),
+        };
         let notifier = Notifier::new(&db);
         if db.backend() == crate::db::Backend::Postgres {
             // Other instances' changes wake this one's long-polls; stops when the state goes.

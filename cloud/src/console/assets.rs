@@ -12,6 +12,7 @@ const CSS: &str = include_str!("../../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../../assets/console.js");
 const LIVE_JS: &str = include_str!("../../assets/live.js");
 const SHOP_JS: &str = include_str!("../../assets/shop.js");
+const PAY_JS: &str = include_str!("../../assets/pay.js");
 /// Money as the apps write and read it (console.js imports it): one module for every front end.
 const MONEY_JS: &str = include_str!("../../../apps/ui/common/money.js");
 
@@ -27,5 +28,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/assets/live.js", get(|| async { asset("text/javascript; charset=utf-8", LIVE_JS) }))
         .route("/assets/shop.js", get(|| async { asset("text/javascript; charset=utf-8", SHOP_JS) }))
+        .route("/assets/pay.js", get(|| async { asset("text/javascript; charset=utf-8", PAY_JS) }))
         .route("/assets/money.js", get(|| async { asset("text/javascript; charset=utf-8", MONEY_JS) }))
 }

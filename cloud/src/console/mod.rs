@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(members::audit))
         .route("/shop/{event}", get(shop::page))
         .route("/shop/orders/{code}/{secret}", get(shop::order))
+        .route("/shop/orders/{code}/{secret}/pay/{payment}", get(shop::pay))
         .merge(assets::routes())
 }
 

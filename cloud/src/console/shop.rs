@@ -2,11 +2,14 @@
 //! share — and `/shop/orders/{code}/{secret}`, the buyer's order with its tickets, where the
 //! payment provider sends them back. Buying goes through the public checkout API
 //! (`shop.js`), with an idempotency key so a double click or a retry never buys twice.
+//! With a provider whose card form runs in the hub's page (Stripe Elements), the buyer pays on
+//! `/shop/orders/{code}/{secret}/pay/{payment}` (`pay.js`).
 
 use super::{PagePath, PageResult, local_time, money, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
+use axum::response::{IntoResponse, Redirect};
 
 struct ShopType {
     number: i64,
@@ -98,5 +101,52 @@ pub(super) async fn order(
         name: o.name,
         event_name: o.event_name,
         tickets,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "shop_pay.html")]
+struct PayPage {
+    event_name: String,
+    code: String,
+    total: String,
+    publishable_key: String,
+    script_url: String,
+    client_secret: String,
+    order_page: String,
+}
+
+/// `GET /shop/orders/{code}/{secret}/pay/{payment}`: the card form of a provider that runs in
+/// the hub's page. An order no longer waiting for payment, a payment that is not this order's
+/// or has nothing to confirm, or a provider with a hosted page: the order page instead.
+pub(super) async fn pay(
+    State(state): State<AppState>,
+    PagePath((code, secret, payment)): PagePath<(String, String, i64)>,
+) -> PageResult {
+    let (id, org) = crate::sales::by_code_and_secret(&state.db, &code, &secret).await?;
+    let order_page = format!("/shop/orders/{code}/{secret}");
+    let Some(form) = state.sales.provider.card_form() else {
+        return Ok(Redirect::to(&order_page).into_response());
+    };
+    let mut tx = state.db.tenant(org).await?;
+    let o = crate::sales::order_view(&mut tx, id, false).await?;
+    let found = crate::sales::store::payment_for_page(&mut tx, id, payment).await?;
+    tx.commit().await?;
+    let client_secret = match found {
+        Some((status, Some(client_secret)))
+            if o.status.as_str() == "pending" && (status == "pending" || status == "failed") =>
+        {
+            client_secret
+        }
+        _ => return Ok(Redirect::to(&order_page).into_response()),
+    };
+    Ok(render(&PayPage {
+        total: money(o.total_minor, &o.currency),
+        event_name: o.event_name,
+        code: o.code,
+        publishable_key: form.publishable_key,
+        script_url: form.script_url,
+        client_secret,
+        order_page,
     }))
 }

@@ -4,13 +4,15 @@
 //! terminal, comp). Every movement is posted to the double-entry [`ledger`] in the transaction
 //! that changes the order, so the books and the orders never disagree.
 //!
-//! The only provider so far is [`simulated`]: a payment provider speaking real HTTP with
-//! HMAC-signed webhooks, for development, demos and tests. It is labeled as simulated
-//! wherever a person can see it, and moves no money.
+//! Two providers: [`stripe`] (real money, configured with the account's keys) and
+//! [`simulated`], the embedded default: a payment provider speaking real HTTP with HMAC-signed
+//! webhooks, for development, demos and tests. It is labeled as simulated wherever a person can
+//! see it, and moves no money.
 
 pub mod ledger;
 pub mod signature;
 pub mod simulated;
+pub mod stripe;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -56,6 +58,10 @@ pub struct PaymentRequest {
     pub webhook_url: String,
     /// Where the customer returns after paying.
     pub return_url: String,
+    /// The hub's own payment page for this payment, where a provider whose card form runs in
+    /// the hub's page (Stripe Elements) takes the card.
+    #[serde(default)]
+    pub payment_page_url: String,
 }
 
 /// A payment created at the provider.
@@ -65,6 +71,19 @@ pub struct ProviderPayment {
     pub id: String,
     /// Where the customer pays.
     pub checkout_url: String,
+    /// What the payment page confirms the payment with, for a provider whose card form runs
+    /// in the hub's page (a Stripe PaymentIntent's client secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// What the hub's payment page needs to run a provider's card form.
+#[derive(Clone, Debug)]
+pub struct CardForm {
+    /// The publishable key (public by design).
+    pub publishable_key: String,
+    /// Where the provider's script is loaded from.
+    pub script_url: String,
 }
 
 /// What a webhook says happened.
@@ -75,6 +94,8 @@ pub enum WebhookKind {
     PaymentSucceeded,
     /// The payment failed or was abandoned.
     PaymentFailed,
+    /// Verified, but nothing the hub acts on (acknowledged, so the provider stops sending it).
+    Ignored,
 }
 
 /// A verified webhook.
@@ -111,6 +132,15 @@ pub enum ProviderError {
 pub trait PaymentProvider: Send + Sync {
     /// Short name, used in ledger accounts (`psp:<name>`).
     fn name(&self) -> &'static str;
+    /// The request header its webhooks are signed in.
+    fn signature_header(&self) -> &'static str {
+        signature::HEADER
+    }
+    /// For a provider whose card form runs in the hub's own payment page (Stripe Elements):
+    /// what the page loads. `None` for a hosted checkout page elsewhere.
+    fn card_form(&self) -> Option<CardForm> {
+        None
+    }
     /// Starts collecting a payment.
     async fn create_payment(&self, request: &PaymentRequest) -> Result<ProviderPayment, ProviderError>;
     /// Refunds `amount_minor` of a payment; `idempotency_key` makes a retry safe. Returns the

@@ -193,7 +193,7 @@ async fn create_payment(
     let id = random_id("simpay");
     let checkout_url = format!("{}/checkout/{id}", sim.base);
     sim.ledger().payments.insert(id.clone(), Payment { request, status: Status::Open, refunded_minor: 0 });
-    (StatusCode::CREATED, Json(ProviderPayment { id, checkout_url })).into_response()
+    (StatusCode::CREATED, Json(ProviderPayment { id, checkout_url, client_secret: None })).into_response()
 }
 
 async fn payment_status(
@@ -384,7 +384,7 @@ impl PaymentProvider for SimulatedClient {
         body: &[u8],
         now: i64,
     ) -> Result<WebhookEvent, signature::SignatureError> {
-        signature::verify(&self.credentials.webhook_secret, signature, body, now)?;
+        signature::verify(&[&self.credentials.webhook_secret], signature, body, now)?;
         // Signed by the provider but not an event we understand: treat as malformed.
         serde_json::from_slice(body).map_err(|_| signature::SignatureError::Malformed)
     }

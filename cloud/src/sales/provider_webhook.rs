@@ -33,9 +33,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 struct Received {
     /// The provider's event id.
     received: String,
-    /// `paid`, `duplicate`, `refunding` (paid after the tickets were sold to someone else) or
-    /// `failed`.
-    #[schema(pattern = "^(paid|duplicate|refunding|failed)$")]
+    /// `paid`, `duplicate`, `refunding` (paid after the tickets were sold to someone else),
+    /// `failed`, or `ignored` (an event the hub does not act on).
+    #[schema(pattern = "^(paid|duplicate|refunding|failed|ignored)$")]
     outcome: &'static str,
 }
 
@@ -44,7 +44,10 @@ struct Received {
     path = "/api/v1/webhooks/payments",
     tag = "payments",
     request_body = WebhookEvent,
-    params(("Voelgoed-Sim-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256> of the timestamp and body with the webhook secret")),
+    params(
+        ("Voelgoed-Sim-Signature" = Option<String>, Header, description = "The simulated provider's signature: t=<unix seconds>,v1=<hex HMAC-SHA256> of the timestamp and body with the webhook secret"),
+        ("Stripe-Signature" = Option<String>, Header, description = "Stripe's signature, the same scheme (several v1 while a secret rotates), when the hub is configured for Stripe"),
+    ),
     responses(
         (status = 200, description = "Processed (or recognised as a duplicate)", body = Received),
         (status = 401, description = "Bad signature or stale timestamp", body = ProblemDetails, content_type = "application/problem+json"),
@@ -58,12 +61,28 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Received>, ApiError> {
-    let signature = headers.get(crate::payments::signature::HEADER).and_then(|v| v.to_str().ok());
+    let signature = headers.get(sales.provider.signature_header()).and_then(|v| v.to_str().ok());
     let now = db.clock().now_ms() / 1000;
     let event = sales.provider.parse_webhook(signature, &body, now).map_err(|e| {
         tracing::warn!(error = %e, "refused a payment webhook");
         ApiError::Unauthorized
     })?;
+    let outcome = match event.kind {
+        WebhookKind::Ignored => "ignored",
+        WebhookKind::PaymentSucceeded | WebhookKind::PaymentFailed => {
+            apply(&db, &master, &sales, &event).await?
+        }
+    };
+    Ok(Json(Received { received: event.id, outcome }))
+}
+
+/// A payment's success or failure, applied to the hub's payment it names.
+async fn apply(
+    db: &Db,
+    master: &MasterKey,
+    sales: &Sales,
+    event: &WebhookEvent,
+) -> Result<&'static str, ApiError> {
     let payment: i64 = event
         .reference
         .strip_prefix("pay_")
@@ -76,27 +95,22 @@ async fn receive(
     let mut lookup = db.lookup().await?;
     let org = store::payment_org(&mut lookup, payment, &event.payment).await?.ok_or(ApiError::NotFound)?;
     lookup.commit().await?;
-    let outcome = match event.kind {
-        WebhookKind::PaymentSucceeded => {
-            let paid = Succeeded {
-                payment,
-                amount_minor: event.amount_minor,
-                currency: &event.currency,
-                webhook_event: Some(&event.id),
-            };
-            match settle(&db, &master, &sales, org, paid).await? {
-                Settled::Paid => "paid",
-                Settled::Already => "duplicate",
-                Settled::Refunding { .. } => "refunding",
-            }
-        }
-        WebhookKind::PaymentFailed => {
-            // The order stays pending until its hold lapses: the customer may try again.
-            let mut tx = db.tenant(org).await?;
-            store::payment_failed(&mut tx, payment).await?;
-            tx.commit().await?;
-            "failed"
-        }
+    if event.kind == WebhookKind::PaymentFailed {
+        // The order stays pending until its hold lapses: the customer may try again.
+        let mut tx = db.tenant(org).await?;
+        store::payment_failed(&mut tx, payment).await?;
+        tx.commit().await?;
+        return Ok("failed");
+    }
+    let paid = Succeeded {
+        payment,
+        amount_minor: event.amount_minor,
+        currency: &event.currency,
+        webhook_event: Some(&event.id),
     };
-    Ok(Json(Received { received: event.id, outcome }))
+    Ok(match settle(db, master, sales, org, paid).await? {
+        Settled::Paid => "paid",
+        Settled::Already => "duplicate",
+        Settled::Refunding { .. } => "refunding",
+    })
 }

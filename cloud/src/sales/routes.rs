@@ -309,7 +309,12 @@ async fn start_payment(
     {
         return Ok((
             StatusCode::CREATED,
-            Json(PaymentStarted { payment_id: p.id, status: p.status, checkout_url: p.checkout_url }),
+            Json(PaymentStarted {
+                payment_id: p.id,
+                status: p.status,
+                checkout_url: p.checkout_url,
+                client_secret: p.client_secret,
+            }),
         ));
     }
     let o = store::payable(&mut tx, order).await?.ok_or(ApiError::NotFound)?;
@@ -334,12 +339,14 @@ async fn start_payment(
         webhook_url: format!("{base}{}", super::provider_webhook::PATH),
         // Back to the buyer's order page in the shop.
         return_url: format!("{base}/shop/orders/{}/{secret}", o.code),
+        payment_page_url: format!("{base}/shop/orders/{}/{secret}/pay/{payment}", o.code),
     };
     let created = sales.provider.create_payment(&request).await;
     let mut tx = db.tenant(org).await?;
     match created {
         Ok(p) => {
-            store::payment_created(&mut tx, payment, &p.id, &p.checkout_url).await?;
+            store::payment_created(&mut tx, payment, &p.id, &p.checkout_url, p.client_secret.as_deref())
+                .await?;
             tx.commit().await?;
             Ok((
                 StatusCode::CREATED,
@@ -347,6 +354,7 @@ async fn start_payment(
                     payment_id: payment,
                     status: "pending".into(),
                     checkout_url: Some(p.checkout_url),
+                    client_secret: p.client_secret,
                 }),
             ))
         }

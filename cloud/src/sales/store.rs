@@ -93,6 +93,8 @@ pub struct KnownPayment {
     pub status: String,
     /// Where the customer pays.
     pub checkout_url: Option<String>,
+    /// What the payment page confirms it with (Stripe).
+    pub client_secret: Option<String>,
 }
 
 /// A payment just settled.
@@ -516,7 +518,7 @@ pub async fn payment_by_key(
     order: i64,
     key: &str,
 ) -> Result<Option<KnownPayment>, sqlx::Error> {
-    sqlx::query_as("SELECT id, status, checkout_url FROM payments WHERE order_id = $1 AND idempotency_key = $2 AND org_id = $3")
+    sqlx::query_as("SELECT id, status, checkout_url, client_secret FROM payments WHERE order_id = $1 AND idempotency_key = $2 AND org_id = $3")
         .bind(order)
         .bind(key)
         .bind(tx.org())
@@ -552,15 +554,33 @@ pub async fn payment_created(
     id: i64,
     provider_ref: &str,
     checkout_url: &str,
+    client_secret: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payments SET status = 'pending', provider_ref = $1, checkout_url = $2 WHERE id = $3 AND org_id = $4 AND status = 'created'")
+    sqlx::query("UPDATE payments SET status = 'pending', provider_ref = $1, checkout_url = $2, client_secret = $3 WHERE id = $4 AND org_id = $5 AND status = 'created'")
         .bind(provider_ref)
         .bind(checkout_url)
+        .bind(client_secret)
         .bind(id)
         .bind(tx.org())
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Payment `id` of `order` as its payment page needs it: (status, client secret).
+pub async fn payment_for_page(
+    tx: &mut Tenant,
+    order: i64,
+    id: i64,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, client_secret FROM payments WHERE id = $1 AND order_id = $2 AND org_id = $3",
+    )
+    .bind(id)
+    .bind(order)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// The payment failed (the provider refused it, or said so later).
@@ -598,11 +618,12 @@ pub async fn remember_provider_event(tx: &mut Tenant, id: &str) -> Result<bool, 
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks payment `id` succeeded, if it was waiting.
+/// Marks payment `id` succeeded, if it was waiting — or had failed: a Stripe PaymentIntent
+/// whose first card was declined stays open, and the buyer's second card succeeds on it.
 pub async fn payment_succeeded(tx: &mut Tenant, id: i64) -> Result<Option<SettledPayment>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE payments SET status = 'succeeded', settled_at = $1 WHERE id = $2 AND org_id = $3 \
-         AND status IN ('created', 'pending') RETURNING order_id, amount_minor, currency",
+         AND status IN ('created', 'pending', 'failed') RETURNING order_id, amount_minor, currency",
     )
     .bind(tx.now())
     .bind(id)

@@ -286,6 +286,10 @@ pub struct PaymentStarted {
     pub status: String,
     /// Where the customer pays.
     pub checkout_url: Option<String>,
+    /// For a provider whose card form runs in the page (Stripe): what Stripe.js confirms the
+    /// payment with (a PaymentIntent's client secret). Absent for the simulated provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 /// A refund made.

@@ -2,6 +2,8 @@
 //! database (on the local server at 127.0.0.1:5432, or `VOELGOED_TEST_POSTGRES`).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod localstripe;
+
 use cloud::clock::Clock;
 use cloud::config::Config;
 use cloud::db::{Backend, Db};
@@ -286,6 +288,15 @@ impl Organizer {
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.send(reqwest::Method::POST, path, body).await
+    }
+
+    /// `POST path` with `body` and an `Idempotency-Key`: (status, JSON body).
+    pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> (u16, Value) {
+        let request =
+            self.client.post(format!("{}{path}", self.hub_url)).header("idempotency-key", key).json(body);
+        let response = self.authorize(request).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// GET that must succeed.

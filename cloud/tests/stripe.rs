@@ -1,0 +1,229 @@
+//! The Stripe provider against localstripe, a stateful Stripe emulator with real webhooks:
+//! checkout → PaymentIntent → the card confirmed → `payment_intent.succeeded` signed and
+//! delivered by the emulator → tickets; a declined card and a second card on the same
+//! PaymentIntent; a refund through Stripe that revokes the tickets; forged, stale and replayed
+//! webhooks refused or recognised with nothing changed.
+//!
+//! Where the test confirms the card it does what Stripe.js does in the buyer's browser (the
+//! payment page's step), through the emulator's API.
+
+mod common;
+
+use common::localstripe::{Localstripe, WEBHOOK_SECRET};
+use common::{Organizer, TestHub, checkout, event_on_sale, order, order_url};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A hub paying through `stripe`.
+async fn hub_with(stripe: &Localstripe, backend: cloud::db::Backend) -> TestHub {
+    let hub = TestHub::start_configured(backend, cloud::clock::Clock::wall(), |config| {
+        config.checkouts_per_minute = 1_000_000;
+        config.stripe = Some(cloud::payments::stripe::StripeConfig {
+            secret_key: "sk_test_voelgoed".to_owned().into(),
+            publishable_key: "pk_test_voelgoed".into(),
+            // The hub mid-rotation: the old secret and the one the emulator signs with.
+            webhook_secrets: vec!["whsec_previous".to_owned().into(), WEBHOOK_SECRET.to_owned().into()],
+            api_base: stripe.url.clone(),
+            js_url: format!("{}/js.stripe.com/v3/", stripe.url),
+        });
+    })
+    .await;
+    stripe.send_webhooks_to(&format!("{}{}", hub.url, cloud::sales::WEBHOOK_PATH)).await;
+    hub
+}
+
+/// Starts paying `order`: the hub's answer (payment id, the payment page, the client secret).
+async fn start_payment(hub: &TestHub, order: &Value, key: &str) -> Value {
+    let response = hub
+        .post(&format!("{}/payments", order_url(order)))
+        .header("idempotency-key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// The PaymentIntent behind a client secret (`pi_…_secret_…`).
+fn intent_of(payment: &Value) -> String {
+    let secret = payment["client_secret"].as_str().expect("a client secret for Stripe.js");
+    secret.split("_secret_").next().unwrap().to_owned()
+}
+
+/// The buyer's card (one of Stripe's test numbers) confirmed on the PaymentIntent, as
+/// Stripe.js does on the payment page: a PaymentMethod from the card form, then the
+/// confirmation.
+async fn pay_with(stripe: &Localstripe, intent: &str, number: &str) -> Value {
+    let card = [
+        ("type", "card"),
+        ("card[number]", number),
+        ("card[exp_month]", "12"),
+        ("card[exp_year]", "2034"),
+        ("card[cvc]", "123"),
+    ];
+    let method = stripe.post("/v1/payment_methods", &card).await;
+    let method = method["id"].as_str().expect("a PaymentMethod");
+    stripe.post(&format!("/v1/payment_intents/{intent}"), &[("payment_method", method)]).await;
+    stripe.post(&format!("/v1/payment_intents/{intent}/confirm"), &[]).await
+}
+
+async fn eventually_status(hub: &TestHub, placed: &Value, status: &str) -> Value {
+    // The emulator delivers webhooks a second after the event.
+    for _ in 0..100 {
+        let now = order(hub, placed).await;
+        if now["status"] == status {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("order never {status}: {}", order(hub, placed).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_payment_issues_tickets_and_a_refund_through_stripe_revokes_them() {
+    let stripe = Localstripe::start();
+    let hub = hub_with(&stripe, cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 10, 4500).await;
+    let (status, placed) = checkout(&hub, event, 2, None).await;
+    assert_eq!(status, 201, "{placed}");
+
+    // A PaymentIntent for the order's amount, with the hub's reference; the buyer is sent to
+    // the hub's own payment page. A retry with the same key is the same payment.
+    let payment = start_payment(&hub, &placed, "pay-1").await;
+    let intent = intent_of(&payment);
+    let again = start_payment(&hub, &placed, "pay-1").await;
+    assert_eq!(
+        (&again["payment_id"], &again["client_secret"]),
+        (&payment["payment_id"], &payment["client_secret"])
+    );
+    let page = payment["checkout_url"].as_str().unwrap();
+    assert!(page.starts_with(&hub.url) && page.contains("/pay/"), "{page}");
+    // The payment page loads Stripe.js (the emulator's stand-in here) with the publishable key
+    // and the client secret; the secret key is nowhere in it.
+    let html = hub.client.get(page).send().await.unwrap().text().await.unwrap();
+    let script = format!("{}/js.stripe.com/v3/", stripe.url);
+    assert!(html.contains(&script) && html.contains("pk_test_voelgoed"), "{html}");
+    assert!(html.contains(payment["client_secret"].as_str().unwrap()) && !html.contains("sk_test"), "{html}");
+    let at_stripe = stripe.get(&format!("/v1/payment_intents/{intent}")).await;
+    assert_eq!((at_stripe["amount"].as_i64(), at_stripe["currency"].as_str()), (Some(9000), Some("eur")));
+    let reference = format!("pay_{}", payment["payment_id"]);
+    assert_eq!(at_stripe["metadata"]["reference"].as_str(), Some(reference.as_str()));
+
+    // The first card is declined: Stripe says so by webhook, the order stays payable.
+    let declined = pay_with(&stripe, &intent, "4000000000000341").await;
+    assert!(declined["error"].is_object() || declined["status"] == "requires_payment_method", "{declined}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(order(&hub, &placed).await["status"], "pending");
+
+    let failed: (String,) = sqlx::query_as("SELECT status FROM payments WHERE provider_ref = $1")
+        .bind(&intent)
+        .fetch_one(&mut *hub.inspect().await)
+        .await
+        .unwrap();
+    assert_eq!(failed.0, "failed");
+
+    // The buyer tries again while the hold lasts, with another card: paid, two tickets.
+    // (Stripe takes the second card on the same PaymentIntent; localstripe cannot confirm a
+    // PaymentIntent whose charge failed, so here the retry is a new payment. The same
+    // PaymentIntent succeeding after a failure is the webhook test's.)
+    let payment = start_payment(&hub, &placed, "pay-2").await;
+    let intent = intent_of(&payment);
+    let paid = pay_with(&stripe, &intent, "4242424242424242").await;
+    assert_eq!(paid["status"], "succeeded", "{paid}");
+    let now = eventually_status(&hub, &placed, "paid").await;
+    assert_eq!(now["tickets"].as_array().map(Vec::len), Some(2), "{now}");
+    // Paid: the payment page sends the buyer to the order and its tickets.
+    let page = payment["checkout_url"].as_str().unwrap();
+    let answer = hub.client.get(page).send().await.unwrap();
+    let location = answer.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    let landed = location.unwrap_or_else(|| answer.url().path().to_owned());
+    assert!(landed.ends_with(&order_url(&placed).replace("/api/v1/public", "/shop")), "{landed}");
+
+    // Refunded from the console: through Stripe, once per key, and the ticket is revoked.
+    let code = placed["code"].as_str().unwrap();
+    let serial = now["tickets"][0]["serial"].as_i64().unwrap();
+    let body = json!({"serials": [serial], "reason": "cannot come"});
+    let path = format!("/api/v1/orders/{code}/refunds");
+    let (status, first) = owner.post_with_key(&path, &body, "refund-1").await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(
+        (first["amount_minor"].as_i64(), first["status"].as_str()),
+        (Some(4500), Some("succeeded")),
+        "{first}"
+    );
+    let (_, second) = owner.post_with_key(&path, &body, "refund-1").await;
+    assert_eq!(second["id"], first["id"]);
+    let refunds = stripe.get("/v1/refunds").await;
+    let at_stripe: Vec<&Value> = refunds["data"].as_array().unwrap().iter().collect();
+    assert_eq!(at_stripe.len(), 1, "one refund at Stripe: {refunds}");
+    assert_eq!(at_stripe[0]["amount"].as_i64(), Some(4500));
+    let now = order(&hub, &placed).await;
+    let revoked = now["tickets"].as_array().unwrap().iter().filter(|t| t["status"] != "valid").count();
+    assert_eq!(revoked, 1, "{now}");
+}
+
+#[tokio::test]
+async fn forged_stale_and_replayed_stripe_webhooks_change_nothing() {
+    let stripe = Localstripe::start();
+    let hub = hub_with(&stripe, cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 10, 4500).await;
+    let (_, placed) = checkout(&hub, event, 1, None).await;
+    let payment = start_payment(&hub, &placed, "pay-1").await;
+    let intent = intent_of(&payment);
+    let event_body = |id: &str| {
+        json!({
+            "id": id, "object": "event", "type": "payment_intent.succeeded",
+            "data": {"object": {"id": intent, "object": "payment_intent", "amount": 4500, "currency": "eur",
+                                "metadata": {"reference": format!("pay_{}", payment["payment_id"])}}}
+        })
+        .to_string()
+    };
+    let send = async |body: &str, signature: String| {
+        let response = hub
+            .post(cloud::sales::WEBHOOK_PATH)
+            .header("stripe-signature", signature)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let now = sync_core::ids::Timestamp::now().0 / 1000;
+    let sign = |secret: &str, at: i64, body: &str| {
+        cloud::payments::signature::sign(secret.as_bytes(), at, body.as_bytes())
+    };
+    let body = event_body("evt_forged");
+    // Before anything: the first card was declined (Stripe says so, and keeps the
+    // PaymentIntent open for another card).
+    let declined =
+        event_body("evt_declined").replace("payment_intent.succeeded", "payment_intent.payment_failed");
+    let (status, received) = send(&declined, sign(WEBHOOK_SECRET, now, &declined)).await;
+    assert_eq!((status, received["outcome"].as_str()), (200, Some("failed")), "{received}");
+
+    // Not signed by a secret the hub knows, dated outside five minutes, unsigned: 401.
+    assert_eq!(send(&body, sign("whsec_attacker", now, &body)).await.0, 401);
+    assert_eq!(send(&body, sign(WEBHOOK_SECRET, now - 600, &body)).await.0, 401);
+    assert_eq!(send(&body, String::new()).await.0, 401);
+    // A signature for another body: 401.
+    assert_eq!(send(&body, sign(WEBHOOK_SECRET, now, &event_body("evt_other"))).await.0, 401);
+    assert_eq!(order(&hub, &placed).await["status"], "pending", "nothing changed");
+
+    // The second card on the same PaymentIntent succeeds, signed with the hub's previous
+    // secret (still configured while rotating): paid, although the payment had failed.
+    let (status, received) = send(&body, sign("whsec_previous", now, &body)).await;
+    assert_eq!((status, received["outcome"].as_str()), (200, Some("paid")), "{received}");
+    // The same event again (Stripe retries): acknowledged, nothing doubled.
+    let (status, received) = send(&body, sign(WEBHOOK_SECRET, now, &body)).await;
+    assert_eq!((status, received["outcome"].as_str()), (200, Some("duplicate")), "{received}");
+    assert_eq!(order(&hub, &placed).await["tickets"].as_array().map(Vec::len), Some(1));
+
+    // An event the hub does not act on: acknowledged, so Stripe stops sending it.
+    let other =
+        json!({"id": "evt_x", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}).to_string();
+    let (status, received) = send(&other, sign(WEBHOOK_SECRET, now, &other)).await;
+    assert_eq!((status, received["outcome"].as_str()), (200, Some("ignored")), "{received}");
+}
