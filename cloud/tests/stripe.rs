@@ -67,6 +67,20 @@ async fn pay_with(stripe: &Localstripe, intent: &str, number: &str) -> Value {
     stripe.post(&format!("/v1/payment_intents/{intent}/confirm"), &[]).await
 }
 
+/// Delivers a webhook `body` with the `Stripe-Signature` header `signature`: (status, answer).
+async fn deliver(hub: &TestHub, body: &str, signature: String) -> (u16, Value) {
+    let response = hub
+        .post(cloud::sales::WEBHOOK_PATH)
+        .header("stripe-signature", signature)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json::<Value>().await.unwrap_or(Value::Null))
+}
+
 async fn eventually_status(hub: &TestHub, placed: &Value, status: &str) -> Value {
     // The emulator delivers webhooks a second after the event.
     for _ in 0..100 {
@@ -180,18 +194,7 @@ async fn forged_stale_and_replayed_stripe_webhooks_change_nothing() {
         })
         .to_string()
     };
-    let send = async |body: &str, signature: String| {
-        let response = hub
-            .post(cloud::sales::WEBHOOK_PATH)
-            .header("stripe-signature", signature)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json::<Value>().await.unwrap_or(Value::Null))
-    };
+    let send = async |body: &str, signature: String| deliver(&hub, body, signature).await;
     let now = sync_core::ids::Timestamp::now().0 / 1000;
     let sign = |secret: &str, at: i64, body: &str| {
         cloud::payments::signature::sign(secret.as_bytes(), at, body.as_bytes())
@@ -226,4 +229,74 @@ async fn forged_stale_and_replayed_stripe_webhooks_change_nothing() {
         json!({"id": "evt_x", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}).to_string();
     let (status, received) = send(&other, sign(WEBHOOK_SECRET, now, &other)).await;
     assert_eq!((status, received["outcome"].as_str()), (200, Some("ignored")), "{received}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_in_stripes_dashboard_cancels_the_tickets_once() {
+    let stripe = Localstripe::start();
+    let hub = hub_with(&stripe, cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 10, 4500).await;
+    let (_, placed) = checkout(&hub, event, 2, None).await;
+    let payment = start_payment(&hub, &placed, "pay-1").await;
+    let intent = intent_of(&payment);
+    pay_with(&stripe, &intent, "4242424242424242").await;
+    let paid = eventually_status(&hub, &placed, "paid").await;
+    let (first, second) =
+        (paid["tickets"][0]["serial"].as_i64().unwrap(), paid["tickets"][1]["serial"].as_i64().unwrap());
+
+    // `charge.refunded` as Stripe sends it (localstripe sends none): the running total.
+    let now = sync_core::ids::Timestamp::now().0 / 1000;
+    let refunded = async |id: &str, total: i64| {
+        let body = json!({
+            "id": id, "object": "event", "type": "charge.refunded", "api_version": "2024-06-20",
+            "data": {"object": {"id": "ch_1", "object": "charge", "amount": 9000, "amount_refunded": total,
+                                "currency": "eur", "payment_intent": intent, "metadata": {}}}
+        })
+        .to_string();
+        let signature = cloud::payments::signature::sign(WEBHOOK_SECRET.as_bytes(), now, body.as_bytes());
+        let (status, answer) = deliver(&hub, &body, signature).await;
+        assert_eq!(status, 200, "{answer}");
+        answer["outcome"].as_str().unwrap().to_owned()
+    };
+    let valid = async || {
+        let now = order(&hub, &placed).await;
+        now["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] == "valid")
+            .map(|t| t["serial"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+
+    // The console refunds the first ticket; Stripe then reports it: the hub's own refund.
+    let code = placed["code"].as_str().unwrap();
+    let path = format!("/api/v1/orders/{code}/refunds");
+    let (status, _) =
+        owner.post_with_key(&path, &json!({"serials": [first], "reason": "cannot come"}), "r1").await;
+    assert_eq!(status, 201);
+    assert_eq!(refunded("evt_console", 4500).await, "duplicate");
+    assert_eq!(valid().await, [second]);
+
+    // The organizer refunds the rest in Stripe's dashboard: the whole payment is back, so the
+    // last ticket is cancelled too — once, however often and in whatever order Stripe reports.
+    stripe.post("/v1/refunds", &[("payment_intent", intent.as_str()), ("amount", "4500")]).await;
+    assert_eq!(refunded("evt_dashboard", 9000).await, "refunded");
+    assert_eq!(valid().await, Vec::<i64>::new());
+    assert_eq!(refunded("evt_dashboard", 9000).await, "duplicate", "a replay");
+    assert_eq!(refunded("evt_late", 4500).await, "duplicate", "an older total, arriving late");
+    let staff = owner.get(&format!("/api/v1/orders/{code}")).await;
+    let refunds = staff["refunds"].as_array().unwrap();
+    assert_eq!(refunds.len(), 2, "{staff}");
+    let amounts: i64 = refunds.iter().map(|r| r["amount_minor"].as_i64().unwrap()).sum();
+    assert_eq!(amounts, 9000, "{staff}");
+    assert!(refunds.iter().any(|r| r["reason"].as_str().unwrap().contains("dashboard")), "{staff}");
+
+    // A refund of a charge that is no payment of this hub's: acknowledged, nothing changes.
+    let other = json!({"id": "evt_other", "type": "charge.refunded", "data": {"object": {"id": "ch_2",
+        "amount_refunded": 100, "currency": "eur", "payment_intent": "pi_unknown"}}})
+    .to_string();
+    let signature = cloud::payments::signature::sign(WEBHOOK_SECRET.as_bytes(), now, other.as_bytes());
+    assert_eq!(deliver(&hub, &other, signature).await.1["outcome"], "ignored");
 }

@@ -94,6 +94,9 @@ pub enum WebhookKind {
     PaymentSucceeded,
     /// The payment failed or was abandoned.
     PaymentFailed,
+    /// The provider refunded (some of) a payment — perhaps from its own dashboard:
+    /// `amount_minor` is everything refunded of it so far, `payment` the provider's payment.
+    Refunded,
     /// Verified, but nothing the hub acts on (acknowledged, so the provider stops sending it).
     Ignored,
 }

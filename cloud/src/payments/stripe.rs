@@ -12,8 +12,10 @@
 //! **Webhooks.** Verified with the `Stripe-Signature` scheme ([`super::signature`]: timestamp
 //! within five minutes, any `v1` signature by any configured secret, so both the provider's
 //! and the hub's secret rotations work), then read by [`parse_event`]. The events the hub acts
-//! on are `payment_intent.succeeded` and `payment_intent.payment_failed`; every other verified
-//! event is acknowledged and ignored (Stripe disables an endpoint that keeps refusing).
+//! on are `payment_intent.succeeded`, `payment_intent.payment_failed` and `charge.refunded`
+//! (a refund made in Stripe's dashboard revokes tickets as the console's does); every other
+//! verified event is acknowledged and ignored (Stripe disables an endpoint that keeps
+//! refusing).
 //!
 //! **Refunds.** `POST /v1/refunds` for the PaymentIntent with the hub's refund idempotency key,
 //! so a retried refund refunds once.
@@ -216,16 +218,8 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, SignatureError> {
     let kind = match event.kind.as_str() {
         "payment_intent.succeeded" => WebhookKind::PaymentSucceeded,
         "payment_intent.payment_failed" => WebhookKind::PaymentFailed,
-        _ => {
-            return Ok(WebhookEvent {
-                id: event.id,
-                kind: WebhookKind::Ignored,
-                payment: String::new(),
-                reference: String::new(),
-                amount_minor: 0,
-                currency: String::new(),
-            });
-        }
+        "charge.refunded" => return refunded(event),
+        _ => return Ok(ignored(event.id)),
     };
     let intent: IntentObject =
         serde_json::from_value(event.data.object).map_err(|_| SignatureError::Malformed)?;
@@ -237,6 +231,45 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, SignatureError> {
         reference,
         amount_minor: intent.amount,
         currency: intent.currency.to_ascii_uppercase(),
+    })
+}
+
+/// A verified event the hub does not act on.
+fn ignored(id: String) -> WebhookEvent {
+    WebhookEvent {
+        id,
+        kind: WebhookKind::Ignored,
+        payment: String::new(),
+        reference: String::new(),
+        amount_minor: 0,
+        currency: String::new(),
+    }
+}
+
+/// The Charge inside a `charge.refunded` event.
+#[derive(Debug, Deserialize)]
+struct ChargeObject {
+    /// Absent for a charge made without a PaymentIntent (not the hub's).
+    #[serde(default)]
+    payment_intent: Option<String>,
+    /// Everything refunded of the charge so far (Stripe's running total: an older event
+    /// arriving late says less, never more).
+    amount_refunded: i64,
+    currency: String,
+}
+
+/// `charge.refunded`: a refund the hub made, or one made in Stripe's dashboard.
+fn refunded(event: Event) -> Result<WebhookEvent, SignatureError> {
+    let charge: ChargeObject =
+        serde_json::from_value(event.data.object).map_err(|_| SignatureError::Malformed)?;
+    let Some(intent) = charge.payment_intent else { return Ok(ignored(event.id)) };
+    Ok(WebhookEvent {
+        id: event.id,
+        kind: WebhookKind::Refunded,
+        payment: intent,
+        reference: String::new(),
+        amount_minor: charge.amount_refunded,
+        currency: charge.currency.to_ascii_uppercase(),
     })
 }
 
@@ -278,6 +311,30 @@ mod tests {
             ("pi_3PXk2vLkdIwHu7ix0Xq9QZ8P", "pay_42")
         );
         assert_eq!((event.amount_minor, event.currency.as_str()), (9000, "EUR"));
+    }
+
+    /// A `charge.refunded` event (API version 2024-06-20: `refunds` no longer expanded).
+    const REFUNDED: &str = r#"{
+      "id": "evt_3PXk2vLkdIwHu7ix0Y5rTQmD", "object": "event", "api_version": "2024-06-20",
+      "type": "charge.refunded",
+      "data": {"object": {
+        "id": "ch_3PXk2vLkdIwHu7ix0u2p7kB1", "object": "charge", "amount": 9000,
+        "amount_captured": 9000, "amount_refunded": 4500, "currency": "eur", "refunded": false,
+        "payment_intent": "pi_3PXk2vLkdIwHu7ix0Xq9QZ8P", "metadata": {}
+      }}
+    }"#;
+
+    #[test]
+    fn a_refunded_charge_names_its_payment_intent_and_the_running_total() {
+        let event = parse_event(REFUNDED.as_bytes()).unwrap();
+        assert_eq!(event.kind, WebhookKind::Refunded);
+        assert_eq!(event.payment, "pi_3PXk2vLkdIwHu7ix0Xq9QZ8P");
+        assert_eq!((event.amount_minor, event.currency.as_str()), (4500, "EUR"));
+        // A charge made without a PaymentIntent is no payment of the hub's.
+        let direct = REFUNDED.replace(r#""payment_intent": "pi_3PXk2vLkdIwHu7ix0Xq9QZ8P", "#, "");
+        assert_eq!(parse_event(direct.as_bytes()).unwrap().kind, WebhookKind::Ignored);
+        let broken = REFUNDED.replace(r#""amount_refunded": 4500"#, r#""amount_refunded": "lots""#);
+        assert_eq!(parse_event(broken.as_bytes()), Err(SignatureError::Malformed));
     }
 
     #[test]

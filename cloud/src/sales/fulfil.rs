@@ -95,6 +95,7 @@ pub async fn settle(
             actor: "system",
             idempotency_key: None,
             provider: sales.provider.name(),
+            done_at_provider: false,
         };
         let refund = super::refunds::record_refund(&mut tx, refund).await?;
         Settled::Refunding { refund }

@@ -6,9 +6,10 @@
 //! crash between the two cannot lose a payment or apply it twice.
 
 use super::fulfil::{Settled, Succeeded, settle};
+use super::refunds::{ProviderRefund, refunded_at_provider};
 use super::{Sales, store};
 use crate::crypto::MasterKey;
-use crate::db::Db;
+use crate::db::{Db, Notifier};
 use crate::error::{ApiError, ProblemDetails};
 use crate::payments::{WebhookEvent, WebhookKind};
 use crate::state::AppState;
@@ -34,8 +35,9 @@ struct Received {
     /// The provider's event id.
     received: String,
     /// `paid`, `duplicate`, `refunding` (paid after the tickets were sold to someone else),
-    /// `failed`, or `ignored` (an event the hub does not act on).
-    #[schema(pattern = "^(paid|duplicate|refunding|failed|ignored)$")]
+    /// `failed`, `refunded` (a refund made at the provider, recorded), or `ignored` (an event
+    /// the hub does not act on).
+    #[schema(pattern = "^(paid|duplicate|refunding|failed|refunded|ignored)$")]
     outcome: &'static str,
 }
 
@@ -58,6 +60,7 @@ async fn receive(
     State(db): State<Db>,
     State(master): State<MasterKey>,
     State(sales): State<Sales>,
+    State(notifier): State<Notifier>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Received>, ApiError> {
@@ -71,6 +74,14 @@ async fn receive(
         WebhookKind::Ignored => "ignored",
         WebhookKind::PaymentSucceeded | WebhookKind::PaymentFailed => {
             apply(&db, &master, &sales, &event).await?
+        }
+        WebhookKind::Refunded => {
+            let (payment, total, currency) = (&event.payment, event.amount_minor, &event.currency);
+            match refunded_at_provider(&db, &sales, &notifier, &event.id, payment, total, currency).await? {
+                ProviderRefund::Recorded(_) => "refunded",
+                ProviderRefund::Known => "duplicate",
+                ProviderRefund::NotOurs => "ignored",
+            }
         }
     };
     Ok(Json(Received { received: event.id, outcome }))

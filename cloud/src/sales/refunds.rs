@@ -53,6 +53,9 @@ pub struct NewRefund<'a> {
     pub idempotency_key: Option<&'a str>,
     /// The payment provider's name (its ledger account).
     pub provider: &'a str,
+    /// The provider paid it back already (a refund made in its dashboard): recorded as done,
+    /// never sent.
+    pub done_at_provider: bool,
 }
 
 /// Records `r` inside `tx`. Returns the refund's id. The caller commits, then calls
@@ -68,6 +71,7 @@ pub async fn record_refund(tx: &mut Tenant, r: NewRefund<'_>) -> Result<i64, Api
         actor,
         idempotency_key,
         provider,
+        done_at_provider,
     } = r;
     let event = store::event_of_order(tx, order, false).await?;
     let method = match payment {
@@ -75,8 +79,11 @@ pub async fn record_refund(tx: &mut Tenant, r: NewRefund<'_>) -> Result<i64, Api
         None => None,
     };
     // Money through the provider waits for it; cash is handed back at the desk, now.
-    let status =
-        if method.as_deref() == Some("online") && amount_minor > 0 { "pending" } else { "succeeded" };
+    let status = if method.as_deref() == Some("online") && amount_minor > 0 && !done_at_provider {
+        "pending"
+    } else {
+        "succeeded"
+    };
     let list = serials.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     let row = RefundRow {
         order,
@@ -132,6 +139,99 @@ async fn revoke(tx: &mut Tenant, event: i64, order: i64, serials: &[u32]) -> Res
         append_hub_entry(tx, event, Payload::Revocation(entry)).await?;
     }
     Ok(())
+}
+
+/// What a refund the provider reported came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderRefund {
+    /// Money the hub had not refunded itself: recorded now (refund id).
+    Recorded(i64),
+    /// Accounted for already: the hub's own refund, or this event before.
+    Known,
+    /// Not a payment of this hub.
+    NotOurs,
+}
+
+/// A refund the provider reports: `refunded_minor` is everything refunded of its payment
+/// `provider_ref` so far (Stripe's running total). What the hub's own refunds of that payment
+/// (done or on their way) do not account for was refunded outside the hub — in the provider's
+/// dashboard — and is recorded now, as done: the whole payment refunded revokes every ticket
+/// still valid, as a refund in the console would (on every gate, back on sale); a part of it
+/// revokes nothing, since which tickets is the organizer's call, and says so on the order.
+///
+/// Safe to receive twice, late or out of order: the event id is remembered in the same
+/// transaction, and an older event carries a smaller running total, which is accounted for.
+pub async fn refunded_at_provider(
+    db: &Db,
+    sales: &Sales,
+    notifier: &crate::db::Notifier,
+    event_id: &str,
+    provider_ref: &str,
+    refunded_minor: i64,
+    currency: &str,
+) -> Result<ProviderRefund, ApiError> {
+    if !crate::checks::lookupable(provider_ref, 255) {
+        return Ok(ProviderRefund::NotOurs);
+    }
+    let mut lookup = db.lookup().await?;
+    let found = store::payment_by_provider_ref(&mut lookup, provider_ref).await?;
+    lookup.commit().await?;
+    let Some((payment, org)) = found else { return Ok(ProviderRefund::NotOurs) };
+    let mut tx = db.tenant(org).await?;
+    if !store::remember_provider_event(&mut tx, event_id).await? {
+        return Ok(ProviderRefund::Known);
+    }
+    let Some(paid) = store::refundable_payment(&mut tx, payment).await? else {
+        tx.commit().await?;
+        return Ok(ProviderRefund::Known);
+    };
+    if paid.currency != currency {
+        return Err(anyhow::anyhow!(
+            "payment {payment}: the provider refunded in {currency}, the payment was in {}",
+            paid.currency
+        )
+        .into());
+    }
+    let outside = refunded_minor - paid.refunded_minor;
+    if outside <= 0 {
+        tx.commit().await?;
+        return Ok(ProviderRefund::Known);
+    }
+    let whole = refunded_minor >= paid.amount_minor;
+    let serials: Vec<u32> = if whole {
+        let tickets = store::tickets(&mut tx, paid.order_id).await?;
+        tickets.iter().filter(|t| t.status == "valid").filter_map(|t| u32::try_from(t.serial).ok()).collect()
+    } else {
+        Vec::new()
+    };
+    let reason = if whole {
+        "refunded in the payment provider's dashboard: every ticket cancelled"
+    } else {
+        "refunded in part in the payment provider's dashboard: no ticket cancelled (choose which in the console)"
+    };
+    let actor = format!("provider:{}", sales.provider.name());
+    let new = NewRefund {
+        order: paid.order_id,
+        payment: Some(payment),
+        amount_minor: outside,
+        currency,
+        serials: &serials,
+        reason,
+        actor: &actor,
+        idempotency_key: None,
+        provider: sales.provider.name(),
+        done_at_provider: true,
+    };
+    let refund = record_refund(&mut tx, new).await?;
+    tx.audit(
+        &actor,
+        "order.refund_at_provider",
+        &format!("refund:{refund}"),
+        serde_json::json!({"amount_minor": outside, "serials": serials, "provider_ref": provider_ref}),
+    )
+    .await?;
+    tx.commit_and_notify(notifier).await?;
+    Ok(ProviderRefund::Recorded(refund))
 }
 
 /// Asks the provider to pay refund `refund` back (if it is an online one still pending), and

@@ -534,6 +534,7 @@ async fn refund(
         actor: &actor,
         idempotency_key: key.as_deref(),
         provider: sales.provider.name(),
+        done_at_provider: false,
     };
     let refund = record_refund(&mut tx, new).await?;
     tx.audit(

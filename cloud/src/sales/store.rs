@@ -593,6 +593,45 @@ pub async fn payment_failed(tx: &mut Tenant, id: i64) -> Result<(), sqlx::Error>
     Ok(())
 }
 
+/// The hub's payment (and its organization) the provider calls `provider_ref` (a lookup
+/// across organizations: a refund event names only the provider's payment).
+pub async fn payment_by_provider_ref(
+    conn: &mut AnyConnection,
+    provider_ref: &str,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, org_id FROM payments WHERE provider_ref = $1")
+        .bind(provider_ref)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A settled payment with what the hub has refunded of it so far.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RefundablePayment {
+    /// Its order.
+    pub order_id: i64,
+    /// What was collected.
+    pub amount_minor: i64,
+    /// In what.
+    pub currency: String,
+    /// Refunds the hub recorded for it, done or on their way (their money is spoken for).
+    pub refunded_minor: i64,
+}
+
+/// Payment `id`, if it succeeded, with the sum of its refunds (pending or done).
+pub async fn refundable_payment(tx: &mut Tenant, id: i64) -> Result<Option<RefundablePayment>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.order_id, p.amount_minor, p.currency, \
+         COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id \
+                   AND r.status IN ('pending', 'succeeded')), 0) AS refunded_minor \
+         FROM payments p WHERE p.id = $1 AND p.org_id = $2 AND p.status = 'succeeded'",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 /// The organization of payment `id` with provider reference `provider_ref` (a lookup across
 /// organizations: a webhook names only the payment).
 pub async fn payment_org(
