@@ -146,7 +146,9 @@ fn valid_body(method: &str, path: &str) -> Value {
         ("POST", "/api/v1/events/{id}/leases") => json!({"device_id": 1, "ticket_type": 1, "quantity": 1}),
         ("POST", "/api/v1/leases/{id}/extend") => json!({"expires_at": later}),
         ("PATCH", "/api/v1/members/{user_id}") => json!({"role": "admin"}),
-        ("POST", "/api/v1/orders/{code}/refunds") => json!({"reason": "test"}),
+        ("POST", "/api/v1/orders/{code}/refunds" | "/api/v1/orders/{code}/revocations") => {
+            json!({"reason": "test"})
+        }
         ("POST", "/api/v1/events/{id}/guests") | ("PUT", "/api/v1/events/{id}/guests/{guest}") => {
             json!({"name": "Mallory"})
         }

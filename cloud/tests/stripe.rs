@@ -231,17 +231,34 @@ async fn forged_stale_and_replayed_stripe_webhooks_change_nothing() {
     assert_eq!((status, received["outcome"].as_str()), (200, Some("ignored")), "{received}");
 }
 
+/// An order of two tickets at 45.00 EUR, paid through Stripe.
+struct Paid {
+    stripe: Localstripe,
+    hub: TestHub,
+    owner: Organizer,
+    placed: Value,
+    intent: String,
+    /// The order, paid.
+    order: Value,
+}
+
+impl Paid {
+    async fn two_tickets() -> Self {
+        let stripe = Localstripe::start();
+        let hub = hub_with(&stripe, cloud::db::Backend::Sqlite).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 10, 4500).await;
+        let (_, placed) = checkout(&hub, event, 2, None).await;
+        let intent = intent_of(&start_payment(&hub, &placed, "pay-1").await);
+        pay_with(&stripe, &intent, "4242424242424242").await;
+        let order = eventually_status(&hub, &placed, "paid").await;
+        Self { stripe, hub, owner, placed, intent, order }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_made_in_stripes_dashboard_cancels_the_tickets_once() {
-    let stripe = Localstripe::start();
-    let hub = hub_with(&stripe, cloud::db::Backend::Sqlite).await;
-    let owner = Organizer::create(&hub, "festival").await;
-    let event = event_on_sale(&owner, 10, 4500).await;
-    let (_, placed) = checkout(&hub, event, 2, None).await;
-    let payment = start_payment(&hub, &placed, "pay-1").await;
-    let intent = intent_of(&payment);
-    pay_with(&stripe, &intent, "4242424242424242").await;
-    let paid = eventually_status(&hub, &placed, "paid").await;
+    let Paid { stripe, hub, owner, placed, intent, order: paid } = Paid::two_tickets().await;
     let (first, second) =
         (paid["tickets"][0]["serial"].as_i64().unwrap(), paid["tickets"][1]["serial"].as_i64().unwrap());
 
@@ -299,4 +316,48 @@ async fn a_refund_made_in_stripes_dashboard_cancels_the_tickets_once() {
     .to_string();
     let signature = cloud::payments::signature::sign(WEBHOOK_SECRET.as_bytes(), now, other.as_bytes());
     assert_eq!(deliver(&hub, &other, signature).await.1["outcome"], "ignored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chargeback_flags_the_order_and_the_organizer_may_cancel_its_tickets() {
+    let Paid { stripe, hub, owner, placed, intent, .. } = Paid::two_tickets().await;
+    let code = placed["code"].as_str().unwrap();
+
+    // `charge.dispute.created` as Stripe sends it (localstripe has no disputes).
+    let now = sync_core::ids::Timestamp::now().0 / 1000;
+    let body = json!({
+        "id": "evt_dispute", "object": "event", "type": "charge.dispute.created",
+        "data": {"object": {"id": "dp_1", "object": "dispute", "amount": 9000, "charge": "ch_1",
+                            "currency": "eur", "payment_intent": intent, "reason": "fraudulent",
+                            "status": "warning_needs_response"}}
+    })
+    .to_string();
+    let signature = || cloud::payments::signature::sign(WEBHOOK_SECRET.as_bytes(), now, body.as_bytes());
+    assert_eq!(deliver(&hub, &body, signature()).await.1["outcome"], "disputed");
+    assert_eq!(deliver(&hub, &body, signature()).await.1["outcome"], "duplicate");
+    let staff = owner.get(&format!("/api/v1/orders/{code}")).await;
+    let disputes = staff["disputes"].as_array().unwrap();
+    assert_eq!(disputes.len(), 1, "{staff}");
+    assert_eq!(
+        (disputes[0]["reason"].as_str(), disputes[0]["amount_minor"].as_i64()),
+        (Some("fraudulent"), Some(9000))
+    );
+    // Flagged, not cancelled: the tickets stay valid until the organizer decides.
+    let valid = staff["tickets"].as_array().unwrap().iter().filter(|t| t["status"] == "valid").count();
+    assert_eq!(valid, 2);
+    let page = owner.authorize(hub.client.get(format!("{}/orders/{code}", hub.url))).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Disputed by the buyer") && html.contains("fraudulent") && html.contains("revocations"),
+        "{html}"
+    );
+
+    // The organizer cancels its tickets: revoked, nothing paid back (the bank has the money).
+    let path = format!("/api/v1/orders/{code}/revocations");
+    let (status, made) = owner.post_with_key(&path, &json!({"reason": "chargeback"}), "cb-1").await;
+    assert_eq!((status, made["amount_minor"].as_i64()), (201, Some(0)), "{made}");
+    let staff = owner.get(&format!("/api/v1/orders/{code}")).await;
+    assert!(staff["tickets"].as_array().unwrap().iter().all(|t| t["status"] != "valid"), "{staff}");
+    assert_eq!(staff["refunded_minor"].as_i64(), Some(0), "{staff}");
+    assert!(stripe.get("/v1/refunds").await["data"].as_array().unwrap().is_empty(), "no refund at Stripe");
 }

@@ -128,6 +128,8 @@ struct OrderPage {
     tickets: Vec<TicketRow>,
     payments: Vec<PaymentRow>,
     refunds: Vec<RefundRow>,
+    /// Chargebacks: "90.00 EUR · fraudulent · 2 Dec 21:30".
+    disputes: Vec<String>,
     can_refund: bool,
 }
 
@@ -191,7 +193,20 @@ pub(super) async fn detail(
             by: r.created_by,
         })
         .collect();
+    let disputes = view
+        .disputes
+        .iter()
+        .map(|d| {
+            let reason = d.reason.replace('_', " ");
+            format!(
+                "{} · {reason} · {}",
+                money(d.amount_minor, &d.currency),
+                local_time(Some(d.created_at), &zone)
+            )
+        })
+        .collect();
     Ok(render(&OrderPage {
+        disputes,
         can_refund: ORDER_WRITERS.contains(&staff.0.role) && o.status == OrderStatus::Paid,
         layout,
         event: o.event_id,

@@ -97,6 +97,9 @@ pub enum WebhookKind {
     /// The provider refunded (some of) a payment — perhaps from its own dashboard:
     /// `amount_minor` is everything refunded of it so far, `payment` the provider's payment.
     Refunded,
+    /// The buyer's bank disputed a payment (a chargeback): `amount_minor` is what it holds
+    /// back, `reason` the provider's word for why.
+    Disputed,
     /// Verified, but nothing the hub acts on (acknowledged, so the provider stops sending it).
     Ignored,
 }
@@ -117,6 +120,20 @@ pub struct WebhookEvent {
     pub amount_minor: i64,
     /// ISO 4217 code.
     pub currency: String,
+    /// What the provider says of a dispute: its id and its reason (`fraudulent`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<DisputeNote>,
+}
+
+/// A dispute, as the provider names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DisputeNote {
+    /// The provider's dispute id.
+    #[schema(min_length = 1, max_length = 255)]
+    pub id: String,
+    /// Its reason, in the provider's words.
+    #[schema(max_length = 255)]
+    pub reason: String,
 }
 
 /// A provider failure, shown to people as "try again".

@@ -304,6 +304,7 @@ async fn complete(
             reference: payment.request.reference.clone(),
             amount_minor: payment.request.amount_minor,
             currency: payment.request.currency.clone(),
+            dispute: None,
         };
         (event, payment.request.webhook_url.clone(), payment.request.return_url.clone())
     };

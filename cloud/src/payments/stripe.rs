@@ -12,8 +12,9 @@
 //! **Webhooks.** Verified with the `Stripe-Signature` scheme ([`super::signature`]: timestamp
 //! within five minutes, any `v1` signature by any configured secret, so both the provider's
 //! and the hub's secret rotations work), then read by [`parse_event`]. The events the hub acts
-//! on are `payment_intent.succeeded`, `payment_intent.payment_failed` and `charge.refunded`
-//! (a refund made in Stripe's dashboard revokes tickets as the console's does); every other
+//! on are `payment_intent.succeeded`, `payment_intent.payment_failed`, `charge.refunded` (a
+//! refund made in Stripe's dashboard revokes tickets as the console's does) and
+//! `charge.dispute.created` (a chargeback flags the order for the organizer); every other
 //! verified event is acknowledged and ignored (Stripe disables an endpoint that keeps
 //! refusing).
 //!
@@ -27,7 +28,8 @@
 
 use super::signature::{self, SignatureError};
 use super::{
-    CardForm, PaymentProvider, PaymentRequest, ProviderError, ProviderPayment, WebhookEvent, WebhookKind,
+    CardForm, DisputeNote, PaymentProvider, PaymentRequest, ProviderError, ProviderPayment, WebhookEvent,
+    WebhookKind,
 };
 pub use crate::config::StripeConfig;
 use async_trait::async_trait;
@@ -219,6 +221,7 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, SignatureError> {
         "payment_intent.succeeded" => WebhookKind::PaymentSucceeded,
         "payment_intent.payment_failed" => WebhookKind::PaymentFailed,
         "charge.refunded" => return refunded(event),
+        "charge.dispute.created" => return disputed(event),
         _ => return Ok(ignored(event.id)),
     };
     let intent: IntentObject =
@@ -231,6 +234,7 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, SignatureError> {
         reference,
         amount_minor: intent.amount,
         currency: intent.currency.to_ascii_uppercase(),
+        dispute: None,
     })
 }
 
@@ -243,6 +247,7 @@ fn ignored(id: String) -> WebhookEvent {
         reference: String::new(),
         amount_minor: 0,
         currency: String::new(),
+        dispute: None,
     }
 }
 
@@ -270,6 +275,35 @@ fn refunded(event: Event) -> Result<WebhookEvent, SignatureError> {
         reference: String::new(),
         amount_minor: charge.amount_refunded,
         currency: charge.currency.to_ascii_uppercase(),
+        dispute: None,
+    })
+}
+
+/// The Dispute inside a `charge.dispute.created` event.
+#[derive(Debug, Deserialize)]
+struct DisputeObject {
+    id: String,
+    #[serde(default)]
+    payment_intent: Option<String>,
+    amount: i64,
+    currency: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `charge.dispute.created`: the buyer's bank disputes a payment.
+fn disputed(event: Event) -> Result<WebhookEvent, SignatureError> {
+    let dispute: DisputeObject =
+        serde_json::from_value(event.data.object).map_err(|_| SignatureError::Malformed)?;
+    let Some(intent) = dispute.payment_intent else { return Ok(ignored(event.id)) };
+    Ok(WebhookEvent {
+        id: event.id,
+        kind: WebhookKind::Disputed,
+        payment: intent,
+        reference: String::new(),
+        amount_minor: dispute.amount,
+        currency: dispute.currency.to_ascii_uppercase(),
+        dispute: Some(DisputeNote { id: dispute.id, reason: dispute.reason }),
     })
 }
 
@@ -335,6 +369,20 @@ mod tests {
         assert_eq!(parse_event(direct.as_bytes()).unwrap().kind, WebhookKind::Ignored);
         let broken = REFUNDED.replace(r#""amount_refunded": 4500"#, r#""amount_refunded": "lots""#);
         assert_eq!(parse_event(broken.as_bytes()), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn a_dispute_names_its_payment_intent_amount_and_reason() {
+        let body = r#"{"id": "evt_1Dsp", "object": "event", "type": "charge.dispute.created",
+          "data": {"object": {"id": "dp_1MtrUm2eZvKYlo2C", "object": "dispute", "amount": 9000,
+            "charge": "ch_3PXk2vLkdIwHu7ix0u2p7kB1", "currency": "eur",
+            "payment_intent": "pi_3PXk2vLkdIwHu7ix0Xq9QZ8P", "reason": "fraudulent",
+            "status": "warning_needs_response"}}}"#;
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.kind, WebhookKind::Disputed);
+        assert_eq!((event.payment.as_str(), event.amount_minor), ("pi_3PXk2vLkdIwHu7ix0Xq9QZ8P", 9000));
+        let note = event.dispute.unwrap();
+        assert_eq!((note.id.as_str(), note.reason.as_str()), ("dp_1MtrUm2eZvKYlo2C", "fraudulent"));
     }
 
     #[test]

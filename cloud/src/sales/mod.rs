@@ -22,6 +22,7 @@
 
 pub mod checkout;
 mod delivery;
+pub mod disputes;
 pub mod fulfil;
 mod provider_webhook;
 pub mod refunds;

@@ -5,6 +5,7 @@
 //! duplicate must still get one), in the same transaction that settles the payment — so a
 //! crash between the two cannot lose a payment or apply it twice.
 
+use super::disputes::{ProviderDispute, disputed_at_provider};
 use super::fulfil::{Settled, Succeeded, settle};
 use super::refunds::{ProviderRefund, refunded_at_provider};
 use super::{Sales, store};
@@ -35,9 +36,9 @@ struct Received {
     /// The provider's event id.
     received: String,
     /// `paid`, `duplicate`, `refunding` (paid after the tickets were sold to someone else),
-    /// `failed`, `refunded` (a refund made at the provider, recorded), or `ignored` (an event
-    /// the hub does not act on).
-    #[schema(pattern = "^(paid|duplicate|refunding|failed|refunded|ignored)$")]
+    /// `failed`, `refunded` (a refund made at the provider, recorded), `disputed` (a
+    /// chargeback, flagged on the order), or `ignored` (an event the hub does not act on).
+    #[schema(pattern = "^(paid|duplicate|refunding|failed|refunded|disputed|ignored)$")]
     outcome: &'static str,
 }
 
@@ -74,6 +75,18 @@ async fn receive(
         WebhookKind::Ignored => "ignored",
         WebhookKind::PaymentSucceeded | WebhookKind::PaymentFailed => {
             apply(&db, &master, &sales, &event).await?
+        }
+        WebhookKind::Disputed => {
+            let note = event
+                .dispute
+                .as_ref()
+                .ok_or_else(|| ApiError::invalid("dispute", "a dispute names itself"))?;
+            let (payment, amount, currency) = (&event.payment, event.amount_minor, &event.currency);
+            match disputed_at_provider(&db, &event.id, payment, amount, currency, note).await? {
+                ProviderDispute::Recorded => "disputed",
+                ProviderDispute::Known => "duplicate",
+                ProviderDispute::NotOurs => "ignored",
+            }
         }
         WebhookKind::Refunded => {
             let (payment, total, currency) = (&event.payment, event.amount_minor, &event.currency);

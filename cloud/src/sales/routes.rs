@@ -38,6 +38,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_orders))
         .routes(routes!(staff_order))
         .routes(routes!(refund))
+        .routes(routes!(revoke))
         .routes(routes!(cancel))
 }
 
@@ -228,6 +229,7 @@ pub async fn staff_order_view(tx: &mut Tenant, id: i64) -> Result<StaffOrderView
         time_zone,
         payments: store::payments(tx, id).await?,
         refunds: store::refunds(tx, id).await?,
+        disputes: store::disputes(tx, id).await?,
         checkins: store::checkins(tx, order.event_id, id).await?,
         order,
     })
@@ -497,13 +499,64 @@ async fn refund(
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefundBody>,
 ) -> Result<(StatusCode, Json<RefundMade>), ApiError> {
+    cancel_tickets(&db, &sales, &notifier, &caller, &code, &headers, body, Money::Back).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{code}/revocations",
+    tag = "orders",
+    request_body = RefundBody,
+    params(
+        ("code" = String, Path, description = "The order's code"),
+        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY, pattern = "^[!-~]{1,200}$"),
+    ),
+    responses(
+        (status = 201, description = "Cancelled without paying anything back (the money went another way: a chargeback took it): the tickets are revoked at every gate and back on sale. Owners, admins, box office.", body = RefundMade),
+        (status = 409, description = "Not paid (`order_not_paid`), nothing left to cancel (`nothing_to_refund`), or a ticket cancelled already or changed meanwhile (`ticket_not_refundable`)", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+async fn revoke(
+    State(db): State<Db>,
+    State(sales): State<Sales>,
+    State(notifier): State<Notifier>,
+    caller: Caller,
+    ApiPath(code): ApiPath<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RefundBody>,
+) -> Result<(StatusCode, Json<RefundMade>), ApiError> {
+    cancel_tickets(&db, &sales, &notifier, &caller, &code, &headers, body, Money::Kept).await
+}
+
+/// Whether cancelling tickets pays their price back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Money {
+    /// A refund: the price goes back through the payment.
+    Back,
+    /// A revocation: nothing is paid back (a chargeback took the money already).
+    Kept,
+}
+
+/// Cancels tickets of order `code`: revoked at every gate, back on sale, and (a refund) their
+/// price paid back. One idempotency key, one cancellation.
+#[allow(clippy::too_many_arguments)] // the handlers' extracted parts, passed on as they are
+async fn cancel_tickets(
+    db: &Db,
+    sales: &Sales,
+    notifier: &Notifier,
+    caller: &Caller,
+    code: &str,
+    headers: &HeaderMap,
+    body: RefundBody,
+    money: Money,
+) -> Result<(StatusCode, Json<RefundMade>), ApiError> {
     caller.require(ORDER_WRITERS)?;
     crate::checks::note("reason", &body.reason, 500)?;
     if body.serials.as_ref().is_some_and(|s| s.is_empty() || s.len() > 10_000) {
         return Err(ApiError::invalid("serials", "1–10000 serials, or none for every valid ticket"));
     }
-    let key = idempotency_key(&headers)?;
-    let order = staff_lookup(&db, &caller, &code).await?;
+    let key = idempotency_key(headers)?;
+    let order = staff_lookup(db, caller, code).await?;
     let mut tx = db.tenant(caller.org_id).await?;
     if let Some(key) = &key
         && let Some(done) = store::refund_by_key(&mut tx, order, key).await?
@@ -521,7 +574,8 @@ async fn refund(
             message: format!("this order is {}: nothing to refund", o.status),
         });
     }
-    let (serials, amount) = refundable(&mut tx, order, body.serials.as_deref()).await?;
+    let (serials, price) = refundable(&mut tx, order, body.serials.as_deref()).await?;
+    let amount = if money == Money::Back { price } else { 0 };
     let payment = store::succeeded_payment(&mut tx, order).await?;
     let actor = caller.actor();
     let new = NewRefund {
@@ -537,15 +591,11 @@ async fn refund(
         done_at_provider: false,
     };
     let refund = record_refund(&mut tx, new).await?;
-    tx.audit(
-        &actor,
-        "order.refund",
-        &format!("order:{code}"),
-        json!({"serials": serials, "amount_minor": amount}),
-    )
-    .await?;
-    tx.commit_and_notify(&notifier).await?;
-    send_to_provider(&db, &sales, caller.org_id, refund).await;
+    let action = if money == Money::Back { "order.refund" } else { "order.revoke" };
+    tx.audit(&actor, action, &format!("order:{code}"), json!({"serials": serials, "amount_minor": amount}))
+        .await?;
+    tx.commit_and_notify(notifier).await?;
+    send_to_provider(db, sales, caller.org_id, refund).await;
     let mut tx = db.tenant(caller.org_id).await?;
     let status = store::refund_status(&mut tx, refund).await?;
     tx.commit().await?;

@@ -605,6 +605,66 @@ pub async fn payment_by_provider_ref(
         .await
 }
 
+/// A dispute (chargeback) of an order's payment.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct DisputeView {
+    /// The provider's dispute id.
+    pub provider_ref: String,
+    /// What the bank holds back, in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The provider's word for why (`fraudulent`, `product_not_received`, …).
+    pub reason: String,
+    /// When the hub heard of it (Unix ms).
+    pub created_at: i64,
+}
+
+/// A dispute to record (`false` if the provider's dispute id was recorded before).
+pub async fn insert_dispute(
+    tx: &mut Tenant,
+    order: i64,
+    payment: i64,
+    dispute: &DisputeView,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO disputes (org_id, order_id, payment_id, provider_ref, amount_minor, currency, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (provider_ref) DO NOTHING",
+    )
+    .bind(tx.org())
+    .bind(order)
+    .bind(payment)
+    .bind(&dispute.provider_ref)
+    .bind(dispute.amount_minor)
+    .bind(&dispute.currency)
+    .bind(&dispute.reason)
+    .bind(dispute.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The disputes of `order`, oldest first.
+pub async fn disputes(tx: &mut Tenant, order: i64) -> Result<Vec<DisputeView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT provider_ref, amount_minor, currency, reason, created_at FROM disputes \
+         WHERE order_id = $1 AND org_id = $2 ORDER BY id",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The order of payment `id`.
+pub async fn order_of_payment(tx: &mut Tenant, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT order_id FROM payments WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
+
 /// A settled payment with what the hub has refunded of it so far.
 #[derive(Debug, sqlx::FromRow)]
 pub struct RefundablePayment {

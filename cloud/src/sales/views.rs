@@ -158,8 +158,10 @@ pub struct StaffOrderView {
     pub time_zone: String,
     /// Payments, oldest first.
     pub payments: Vec<PaymentView>,
-    /// Refunds, oldest first.
+    /// Refunds (and cancellations without money back), oldest first.
     pub refunds: Vec<RefundView>,
+    /// Disputes (chargebacks) of its payment, oldest first.
+    pub disputes: Vec<super::store::DisputeView>,
     /// Scans of its tickets, by time.
     pub checkins: Vec<CheckinView>,
 }
