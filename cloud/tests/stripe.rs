@@ -16,7 +16,12 @@ use std::time::Duration;
 
 /// A hub paying through `stripe`.
 async fn hub_with(stripe: &Localstripe, backend: cloud::db::Backend) -> TestHub {
-    let hub = TestHub::start_configured(backend, cloud::clock::Clock::wall(), |config| {
+    hub_on(stripe, backend, cloud::clock::Clock::wall()).await
+}
+
+/// [`hub_with`], on `clock`.
+async fn hub_on(stripe: &Localstripe, backend: cloud::db::Backend, clock: cloud::clock::Clock) -> TestHub {
+    let hub = TestHub::start_configured(backend, clock, |config| {
         config.checkouts_per_minute = 1_000_000;
         config.stripe = Some(cloud::payments::stripe::StripeConfig {
             secret_key: "sk_test_voelgoed".to_owned().into(),
@@ -360,4 +365,50 @@ async fn a_chargeback_flags_the_order_and_the_organizer_may_cancel_its_tickets()
     assert!(staff["tickets"].as_array().unwrap().iter().all(|t| t["status"] != "valid"), "{staff}");
     assert_eq!(staff["refunded_minor"].as_i64(), Some(0), "{staff}");
     assert!(stripe.get("/v1/refunds").await["data"].as_array().unwrap().is_empty(), "no refund at Stripe");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_after_the_hold_lapsed_and_the_tickets_sold_is_refunded_and_the_buyer_told() {
+    let stripe = Localstripe::start();
+    let clock = cloud::clock::Clock::manual(sync_core::ids::Timestamp::now().0);
+    let hub = hub_on(&stripe, cloud::db::Backend::Sqlite, clock.clone()).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 2, 4500).await;
+    let (_, slow) = checkout(&hub, event, 2, None).await;
+    let intent = intent_of(&start_payment(&hub, &slow, "pay-1").await);
+
+    // The buyer dawdles on the payment page: the hold lapses (the hub's clock jumps 16
+    // minutes, then returns to the wall clock the emulator dates its webhooks by), and another
+    // buyer takes both tickets.
+    let wall = clock.now_ms();
+    clock.advance(16 * 60_000);
+    assert_eq!(cloud::sales::fulfil::expire_holds(&hub.db).await.unwrap(), 1);
+    clock.set(wall);
+    let (status, _) = checkout(&hub, event, 2, None).await;
+    assert_eq!(status, 201, "the lapsed tickets are on sale again");
+
+    // Then the card goes through at Stripe: no tickets, the money back through Stripe at once.
+    pay_with(&stripe, &intent, "4242424242424242").await;
+    let mut refunds = Value::Null;
+    for _ in 0..100 {
+        refunds = stripe.get("/v1/refunds").await;
+        if !refunds["data"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let at_stripe = refunds["data"].as_array().unwrap();
+    assert_eq!(at_stripe.len(), 1, "{refunds}");
+    assert_eq!(at_stripe[0]["amount"].as_i64(), Some(9000));
+    let now = order(&hub, &slow).await;
+    assert_eq!(
+        (now["status"].as_str(), now["tickets"].as_array().map(Vec::len)),
+        (Some("expired"), Some(0)),
+        "{now}"
+    );
+
+    // The buyer's order page says what happened and what comes back.
+    let page = format!("{}{}", hub.url, order_url(&slow).replace("/api/v1/public", "/shop"));
+    let html = hub.client.get(page).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("after your reservation had lapsed") && html.contains("90.00 EUR"), "{html}");
 }

@@ -75,6 +75,8 @@ struct OrderPage {
     status: String,
     name: String,
     total: String,
+    /// What was paid back, if anything ("90.00 EUR").
+    refunded: Option<String>,
     tickets: Vec<BoughtTicket>,
 }
 
@@ -94,6 +96,7 @@ pub(super) async fn order(
         .map(|t| BoughtTicket { serial: t.serial, type_name: t.ticket_type_name, valid: t.status == "valid" })
         .collect();
     Ok(render(&OrderPage {
+        refunded: (o.refunded_minor > 0).then(|| money(o.refunded_minor, &o.currency)),
         total: money(o.total_minor, &o.currency),
         code: o.code,
         secret,
