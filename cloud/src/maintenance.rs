@@ -1,5 +1,6 @@
-//! The periodic work every hub instance does: lapsed holds give their tickets back, refunds the
-//! provider has not confirmed are sent again, pending mail is delivered, expired console
+//! The periodic work every hub instance does: lapsed holds give their tickets back, payments
+//! whose webhook never came are asked after at the provider, refunds the provider has not
+//! confirmed are sent again, pending mail is delivered, expired console
 //! sessions, spent rate limits and old request nonces are deleted.
 //!
 //! Each step is one idempotent statement or a retry keyed by the row it retries, so any number
@@ -11,6 +12,9 @@ use std::time::Duration;
 /// How often [`run`] runs.
 pub const PERIOD: Duration = Duration::from_secs(15);
 
+/// A payment pending this long is asked after at the provider (its webhook may have been
+/// missed).
+const MISSED_PAYMENT_AFTER_MS: i64 = 60_000;
 /// A refund whose provider call has been pending this long is sent again.
 const REFUND_RETRY_AFTER_MS: i64 = 60_000;
 
@@ -30,6 +34,15 @@ pub async fn once(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(orders = n, "holds lapsed; their tickets are on sale again"),
         Err(e) => tracing::warn!(error = %e, "could not expire holds"),
+    }
+    let missed = crate::sales::fulfil::recover_missed_payments(
+        &state.db,
+        &state.master,
+        &state.sales,
+        MISSED_PAYMENT_AFTER_MS,
+    );
+    if let Err(e) = missed.await {
+        tracing::warn!(error = %e, "could not ask the provider about pending payments");
     }
     if let Err(e) = crate::sales::refunds::retry_pending(&state.db, &state.sales, REFUND_RETRY_AFTER_MS).await
     {

@@ -412,3 +412,51 @@ async fn a_payment_after_the_hold_lapsed_and_the_tickets_sold_is_refunded_and_th
     let html = hub.client.get(page).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("after your reservation had lapsed") && html.contains("90.00 EUR"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_whose_webhook_never_came_is_found_at_stripe_and_settled_once() {
+    let stripe = Localstripe::start();
+    let hub = hub_with(&stripe, cloud::db::Backend::Sqlite).await;
+    // Stripe's webhooks go nowhere: the hub was down when they came (localstripe, unlike
+    // Stripe, does not try again).
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    stripe.send_webhooks_to(&format!("http://{nowhere}/api/v1/webhooks/payments")).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 10, 4500).await;
+    let (_, placed) = checkout(&hub, event, 2, None).await;
+    let (_, abandoned) = checkout(&hub, event, 1, None).await;
+    let started = start_payment(&hub, &placed, "pay-1").await;
+    let intent = intent_of(&started);
+    start_payment(&hub, &abandoned, "pay-2").await;
+    pay_with(&stripe, &intent, "4242424242424242").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(order(&hub, &placed).await["status"], "pending", "no webhook reached the hub");
+
+    // The hub's periodic work asks Stripe about pending payments: the paid one is settled with
+    // its tickets, the abandoned one stays pending; asking again changes nothing.
+    let state = &hub.state;
+    let recover = async || {
+        cloud::sales::fulfil::recover_missed_payments(&state.db, &state.master, &state.sales, 0)
+            .await
+            .unwrap()
+    };
+    assert_eq!(recover().await, 1);
+    let now = order(&hub, &placed).await;
+    assert_eq!(
+        (now["status"].as_str(), now["tickets"].as_array().map(Vec::len)),
+        (Some("paid"), Some(2)),
+        "{now}"
+    );
+    assert_eq!(order(&hub, &abandoned).await["status"], "pending");
+    assert_eq!(recover().await, 0);
+    // The webhook arriving late after all (Stripe retries for days): a duplicate.
+    let event = json!({"id": "evt_late", "type": "payment_intent.succeeded",
+        "data": {"object": {"id": intent, "amount": 9000, "currency": "eur",
+                            "metadata": {"reference": format!("pay_{}", started["payment_id"])}}}})
+    .to_string();
+    let at = sync_core::ids::Timestamp::now().0 / 1000;
+    let signature = cloud::payments::signature::sign(WEBHOOK_SECRET.as_bytes(), at, event.as_bytes());
+    let (_, answer) = deliver(&hub, &event, signature).await;
+    assert_eq!(answer["outcome"], "duplicate", "{answer}");
+    assert_eq!(order(&hub, &placed).await["tickets"].as_array().map(Vec::len), Some(2));
+}

@@ -77,6 +77,15 @@ pub struct ProviderPayment {
     pub client_secret: Option<String>,
 }
 
+/// A payment the provider collected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collected {
+    /// In minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
 /// What the hub's payment page needs to run a provider's card form.
 #[derive(Clone, Debug)]
 pub struct CardForm {
@@ -155,6 +164,12 @@ pub trait PaymentProvider: Send + Sync {
     /// The request header its webhooks are signed in.
     fn signature_header(&self) -> &'static str {
         signature::HEADER
+    }
+    /// What the provider collected for `payment`, if it succeeded: how the hub learns of a
+    /// payment whose webhook it missed (down when it came, or the provider gave up). `None`
+    /// when it has not succeeded, or the provider cannot be asked (its webhooks retry).
+    async fn collected(&self, _payment: &str) -> Result<Option<Collected>, ProviderError> {
+        Ok(None)
     }
     /// For a provider whose card form runs in the hub's own payment page (Stripe Elements):
     /// what the page loads. `None` for a hosted checkout page elsewhere.

@@ -28,8 +28,8 @@
 
 use super::signature::{self, SignatureError};
 use super::{
-    CardForm, DisputeNote, PaymentProvider, PaymentRequest, ProviderError, ProviderPayment, WebhookEvent,
-    WebhookKind,
+    CardForm, Collected, DisputeNote, PaymentProvider, PaymentRequest, ProviderError, ProviderPayment,
+    WebhookEvent, WebhookKind,
 };
 pub use crate::config::StripeConfig;
 use async_trait::async_trait;
@@ -52,6 +52,14 @@ pub struct Stripe {
 struct PaymentIntent {
     id: String,
     client_secret: Option<String>,
+}
+
+/// A PaymentIntent's state, as the hub reads it when it asks.
+#[derive(Debug, Deserialize)]
+struct IntentStatus {
+    status: String,
+    amount: i64,
+    currency: String,
 }
 
 /// The part of a Refund the hub reads.
@@ -87,18 +95,35 @@ impl Stripe {
         form: &[(&str, String)],
         idempotency_key: &str,
     ) -> Result<T, ProviderError> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.config.api_base.trim_end_matches('/')))
-            .bearer_auth(self.config.secret_key.expose_secret())
-            .header("stripe-version", API_VERSION)
+        let request = self
+            .request(reqwest::Method::POST, path)
             .header("idempotency-key", idempotency_key)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form_encode(form))
+            .body(form_encode(form));
+        self.answer(request).await
+    }
+
+    /// `GET path`.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ProviderError> {
+        self.answer(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// A request to Stripe's API with the key and the pinned version.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.config.api_base.trim_end_matches('/')))
+            .bearer_auth(self.config.secret_key.expose_secret())
+            .header("stripe-version", API_VERSION)
             .timeout(Duration::from_secs(20))
-            .send()
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
+    }
+
+    /// Sends `request`; Stripe's answer, or what went wrong in words.
+    async fn answer<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
+        let response =
+            request.send().await.map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
         let status = response.status();
         let text = response.text().await.map_err(|e| ProviderError::Unavailable(e.to_string()))?;
         if status.is_success() {
@@ -133,6 +158,14 @@ impl PaymentProvider for Stripe {
 
     fn signature_header(&self) -> &'static str {
         SIGNATURE_HEADER
+    }
+
+    async fn collected(&self, payment: &str) -> Result<Option<Collected>, ProviderError> {
+        let intent: IntentStatus = self.get(&format!("/v1/payment_intents/{payment}")).await?;
+        Ok((intent.status == "succeeded").then(|| Collected {
+            amount_minor: intent.amount,
+            currency: intent.currency.to_ascii_uppercase(),
+        }))
     }
 
     fn card_form(&self) -> Option<CardForm> {

@@ -220,3 +220,51 @@ pub async fn expire_holds(db: &Db) -> Result<usize, ApiError> {
     }
     Ok(expired)
 }
+
+/// Payments the provider collected whose webhook never reached the hub (it was down when the
+/// provider sent it, or the provider gave up), found by asking the provider about every
+/// payment still pending after `older_than_ms` — for three hours (the longest hold is two),
+/// after which a payment nobody completed is left alone, so abandoned checkouts cost the
+/// provider's rate limit little — and settled as the webhook would have: tickets, or the
+/// refund of a payment too late for them. Returns how many were settled. Idempotent with the
+/// webhook: whichever comes second finds the payment settled.
+pub async fn recover_missed_payments(
+    db: &Db,
+    master: &MasterKey,
+    sales: &Sales,
+    older_than_ms: i64,
+) -> Result<usize, ApiError> {
+    let due = db
+        .due(
+            "SELECT id, org_id FROM payments WHERE status = 'pending' AND provider_ref IS NOT NULL \
+             AND created_at <= $1 AND created_at > $1 - 10800000 ORDER BY id LIMIT 100",
+            db.clock().now_ms() - older_than_ms,
+        )
+        .await?;
+    let mut settled = 0;
+    for (payment, org) in due {
+        let mut tx = db.tenant(org).await?;
+        let provider_ref = store::provider_ref(&mut tx, payment).await?;
+        tx.commit().await?;
+        let Some(provider_ref) = provider_ref else { continue };
+        let collected = match sales.provider.collected(&provider_ref).await {
+            Ok(Some(collected)) => collected,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(payment, error = %e, "could not ask the provider about a pending payment");
+                continue;
+            }
+        };
+        let paid = Succeeded {
+            payment,
+            amount_minor: collected.amount_minor,
+            currency: &collected.currency,
+            webhook_event: None,
+        };
+        if settle(db, master, sales, org, paid).await? != Settled::Already {
+            tracing::info!(payment, "settled a payment whose webhook never came");
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}

@@ -583,6 +583,17 @@ pub async fn payment_for_page(
     .await
 }
 
+/// The provider's reference of payment `id`.
+pub async fn provider_ref(tx: &mut Tenant, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let found: Option<Option<String>> =
+        sqlx::query_scalar("SELECT provider_ref FROM payments WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(tx.org())
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(found.flatten())
+}
+
 /// The payment failed (the provider refused it, or said so later).
 pub async fn payment_failed(tx: &mut Tenant, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE payments SET status = 'failed' WHERE id = $1 AND org_id = $2 AND status IN ('created', 'pending')")

@@ -38,6 +38,8 @@ pub struct TestHub {
     pub mail_dir: std::path::PathBuf,
     /// The hub's clock (a manual one moves only when the test moves it).
     pub clock: Clock,
+    /// The hub's state, for running its periodic work by hand.
+    pub state: AppState,
     /// Its configuration (another instance is started with the same).
     pub config: Config,
     _dir: tempfile::TempDir,
@@ -97,6 +99,7 @@ impl TestHub {
         let state = AppState::build(&config, clock.clone()).await.unwrap();
         let shared_config = config.clone();
         let db = state.db.clone();
+        let kept = state.clone();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
@@ -109,6 +112,7 @@ impl TestHub {
             client,
             mail_dir: dir.path().join("mail-outbox"),
             clock,
+            state: kept,
             config: shared_config,
             _dir: dir,
             pg_database,
