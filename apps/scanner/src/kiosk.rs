@@ -53,16 +53,14 @@ pub fn follow<R: Runtime>(window: &Window<R>, on: bool) {
 /// The window's events under kiosk mode: a close request is refused and a lost focus taken
 /// back. Outside kiosk mode (or before the station exists) nothing changes.
 pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    let on = window.try_state::<Station>().is_some_and(|station| station.kiosk());
-    if !on {
-        return;
-    }
+    // Moves and resizes come in streams: the setting is read only for the two events it rules.
+    let on = || window.try_state::<Station>().is_some_and(|station| station.kiosk());
     match event {
-        WindowEvent::CloseRequested { api, .. } => {
+        WindowEvent::CloseRequested { api, .. } if on() => {
             tracing::info!("kiosk mode: a close request was refused");
             api.prevent_close();
         }
-        WindowEvent::Focused(false) => {
+        WindowEvent::Focused(false) if on() => {
             tracing::info!("kiosk mode: another window took the focus; taking it back");
             // After the window manager has finished giving it away: asked at once, a window
             // manager still busy focusing the other window may simply ignore the request.

@@ -271,17 +271,15 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, SignatureError> {
     })
 }
 
+/// An event about the provider's payment `payment`, which the hub finds its own by.
+fn about(id: String, kind: WebhookKind, payment: String, amount_minor: i64, currency: &str) -> WebhookEvent {
+    let currency = currency.to_ascii_uppercase();
+    WebhookEvent { id, kind, payment, reference: String::new(), amount_minor, currency, dispute: None }
+}
+
 /// A verified event the hub does not act on.
 fn ignored(id: String) -> WebhookEvent {
-    WebhookEvent {
-        id,
-        kind: WebhookKind::Ignored,
-        payment: String::new(),
-        reference: String::new(),
-        amount_minor: 0,
-        currency: String::new(),
-        dispute: None,
-    }
+    about(id, WebhookKind::Ignored, String::new(), 0, "")
 }
 
 /// The Charge inside a `charge.refunded` event.
@@ -301,15 +299,7 @@ fn refunded(event: Event) -> Result<WebhookEvent, SignatureError> {
     let charge: ChargeObject =
         serde_json::from_value(event.data.object).map_err(|_| SignatureError::Malformed)?;
     let Some(intent) = charge.payment_intent else { return Ok(ignored(event.id)) };
-    Ok(WebhookEvent {
-        id: event.id,
-        kind: WebhookKind::Refunded,
-        payment: intent,
-        reference: String::new(),
-        amount_minor: charge.amount_refunded,
-        currency: charge.currency.to_ascii_uppercase(),
-        dispute: None,
-    })
+    Ok(about(event.id, WebhookKind::Refunded, intent, charge.amount_refunded, &charge.currency))
 }
 
 /// The Dispute inside a `charge.dispute.created` event.
@@ -329,15 +319,9 @@ fn disputed(event: Event) -> Result<WebhookEvent, SignatureError> {
     let dispute: DisputeObject =
         serde_json::from_value(event.data.object).map_err(|_| SignatureError::Malformed)?;
     let Some(intent) = dispute.payment_intent else { return Ok(ignored(event.id)) };
-    Ok(WebhookEvent {
-        id: event.id,
-        kind: WebhookKind::Disputed,
-        payment: intent,
-        reference: String::new(),
-        amount_minor: dispute.amount,
-        currency: dispute.currency.to_ascii_uppercase(),
-        dispute: Some(DisputeNote { id: dispute.id, reason: dispute.reason }),
-    })
+    let note = DisputeNote { id: dispute.id, reason: dispute.reason };
+    let about = about(event.id, WebhookKind::Disputed, intent, dispute.amount, &dispute.currency);
+    Ok(WebhookEvent { dispute: Some(note), ..about })
 }
 
 #[cfg(test)]

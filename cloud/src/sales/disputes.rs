@@ -5,7 +5,7 @@
 //! no refund is made for it.
 
 use super::store::{self, DisputeView};
-use crate::db::Db;
+use crate::db::Tenant;
 use crate::error::ApiError;
 use crate::payments::DisputeNote;
 
@@ -14,33 +14,19 @@ use crate::payments::DisputeNote;
 pub enum ProviderDispute {
     /// Recorded on its order now.
     Recorded,
-    /// Recorded before (this event, or the same dispute in another).
+    /// The same dispute was recorded before (in another event).
     Known,
-    /// Not a payment of this hub.
-    NotOurs,
 }
 
-/// Records dispute `note` of the provider's payment `provider_ref`: `amount_minor` held back
-/// by the bank. Idempotent by event id and by the provider's dispute id.
+/// Records dispute `note` of `payment` in `tx` (which has remembered the event):
+/// `amount_minor` held back by the bank. Idempotent by the provider's dispute id.
 pub async fn disputed_at_provider(
-    db: &Db,
-    event_id: &str,
-    provider_ref: &str,
+    mut tx: Tenant,
+    payment: i64,
     amount_minor: i64,
     currency: &str,
     note: &DisputeNote,
 ) -> Result<ProviderDispute, ApiError> {
-    if !crate::checks::lookupable(provider_ref, 255) || !crate::checks::lookupable(&note.id, 255) {
-        return Ok(ProviderDispute::NotOurs);
-    }
-    let mut lookup = db.lookup().await?;
-    let found = store::payment_by_provider_ref(&mut lookup, provider_ref).await?;
-    lookup.commit().await?;
-    let Some((payment, org)) = found else { return Ok(ProviderDispute::NotOurs) };
-    let mut tx = db.tenant(org).await?;
-    if !store::remember_provider_event(&mut tx, event_id).await? {
-        return Ok(ProviderDispute::Known);
-    }
     let order = store::order_of_payment(&mut tx, payment).await?.ok_or(ApiError::NotFound)?;
     // The provider's words, kept short and printable for the console.
     let reason: String = note.reason.chars().filter(|c| !c.is_control()).take(100).collect();

@@ -76,24 +76,22 @@ async fn receive(
         WebhookKind::PaymentSucceeded | WebhookKind::PaymentFailed => {
             apply(&db, &master, &sales, &event).await?
         }
-        WebhookKind::Disputed => {
-            let note = event
-                .dispute
-                .as_ref()
-                .ok_or_else(|| ApiError::invalid("dispute", "a dispute names itself"))?;
-            let (payment, amount, currency) = (&event.payment, event.amount_minor, &event.currency);
-            match disputed_at_provider(&db, &event.id, payment, amount, currency, note).await? {
-                ProviderDispute::Recorded => "disputed",
-                ProviderDispute::Known => "duplicate",
-                ProviderDispute::NotOurs => "ignored",
-            }
-        }
-        WebhookKind::Refunded => {
-            let (payment, total, currency) = (&event.payment, event.amount_minor, &event.currency);
-            match refunded_at_provider(&db, &sales, &notifier, &event.id, payment, total, currency).await? {
-                ProviderRefund::Recorded(_) => "refunded",
-                ProviderRefund::Known => "duplicate",
-                ProviderRefund::NotOurs => "ignored",
+        WebhookKind::Disputed | WebhookKind::Refunded => {
+            let (tx, payment) = match open_event(&db, &event).await? {
+                Opened::New(tx, payment) => (tx, payment),
+                Opened::Seen => return Ok(Json(Received { received: event.id, outcome: "duplicate" })),
+                Opened::NotOurs => return Ok(Json(Received { received: event.id, outcome: "ignored" })),
+            };
+            let (amount, currency) = (event.amount_minor, &event.currency);
+            match &event.dispute {
+                Some(note) => match disputed_at_provider(tx, payment, amount, currency, note).await? {
+                    ProviderDispute::Recorded => "disputed",
+                    ProviderDispute::Known => "duplicate",
+                },
+                None => match refunded_at_provider(tx, &sales, &notifier, payment, amount, currency).await? {
+                    ProviderRefund::Recorded(_) => "refunded",
+                    ProviderRefund::Known => "duplicate",
+                },
             }
         }
     };
@@ -137,4 +135,31 @@ async fn apply(
         Settled::Already => "duplicate",
         Settled::Refunding { .. } => "refunding",
     })
+}
+
+/// An event that names only the provider's payment (a refund, a dispute), opened.
+enum Opened {
+    /// The hub's payment, in a transaction of its organization that has remembered the event
+    /// (acting and remembering commit together: a crash between them cannot lose it).
+    New(crate::db::Tenant, i64),
+    /// This event was handled before.
+    Seen,
+    /// No payment of this hub's.
+    NotOurs,
+}
+
+async fn open_event(db: &Db, event: &WebhookEvent) -> Result<Opened, ApiError> {
+    let dispute_ok = event.dispute.as_ref().is_none_or(|d| crate::checks::lookupable(&d.id, 255));
+    if !crate::checks::lookupable(&event.payment, 255) || !dispute_ok {
+        return Ok(Opened::NotOurs);
+    }
+    let mut lookup = db.lookup().await?;
+    let found = store::payment_by_provider_ref(&mut lookup, &event.payment).await?;
+    lookup.commit().await?;
+    let Some((payment, org)) = found else { return Ok(Opened::NotOurs) };
+    let mut tx = db.tenant(org).await?;
+    if !store::remember_provider_event(&mut tx, &event.id).await? {
+        return Ok(Opened::Seen);
+    }
+    Ok(Opened::New(tx, payment))
 }

@@ -146,41 +146,27 @@ async fn revoke(tx: &mut Tenant, event: i64, order: i64, serials: &[u32]) -> Res
 pub enum ProviderRefund {
     /// Money the hub had not refunded itself: recorded now (refund id).
     Recorded(i64),
-    /// Accounted for already: the hub's own refund, or this event before.
+    /// Accounted for already: the hub's own refund, or an older running total.
     Known,
-    /// Not a payment of this hub.
-    NotOurs,
 }
 
-/// A refund the provider reports: `refunded_minor` is everything refunded of its payment
-/// `provider_ref` so far (Stripe's running total). What the hub's own refunds of that payment
-/// (done or on their way) do not account for was refunded outside the hub — in the provider's
-/// dashboard — and is recorded now, as done: the whole payment refunded revokes every ticket
-/// still valid, as a refund in the console would (on every gate, back on sale); a part of it
-/// revokes nothing, since which tickets is the organizer's call, and says so on the order.
+/// A refund the provider reports: `refunded_minor` is everything refunded of `payment` so far
+/// (Stripe's running total), reported in `tx` (which has remembered the event). What the
+/// hub's own refunds of that payment (done or on their way) do not account for was refunded
+/// outside the hub — in the provider's dashboard — and is recorded now, as done: the whole
+/// payment refunded revokes every ticket still valid, as a refund in the console would (on
+/// every gate, back on sale); a part of it revokes nothing, since which tickets is the
+/// organizer's call, and says so on the order.
 ///
-/// Safe to receive twice, late or out of order: the event id is remembered in the same
-/// transaction, and an older event carries a smaller running total, which is accounted for.
+/// An older event arriving late carries a smaller running total, which is accounted for.
 pub async fn refunded_at_provider(
-    db: &Db,
+    mut tx: Tenant,
     sales: &Sales,
     notifier: &crate::db::Notifier,
-    event_id: &str,
-    provider_ref: &str,
+    payment: i64,
     refunded_minor: i64,
     currency: &str,
 ) -> Result<ProviderRefund, ApiError> {
-    if !crate::checks::lookupable(provider_ref, 255) {
-        return Ok(ProviderRefund::NotOurs);
-    }
-    let mut lookup = db.lookup().await?;
-    let found = store::payment_by_provider_ref(&mut lookup, provider_ref).await?;
-    lookup.commit().await?;
-    let Some((payment, org)) = found else { return Ok(ProviderRefund::NotOurs) };
-    let mut tx = db.tenant(org).await?;
-    if !store::remember_provider_event(&mut tx, event_id).await? {
-        return Ok(ProviderRefund::Known);
-    }
     let Some(paid) = store::refundable_payment(&mut tx, payment).await? else {
         tx.commit().await?;
         return Ok(ProviderRefund::Known);
@@ -227,7 +213,7 @@ pub async fn refunded_at_provider(
         &actor,
         "order.refund_at_provider",
         &format!("refund:{refund}"),
-        serde_json::json!({"amount_minor": outside, "serials": serials, "provider_ref": provider_ref}),
+        serde_json::json!({"amount_minor": outside, "serials": serials, "payment": payment}),
     )
     .await?;
     tx.commit_and_notify(notifier).await?;
