@@ -71,6 +71,10 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
         starts_at: now,
         ends_at: now + 86_400_000,
         clock_skew_tolerance_secs: 300,
+        language: cloud::lang::Lang::En,
+        description: String::new(),
+        venue_name: String::new(),
+        venue_address: String::new(),
         gates: vec![NewGate { name: "Main".into(), serves: Serves::default() }],
         ticket_types: vec![NewTicketType {
             name: "GA".into(),
@@ -81,6 +85,7 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
             allowed_gates: vec![],
             sales_start: None,
             sales_end: None,
+            description: String::new(),
         }],
     };
     let mut tx = db.tenant(org).await.unwrap();

@@ -51,6 +51,18 @@ pub fn note(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An optional text a person wrote (a description, an address): empty, or at most `max`
+/// characters without NUL or control characters other than line breaks and tabs.
+pub fn optional_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(ApiError::invalid(field, "control characters are not allowed"));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::invalid(field, format!("at most {max} characters")));
+    }
+    Ok(())
+}
+
 /// Whether `value` may be looked up as a code or name: no NUL (PostgreSQL refuses to compare
 /// one) and at most `max` bytes. A lookup of anything else finds nothing, so callers answer
 /// as for a code nobody has.

@@ -40,6 +40,7 @@ fn ticket_type(
         allowed_gates,
         sales_start: None,
         sales_end: None,
+        description: String::new(),
     }
 }
 
@@ -52,6 +53,10 @@ fn festival(now: i64) -> NewEvent {
         starts_at: now - hour,
         ends_at: now + 72 * hour,
         clock_skew_tolerance_secs: 300,
+        language: crate::lang::Lang::En,
+        description: "Three days of music on the river bank: four stages, sixty acts, food and drink from the city's kitchens.\n\nDoors open at 12:00 each day. Bring your ticket on your phone or printed; each code admits once.".into(),
+        venue_name: "Westerpark".into(),
+        venue_address: "Haarlemmerweg 8, Amsterdam".into(),
         gates: vec![
             NewGate { name: "Main entrance".into(), serves: Serves::Both },
             NewGate { name: "VIP entrance".into(), serves: Serves::Both },

@@ -102,6 +102,7 @@ impl AppState {
             let (listener, url) = (notifier.clone(), db.url().to_owned());
             tokio::spawn(async move { listener.listen(url).await });
         }
+        let mailer = Arc::new(Mailer::from_config(config)?);
         let sales_options = SalesOptions {
             hold: std::time::Duration::from_secs(u64::from(config.hold_minutes) * 60),
             checkouts_per_minute: config.checkouts_per_minute,
@@ -112,15 +113,15 @@ impl AppState {
             nonces: Nonces::for_db(&db),
             db,
             clock,
-            public_url,
+            public_url: public_url.clone(),
             master,
             hub_key,
             notifier,
             docs: DocCache::default(),
             seen: SeenThrottle::default(),
-            sales: Sales::new(sales_options, provider),
+            sales: Sales::new(sales_options, provider, public_url.clone(), mailer.clone()),
             simulator,
-            mailer: Arc::new(Mailer::from_config(config)?),
+            mailer,
         })
     }
 }

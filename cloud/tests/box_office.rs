@@ -120,16 +120,22 @@ async fn email_the_tickets(hub: &TestHub, desk: &Arc<Replica>, event: EventId, r
         }
     }
     ask(receipt, "fan@example.org").await.unwrap();
-    let mut message = String::new();
+    let mut raw = Vec::new();
     for _ in 0..50 {
-        if let Some(file) = std::fs::read_dir(&hub.mail_dir).ok().and_then(|mut d| d.next()) {
-            message = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        let eml = std::fs::read_dir(&hub.mail_dir)
+            .ok()
+            .and_then(|d| d.map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "eml")));
+        if let Some(file) = eml {
+            raw = std::fs::read(file).unwrap();
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(message.contains("To: fan@example.org\r\n"), "{message}");
-    let link = message.split_whitespace().find(|w| w.ends_with("/tickets.pdf")).unwrap();
+    // Read as a mail program reads it (the body may be quoted-printable).
+    let message = mail_parser::MessageParser::default().parse(&raw).expect("a message");
+    assert_eq!(message.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("fan@example.org"));
+    let text = message.body_text(0).unwrap();
+    let link = text.split_whitespace().find(|w| w.ends_with("/tickets.pdf")).unwrap();
     let pdf = hub.client.get(link).send().await.unwrap().bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "the link gives the tickets");
 }

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/members", get(members::page))
         .route("/audit", get(members::audit))
         .route("/shop/{event}", get(shop::page))
+        .route("/shop/{event}/tickets-again", axum::routing::post(shop::again))
         .route("/shop/orders/{code}/{secret}", get(shop::order))
         .route("/shop/orders/{code}/{secret}/pay/{payment}", get(shop::pay))
         .merge(assets::routes())

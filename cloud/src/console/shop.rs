@@ -8,8 +8,9 @@
 use super::{PagePath, PageResult, local_time, money, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Redirect};
+use std::net::SocketAddr;
 
 struct ShopType {
     number: i64,
@@ -27,10 +28,35 @@ struct ShopPage {
     when: String,
     on_sale: bool,
     types: Vec<ShopType>,
+    /// The answer to "send me my tickets again", once asked.
+    again: Option<&'static str>,
 }
 
 /// `GET /shop/{event}`: the shop as `GET /api/v1/public/events/{id}` answers it.
 pub(super) async fn page(State(state): State<AppState>, PagePath(event): PagePath<i64>) -> PageResult {
+    shop_page(&state, event, None).await
+}
+
+/// The shop's "send me my tickets again" form.
+#[derive(serde::Deserialize)]
+pub(super) struct Again {
+    email: String,
+}
+
+/// `POST /shop/{event}/tickets-again`: as `POST /api/v1/public/events/{id}/tickets-again`,
+/// answered with the shop page saying the same words whatever the address.
+pub(super) async fn again(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    PagePath(event): PagePath<i64>,
+    axum::Form(asked): axum::Form<Again>,
+) -> PageResult {
+    crate::sales::resend::send_again(&state.db, &state.sales, &peer.ip().to_string(), event, &asked.email)
+        .await?;
+    shop_page(&state, event, Some(crate::sales::resend::AGAIN_MESSAGE)).await
+}
+
+async fn shop_page(state: &AppState, event: i64, again: Option<&'static str>) -> PageResult {
     let shop = crate::sales::shop_event(&state.db, event).await?;
     let now = state.clock.now_ms();
     let types = shop
@@ -57,6 +83,7 @@ pub(super) async fn page(State(state): State<AppState>, PagePath(event): PagePat
         name: shop.name,
         on_sale: shop.on_sale,
         types,
+        again,
     }))
 }
 

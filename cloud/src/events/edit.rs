@@ -9,7 +9,8 @@
 
 use super::views::Numbered;
 use super::{
-    MANAGERS, NewGate, NewTicketType, Policy, check_event, check_type, publish_manifest, status, store,
+    About, MANAGERS, NewGate, NewTicketType, Policy, check_about, check_event, check_type, publish_manifest,
+    status, store,
 };
 use crate::auth::Caller;
 use crate::checks;
@@ -17,6 +18,7 @@ use crate::db::{Db, Notifier, Tenant};
 use crate::error::{ApiError, ProblemDetails};
 use crate::identity::HubKey;
 use crate::json::ApiJson;
+use crate::lang::Lang;
 use crate::path::ApiPath;
 use crate::state::AppState;
 use axum::Json;
@@ -80,6 +82,14 @@ struct EventChanges {
     time_zone: Option<String>,
     starts_at: Option<i64>,
     ends_at: Option<i64>,
+    /// The shop's language and the buyers' e-mails'.
+    language: Option<Lang>,
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    description: Option<String>,
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    venue_name: Option<String>,
+    #[schema(max_length = 300, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    venue_address: Option<String>,
 }
 
 #[utoipa::path(
@@ -110,7 +120,16 @@ async fn edit_event(
     let starts = changes.starts_at.unwrap_or(current.starts_at);
     let ends = changes.ends_at.unwrap_or(current.ends_at);
     check_event(&name, &zone, starts, ends)?;
+    let was = store::about(&mut tx, event).await?.unwrap_or_default();
+    let about = About {
+        language: changes.language.unwrap_or(was.language),
+        description: changes.description.as_deref().map_or(was.description, |d| d.trim().to_owned()),
+        venue_name: changes.venue_name.as_deref().map_or(was.venue_name, |d| d.trim().to_owned()),
+        venue_address: changes.venue_address.as_deref().map_or(was.venue_address, |d| d.trim().to_owned()),
+    };
+    check_about(&about)?;
     store::update_event(&mut tx, event, name.trim(), &zone, starts, ends).await?;
+    store::set_about(&mut tx, event, &about).await?;
     finish(tx, &hub_key, &notifier, &caller, event, "event.edit", json!(changes)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -175,6 +194,8 @@ struct TypeChanges {
     allowed_gates: Option<Vec<u16>>,
     sales_start: Option<i64>,
     sales_end: Option<i64>,
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    description: Option<String>,
 }
 
 #[utoipa::path(
@@ -210,6 +231,7 @@ async fn edit_type(
         allowed_gates: changes.allowed_gates.clone().unwrap_or(current.allowed_gates.0),
         sales_start: changes.sales_start.or(current.sales_start),
         sales_end: changes.sales_end.or(current.sales_end),
+        description: changes.description.clone().unwrap_or(current.description),
     };
     check_type(str::to_owned, &t, gate_count(&mut tx, event).await?)?;
     if t.capacity < taken {

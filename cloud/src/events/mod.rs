@@ -25,6 +25,7 @@ use crate::crypto::MasterKey;
 use crate::db::Tenant;
 use crate::error::ApiError;
 use crate::journal::append_hub_entry;
+use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use sync_core::ids::{DeviceId, EventId, GateId, KeyId, TicketTypeId};
 use sync_core::journal::Payload;
@@ -254,6 +255,10 @@ pub struct NewTicketType {
     /// Sales close (Unix ms), after `sales_start`; absent = when the event ends.
     #[serde(default)]
     pub sales_end: Option<i64>,
+    /// What the shop says of it under its name ("Standing, doors 19:00"); plain text.
+    #[serde(default)]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    pub description: String,
 }
 
 /// An event, as created. `ends_at` must be after `starts_at` (`x-after` in the schema).
@@ -278,6 +283,22 @@ pub struct NewEvent {
     #[serde(default = "default_tolerance")]
     #[schema(maximum = 86_400)]
     pub clock_skew_tolerance_secs: u32,
+    /// The language its shop opens in (a buyer's browser may choose another of en, de, nl)
+    /// and its buyers' e-mails are written in. Default "en".
+    #[serde(default)]
+    pub language: Lang,
+    /// What the shop says of it; plain text, blank lines between paragraphs.
+    #[serde(default)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    pub description: String,
+    /// Where it is ("Paradiso").
+    #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    pub venue_name: String,
+    /// The venue's address ("Weteringschans 6-8, Amsterdam").
+    #[serde(default)]
+    #[schema(max_length = 300, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    pub venue_address: String,
     /// The gates, numbered 1, 2, 3 … in this order.
     #[schema(min_items = 1, max_items = 200)]
     pub gates: Vec<NewGate>,
@@ -289,6 +310,40 @@ pub struct NewEvent {
 
 fn default_tolerance() -> u32 {
     300
+}
+
+/// What buyers read about an event, in the shop and in their e-mails.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct About {
+    /// The language its shop opens in and its buyers' e-mails are written in.
+    #[sqlx(try_from = "String")]
+    pub language: Lang,
+    /// What the shop says of it.
+    pub description: String,
+    /// Where it is.
+    pub venue_name: String,
+    /// The venue's address.
+    pub venue_address: String,
+}
+
+impl NewEvent {
+    /// What buyers read about it.
+    pub fn about(&self) -> About {
+        About {
+            language: self.language,
+            description: self.description.trim().to_owned(),
+            venue_name: self.venue_name.trim().to_owned(),
+            venue_address: self.venue_address.trim().to_owned(),
+        }
+    }
+}
+
+/// Checks what buyers read about an event.
+fn check_about(about: &About) -> Result<(), ApiError> {
+    checks::optional_text("description", &about.description, 5000)?;
+    checks::optional_text("venue_name", &about.venue_name, 200)?;
+    checks::optional_text("venue_address", &about.venue_address, 300)?;
+    Ok(())
 }
 
 /// An event's name, zone and times, as created or edited.
@@ -310,6 +365,7 @@ fn check_event(name: &str, time_zone: &str, starts_at: i64, ends_at: i64) -> Res
 /// "ticket_types[2].name"); the event has `gates` gates.
 fn check_type(field: impl Fn(&str) -> String, t: &NewTicketType, gates: usize) -> Result<(), ApiError> {
     checks::text(&field("name"), &t.name, 100)?;
+    checks::optional_text(&field("description"), &t.description, 1000)?;
     checks::range(&field("price_minor"), t.price_minor, 0, MAX_PRICE_MINOR)?;
     checks::currency(&field("currency"), &t.currency)?;
     checks::range(&field("capacity"), t.capacity, 0, MAX_CAPACITY)?;
@@ -329,6 +385,7 @@ fn check_type(field: impl Fn(&str) -> String, t: &NewTicketType, gates: usize) -
 
 fn check(e: &NewEvent) -> Result<(), ApiError> {
     check_event(&e.name, &e.time_zone, e.starts_at, e.ends_at)?;
+    check_about(&e.about())?;
     if e.clock_skew_tolerance_secs > MAX_CLOCK_SKEW_TOLERANCE_SECS {
         return Err(ApiError::invalid("clock_skew_tolerance_secs", "at most 86400"));
     }
@@ -365,6 +422,7 @@ pub async fn create_event(
         new.clock_skew_tolerance_secs,
     )
     .await?;
+    store::set_about(tx, event_id, &new.about()).await?;
     if u32::try_from(event_id).is_err() {
         return Err(anyhow::anyhow!("event ids must fit 32 bits").into());
     }

@@ -104,6 +104,7 @@ pub async fn event_detail(tx: &mut Tenant, id: i64) -> Result<EventDetail, ApiEr
         ends_at: event.ends_at,
         time_zone: event.time_zone,
         clock_skew_tolerance_secs: event.clock_skew_tolerance_secs,
+        about: store::about(tx, id).await?.unwrap_or_default(),
         gates: store::gates(tx, id).await?,
         ticket_types: store::ticket_types(tx, id).await?,
     })

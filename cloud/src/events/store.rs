@@ -1,7 +1,7 @@
 //! The queries of events, gates, ticket types and signing keys.
 
 use super::views::{EventSummary, GateView, TicketTypeView};
-use super::{NewGate, NewTicketType, Status};
+use super::{About, NewGate, NewTicketType, Status};
 use crate::db::Tenant;
 
 /// An event's own row.
@@ -87,6 +87,33 @@ pub async fn insert_event(
     .await
 }
 
+/// Sets what buyers read about `event`.
+pub async fn set_about(tx: &mut Tenant, event: i64, about: &About) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE events SET language = $1, description = $2, venue_name = $3, venue_address = $4 WHERE id = $5 AND org_id = $6",
+    )
+    .bind(about.language.code())
+    .bind(&about.description)
+    .bind(&about.venue_name)
+    .bind(&about.venue_address)
+    .bind(event)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What buyers read about `event`.
+pub async fn about(tx: &mut Tenant, event: i64) -> Result<Option<About>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT language, description, venue_name, venue_address FROM events WHERE id = $1 AND org_id = $2",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 /// Inserts ticket type `number` of `event`.
 pub async fn insert_type(
     tx: &mut Tenant,
@@ -95,8 +122,8 @@ pub async fn insert_type(
     t: &NewTicketType,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates, description) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(tx.org())
     .bind(event)
@@ -109,6 +136,7 @@ pub async fn insert_type(
     .bind(t.sales_end)
     .bind(super::policy_str(t.entry_policy))
     .bind(super::gates_str(&t.allowed_gates))
+    .bind(t.description.trim())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -231,7 +259,7 @@ pub async fn gates(tx: &mut Tenant, event: i64) -> Result<Vec<GateView>, sqlx::E
 /// The event's ticket types, by number.
 pub async fn ticket_types(tx: &mut Tenant, event: i64) -> Result<Vec<TicketTypeView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, entry_policy, allowed_gates, sales_start, sales_end \
+        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, entry_policy, allowed_gates, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)
@@ -247,7 +275,7 @@ pub async fn ticket_type(
     number: i64,
 ) -> Result<Option<TicketTypeView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, entry_policy, allowed_gates, sales_start, sales_end \
+        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, entry_policy, allowed_gates, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 AND number = $3",
     )
     .bind(event)
@@ -299,7 +327,7 @@ pub async fn update_type(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE ticket_types SET name = $1, price_minor = $2, capacity = $3, entry_policy = $4, allowed_gates = $5, \
-         sales_start = $6, sales_end = $7 WHERE event_id = $8 AND org_id = $9 AND number = $10",
+         sales_start = $6, sales_end = $7, description = $11 WHERE event_id = $8 AND org_id = $9 AND number = $10",
     )
     .bind(t.name.trim())
     .bind(t.price_minor)
@@ -311,6 +339,7 @@ pub async fn update_type(
     .bind(event)
     .bind(tx.org())
     .bind(number)
+    .bind(t.description.trim())
     .execute(&mut **tx)
     .await?;
     Ok(())

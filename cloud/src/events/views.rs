@@ -50,6 +50,9 @@ pub struct EventDetail {
     pub time_zone: String,
     /// Seconds of clock skew gates tolerate on validity windows.
     pub clock_skew_tolerance_secs: i64,
+    /// What buyers read about it.
+    #[serde(flatten)]
+    pub about: super::About,
     /// By number.
     pub gates: Vec<GateView>,
     /// By number.
@@ -98,6 +101,8 @@ pub struct TicketTypeView {
     pub sales_start: Option<i64>,
     /// Sales close (Unix ms); absent: when the event ends.
     pub sales_end: Option<i64>,
+    /// What the shop says of it.
+    pub description: String,
 }
 
 /// Gate numbers, stored comma-separated.

@@ -58,12 +58,7 @@ struct Queued {
 pub(super) async fn email(State(state): State<AppState>, caller: DeviceCaller<BODY_BYTES>) -> Response {
     match queue(&state.db, &state.public_url, &caller).await {
         Ok(queued) => {
-            let (db, mailer) = (state.db.clone(), state.mailer.clone());
-            tokio::spawn(async move {
-                if let Err(e) = mail::deliver_pending(&db, &mailer).await {
-                    tracing::warn!(error = %e, "mail delivery failed; maintenance will retry");
-                }
-            });
+            mail::kick(&state.db, &state.mailer);
             let body = serde_json::to_vec(&Queued { queued }).unwrap_or_default();
             caller.reply_json(&state.hub_key, &state.clock, StatusCode::ACCEPTED, body)
         }

@@ -5,15 +5,23 @@
 //! never send one message at the same moment; a failed delivery is tried again next period,
 //! up to [`MAX_ATTEMPTS`].
 //!
+//! A message is plain text, or a [`Letter`] (plain text and HTML, multipart/alternative); a
+//! letter about an order carries its valid tickets as a PDF, made when it is sent
+//! (multipart/mixed). A message queued with a `once` key is queued at most once, ever: that
+//! is how a buyer gets one confirmation per order however often the payment is reported.
+//!
 //! Delivery is over SMTP when `smtp_url` is set (lettre: STARTTLS or implicit TLS with rustls,
 //! or plain for a relay on the same host); otherwise a mail drop: each message is written as
 //! an RFC 5322 file (`.eml`) into `<data_dir>/mail-outbox`, which a local MTA, a relay script
 //! or a person can pick up — the embedded default needs no mail server.
 
+pub mod letter;
 pub mod store;
 
+pub use letter::Letter;
+
 use crate::db::{Db, Tenant};
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
@@ -70,6 +78,41 @@ pub async fn enqueue(tx: &mut Tenant, to: &str, subject: &str, body: &str) -> Re
     store::enqueue(tx, to, subject, body).await
 }
 
+/// Queues `letter` to `to` inside `tx`, with the valid tickets of order `tickets_of` attached
+/// when it is sent; with a `once` key, only if no message with that key was ever queued. Its
+/// id, or `None` if it was queued before.
+pub async fn enqueue_letter(
+    tx: &mut Tenant,
+    to: &str,
+    letter: &Letter,
+    tickets_of: Option<i64>,
+    once: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
+    store::enqueue_letter(tx, to, &letter.subject, &letter.text(), &letter.html(), tickets_of, once).await
+}
+
+/// Starts delivering what is pending now, in the background (after a commit that queued
+/// mail): the buyer need not wait for the next maintenance round, which retries a failure.
+pub fn kick(db: &Db, mailer: &std::sync::Arc<Mailer>) {
+    let (db, mailer) = (db.clone(), mailer.clone());
+    tokio::spawn(async move {
+        if let Err(e) = deliver_pending(&db, &mailer).await {
+            tracing::warn!(error = %e, "mail delivery failed; maintenance will retry");
+        }
+    });
+}
+
+/// A message on its way out.
+struct Outgoing {
+    id: i64,
+    to: String,
+    subject: String,
+    text: String,
+    html: Option<String>,
+    /// File name and bytes.
+    attachment: Option<(String, Vec<u8>)>,
+}
+
 /// Sends every pending message (all organizations) through `mailer`; returns how many were
 /// sent.
 pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> {
@@ -85,8 +128,10 @@ pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> 
         let claimed = store::claim(&mut system, id, now, now - CLAIM_MS).await?;
         system.commit().await?;
         let Some(message) = claimed else { continue }; // another instance has it
-        let outcome =
-            mailer.send(id, &message.recipient, &message.subject, &message.body, db.clock().now_ms()).await;
+        let outcome = match outgoing(db, id, message).await {
+            Ok(out) => mailer.send(&out, db.clock().now_ms()).await,
+            Err(e) => Err(e),
+        };
         let mut system = db.system().await?;
         match outcome {
             Ok(()) => {
@@ -104,38 +149,83 @@ pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> 
     Ok(sent)
 }
 
+/// Message `id` as it will leave: with its order's tickets, if it carries them, as they are
+/// now (a ticket refunded since the message was queued is not in it).
+async fn outgoing(db: &Db, id: i64, message: store::Claimed) -> anyhow::Result<Outgoing> {
+    let attachment = match message.order_id {
+        Some(order) => {
+            let mut tx = db.tenant(message.org_id).await?;
+            let pdf = crate::printing::tickets_pdf(&mut tx, order).await?;
+            tx.commit().await?;
+            pdf
+        }
+        None => None,
+    };
+    Ok(Outgoing {
+        id,
+        to: message.recipient,
+        subject: message.subject,
+        text: message.body,
+        html: message.html,
+        attachment,
+    })
+}
+
 impl Mailer {
-    /// Sends message `id` (dated `now`, Unix ms).
-    async fn send(&self, id: i64, to: &str, subject: &str, body: &str, now: i64) -> anyhow::Result<()> {
+    /// Sends `out` (dated `now`, Unix ms).
+    async fn send(&self, out: &Outgoing, now: i64) -> anyhow::Result<()> {
+        let from = match self {
+            Self::Smtp { from, .. } => from.clone(),
+            Self::Drop(_) => FROM.parse()?,
+        };
+        let message = out.message(from, now)?;
         match self {
-            Self::Smtp { transport, from } => {
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to.parse::<Mailbox>()?)
-                    .subject(subject)
-                    .message_id(Some(format!("<outbox-{id}@voelgoed.invalid>")))
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(body.to_owned())?;
+            Self::Smtp { transport, .. } => {
                 transport.send(message).await?;
                 Ok(())
             }
             Self::Drop(dir) => {
                 tokio::fs::create_dir_all(dir).await?;
-                let date = jiff::Timestamp::from_millisecond(now)?.strftime("%a, %d %b %Y %H:%M:%S +0000");
-                // Recipient and subject were checked or made here: no line breaks reach a header.
-                let message = format!(
-                    "From: {FROM}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <outbox-{id}@voelgoed.invalid>\r\n\
-                     MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
-                    body.replace('\n', "\r\n")
-                );
-                // Written whole, then renamed: a pick-up script never sees half a message.
+                // Written whole, then renamed: a pick-up script never sees half a message. The
+                // name is the message's id, so a message sent again (an instance died before
+                // recording it sent) replaces itself rather than arriving twice.
+                let id = out.id;
                 let path = dir.join(format!("{id:010}.eml"));
                 let partial = dir.join(format!(".{id:010}.eml.partial"));
-                tokio::fs::write(&partial, message).await?;
+                tokio::fs::write(&partial, message.formatted()).await?;
                 tokio::fs::rename(&partial, &path).await?;
                 Ok(())
             }
         }
+    }
+}
+
+impl Outgoing {
+    /// The RFC 5322 message: plain text; or text and HTML as alternatives; either with the
+    /// tickets beside it (multipart/mixed). Its Message-ID is fixed by its outbox id, so a
+    /// message delivered twice over SMTP (an instance died between the server's "queued" and
+    /// recording it) is recognisably the same one to the recipient's mail program.
+    fn message(&self, from: Mailbox, now: i64) -> anyhow::Result<Message> {
+        let date = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(now).unwrap_or(0));
+        let builder = Message::builder()
+            .from(from)
+            .to(self.to.parse::<Mailbox>()?)
+            .subject(&self.subject)
+            .date(date)
+            .message_id(Some(format!("<outbox-{}@voelgoed.invalid>", self.id)));
+        let Some(html) = &self.html else {
+            return Ok(builder.header(ContentType::TEXT_PLAIN).body(self.text.clone())?);
+        };
+        let alternative = MultiPart::alternative()
+            .singlepart(SinglePart::plain(self.text.clone()))
+            .singlepart(SinglePart::html(html.clone()));
+        let body = match &self.attachment {
+            Some((name, bytes)) => MultiPart::mixed().multipart(alternative).singlepart(
+                Attachment::new(name.clone()).body(bytes.clone(), ContentType::parse("application/pdf")?),
+            ),
+            None => alternative,
+        };
+        Ok(builder.multipart(body)?)
     }
 }
 
@@ -190,7 +280,15 @@ mod tests {
             .build();
         let from = "Voelgoed <tickets@example.org>".parse().unwrap();
         let mailer = Mailer::Smtp { transport: Box::new(transport), from };
-        mailer.send(7, "fan@example.org", "Your tickets", "Line one\nhttps://hub/t.pdf", 0).await.unwrap();
+        let out = Outgoing {
+            id: 7,
+            to: "fan@example.org".into(),
+            subject: "Your tickets".into(),
+            text: "Line one\nhttps://hub/t.pdf".into(),
+            html: None,
+            attachment: None,
+        };
+        mailer.send(&out, 0).await.unwrap();
         drop(mailer);
         let data = tokio::time::timeout(std::time::Duration::from_secs(10), server).await.unwrap().unwrap();
         for expected in [

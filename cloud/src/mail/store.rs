@@ -6,12 +6,18 @@ use sqlx::AnyConnection;
 /// A claimed message, ready to send.
 #[derive(sqlx::FromRow)]
 pub struct Claimed {
+    /// Whose message it is.
+    pub org_id: i64,
     /// To whom.
     pub recipient: String,
     /// Its subject.
     pub subject: String,
     /// Its text.
     pub body: String,
+    /// Its HTML alternative, if it has one.
+    pub html: Option<String>,
+    /// The order whose valid tickets go with it as a PDF (made when it is sent).
+    pub order_id: Option<i64>,
 }
 
 /// Queues a message in the transaction's organization; its id.
@@ -25,6 +31,34 @@ pub async fn enqueue(tx: &mut Tenant, to: &str, subject: &str, body: &str) -> Re
     .bind(body)
     .bind(tx.now())
     .fetch_one(&mut **tx)
+    .await
+}
+
+/// Queues a letter in the transaction's organization; its id, or `None` if a message with the
+/// same `once` key was queued before (the unique index decides, so two transactions racing
+/// to queue one confirmation queue one).
+pub async fn enqueue_letter(
+    tx: &mut Tenant,
+    to: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+    order: Option<i64>,
+    once: Option<&str>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO outbox (org_id, recipient, subject, body, html, order_id, dedupe_key, created_at, attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(tx.org())
+    .bind(to)
+    .bind(subject)
+    .bind(text)
+    .bind(html)
+    .bind(order)
+    .bind(once)
+    .bind(tx.now())
+    .fetch_optional(&mut **tx)
     .await
 }
 
@@ -52,7 +86,7 @@ pub async fn claim(
 ) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL \
-         AND (claimed_at IS NULL OR claimed_at < $3) RETURNING recipient, subject, body",
+         AND (claimed_at IS NULL OR claimed_at < $3) RETURNING org_id, recipient, subject, body, html, order_id",
     )
     .bind(now)
     .bind(id)

@@ -1,6 +1,7 @@
 //! After checkout: settling payments, issuing tickets, letting unpaid holds lapse.
 
 use super::Sales;
+use super::buyer_mail::Reason as MailReason;
 use super::checkout::release_hold;
 use super::store::{self, NewTicket, PaidLine};
 use crate::capacity;
@@ -83,6 +84,7 @@ pub async fn settle(
     )
     .await?;
     let outcome = if pay_order(&mut tx, master, event, order).await? {
+        super::buyer_mail::tickets(&mut tx, &sales.public_url, order, MailReason::Paid).await?;
         Settled::Paid
     } else {
         let refund = super::refunds::NewRefund {
@@ -97,7 +99,7 @@ pub async fn settle(
             provider: sales.provider.name(),
             done_at_provider: false,
         };
-        let refund = super::refunds::record_refund(&mut tx, refund).await?;
+        let refund = super::refunds::record_refund(&mut tx, &sales.public_url, refund).await?;
         Settled::Refunding { refund }
     };
     tx.commit().await?;
@@ -189,12 +191,21 @@ async fn issue_tickets(
     Ok(())
 }
 
-/// Completes an order that costs nothing: paid at once, tickets issued.
-pub async fn complete_free(db: &Db, master: &MasterKey, org: i64, order: i64) -> Result<(), ApiError> {
+/// Completes an order that costs nothing: paid at once, tickets issued, the buyer's
+/// confirmation on its way.
+pub async fn complete_free(
+    db: &Db,
+    master: &MasterKey,
+    sales: &Sales,
+    org: i64,
+    order: i64,
+) -> Result<(), ApiError> {
     let mut tx = db.tenant(org).await?;
     let event = store::event_of_order(&mut tx, order, true).await?;
     pay_order(&mut tx, master, event, order).await?;
+    super::buyer_mail::tickets(&mut tx, &sales.public_url, order, MailReason::Paid).await?;
     tx.commit().await?;
+    crate::mail::kick(db, &sales.mailer);
     Ok(())
 }
 

@@ -20,16 +20,19 @@
 //! serve dozens of orders; idle, a checkout waits for nobody. Each order in a batch is still
 //! all-or-nothing, and gets exactly the answer it would have got alone in arrival order.
 
+pub mod buyer_mail;
 pub mod checkout;
 mod delivery;
 pub mod disputes;
 pub mod fulfil;
 mod provider_webhook;
 pub mod refunds;
+pub mod resend;
 pub mod routes;
 pub mod store;
 pub mod views;
 
+pub use buyer_mail::Reason as MailReason;
 pub use provider_webhook::PATH as WEBHOOK_PATH;
 pub use routes::{
     ORDER_READERS, ORDER_WRITERS, by_code_and_secret, order_view, shop_event, staff_order_by_code,
@@ -42,10 +45,12 @@ pub use views::{
 /// Every sales route: the shop, checkout, orders, refunds, ticket delivery, the payment
 /// provider's webhook.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-    routes::routes().merge(delivery::routes()).merge(provider_webhook::routes())
+    routes::routes().merge(delivery::routes()).merge(provider_webhook::routes()).merge(resend::routes())
 }
 
+use crate::mail::Mailer;
 use crate::payments::PaymentProvider;
+use crate::state::PublicUrl;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,11 +84,21 @@ pub struct Sales {
     pub events: checkout::EventCache,
     /// Checkout attempts per client address.
     pub limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Where buyers reach the hub: the links in their e-mails.
+    pub public_url: PublicUrl,
+    /// How the buyer's e-mails leave (delivery starts right after the commit that queued them).
+    pub mailer: Arc<Mailer>,
 }
 
 impl Sales {
-    /// Sales with `options`, paying through `provider`.
-    pub fn new(options: SalesOptions, provider: Arc<dyn PaymentProvider>) -> Self {
+    /// Sales with `options`, paying through `provider`, reached at `public_url`, mailing
+    /// buyers through `mailer`.
+    pub fn new(
+        options: SalesOptions,
+        provider: Arc<dyn PaymentProvider>,
+        public_url: PublicUrl,
+        mailer: Arc<Mailer>,
+    ) -> Self {
         let per_minute =
             std::num::NonZeroU32::new(options.checkouts_per_minute).unwrap_or(std::num::NonZeroU32::MIN);
         let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
@@ -93,6 +108,8 @@ impl Sales {
             provider,
             events: checkout::EventCache::default(),
             limiter,
+            public_url,
+            mailer,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::db::{Db, Tenant};
 use crate::error::ApiError;
 use crate::journal::append_hub_entry;
 use crate::payments::ledger::{self, Refs};
+use crate::state::PublicUrl;
 use sync_core::ids::Serial;
 use sync_core::journal::{Payload, RevocationEntry};
 use sync_core::revocation::RevocationReason;
@@ -58,9 +59,14 @@ pub struct NewRefund<'a> {
     pub done_at_provider: bool,
 }
 
-/// Records `r` inside `tx`. Returns the refund's id. The caller commits, then calls
-/// [`send_to_provider`].
-pub async fn record_refund(tx: &mut Tenant, r: NewRefund<'_>) -> Result<i64, ApiError> {
+/// Records `r` inside `tx`, and queues the buyer's notice of money paid back (links to
+/// `public_url`). Returns the refund's id. The caller commits, then calls
+/// [`send_to_provider`] and [`crate::mail::kick`].
+pub async fn record_refund(
+    tx: &mut Tenant,
+    public_url: &PublicUrl,
+    r: NewRefund<'_>,
+) -> Result<i64, ApiError> {
     let NewRefund {
         order,
         payment,
@@ -115,6 +121,7 @@ pub async fn record_refund(tx: &mut Tenant, r: NewRefund<'_>) -> Result<i64, Api
             &[(ledger::revenue(event), amount_minor), (account, -amount_minor)],
         )
         .await?;
+        super::buyer_mail::refund_notice(tx, public_url, order, refund, amount_minor, serials.len()).await?;
     }
     Ok(refund)
 }
@@ -208,7 +215,7 @@ pub async fn refunded_at_provider(
         provider: sales.provider.name(),
         done_at_provider: true,
     };
-    let refund = record_refund(&mut tx, new).await?;
+    let refund = record_refund(&mut tx, &sales.public_url, new).await?;
     tx.audit(
         &actor,
         "order.refund_at_provider",

@@ -150,7 +150,7 @@ async fn create_order(
     let placed = order.clone();
     match sales.batchers.place(&db, order).await? {
         Placed::Held { id, .. } if placed.total_minor == 0 => {
-            complete_free(&db, &master, org, id).await?;
+            complete_free(&db, &master, &sales, org, id).await?;
             let mut tx = db.tenant(org).await?;
             let view = order_view(&mut tx, id, true).await?;
             tx.commit().await?;
@@ -425,7 +425,7 @@ async fn list_orders(
 }
 
 /// A staff member's view of an order of their organization (404 otherwise).
-async fn staff_lookup(db: &Db, caller: &Caller, code: &str) -> Result<i64, ApiError> {
+pub(super) async fn staff_lookup(db: &Db, caller: &Caller, code: &str) -> Result<i64, ApiError> {
     let found = by_code(db, code).await?;
     if found.org_id != caller.org_id {
         return Err(ApiError::NotFound);
@@ -590,11 +590,12 @@ async fn cancel_tickets(
         provider: sales.provider.name(),
         done_at_provider: false,
     };
-    let refund = record_refund(&mut tx, new).await?;
+    let refund = record_refund(&mut tx, &sales.public_url, new).await?;
     let action = if money == Money::Back { "order.refund" } else { "order.revoke" };
     tx.audit(&actor, action, &format!("order:{code}"), json!({"serials": serials, "amount_minor": amount}))
         .await?;
     tx.commit_and_notify(notifier).await?;
+    crate::mail::kick(db, &sales.mailer);
     send_to_provider(db, sales, caller.org_id, refund).await;
     let mut tx = db.tenant(caller.org_id).await?;
     let status = store::refund_status(&mut tx, refund).await?;

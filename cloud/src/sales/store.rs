@@ -168,31 +168,6 @@ pub struct RefundRow<'a> {
     pub created_by: &'a str,
 }
 
-/// A ticket for the printed PDF.
-#[derive(sqlx::FromRow)]
-pub struct PrintRow {
-    /// Its serial.
-    pub serial: i64,
-    /// Its signed text.
-    pub text: String,
-    /// What it cost.
-    pub price_minor: i64,
-    /// Its type's name.
-    pub type_name: String,
-    /// The holder.
-    pub holder: String,
-    /// ISO 4217 code.
-    pub currency: String,
-    /// The order's code.
-    pub code: String,
-    /// The event's name.
-    pub event_name: String,
-    /// Doors (Unix ms).
-    pub starts_at: i64,
-    /// The venue's time zone.
-    pub time_zone: String,
-}
-
 // --- the shop and checkout --------------------------------------------------------------------
 
 /// Event `id`, whoever's it is.
@@ -483,20 +458,6 @@ pub async fn ticket(
         .bind(tx.org())
         .fetch_optional(&mut **tx)
         .await
-}
-
-/// The order's valid tickets, for printing.
-pub async fn printable(tx: &mut Tenant, order: i64) -> Result<Vec<PrintRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT k.serial, k.text, k.price_minor, t.name AS type_name, o.name AS holder, o.currency, o.code, \
-                e.name AS event_name, e.starts_at, e.time_zone \
-         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id JOIN orders o ON o.id = k.order_id \
-         JOIN events e ON e.id = k.event_id WHERE k.order_id = $1 AND k.org_id = $2 AND k.status = 'valid' ORDER BY k.serial",
-    )
-    .bind(order)
-    .bind(tx.org())
-    .fetch_all(&mut **tx)
-    .await
 }
 
 // --- paying -----------------------------------------------------------------------------------
@@ -973,4 +934,92 @@ pub async fn refund_status(tx: &mut Tenant, id: i64) -> Result<String, sqlx::Err
         .bind(tx.org())
         .fetch_one(&mut **tx)
         .await
+}
+
+// --- telling the buyer ----------------------------------------------------------------------
+
+/// What the buyer's e-mails say about an order.
+#[derive(sqlx::FromRow)]
+pub struct MailFacts {
+    /// Its code.
+    pub code: String,
+    /// Its secret (the order page's link).
+    pub secret: String,
+    /// Its status.
+    pub status: String,
+    /// The buyer's name.
+    pub name: String,
+    /// The buyer's address ('' if none was given: a door sale).
+    pub email: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What it cost.
+    pub total_minor: i64,
+    /// The event's name.
+    pub event_name: String,
+    /// Doors (Unix ms).
+    pub starts_at: i64,
+    /// End (Unix ms).
+    pub ends_at: i64,
+    /// The venue's IANA time zone.
+    pub time_zone: String,
+    /// The event's language code.
+    pub language: String,
+    /// Where ('' if not said).
+    pub venue_name: String,
+    /// Its address ('' if not said).
+    pub venue_address: String,
+    /// The organizer's name: who the mail is from.
+    pub org_name: String,
+}
+
+/// Order `order`'s facts for the buyer's e-mails.
+pub async fn mail_facts(tx: &mut Tenant, order: i64) -> Result<Option<MailFacts>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.code, o.secret, o.status, o.name, o.email, o.currency, o.total_minor, e.name AS event_name, \
+                e.starts_at, e.ends_at, e.time_zone, e.language, e.venue_name, e.venue_address, g.name AS org_name \
+         FROM orders o JOIN events e ON e.id = o.event_id JOIN organizations g ON g.id = o.org_id \
+         WHERE o.id = $1 AND o.org_id = $2",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Order `order`'s lines as (ticket type name, quantity), in the type's order.
+pub async fn line_names(tx: &mut Tenant, order: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.name, l.quantity FROM order_lines l JOIN ticket_types t ON t.id = l.ticket_type_id \
+         WHERE l.order_id = $1 AND t.org_id = $2 ORDER BY t.number",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// How many tickets order `order` has: (issued, still valid).
+pub async fn ticket_count(tx: &mut Tenant, order: i64) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'valid' THEN 1 ELSE 0 END), 0) FROM tickets \
+         WHERE order_id = $1 AND org_id = $2",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The paid online orders of `event` bought with `email` (any case), newest first, at most 20.
+pub async fn paid_orders_of(tx: &mut Tenant, event: i64, email: &str) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM orders WHERE event_id = $1 AND org_id = $2 AND LOWER(email) = $3 AND status = 'paid' \
+         ORDER BY id DESC LIMIT 20",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(email.to_lowercase())
+    .fetch_all(&mut **tx)
+    .await
 }
