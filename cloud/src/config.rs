@@ -37,6 +37,9 @@ pub struct Config {
     pub hold_minutes: u32,
     /// Checkouts allowed per client address per minute.
     pub checkouts_per_minute: u32,
+    /// Seconds a payment may stay pending before the hub asks the provider about it (its
+    /// webhook may have been lost: the hub was down, the network failed). 1–3600.
+    pub missed_payment_after_secs: u32,
     /// Most checkouts placed in one database transaction (group commit; 1 turns it off).
     pub checkout_batch: usize,
     /// Requests each API token may make per minute (as many at once), across all instances.
@@ -65,6 +68,7 @@ struct Raw {
     log_json: bool,
     hold_minutes: u32,
     checkouts_per_minute: u32,
+    missed_payment_after_secs: u32,
     checkout_batch: usize,
     api_token_requests_per_minute: u32,
     smtp_url: String,
@@ -94,6 +98,7 @@ impl Default for Raw {
             log_json: false,
             hold_minutes: 15,
             checkouts_per_minute: 120,
+            missed_payment_after_secs: 60,
             checkout_batch: 128,
             api_token_requests_per_minute: 600,
             smtp_url: String::new(),
@@ -135,6 +140,7 @@ impl Config {
             "log_json",
             "hold_minutes",
             "checkouts_per_minute",
+            "missed_payment_after_secs",
             "checkout_batch",
             "api_token_requests_per_minute",
             "smtp_url",
@@ -167,6 +173,12 @@ impl Config {
             .map_err(|_| ConfigError::Invalid(format!("listen: {:?} is not ADDR:PORT", raw.listen)))?;
         if !(1..=120).contains(&raw.hold_minutes) {
             return Err(ConfigError::Invalid(format!("hold_minutes: {} is not 1–120", raw.hold_minutes)));
+        }
+        if !(1..=3600).contains(&raw.missed_payment_after_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "missed_payment_after_secs: {} is not 1–3600",
+                raw.missed_payment_after_secs
+            )));
         }
         if raw.checkouts_per_minute == 0 {
             return Err(ConfigError::Invalid("checkouts_per_minute: at least 1".into()));
@@ -213,6 +225,7 @@ impl Config {
             log_json: raw.log_json,
             hold_minutes: raw.hold_minutes,
             checkouts_per_minute: raw.checkouts_per_minute,
+            missed_payment_after_secs: raw.missed_payment_after_secs,
             checkout_batch: raw.checkout_batch,
             api_token_requests_per_minute: raw.api_token_requests_per_minute,
         })

@@ -12,9 +12,6 @@ use std::time::Duration;
 /// How often [`run`] runs.
 pub const PERIOD: Duration = Duration::from_secs(15);
 
-/// A payment pending this long is asked after at the provider (its webhook may have been
-/// missed).
-const MISSED_PAYMENT_AFTER_MS: i64 = 60_000;
 /// A refund whose provider call has been pending this long is sent again.
 const REFUND_RETRY_AFTER_MS: i64 = 60_000;
 
@@ -39,7 +36,7 @@ pub async fn once(state: &AppState) {
         &state.db,
         &state.master,
         &state.sales,
-        MISSED_PAYMENT_AFTER_MS,
+        i64::try_from(state.sales.options.missed_payment_after.as_millis()).unwrap_or(i64::MAX),
     );
     if let Err(e) = missed.await {
         tracing::warn!(error = %e, "could not ask the provider about pending payments");

@@ -106,6 +106,7 @@ impl AppState {
         let sales_options = SalesOptions {
             hold: std::time::Duration::from_secs(u64::from(config.hold_minutes) * 60),
             checkouts_per_minute: config.checkouts_per_minute,
+            missed_payment_after: std::time::Duration::from_secs(u64::from(config.missed_payment_after_secs)),
             max_batch: config.checkout_batch,
         };
         Ok(Self {

@@ -63,11 +63,18 @@ pub struct SalesOptions {
     pub checkouts_per_minute: u32,
     /// Most orders placed in one transaction (1 = no batching; the benchmark compares).
     pub max_batch: usize,
+    /// How long a payment stays pending before the periodic work asks the provider about it.
+    pub missed_payment_after: Duration,
 }
 
 impl Default for SalesOptions {
     fn default() -> Self {
-        Self { hold: Duration::from_secs(15 * 60), checkouts_per_minute: 120, max_batch: 128 }
+        Self {
+            hold: Duration::from_secs(15 * 60),
+            checkouts_per_minute: 120,
+            max_batch: 128,
+            missed_payment_after: Duration::from_secs(60),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 /// The master key every test hub uses (tests derive the simulated provider's secrets from it).
 pub const MASTER_KEY: [u8; 32] = [0x5a; 32];
 
-fn postgres_admin_url() -> String {
+pub fn postgres_admin_url() -> String {
     std::env::var("VOELGOED_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
@@ -231,8 +231,13 @@ impl Organizer {
 
     /// Logs in as `email` (password [`PASSWORD`]).
     pub async fn login(hub: &TestHub, email: &str) -> Self {
-        let response = hub
-            .post("/api/v1/login")
+        Self::login_at(&hub.url, &hub.client, email).await
+    }
+
+    /// Logs in as `email` (password [`PASSWORD`]) at the hub at `url`.
+    pub async fn login_at(url: &str, client: &reqwest::Client, email: &str) -> Self {
+        let response = client
+            .post(format!("{url}/api/v1/login"))
             .json(&json!({"email": email, "password": PASSWORD}))
             .send()
             .await
@@ -241,8 +246,8 @@ impl Organizer {
         let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
         let body: Value = response.json().await.unwrap();
         Self {
-            hub_url: hub.url.clone(),
-            client: hub.client.clone(),
+            hub_url: url.to_owned(),
+            client: client.clone(),
             org_id: body["org_id"].as_i64().unwrap_or(0),
             cookie,
             csrf: body["csrf_token"].as_str().unwrap().to_owned(),
