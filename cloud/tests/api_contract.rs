@@ -46,6 +46,10 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
         "POST /api/v1/orders/{code}/revocations",
         "needs valid tickets on the order whose serials the generator knows, which its refunds cancel first (cloud/tests/stripe.rs cancels with it)",
     ),
+    (
+        "GET /api/v1/reconciliation",
+        "needs a provider that moves money; this hub pays through the simulated one (cloud/tests/stripe.rs reconciles with Stripe's emulator)",
+    ),
 ];
 /// What the document says in words only, as neither JSON Schema nor the extensions can: a
 /// valid request may be refused with a 422 naming that field.

@@ -20,6 +20,7 @@ mod live;
 mod login;
 mod members;
 mod orders;
+mod reconciliation;
 mod reports;
 mod shop;
 
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/devices", get(devices::page))
         .route("/members", get(members::page))
         .route("/audit", get(members::audit))
+        .route("/reconciliation", get(reconciliation::page))
         .route("/shop/{event}", get(shop::page))
         .route("/shop/{event}/tickets-again", axum::routing::post(shop::again))
         .route("/shop/orders/{code}/{secret}", get(shop::order))

@@ -10,9 +10,11 @@
 //! see it, and moves no money.
 
 pub mod ledger;
+pub mod reconcile;
 pub mod signature;
 pub mod simulated;
 pub mod stripe;
+mod stripe_books;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -175,6 +177,11 @@ pub trait PaymentProvider: Send + Sync {
     /// what the page loads. `None` for a hosted checkout page elsewhere.
     fn card_form(&self) -> Option<CardForm> {
         None
+    }
+    /// What the provider moved since `since_ms` (charges, refunds, payouts), for
+    /// reconciliation. `None` for a provider that moves no money or cannot be asked.
+    async fn books(&self, _since_ms: i64) -> Result<Option<reconcile::Books>, ProviderError> {
+        Ok(None)
     }
     /// Starts collecting a payment.
     async fn create_payment(&self, request: &PaymentRequest) -> Result<ProviderPayment, ProviderError>;

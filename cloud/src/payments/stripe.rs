@@ -108,6 +108,22 @@ impl Stripe {
         self.answer(self.request(reqwest::Method::GET, path)).await
     }
 
+    /// `GET path`; `None` if Stripe answers 404 (a path it does not serve).
+    pub(super) async fn get_if_found<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, ProviderError> {
+        let request = self.request(reqwest::Method::GET, path);
+        let response =
+            request.send().await.map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let status = response.status();
+        let text = response.text().await.map_err(|e| ProviderError::Unavailable(e.to_string()))?;
+        Self::read(status, &text).map(Some)
+    }
+
     /// A request to Stripe's API with the key and the pinned version.
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
@@ -126,11 +142,19 @@ impl Stripe {
             request.send().await.map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
         let status = response.status();
         let text = response.text().await.map_err(|e| ProviderError::Unavailable(e.to_string()))?;
+        Self::read(status, &text)
+    }
+
+    /// Stripe's answer `text` with `status`: what it says, or what went wrong in words.
+    fn read<T: serde::de::DeserializeOwned>(
+        status: reqwest::StatusCode,
+        text: &str,
+    ) -> Result<T, ProviderError> {
         if status.is_success() {
-            return serde_json::from_str(&text)
+            return serde_json::from_str(text)
                 .map_err(|e| ProviderError::Unavailable(format!("an answer the hub cannot read: {e}")));
         }
-        let detail = serde_json::from_str::<ErrorBody>(&text).ok().map(|b| b.error);
+        let detail = serde_json::from_str::<ErrorBody>(text).ok().map(|b| b.error);
         let message = detail.map_or_else(
             || format!("HTTP {status}"),
             |d| format!("{} ({})", d.message.unwrap_or_default(), d.kind.unwrap_or_default()),
@@ -166,6 +190,10 @@ impl PaymentProvider for Stripe {
             amount_minor: intent.amount,
             currency: intent.currency.to_ascii_uppercase(),
         }))
+    }
+
+    async fn books(&self, since_ms: i64) -> Result<Option<super::reconcile::Books>, ProviderError> {
+        self.books_since(since_ms).await.map(Some)
     }
 
     fn card_form(&self) -> Option<CardForm> {

@@ -26,6 +26,7 @@ mod delivery;
 pub mod disputes;
 pub mod fulfil;
 mod provider_webhook;
+pub mod reconcile;
 pub mod refunds;
 pub mod resend;
 pub mod routes;
@@ -45,7 +46,11 @@ pub use views::{
 /// Every sales route: the shop, checkout, orders, refunds, ticket delivery, the payment
 /// provider's webhook.
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
-    routes::routes().merge(delivery::routes()).merge(provider_webhook::routes()).merge(resend::routes())
+    routes::routes()
+        .merge(delivery::routes())
+        .merge(provider_webhook::routes())
+        .merge(resend::routes())
+        .merge(reconcile::routes())
 }
 
 use crate::mail::Mailer;

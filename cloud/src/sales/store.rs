@@ -1023,3 +1023,41 @@ pub async fn paid_orders_of(tx: &mut Tenant, event: i64, email: &str) -> Result<
     .fetch_all(&mut **tx)
     .await
 }
+
+// --- reconciliation ---------------------------------------------------------------------------
+
+const RECONCILABLE: &str = "SELECT p.id, o.code AS order_code, p.provider_ref, p.status, p.amount_minor, p.currency, \
+        CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0) AS BIGINT) AS refunded_minor, \
+        p.created_at \
+     FROM payments p JOIN orders o ON o.id = p.order_id \
+     WHERE p.org_id = $1 AND p.method = 'online' AND p.provider_ref IS NOT NULL";
+
+/// The organization's online payments made since `since`, and those among `named` (the
+/// provider's payment ids) made before: what reconciliation compares with the provider.
+pub async fn reconcilable_payments(
+    tx: &mut Tenant,
+    since: i64,
+    named: &[&str],
+) -> Result<Vec<crate::payments::reconcile::HubPayment>, sqlx::Error> {
+    let mut found: Vec<crate::payments::reconcile::HubPayment> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{RECONCILABLE} AND p.created_at >= $2 ORDER BY p.id")))
+            .bind(tx.org())
+            .bind(since)
+            .fetch_all(&mut **tx)
+            .await?;
+    let known: std::collections::HashSet<String> = found.iter().map(|p| p.provider_ref.clone()).collect();
+    let mut older: Vec<&str> = named.iter().copied().filter(|r| !known.contains(*r)).collect();
+    older.sort_unstable();
+    older.dedup();
+    // A few hundred ids per statement: within every backend's limit on parameters.
+    for chunk in older.chunks(500) {
+        let placeholders = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql = format!("{RECONCILABLE} AND p.provider_ref IN ({placeholders}) ORDER BY p.id");
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tx.org());
+        for r in chunk {
+            query = query.bind(*r);
+        }
+        found.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(found)
+}
