@@ -64,5 +64,6 @@ pub mod query;
 pub mod reports;
 pub mod sales;
 pub mod server;
+pub mod settings;
 pub mod state;
 pub mod tenancy;

@@ -66,6 +66,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(crate::health::health))
         .merge(crate::auth::routes())
         .merge(crate::members::routes())
+        .merge(crate::settings::routes())
         .merge(crate::events::routes())
         .merge(crate::devices::routes())
         .merge(crate::sales::routes())

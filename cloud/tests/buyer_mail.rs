@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{BACKENDS, Organizer, TestHub, checkout, festival, order, press_pay, start_payment};
+use common::{
+    BACKENDS, Organizer, TestHub, checkout, festival, order, press_pay, put_on_sale, start_payment,
+};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::{Value, json};
 
@@ -51,18 +53,12 @@ async fn german_event(owner: &Organizer) -> i64 {
     // 12:00 UTC on Sunday 13 June 2027: 14:00 in Amsterdam.
     event["starts_at"] = json!(1_812_888_000_000_i64);
     event["ends_at"] = json!(1_812_888_000_000_i64 + 9 * 3_600_000);
-    let (status, created) = owner.post("/api/v1/events", &event).await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_i64().unwrap();
+    let id = put_on_sale(owner, &event).await;
     let detail = owner.get(&format!("/api/v1/events/{id}")).await;
     assert_eq!(
         (&detail["language"], &detail["venue_name"]),
         (&json!("de"), &json!("Westerpark")),
         "{detail}"
-    );
-    assert_eq!(
-        owner.post(&format!("/api/v1/events/{id}/status"), &json!({"status": "on_sale"})).await.0,
-        204
     );
     id
 }

@@ -10,13 +10,12 @@
 
 mod common;
 
+use common::browser::{ChromeDriver, click, eventually, fill, path, screenshot, text};
 use common::{Organizer, PASSWORD, TestHub, enroll};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use sync_core::ids::{EventId, GateId, Timestamp};
 use sync_core::journal::HUB;
 use sync_core::manifest::Direction;
@@ -24,51 +23,6 @@ use sync_core::sync::http::HttpTransport;
 use sync_core::sync::sync_with;
 use sync_core::validate::ScanContext;
 use sync_core::verdict::VerdictKind;
-
-/// chromedriver on a free port; killed when dropped.
-struct ChromeDriver {
-    child: Child,
-    port: u16,
-}
-
-impl ChromeDriver {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian's chromium-driver; scripts/test installs it)");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, port }
-    }
-
-    async fn browser(&self) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({"binary": "/usr/bin/chromium",
-                   "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,1000"]}),
-        );
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a chromium session")
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A console page's HTML, fetched with `who`'s session.
 async fn page_text(hub: &TestHub, who: &Organizer, path: &str) -> String {
@@ -83,48 +37,6 @@ async fn log_in(b: &Client, hub: &TestHub) {
     fill(b, "[name=password]", PASSWORD).await;
     click(b, "#login-submit").await;
     eventually(10, "logged in", || async { path(b).await == "/events" }).await;
-}
-
-/// Retries `check` for up to `secs` seconds.
-async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(secs), "{what}: not within {secs} s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn fill(b: &Client, css: &str, text: &str) {
-    let field = b.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn click(b: &Client, css: &str) {
-    b.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
-}
-
-async fn text(b: &Client, css: &str) -> String {
-    match b.find(Locator::Css(css)).await {
-        Ok(e) => e.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn path(b: &Client) -> String {
-    b.current_url().await.unwrap().path().to_owned()
-}
-
-async fn screenshot(b: &Client, name: &str) {
-    let dir = std::env::var("CARGO_TARGET_DIR")
-        .map_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), Into::into)
-        .join("console-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), b.screenshot().await.unwrap()).unwrap();
 }
 
 /// A datetime-local value `hours` from now (the browser's zone is the machine's, as is ours).

@@ -17,7 +17,7 @@ mod common;
 
 use base64::Engine as _;
 use common::localstripe::{Localstripe, WEBHOOK_SECRET};
-use common::{MASTER_KEY, Organizer, festival, postgres_admin_url};
+use common::{MASTER_KEY, Organizer, festival, postgres_admin_url, put_on_sale};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -183,13 +183,7 @@ async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     };
     cloud::tenancy::create_organization(&db, &new).await.unwrap();
     let owner = Organizer::login_at(&hub.url, &client, "owner@crash.example").await;
-    let (status, created) = owner.post("/api/v1/events", &festival()).await;
-    assert_eq!(status, 201, "{created}");
-    let event = created["id"].as_i64().unwrap();
-    assert_eq!(
-        owner.post(&format!("/api/v1/events/{event}/status"), &json!({"status": "on_sale"})).await.0,
-        204
-    );
+    let event = put_on_sale(&owner, &festival()).await;
 
     // 1. Killed between Stripe's success and the hub's commit: the card is charged while the
     //    hub is dead; Stripe's webhook finds nobody.

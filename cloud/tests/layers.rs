@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["capacity", "identity", "limits", "mail", "tenancy", "payments"],
     &["journal"],
     &["auth", "health"],
-    &["events", "members", "reports"],
+    &["events", "members", "reports", "settings"],
     &["devices", "guests", "sales"],
     &["leases"],
     &["openapi", "console", "demo", "maintenance"],

@@ -36,6 +36,8 @@ struct MembersPage {
     members: Vec<MemberRow>,
     roles: Vec<(&'static str, &'static str)>,
     me_owner: bool,
+    /// The organization as buyers see it (its shop settings).
+    organization: crate::settings::Organization,
 }
 
 /// `GET /members`.
@@ -58,7 +60,10 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> PageRes
     tx.commit().await?;
     // Only owners make owners: admins are not offered it.
     let roles = ROLES.iter().copied().filter(|(r, _)| *r != "owner" || staff.0.role == Role::Owner).collect();
-    Ok(render(&MembersPage { layout, members, roles, me_owner: staff.0.role == Role::Owner }))
+    let mut tx = state.db.tenant(staff.0.org_id).await?;
+    let organization = crate::settings::organization(&mut tx).await?;
+    tx.commit().await?;
+    Ok(render(&MembersPage { layout, members, roles, me_owner: staff.0.role == Role::Owner, organization }))
 }
 
 struct AuditRow {

@@ -23,6 +23,7 @@ mod orders;
 mod reconciliation;
 mod reports;
 mod shop;
+mod shop_words;
 
 use crate::auth::Caller;
 use crate::error::ApiError;

@@ -4,43 +4,89 @@
 //! (`shop.js`), with an idempotency key so a double click or a retry never buys twice.
 //! With a provider whose card form runs in the hub's page (Stripe Elements), the buyer pays on
 //! `/shop/orders/{code}/{secret}/pay/{payment}` (`pay.js`).
+//!
+//! Every page is in the buyer's language ([`shop_words::choose`]: `?lang=`, else the browser's
+//! `Accept-Language`, else the event's), with times on the venue's clock; the pages work with
+//! the keyboard alone and at phone width (`cloud/tests/shop.rs`).
 
-use super::{PagePath, PageResult, local_time, money, render};
+use super::shop_words::{Words, choose, words};
+use super::{PagePath, PageQuery, PageResult, render};
+use crate::lang::Lang;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
 use std::net::SocketAddr;
+
+/// "Few left" from this many down.
+const FEW: i64 = 10;
+/// Most of one type in one order (what the quantity box allows).
+const MOST: i64 = 20;
 
 struct ShopType {
     number: i64,
     name: String,
+    description: String,
     price: String,
+    price_minor: i64,
+    currency: String,
     /// Why it cannot be bought now, if it cannot.
     unavailable: Option<&'static str>,
+    /// "Only 3 left", when few are.
+    few: Option<String>,
+    /// The most the quantity box takes.
+    most: i64,
 }
 
 #[derive(Template)]
 #[template(path = "shop.html")]
 struct ShopPage {
+    w: Words,
     event: i64,
     name: String,
     when: String,
+    venue: String,
+    /// The description, paragraph by paragraph.
+    description: Vec<String>,
+    organizer: String,
+    terms_url: String,
+    privacy_url: String,
     on_sale: bool,
     types: Vec<ShopType>,
     /// The answer to "send me my tickets again", once asked.
-    again: Option<&'static str>,
+    again: bool,
+    /// (code, name, chosen) of every language.
+    languages: Vec<(&'static str, &'static str, bool)>,
+}
+
+/// `?lang=` on a shop page.
+#[derive(Deserialize)]
+pub(super) struct LangQuery {
+    lang: Option<String>,
+}
+
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())
 }
 
 /// `GET /shop/{event}`: the shop as `GET /api/v1/public/events/{id}` answers it.
-pub(super) async fn page(State(state): State<AppState>, PagePath(event): PagePath<i64>) -> PageResult {
-    shop_page(&state, event, None).await
+pub(super) async fn page(
+    State(state): State<AppState>,
+    PagePath(event): PagePath<i64>,
+    PageQuery(q): PageQuery<LangQuery>,
+    headers: HeaderMap,
+) -> PageResult {
+    shop_page(&state, event, q.lang.as_deref(), accept_language(&headers), false).await
 }
 
 /// The shop's "send me my tickets again" form.
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct Again {
     email: String,
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 /// `POST /shop/{event}/tickets-again`: as `POST /api/v1/public/events/{id}/tickets-again`,
@@ -49,41 +95,72 @@ pub(super) async fn again(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PagePath(event): PagePath<i64>,
+    headers: HeaderMap,
     axum::Form(asked): axum::Form<Again>,
 ) -> PageResult {
     crate::sales::resend::send_again(&state.db, &state.sales, &peer.ip().to_string(), event, &asked.email)
         .await?;
-    shop_page(&state, event, Some(crate::sales::resend::AGAIN_MESSAGE)).await
+    shop_page(&state, event, asked.lang.as_deref(), accept_language(&headers), true).await
 }
 
-async fn shop_page(state: &AppState, event: i64, again: Option<&'static str>) -> PageResult {
+async fn shop_page(
+    state: &AppState,
+    event: i64,
+    asked: Option<&str>,
+    accept: Option<&str>,
+    again: bool,
+) -> PageResult {
     let shop = crate::sales::shop_event(&state.db, event).await?;
+    let lang = choose(asked, accept, shop.language);
+    let w = words(lang);
     let now = state.clock.now_ms();
     let types = shop
         .ticket_types
         .into_iter()
-        .map(|t| ShopType {
-            price: money(t.price_minor, &t.currency),
-            unavailable: if t.available <= 0 {
-                Some("Sold out")
+        .map(|t| {
+            let unavailable = if t.available <= 0 {
+                Some(w.sold_out)
             } else if t.sales_start.is_some_and(|s| now < s) {
-                Some("Not on sale yet")
+                Some(w.not_yet)
             } else if t.sales_end.is_some_and(|e| now >= e) {
-                Some("Sales have closed")
+                Some(w.closed)
             } else {
                 None
-            },
-            number: t.number,
-            name: t.name,
+            };
+            ShopType {
+                price: lang.money(t.price_minor, &t.currency),
+                few: (unavailable.is_none() && t.available <= FEW).then(|| w.few_left(t.available)),
+                most: t.available.clamp(0, MOST),
+                unavailable,
+                price_minor: t.price_minor,
+                currency: t.currency,
+                number: t.number,
+                name: t.name,
+                description: t.description,
+            }
         })
         .collect();
+    let venue = [shop.venue_name.as_str(), shop.venue_address.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let description =
+        shop.description.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
     Ok(render(&ShopPage {
+        languages: Lang::ALL.iter().map(|l| (l.code(), l.name(), *l == lang)).collect(),
+        when: lang.time_range(shop.starts_at, shop.ends_at, &shop.time_zone),
         event,
-        when: local_time(Some(shop.starts_at), &shop.time_zone),
         name: shop.name,
+        venue,
+        description,
+        organizer: shop.organizer,
+        terms_url: shop.terms_url,
+        privacy_url: shop.privacy_url,
         on_sale: shop.on_sale,
         types,
         again,
+        w,
     }))
 }
 
@@ -96,11 +173,14 @@ struct BoughtTicket {
 #[derive(Template)]
 #[template(path = "shop_order.html")]
 struct OrderPage {
+    w: Words,
     code: String,
     secret: String,
     event_name: String,
+    when: String,
     status: String,
     name: String,
+    email: String,
     total: String,
     /// What was paid back, if anything ("90.00 EUR").
     refunded: Option<String>,
@@ -112,23 +192,33 @@ struct OrderPage {
 pub(super) async fn order(
     State(state): State<AppState>,
     PagePath((code, secret)): PagePath<(String, String)>,
+    PageQuery(q): PageQuery<LangQuery>,
+    headers: HeaderMap,
 ) -> PageResult {
     let (id, org) = crate::sales::by_code_and_secret(&state.db, &code, &secret).await?;
     let mut tx = state.db.tenant(org).await?;
     let o = crate::sales::order_view(&mut tx, id, false).await?;
+    let facts = crate::sales::store::mail_facts(&mut tx, id).await?;
     tx.commit().await?;
+    let event_lang = facts.as_ref().and_then(|f| Lang::parse(&f.language)).unwrap_or_default();
+    let lang = choose(q.lang.as_deref(), accept_language(&headers), event_lang);
+    let when =
+        facts.as_ref().map_or_else(String::new, |f| lang.time_range(f.starts_at, f.ends_at, &f.time_zone));
     let tickets = o
         .tickets
         .into_iter()
         .map(|t| BoughtTicket { serial: t.serial, type_name: t.ticket_type_name, valid: t.status == "valid" })
         .collect();
     Ok(render(&OrderPage {
-        refunded: (o.refunded_minor > 0).then(|| money(o.refunded_minor, &o.currency)),
-        total: money(o.total_minor, &o.currency),
+        w: words(lang),
+        refunded: (o.refunded_minor > 0).then(|| lang.money(o.refunded_minor, &o.currency)),
+        total: lang.money(o.total_minor, &o.currency),
         code: o.code,
         secret,
+        when,
         status: o.status.as_str().to_owned(),
         name: o.name,
+        email: o.email,
         event_name: o.event_name,
         tickets,
     }))
@@ -137,6 +227,7 @@ pub(super) async fn order(
 #[derive(Template)]
 #[template(path = "shop_pay.html")]
 struct PayPage {
+    w: Words,
     event_name: String,
     code: String,
     total: String,
@@ -152,6 +243,8 @@ struct PayPage {
 pub(super) async fn pay(
     State(state): State<AppState>,
     PagePath((code, secret, payment)): PagePath<(String, String, i64)>,
+    PageQuery(q): PageQuery<LangQuery>,
+    headers: HeaderMap,
 ) -> PageResult {
     let (id, org) = crate::sales::by_code_and_secret(&state.db, &code, &secret).await?;
     let order_page = format!("/shop/orders/{code}/{secret}");
@@ -161,6 +254,7 @@ pub(super) async fn pay(
     let mut tx = state.db.tenant(org).await?;
     let o = crate::sales::order_view(&mut tx, id, false).await?;
     let found = crate::sales::store::payment_for_page(&mut tx, id, payment).await?;
+    let facts = crate::sales::store::mail_facts(&mut tx, id).await?;
     tx.commit().await?;
     let client_secret = match found {
         Some((status, Some(client_secret)))
@@ -170,8 +264,11 @@ pub(super) async fn pay(
         }
         _ => return Ok(Redirect::to(&order_page).into_response()),
     };
+    let event_lang = facts.as_ref().and_then(|f| Lang::parse(&f.language)).unwrap_or_default();
+    let lang = choose(q.lang.as_deref(), accept_language(&headers), event_lang);
     Ok(render(&PayPage {
-        total: money(o.total_minor, &o.currency),
+        w: words(lang),
+        total: lang.money(o.total_minor, &o.currency),
         event_name: o.event_name,
         code: o.code,
         publishable_key: form.publishable_key,

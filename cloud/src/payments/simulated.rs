@@ -258,8 +258,8 @@ async fn checkout_page(State(sim): State<Arc<Simulator>>, Path(id): Path<String>
     let body = match payment.status {
         Status::Open => format!(
             "<p>{description}</p><p class=amount>{amount}</p>\
-             <form method=post action=\"{id}/pay\"><button>Pay {amount}</button></form>\
-             <form method=post action=\"{id}/fail\"><button class=secondary>Cancel payment</button></form>"
+             <form method=post action=\"{id}/pay\"><button id=pay>Pay {amount}</button></form>\
+             <form method=post action=\"{id}/fail\"><button id=cancel class=secondary>Cancel payment</button></form>"
         ),
         Status::Paid => "<p>This payment is complete.</p>".to_owned(),
         Status::Failed => "<p>This payment was cancelled.</p>".to_owned(),

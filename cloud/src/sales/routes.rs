@@ -89,13 +89,23 @@ pub async fn shop_event(db: &Db, event: i64) -> Result<ShopEvent, ApiError> {
     }
     let mut tx = db.tenant(found.org_id).await?;
     let ticket_types = store::shop_types(&mut tx, event).await?;
+    let about = crate::events::store::about(&mut tx, event).await?.unwrap_or_default();
+    let organizer = crate::settings::organization(&mut tx).await?;
     tx.commit().await?;
     Ok(ShopEvent {
         id: event,
         name: found.name,
         on_sale: found.status == "on_sale" || found.status == "live",
         starts_at: found.starts_at,
+        ends_at: found.ends_at,
         time_zone: found.time_zone,
+        language: about.language,
+        description: about.description,
+        venue_name: about.venue_name,
+        venue_address: about.venue_address,
+        organizer: organizer.name,
+        terms_url: organizer.terms_url,
+        privacy_url: organizer.privacy_url,
         ticket_types,
     })
 }

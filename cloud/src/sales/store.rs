@@ -193,7 +193,7 @@ pub async fn types_for_sale(tx: &mut Tenant, event: i64) -> Result<Vec<TypeForSa
 /// The event's ticket types with what is left, by number.
 pub async fn shop_types(tx: &mut Tenant, event: i64) -> Result<Vec<ShopTicketType>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity - sold - held - leased AS available, sales_start, sales_end \
+        "SELECT number, name, price_minor, currency, capacity - sold - held - leased AS available, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)

@@ -319,8 +319,24 @@ pub struct ShopEvent {
     pub on_sale: bool,
     /// Doors (Unix ms).
     pub starts_at: i64,
+    /// End (Unix ms).
+    pub ends_at: i64,
     /// The venue's time zone.
     pub time_zone: String,
+    /// The shop's language unless the buyer's browser prefers another of en, de, nl.
+    pub language: crate::lang::Lang,
+    /// What the organizer says of it (plain text).
+    pub description: String,
+    /// Where ("" if not said).
+    pub venue_name: String,
+    /// The venue's address ("" if not said).
+    pub venue_address: String,
+    /// Who sells the tickets.
+    pub organizer: String,
+    /// The organizer's terms and conditions ("" if none).
+    pub terms_url: String,
+    /// The organizer's privacy policy ("" if none).
+    pub privacy_url: String,
     /// By number.
     pub ticket_types: Vec<ShopTicketType>,
 }
@@ -342,4 +358,6 @@ pub struct ShopTicketType {
     pub sales_start: Option<i64>,
     /// Sales close (Unix ms).
     pub sales_end: Option<i64>,
+    /// What the shop says of it.
+    pub description: String,
 }

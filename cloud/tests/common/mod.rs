@@ -2,6 +2,7 @@
 //! database (on the local server at 127.0.0.1:5432, or `VOELGOED_TEST_POSTGRES`).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod browser;
 pub mod localstripe;
 
 use cloud::clock::Clock;
@@ -338,7 +339,12 @@ pub async fn event_on_sale(owner: &Organizer, capacity: i64, price_minor: i64) -
     let mut event = festival();
     event["ticket_types"][0]["capacity"] = json!(capacity);
     event["ticket_types"][0]["price_minor"] = json!(price_minor);
-    let (status, created) = owner.post("/api/v1/events", &event).await;
+    put_on_sale(owner, &event).await
+}
+
+/// Creates `event` (a `POST /api/v1/events` body) and puts it on sale; its id.
+pub async fn put_on_sale(owner: &Organizer, event: &Value) -> i64 {
+    let (status, created) = owner.post("/api/v1/events", event).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().unwrap();
     assert_eq!(
