@@ -46,11 +46,15 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const result = await stripe.confirmCardPayment(form.dataset.secret, { payment_method: { card } });
+    const intent = result.paymentIntent;
     if (result.error) {
       error.textContent = sentence(result.error);
-    } else {
+    } else if (["succeeded", "processing", "requires_capture"].includes(intent?.status)) {
       window.location.assign(form.dataset.done);
       return;
+    } else {
+      // No error, yet not paid: the bank's check was abandoned or failed.
+      error.textContent = sentence(intent?.last_payment_error ?? { code: "payment_intent_authentication_failure" });
     }
   } catch (e) {
     error.textContent = sentence(e);
