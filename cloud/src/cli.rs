@@ -30,10 +30,15 @@ enum Command {
         /// Address to listen on (overrides the configuration).
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Seed a demo organization and festival on first start; print the console, the login
-        /// and a fresh enrollment code.
+        /// Seed a demo organization and festival on first start, with a past (orders, refunds,
+        /// scans at every gate, a double admission, a box-office shift); print the console, the
+        /// login and a fresh enrollment code.
         #[arg(long)]
         demo: bool,
+        /// With --demo: the organization and festival only, no past (what end-to-end tests of
+        /// the apps start from).
+        #[arg(long, requires = "demo")]
+        bare: bool,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -133,7 +138,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             let created = create_organization(&db, &new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("organization {} created, owner user {}", created.org_id, created.user_id);
         }
-        Command::Serve { listen, demo } => {
+        Command::Serve { listen, demo, bare } => {
             if let Some(listen) = listen {
                 // The public URL follows the address, unless the configuration set its own
                 // (a hub behind a proxy keeps its https:// name).
@@ -149,14 +154,27 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             if config.public_url == format!("http://{}", config.listen) {
                 config.public_url = format!("http://{}", listener.local_addr()?);
             }
+            let local = format!("http://{}", listener.local_addr()?);
             let state = AppState::build(&config, Clock::wall()).await?;
-            if demo {
-                let seeded = crate::demo::seed(&state).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?;
-                println!("{}", crate::demo::banner(&config.public_url, &seeded));
-            }
+            let seeded = if demo {
+                Some(crate::demo::seed(&state).await.map_err(|e| anyhow::anyhow!("demo: {e}"))?)
+            } else {
+                None
+            };
             tracing::info!(url = %config.public_url, backend = ?state.db.backend(), "hub listening");
             tokio::spawn(crate::maintenance::run(state.clone()));
-            serve(listener, state, shutdown_signal()).await?;
+            let server = tokio::spawn(serve(listener, state.clone(), shutdown_signal()));
+            if let Some(seeded) = seeded {
+                // The past is made through the hub's own API and sync, so it waits for serving.
+                if !bare
+                    && let Err(e) =
+                        crate::demo::history::seed_history(&state, &seeded, &local, &config.data_dir).await
+                {
+                    tracing::warn!(error = %format!("{e:#}"), "the demo festival's past could not be made");
+                }
+                println!("{}", crate::demo::banner(&config.public_url, &seeded));
+            }
+            server.await.context("the server stopped")??;
         }
     }
     Ok(())

@@ -142,6 +142,27 @@ async fn serve_demo_prints_a_login_and_a_code_that_enrolls_a_scanner() {
         .unwrap();
     assert_eq!(event.status(), 201, "the demo festival is on sale");
 
+    // The festival has a past a newcomer can look at: paid and refunded orders, entries at
+    // every gate over the last hours, a double admission, a closed box-office shift.
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let get = |path: String| {
+        let request = client.get(format!("{url}{path}")).header("cookie", &cookie);
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let orders = get("/api/v1/events/1/orders".into()).await;
+    let orders = orders["orders"].as_array().unwrap();
+    assert!(orders.len() >= 24, "the demo's orders: {}", orders.len());
+    assert!(orders.iter().filter(|o| o["refunded_minor"].as_i64() > Some(0)).count() >= 2, "two refunded");
+    let checkins = get("/api/v1/events/1/reports/checkins".into()).await;
+    let gate = checkins["columns"].as_array().unwrap().iter().position(|c| c == "gate").unwrap();
+    let gates: std::collections::BTreeSet<String> =
+        checkins["rows"].as_array().unwrap().iter().map(|r| r[gate].to_string()).collect();
+    assert_eq!(gates.len(), 3, "entries and exits at each gate: {gates:?}");
+    let doubles = get("/api/v1/events/1/reports/double-admissions".into()).await;
+    assert_eq!(doubles["rows"].as_array().unwrap().len(), 1, "one double admission: {doubles}");
+    let shifts = get("/api/v1/events/1/reports/shifts".into()).await;
+    assert!(shifts.to_string().contains("Sam"), "a box-office shift: {shifts}");
+
     // SIGTERM: a graceful stop. Started again, it is the same organization with a new code.
     std::process::Command::new("kill").arg(hub.id().to_string()).status().unwrap();
     assert!(hub.wait().unwrap().success());

@@ -187,7 +187,7 @@ impl Hub {
             command.env("VOELGOED_PUBLIC_URL", url);
         }
         let mut child = command
-            .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["serve", "--demo", "--bare", "--listen", &format!("127.0.0.1:{}", self.port)])
             .env("VOELGOED_DATA_DIR", &self.data)
             .env("VOELGOED_LOG", "warn")
             .stdout(Stdio::piped())

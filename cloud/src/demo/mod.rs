@@ -1,6 +1,10 @@
 //! `serve --demo`: a demo organization to explore — an owner login, a festival on sale with
 //! three ticket types and three gates — created once; and at every start a fresh enrollment
-//! code, so a scanner can join straight away.
+//! code, so a scanner can join straight away. Once the hub serves, [`history`] gives the
+//! festival a past (unless `--bare`): orders, refunds, scans at every gate, a double admission,
+//! a box-office shift.
+
+pub mod history;
 
 use crate::devices::{DeviceRole, create_enrollment_code};
 use crate::error::ApiError;
@@ -46,11 +50,12 @@ fn ticket_type(
 
 fn festival(now: i64) -> NewEvent {
     let hour = 3_600_000;
-    // Doors opened an hour ago and close in three days: tickets scan as valid right away.
+    // Doors opened four hours ago and close in three days: tickets scan as valid right away,
+    // and the demo's past (history.rs) has three hours of scans.
     NewEvent {
         name: "Voelgoed Summer Festival".into(),
         time_zone: "Europe/Amsterdam".into(),
-        starts_at: now - hour,
+        starts_at: now - 4 * hour,
         ends_at: now + 72 * hour,
         clock_skew_tolerance_secs: 300,
         language: crate::lang::Lang::En,
