@@ -14,9 +14,17 @@ mod common;
 
 use common::browser::{ChromeDriver, eventually, text};
 use common::localstripe::{Localstripe, WEBHOOK_SECRET};
-use common::{Organizer, TestHub, checkout, event_on_sale, order, order_url};
+use common::{Organizer, TestHub, checkout, enroll, enrollment_code, event_on_sale, order, order_url};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
+use sync_core::ids::{EventId, GateId};
+use sync_core::journal::HUB;
+use sync_core::manifest::Direction;
+use sync_core::sync::http::HttpTransport;
+use sync_core::sync::sync_with;
+use sync_core::validate::ScanContext;
+use sync_core::verdict::VerdictKind;
 
 /// A hub paying through `stripe`.
 async fn hub_with(stripe: &Localstripe, backend: cloud::db::Backend) -> TestHub {
@@ -580,6 +588,9 @@ async fn answer_3ds(b: &fantoccini::Client, label: &str) {
     b.find(fantoccini::Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
 }
 
+/// The whole purchase, as the issue walks it: API checkout → PaymentIntent → the card confirmed
+/// in headless Chromium through the Stripe.js stand-in → Stripe's webhook → tickets → a refund
+/// through Stripe → the ticket refused at a gate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payment_page_confirms_the_card_with_stripe_js_in_a_browser() {
     let stripe = Localstripe::start();
@@ -625,4 +636,29 @@ async fn the_payment_page_confirms_the_card_with_stripe_js_in_a_browser() {
     .await;
     assert_eq!(b.find_all(fantoccini::Locator::Css(".ticket img")).await.unwrap().len(), 2);
     b.close().await.unwrap();
+
+    // A gate has the event; the organizer refunds one ticket through Stripe; at the gate's next
+    // sync the refunded ticket is refused and the other admitted.
+    let dir = tempfile::tempdir().unwrap();
+    let gate = enroll(&hub, dir.path(), &enrollment_code(&owner, "Main gate", "gate", event).await).await;
+    let transport = HttpTransport::new(&hub.url, Arc::clone(&gate), HUB).unwrap();
+    sync_with(&*gate, &transport).await.unwrap();
+    let paid = order(&hub, &placed).await;
+    let (refunded, kept) = (&paid["tickets"][0], &paid["tickets"][1]);
+    let code = placed["code"].as_str().unwrap();
+    let body = json!({"serials": [refunded["serial"]], "reason": "cannot come"});
+    let (status, refund) = owner.post_with_key(&format!("/api/v1/orders/{code}/refunds"), &body, "r-1").await;
+    assert_eq!((status, refund["status"].as_str()), (201, Some("succeeded")), "{refund}");
+    assert_eq!(stripe.get(&format!("/v1/payment_intents/{intent}")).await["status"], "succeeded");
+    sync_with(&*gate, &transport).await.unwrap();
+    let ctx = ScanContext {
+        device: gate.device(),
+        gate: GateId(1),
+        direction: Direction::Entry,
+        now: sync_core::ids::Timestamp::now(),
+    };
+    let scanner = gate.gate(EventId(u32::try_from(event).unwrap()));
+    let verdict = |t: &Value| scanner.scan(t["text"].as_str().unwrap(), &ctx).unwrap().kind();
+    assert_eq!(verdict(refunded), VerdictKind::Revoked, "the refunded ticket is refused at the gate");
+    assert_eq!(verdict(kept), VerdictKind::Admitted);
 }

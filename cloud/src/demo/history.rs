@@ -130,13 +130,13 @@ pub async fn seed_history(
     for d in &devices {
         sync(d, url).await?;
     }
-    for round in the_day(&tickets)? {
+    for round in the_day(&tickets, state.clock.now_ms())? {
         scan(&devices, event, &round)?;
         for d in &devices[..4] {
             sync(d, url).await?;
         }
     }
-    box_office_shift(&devices[4], url, event).await?;
+    box_office_shift(&devices[4], url, event, state.clock.now()).await?;
     Ok(())
 }
 
@@ -252,8 +252,7 @@ struct Scan<'a> {
 /// main-entrance lanes, VIP at its own entrance), and one day ticket shown at both lanes
 /// minutes apart while neither had heard of the other (a double admission); then some weekend
 /// and VIP guests out at the south exit; then back in.
-fn the_day(tickets: &[(u64, u64, String)]) -> anyhow::Result<[Vec<Scan<'_>>; 3]> {
-    let now = Timestamp::now().0;
+fn the_day(tickets: &[(u64, u64, String)], now: i64) -> anyhow::Result<[Vec<Scan<'_>>; 3]> {
     let start = now - HOURS_3;
     let n = i64::try_from(tickets.len().max(1))?;
     let twice = tickets.iter().position(|t| t.1 == 1);
@@ -302,9 +301,9 @@ fn scan(devices: &[Arc<Replica>], event: i64, round: &[Scan<'_>]) -> anyhow::Res
     Ok(())
 }
 
-/// Sam's shift at the box office: rights for ten day tickets asked for, four sold (cash and
-/// card), the shift closed with the cash counted.
-async fn box_office_shift(desk: &Arc<Replica>, url: &str, event: i64) -> anyhow::Result<()> {
+/// Sam's shift at the box office, `now`: rights for ten day tickets asked for, four sold (cash
+/// and card), the shift closed with the cash counted.
+async fn box_office_shift(desk: &Arc<Replica>, url: &str, event: i64, now: Timestamp) -> anyhow::Result<()> {
     let event_id = EventId(u32::try_from(event)?);
     let transport = HttpTransport::new(url, Arc::clone(desk), HUB).map_err(|e| anyhow!("{e}"))?;
     let request = LeaseRequest { event: event_id, ticket_type: TicketTypeId(1), quantity: 10 };
@@ -312,7 +311,6 @@ async fn box_office_shift(desk: &Arc<Replica>, url: &str, event: i64) -> anyhow:
     sync(desk, url).await?;
     let office = desk.box_office(event_id);
     office.open_shift_with("Sam", 10_000).map_err(|e| anyhow!("{e}"))?;
-    let now = Timestamp::now();
     let cash =
         |quantity| SaleRequest { ticket_type: TicketTypeId(1), quantity, payment: PaymentMethod::Cash };
     office.sell(&cash(2), now).map_err(|e| anyhow!("{e}"))?;
