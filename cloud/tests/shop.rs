@@ -70,6 +70,15 @@ async fn a_buyer_on_a_phone_buys_in_their_language_with_the_keyboard_alone() {
     ]);
     let id = put_on_sale(&owner, &event).await;
 
+    // The organizer's event page offers the same to change.
+    let console =
+        owner.authorize(hub.get(&format!("/events/{id}"))).send().await.unwrap().text().await.unwrap();
+    for field in
+        [r#"name="venue_name" value="Paradiso""#, r#"<option value="en" selected>"#, "Deuren open om 14:00."]
+    {
+        assert!(console.contains(field), "{field} on the event page");
+    }
+
     let driver = ChromeDriver::start();
     let b = driver.browser_as(390, 844, "nl-NL,nl;q=0.9,en;q=0.5").await;
     b.goto(&format!("{}/shop/{id}", hub.url)).await.unwrap();

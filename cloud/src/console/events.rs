@@ -78,6 +78,8 @@ struct TypeRow {
     policy_value: String,
     /// The allowed gates as typed in a form ("1, 3"; empty: all).
     gates_input: String,
+    /// What the shop says of it.
+    description: String,
     name: String,
     price: String,
     capacity: i64,
@@ -134,6 +136,10 @@ struct EventPage {
     time_zone: String,
     /// Whether it may still change (not ended, not cancelled).
     open: bool,
+    /// What buyers read about it (language, description, venue).
+    about: crate::events::About,
+    /// (code, name) of every language buyers may read.
+    languages: Vec<(&'static str, &'static str)>,
     shop_url: String,
     gates: Vec<GateRow>,
     types: Vec<TypeRow>,
@@ -170,6 +176,7 @@ pub(super) async fn detail(
                 sales_start: t.sales_start,
                 sales_end: t.sales_end,
                 name: t.name.clone(),
+                description: t.description.clone(),
                 price: money(t.price_minor, &t.currency),
                 capacity: t.capacity,
                 sold: t.sold,
@@ -205,6 +212,8 @@ pub(super) async fn detail(
         starts: local_time(Some(event.starts_at), &zone),
         ends: local_time(Some(event.ends_at), &zone),
         shop_url: format!("{}/shop/{id}", state.public_url.base()),
+        languages: crate::lang::Lang::ALL.iter().map(|l| (l.code(), l.name())).collect(),
+        about: event.about,
         name: event.name,
         time_zone: zone,
         gates,
