@@ -33,7 +33,9 @@ async function json(url, body, key) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw data.detail ? data : { detail: `The shop answered ${response.status}.` };
+  if (!response.ok) {
+    throw { ...(data.detail ? data : { detail: `The shop answered ${response.status}.` }), status: response.status };
+  }
   return data;
 }
 
@@ -48,13 +50,18 @@ form?.addEventListener("submit", async (e) => {
   const button = document.getElementById("buy");
   button.disabled = true;
   try {
-    const order = await json(`/api/v1/public/events/${form.dataset.event}/orders`, body, attempt);
+    const order = await json(`/api/v1/public/events/${form.dataset.event}/orders`, body, attempt).catch((p) => {
+      throw { ...p, refused: p.status >= 400 && p.status < 500 };
+    });
     const page = `/shop/orders/${order.code}/${order.secret}`;
     if (order.status === "paid") { location.assign(page); return; }
     const payment = await json(`/api/v1/public/orders/${order.code}/${order.secret}/payments`, undefined, attempt);
     location.assign(payment.checkout_url || page);
   } catch (problem) {
-    attempt = null;
+    // A new attempt only after the order itself was refused (changed quantities make a new
+    // order); after a network failure, or once the order exists, the same key finds the same
+    // order and payment again rather than holding tickets twice.
+    if (problem.refused) attempt = null;
     showProblem(form, problem.detail ? problem : { detail: form.dataset.unreachable });
   } finally {
     button.disabled = false;

@@ -110,9 +110,9 @@ fn mails(data: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Waits until `check` holds (up to 30 s).
+/// Waits until `check` holds (up to 90 s: a failed delivery is retried after a wait).
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     while !check().await {
         assert!(Instant::now() < deadline, "never: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -2,8 +2,8 @@
 //! decides to send it (so it is sent if and only if that decision committed), and every
 //! instance delivers what is pending with the periodic maintenance — and at once after
 //! enqueueing. A row is claimed with a conditional UPDATE before it is sent, so two instances
-//! never send one message at the same moment; a failed delivery is tried again next period,
-//! up to [`MAX_ATTEMPTS`].
+//! never send one message at the same moment; a failed delivery keeps its claim, dated so that
+//! it ages out after a growing wait (15 s, doubling, at most 30 min), up to [`MAX_ATTEMPTS`].
 //!
 //! A message is plain text, or a [`Letter`] (plain text and HTML, multipart/alternative); a
 //! letter about an order carries its valid tickets as a PDF, made when it is sent
@@ -27,8 +27,17 @@ use std::path::PathBuf;
 
 /// Delivery attempts before a message is left for a person to look at.
 pub const MAX_ATTEMPTS: i64 = 10;
-/// A claim older than this is taken to be from an instance that died mid-delivery.
-const CLAIM_MS: i64 = 60_000;
+/// A claim older than this is taken to be from an instance that died mid-delivery — longer
+/// than an SMTP exchange may take, so a slow send is never claimed twice.
+const CLAIM_MS: i64 = 5 * 60_000;
+
+/// The wait before attempt `attempts + 1` after `attempts` failed: 15 s, doubling, at most
+/// half an hour — ten attempts span about an hour and a half, so a mail server's short outage does not
+/// use them up, and every commit's immediate delivery does not hurry a retry.
+fn retry_after_ms(attempts: i64) -> i64 {
+    let doublings = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    (15_000_i64 << doublings).min(30 * 60_000)
+}
 
 /// How messages leave the hub.
 #[derive(Clone, Debug)]
@@ -125,9 +134,12 @@ pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> 
     let mut sent = 0;
     for id in pending {
         let mut system = db.system().await?;
+        // Each claim dated now: a long batch must not make its later claims look stale.
+        let now = system.now();
         let claimed = store::claim(&mut system, id, now, now - CLAIM_MS).await?;
         system.commit().await?;
         let Some(message) = claimed else { continue }; // another instance has it
+        let attempts = message.attempts;
         let outcome = match outgoing(db, id, message).await {
             Ok(out) => mailer.send(&out, db.clock().now_ms()).await,
             Err(e) => Err(e),
@@ -141,7 +153,9 @@ pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> 
             }
             Err(e) => {
                 tracing::warn!(id, error = %e, "mail not delivered; will try again");
-                store::failed(&mut system, id, &format!("{e:#}")).await?;
+                // Dated so that the claim ages out after the retry wait, not after CLAIM_MS.
+                let claim_at = system.now() - CLAIM_MS + retry_after_ms(attempts);
+                store::failed(&mut system, id, &format!("{e:#}"), claim_at).await?;
             }
         }
         system.commit().await?;
@@ -299,6 +313,13 @@ mod tests {
         ] {
             assert!(data.contains(expected), "{expected} in {data}");
         }
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_half_an_hour() {
+        let waits: Vec<i64> = (1..=10).map(super::retry_after_ms).collect();
+        assert_eq!(&waits[..4], [15_000, 30_000, 60_000, 120_000]);
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]) && waits[9] == 1_800_000, "{waits:?}");
     }
 
     #[test]

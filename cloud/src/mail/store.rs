@@ -18,6 +18,8 @@ pub struct Claimed {
     pub html: Option<String>,
     /// The order whose valid tickets go with it as a PDF (made when it is sent).
     pub order_id: Option<i64>,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
 }
 
 /// Queues a message in the transaction's organization; its id.
@@ -86,7 +88,7 @@ pub async fn claim(
 ) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE outbox SET claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL \
-         AND (claimed_at IS NULL OR claimed_at < $3) RETURNING org_id, recipient, subject, body, html, order_id",
+         AND (claimed_at IS NULL OR claimed_at < $3) RETURNING org_id, recipient, subject, body, html, order_id, attempts",
     )
     .bind(now)
     .bind(id)
@@ -105,9 +107,16 @@ pub async fn sent(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sql
     Ok(())
 }
 
-/// Releases message `id` after a failed attempt, with what went wrong.
-pub async fn failed(conn: &mut AnyConnection, id: i64, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET claimed_at = NULL, last_error = $1 WHERE id = $2")
+/// Records a failed attempt with what went wrong; the claim stays, dated `claim_at` (in the
+/// past), so the message is due again once it ages — that is the wait before the next try.
+pub async fn failed(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    claim_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET claimed_at = $1, last_error = $2 WHERE id = $3")
+        .bind(claim_at)
         .bind(error)
         .bind(id)
         .execute(conn)

@@ -43,6 +43,9 @@ struct StripePayout {
     amount: i64,
     currency: String,
     created: i64,
+    /// `paid`, `pending`, `in_transit`, `canceled`, `failed`.
+    #[serde(default)]
+    status: String,
 }
 
 impl Stripe {
@@ -61,8 +64,10 @@ impl Stripe {
             };
         let movements = transactions.into_iter().filter_map(movement).collect();
         let payouts: Vec<StripePayout> = self.list("/v1/payouts?limit=100", since).await?.unwrap_or_default();
+        // A payout that failed or was cancelled paid nothing out: it ends no period.
         let payouts = payouts
             .into_iter()
+            .filter(|p| p.status != "failed" && p.status != "canceled")
             .map(|p| Payout {
                 id: p.id,
                 amount_minor: p.amount,
@@ -138,13 +143,25 @@ fn movement(t: BalanceTransaction) -> Option<Movement> {
         _ => return None,
     };
     let payment = t.source.get("payment_intent").and_then(|p| p.as_str()).map(str::to_owned);
+    // The charge's or refund's own amount and currency — what the buyer paid, and what the hub
+    // recorded — rather than the balance transaction's, which are in the account's settlement
+    // currency (converted, for a charge in another currency).
+    let (amount, currency) = match (
+        t.source.get("amount").and_then(serde_json::Value::as_i64),
+        t.source.get("currency").and_then(|c| c.as_str()),
+    ) {
+        (Some(amount), Some(currency)) => {
+            (if kind == MovementKind::Refund { -amount } else { amount }, currency.to_owned())
+        }
+        _ => (t.amount, t.currency.clone()),
+    };
     Some(Movement {
         id: t.id,
         kind,
         payment,
-        amount_minor: t.amount,
+        amount_minor: amount,
         fee_minor: t.fee,
-        currency: t.currency.to_ascii_uppercase(),
+        currency: currency.to_ascii_uppercase(),
         created_ms: t.created * 1000,
         available_ms: t.available_on.unwrap_or(t.created) * 1000,
     })

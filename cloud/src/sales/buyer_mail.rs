@@ -47,7 +47,8 @@ pub async fn tickets(
 }
 
 /// Queues the notice of refund `refund` (of `amount_minor`, cancelling `cancelled` tickets) of
-/// `order` to its buyer, once per refund. Nothing for an order without an address.
+/// `order` to its buyer, once per refund — when the money is on its way (cash handed back, or
+/// the provider confirmed). Nothing for an order without an address.
 pub async fn refund_notice(
     tx: &mut Tenant,
     public_url: &PublicUrl,

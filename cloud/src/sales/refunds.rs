@@ -121,7 +121,11 @@ pub async fn record_refund(
             &[(ledger::revenue(event), amount_minor), (account, -amount_minor)],
         )
         .await?;
-        super::buyer_mail::refund_notice(tx, public_url, order, refund, amount_minor, serials.len()).await?;
+        // Money the provider has still to pay back is announced when it confirms (try_send).
+        if status == "succeeded" {
+            super::buyer_mail::refund_notice(tx, public_url, order, refund, amount_minor, serials.len())
+                .await?;
+        }
     }
     Ok(refund)
 }
@@ -249,7 +253,14 @@ async fn try_send(db: &Db, sales: &Sales, org: i64, refund: i64) -> Result<(), A
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tx = db.tenant(org).await?;
     store::refund_succeeded(&mut tx, refund, &provider_ref).await?;
+    // The buyer hears of it now that the money is on its way (once per refund: its key).
+    if let Some((order, amount, serials)) = store::refund_for_notice(&mut tx, refund).await? {
+        let cancelled = serials.split(',').filter(|s| !s.is_empty()).count();
+        super::buyer_mail::refund_notice(&mut tx, &sales.public_url, order, refund, amount, cancelled)
+            .await?;
+    }
     tx.commit().await?;
+    crate::mail::kick(db, &sales.mailer);
     Ok(())
 }
 

@@ -80,10 +80,10 @@ pub async fn resend(db: &Db, sales: &Sales, caller: &Caller, code: &str) -> Resu
             message: format!("this order is {}: it has no tickets to send", facts.status),
         });
     }
-    if facts.email.is_empty() {
+    if crate::mail::check_address(&facts.email).is_err() {
         return Err(ApiError::Conflict {
             code: "no_email",
-            message: "this order has no e-mail address to send its tickets to".into(),
+            message: "this order has no e-mail address mail can be sent to".into(),
         });
     }
     let window = Reason::Again { window: tx.now() / STAFF_WINDOW_MS };

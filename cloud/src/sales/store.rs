@@ -1061,3 +1061,13 @@ pub async fn reconcilable_payments(
     }
     Ok(found)
 }
+
+/// What the buyer's refund notice says of refund `id`: its order, amount, and how many tickets
+/// it cancelled.
+pub async fn refund_for_notice(tx: &mut Tenant, id: i64) -> Result<Option<(i64, i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT order_id, amount_minor, serials FROM refunds WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
+}
