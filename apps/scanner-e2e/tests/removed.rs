@@ -78,7 +78,11 @@ async fn revoke_and_reconnect(
     device: i64,
     name: &str,
 ) -> Vec<u8> {
-    assert_ne!(attr(app, "badge-pending", "data-count").await.as_deref(), Some("0"), "something waits");
+    // The badge follows the scan it counts a moment later: wait for it rather than race it.
+    eventually(10, "something waiting to sync on the badge", || async {
+        attr(app, "badge-pending", "data-count").await.as_deref().is_some_and(|n| n != "0")
+    })
+    .await;
     let (status, body) = owner.post(&format!("/api/v1/devices/{device}/revoke"), &json!({})).await;
     assert_eq!(status, 204, "{body}");
     cable.plug();
