@@ -256,11 +256,11 @@ impl Report {
     }
 }
 
-/// How a report is answered.
+/// How a report is answered (the reports here, and the reconciliation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-enum Format {
-    /// `{"columns": […], "rows": […]}`.
+pub enum Format {
+    /// JSON.
     #[default]
     Json,
     /// Comma-separated values with a header row.

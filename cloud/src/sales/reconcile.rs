@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ProblemDetails};
 use crate::payments::reconcile::{DifferenceKind, Report, reconcile};
 use crate::query::ApiQuery;
+use crate::reports::Format;
 use crate::state::AppState;
 use crate::tenancy::Role;
 use axum::Json;
@@ -31,17 +32,6 @@ const MAX_WINDOW_MS: i64 = 366 * 86_400_000;
 /// The route, with its OpenAPI documentation.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(reconciliation))
-}
-
-/// JSON or CSV.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum Format {
-    /// The report as JSON.
-    #[default]
-    Json,
-    /// One row per period and per difference.
-    Csv,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
