@@ -12,8 +12,9 @@
 // Input names are the JSON paths (ticket_types[0].price_minor); data-kind converts:
 // int, money (12.50 → 1250, exactly, by money.js, in the currency of the input's data-currency
 // or of the form's field named like it with "currency" as the last part; else two decimals),
-// datetime (local → Unix ms), ints ("1, 2" → [1, 2]);
-// data-optional leaves an empty field out; names ending in [] collect checked boxes.
+// datetime (local → Unix ms), ints ("1, 2" → [1, 2]), bool ("true" → true);
+// data-optional leaves an empty field out; names ending in [] collect checked boxes, a
+// checkbox of another name is true or false.
 
 import { MoneyError, parseMoney } from "./money.js";
 
@@ -58,6 +59,7 @@ function valueOf(el) {
     case "money": return raw === "" ? null : moneyOf(el);
     case "datetime": return raw === "" ? null : new Date(raw).getTime();
     case "ints": return raw.split(/[\s,]+/).filter(Boolean).map(Number);
+    case "bool": return raw === "true";
     default: return el.value;
   }
 }
@@ -72,6 +74,7 @@ export function collect(form) {
       if (el.checked) body[key].push(valueOf(el));
       continue;
     }
+    if (el.type === "checkbox") { setPath(body, el.name, el.checked); continue; }
     const value = valueOf(el);
     if ((value === null || value === "") && "optional" in el.dataset) continue;
     setPath(body, el.name, value);

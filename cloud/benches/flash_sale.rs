@@ -86,6 +86,7 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
             sales_start: None,
             sales_end: None,
             description: String::new(),
+            hidden: false,
         }],
     };
     let mut tx = db.tenant(org).await.unwrap();

@@ -1,10 +1,11 @@
 //! The counters of a ticket type's one capacity — `sold`, `held` (unpaid online orders),
-//! `leased` (rights given to box offices) — and the event's serial numbers. Online checkout,
+//! `leased` (rights given to box offices), `reserved` (set aside for vouchers) — and the
+//! event's serial numbers. Online checkout,
 //! box-office leases and what devices report through sync all move the same counters, so
 //! their statements live here once.
 //!
-//! The invariant, checked by the database as well: `sold + held + leased <= capacity`. Only a
-//! conditional UPDATE adds to `held` or `leased`; the others never fail (a device's report of
+//! The invariant, checked by the database as well: `sold + held + leased + reserved <=
+//! capacity`. Only a conditional UPDATE adds to `held`, `leased` or `reserved`; the others never fail (a device's report of
 //! money taken at the door must not stop its sync), and never go below zero.
 
 use crate::db::Tenant;
@@ -12,7 +13,7 @@ use crate::error::ApiError;
 
 /// Takes `n` rights of ticket type `id` for a box office; `false` if fewer are left.
 pub async fn lease(tx: &mut Tenant, id: i64, n: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE ticket_types SET leased = leased + $1 WHERE id = $2 AND org_id = $3 AND sold + held + leased + $1 <= capacity")
+    let done = sqlx::query("UPDATE ticket_types SET leased = leased + $1 WHERE id = $2 AND org_id = $3 AND sold + held + leased + reserved + $1 <= capacity")
         .bind(n)
         .bind(id)
         .bind(tx.org())
@@ -57,6 +58,60 @@ pub async fn unsell(tx: &mut Tenant, id: i64, n: i64) -> Result<(), sqlx::Error>
     Ok(())
 }
 
+/// Sets `n` tickets of type `id` aside for a voucher; `false` if fewer are left.
+pub async fn reserve(tx: &mut Tenant, id: i64, n: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE ticket_types SET reserved = reserved + $1 WHERE id = $2 AND org_id = $3 \
+         AND sold + held + leased + reserved + $1 <= capacity",
+    )
+    .bind(n)
+    .bind(id)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives `n` tickets of type `id` set aside for a voucher back to general sale.
+pub async fn unreserve(tx: &mut Tenant, id: i64, n: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE ticket_types SET reserved = reserved - $1 WHERE id = $2 AND org_id = $3")
+        .bind(n)
+        .bind(id)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Moves `n` tickets of type `id` from set aside to `to` (`held` for an order placed with the
+/// voucher, `sold` for one paid after its hold lapsed), or back with a negative `n` (`held`:
+/// a lapsed hold; `sold`: a refund that gives the use back) — if that many are there.
+pub async fn move_reserved(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    n: i64,
+    to: Counter,
+) -> Result<bool, sqlx::Error> {
+    let sql = match to {
+        Counter::Held => {
+            "UPDATE ticket_types SET reserved = reserved - $1, held = held + $1 WHERE id = $2 AND reserved >= $1 AND held + $1 >= 0"
+        }
+        Counter::Sold => {
+            "UPDATE ticket_types SET reserved = reserved - $1, sold = sold + $1 WHERE id = $2 AND reserved >= $1 AND sold + $1 >= 0"
+        }
+    };
+    Ok(sqlx::query(sql).bind(n).bind(id).execute(conn).await?.rows_affected() == 1)
+}
+
+/// Where reserved tickets go.
+#[derive(Clone, Copy, Debug)]
+pub enum Counter {
+    /// Held by an unpaid order.
+    Held,
+    /// Sold.
+    Sold,
+}
+
 /// Takes `count` consecutive serials of `event`; returns the first.
 pub async fn allocate_serials(tx: &mut Tenant, event: i64, count: i64) -> Result<u32, ApiError> {
     let next: i64 = sqlx::query_scalar("UPDATE events SET next_serial = next_serial + $1 WHERE id = $2 AND org_id = $3 RETURNING next_serial")
@@ -83,7 +138,7 @@ pub async fn allocate_serials(tx: &mut Tenant, event: i64, count: i64) -> Result
 /// gives back, and always fits).
 pub async fn hold(tx: &mut Tenant, id: i64, n: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE ticket_types SET held = held + $1 WHERE id = $2 AND sold + held + leased + $1 <= capacity",
+        "UPDATE ticket_types SET held = held + $1 WHERE id = $2 AND sold + held + leased + reserved + $1 <= capacity",
     )
     .bind(n)
     .bind(id)
@@ -106,7 +161,7 @@ pub async fn sell_held(tx: &mut Tenant, id: i64, n: i64) -> Result<(), sqlx::Err
 /// its hold lapsed).
 pub async fn sell(conn: &mut sqlx::AnyConnection, id: i64, n: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE ticket_types SET sold = sold + $1 WHERE id = $2 AND sold + held + leased + $1 <= capacity",
+        "UPDATE ticket_types SET sold = sold + $1 WHERE id = $2 AND sold + held + leased + reserved + $1 <= capacity",
     )
     .bind(n)
     .bind(id)

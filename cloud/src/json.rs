@@ -36,3 +36,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
     }
 }
+
+/// A yes/no stored as 0 or 1 (SQLite has no boolean; both backends store a checked BIGINT), as
+/// JSON's `true`/`false`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Flag(pub bool);
+
+impl TryFrom<i64> for Flag {
+    type Error = String;
+    fn try_from(stored: i64) -> Result<Self, String> {
+        match stored {
+            0 => Ok(Self(false)),
+            1 => Ok(Self(true)),
+            other => Err(format!("a stored yes/no of {other}")),
+        }
+    }
+}

@@ -18,13 +18,15 @@
 //! | [`db`] | SQLite or PostgreSQL behind one storage layer; the `Tenant` and `System` transactions; the notifier |
 //! | [`error`] | one error type, rendered as RFC 9457 problem details |
 //! | [`checks`], [`json`], [`path`], [`query`] | field checks and extractors whose every refusal is a clear 4xx |
-//! | [`capacity`] | the sold / held / leased counters and serials checkout, leases and door sales share |
+//! | [`pricing`] | what a buyer pays: vouchers' and automatic discounts' prices, a pure function |
+//! | [`capacity`] | the sold / held / leased / reserved counters and serials checkout, leases and door sales share |
 //! | [`identity`], [`limits`], [`mail`] | the hub's key; rate limits shared by instances; the outbox |
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
 //! | [`journal`] | each organization's journal as the sync engine's store; documents; materialization |
 //! | [`auth`], [`health`] | sessions, API tokens and device-signed requests; the health check |
-//! | [`events`], [`members`], [`reports`] | events and manifests; members and the audit log; reports and live figures |
+//! | [`events`], [`members`], [`reports`], [`settings`] | events and manifests; members and the audit log; reports and live figures; the organization |
+//! | [`vouchers`] | vouchers (discount codes) and automatic discounts of an event |
 //! | [`devices`], [`guests`], [`sales`] | enrollment, the fleet, `/v1/sync`; guest lists; the shop, checkout, payment, refunds |
 //! | [`leases`] | box-office leases |
 //! | [`openapi`], [`console`], [`demo`], [`maintenance`] | the document; the console and shop; `serve --demo`; periodic work |
@@ -59,6 +61,7 @@ pub mod members;
 pub mod openapi;
 pub mod path;
 pub mod payments;
+pub mod pricing;
 pub mod printing;
 pub mod query;
 pub mod reports;
@@ -67,3 +70,4 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod tenancy;
+pub mod vouchers;

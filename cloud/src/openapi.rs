@@ -10,7 +10,7 @@
 //! - `x-after: <field>` — a time that must be later than `<field>` of the same object (in a
 //!   change, later than the field's current value when it is not sent);
 //! - `x-refers-to: <kind>` — a number or code naming an object that must exist (`event`,
-//!   `gate`, `ticket_type`, `box_office`, `ticket`, `enrollment_code`);
+//!   `gate`, `ticket_type`, `box_office`, `ticket`, `enrollment_code`, `voucher`);
 //! - `format: ed25519-public-key` — 64 hex digits that are a valid Ed25519 point.
 //!
 //! `cloud/tests/api_contract.rs` generates requests from the document alone and holds the hub
@@ -53,6 +53,7 @@ pub const PATH: &str = "/api/openapi.json";
         (name = "guests", description = "Guest lists: names and +1s, edited while the door checks them in"),
         (name = "leases", description = "Box-office leases: selling at the door offline"),
         (name = "reports", description = "Sales, revenue, check-ins, inside, double admissions, devices"),
+        (name = "vouchers", description = "Vouchers (discount codes, one or thousands), automatic discounts"),
         (name = "system", description = "Health"),
     )
 )]
@@ -69,6 +70,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::settings::routes())
         .merge(crate::events::routes())
         .merge(crate::devices::routes())
+        .merge(crate::vouchers::routes::routes())
         .merge(crate::sales::routes())
         .merge(crate::leases::routes())
         .merge(crate::guests::routes())
@@ -166,6 +168,12 @@ const EXTENSIONS: &[(&str, &str, &str, &str)] = &[
     ("LeaseRequestDoc", "event", "x-refers-to", "event"),
     ("LeaseRequestDoc", "ticket_type", "x-refers-to", "ticket_type"),
     ("DoorSaleEmailDoc", "event", "x-refers-to", "event"),
+    ("Terms", "ticket_types[]", "x-refers-to", "ticket_type"),
+    ("Terms", "valid_until", "x-after", "valid_from"),
+    ("NewRule", "ticket_types[]", "x-refers-to", "ticket_type"),
+    ("NewRule", "valid_until", "x-after", "valid_from"),
+    ("NewOrder", "voucher", "x-refers-to", "voucher"),
+    ("QuoteRequest", "voucher", "x-refers-to", "voucher"),
 ];
 
 /// Properties in a format of the hub's own: `(schema, property, format)`.

@@ -102,7 +102,8 @@ async fn change(
     if let Some(name) = &changes.name {
         checks::text("name", name, 200)?;
     }
-    let trimmed = |u: &Option<String>| u.as_deref().map(str::trim).map(str::to_owned);
+    // Checked as sent: the schema's pattern allows no spaces around an address.
+    let trimmed = |u: &Option<String>| u.clone();
     let (terms, privacy) = (trimmed(&changes.terms_url), trimmed(&changes.privacy_url));
     for (field, url) in [("terms_url", &terms), ("privacy_url", &privacy)] {
         if let Some(url) = url {

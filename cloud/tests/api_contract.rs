@@ -55,6 +55,17 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
 /// valid request may be refused with a 422 naming that field.
 const UNSAYABLE: &[(&str, &str, &str)] = &[
     ("POST /api/v1/public/events/{id}/orders", "lines", "each ticket type once, at most 50 tickets in all"),
+    ("POST /api/v1/public/events/{id}/quote", "lines", "each ticket type once, at most 50 tickets in all"),
+    (
+        "POST /api/v1/public/events/{id}/orders",
+        "voucher",
+        "the voucher covers the order's tickets, at most its limit per order",
+    ),
+    (
+        "POST /api/v1/public/events/{id}/quote",
+        "voucher",
+        "the voucher covers the order's tickets, at most its limit per order",
+    ),
     ("POST /api/v1/members", "initial_password", "required exactly when the e-mail has no account"),
     ("POST /api/v1/events/{id}/leases", "expires_at", "in the future, at most a day after the event ends"),
     ("POST /api/v1/leases/{id}/extend", "expires_at", "after the expiry, at most a day after the event"),
@@ -254,6 +265,10 @@ impl Gen {
         }
         if s["format"] == "ed25519-public-key" {
             return json!(hex::encode(DeviceKey::generate().unwrap().public_key()));
+        }
+        if s.get("$ref").is_some() {
+            let resolved = self.norm(s);
+            return self.value(&resolved);
         }
         if let Some(branches) = s["oneOf"].as_array().or(s["anyOf"].as_array()) {
             let branch = self.pick(branches);
@@ -789,6 +804,10 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         json!({"email": "", "name": "Member", "role": "viewer", "initial_password": common::PASSWORD});
     let members = many(N + 1, "/api/v1/members".into(), member, "user_id").await;
     let tokens = many(N, "/api/v1/tokens".into(), json!({"name": "spare"}), "id").await;
+    let voucher = json!({"terms": {"price": {"mode": "percent", "percent": 10}, "max_uses": 1_000_000}});
+    let vouchers = many(1, format!("/api/v1/events/{main}/vouchers"), voucher, "code").await;
+    let rule = json!({"name": "Early", "effect": {"mode": "percent", "percent": 5}});
+    let rules = many(N, format!("/api/v1/events/{main}/discounts"), rule, "id").await;
     let [read, refund, cancel, pay] = [0, 1, 2, 3].map(|i| orders[i].clone());
     let of = |order: &Value, key: &str| vec![scalar(&order[key])];
     let spare_devices = devices[1..].iter().map(|d| d.0.to_string()).collect();
@@ -800,6 +819,8 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("*", "/api/v1/events/{id}/ticket-types/{number}", "number", vec!["1".into(), "2".into()]),
         ("PUT", "/api/v1/events/{id}/guests/{guest}", "guest", guests[..1].to_vec()),
         ("DELETE", "/api/v1/events/{id}/guests/{guest}", "guest", guests[1..].to_vec()),
+        ("*", "/api/v1/events/{id}/vouchers/{code}", "code", vouchers.clone()),
+        ("*", "/api/v1/events/{id}/discounts/{rule}", "rule", rules),
         ("*", "/api/v1/events/{id}*", "id", vec![main.clone()]),
         ("*", "/api/v1/public/events/{id}*", "id", vec![main.clone()]),
         ("*", "/api/v1/devices/{id}/revoke", "id", spare_devices),
@@ -827,6 +848,7 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("box_office", vec![json!(devices[0].0)]),
         ("ticket", serials(&refund)),
         ("enrollment_code", codes),
+        ("voucher", vouchers.iter().map(|c| json!(c)).collect()),
     ]);
     ((token, owner), devices.swap_remove(0))
 }

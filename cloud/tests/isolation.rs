@@ -106,6 +106,8 @@ struct Objects {
     member: i64,
     order: String,
     guest: String,
+    voucher: String,
+    rule: i64,
 }
 
 async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
@@ -126,6 +128,18 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
     let (_, placed) = common::checkout(hub, event, 1, None).await;
     common::press_pay(hub, &common::start_payment(hub, &placed).await).await;
     let (_, guest) = a.post(&format!("/api/v1/events/{event}/guests"), &json!({"name": "Ada"})).await;
+    let (_, voucher) = a
+        .post(
+            &format!("/api/v1/events/{event}/vouchers"),
+            &json!({"code": "SPONSOR", "terms": {"price": {"mode": "unlock"}}}),
+        )
+        .await;
+    let (_, rule) = a
+        .post(
+            &format!("/api/v1/events/{event}/discounts"),
+            &json!({"name": "Early", "effect": {"mode": "percent", "percent": 10}}),
+        )
+        .await;
     Objects {
         event,
         device: i64::from(desk.device().0),
@@ -134,6 +148,8 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
         member: member["user_id"].as_i64().unwrap(),
         order: placed["code"].as_str().unwrap().to_owned(),
         guest: guest["id"].as_str().unwrap().to_owned(),
+        voucher: voucher["code"].as_str().unwrap().to_owned(),
+        rule: rule["id"].as_i64().unwrap(),
     }
 }
 
@@ -156,6 +172,16 @@ fn valid_body(method: &str, path: &str) -> Value {
         ("PATCH", "/api/v1/devices/{id}") => json!({"name": "Mallory's", "pin": "1234"}),
         ("PATCH", "/api/v1/events/{id}/ticket-types/{number}") => json!({"capacity": 1000}),
         ("POST", "/api/v1/events/{id}/gates") => json!({"name": "Back door"}),
+        ("POST", "/api/v1/events/{id}/vouchers") => {
+            json!({"terms": {"price": {"mode": "percent", "percent": 50}, "max_uses": 100}})
+        }
+        ("POST", "/api/v1/events/{id}/voucher-batches") => {
+            json!({"count": 5, "terms": {"price": {"mode": "unlock"}}})
+        }
+        ("PATCH", "/api/v1/events/{id}/vouchers/{code}") => json!({"blocked": true}),
+        ("POST", "/api/v1/events/{id}/discounts") => {
+            json!({"name": "Cheap", "effect": {"mode": "set", "price_minor": 0}})
+        }
         ("POST", "/api/v1/events/{id}/ticket-types") => {
             json!({"name": "X", "price_minor": 0, "currency": "EUR", "capacity": 1, "entry_policy": "single_entry"})
         }
@@ -185,10 +211,12 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 Some("orders") => objects.order.clone(),
                 other => panic!("{path}: which object is {other:?}? add it to this test"),
             };
+            let code = if path.contains("/vouchers/") { objects.voucher.clone() } else { id.clone() };
             let url = path
+                .replace("{rule}", &objects.rule.to_string())
                 .replace("{id}", &id)
                 .replace("{user_id}", &id)
-                .replace("{code}", &id)
+                .replace("{code}", &code)
                 .replace("{name}", "sales")
                 .replace("{guest}", &objects.guest)
                 .replace("{number}", "1");
@@ -221,6 +249,11 @@ async fn every_route_answers_404_for_another_organizations_objects() {
         assert_eq!(devices["devices"][0]["revoked"], false);
         let members = a.get("/api/v1/members").await;
         assert!(members["members"].as_array().unwrap().iter().any(|m| m["role"] == "viewer"));
+        let vouchers = a.get(&format!("/api/v1/events/{}/vouchers", objects.event)).await;
+        assert_eq!(vouchers["vouchers"].as_array().map(Vec::len), Some(1), "{vouchers}");
+        assert_eq!(vouchers["vouchers"][0]["blocked_at"], Value::Null);
+        let rules = a.get(&format!("/api/v1/events/{}/discounts", objects.event)).await;
+        assert_eq!(rules["discounts"].as_array().map(Vec::len), Some(1), "{rules}");
     }
 }
 

@@ -86,6 +86,10 @@ struct TypeRow {
     sold: i64,
     held: i64,
     leased: i64,
+    /// Set aside for vouchers.
+    reserved: i64,
+    /// Sold only with a voucher that opens it.
+    hidden: bool,
     window: String,
     policy: &'static str,
     gates: String,
@@ -144,6 +148,10 @@ struct EventPage {
     gates: Vec<GateRow>,
     types: Vec<TypeRow>,
     transitions: Vec<Transition>,
+    /// The automatic discounts: (id, name, what it gives, when).
+    discounts: Vec<(i64, String, String, String)>,
+    /// The currency of its ticket types (a discount's amounts are in it).
+    currency: String,
 }
 
 /// `GET /events/{id}`.
@@ -182,6 +190,8 @@ pub(super) async fn detail(
                 sold: t.sold,
                 held: t.held,
                 leased: t.leased,
+                reserved: t.reserved,
+                hidden: t.hidden.0,
                 window: match (t.sales_start, t.sales_end) {
                     (None, None) => "From publishing to the end".into(),
                     (from, to) => format!("{} – {}", local_time(from, &zone), local_time(to, &zone)),
@@ -200,7 +210,35 @@ pub(super) async fn detail(
         .iter()
         .map(|g| GateRow { number: g.number, name: g.name.clone(), serves: g.serves.label() })
         .collect();
+    let mut tx = state.db.tenant(staff.0.org_id).await?;
+    let rules = crate::vouchers::rules::list(&mut tx, id).await?;
+    tx.commit().await?;
+    let currency = event.ticket_types.first().map_or_else(|| "EUR".to_owned(), |t| t.currency.clone());
+    let discounts = rules
+        .iter()
+        .map(|r| {
+            let gives = match r.mode.as_str() {
+                "set" => format!("costs {}", money(r.value, &currency)),
+                "subtract" => format!("{} off", money(r.value, &currency)),
+                "percent" => format!("{} % off", r.value),
+                _ => format!("buy {} get {} free", r.value, r.free),
+            };
+            let scope = if r.ticket_types.is_empty() {
+                "every type".to_owned()
+            } else {
+                format!("types {}", r.ticket_types)
+            };
+            let gives = format!("{gives} · {scope} · from {} in an order", r.min_quantity);
+            let when = match (r.valid_from, r.valid_until) {
+                (None, None) => "always".to_owned(),
+                (from, until) => format!("{} – {}", local_time(from, &zone), local_time(until, &zone)),
+            };
+            (r.id, r.name.clone(), gives, when)
+        })
+        .collect();
     Ok(render(&EventPage {
+        discounts,
+        currency,
         layout,
         id,
         status_label: event.status.label(),

@@ -24,6 +24,7 @@ mod reconciliation;
 mod reports;
 mod shop;
 mod shop_words;
+mod vouchers;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/events/new", get(events::new))
         .route("/events/{id}", get(events::detail))
         .route("/events/{id}/guests", get(guests::page))
+        .route("/events/{id}/vouchers", get(vouchers::list))
+        .route("/events/{id}/vouchers/{code}", get(vouchers::detail))
         .route("/events/{id}/orders", get(orders::list))
         .route("/events/{id}/leases", get(leases::page))
         .route("/events/{id}/reports", get(reports::page))

@@ -57,14 +57,18 @@ struct ShopPage {
     types: Vec<ShopType>,
     /// The answer to "send me my tickets again", once asked.
     again: bool,
+    /// The voucher code of the shop's link.
+    code: String,
     /// (code, name, chosen) of every language.
     languages: Vec<(&'static str, &'static str, bool)>,
 }
 
-/// `?lang=` on a shop page.
+/// `?lang=` on a shop page (and on the shop itself `?voucher=`: a link with a code, which
+/// fills in the code and shows the hidden ticket types it opens).
 #[derive(Deserialize)]
 pub(super) struct LangQuery {
     lang: Option<String>,
+    voucher: Option<String>,
 }
 
 fn accept_language(headers: &HeaderMap) -> Option<&str> {
@@ -74,11 +78,41 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
 /// `GET /shop/{event}`: the shop as `GET /api/v1/public/events/{id}` answers it.
 pub(super) async fn page(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PagePath(event): PagePath<i64>,
     PageQuery(q): PageQuery<LangQuery>,
     headers: HeaderMap,
 ) -> PageResult {
-    shop_page(&state, event, q.lang.as_deref(), accept_language(&headers), false).await
+    let code = q.voucher.as_deref().filter(|c| !c.trim().is_empty());
+    let voucher = match code {
+        Some(code) => {
+            let org = crate::sales::shop_org(&state.db, event).await?;
+            // An unknown code in a link is not an error page: the shop opens, and says so when
+            // the buyer asks the price with it.
+            crate::sales::routes::find_voucher(
+                &state.db,
+                &state.sales,
+                org,
+                event,
+                Some(code),
+                &peer.ip().to_string(),
+            )
+            .await
+            .ok()
+            .flatten()
+        }
+        None => None,
+    };
+    let shown = Shown { voucher: voucher.as_ref(), code: code.unwrap_or("").trim().to_owned(), again: false };
+    shop_page(&state, event, q.lang.as_deref(), accept_language(&headers), shown).await
+}
+
+/// What a shop page shows beyond the event: the voucher of its link, the code typed, and the
+/// answer to "send me my tickets again".
+struct Shown<'a> {
+    voucher: Option<&'a crate::vouchers::VoucherView>,
+    code: String,
+    again: bool,
 }
 
 /// The shop's "send me my tickets again" form.
@@ -100,7 +134,8 @@ pub(super) async fn again(
 ) -> PageResult {
     crate::sales::resend::send_again(&state.db, &state.sales, &peer.ip().to_string(), event, &asked.email)
         .await?;
-    shop_page(&state, event, asked.lang.as_deref(), accept_language(&headers), true).await
+    let shown = Shown { voucher: None, code: String::new(), again: true };
+    shop_page(&state, event, asked.lang.as_deref(), accept_language(&headers), shown).await
 }
 
 async fn shop_page(
@@ -108,9 +143,9 @@ async fn shop_page(
     event: i64,
     asked: Option<&str>,
     accept: Option<&str>,
-    again: bool,
+    shown: Shown<'_>,
 ) -> PageResult {
-    let shop = crate::sales::shop_event(&state.db, event).await?;
+    let shop = crate::sales::shop_event(&state.db, event, shown.voucher).await?;
     let lang = choose(asked, accept, shop.language);
     let w = words(lang);
     let now = state.clock.now_ms();
@@ -159,7 +194,8 @@ async fn shop_page(
         privacy_url: shop.privacy_url,
         on_sale: shop.on_sale,
         types,
-        again,
+        again: shown.again,
+        code: shown.code,
         w,
     }))
 }

@@ -45,6 +45,7 @@ fn ticket_type(
         sales_start: None,
         sales_end: None,
         description: String::new(),
+        hidden: false,
     }
 }
 

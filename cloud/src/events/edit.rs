@@ -196,6 +196,8 @@ struct TypeChanges {
     sales_end: Option<i64>,
     #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
     description: Option<String>,
+    /// Sold only with a voucher that unlocks it.
+    hidden: Option<bool>,
 }
 
 #[utoipa::path(
@@ -221,7 +223,7 @@ async fn edit_type(
     let mut tx = db.tenant(caller.org_id).await?;
     changeable(&mut tx, event).await?;
     let current = store::ticket_type(&mut tx, event, number).await?.ok_or(ApiError::NotFound)?;
-    let taken = current.sold + current.held + current.leased;
+    let taken = current.sold + current.held + current.leased + current.reserved;
     let t = NewTicketType {
         name: changes.name.clone().unwrap_or(current.name),
         price_minor: changes.price_minor.unwrap_or(current.price_minor),
@@ -232,12 +234,15 @@ async fn edit_type(
         sales_start: changes.sales_start.or(current.sales_start),
         sales_end: changes.sales_end.or(current.sales_end),
         description: changes.description.clone().unwrap_or(current.description),
+        hidden: changes.hidden.unwrap_or(current.hidden.0),
     };
     check_type(str::to_owned, &t, gate_count(&mut tx, event).await?)?;
     if t.capacity < taken {
         return Err(ApiError::Conflict {
             code: "capacity_below_sold",
-            message: format!("{taken} are sold, held or leased: the capacity cannot be less"),
+            message: format!(
+                "{taken} are sold, held, leased or set aside for vouchers: the capacity cannot be less"
+            ),
         });
     }
     store::update_type(&mut tx, event, number, &t).await?;

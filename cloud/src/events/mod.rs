@@ -259,6 +259,9 @@ pub struct NewTicketType {
     #[serde(default)]
     #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
     pub description: String,
+    /// Sold only with a voucher that unlocks it: the shop does not show it otherwise.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// An event, as created. `ends_at` must be after `starts_at` (`x-after` in the schema).

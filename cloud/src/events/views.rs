@@ -90,6 +90,12 @@ pub struct TicketTypeView {
     pub held: i64,
     /// Given to box offices to sell.
     pub leased: i64,
+    /// Set aside for vouchers that reserve tickets.
+    pub reserved: i64,
+    /// Sold only with a voucher that unlocks it (not shown in the shop).
+    #[sqlx(try_from = "i64")]
+    #[schema(value_type = bool)]
+    pub hidden: crate::json::Flag,
     /// How it may pass the gates.
     #[sqlx(try_from = "String")]
     pub entry_policy: Policy,

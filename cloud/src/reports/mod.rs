@@ -9,6 +9,7 @@
 //! | `double-admissions` | single-entry tickets admitted more than once (offline gates) | everyone |
 //! | `devices` | the event's devices: last seen, entries not yet synced, scans | owner, admin, viewer |
 //! | `shifts` | closed box-office shifts: cashier, receipts, sales, voids, expected vs counted cash | owner, admin, box office, viewer |
+//! | `discounts` | vouchers and automatic discounts in paid orders, by tag and code or rule: list value, discount, paid | owner, admin, box office, viewer |
 //!
 //! Days and times are the venue's (the event's time zone). Queries aggregate in SQL to 15-minute
 //! buckets (every time zone's offset is a multiple of 15 minutes), and Rust turns buckets into
@@ -189,6 +190,7 @@ async fn compute(tx: &mut crate::db::Tenant, event: i64, report: Report) -> Resu
         Report::DoubleAdmissions => queries::double_admissions(tx, event, &zone).await,
         Report::Devices => queries::devices(tx, event, &zone).await,
         Report::Shifts => queries::shifts(tx, event, &zone).await,
+        Report::Discounts => queries::discounts(tx, event).await,
     }
 }
 
@@ -210,6 +212,7 @@ pub async fn readable(
         ("double-admissions", "Double admissions"),
         ("devices", "Devices"),
         ("shifts", "Box-office shifts"),
+        ("discounts", "Discounts by tag and code"),
     ] {
         let report = Report::parse(name).ok_or(ApiError::NotFound)?;
         if report.readers().contains(&role) {
@@ -229,6 +232,7 @@ enum Report {
     DoubleAdmissions,
     Devices,
     Shifts,
+    Discounts,
 }
 
 impl Report {
@@ -241,13 +245,16 @@ impl Report {
             "double-admissions" => Self::DoubleAdmissions,
             "devices" => Self::Devices,
             "shifts" => Self::Shifts,
+            "discounts" => Self::Discounts,
             _ => return None,
         })
     }
 
     fn readers(self) -> &'static [Role] {
         match self {
-            Self::Sales | Self::Shifts => &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer],
+            Self::Sales | Self::Shifts | Self::Discounts => {
+                &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer]
+            }
             Self::Revenue | Self::Devices => &[Role::Owner, Role::Admin, Role::Viewer],
             Self::Checkins | Self::Inside | Self::DoubleAdmissions => {
                 &[Role::Owner, Role::Admin, Role::BoxOffice, Role::GateStaff, Role::Viewer]
@@ -289,6 +296,7 @@ enum ReportName {
     DoubleAdmissions,
     Devices,
     Shifts,
+    Discounts,
 }
 
 #[utoipa::path(

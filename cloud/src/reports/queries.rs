@@ -151,6 +151,72 @@ pub(super) async fn revenue(tx: &mut Tenant, event: i64) -> Result<Table, ApiErr
     Ok(table)
 }
 
+/// Discounts in paid orders, by tag and then by reason (a voucher code, or an automatic
+/// discount's name): orders, tickets, their list value, what was taken off and what was paid,
+/// with a subtotal per tag and a total — exact to the minor unit, from the orders' lines.
+pub(super) async fn discounts(tx: &mut Tenant, event: i64) -> Result<Table, ApiError> {
+    let rows: Vec<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT COALESCE(v.tag, ''), l.discount_reason, o.currency, CAST(COUNT(DISTINCT o.id) AS BIGINT), \
+                CAST(SUM(l.quantity) AS BIGINT), CAST(SUM(l.quantity * l.unit_price_minor) AS BIGINT), \
+                CAST(SUM(l.discount_minor) AS BIGINT) \
+         FROM order_lines l JOIN orders o ON o.id = l.order_id LEFT JOIN vouchers v ON v.id = l.voucher_id \
+         WHERE o.event_id = $1 AND o.org_id = $2 AND o.status = 'paid' AND (l.discount_minor > 0 OR l.voucher_id IS NOT NULL) \
+         GROUP BY COALESCE(v.tag, ''), l.discount_reason, o.currency ORDER BY 1, 2, 3",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut table = Table::new(&[
+        "tag",
+        "reason",
+        "orders",
+        "tickets",
+        "list_minor",
+        "discount_minor",
+        "paid_minor",
+        "currency",
+    ]);
+    let row = |tag: Cell, reason: Cell, n: [i64; 4], currency: &str| {
+        vec![
+            tag,
+            reason,
+            Cell::from(n[0]),
+            Cell::from(n[1]),
+            Cell::from(n[2]),
+            Cell::from(n[3]),
+            Cell::from(n[2] - n[3]),
+            Cell::from(currency),
+        ]
+    };
+    let mut by_tag: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
+    let mut total: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+    for (tag, reason, currency, orders, tickets, list, discount) in &rows {
+        table.rows.push(row(
+            Cell::from(tag.as_str()),
+            Cell::from(reason.as_str()),
+            [*orders, *tickets, *list, *discount],
+            currency,
+        ));
+        for sums in [
+            by_tag.entry((tag.clone(), currency.clone())).or_default(),
+            total.entry(currency.clone()).or_default(),
+        ] {
+            for (sum, n) in sums.iter_mut().zip([*orders, *tickets, *list, *discount]) {
+                *sum += n;
+            }
+        }
+    }
+    // Orders are counted once per reason: a subtotal's orders may count an order twice.
+    for ((tag, currency), sums) in by_tag {
+        table.rows.push(row(Cell::from(tag), Cell::Null, sums, &currency));
+    }
+    for (currency, sums) in total {
+        table.rows.push(row(Cell::Null, Cell::Null, sums, &currency));
+    }
+    Ok(table)
+}
+
 /// Number → name of the event's gates (`table` = "gates") or ticket types ("ticket_types").
 async fn names(tx: &mut Tenant, table: &'static str, event: i64) -> Result<BTreeMap<i64, String>, ApiError> {
     // `table` is one of two constants, never input.

@@ -1,10 +1,14 @@
 //! Checkout: a validated order is placed with a hold on its tickets, or refused as sold out —
 //! in batches (see the module above for why).
 
+use super::redeem::{self, NoUse, VoucherUse};
 use super::store::{self, TypeForSale};
 use crate::capacity;
 use crate::db::{Db, Tenant};
 use crate::error::ApiError;
+use crate::pricing::{self, Item, Refusal, Rule};
+use crate::vouchers::VoucherView;
+use crate::vouchers::rules::RuleView;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -36,6 +40,11 @@ pub struct NewOrder {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub name: String,
+    /// A voucher code (case-insensitive): its price applies to the tickets it covers, and it
+    /// may open hidden ticket types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[ ]*[A-Za-z0-9][A-Za-z0-9-]{2,31}[ ]*$")]
+    pub voucher: Option<String>,
 }
 
 /// One ticket type and how many.
@@ -62,7 +71,7 @@ pub struct Order {
     pub name: String,
     /// Currency of every line.
     pub currency: String,
-    /// Sum of the lines.
+    /// Sum of the lines, their discounts taken off.
     pub total_minor: i64,
     /// The lines, sorted by ticket type id.
     pub lines: Vec<Line>,
@@ -72,6 +81,10 @@ pub struct Order {
     pub request_hash: Option<String>,
     /// When the hold lapses.
     pub hold_expires_at: i64,
+    /// The voucher it uses, and its code.
+    pub voucher: Option<VoucherUse>,
+    /// The voucher's code.
+    pub voucher_code: Option<String>,
 }
 
 /// An event on sale, as checkout needs it.
@@ -84,6 +97,8 @@ pub struct ForSale {
     pub ends_at: i64,
     /// Its ticket types.
     pub types: Vec<TypeForSale>,
+    /// Its automatic discounts.
+    pub rules: Vec<Rule>,
 }
 
 /// How long checkout trusts what it read about an event: a change of prices, windows or status
@@ -128,33 +143,74 @@ async fn load_event(db: &Db, event: i64) -> Result<ForSale, ApiError> {
     }
     let mut tx = db.tenant(found.org_id).await?;
     let types = store::types_for_sale(&mut tx, event).await?;
+    let rules =
+        crate::vouchers::rules::list(&mut tx, event).await?.iter().filter_map(RuleView::rule).collect();
     tx.commit().await?;
-    Ok(ForSale { org: found.org_id, name: found.name, ends_at: found.ends_at, types })
+    Ok(ForSale { org: found.org_id, name: found.name, ends_at: found.ends_at, types, rules })
 }
 
-/// Checks `new` against the event's types and sales windows at `now`.
+/// Checks `new` against `sale`'s types, sales windows and discounts and `voucher` (the one
+/// `new` names, found) at `now`, and prices it.
 pub fn check(
     new: &NewOrder,
-    org: i64,
+    sale: &ForSale,
     event: i64,
-    event_ends_at: i64,
-    types: &[TypeForSale],
+    voucher: Option<&VoucherView>,
     now: i64,
     hold_ms: i64,
 ) -> Result<Order, ApiError> {
     let email = new.email.trim().to_lowercase();
     crate::checks::email("email", &email)?;
     crate::checks::text("name", &new.name, 200)?;
-    if new.lines.is_empty() || new.lines.len() > 20 {
+    let priced = price_lines(&new.lines, sale, voucher, now)?;
+    Ok(Order {
+        org: sale.org,
+        event,
+        email,
+        name: new.name.trim().to_owned(),
+        currency: priced.currency,
+        total_minor: priced.total_minor,
+        lines: priced.lines,
+        idempotency_key: None,
+        request_hash: None,
+        hold_expires_at: now + hold_ms,
+        voucher: priced.voucher,
+        voucher_code: priced.voucher_code,
+    })
+}
+
+/// Lines checked against the event and priced.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    /// The lines, sorted by ticket type id, each with its discount.
+    pub lines: Vec<Line>,
+    /// Their currency.
+    pub currency: String,
+    /// What they cost together.
+    pub total_minor: i64,
+    /// The voucher's uses.
+    pub voucher: Option<VoucherUse>,
+    /// The voucher's code.
+    pub voucher_code: Option<String>,
+}
+
+/// Checks `new_lines` against `sale`'s types and sales windows at `now`, and prices them with
+/// `voucher` and the event's automatic discounts (checkout, and the shop's price preview).
+pub fn price_lines(
+    new_lines: &[NewLine],
+    sale: &ForSale,
+    voucher: Option<&VoucherView>,
+    now: i64,
+) -> Result<Priced, ApiError> {
+    if new_lines.is_empty() || new_lines.len() > 20 {
         return Err(ApiError::invalid("lines", "1–20 lines"));
     }
     let mut lines = BTreeMap::new();
     let mut currency: Option<&str> = None;
     let mut total_tickets = 0i64;
-    let mut total_minor = 0i64;
-    for (i, line) in new.lines.iter().enumerate() {
+    for (i, line) in new_lines.iter().enumerate() {
         let field = |f: &str| format!("lines[{i}].{f}");
-        let t = types.iter().find(|t| t.number == i64::from(line.ticket_type)).ok_or_else(|| {
+        let t = sale.types.iter().find(|t| t.number == i64::from(line.ticket_type)).ok_or_else(|| {
             ApiError::invalid(field("ticket_type"), format!("no ticket type {}", line.ticket_type))
         })?;
         let quantity = i64::from(line.quantity);
@@ -167,11 +223,15 @@ pub fn check(
             name: t.name.clone(),
             quantity,
             unit_price_minor: t.price_minor,
+            hidden: t.hidden.0,
+            discount_minor: 0,
+            discount_reason: String::new(),
+            voucher_uses: 0,
         };
         if lines.insert(t.id, line).is_some() {
             return Err(ApiError::invalid(field("ticket_type"), "each ticket type once per order"));
         }
-        if now < t.sales_start.unwrap_or(i64::MIN) || now >= t.sales_end.unwrap_or(event_ends_at) {
+        if now < t.sales_start.unwrap_or(i64::MIN) || now >= t.sales_end.unwrap_or(sale.ends_at) {
             return Err(ApiError::Conflict {
                 code: "not_on_sale",
                 message: format!("{} is not on sale now", t.name),
@@ -184,23 +244,92 @@ pub fn check(
             _ => currency = Some(&t.currency),
         }
         total_tickets += quantity;
-        total_minor += quantity * t.price_minor;
     }
     if total_tickets > MAX_TICKETS_PER_ORDER {
         return Err(ApiError::invalid("lines", format!("at most {MAX_TICKETS_PER_ORDER} tickets per order")));
     }
-    Ok(Order {
-        org,
-        event,
-        email,
-        name: new.name.trim().to_owned(),
+    let mut lines: Vec<Line> = lines.into_values().collect();
+    let voucher = match voucher {
+        Some(v) => Some(usable(v, sale, now)?),
+        None => None,
+    };
+    let used = apply_prices(&mut lines, voucher.map(|(v, _)| v), &sale.rules, now)?;
+    let total_minor = lines.iter().map(|l| l.quantity * l.unit_price_minor - l.discount_minor).sum();
+    Ok(Priced {
         currency: currency.unwrap_or("EUR").to_owned(),
         total_minor,
-        lines: lines.into_values().collect(),
-        idempotency_key: None,
-        request_hash: None,
-        hold_expires_at: now + hold_ms,
+        lines,
+        voucher: voucher.map(|(v, reserve_type)| VoucherUse { id: v.id, uses: used, reserve_type }),
+        voucher_code: voucher.map(|(v, _)| v.code.clone()),
     })
+}
+
+/// `v` if it may be used at `now` (its period; blocking is decided in the order's
+/// transaction), with the ticket type id it sets tickets aside of.
+fn usable<'a>(
+    v: &'a VoucherView,
+    sale: &ForSale,
+    now: i64,
+) -> Result<(&'a VoucherView, Option<i64>), ApiError> {
+    if v.valid_from.is_some_and(|from| now < from) {
+        return Err(ApiError::Conflict {
+            code: "voucher_not_valid",
+            message: "this code is not valid yet".into(),
+        });
+    }
+    if v.valid_until.is_some_and(|until| now >= until) || v.blocked_at.is_some() {
+        return Err(ApiError::Conflict {
+            code: "voucher_not_valid",
+            message: "this code is no longer valid".into(),
+        });
+    }
+    let reserve_type = if v.reserves.0 {
+        let number: i64 = v.ticket_types.parse().map_err(|_| anyhow::anyhow!("voucher {} scope", v.id))?;
+        sale.types.iter().find(|t| t.number == number).map(|t| t.id)
+    } else {
+        None
+    };
+    Ok((v, reserve_type))
+}
+
+/// Prices `lines` ([`pricing::price`]); the voucher's uses.
+fn apply_prices(
+    lines: &mut [Line],
+    voucher: Option<&VoucherView>,
+    rules: &[Rule],
+    now: i64,
+) -> Result<i64, ApiError> {
+    let items: Vec<Item> = lines
+        .iter()
+        .map(|l| Item {
+            number: l.number,
+            quantity: l.quantity,
+            list_price: l.unit_price_minor,
+            hidden: l.hidden,
+        })
+        .collect();
+    let terms = voucher.map(VoucherView::terms);
+    let priced = pricing::price(&items, terms.as_ref(), rules, now).map_err(|refusal| match refusal {
+        Refusal::Hidden { number } => {
+            let i = lines.iter().position(|l| l.number == number).unwrap_or(0);
+            ApiError::invalid(
+                format!("lines[{i}].ticket_type"),
+                format!("ticket type {number} is sold only with a code that opens it"),
+            )
+        }
+        Refusal::OverPerOrder { max } => {
+            ApiError::invalid("voucher", format!("this code covers at most {max} tickets per order"))
+        }
+        Refusal::NotApplicable => ApiError::invalid("voucher", "this code does not apply to these tickets"),
+    })?;
+    let mut uses = 0;
+    for (line, p) in lines.iter_mut().zip(priced) {
+        line.discount_minor = p.discount_minor;
+        line.discount_reason = p.reason;
+        line.voucher_uses = p.voucher_uses;
+        uses += p.voucher_uses;
+    }
+    Ok(uses)
 }
 
 /// One line of a checked order.
@@ -216,8 +345,18 @@ pub struct Line {
     pub name: String,
     /// How many.
     pub quantity: i64,
-    /// Price of one.
+    /// List price of one.
     pub unit_price_minor: i64,
+    /// Sold only with a voucher that opens it.
+    #[serde(skip)]
+    pub hidden: bool,
+    /// Taken off the whole line.
+    pub discount_minor: i64,
+    /// Why.
+    pub discount_reason: String,
+    /// Voucher uses it takes.
+    #[serde(skip)]
+    pub voucher_uses: i64,
 }
 
 impl Line {
@@ -228,6 +367,8 @@ impl Line {
             name: self.name.clone(),
             quantity: self.quantity,
             unit_price_minor: self.unit_price_minor,
+            discount_minor: self.discount_minor,
+            discount_reason: self.discount_reason.clone(),
         }
     }
 }
@@ -246,13 +387,57 @@ pub enum Placed {
         /// When it was created.
         created_at: i64,
     },
-    /// Not enough tickets left; the order is recorded as rejected.
-    SoldOut {
+    /// Refused (not enough tickets left, or the voucher's uses): recorded as rejected, with
+    /// why, so a retry with its key hears the same.
+    Refused {
         /// Order id.
         id: i64,
+        /// Why.
+        why: Why,
     },
     /// Another request with the same idempotency key placed it first.
     Duplicate,
+}
+
+/// Why an order was refused in its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// Not enough tickets left.
+    SoldOut,
+    /// Its voucher has fewer uses left than it needs.
+    VoucherUsedUp,
+    /// Its voucher was blocked.
+    VoucherBlocked,
+}
+
+impl Why {
+    /// As stored in `orders.rejected_reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SoldOut => "sold_out",
+            Self::VoucherUsedUp => "voucher_used_up",
+            Self::VoucherBlocked => "voucher_blocked",
+        }
+    }
+
+    /// From `orders.rejected_reason` (an order refused before vouchers existed: sold out).
+    pub fn parse(stored: Option<&str>) -> Self {
+        match stored {
+            Some("voucher_used_up") => Self::VoucherUsedUp,
+            Some("voucher_blocked") => Self::VoucherBlocked,
+            _ => Self::SoldOut,
+        }
+    }
+
+    /// The problem the buyer gets.
+    pub fn problem(self) -> ApiError {
+        let (code, message) = match self {
+            Self::SoldOut => ("sold_out", "not enough tickets left for this order"),
+            Self::VoucherUsedUp => ("voucher_used_up", "this code has been used up"),
+            Self::VoucherBlocked => ("voucher_not_valid", "this code is no longer valid"),
+        };
+        ApiError::Conflict { code, message: message.into() }
+    }
 }
 
 type Reply = oneshot::Sender<Result<Placed, ApiError>>;
@@ -337,41 +522,76 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     let ids: Vec<Option<i64>> = codes.iter().map(|(code, _)| inserted.get(code).copied()).collect();
 
     // 2. Their lines.
-    let lines: Vec<(i64, i64, i64, i64)> = orders
+    let lines: Vec<(i64, Option<i64>, &Line)> = orders
         .iter()
         .zip(&ids)
-        .filter_map(|(o, id)| {
-            id.map(|id| o.lines.iter().map(move |l| (id, l.ticket_type, l.quantity, l.unit_price_minor)))
-        })
+        .filter_map(|(o, id)| id.map(|id| o.lines.iter().map(move |l| (id, o.voucher.map(|v| v.id), l))))
         .flatten()
         .collect();
     store::insert_lines(&mut tx, &lines).await?;
 
-    // 3. Capacity, last: the hot rows are locked only from here to the commit.
-    let placed: Vec<&Order> =
-        orders.iter().zip(&ids).filter(|(_, id)| id.is_some()).map(|(o, _)| o).collect();
-    let granted = take_capacity(&mut tx, &placed).await?;
-
-    // 4. Orders that did not fit are recorded as rejected (a retry with the key gets the same).
-    let mut results = Vec::with_capacity(orders.len());
+    // 3. Voucher uses, then capacity, last: the hot rows are locked only from here to the
+    //    commit. An order that gets its voucher's uses but not its tickets gives the uses back.
+    let placed: Vec<(usize, &Order)> = orders
+        .iter()
+        .zip(&ids)
+        .enumerate()
+        .filter(|(_, (_, id))| id.is_some())
+        .map(|(i, (o, _))| (i, o))
+        .collect();
+    let just_orders: Vec<&Order> = placed.iter().map(|(_, o)| *o).collect();
+    let vouchers = redeem::take(&mut tx, &just_orders).await?;
+    let candidates: Vec<&Order> =
+        just_orders.iter().zip(&vouchers).filter(|(_, v)| v.is_ok()).map(|(o, _)| *o).collect();
+    let granted = take_capacity(&mut tx, &candidates).await?;
+    let mut outcome: HashMap<usize, Result<(), Why>> = HashMap::new();
     let mut granted = granted.into_iter();
-    let mut rejected = Vec::new();
+    for ((i, o), voucher) in placed.iter().zip(vouchers) {
+        let result = match voucher {
+            Err(NoUse::UsedUp) => Err(Why::VoucherUsedUp),
+            Err(NoUse::Blocked) => Err(Why::VoucherBlocked),
+            Ok(()) if granted.next().unwrap_or(false) => Ok(()),
+            Ok(()) => {
+                if let Some(v) = o.voucher {
+                    redeem::untake(&mut tx, v).await?;
+                }
+                Err(Why::SoldOut)
+            }
+        };
+        outcome.insert(*i, result);
+    }
+
+    // 4. Orders refused are recorded as rejected (a retry with the key gets the same).
+    let mut results = Vec::with_capacity(orders.len());
+    let mut rejected: Vec<(i64, Why)> = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        results.push(match id {
-            None => Placed::Duplicate,
-            Some(id) if granted.next().unwrap_or(false) => {
+        results.push(match (id, outcome.get(&i)) {
+            (Some(id), Some(Ok(()))) => {
                 let (code, secret) = codes[i].clone();
                 Placed::Held { id: *id, code, secret, created_at: now }
             }
-            Some(id) => {
-                rejected.push(*id);
-                Placed::SoldOut { id: *id }
+            (Some(id), Some(Err(why))) => {
+                rejected.push((*id, *why));
+                Placed::Refused { id: *id, why: *why }
             }
+            _ => Placed::Duplicate,
         });
     }
     store::reject(&mut tx, &rejected).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// What an order takes from its ticket types' general sale: its lines, less the tickets its
+/// voucher had set aside (those move from `reserved` to `held` with the voucher's uses).
+fn from_sale(o: &Order) -> impl Iterator<Item = (i64, i64)> + '_ {
+    o.lines.iter().filter_map(move |l| {
+        let aside = match o.voucher {
+            Some(v) if v.reserve_type == Some(l.ticket_type) => l.voucher_uses,
+            _ => 0,
+        };
+        (l.quantity > aside).then_some((l.ticket_type, l.quantity - aside))
+    })
 }
 
 /// Holds capacity for `orders` in arrival order; returns which got theirs. First tries the
@@ -381,8 +601,8 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
 async fn take_capacity(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<bool>, ApiError> {
     let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
     for o in orders {
-        for line in &o.lines {
-            *totals.entry(line.ticket_type).or_default() += line.quantity;
+        for (ticket_type, quantity) in from_sale(o) {
+            *totals.entry(ticket_type).or_default() += quantity;
         }
     }
     if hold_all(tx, totals.into_iter()).await? {
@@ -390,7 +610,7 @@ async fn take_capacity(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<bool>, 
     }
     let mut granted = Vec::with_capacity(orders.len());
     for o in orders {
-        granted.push(hold_all(tx, o.lines.iter().map(|l| (l.ticket_type, l.quantity))).await?);
+        granted.push(hold_all(tx, from_sale(o)).await?);
     }
     Ok(granted)
 }
@@ -415,10 +635,8 @@ async fn hold(tx: &mut Tenant, ticket_type: i64, quantity: i64) -> Result<bool, 
     Ok(capacity::hold(tx, ticket_type, quantity).await?)
 }
 
-/// Gives back the tickets an order held (its hold lapsed, or it was cancelled).
+/// Gives back the tickets and voucher uses an order held (its hold lapsed, or it was
+/// cancelled).
 pub async fn release_hold(tx: &mut Tenant, order: i64) -> Result<(), ApiError> {
-    for (ticket_type, quantity) in store::held(tx, order).await? {
-        capacity::release_held(tx, ticket_type, quantity).await?;
-    }
-    Ok(())
+    Ok(redeem::release(tx, order).await?)
 }

@@ -3,6 +3,7 @@
 use super::Sales;
 use super::buyer_mail::Reason as MailReason;
 use super::checkout::release_hold;
+use super::redeem::{self, HeldLine};
 use super::store::{self, NewTicket, PaidLine};
 use crate::capacity;
 use crate::crypto::MasterKey;
@@ -10,6 +11,7 @@ use crate::db::{Db, Tenant};
 use crate::error::ApiError;
 use crate::events::signing_key;
 use crate::payments::ledger::{self, Refs};
+use crate::pricing::ticket_prices;
 use sqlx::Connection;
 use sync_core::ids::{Serial, TicketTypeId};
 use sync_core::keys::EventKey;
@@ -98,6 +100,7 @@ pub async fn settle(
             idempotency_key: None,
             provider: sales.provider.name(),
             done_at_provider: false,
+            give_back_voucher: false,
         };
         let refund = super::refunds::record_refund(&mut tx, &sales.public_url, refund).await?;
         Settled::Refunding { refund }
@@ -124,14 +127,17 @@ pub async fn pay_order(
     order: i64,
 ) -> Result<bool, ApiError> {
     let lines = store::paid_lines(tx, order).await?;
+    let held = redeem::lines(tx, order).await?;
     let key = signing_key(tx, master, event).await?;
     let now = tx.now();
-    // Hot rows from here on, each in ticket type id order (as checkout takes them: no deadlock).
+    // Hot rows from here on: vouchers, then ticket types in id order (as checkout takes them:
+    // no deadlock).
     if store::mark_paid(tx, order, now, false).await? {
+        redeem::redeemed(tx, &held).await?;
         for line in &lines {
             capacity::sell_held(tx, line.ticket_type_id, line.quantity).await?;
         }
-    } else if !revive(tx, order, &lines, now).await? {
+    } else if !revive(tx, order, &held, now).await? {
         return Ok(false);
     }
     issue_tickets(tx, &key, event, order, &lines).await?;
@@ -139,15 +145,13 @@ pub async fn pay_order(
 }
 
 /// Pays an order whose hold lapsed (expired or cancelled: the customer was slow) by selling its
-/// tickets again if they are still there — each conditionally, all or none (a savepoint). `false`
-/// if not.
-async fn revive(tx: &mut Tenant, order: i64, lines: &[PaidLine], now: i64) -> Result<bool, ApiError> {
+/// tickets (and its voucher's uses) again if they are still there — each conditionally, all or
+/// none (a savepoint). `false` if not.
+async fn revive(tx: &mut Tenant, order: i64, lines: &[HeldLine], now: i64) -> Result<bool, ApiError> {
     let mut again = (**tx).begin().await?;
-    for line in lines {
-        if !capacity::sell(&mut again, line.ticket_type_id, line.quantity).await? {
-            again.rollback().await?;
-            return Ok(false);
-        }
+    if !redeem::revive(&mut again, lines).await? {
+        again.rollback().await?;
+        return Ok(false);
     }
     if !store::mark_paid(&mut again, order, now, true).await? {
         again.rollback().await?;
@@ -176,14 +180,9 @@ async fn issue_tickets(
     let mut tickets = Vec::new();
     for line in by_number {
         let number = u16::try_from(line.number).map_err(anyhow::Error::from)?;
-        for _ in 0..line.quantity {
+        for price_minor in ticket_prices(line.quantity, line.unit_price_minor, line.discount_minor) {
             let text = key.issue(Serial(serial), TicketTypeId(number), None).to_text();
-            tickets.push(NewTicket {
-                serial,
-                ticket_type_id: line.ticket_type_id,
-                price_minor: line.unit_price_minor,
-                text,
-            });
+            tickets.push(NewTicket { serial, ticket_type_id: line.ticket_type_id, price_minor, text });
             serial += 1;
         }
     }

@@ -27,6 +27,7 @@ pub mod disputes;
 pub mod fulfil;
 mod provider_webhook;
 pub mod reconcile;
+pub mod redeem;
 pub mod refunds;
 pub mod resend;
 pub mod routes;
@@ -36,7 +37,7 @@ pub mod views;
 pub use buyer_mail::Reason as MailReason;
 pub use provider_webhook::PATH as WEBHOOK_PATH;
 pub use routes::{
-    ORDER_READERS, ORDER_WRITERS, by_code_and_secret, order_view, shop_event, staff_order_by_code,
+    ORDER_READERS, ORDER_WRITERS, by_code_and_secret, order_view, shop_event, shop_org, staff_order_by_code,
 };
 pub use views::{
     Channel, CheckinView, LineView, OrderStatus, OrderSummary, OrderView, PaymentView, RefundView, ShopEvent,
@@ -100,6 +101,8 @@ pub struct Sales {
     pub public_url: PublicUrl,
     /// How the buyer's e-mails leave (delivery starts right after the commit that queued them).
     pub mailer: Arc<Mailer>,
+    /// Unknown voucher codes per client address (the brake on guessing codes).
+    pub attempts: Arc<crate::vouchers::attempts::Attempts>,
 }
 
 impl Sales {
@@ -122,6 +125,7 @@ impl Sales {
             limiter,
             public_url,
             mailer,
+            attempts: Arc::default(),
         }
     }
 }

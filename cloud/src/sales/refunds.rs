@@ -57,6 +57,9 @@ pub struct NewRefund<'a> {
     /// The provider paid it back already (a refund made in its dashboard): recorded as done,
     /// never sent.
     pub done_at_provider: bool,
+    /// The revoked tickets give their voucher's uses back (the organizer says so; otherwise a
+    /// used code stays used).
+    pub give_back_voucher: bool,
 }
 
 /// Records `r` inside `tx`, and queues the buyer's notice of money paid back (links to
@@ -78,6 +81,7 @@ pub async fn record_refund(
         idempotency_key,
         provider,
         done_at_provider,
+        give_back_voucher,
     } = r;
     let event = store::event_of_order(tx, order, false).await?;
     let method = match payment {
@@ -104,7 +108,7 @@ pub async fn record_refund(
     };
     let refund = store::insert_refund(tx, &row).await?;
     if !serials.is_empty() {
-        revoke(tx, event, order, serials).await?;
+        revoke(tx, event, order, serials, give_back_voucher).await?;
     }
     store::add_refunded(tx, order, amount_minor).await?;
     if amount_minor > 0 {
@@ -130,9 +134,15 @@ pub async fn record_refund(
     Ok(refund)
 }
 
-/// Revokes `serials` of `order` (valid until now), puts them back on sale and tells the
-/// devices through the hub journal.
-async fn revoke(tx: &mut Tenant, event: i64, order: i64, serials: &[u32]) -> Result<(), ApiError> {
+/// Revokes `serials` of `order` (valid until now), puts them back on sale (with their voucher's
+/// uses, if asked) and tells the devices through the hub journal.
+async fn revoke(
+    tx: &mut Tenant,
+    event: i64,
+    order: i64,
+    serials: &[u32],
+    give_back_voucher: bool,
+) -> Result<(), ApiError> {
     let revoked = store::revoke_tickets(tx, event, order, serials).await?;
     if usize::try_from(revoked).ok() != Some(serials.len()) {
         return Err(ApiError::Conflict {
@@ -143,6 +153,9 @@ async fn revoke(tx: &mut Tenant, event: i64, order: i64, serials: &[u32]) -> Res
     // Refunded tickets go back on sale.
     for (ticket_type, count) in store::types_of_serials(tx, event, serials).await? {
         capacity::unsell(tx, ticket_type, count).await?;
+        if give_back_voucher {
+            super::redeem::give_back(tx, order, ticket_type, count).await?;
+        }
     }
     for (first, last) in runs(serials) {
         let entry =
@@ -218,6 +231,7 @@ pub async fn refunded_at_provider(
         idempotency_key: None,
         provider: sales.provider.name(),
         done_at_provider: true,
+        give_back_voucher: false,
     };
     let refund = record_refund(&mut tx, &sales.public_url, new).await?;
     tx.audit(

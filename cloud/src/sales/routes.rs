@@ -2,7 +2,7 @@
 //! the order page, starting a payment. Staff: orders of an event, an order, refunds,
 //! cancelling a hold.
 
-use super::checkout::{NewOrder, Placed, check};
+use super::checkout::{NewOrder, Placed, Why, check};
 use super::fulfil::complete_free;
 use super::refunds::{NewRefund, record_refund, send_to_provider};
 use super::views::{OrderStatus, OrderView, Orders, PaymentStarted, RefundMade, ShopEvent, StaffOrderView};
@@ -18,6 +18,7 @@ use crate::payments::PaymentRequest;
 use crate::query::ApiQuery;
 use crate::state::{AppState, PublicUrl};
 use crate::tenancy::Role;
+use crate::vouchers::VoucherView;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,6 +34,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(shop))
         .routes(routes!(create_order))
+        .routes(routes!(quote))
         .routes(routes!(public_order))
         .routes(routes!(start_payment))
         .routes(routes!(list_orders))
@@ -61,10 +63,6 @@ fn key_reused() -> ApiError {
     ApiError::invalid("Idempotency-Key", "this key was used for a different request")
 }
 
-fn sold_out() -> ApiError {
-    ApiError::Conflict { code: "sold_out", message: "not enough tickets left for this order".into() }
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/public/events/{id}",
@@ -76,11 +74,20 @@ fn sold_out() -> ApiError {
     security(()),
 )]
 async fn shop(State(db): State<Db>, ApiPath(event): ApiPath<i64>) -> Result<Json<ShopEvent>, ApiError> {
-    Ok(Json(shop_event(&db, event).await?))
+    Ok(Json(shop_event(&db, event, None).await?))
 }
 
-/// The event's shop (the API and the shop page); 404 for a draft.
-pub async fn shop_event(db: &Db, event: i64) -> Result<ShopEvent, ApiError> {
+/// The organization selling `event` (404 if there is no such event).
+pub async fn shop_org(db: &Db, event: i64) -> Result<i64, ApiError> {
+    let mut lookup = db.lookup().await?;
+    let found = store::event_for_sale(&mut lookup, event).await?.ok_or(ApiError::NotFound)?;
+    lookup.commit().await?;
+    Ok(found.org_id)
+}
+
+/// The event's shop (the API and the shop page); 404 for a draft. Hidden ticket types are
+/// left out, but for those `voucher` opens.
+pub async fn shop_event(db: &Db, event: i64, voucher: Option<&VoucherView>) -> Result<ShopEvent, ApiError> {
     let mut lookup = db.lookup().await?;
     let found = store::event_for_sale(&mut lookup, event).await?.ok_or(ApiError::NotFound)?;
     lookup.commit().await?;
@@ -88,7 +95,12 @@ pub async fn shop_event(db: &Db, event: i64) -> Result<ShopEvent, ApiError> {
         return Err(ApiError::NotFound);
     }
     let mut tx = db.tenant(found.org_id).await?;
-    let ticket_types = store::shop_types(&mut tx, event).await?;
+    let opens = |number: i64| voucher.is_some_and(|v| v.unlocks_hidden.0 && v.terms().scope.covers(number));
+    let ticket_types = store::shop_types(&mut tx, event)
+        .await?
+        .into_iter()
+        .filter(|t| !t.hidden.0 || opens(t.number))
+        .collect();
     let about = crate::events::store::about(&mut tx, event).await?.unwrap_or_default();
     let organizer = crate::settings::organization(&mut tx).await?;
     tx.commit().await?;
@@ -145,8 +157,9 @@ async fn create_order(
     let key = idempotency_key(&headers)?;
     let for_sale = sales.events.get(&db, event).await?;
     let hold_ms = i64::try_from(sales.options.hold.as_millis()).unwrap_or(i64::MAX);
-    let mut order =
-        check(&new, for_sale.org, event, for_sale.ends_at, &for_sale.types, db.clock().now_ms(), hold_ms)?;
+    let now = db.clock().now_ms();
+    let voucher = find_voucher(&db, &sales, for_sale.org, event, new.voucher.as_deref(), &address).await?;
+    let mut order = check(&new, &for_sale, event, voucher.as_ref(), now, hold_ms)?;
     let org = order.org;
     if let Some(key) = &key {
         let body = serde_json::to_vec(&new).map_err(anyhow::Error::from)?;
@@ -184,11 +197,12 @@ async fn create_order(
                 created_at,
                 paid_at: None,
                 channel: super::views::Channel::Online,
+                voucher: placed.voucher_code.clone(),
                 lines: placed.lines.iter().map(super::checkout::Line::view).collect(),
                 tickets: Vec::new(),
             }),
         )),
-        Placed::SoldOut { .. } => Err(sold_out()),
+        Placed::Refused { why, .. } => Err(why.problem()),
         Placed::Duplicate => {
             let key = key.ok_or_else(|| anyhow::anyhow!("a duplicate without an idempotency key"))?;
             replay(&db, org, event, &key, hash.as_deref())
@@ -196,6 +210,107 @@ async fn create_order(
                 .ok_or_else(|| anyhow::anyhow!("duplicate order vanished").into())
         }
     }
+}
+
+/// An order about to be placed: what the shop asks the price of.
+#[derive(Clone, Debug, Deserialize, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// What to buy.
+    #[schema(min_items = 1, max_items = 20)]
+    pub lines: Vec<super::checkout::NewLine>,
+    /// A voucher code.
+    #[serde(default)]
+    #[schema(pattern = "^[ ]*[A-Za-z0-9][A-Za-z0-9-]{2,31}[ ]*$")]
+    pub voucher: Option<String>,
+}
+
+/// What an order would cost now, line by line: the price checkout charges if it is placed
+/// now (an early-bird price can end, and a voucher be used up, in between).
+#[derive(Clone, Debug, serde::Serialize, ToSchema)]
+pub struct Quote {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The whole order, discounts taken off.
+    pub total_minor: i64,
+    /// Each line with its list price, discount and reason.
+    pub lines: Vec<super::views::LineView>,
+    /// The voucher applied (in capitals), if one was given.
+    pub voucher: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/events/{id}/quote",
+    tag = "checkout",
+    request_body = QuoteRequest,
+    params(("id" = i64, Path, description = "The event")),
+    responses(
+        (status = 200, description = "What the order would cost now, with each line's discount and why", body = Quote),
+        (status = 409, description = "Not on sale (`not_on_sale`), or the voucher is not valid now (`voucher_not_valid`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many unknown codes from this address: wait Retry-After seconds", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
+async fn quote(
+    State(db): State<Db>,
+    State(sales): State<Sales>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiPath(event): ApiPath<i64>,
+    ApiJson(asked): ApiJson<QuoteRequest>,
+) -> Result<Json<Quote>, ApiError> {
+    Ok(Json(price_quote(&db, &sales, event, &asked, &peer.ip().to_string()).await?))
+}
+
+/// What `asked` would cost at `event` now (the API and the shop page); `address` is the
+/// client's, for the voucher attempts.
+pub async fn price_quote(
+    db: &Db,
+    sales: &Sales,
+    event: i64,
+    asked: &QuoteRequest,
+    address: &str,
+) -> Result<Quote, ApiError> {
+    let for_sale = sales.events.get(db, event).await?;
+    let voucher = find_voucher(db, sales, for_sale.org, event, asked.voucher.as_deref(), address).await?;
+    let priced =
+        super::checkout::price_lines(&asked.lines, &for_sale, voucher.as_ref(), db.clock().now_ms())?;
+    Ok(Quote {
+        currency: priced.currency,
+        total_minor: priced.total_minor,
+        lines: priced.lines.iter().map(super::checkout::Line::view).collect(),
+        voucher: priced.voucher_code,
+    })
+}
+
+/// The voucher `code` names for `event`, if a code was given. An unknown code costs the
+/// client's `address` one of its attempts ([`crate::vouchers::attempts`]); an address out of
+/// attempts is answered 429 whatever it enters.
+pub async fn find_voucher(
+    db: &Db,
+    sales: &Sales,
+    org: i64,
+    event: i64,
+    code: Option<&str>,
+    address: &str,
+) -> Result<Option<VoucherView>, ApiError> {
+    let Some(code) = code else { return Ok(None) };
+    let now = db.clock().now_ms();
+    sales.attempts.check(address, now).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    let found = match crate::vouchers::normalize(code) {
+        Some(code) => {
+            let mut tx = db.tenant(org).await?;
+            let found = crate::vouchers::store::by_code(&mut tx, event, &code).await?;
+            tx.commit().await?;
+            found
+        }
+        None => None,
+    };
+    if found.is_none() {
+        sales.attempts.failed(address, now);
+        return Err(ApiError::invalid("voucher", "there is no such code for this event"));
+    }
+    Ok(found)
 }
 
 /// The answer an earlier request with the same key got, if there was one.
@@ -212,7 +327,7 @@ async fn replay(
         return Err(key_reused());
     }
     if earlier.status == "rejected" {
-        return Err(sold_out());
+        return Err(Why::parse(earlier.rejected_reason.as_deref()).problem());
     }
     let view = order_view(&mut tx, earlier.id, true).await?;
     tx.commit().await?;
@@ -484,6 +599,10 @@ struct RefundBody {
         pattern = r"^[^\x00]*[^\x00\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
     )]
     reason: String,
+    /// Give the revoked tickets' voucher uses back, so the code may be used again (default:
+    /// no — a used code stays used).
+    #[serde(default)]
+    give_back_voucher: bool,
 }
 
 #[utoipa::path(
@@ -599,6 +718,7 @@ async fn cancel_tickets(
         idempotency_key: key.as_deref(),
         provider: sales.provider.name(),
         done_at_provider: false,
+        give_back_voucher: body.give_back_voucher,
     };
     let refund = record_refund(&mut tx, &sales.public_url, new).await?;
     let action = if money == Money::Back { "order.refund" } else { "order.revoke" };

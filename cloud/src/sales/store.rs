@@ -3,7 +3,7 @@
 //! Checkout's statements are batched (one round trip places a whole batch, see
 //! `checkout.rs`); the capacity counters they move are [`crate::capacity`]'s.
 
-use super::checkout::Order;
+use super::checkout::{Line, Order, Why};
 use super::views::{
     CheckinView, LineView, OrderSummary, OrderView, PaymentView, RefundView, ShopTicketType, TicketView,
 };
@@ -45,6 +45,9 @@ pub struct TypeForSale {
     pub sales_start: Option<i64>,
     /// Sales close.
     pub sales_end: Option<i64>,
+    /// Sold only with a voucher that opens it.
+    #[sqlx(try_from = "i64")]
+    pub hidden: crate::json::Flag,
 }
 
 /// An order's id, organization and secret.
@@ -67,6 +70,8 @@ pub struct Replayed {
     pub request_hash: Option<String>,
     /// Its status.
     pub status: String,
+    /// Why it was refused, if it was.
+    pub rejected_reason: Option<String>,
 }
 
 /// What an order costs and where it stands (for paying or refunding it).
@@ -117,8 +122,10 @@ pub struct PaidLine {
     pub number: i64,
     /// How many.
     pub quantity: i64,
-    /// The price of one.
+    /// The list price of one.
     pub unit_price_minor: i64,
+    /// Taken off the whole line.
+    pub discount_minor: i64,
 }
 
 /// A ticket to issue.
@@ -181,7 +188,7 @@ pub async fn event_for_sale(conn: &mut AnyConnection, id: i64) -> Result<Option<
 /// The event's ticket types, by number.
 pub async fn types_for_sale(tx: &mut Tenant, event: i64) -> Result<Vec<TypeForSale>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, number, name, price_minor, currency, sales_start, sales_end FROM ticket_types \
+        "SELECT id, number, name, price_minor, currency, sales_start, sales_end, hidden FROM ticket_types \
          WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)
@@ -193,7 +200,7 @@ pub async fn types_for_sale(tx: &mut Tenant, event: i64) -> Result<Vec<TypeForSa
 /// The event's ticket types with what is left, by number.
 pub async fn shop_types(tx: &mut Tenant, event: i64) -> Result<Vec<ShopTicketType>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity - sold - held - leased AS available, sales_start, sales_end, description \
+        "SELECT number, name, price_minor, currency, capacity - sold - held - leased - reserved AS available, sales_start, sales_end, description, hidden \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)
@@ -214,9 +221,9 @@ pub async fn insert_pending(
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO orders (org_id, event_id, code, secret, status, channel, email, name, currency, \
-         total_minor, hold_expires_at, idempotency_key, request_hash, created_at) VALUES {} \
+         total_minor, hold_expires_at, idempotency_key, request_hash, created_at, voucher_id) VALUES {} \
          ON CONFLICT (event_id, idempotency_key) DO NOTHING RETURNING id, code",
-        values(orders.len(), "(?, ?, ?, ?, 'pending', 'online', ?, ?, ?, ?, ?, ?, ?, ?)")
+        values(orders.len(), "(?, ?, ?, ?, 'pending', 'online', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     );
     let mut insert = sqlx::query_as(sqlx::AssertSqlSafe(sql));
     for (o, (code, secret)) in orders.iter().zip(codes) {
@@ -232,39 +239,60 @@ pub async fn insert_pending(
             .bind(o.hold_expires_at)
             .bind(&o.idempotency_key)
             .bind(&o.request_hash)
-            .bind(now);
+            .bind(now)
+            .bind(o.voucher.map(|v| v.id));
     }
     insert.fetch_all(&mut **tx).await
 }
 
-/// Inserts order lines `(order, ticket type id, quantity, unit price)` in one statement.
-pub async fn insert_lines(tx: &mut Tenant, lines: &[(i64, i64, i64, i64)]) -> Result<(), sqlx::Error> {
+/// Inserts order lines `(order, its voucher, line)` in one statement: each with its list
+/// price, discount, reason and voucher uses.
+pub async fn insert_lines(tx: &mut Tenant, lines: &[(i64, Option<i64>, &Line)]) -> Result<(), sqlx::Error> {
     if lines.is_empty() {
         return Ok(());
     }
     let sql = format!(
-        "INSERT INTO order_lines (order_id, org_id, ticket_type_id, quantity, unit_price_minor) VALUES {}",
-        values(lines.len(), "(?, ?, ?, ?, ?)")
+        "INSERT INTO order_lines (order_id, org_id, ticket_type_id, quantity, unit_price_minor, discount_minor, \
+         discount_reason, voucher_id, voucher_uses) VALUES {}",
+        values(lines.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
     );
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (order, ticket_type, quantity, price) in lines {
-        insert = insert.bind(order).bind(tx.org()).bind(ticket_type).bind(quantity).bind(price);
+    for (order, voucher, l) in lines {
+        insert = insert
+            .bind(order)
+            .bind(tx.org())
+            .bind(l.ticket_type)
+            .bind(l.quantity)
+            .bind(l.unit_price_minor)
+            .bind(l.discount_minor)
+            .bind(&l.discount_reason)
+            .bind(voucher.filter(|_| l.voucher_uses > 0))
+            .bind(l.voucher_uses);
     }
     insert.execute(&mut **tx).await?;
     Ok(())
 }
 
-/// Marks orders that did not fit as rejected.
-pub async fn reject(tx: &mut Tenant, ids: &[i64]) -> Result<(), sqlx::Error> {
+/// Marks orders that were refused as rejected, with why.
+pub async fn reject(tx: &mut Tenant, refused: &[(i64, Why)]) -> Result<(), sqlx::Error> {
+    for why in [Why::SoldOut, Why::VoucherUsedUp, Why::VoucherBlocked] {
+        let ids: Vec<i64> = refused.iter().filter(|(_, w)| *w == why).map(|(id, _)| *id).collect();
+        reject_for(tx, &ids, why).await?;
+    }
+    Ok(())
+}
+
+async fn reject_for(tx: &mut Tenant, ids: &[i64], why: Why) -> Result<(), sqlx::Error> {
     if ids.is_empty() {
         return Ok(());
     }
     let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     // Ids are numbers from the database, not input: safe to inline.
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE orders SET status = 'rejected', hold_expires_at = NULL WHERE id IN ({list}) AND org_id = $1"
+        "UPDATE orders SET status = 'rejected', hold_expires_at = NULL, rejected_reason = $2 WHERE id IN ({list}) AND org_id = $1"
     )))
     .bind(tx.org())
+    .bind(why.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -276,7 +304,7 @@ pub async fn by_idempotency_key(
     event: i64,
     key: &str,
 ) -> Result<Option<Replayed>, sqlx::Error> {
-    sqlx::query_as("SELECT id, request_hash, status FROM orders WHERE event_id = $1 AND idempotency_key = $2 AND org_id = $3")
+    sqlx::query_as("SELECT id, request_hash, status, rejected_reason FROM orders WHERE event_id = $1 AND idempotency_key = $2 AND org_id = $3")
         .bind(event)
         .bind(key)
         .bind(tx.org())
@@ -318,12 +346,15 @@ pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<StoredOrder>, sqlx
         line_name: Option<String>,
         line_quantity: Option<i64>,
         line_price: Option<i64>,
+        line_discount: Option<i64>,
+        line_reason: Option<String>,
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.code, o.secret, o.status, o.event_id, e.name AS event_name, o.email, o.name, o.currency, o.total_minor, \
                 o.refunded_minor, o.hold_expires_at, o.created_at, o.paid_at, o.channel, e.time_zone, \
-                t.number AS line_type, t.name AS line_name, l.quantity AS line_quantity, l.unit_price_minor AS line_price \
-         FROM orders o JOIN events e ON e.id = o.event_id \
+                t.number AS line_type, t.name AS line_name, l.quantity AS line_quantity, l.unit_price_minor AS line_price, \
+                l.discount_minor AS line_discount, l.discount_reason AS line_reason, v.code AS voucher \
+         FROM orders o JOIN events e ON e.id = o.event_id LEFT JOIN vouchers v ON v.id = o.voucher_id \
          LEFT JOIN order_lines l ON l.order_id = o.id LEFT JOIN ticket_types t ON t.id = l.ticket_type_id \
          WHERE o.id = $1 AND o.org_id = $2 ORDER BY t.number",
     )
@@ -337,7 +368,14 @@ pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<StoredOrder>, sqlx
         if let (Some(ticket_type), Some(name), Some(quantity), Some(unit_price_minor)) =
             (row.line_type, row.line_name, row.line_quantity, row.line_price)
         {
-            lines.push(LineView { ticket_type, name, quantity, unit_price_minor });
+            lines.push(LineView {
+                ticket_type,
+                name,
+                quantity,
+                unit_price_minor,
+                discount_minor: row.line_discount.unwrap_or(0),
+                discount_reason: row.line_reason.unwrap_or_default(),
+            });
         }
         if first.is_none() {
             first = Some(StoredOrder { view: row.view, secret: row.secret, time_zone: row.time_zone });
@@ -716,7 +754,7 @@ pub async fn event_of_order(tx: &mut Tenant, id: i64, free_only: bool) -> Result
 /// The order's lines with their ticket types' numbers, by ticket type id.
 pub async fn paid_lines(tx: &mut Tenant, order: i64) -> Result<Vec<PaidLine>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT l.ticket_type_id, t.number, l.quantity, l.unit_price_minor FROM order_lines l \
+        "SELECT l.ticket_type_id, t.number, l.quantity, l.unit_price_minor, l.discount_minor FROM order_lines l \
          JOIN ticket_types t ON t.id = l.ticket_type_id WHERE l.order_id = $1 ORDER BY l.ticket_type_id",
     )
     .bind(order)

@@ -108,6 +108,8 @@ pub struct OrderView {
     /// Online or at the door.
     #[sqlx(try_from = "String")]
     pub channel: Channel,
+    /// The voucher code it used, if any.
+    pub voucher: Option<String>,
     /// By ticket type.
     #[sqlx(skip)]
     pub lines: Vec<LineView>,
@@ -125,8 +127,13 @@ pub struct LineView {
     pub name: String,
     /// How many.
     pub quantity: i64,
-    /// The price of one, in minor units.
+    /// The list price of one, in minor units.
     pub unit_price_minor: i64,
+    /// Taken off the whole line (a voucher or an automatic discount), in minor units: the
+    /// line costs `quantity × unit_price_minor − discount_minor`.
+    pub discount_minor: i64,
+    /// Why ("Voucher SPRING", "Early bird"); "" without a discount.
+    pub discount_reason: String,
 }
 
 /// A ticket of an order.
@@ -360,4 +367,8 @@ pub struct ShopTicketType {
     pub sales_end: Option<i64>,
     /// What the shop says of it.
     pub description: String,
+    /// Sold only with a voucher that opens it (shown only then).
+    #[serde(skip)]
+    #[sqlx(try_from = "i64")]
+    pub hidden: crate::json::Flag,
 }

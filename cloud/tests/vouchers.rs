@@ -1,0 +1,459 @@
+//! Vouchers and automatic discounts against a real hub, on both backends: no code is used more
+//! often than it may be — by 64 buyers at once, in a flash sale, across lapses, cancellations
+//! and refunds — a code that sets tickets aside keeps them through a sell-out, every price is
+//! exact to the minor unit from the shop's quote to the tickets and the report, bad terms
+//! change nothing, and guessing codes stops.
+
+mod common;
+
+use cloud::clock::Clock;
+use common::{Organizer, TestHub, event_on_sale, press_pay, start_payment};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use sync_core::ids::Timestamp;
+
+/// A voucher of `event` with `terms`; its code.
+async fn voucher(owner: &Organizer, event: i64, code: &str, terms: Value) -> String {
+    let (status, made) =
+        owner.post(&format!("/api/v1/events/{event}/vouchers"), &json!({"code": code, "terms": terms})).await;
+    assert_eq!(status, 201, "{made}");
+    made["code"].as_str().unwrap().to_owned()
+}
+
+/// A buyer orders `lines` with `code`.
+async fn buy(hub: &TestHub, event: i64, lines: Value, code: Option<&str>) -> (u16, Value) {
+    let response = hub
+        .post(&format!("/api/v1/public/events/{event}/orders"))
+        .json(&json!({"lines": lines, "email": "fan@example.org", "name": "Fan", "voucher": code}))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn one(ticket_type: u16, quantity: u32) -> Value {
+    json!([{"ticket_type": ticket_type, "quantity": quantity}])
+}
+
+async fn detail(owner: &Organizer, event: i64, code: &str) -> Value {
+    owner.get(&format!("/api/v1/events/{event}/vouchers/{code}")).await
+}
+
+async fn pay(hub: &TestHub, order: &Value) {
+    press_pay(hub, &start_payment(hub, order).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_use_code_offered_by_64_buyers_at_once_is_redeemed_once() {
+    for backend in common::BACKENDS {
+        let hub = Arc::new(TestHub::start(backend).await);
+        let owner = Organizer::create(&hub, "gig").await;
+        let event = event_on_sale(&owner, 1000, 4000).await;
+        let code = voucher(&owner, event, "ONCE", json!({"price": {"mode": "percent", "percent": 50}})).await;
+        let mut buyers = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            let (hub, code) = (Arc::clone(&hub), code.clone());
+            buyers.spawn(async move { buy(&hub, event, one(1, 1), Some(&code)).await });
+        }
+        let mut placed = Vec::new();
+        while let Some(answer) = buyers.join_next().await {
+            let (status, body) = answer.unwrap();
+            match status {
+                201 => placed.push(body),
+                409 => assert_eq!(body["code"], "voucher_used_up", "{body}"),
+                other => panic!("{backend:?}: {other} {body}"),
+            }
+        }
+        assert_eq!(placed.len(), 1, "{backend:?}");
+        assert_eq!(placed[0]["total_minor"], 2000);
+        assert_eq!(placed[0]["voucher"], "ONCE");
+        let v = detail(&owner, event, "once").await;
+        assert_eq!(
+            (v["voucher"]["held"].as_i64(), v["voucher"]["redeemed"].as_i64()),
+            (Some(1), Some(0)),
+            "{v}"
+        );
+        pay(&hub, &placed[0]).await;
+        let v = detail(&owner, event, "ONCE").await;
+        assert_eq!(
+            (v["voucher"]["held"].as_i64(), v["voucher"]["redeemed"].as_i64()),
+            (Some(0), Some(1)),
+            "{v}"
+        );
+        assert_eq!(v["redemptions"].as_array().map(Vec::len), Some(1), "{v}");
+        assert_eq!(v["redemptions"][0]["status"], "paid");
+        // The refused orders took no tickets.
+        let types = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(
+            (types["ticket_types"][0]["sold"].as_i64(), types["ticket_types"][0]["held"].as_i64()),
+            (Some(1), Some(0))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_with_100_uses_is_used_exactly_100_times_in_a_flash_sale() {
+    let hub = Arc::new(TestHub::start(cloud::db::Backend::Postgres).await);
+    let owner = Organizer::create(&hub, "flash").await;
+    let event = event_on_sale(&owner, 10_000, 2500).await;
+    let terms =
+        json!({"price": {"mode": "subtract", "amount_minor": 500}, "max_uses": 100, "max_per_order": 4});
+    let code = voucher(&owner, event, "FLASH-100", terms).await;
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut buyers = tokio::task::JoinSet::new();
+    for _ in 0..120 {
+        let (hub, code, limit) = (Arc::clone(&hub), code.clone(), Arc::clone(&limit));
+        buyers.spawn(async move {
+            let _slot = limit.acquire().await.unwrap();
+            let (status, body) = buy(&hub, event, one(1, 1), Some(&code)).await;
+            match status {
+                201 => {
+                    pay(&hub, &body).await;
+                    body["lines"][0]["quantity"].as_i64().unwrap()
+                }
+                409 => {
+                    assert_eq!(body["code"], "voucher_used_up", "{body}");
+                    0
+                }
+                other => panic!("{other} {body}"),
+            }
+        });
+    }
+    let mut used = 0;
+    while let Some(uses) = buyers.join_next().await {
+        used += uses.unwrap();
+    }
+    let v = detail(&owner, event, &code).await;
+    assert_eq!(v["voucher"]["redeemed"].as_i64(), Some(used), "{v}");
+    assert_eq!(used, 100);
+    let paid_discount: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(l.discount_minor) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'paid'",
+    )
+    .fetch_one(&mut *hub.inspect().await)
+    .await
+    .unwrap();
+    assert_eq!(paid_discount, used * 500);
+}
+
+#[tokio::test]
+async fn lapsed_and_cancelled_orders_give_uses_back_and_a_refund_only_when_asked() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start_configured(backend, Clock::manual(Timestamp::now().0), |_| {}).await;
+        let owner = Organizer::create(&hub, "club").await;
+        let event = event_on_sale(&owner, 100, 3000).await;
+        let code =
+            voucher(&owner, event, "MEMBER", json!({"price": {"mode": "set", "price_minor": 1000}})).await;
+
+        let (status, first) = buy(&hub, event, one(1, 1), Some(&code)).await;
+        assert_eq!(status, 201, "{first}");
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.0, 409, "held by the first");
+        hub.clock.advance(16 * 60_000);
+        assert_eq!(cloud::sales::fulfil::expire_holds(&hub.db).await.unwrap(), 1);
+        // Lapsed: the use is back.
+        let (status, second) = buy(&hub, event, one(1, 1), Some(&code)).await;
+        assert_eq!(status, 201, "{second}");
+        let cancel = hub.post(&format!("/api/v1/orders/{}/cancel", second["code"].as_str().unwrap()));
+        assert_eq!(owner.authorize(cancel).send().await.unwrap().status(), 204);
+        // Cancelled: back again.
+        let (status, third) = buy(&hub, event, one(1, 1), Some(&code)).await;
+        assert_eq!(status, 201, "{third}");
+        pay(&hub, &third).await;
+        // A refund keeps the code used unless the organizer says otherwise.
+        let refunds = format!("/api/v1/orders/{}/refunds", third["code"].as_str().unwrap());
+        let (status, _) = owner.post(&refunds, &json!({"reason": "ill"})).await;
+        assert_eq!(status, 201);
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.1["code"], "voucher_used_up");
+
+        let code =
+            voucher(&owner, event, "GIVEBACK", json!({"price": {"mode": "set", "price_minor": 1000}})).await;
+        let (_, fourth) = buy(&hub, event, one(1, 1), Some(&code)).await;
+        pay(&hub, &fourth).await;
+        let refunds = format!("/api/v1/orders/{}/refunds", fourth["code"].as_str().unwrap());
+        let (status, refund) =
+            owner.post(&refunds, &json!({"reason": "moved", "give_back_voucher": true})).await;
+        assert_eq!((status, refund["amount_minor"].as_i64()), (201, Some(1000)), "{refund}");
+        let v = detail(&owner, event, &code).await;
+        assert_eq!(
+            (v["voucher"]["redeemed"].as_i64(), v["voucher"]["held"].as_i64()),
+            (Some(0), Some(0)),
+            "{v}"
+        );
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.0, 201, "{backend:?}: given back");
+    }
+}
+
+#[tokio::test]
+async fn a_code_that_sets_tickets_aside_keeps_them_through_a_sell_out() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "arena").await;
+        let event = event_on_sale(&owner, 10, 5000).await;
+        let terms = json!({"price": {"mode": "set", "price_minor": 0}, "ticket_types": [1], "max_uses": 3, "reserves": true, "tag": "sponsors"});
+        let code = voucher(&owner, event, "SPONSOR", terms).await;
+        let shop = hub
+            .get(&format!("/api/v1/public/events/{event}"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(shop["ticket_types"][0]["available"], 7, "{shop}");
+        // The public sells out at 7.
+        assert_eq!(buy(&hub, event, one(1, 7), None).await.0, 201);
+        assert_eq!(buy(&hub, event, one(1, 1), None).await.1["code"], "sold_out");
+        // The sponsor's three are still there, free.
+        let (status, sponsor) = buy(&hub, event, one(1, 2), Some(&code)).await;
+        assert_eq!((status, sponsor["total_minor"].as_i64()), (201, Some(0)), "{sponsor}");
+        let (status, last) = buy(&hub, event, one(1, 1), Some("sponsor")).await;
+        assert_eq!(status, 201, "{last}");
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.1["code"], "voucher_used_up");
+        let types = owner.get(&format!("/api/v1/events/{event}")).await;
+        let t = &types["ticket_types"][0];
+        assert_eq!(
+            (t["sold"].as_i64(), t["held"].as_i64(), t["reserved"].as_i64()),
+            (Some(3), Some(7), Some(0)),
+            "{t}: the sponsors' free orders are paid at once"
+        );
+        // Nothing is left to set aside for another.
+        let more = json!({"code": "MORE", "terms": {"price": {"mode": "unlock"}, "ticket_types": [1], "reserves": true}});
+        let (status, refused) = owner.post(&format!("/api/v1/events/{event}/vouchers"), &more).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (409, Some("not_enough_tickets")),
+            "{backend:?} {refused}"
+        );
+
+        // Blocking gives what is set aside back to general sale; unblocking takes it again.
+        let event = event_on_sale(&owner, 10, 5000).await;
+        let terms =
+            json!({"price": {"mode": "unlock"}, "ticket_types": [1], "max_uses": 4, "reserves": true});
+        let code = voucher(&owner, event, "GUESTS", terms).await;
+        let available = async || {
+            let shop: Value = hub
+                .get(&format!("/api/v1/public/events/{event}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            shop["ticket_types"][0]["available"].as_i64().unwrap()
+        };
+        assert_eq!(available().await, 6);
+        let path = format!("/api/v1/events/{event}/vouchers/{code}");
+        assert_eq!(owner.send(reqwest::Method::PATCH, &path, &json!({"blocked": true})).await.0, 204);
+        assert_eq!(available().await, 10);
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.1["code"], "voucher_not_valid");
+        assert_eq!(
+            owner.send(reqwest::Method::PATCH, &path, &json!({"blocked": false, "note": "back on"})).await.0,
+            204
+        );
+        assert_eq!(available().await, 6);
+        assert_eq!(detail(&owner, event, &code).await["voucher"]["note"], "back on");
+    }
+}
+
+#[tokio::test]
+async fn prices_are_shown_before_paying_kept_per_line_and_exact_to_the_minor_unit() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "theatre").await;
+        let mut event = common::festival();
+        event["ticket_types"] = json!([
+            {"name": "Stalls", "price_minor": 3333, "currency": "EUR", "capacity": 100, "entry_policy": "single_entry"},
+            {"name": "Crew", "price_minor": 2000, "currency": "EUR", "capacity": 10, "entry_policy": "single_entry", "hidden": true}
+        ]);
+        let event = common::put_on_sale(&owner, &event).await;
+        let now = Timestamp::now().0;
+        for rule in [
+            json!({"name": "Early bird", "effect": {"mode": "set", "price_minor": 2500}, "ticket_types": [1], "valid_until": now + 3_600_000}),
+            json!({"name": "Four or more", "effect": {"mode": "percent", "percent": 30}, "min_quantity": 4}),
+            json!({"name": "Expired", "effect": {"mode": "set", "price_minor": 1}, "valid_until": now - 1}),
+        ] {
+            let (status, made) = owner.post(&format!("/api/v1/events/{event}/discounts"), &rule).await;
+            assert_eq!(status, 201, "{made}");
+        }
+        // Three: the early bird; four: 30 % off beats it.
+        let quote = |lines: Value, code: Option<&str>| {
+            let request = hub
+                .post(&format!("/api/v1/public/events/{event}/quote"))
+                .json(&json!({"lines": lines, "voucher": code}));
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status().as_u16(), response.json::<Value>().await.unwrap())
+            }
+        };
+        let (_, three) = quote(one(1, 3), None).await;
+        assert_eq!(
+            (three["total_minor"].as_i64(), three["lines"][0]["discount_reason"].as_str()),
+            (Some(7500), Some("Early bird")),
+            "{three}"
+        );
+        let (_, four) = quote(one(1, 4), None).await;
+        // 30 % of 3333 = 999.9 → 1000 a ticket.
+        assert_eq!(
+            (four["total_minor"].as_i64(), four["lines"][0]["discount_minor"].as_i64()),
+            (Some(9332), Some(4000)),
+            "{four}"
+        );
+        let (status, order) = buy(&hub, event, one(1, 4), None).await;
+        assert_eq!(
+            (status, &order["total_minor"], &order["lines"]),
+            (201, &four["total_minor"], &four["lines"])
+        );
+
+        // The hidden type: not in the shop, not for sale without its code, at its price with it.
+        let shop: Value =
+            hub.get(&format!("/api/v1/public/events/{event}")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(shop["ticket_types"].as_array().map(Vec::len), Some(1), "{shop}");
+        let (status, refused) = buy(&hub, event, one(2, 1), None).await;
+        assert_eq!((status, refused["field"].as_str()), (422, Some("lines[0].ticket_type")), "{refused}");
+        let terms = json!({"price": {"mode": "percent", "percent": 15}, "ticket_types": [2], "unlocks_hidden": true, "max_uses": 10, "tag": "crew"});
+        let crew = voucher(&owner, event, "CREW-2026", terms).await;
+        let (status, crew_order) = buy(
+            &hub,
+            event,
+            json!([{"ticket_type": 2, "quantity": 3}, {"ticket_type": 1, "quantity": 1}]),
+            Some(&crew),
+        )
+        .await;
+        assert_eq!(status, 201, "{crew_order}");
+        // Crew: 3 × 2000 − 15 % = 5100; the stalls ticket: early bird 2500 (the voucher does not cover it).
+        assert_eq!(crew_order["total_minor"], 7600, "{crew_order}");
+        pay(&hub, &order).await;
+        pay(&hub, &crew_order).await;
+        let paid = common::order(&hub, &order).await;
+        let prices: Vec<i64> =
+            paid["tickets"].as_array().unwrap().iter().map(|t| t["price_minor"].as_i64().unwrap()).collect();
+        assert_eq!(prices, vec![2333, 2333, 2333, 2333]);
+        assert_eq!(prices.iter().sum::<i64>(), 9332);
+        let paid = common::order(&hub, &crew_order).await;
+        let sum: i64 =
+            paid["tickets"].as_array().unwrap().iter().map(|t| t["price_minor"].as_i64().unwrap()).sum();
+        assert_eq!(sum, 7600);
+
+        // A refund of one ticket pays back its share, and the report has every discount.
+        let refunds = format!("/api/v1/orders/{}/refunds", order["code"].as_str().unwrap());
+        let serial = common::order(&hub, &order).await["tickets"][0]["serial"].as_u64().unwrap();
+        let (_, refund) = owner.post(&refunds, &json!({"reason": "one less", "serials": [serial]})).await;
+        assert_eq!(refund["amount_minor"], 2333, "{refund}");
+        let report = owner.get(&format!("/api/v1/events/{event}/reports/discounts")).await;
+        let rows = report["rows"].as_array().unwrap();
+        let row = |tag: &str, reason: &str| {
+            let found = rows.iter().find(|r| r[0] == tag && r[1] == reason).and_then(Value::as_array);
+            found.unwrap_or_else(|| panic!("{report}"))[3..7].to_vec()
+        };
+        // tag, reason, orders, tickets, list, discount, paid, currency
+        assert_eq!(row("", "Four or more"), [json!(4), json!(13332), json!(4000), json!(9332)], "{report}");
+        assert_eq!(
+            row("crew", "Voucher CREW-2026"),
+            [json!(3), json!(6000), json!(900), json!(5100)],
+            "{report}"
+        );
+        assert_eq!(row("", "Early bird"), [json!(1), json!(3333), json!(833), json!(2500)], "{report}");
+    }
+}
+
+#[tokio::test]
+async fn bad_terms_are_refused_with_a_clear_problem_and_change_nothing() {
+    let hub = TestHub::start(cloud::db::Backend::Postgres).await;
+    let owner = Organizer::create(&hub, "strict").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    let path = format!("/api/v1/events/{event}/vouchers");
+    let now = Timestamp::now().0;
+    for (terms, field) in [
+        (json!({"price": {"mode": "percent", "percent": 101}}), "terms.price.percent"),
+        (json!({"price": {"mode": "set", "price_minor": -5}}), "terms.price"),
+        (
+            json!({"price": {"mode": "unlock"}, "valid_from": now, "valid_until": now - 1}),
+            "terms.valid_until",
+        ),
+        (json!({"price": {"mode": "unlock"}, "ticket_types": [9]}), "terms.ticket_types[0]"),
+        (json!({"price": {"mode": "unlock"}, "tag": "two\nlines"}), "terms.tag"),
+    ] {
+        let (status, problem) = owner.post(&path, &json!({"code": "BAD", "terms": terms})).await;
+        assert_eq!(status, 422, "{terms}: {problem}");
+        assert!(problem["field"].as_str().unwrap().starts_with(field), "{terms}: {problem}");
+        assert!(!problem["detail"].as_str().unwrap().is_empty());
+    }
+    let rules = format!("/api/v1/events/{event}/discounts");
+    let (status, problem) =
+        owner.post(&rules, &json!({"name": "x", "effect": {"mode": "buy_get", "buy": 3, "free": 0}})).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(owner.get(&path).await["vouchers"], json!([]));
+    assert_eq!(owner.get(&rules).await["discounts"], json!([]));
+}
+
+#[tokio::test]
+async fn guessing_codes_through_the_shop_is_stopped_after_20_unknown_ones() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "guarded").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    let code = voucher(
+        &owner,
+        event,
+        "REALCODE",
+        json!({"price": {"mode": "percent", "percent": 10}, "max_uses": 100}),
+    )
+    .await;
+    assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.0, 201, "valid codes do not count");
+    for i in 0..20 {
+        let (status, problem) = buy(&hub, event, one(1, 1), Some(&format!("GUESS{i:04}"))).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some("voucher")), "{problem}");
+    }
+    let response = hub
+        .post(&format!("/api/v1/public/events/{event}/orders"))
+        .json(&json!({"lines": one(1, 1), "email": "fan@example.org", "name": "Fan", "voucher": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "even a valid code, once out of attempts");
+    assert!(response.headers().get("retry-after").is_some());
+    assert_eq!(buy(&hub, event, one(1, 1), None).await.0, 201, "buying without a code still works");
+}
+
+#[tokio::test]
+async fn a_batch_of_thousands_of_unique_codes_exports_as_csv_and_a_code_can_be_blocked() {
+    let hub = TestHub::start(cloud::db::Backend::Postgres).await;
+    let owner = Organizer::create(&hub, "campaign").await;
+    let event = event_on_sale(&owner, 10_000, 1000).await;
+    let batch =
+        json!({"count": 3000, "terms": {"price": {"mode": "percent", "percent": 20}, "tag": "newsletter"}});
+    let (status, made) = owner.post(&format!("/api/v1/events/{event}/voucher-batches"), &batch).await;
+    assert_eq!(status, 201, "{made}");
+    let codes: Vec<&str> = made["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let unique: std::collections::HashSet<&str> = codes.iter().copied().collect();
+    assert_eq!((codes.len(), unique.len()), (3000, 3000));
+    assert!(codes.iter().all(|c| c.len() == 12));
+    let csv = owner
+        .authorize(hub.get(&format!("/api/v1/events/{event}/vouchers?tag=newsletter&format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("vouchers.csv"));
+    let text = csv.text().await.unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("code,mode,value"));
+    let exported: std::collections::HashSet<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(exported, unique);
+    // Pages of the list.
+    let page = owner.get(&format!("/api/v1/events/{event}/vouchers?limit=1000")).await;
+    assert_eq!(page["vouchers"].as_array().map(Vec::len), Some(1000));
+    let next = page["next"].as_str().unwrap();
+    let rest = owner.get(&format!("/api/v1/events/{event}/vouchers?after={next}&limit=5000")).await;
+    assert_eq!((rest["vouchers"].as_array().map(Vec::len), &rest["next"]), (Some(2000), &Value::Null));
+
+    let blocked = codes[0];
+    let patch = owner
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/events/{event}/vouchers/{blocked}"),
+            &json!({"blocked": true}),
+        )
+        .await;
+    assert_eq!(patch.0, 204, "{patch:?}");
+    let (status, problem) = buy(&hub, event, one(1, 1), Some(blocked)).await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("voucher_not_valid")), "{problem}");
+    assert_eq!(buy(&hub, event, one(1, 1), Some(codes[1])).await.0, 201);
+}
