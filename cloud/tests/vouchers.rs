@@ -457,3 +457,78 @@ async fn a_batch_of_thousands_of_unique_codes_exports_as_csv_and_a_code_can_be_b
     assert_eq!((status, problem["code"].as_str()), (409, Some("voucher_not_valid")), "{problem}");
     assert_eq!(buy(&hub, event, one(1, 1), Some(codes[1])).await.0, 201);
 }
+
+/// In a real browser: the organizer makes a batch of single-use codes on the vouchers page,
+/// finds its export, and blocks one; a buyer follows a link with another code, sees the
+/// discount before paying (after a mistyped code is refused in words), and pays the
+/// discounted price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_makes_and_exports_a_batch_and_a_buyer_redeems_a_code_in_the_shop() {
+    use common::browser::{ChromeDriver, click, eventually, fill, path, screenshot, text};
+    use fantoccini::Locator;
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 100, 4000).await;
+    let driver = ChromeDriver::start();
+    let b = driver.browser().await;
+    b.goto(&format!("{}/login", hub.url)).await.unwrap();
+    fill(&b, "[name=email]", "owner@festival.example").await;
+    fill(&b, "[name=password]", common::PASSWORD).await;
+    click(&b, "#login-submit").await;
+    eventually(10, "logged in", || async { path(&b).await == "/events" }).await;
+
+    b.goto(&format!("{}/events/{event}", hub.url)).await.unwrap();
+    click(&b, "#vouchers-link").await;
+    eventually(10, "the vouchers page", || async { path(&b).await == format!("/events/{event}/vouchers") })
+        .await;
+    b.execute("document.querySelectorAll('details').forEach((d) => d.open = true)", vec![]).await.unwrap();
+    fill(&b, "#batch-form [name=count]", "25").await;
+    fill(&b, "#batch-form [name='terms.price.percent']", "25").await;
+    fill(&b, "#batch-form [name='terms.tag']", "newsletter").await;
+    click(&b, "#batch-submit").await;
+    eventually(10, "the batch listed", || async {
+        b.find_all(Locator::Css("#vouchers tbody tr")).await.unwrap().len() == 25
+    })
+    .await;
+    assert!(text(&b, "#vouchers tbody tr").await.contains("25 % off"));
+    screenshot(&b, "vouchers-batch").await;
+    let export = b.find(Locator::Css("#export")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(export.ends_with("format=csv&tag=newsletter"), "{export}");
+    let csv = owner.authorize(hub.get(&export)).send().await.unwrap().text().await.unwrap();
+    let codes: Vec<String> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 25, "{csv}");
+
+    // Block the first.
+    b.goto(&format!("{}/events/{event}/vouchers/{}", hub.url, codes[0])).await.unwrap();
+    click(&b, "#voucher-block-button").await;
+    eventually(10, "blocked", || async { text(&b, "#voucher-status").await == "Blocked" }).await;
+
+    // A buyer with a link carrying the second code, who first mistypes it.
+    b.goto(&format!("{}/shop/{event}?voucher={}", hub.url, codes[1])).await.unwrap();
+    fill(&b, "#quantity-1", "1").await;
+    fill(&b, "#voucher", "NOT-A-CODE").await;
+    click(&b, "#voucher-apply").await;
+    eventually(10, "the refusal", || async { text(&b, "#voucher-answer").await.contains("no such code") })
+        .await;
+    fill(&b, "#voucher", &codes[1].to_lowercase()).await;
+    click(&b, "#voucher-apply").await;
+    eventually(10, "the discounted total", || async { text(&b, "#shop-total").await.contains("30.00") })
+        .await;
+    assert!(text(&b, "#shop-discounts").await.contains(&format!("Voucher {}", codes[1])));
+    screenshot(&b, "shop-voucher").await;
+    fill(&b, "#buyer-name", "Vera Voucher").await;
+    fill(&b, "#buyer-email", "vera@example.org").await;
+    click(&b, "#buy").await;
+    eventually(10, "the payment page", || async {
+        text(&b, "body").await.contains("Simulated payment provider")
+    })
+    .await;
+    click(&b, "#pay").await;
+    eventually(10, "the paid order", || async { text(&b, "#order-status").await.starts_with("Paid") }).await;
+    let v = detail(&owner, event, &codes[1]).await;
+    assert_eq!(v["voucher"]["redeemed"], 1, "{v}");
+    assert_eq!(v["redemptions"][0]["discount_minor"], 1000, "{v}");
+    // The blocked one is refused at checkout too.
+    assert_eq!(buy(&hub, event, one(1, 1), Some(&codes[0])).await.1["code"], "voucher_not_valid");
+    b.close().await.unwrap();
+}

@@ -247,7 +247,7 @@ pub struct Quote {
     params(("id" = i64, Path, description = "The event")),
     responses(
         (status = 200, description = "What the order would cost now, with each line's discount and why", body = Quote),
-        (status = 409, description = "Not on sale (`not_on_sale`), or the voucher is not valid now (`voucher_not_valid`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not on sale (`not_on_sale`), the voucher is not valid now (`voucher_not_valid`), or it has fewer uses left than the order needs (`voucher_used_up`)", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "Too many unknown codes from this address: wait Retry-After seconds", body = ProblemDetails, content_type = "application/problem+json"),
     ),
     security(()),
@@ -275,6 +275,12 @@ pub async fn price_quote(
     let voucher = find_voucher(db, sales, for_sale.org, event, asked.voucher.as_deref(), address).await?;
     let priced =
         super::checkout::price_lines(&asked.lines, &for_sale, voucher.as_ref(), db.clock().now_ms())?;
+    // Said now rather than at checkout (where it is decided): fewer uses left than it needs.
+    if let (Some(v), Some(used)) = (&voucher, priced.voucher)
+        && used.uses > v.uses_left()
+    {
+        return Err(super::checkout::Why::VoucherUsedUp.problem());
+    }
     Ok(Quote {
         currency: priced.currency,
         total_minor: priced.total_minor,

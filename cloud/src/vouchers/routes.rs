@@ -115,6 +115,8 @@ async fn create(
 struct Batch {
     /// The new codes.
     codes: Vec<String>,
+    /// Their tag (the list and its CSV export filter by it).
+    tag: String,
 }
 
 #[utoipa::path(
@@ -173,7 +175,7 @@ async fn create_batch(
     let detail = json!({"event": event, "count": codes.len(), "tag": batch.terms.tag, "terms": batch.terms});
     tx.audit(&caller.actor(), "voucher.batch", "event", detail).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(Batch { codes })))
+    Ok((StatusCode::CREATED, Json(Batch { codes, tag: batch.terms.tag.trim().to_owned() })))
 }
 
 /// Which vouchers to list, and how.
