@@ -138,7 +138,10 @@ async fn a_code_with_100_uses_is_used_exactly_100_times_in_a_flash_sale() {
 #[tokio::test]
 async fn lapsed_and_cancelled_orders_give_uses_back_and_a_refund_only_when_asked() {
     for backend in common::BACKENDS {
-        let hub = TestHub::start_configured(backend, Clock::manual(Timestamp::now().0), |_| {}).await;
+        let hub = TestHub::start_configured(backend, Clock::manual(Timestamp::now().0), |c| {
+            c.checkouts_per_minute = 1_000_000;
+        })
+        .await;
         let owner = Organizer::create(&hub, "club").await;
         let event = event_on_sale(&owner, 100, 3000).await;
         let code =
@@ -531,4 +534,146 @@ async fn an_organizer_makes_and_exports_a_batch_and_a_buyer_redeems_a_code_in_th
     // The blocked one is refused at checkout too.
     assert_eq!(buy(&hub, event, one(1, 1), Some(&codes[0])).await.1["code"], "voucher_not_valid");
     b.close().await.unwrap();
+}
+
+/// One step a property run takes.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A buyer orders `tickets`, with the voucher or without.
+    Place { tickets: u32, voucher: bool },
+    /// The `n`th order placed (modulo those placed) is paid (if it can be).
+    Pay(usize),
+    /// The `n`th is cancelled (if pending).
+    Cancel(usize),
+    /// The `n`th is refunded (if paid), giving the voucher's uses back or not.
+    Refund(usize, bool),
+    /// Holds lapse.
+    Lapse,
+    /// The voucher is blocked or unblocked.
+    Block(bool),
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (1u32..4, proptest::bool::weighted(0.7)).prop_map(|(tickets, voucher)| Step::Place { tickets, voucher }),
+        4 => (0usize..12).prop_map(Step::Pay),
+        1 => (0usize..12).prop_map(Step::Cancel),
+        2 => (0usize..12, any::<bool>()).prop_map(|(n, back)| Step::Refund(n, back)),
+        1 => Just(Step::Lapse),
+        1 => any::<bool>().prop_map(Step::Block),
+    ]
+}
+
+/// Whatever buyers and the organizer do, in any order — orders with and without a voucher that
+/// sets 5 of 12 tickets aside, paid, cancelled, lapsed, refunded with or without giving the
+/// use back, the voucher blocked and unblocked — the counters agree with the orders: uses never
+/// exceed 5, held and redeemed uses are exactly those of pending and paid orders, what is set
+/// aside is exactly what the voucher has left (none while blocked), and the type never sells
+/// more than its capacity.
+#[test]
+fn voucher_counters_always_agree_with_the_orders() {
+    use proptest::test_runner::{Config, TestRunner};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let hub = rt.block_on(TestHub::start_configured(
+        cloud::db::Backend::Sqlite,
+        Clock::manual(Timestamp::now().0),
+        |c| c.checkouts_per_minute = 1_000_000,
+    ));
+    rt.block_on(Organizer::create(&hub, "property"));
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&proptest::collection::vec(step(), 1..24), |steps| {
+            rt.block_on(run_steps(&hub, &steps));
+            Ok(())
+        })
+        .unwrap();
+}
+
+async fn run_steps(hub: &TestHub, steps: &[Step]) {
+    // A fresh session each run: the runs' lapses move the hub's clock past a session's life.
+    let owner = &Organizer::login(hub, "owner@property.example").await;
+    let event = event_on_sale(owner, 12, 1000).await;
+    let terms = json!({"price": {"mode": "subtract", "amount_minor": 400}, "ticket_types": [1], "max_uses": 5, "reserves": true});
+    let code = voucher(owner, event, "PROP", terms).await;
+    let voucher_path = format!("/api/v1/events/{event}/vouchers/{code}");
+    let mut orders: Vec<Value> = Vec::new();
+    for step in steps {
+        match step {
+            Step::Place { tickets, voucher } => {
+                let (status, placed) =
+                    buy(hub, event, one(1, *tickets), voucher.then_some(code.as_str())).await;
+                assert!([201, 409].contains(&status), "{step:?}: {status} {placed}");
+                if status == 201 {
+                    orders.push(placed);
+                }
+            }
+            Step::Pay(n) => {
+                if let Some(order) = orders.get(n.checked_rem(orders.len()).unwrap_or(0)) {
+                    let response =
+                        hub.post(&format!("{}/payments", common::order_url(order))).send().await.unwrap();
+                    if response.status() == 201 {
+                        let started: Value = response.json().await.unwrap();
+                        press_pay(hub, started["checkout_url"].as_str().unwrap()).await;
+                    }
+                }
+            }
+            Step::Cancel(n) => {
+                if let Some(order) = orders.get(n.checked_rem(orders.len()).unwrap_or(0)) {
+                    let cancel =
+                        hub.post(&format!("/api/v1/orders/{}/cancel", order["code"].as_str().unwrap()));
+                    owner.authorize(cancel).send().await.unwrap();
+                }
+            }
+            Step::Refund(n, give_back) => {
+                if let Some(order) = orders.get(n.checked_rem(orders.len()).unwrap_or(0)) {
+                    let path = format!("/api/v1/orders/{}/refunds", order["code"].as_str().unwrap());
+                    owner.post(&path, &json!({"reason": "property", "give_back_voucher": give_back})).await;
+                }
+            }
+            Step::Lapse => {
+                hub.clock.advance(16 * 60_000);
+                cloud::sales::fulfil::expire_holds(&hub.db).await.unwrap();
+            }
+            Step::Block(blocked) => {
+                owner.send(reqwest::Method::PATCH, &voucher_path, &json!({"blocked": blocked})).await;
+            }
+        }
+        check_counters(hub, owner, event, &code).await;
+    }
+}
+
+async fn check_counters(hub: &TestHub, owner: &Organizer, event: i64, code: &str) {
+    let v = detail(owner, event, code).await["voucher"].clone();
+    let (redeemed, held, reserved) =
+        (v["redeemed"].as_i64().unwrap(), v["held"].as_i64().unwrap(), v["reserved"].as_i64().unwrap());
+    let uses = |status: &'static str| {
+        let sql = "SELECT CAST(COALESCE(SUM(l.voucher_uses), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                   WHERE o.event_id = $1 AND o.status = $2";
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(event)
+                .bind(status)
+                .fetch_one(&mut *hub.inspect().await)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(redeemed + held <= 5, "{v}");
+    assert_eq!(held, uses("pending").await, "{v}");
+    assert_eq!(redeemed, uses("paid").await, "{v}");
+    let blocked = !v["blocked_at"].is_null();
+    assert_eq!(reserved, if blocked { 0 } else { 5 - redeemed - held }, "{v}");
+    let t = owner.get(&format!("/api/v1/events/{event}")).await["ticket_types"][0].clone();
+    let (sold, t_held, t_reserved) =
+        (t["sold"].as_i64().unwrap(), t["held"].as_i64().unwrap(), t["reserved"].as_i64().unwrap());
+    assert_eq!(t_reserved, reserved, "{t} {v}");
+    assert!(sold + t_held + t_reserved <= 12, "{t}");
+    let valid: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE event_id = $1 AND status = 'valid'")
+            .bind(event)
+            .fetch_one(&mut *hub.inspect().await)
+            .await
+            .unwrap();
+    assert_eq!(valid, sold, "{t}");
 }
