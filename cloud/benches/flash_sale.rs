@@ -6,6 +6,9 @@
 //! Reports orders per second and the p50/p99 latency a client sees — once with checkouts
 //! batched per transaction (the hub's default) and once placing each in a transaction of its
 //! own, to show what the batching buys. Issue 4 targets: ≥ 1,000 orders/s, p99 ≤ 100 ms.
+//! Then batched again with voucher codes (issue 21): every order with one shared code (the
+//! voucher's row as hot as the ticket type's), and every order with its own single-use code
+//! (a mailing's batch) — each use taken by the conditional UPDATE in the order's transaction.
 //!
 //! The hub and the 64 clients share this 2-core machine (one tokio runtime, two workers):
 //! the clients' HTTP work is taken from the hub's CPU.
@@ -97,8 +100,49 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
     event
 }
 
-async fn run(max_batch: usize) -> Run {
-    let database_url = fresh_database(&format!("voelgoed_bench_flash_{max_batch}")).await;
+/// Which voucher codes the orders carry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Codes {
+    /// None.
+    None,
+    /// One code with a use for every order.
+    Shared,
+    /// A single-use code for each order.
+    Unique,
+}
+
+/// Vouchers of `event`, 10 % off: one with `uses` uses (`Shared`), or `uses` single-use ones
+/// (`Unique`); their codes.
+async fn make_codes(db: &Db, event: i64, codes: Codes, uses: usize) -> Vec<String> {
+    let terms = |max_uses: usize| -> cloud::vouchers::Terms {
+        serde_json::from_value(
+            serde_json::json!({"price": {"mode": "percent", "percent": 10}, "max_uses": max_uses}),
+        )
+        .unwrap()
+    };
+    let (names, terms): (Vec<String>, _) = match codes {
+        Codes::None => return Vec::new(),
+        Codes::Shared => (vec!["FLASH".into()], terms(uses)),
+        Codes::Unique => ((0..uses).map(|i| format!("CODE-{i:06}")).collect(), terms(1)),
+    };
+    let org: i64 = sqlx::query_scalar("SELECT org_id FROM events WHERE id = $1")
+        .bind(event)
+        .fetch_one(&mut *db.system().await.unwrap())
+        .await
+        .unwrap();
+    let mut tx = db.tenant(org).await.unwrap();
+    let made = cloud::vouchers::store::insert(&mut tx, event, &names, &terms, "", "bench").await.unwrap();
+    tx.commit().await.unwrap();
+    made
+}
+
+async fn run(max_batch: usize, codes: Codes) -> Run {
+    let name = match codes {
+        Codes::None => format!("voelgoed_bench_flash_{max_batch}"),
+        Codes::Shared => "voelgoed_bench_flash_shared_code".into(),
+        Codes::Unique => "voelgoed_bench_flash_unique_codes".into(),
+    };
+    let database_url = fresh_database(&name).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
@@ -114,16 +158,18 @@ async fn run(max_batch: usize) -> Run {
     tokio::spawn(serve(listener, state, std::future::pending()));
 
     let event = event_on_sale(&db, &master, hub_key).await;
+    let codes = Arc::new(make_codes(&db, event, codes, WARMUP + ORDERS).await);
 
     let client = sync_core::sync::http::http_client().unwrap();
     let endpoint = Arc::new(format!("{url}/api/v1/public/events/{event}/orders"));
     let place = |n: usize, offset: usize| {
-        let (client, endpoint) = (client.clone(), Arc::clone(&endpoint));
+        let (client, endpoint, codes) = (client.clone(), Arc::clone(&endpoint), Arc::clone(&codes));
         async move {
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let mut workers = tokio::task::JoinSet::new();
             for _ in 0..CLIENTS {
-                let (client, endpoint, next) = (client.clone(), Arc::clone(&endpoint), Arc::clone(&next));
+                let (client, endpoint, next, codes) =
+                    (client.clone(), Arc::clone(&endpoint), Arc::clone(&next), Arc::clone(&codes));
                 workers.spawn(async move {
                     let mut latencies = Vec::new();
                     loop {
@@ -131,8 +177,13 @@ async fn run(max_batch: usize) -> Run {
                         if i >= n {
                             return latencies;
                         }
+                        let code = match codes.len() {
+                            0 => None,
+                            1 => Some(codes[0].clone()),
+                            _ => Some(codes[offset + i].clone()),
+                        };
                         let body = serde_json::json!({"lines": [{"ticket_type": 1, "quantity": 1}],
-                                                      "email": format!("fan{i}@example.org"), "name": "Fan"});
+                                                      "email": format!("fan{i}@example.org"), "name": "Fan", "voucher": code});
                         let started = Instant::now();
                         let response = client
                             .post(endpoint.as_str())
@@ -165,6 +216,13 @@ async fn run(max_batch: usize) -> Run {
         .await
         .unwrap();
     assert_eq!(held, i64::try_from(WARMUP + ORDERS).unwrap(), "every order holds exactly its ticket");
+    if !codes.is_empty() {
+        let uses: i64 = sqlx::query_scalar("SELECT CAST(SUM(held) AS BIGINT) FROM vouchers")
+            .fetch_one(&mut *db.system().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(uses, held, "every order holds exactly its code's use");
+    }
     Run {
         orders_per_sec: ORDERS as f64 / wall.as_secs_f64(),
         p50_ms: ms(latencies[latencies.len() / 2]),
@@ -179,10 +237,16 @@ fn main() {
         "flash sale on PostgreSQL: {CLIENTS} clients, {ORDERS} orders (after {WARMUP} warm-up), one ticket each"
     );
     let mut results = Vec::new();
-    for max_batch in [128, 1] {
-        let r = runtime.block_on(run(max_batch));
-        let label =
-            if max_batch == 1 { "one transaction per order" } else { "batched (up to 128 per transaction)" };
+    for (max_batch, codes) in
+        [(128, Codes::None), (1, Codes::None), (128, Codes::Shared), (128, Codes::Unique)]
+    {
+        let r = runtime.block_on(run(max_batch, codes));
+        let label = match (max_batch, codes) {
+            (1, _) => "one transaction per order",
+            (_, Codes::None) => "batched (up to 128 per transaction)",
+            (_, Codes::Shared) => "batched, one shared code",
+            (_, Codes::Unique) => "batched, a single-use code each",
+        };
         println!(
             "  {label:38} {:7.0} orders/s   p50 {:6.1} ms   p99 {:6.1} ms   max {:6.1} ms",
             r.orders_per_sec, r.p50_ms, r.p99_ms, r.max_ms
@@ -190,4 +254,9 @@ fn main() {
         results.push(r);
     }
     println!("  batching: {:.2}× the throughput", results[0].orders_per_sec / results[1].orders_per_sec);
+    println!(
+        "  with codes: {:.2}× (shared) and {:.2}× (single-use) the plain batched throughput",
+        results[2].orders_per_sec / results[0].orders_per_sec,
+        results[3].orders_per_sec / results[0].orders_per_sec
+    );
 }
