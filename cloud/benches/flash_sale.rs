@@ -90,6 +90,7 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
             sales_end: None,
             description: String::new(),
             hidden: false,
+            addon: false,
         }],
     };
     let mut tx = db.tenant(org).await.unwrap();

@@ -135,16 +135,17 @@ pub async fn allocate_serials(tx: &mut Tenant, event: i64, count: i64) -> Result
 // one primary-key update.
 
 /// Holds `n` of ticket type `id` for an unpaid order if that many are left (a negative `n`
-/// gives back, and always fits).
-pub async fn hold(tx: &mut Tenant, id: i64, n: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE ticket_types SET held = held + $1 WHERE id = $2 AND sold + held + leased + reserved + $1 <= capacity",
+/// gives back, and always fits); `None` if not, else how many are sold or held now (a price
+/// tier counts them).
+pub async fn hold(tx: &mut Tenant, id: i64, n: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE ticket_types SET held = held + $1 WHERE id = $2 AND sold + held + leased + reserved + $1 <= capacity \
+         RETURNING sold + held",
     )
     .bind(n)
     .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// `n` held tickets of ticket type `id` were paid.

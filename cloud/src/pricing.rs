@@ -12,7 +12,12 @@
 //! 3. **Automatic discounts** apply to the tickets the voucher does not cover (vouchers and
 //!    automatic discounts do not stack, as in pretix). Each rule valid now is evaluated over
 //!    the whole order (its minimum quantity counts the order's tickets in its scope); each line
-//!    then takes the one rule that takes the most off it. A ticket never gets two discounts.
+//!    then takes, ticket by ticket, the one rule that takes the most off it (the line's reason
+//!    names each rule that won a ticket). A ticket never gets two discounts.
+//!    A price tier ("the first 500 at …") is a rule for the first N tickets of each type: it
+//!    covers only the order's tickets whose place in the type's sales (`taken_before` + 1, …)
+//!    is N or less — exact when checkout prices the order under the type's row lock, an
+//!    estimate in the shop's quote.
 //!
 //! Amounts are integers in minor units: a percentage rounds half up per ticket, and a discount
 //! never takes a price below zero. A line's discount is for the whole line; each issued ticket
@@ -107,6 +112,8 @@ pub struct Rule {
     pub valid_from: Option<i64>,
     /// Valid until (Unix ms, exclusive): an early-bird price ends here.
     pub valid_until: Option<i64>,
+    /// Only the first this many tickets of each type in scope (a price tier).
+    pub first: Option<i64>,
 }
 
 impl Rule {
@@ -126,6 +133,8 @@ pub struct Item {
     pub list_price: i64,
     /// Sold only with a voucher that unlocks it.
     pub hidden: bool,
+    /// Tickets of its type sold or held before this order (a price tier's count).
+    pub taken_before: i64,
 }
 
 /// A line's price.
@@ -191,45 +200,71 @@ pub fn price(
             }
         }
     }
-    // 3. Automatic discounts, on what the voucher left.
-    for rule in rules.iter().filter(|r| r.valid_at(now)) {
+    // 3. Automatic discounts, on what the voucher left: each ticket the best one.
+    let mut best: Vec<Vec<(i64, usize)>> =
+        items.iter().map(|i| vec![(0, usize::MAX); usize::try_from(i.quantity).unwrap_or(0)]).collect();
+    for (r, rule) in rules.iter().enumerate().filter(|(_, r)| r.valid_at(now)) {
         let offs = rule_discounts(rule, items, &covered);
-        for ((off, p), covered) in offs.into_iter().zip(&mut priced).zip(&covered) {
-            if !covered && off > p.discount_minor {
-                p.discount_minor = off;
-                p.reason.clone_from(&rule.name);
+        for (line, offs) in best.iter_mut().zip(offs) {
+            for (ticket, off) in line.iter_mut().zip(offs) {
+                if off > ticket.0 {
+                    *ticket = (off, r);
+                }
             }
         }
+    }
+    for ((line, p), covered) in best.iter().zip(&mut priced).zip(&covered) {
+        if *covered {
+            continue;
+        }
+        p.discount_minor = line.iter().map(|(off, _)| off).sum();
+        let mut reasons: Vec<usize> = line.iter().filter(|(off, _)| *off > 0).map(|(_, r)| *r).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        p.reason = reasons.iter().map(|r| rules[*r].name.as_str()).collect::<Vec<_>>().join(" + ");
     }
     Ok(priced)
 }
 
-/// What `rule` alone takes off each line (0 for lines outside it or covered by the voucher).
-fn rule_discounts(rule: &Rule, items: &[Item], covered: &[bool]) -> Vec<i64> {
+/// What `rule` alone takes off each ticket of each line (0 for lines outside it or covered by
+/// the voucher). A line's tickets are in the order they are sold: a tier prices its first ones.
+fn rule_discounts(rule: &Rule, items: &[Item], covered: &[bool]) -> Vec<Vec<i64>> {
     let applies: Vec<bool> =
         items.iter().zip(covered).map(|(i, c)| !c && rule.scope.covers(i.number)).collect();
     let count: i64 = items.iter().zip(&applies).filter(|(_, a)| **a).map(|(i, _)| i.quantity).sum();
-    let mut offs = vec![0; items.len()];
+    let mut offs: Vec<Vec<i64>> =
+        items.iter().map(|i| vec![0; usize::try_from(i.quantity).unwrap_or(0)]).collect();
     if count == 0 || count < rule.min_quantity {
         return offs;
     }
+    // The tickets of each line the rule may price: all, or those within a tier's first N.
+    let eligible: Vec<usize> = items
+        .iter()
+        .zip(&applies)
+        .map(|(item, applies)| match (applies, rule.first) {
+            (false, _) => 0,
+            (true, None) => item.quantity,
+            (true, Some(first)) => (first - item.taken_before).clamp(0, item.quantity),
+        })
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .collect();
     match rule.effect {
         Effect::Price(mode) => {
-            for ((item, applies), off) in items.iter().zip(&applies).zip(&mut offs) {
-                if *applies {
-                    *off = item.quantity * mode.discount(item.list_price);
-                }
+            for ((item, eligible), offs) in items.iter().zip(&eligible).zip(&mut offs) {
+                offs[..*eligible].fill(mode.discount(item.list_price));
             }
         }
         Effect::BuyGet { buy, free } => {
-            let group = buy + free;
-            let mut left = if group > 0 { count / group * free } else { 0 };
-            // The cheapest tickets are the free ones.
-            let mut cheapest: Vec<usize> = (0..items.len()).filter(|i| applies[*i]).collect();
+            let group = usize::try_from(buy + free).unwrap_or(0);
+            let free = usize::try_from(free).unwrap_or(0);
+            let mut left = eligible.iter().sum::<usize>().checked_div(group).unwrap_or(0) * free;
+            // The cheapest tickets are the free ones (a line's last: its first may be in a tier).
+            let mut cheapest: Vec<usize> = (0..items.len()).filter(|i| eligible[*i] > 0).collect();
             cheapest.sort_by_key(|i| (items[*i].list_price, *i));
             for i in cheapest {
-                let n = left.min(items[i].quantity);
-                offs[i] = n * items[i].list_price;
+                let n = left.min(eligible[i]);
+                let from = eligible[i] - n;
+                offs[i][from..eligible[i]].fill(items[i].list_price);
                 left -= n;
             }
         }
@@ -255,7 +290,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn item(number: i64, quantity: i64, list_price: i64) -> Item {
-        Item { number, quantity, list_price, hidden: false }
+        Item { number, quantity, list_price, hidden: false, taken_before: 0 }
     }
 
     fn voucher(mode: PriceMode, scope: Scope) -> VoucherTerms {
@@ -270,6 +305,7 @@ mod tests {
             min_quantity,
             valid_from: None,
             valid_until: None,
+            first: None,
         }
     }
 
@@ -353,6 +389,32 @@ mod tests {
         let priced = price(&[item(1, 4, 1000), item(2, 1, 1000)], Some(&v), &[early, bulk], 0).unwrap();
         assert_eq!((priced[0].discount_minor, priced[0].reason.as_str()), (400, "Voucher SPRING"));
         assert_eq!((priced[1].discount_minor, priced[1].reason.as_str()), (300, "Early bird"));
+    }
+
+    #[test]
+    fn tickets_across_a_tier_boundary_get_each_tiers_price() {
+        let mut first = rule("First 500", Effect::Price(PriceMode::Set(2000)), 1);
+        first.first = Some(500);
+        let mut next = rule("Next 500", Effect::Price(PriceMode::Set(2500)), 1);
+        next.first = Some(1000);
+        let line = Item { taken_before: 498, ..item(1, 4, 3000) };
+        let priced = price(&[line], None, &[first, next], 0).unwrap();
+        // Two at 20.00 (1000 off each), two at 25.00 (500 off each).
+        assert_eq!((priced[0].discount_minor, priced[0].reason.as_str()), (3000, "First 500 + Next 500"));
+    }
+
+    #[test]
+    fn a_tier_prices_only_the_tickets_within_its_first_n() {
+        let mut tier = rule("First 500", Effect::Price(PriceMode::Set(2000)), 1);
+        tier.first = Some(500);
+        let at = |taken_before: i64, quantity: i64| {
+            let item = Item { taken_before, ..item(1, quantity, 2500) };
+            price(&[item], None, std::slice::from_ref(&tier), 0).unwrap()[0].discount_minor
+        };
+        assert_eq!(at(0, 4), 2000);
+        assert_eq!(at(498, 4), 1000, "two of four within the first 500");
+        assert_eq!(at(500, 4), 0);
+        assert_eq!(at(600, 1), 0);
     }
 
     fn mode() -> impl Strategy<Value = PriceMode> {

@@ -677,3 +677,92 @@ async fn check_counters(hub: &TestHub, owner: &Organizer, event: i64, code: &str
             .unwrap();
     assert_eq!(valid, sold, "{t}");
 }
+
+/// Price tiers: the first 5 at 20.00, the next 5 at 25.00, then the list price — by the
+/// tickets' exact places in the sale, also when an order spans a boundary; and with 64 buyers
+/// at once, exactly the first 20 tickets of a tier get its price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn price_tiers_go_by_each_tickets_place_in_the_sale_even_under_load() {
+    for backend in common::BACKENDS {
+        let hub = Arc::new(TestHub::start(backend).await);
+        let owner = Organizer::create(&hub, "tiers").await;
+        let event = event_on_sale(&owner, 1000, 3000).await;
+        for (name, price, first) in [("First 5", 2000, 5), ("Next 5", 2500, 10)] {
+            let rule = json!({"name": name, "effect": {"mode": "set", "price_minor": price}, "first_tickets": first});
+            assert_eq!(owner.post(&format!("/api/v1/events/{event}/discounts"), &rule).await.0, 201);
+        }
+        let (_, a) = buy(&hub, event, one(1, 3), None).await;
+        assert_eq!(a["total_minor"], 6000, "{a}");
+        let (_, b) = buy(&hub, event, one(1, 4), None).await;
+        assert_eq!(
+            (&b["total_minor"], &b["lines"][0]["discount_reason"]),
+            (&json!(9000), &json!("First 5 + Next 5")),
+            "{b}"
+        );
+        let (_, c) = buy(&hub, event, one(1, 4), None).await;
+        assert_eq!(c["total_minor"], 3 * 2500 + 3000, "{c}");
+        // Refusing the middle order's hold gives its places back to the next buyer.
+        let cancel = hub.post(&format!("/api/v1/orders/{}/cancel", b["code"].as_str().unwrap()));
+        assert_eq!(owner.authorize(cancel).send().await.unwrap().status(), 204);
+        let (_, d) = buy(&hub, event, one(1, 1), None).await;
+        assert_eq!(d["total_minor"], 2500, "place 8: {d}");
+        pay(&hub, &c).await;
+        let paid = common::order(&hub, &c).await;
+        let sum: i64 =
+            paid["tickets"].as_array().unwrap().iter().map(|t| t["price_minor"].as_i64().unwrap()).sum();
+        assert_eq!(sum, 10_500);
+
+        let event = event_on_sale(&owner, 1000, 2000).await;
+        let rule =
+            json!({"name": "First 20", "effect": {"mode": "set", "price_minor": 1000}, "first_tickets": 20});
+        assert_eq!(owner.post(&format!("/api/v1/events/{event}/discounts"), &rule).await.0, 201);
+        let mut buyers = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            let hub = Arc::clone(&hub);
+            buyers.spawn(async move { buy(&hub, event, one(1, 1), None).await });
+        }
+        let mut totals = Vec::new();
+        while let Some(answer) = buyers.join_next().await {
+            let (status, body) = answer.unwrap();
+            assert_eq!(status, 201, "{body}");
+            totals.push(body["total_minor"].as_i64().unwrap());
+        }
+        let cheap = totals.iter().filter(|t| **t == 1000).count();
+        assert_eq!((cheap, totals.len() - cheap), (20, 44), "{backend:?}: {totals:?}");
+        let stored: i64 =
+            sqlx::query_scalar("SELECT CAST(SUM(total_minor) AS BIGINT) FROM orders WHERE event_id = $1")
+                .bind(event)
+                .fetch_one(&mut *hub.inspect().await)
+                .await
+                .unwrap();
+        assert_eq!(stored, 20 * 1000 + 44 * 2000);
+    }
+}
+
+/// An add-on (parking) has its own capacity and its own signed ticket, and is sold only with a
+/// ticket.
+#[tokio::test]
+async fn an_add_on_is_sold_only_with_a_ticket_from_its_own_capacity() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "parking").await;
+    let mut event = common::festival();
+    event["ticket_types"] = json!([
+        {"name": "Day", "price_minor": 4000, "currency": "EUR", "capacity": 100, "entry_policy": "single_entry"},
+        {"name": "Parking", "price_minor": 1000, "currency": "EUR", "capacity": 2, "entry_policy": "single_entry", "addon": true}
+    ]);
+    let event = common::put_on_sale(&owner, &event).await;
+    let (status, refused) = buy(&hub, event, one(2, 1), None).await;
+    assert_eq!((status, refused["field"].as_str()), (422, Some("lines[0].ticket_type")), "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains("only with a ticket"), "{refused}");
+    let both = json!([{"ticket_type": 1, "quantity": 2}, {"ticket_type": 2, "quantity": 2}]);
+    let (status, order) = buy(&hub, event, both.clone(), None).await;
+    assert_eq!((status, order["total_minor"].as_i64()), (201, Some(10_000)), "{order}");
+    assert_eq!(buy(&hub, event, both, None).await.1["code"], "sold_out", "two parking places in all");
+    pay(&hub, &order).await;
+    let paid = common::order(&hub, &order).await;
+    let types: Vec<i64> =
+        paid["tickets"].as_array().unwrap().iter().map(|t| t["ticket_type"].as_i64().unwrap()).collect();
+    assert_eq!(types, vec![1, 1, 2, 2], "each admission its own ticket");
+    let shop = hub.get(&format!("/shop/{event}")).send().await.unwrap().text().await.unwrap();
+    assert!(shop.contains("Add-on: only with a ticket"), "{shop}");
+}

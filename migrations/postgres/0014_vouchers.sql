@@ -40,7 +40,8 @@ CREATE INDEX vouchers_tag ON vouchers (event_id, tag);
 -- Discounts without a code, on the event: a `set`/`subtract`/`percent` price (as vouchers) or
 -- `buy_get` (`value` = the tickets paid for, `free` = the ones given with them) for tickets of
 -- `scope` bought while the rule is valid (early bird: `valid_until`) in orders with at least
--- `min_quantity` of them.
+-- `min_quantity` of them; with `first_tickets`, only the first that many of each type sold
+-- (a price tier).
 CREATE TABLE discount_rules (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     org_id        BIGINT NOT NULL REFERENCES organizations (id),
@@ -53,12 +54,16 @@ CREATE TABLE discount_rules (
     min_quantity  BIGINT NOT NULL DEFAULT 1,
     valid_from    BIGINT,
     valid_until   BIGINT,
+    first_tickets BIGINT CHECK (first_tickets >= 1),
     created_at    BIGINT NOT NULL
 );
 CREATE INDEX discount_rules_event ON discount_rules (event_id);
 
--- Ticket types sold only with a voucher that unlocks them; capacity set aside for vouchers.
+-- Ticket types sold only with a voucher that unlocks them, add-ons; capacity set aside for
+-- vouchers.
 ALTER TABLE ticket_types ADD COLUMN hidden BIGINT NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1));
+-- An add-on (parking, merchandise): its own capacity and ticket, sold only with a ticket.
+ALTER TABLE ticket_types ADD COLUMN addon BIGINT NOT NULL DEFAULT 0 CHECK (addon IN (0, 1));
 ALTER TABLE ticket_types ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE ticket_types ADD CONSTRAINT ticket_types_reserved
     CHECK (reserved >= 0 AND sold + held + leased + reserved <= capacity);

@@ -90,6 +90,8 @@ struct TypeRow {
     reserved: i64,
     /// Sold only with a voucher that opens it.
     hidden: bool,
+    /// Sold only with a ticket.
+    addon: bool,
     window: String,
     policy: &'static str,
     gates: String,
@@ -154,6 +156,44 @@ struct EventPage {
     currency: String,
 }
 
+/// The event's automatic discounts as its page lists them: (id, name, what it gives, when).
+async fn discount_rows(
+    state: &AppState,
+    org: i64,
+    event: i64,
+    currency: &str,
+    zone: &str,
+) -> Result<Vec<(i64, String, String, String)>, crate::error::ApiError> {
+    let mut tx = state.db.tenant(org).await?;
+    let rules = crate::vouchers::rules::list(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(rules
+        .iter()
+        .map(|r| {
+            let gives = match r.mode.as_str() {
+                "set" => format!("costs {}", money(r.value, currency)),
+                "subtract" => format!("{} off", money(r.value, currency)),
+                "percent" => format!("{} % off", r.value),
+                _ => format!("buy {} get {} free", r.value, r.free),
+            };
+            let scope = if r.ticket_types.is_empty() {
+                "every type".to_owned()
+            } else {
+                format!("types {}", r.ticket_types)
+            };
+            let mut gives = format!("{gives} · {scope} · from {} in an order", r.min_quantity);
+            if let Some(first) = r.first_tickets {
+                gives = format!("{gives} · the first {first} of each type");
+            }
+            let when = match (r.valid_from, r.valid_until) {
+                (None, None) => "always".to_owned(),
+                (from, until) => format!("{} – {}", local_time(from, zone), local_time(until, zone)),
+            };
+            (r.id, r.name.clone(), gives, when)
+        })
+        .collect())
+}
+
 /// `GET /events/{id}`.
 pub(super) async fn detail(
     State(state): State<AppState>,
@@ -192,6 +232,7 @@ pub(super) async fn detail(
                 leased: t.leased,
                 reserved: t.reserved,
                 hidden: t.hidden.0,
+                addon: t.addon.0,
                 window: match (t.sales_start, t.sales_end) {
                     (None, None) => "From publishing to the end".into(),
                     (from, to) => format!("{} – {}", local_time(from, &zone), local_time(to, &zone)),
@@ -210,32 +251,8 @@ pub(super) async fn detail(
         .iter()
         .map(|g| GateRow { number: g.number, name: g.name.clone(), serves: g.serves.label() })
         .collect();
-    let mut tx = state.db.tenant(staff.0.org_id).await?;
-    let rules = crate::vouchers::rules::list(&mut tx, id).await?;
-    tx.commit().await?;
     let currency = event.ticket_types.first().map_or_else(|| "EUR".to_owned(), |t| t.currency.clone());
-    let discounts = rules
-        .iter()
-        .map(|r| {
-            let gives = match r.mode.as_str() {
-                "set" => format!("costs {}", money(r.value, &currency)),
-                "subtract" => format!("{} off", money(r.value, &currency)),
-                "percent" => format!("{} % off", r.value),
-                _ => format!("buy {} get {} free", r.value, r.free),
-            };
-            let scope = if r.ticket_types.is_empty() {
-                "every type".to_owned()
-            } else {
-                format!("types {}", r.ticket_types)
-            };
-            let gives = format!("{gives} · {scope} · from {} in an order", r.min_quantity);
-            let when = match (r.valid_from, r.valid_until) {
-                (None, None) => "always".to_owned(),
-                (from, until) => format!("{} – {}", local_time(from, &zone), local_time(until, &zone)),
-            };
-            (r.id, r.name.clone(), gives, when)
-        })
-        .collect();
+    let discounts = discount_rows(&state, staff.0.org_id, id, &currency, &zone).await?;
     Ok(render(&EventPage {
         discounts,
         currency,

@@ -38,6 +38,8 @@ struct ShopType {
     few: Option<String>,
     /// The most the quantity box takes.
     most: i64,
+    /// Sold only with a ticket.
+    addon: bool,
 }
 
 #[derive(Template)]
@@ -168,6 +170,7 @@ async fn shop_page(
                 most: t.available.clamp(0, MOST),
                 unavailable,
                 price_minor: t.price_minor,
+                addon: t.addon.0,
                 currency: t.currency,
                 number: t.number,
                 name: t.name,

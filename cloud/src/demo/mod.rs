@@ -16,6 +16,8 @@ use crate::tenancy::{NewOrganization, create_organization};
 pub const DEMO_EMAIL: &str = "owner@demo.voelgoed.invalid";
 /// The demo owner's password (a demo: it is printed).
 pub const DEMO_PASSWORD: &str = "voelgoed-demo";
+/// A voucher of the demo festival: 10 % off, 100 uses.
+pub const DEMO_VOUCHER: &str = "WELCOME10";
 
 /// What a demo visitor needs to start.
 #[derive(Debug, Clone)]
@@ -46,6 +48,7 @@ fn ticket_type(
         sales_end: None,
         description: String::new(),
         hidden: false,
+        addon: false,
     }
 }
 
@@ -102,6 +105,12 @@ pub async fn seed(state: &AppState) -> Result<Demo, ApiError> {
         let now = tx.now();
         let id = create_event(&mut tx, &state.master, state.hub_key.public_key(), &festival(now)).await?;
         crate::events::store::set_status(&mut tx, id, Status::Draft, Status::OnSale).await?;
+        // A code to try in the shop.
+        let terms: crate::vouchers::Terms = serde_json::from_value(
+            serde_json::json!({"price": {"mode": "percent", "percent": 10}, "max_uses": 100, "tag": "demo"}),
+        )
+        .map_err(anyhow::Error::from)?;
+        crate::vouchers::store::insert(&mut tx, id, &[DEMO_VOUCHER.to_owned()], &terms, "", "demo").await?;
         id
     };
     let (enrollment_code, _) =
@@ -118,6 +127,7 @@ pub fn banner(public_url: &str, demo: &Demo) -> String {
          \x20 console:          {url}/\n\
          \x20 login:            {DEMO_EMAIL} / {DEMO_PASSWORD}\n\
          \x20 enrollment code:  {code}  (a gate scanner, single use, valid 24 h)\n\
+         \x20 shop:             {url}/shop/{event}  (voucher {DEMO_VOUCHER}: 10 % off)\n\
          \x20 shop (REST):      POST {url}/api/v1/public/events/{event}/orders\n\
          \x20 payments:         simulated provider at {url}/sim-psp (no money moves)\n",
         org = demo.org_id,

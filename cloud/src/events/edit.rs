@@ -198,6 +198,8 @@ struct TypeChanges {
     description: Option<String>,
     /// Sold only with a voucher that unlocks it.
     hidden: Option<bool>,
+    /// An add-on: sold only with a ticket.
+    addon: Option<bool>,
 }
 
 #[utoipa::path(
@@ -235,6 +237,7 @@ async fn edit_type(
         sales_end: changes.sales_end.or(current.sales_end),
         description: changes.description.clone().unwrap_or(current.description),
         hidden: changes.hidden.unwrap_or(current.hidden.0),
+        addon: changes.addon.unwrap_or(current.addon.0),
     };
     check_type(str::to_owned, &t, gate_count(&mut tx, event).await?)?;
     if t.capacity < taken {

@@ -262,6 +262,10 @@ pub struct NewTicketType {
     /// Sold only with a voucher that unlocks it: the shop does not show it otherwise.
     #[serde(default)]
     pub hidden: bool,
+    /// An add-on (parking, merchandise): its own capacity and ticket, sold only in an order
+    /// with a ticket of a type that is not an add-on.
+    #[serde(default)]
+    pub addon: bool,
 }
 
 /// An event, as created. `ends_at` must be after `starts_at` (`x-after` in the schema).

@@ -122,8 +122,8 @@ pub async fn insert_type(
     t: &NewTicketType,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates, description, hidden) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO ticket_types (org_id, event_id, number, name, price_minor, currency, capacity, sales_start, sales_end, entry_policy, allowed_gates, description, hidden, addon) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(tx.org())
     .bind(event)
@@ -138,6 +138,7 @@ pub async fn insert_type(
     .bind(super::gates_str(&t.allowed_gates))
     .bind(t.description.trim())
     .bind(i64::from(t.hidden))
+    .bind(i64::from(t.addon))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -260,7 +261,7 @@ pub async fn gates(tx: &mut Tenant, event: i64) -> Result<Vec<GateView>, sqlx::E
 /// The event's ticket types, by number.
 pub async fn ticket_types(tx: &mut Tenant, event: i64) -> Result<Vec<TicketTypeView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, reserved, hidden, entry_policy, allowed_gates, sales_start, sales_end, description \
+        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, reserved, hidden, addon, entry_policy, allowed_gates, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)
@@ -276,7 +277,7 @@ pub async fn ticket_type(
     number: i64,
 ) -> Result<Option<TicketTypeView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, reserved, hidden, entry_policy, allowed_gates, sales_start, sales_end, description \
+        "SELECT number, name, price_minor, currency, capacity, sold, held, leased, reserved, hidden, addon, entry_policy, allowed_gates, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 AND number = $3",
     )
     .bind(event)
@@ -328,7 +329,7 @@ pub async fn update_type(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE ticket_types SET name = $1, price_minor = $2, capacity = $3, entry_policy = $4, allowed_gates = $5, \
-         sales_start = $6, sales_end = $7, description = $11, hidden = $12 WHERE event_id = $8 AND org_id = $9 AND number = $10",
+         sales_start = $6, sales_end = $7, description = $11, hidden = $12, addon = $13 WHERE event_id = $8 AND org_id = $9 AND number = $10",
     )
     .bind(t.name.trim())
     .bind(t.price_minor)
@@ -342,6 +343,7 @@ pub async fn update_type(
     .bind(number)
     .bind(t.description.trim())
     .bind(i64::from(t.hidden))
+    .bind(i64::from(t.addon))
     .execute(&mut **tx)
     .await?;
     Ok(())

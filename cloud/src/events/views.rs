@@ -96,6 +96,10 @@ pub struct TicketTypeView {
     #[sqlx(try_from = "i64")]
     #[schema(value_type = bool)]
     pub hidden: crate::json::Flag,
+    /// An add-on (parking, merchandise): sold only in an order with a ticket of another type.
+    #[sqlx(try_from = "i64")]
+    #[schema(value_type = bool)]
+    pub addon: crate::json::Flag,
     /// How it may pass the gates.
     #[sqlx(try_from = "String")]
     pub entry_policy: Policy,

@@ -85,6 +85,11 @@ pub struct Order {
     pub voucher: Option<VoucherUse>,
     /// The voucher's code.
     pub voucher_code: Option<String>,
+    /// The event's automatic discounts, if a price tier is among them: the order is priced
+    /// again, exactly, once its tickets' places in the sale are known.
+    pub tiers: Option<Arc<[Rule]>>,
+    /// When it was priced.
+    pub priced_at: i64,
 }
 
 /// An event on sale, as checkout needs it.
@@ -98,7 +103,7 @@ pub struct ForSale {
     /// Its ticket types.
     pub types: Vec<TypeForSale>,
     /// Its automatic discounts.
-    pub rules: Vec<Rule>,
+    pub rules: Arc<[Rule]>,
 }
 
 /// How long checkout trusts what it read about an event: a change of prices, windows or status
@@ -176,6 +181,8 @@ pub fn check(
         hold_expires_at: now + hold_ms,
         voucher: priced.voucher,
         voucher_code: priced.voucher_code,
+        tiers: sale.rules.iter().any(|r| r.first.is_some()).then(|| Arc::clone(&sale.rules)),
+        priced_at: now,
     })
 }
 
@@ -224,6 +231,7 @@ pub fn price_lines(
             quantity,
             unit_price_minor: t.price_minor,
             hidden: t.hidden.0,
+            taken_before: t.taken,
             discount_minor: 0,
             discount_reason: String::new(),
             voucher_uses: 0,
@@ -245,6 +253,13 @@ pub fn price_lines(
         }
         total_tickets += quantity;
     }
+    if new_lines.iter().all(|l| addon(sale, l.ticket_type)) {
+        let i = new_lines.len() - 1;
+        return Err(ApiError::invalid(
+            format!("lines[{i}].ticket_type"),
+            "add-ons are sold only with a ticket",
+        ));
+    }
     if total_tickets > MAX_TICKETS_PER_ORDER {
         return Err(ApiError::invalid("lines", format!("at most {MAX_TICKETS_PER_ORDER} tickets per order")));
     }
@@ -262,6 +277,11 @@ pub fn price_lines(
         voucher: voucher.map(|(v, reserve_type)| VoucherUse { id: v.id, uses: used, reserve_type }),
         voucher_code: voucher.map(|(v, _)| v.code.clone()),
     })
+}
+
+/// Whether ticket type `number` of `sale` is an add-on.
+fn addon(sale: &ForSale, number: u16) -> bool {
+    sale.types.iter().any(|t| t.number == i64::from(number) && t.addon.0)
 }
 
 /// `v` if it may be used at `now` (its period; blocking is decided in the order's
@@ -302,6 +322,7 @@ fn apply_prices(
     let items: Vec<Item> = lines
         .iter()
         .map(|l| Item {
+            taken_before: l.taken_before,
             number: l.number,
             quantity: l.quantity,
             list_price: l.unit_price_minor,
@@ -350,6 +371,9 @@ pub struct Line {
     /// Sold only with a voucher that opens it.
     #[serde(skip)]
     pub hidden: bool,
+    /// Tickets of its type sold or held before it: an estimate until checkout knows.
+    #[serde(skip)]
+    pub taken_before: i64,
     /// Taken off the whole line.
     pub discount_minor: i64,
     /// Why.
@@ -386,6 +410,8 @@ pub enum Placed {
         secret: String,
         /// When it was created.
         created_at: i64,
+        /// A price tier moved its price from the one it was checked at (read it back).
+        repriced: bool,
     },
     /// Refused (not enough tickets left, or the voucher's uses): recorded as rejected, with
     /// why, so a retry with its key hears the same.
@@ -544,18 +570,23 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     let candidates: Vec<&Order> =
         just_orders.iter().zip(&vouchers).filter(|(_, v)| v.is_ok()).map(|(o, _)| *o).collect();
     let granted = take_capacity(&mut tx, &candidates).await?;
-    let mut outcome: HashMap<usize, Result<(), Why>> = HashMap::new();
+    let mut outcome: HashMap<usize, Result<bool, Why>> = HashMap::new();
     let mut granted = granted.into_iter();
     for ((i, o), voucher) in placed.iter().zip(vouchers) {
         let result = match voucher {
             Err(NoUse::UsedUp) => Err(Why::VoucherUsedUp),
             Err(NoUse::Blocked) => Err(Why::VoucherBlocked),
-            Ok(()) if granted.next().unwrap_or(false) => Ok(()),
             Ok(()) => {
-                if let Some(v) = o.voucher {
-                    redeem::untake(&mut tx, v).await?;
+                if let Some(before) = granted.next().flatten() {
+                    // Priced again at its tickets' exact places if a price tier may apply.
+                    let id = ids[*i].ok_or_else(|| anyhow::anyhow!("a placed order without an id"))?;
+                    Ok(super::tiers::reprice(&mut tx, id, o, &before).await?)
+                } else {
+                    if let Some(v) = o.voucher {
+                        redeem::untake(&mut tx, v).await?;
+                    }
+                    Err(Why::SoldOut)
                 }
-                Err(Why::SoldOut)
             }
         };
         outcome.insert(*i, result);
@@ -566,9 +597,9 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     let mut rejected: Vec<(i64, Why)> = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         results.push(match (id, outcome.get(&i)) {
-            (Some(id), Some(Ok(()))) => {
+            (Some(id), Some(Ok(repriced))) => {
                 let (code, secret) = codes[i].clone();
-                Placed::Held { id: *id, code, secret, created_at: now }
+                Placed::Held { id: *id, code, secret, created_at: now, repriced: *repriced }
             }
             (Some(id), Some(Err(why))) => {
                 rejected.push((*id, *why));
@@ -594,45 +625,63 @@ fn from_sale(o: &Order) -> impl Iterator<Item = (i64, i64)> + '_ {
     })
 }
 
+/// For each order that got its tickets, how many of each of its ticket types (id → count)
+/// were sold or held before them (a price tier's count); `None` for an order that did not.
+pub type Taken = Option<BTreeMap<i64, i64>>;
+
 /// Holds capacity for `orders` in arrival order; returns which got theirs. First tries the
 /// whole batch at once (one conditional UPDATE per ticket type); if that does not fit, order by
 /// order, each all-or-nothing. (Undone by hand rather than with savepoints: a savepoint costs
 /// two more round trips while the hot row is locked, on the path every batch takes.)
-async fn take_capacity(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<bool>, ApiError> {
+async fn take_capacity(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<Taken>, ApiError> {
     let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
     for o in orders {
         for (ticket_type, quantity) in from_sale(o) {
             *totals.entry(ticket_type).or_default() += quantity;
         }
     }
-    if hold_all(tx, totals.into_iter()).await? {
-        return Ok(vec![true; orders.len()]);
+    if let Some(after) = hold_all(tx, totals.clone()).await? {
+        // Each order's tickets come after those of the orders before it in the batch.
+        let mut next: BTreeMap<i64, i64> = after.iter().map(|(t, n)| (*t, n - totals[t])).collect();
+        return Ok(orders
+            .iter()
+            .map(|o| {
+                let mut before = BTreeMap::new();
+                for (ticket_type, quantity) in from_sale(o) {
+                    let at = next.entry(ticket_type).or_default();
+                    before.insert(ticket_type, *at);
+                    *at += quantity;
+                }
+                Some(before)
+            })
+            .collect());
     }
     let mut granted = Vec::with_capacity(orders.len());
     for o in orders {
-        granted.push(hold_all(tx, from_sale(o)).await?);
+        let wanted: BTreeMap<i64, i64> = from_sale(o).collect();
+        let after = hold_all(tx, wanted.clone()).await?;
+        granted.push(after.map(|after| after.into_iter().map(|(t, n)| (t, n - wanted[&t])).collect()));
     }
     Ok(granted)
 }
 
-/// Holds every `(ticket type, quantity)` or, if one does not fit, none.
-async fn hold_all(tx: &mut Tenant, lines: impl Iterator<Item = (i64, i64)>) -> Result<bool, ApiError> {
-    let mut taken: Vec<(i64, i64)> = Vec::new();
-    for (ticket_type, quantity) in lines {
-        if !hold(tx, ticket_type, quantity).await? {
-            for (ticket_type, quantity) in taken {
-                hold(tx, ticket_type, -quantity).await?;
+/// Holds every `(ticket type, quantity)` (in ticket type id order: no deadlock) or, if one
+/// does not fit, none; how many of each are sold or held after.
+async fn hold_all(
+    tx: &mut Tenant,
+    lines: BTreeMap<i64, i64>,
+) -> Result<Option<BTreeMap<i64, i64>>, ApiError> {
+    let mut taken = BTreeMap::new();
+    for (ticket_type, quantity) in &lines {
+        let Some(after) = capacity::hold(tx, *ticket_type, *quantity).await? else {
+            for ticket_type in taken.keys() {
+                capacity::hold(tx, *ticket_type, -lines[ticket_type]).await?;
             }
-            return Ok(false);
-        }
-        taken.push((ticket_type, quantity));
+            return Ok(None);
+        };
+        taken.insert(*ticket_type, after);
     }
-    Ok(true)
-}
-
-/// The conditional UPDATE ([`capacity::hold`]).
-async fn hold(tx: &mut Tenant, ticket_type: i64, quantity: i64) -> Result<bool, ApiError> {
-    Ok(capacity::hold(tx, ticket_type, quantity).await?)
+    Ok(Some(taken))
 }
 
 /// Gives back the tickets and voucher uses an order held (its hold lapsed, or it was

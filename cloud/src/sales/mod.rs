@@ -32,6 +32,7 @@ pub mod refunds;
 pub mod resend;
 pub mod routes;
 pub mod store;
+pub mod tiers;
 pub mod views;
 
 pub use buyer_mail::Reason as MailReason;

@@ -172,6 +172,20 @@ async fn create_order(
     let hash = order.request_hash.clone();
     let placed = order.clone();
     match sales.batchers.place(&db, order).await? {
+        // A price tier moved its price: as stored.
+        Placed::Held { id, repriced: true, .. } => {
+            let mut tx = db.tenant(org).await?;
+            let view = order_view(&mut tx, id, true).await?;
+            tx.commit().await?;
+            if view.total_minor > 0 {
+                return Ok((StatusCode::CREATED, Json(view)));
+            }
+            complete_free(&db, &master, &sales, org, id).await?;
+            let mut tx = db.tenant(org).await?;
+            let view = order_view(&mut tx, id, true).await?;
+            tx.commit().await?;
+            Ok((StatusCode::CREATED, Json(view)))
+        }
         Placed::Held { id, .. } if placed.total_minor == 0 => {
             complete_free(&db, &master, &sales, org, id).await?;
             let mut tx = db.tenant(org).await?;

@@ -48,6 +48,11 @@ pub struct TypeForSale {
     /// Sold only with a voucher that opens it.
     #[sqlx(try_from = "i64")]
     pub hidden: crate::json::Flag,
+    /// Sold or held when it was read (a price tier's estimate; checkout counts exactly).
+    pub taken: i64,
+    /// Sold only with a ticket of another type.
+    #[sqlx(try_from = "i64")]
+    pub addon: crate::json::Flag,
 }
 
 /// An order's id, organization and secret.
@@ -188,7 +193,7 @@ pub async fn event_for_sale(conn: &mut AnyConnection, id: i64) -> Result<Option<
 /// The event's ticket types, by number.
 pub async fn types_for_sale(tx: &mut Tenant, event: i64) -> Result<Vec<TypeForSale>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, number, name, price_minor, currency, sales_start, sales_end, hidden FROM ticket_types \
+        "SELECT id, number, name, price_minor, currency, sales_start, sales_end, hidden, sold + held AS taken, addon FROM ticket_types \
          WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)
@@ -200,7 +205,7 @@ pub async fn types_for_sale(tx: &mut Tenant, event: i64) -> Result<Vec<TypeForSa
 /// The event's ticket types with what is left, by number.
 pub async fn shop_types(tx: &mut Tenant, event: i64) -> Result<Vec<ShopTicketType>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT number, name, price_minor, currency, capacity - sold - held - leased - reserved AS available, sales_start, sales_end, description, hidden \
+        "SELECT number, name, price_minor, currency, capacity - sold - held - leased - reserved AS available, sales_start, sales_end, description, hidden, addon \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)

@@ -371,4 +371,8 @@ pub struct ShopTicketType {
     #[serde(skip)]
     #[sqlx(try_from = "i64")]
     pub hidden: crate::json::Flag,
+    /// An add-on: sold only with a ticket of another type.
+    #[sqlx(try_from = "i64")]
+    #[schema(value_type = bool)]
+    pub addon: crate::json::Flag,
 }

@@ -79,6 +79,11 @@ pub struct NewRule {
     pub valid_from: Option<i64>,
     /// Valid until (Unix ms, after `valid_from`): an early-bird price ends here.
     pub valid_until: Option<i64>,
+    /// A price tier: only the first this many tickets of each type in scope ("the first 500
+    /// at 20.00"), counting every ticket sold or held; a later tier is another rule with a
+    /// higher number and a dearer price (each ticket takes the cheapest that applies).
+    #[schema(minimum = 1, maximum = 10_000_000)]
+    pub first_tickets: Option<i64>,
 }
 
 fn one() -> i64 {
@@ -106,6 +111,8 @@ pub struct RuleView {
     pub valid_from: Option<i64>,
     /// Valid until (Unix ms).
     pub valid_until: Option<i64>,
+    /// Only the first this many tickets of each type (a price tier).
+    pub first_tickets: Option<i64>,
 }
 
 impl RuleView {
@@ -125,6 +132,7 @@ impl RuleView {
             min_quantity: self.min_quantity,
             valid_from: self.valid_from,
             valid_until: self.valid_until,
+            first: self.first_tickets,
         })
     }
 }
@@ -143,6 +151,9 @@ pub fn check(r: &NewRule, types: &[i64]) -> Result<String, ApiError> {
         }
     }
     checks::range("min_quantity", r.min_quantity, 1, 50)?;
+    if let Some(first) = r.first_tickets {
+        checks::range("first_tickets", first, 1, 10_000_000)?;
+    }
     if let (Some(from), Some(until)) = (r.valid_from, r.valid_until)
         && until <= from
     {
@@ -166,7 +177,7 @@ pub fn check(r: &NewRule, types: &[i64]) -> Result<String, ApiError> {
 pub async fn insert(tx: &mut Tenant, event: i64, r: &NewRule, scope: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO discount_rules (org_id, event_id, name, mode, value, free, scope, min_quantity, valid_from, \
-         valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+         valid_until, created_at, first_tickets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(tx.org())
     .bind(event)
@@ -179,6 +190,7 @@ pub async fn insert(tx: &mut Tenant, event: i64, r: &NewRule, scope: &str) -> Re
     .bind(r.valid_from)
     .bind(r.valid_until)
     .bind(tx.now())
+    .bind(r.first_tickets)
     .fetch_one(&mut **tx)
     .await
 }
@@ -186,7 +198,7 @@ pub async fn insert(tx: &mut Tenant, event: i64, r: &NewRule, scope: &str) -> Re
 /// The rules of `event`, oldest first.
 pub async fn list(tx: &mut Tenant, event: i64) -> Result<Vec<RuleView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, mode, value, free, scope AS ticket_types, min_quantity, valid_from, valid_until \
+        "SELECT id, name, mode, value, free, scope AS ticket_types, min_quantity, valid_from, valid_until, first_tickets \
          FROM discount_rules WHERE event_id = $1 AND org_id = $2 ORDER BY id",
     )
     .bind(event)
