@@ -131,6 +131,27 @@ struct OrderPage {
     /// Chargebacks: "90.00 EUR · fraudulent · 2 Dec 21:30".
     disputes: Vec<String>,
     can_refund: bool,
+    /// The voucher it used.
+    voucher: Option<String>,
+    /// Its lines' discounts: "Day × 4 · Four or more: −40.00 EUR".
+    discounts: Vec<String>,
+}
+
+/// An order's discounts, line by line: "Day × 4 · Four or more: −40.00 EUR".
+fn discount_lines(lines: &[crate::sales::LineView], currency: &str) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.discount_minor > 0)
+        .map(|l| {
+            format!(
+                "{} × {} · {}: −{}",
+                l.name,
+                l.quantity,
+                l.discount_reason,
+                money(l.discount_minor, currency)
+            )
+        })
+        .collect()
 }
 
 /// `GET /orders/{code}`: the order as the API's `GET /api/v1/orders/{code}` answers it.
@@ -145,6 +166,7 @@ pub(super) async fn detail(
     let zone = view.time_zone.clone();
     let o = view.order;
     let currency = o.currency.clone();
+    let discounts = discount_lines(&o.lines, &currency);
     let tickets = o
         .tickets
         .iter()
@@ -207,6 +229,8 @@ pub(super) async fn detail(
         .collect();
     Ok(render(&OrderPage {
         disputes,
+        discounts,
+        voucher: o.voucher.clone(),
         can_refund: ORDER_WRITERS.contains(&staff.0.role) && o.status == OrderStatus::Paid,
         layout,
         event: o.event_id,

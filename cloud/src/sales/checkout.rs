@@ -137,6 +137,40 @@ impl EventCache {
     }
 }
 
+/// Vouchers found by code, kept [`EVENT_TTL`] (2 s): a code a thousand buyers share is read
+/// once per period rather than in a transaction of its own per order. Safe to cache: a
+/// voucher's terms never change once made, and what may — blocked, uses left — is decided
+/// again in the order's transaction.
+#[derive(Clone, Default)]
+pub struct VoucherCache {
+    found: Arc<Mutex<HashMap<(i64, String), CachedVoucher>>>,
+}
+
+type CachedVoucher = (std::time::Instant, Arc<VoucherView>);
+
+/// Vouchers kept at most (a flood of single-use codes clears it rather than grow it).
+const VOUCHERS_KEPT: usize = 10_000;
+
+impl VoucherCache {
+    /// Voucher `code` of `event`, if read within the last 2 s.
+    pub fn get(&self, event: i64, code: &str) -> Option<Arc<VoucherView>> {
+        let found = self.found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        found
+            .get(&(event, code.to_owned()))
+            .filter(|(at, _)| at.elapsed() < EVENT_TTL)
+            .map(|(_, v)| Arc::clone(v))
+    }
+
+    /// Keeps `voucher` of `event`.
+    pub fn put(&self, event: i64, voucher: Arc<VoucherView>) {
+        let mut found = self.found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if found.len() >= VOUCHERS_KEPT {
+            found.clear();
+        }
+        found.insert((event, voucher.code.clone()), (std::time::Instant::now(), voucher));
+    }
+}
+
 /// The event and its ticket types for sale; 404 if there is no such event, 409 if it is not
 /// on sale.
 async fn load_event(db: &Db, event: i64) -> Result<ForSale, ApiError> {

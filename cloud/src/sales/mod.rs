@@ -96,6 +96,8 @@ pub struct Sales {
     pub batchers: checkout::Batchers,
     /// Events on sale, briefly cached.
     pub events: checkout::EventCache,
+    /// Vouchers, briefly cached.
+    pub vouchers: checkout::VoucherCache,
     /// Checkout attempts per client address.
     pub limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Where buyers reach the hub: the links in their e-mails.
@@ -123,6 +125,7 @@ impl Sales {
             options,
             provider,
             events: checkout::EventCache::default(),
+            vouchers: checkout::VoucherCache::default(),
             limiter,
             public_url,
             mailer,

@@ -26,6 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -319,18 +320,25 @@ pub async fn find_voucher(
     sales.attempts.check(address, now).map_err(|retry_after| ApiError::RateLimited { retry_after })?;
     let found = match crate::vouchers::normalize(code) {
         Some(code) => {
-            let mut tx = db.tenant(org).await?;
-            let found = crate::vouchers::store::by_code(&mut tx, event, &code).await?;
-            tx.commit().await?;
-            found
+            if let Some(cached) = sales.vouchers.get(event, &code) {
+                Some(cached)
+            } else {
+                let mut tx = db.tenant(org).await?;
+                let found = crate::vouchers::store::by_code(&mut tx, event, &code).await?.map(Arc::new);
+                tx.commit().await?;
+                if let Some(v) = &found {
+                    sales.vouchers.put(event, Arc::clone(v));
+                }
+                found
+            }
         }
         None => None,
     };
-    if found.is_none() {
+    let Some(found) = found else {
         sales.attempts.failed(address, now);
         return Err(ApiError::invalid("voucher", "there is no such code for this event"));
-    }
-    Ok(found)
+    };
+    Ok(Some(Arc::unwrap_or_clone(found)))
 }
 
 /// The answer an earlier request with the same key got, if there was one.
