@@ -355,6 +355,18 @@ async fn prices_are_shown_before_paying_kept_per_line_and_exact_to_the_minor_uni
             "{report}"
         );
         assert_eq!(row("", "Early bird"), [json!(1), json!(3333), json!(833), json!(2500)], "{report}");
+        // The sales report has the same discounts beside the list value, by ticket type.
+        let sales = owner.get(&format!("/api/v1/events/{event}/reports/sales")).await;
+        let column =
+            |name: &str| sales["columns"].as_array().unwrap().iter().position(|c| c == name).unwrap();
+        let sum = |name: &str| {
+            sales["rows"].as_array().unwrap().iter().map(|r| r[column(name)].as_i64().unwrap()).sum::<i64>()
+        };
+        assert_eq!(
+            (sum("list_minor"), sum("discount_minor"), sum("gross_minor")),
+            (4 * 3333 + 3333 + 6000, 4000 + 833 + 900, 9332 + 7600),
+            "{sales}"
+        );
     }
 }
 

@@ -44,6 +44,7 @@ struct SalesRow {
     status: String,
     tickets: i64,
     amount: i64,
+    list: i64,
     currency: String,
 }
 
@@ -51,16 +52,21 @@ struct SalesRow {
 struct SalesCell {
     sold: i64,
     refunded: i64,
+    list: i64,
     gross: i64,
     refunds: i64,
 }
 
-/// Tickets sold and refunded by local day, ticket type, channel and box office.
+/// Tickets sold and refunded by local day, ticket type, channel and box office: at list price,
+/// the discounts (vouchers and automatic discounts; the `discounts` report says which), what
+/// was paid, refunded and kept.
 pub(super) async fn sales(tx: &mut Tenant, event: i64, zone: &jiff::tz::TimeZone) -> Result<Table, ApiError> {
     let rows: Vec<SalesRow> = sqlx::query_as(
         "SELECT k.issued_at / 900000 AS bucket, t.number, t.name, o.channel, COALESCE(d.name, '') AS box_office, k.status, \
-                COUNT(*) AS tickets, CAST(SUM(k.price_minor) AS BIGINT) AS amount, o.currency \
+                COUNT(*) AS tickets, CAST(SUM(k.price_minor) AS BIGINT) AS amount, \
+                CAST(SUM(COALESCE(l.unit_price_minor, k.price_minor)) AS BIGINT) AS list, o.currency \
          FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id JOIN orders o ON o.id = k.order_id \
+         LEFT JOIN order_lines l ON l.order_id = k.order_id AND l.ticket_type_id = k.ticket_type_id \
          LEFT JOIN devices d ON d.id = o.device_id WHERE k.event_id = $1 AND k.org_id = $2 \
          GROUP BY k.issued_at / 900000, t.number, t.name, o.channel, d.name, k.status, o.currency",
     )
@@ -73,6 +79,7 @@ pub(super) async fn sales(tx: &mut Tenant, event: i64, zone: &jiff::tz::TimeZone
         let key = (day(r.bucket * BUCKET_MS, zone), r.number, r.name, r.channel, r.box_office, r.currency);
         let cell = cells.entry(key).or_default();
         cell.sold += r.tickets;
+        cell.list += r.list;
         cell.gross += r.amount;
         if r.status == "revoked" {
             cell.refunded += r.tickets;
@@ -87,6 +94,8 @@ pub(super) async fn sales(tx: &mut Tenant, event: i64, zone: &jiff::tz::TimeZone
         "box_office",
         "tickets_sold",
         "tickets_refunded",
+        "list_minor",
+        "discount_minor",
         "gross_minor",
         "refunds_minor",
         "net_minor",
@@ -101,6 +110,8 @@ pub(super) async fn sales(tx: &mut Tenant, event: i64, zone: &jiff::tz::TimeZone
             Cell::from(device),
             Cell::from(c.sold),
             Cell::from(c.refunded),
+            Cell::from(c.list),
+            Cell::from(c.list - c.gross),
             Cell::from(c.gross),
             Cell::from(c.refunds),
             Cell::from(c.gross - c.refunds),
