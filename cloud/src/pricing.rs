@@ -1,7 +1,7 @@
 //! What a buyer pays: a pure function from an order's lines, the voucher they entered and the
-//! event's automatic discounts to each line's discount and its reason. Checkout, the shop's
-//! price preview and the box office's quote call the same function, so the price shown is
-//! the price charged.
+//! event's automatic discounts to each line's discount and its reason. Checkout and the
+//! shop's price preview call the same function, so the price shown is the price charged (the
+//! box office does not apply vouchers or discounts yet).
 //!
 //! The rules, in the order they are applied:
 //!
