@@ -170,12 +170,7 @@ async fn discount_rows(
     Ok(rules
         .iter()
         .map(|r| {
-            let gives = match r.mode.as_str() {
-                "set" => format!("costs {}", money(r.value, currency)),
-                "subtract" => format!("{} off", money(r.value, currency)),
-                "percent" => format!("{} % off", r.value),
-                _ => format!("buy {} get {} free", r.value, r.free),
-            };
+            let gives = super::vouchers::gives(&r.mode, r.value, r.free, currency);
             let scope = if r.ticket_types.is_empty() {
                 "every type".to_owned()
             } else {
@@ -185,11 +180,7 @@ async fn discount_rows(
             if let Some(first) = r.first_tickets {
                 gives = format!("{gives} · the first {first} of each type");
             }
-            let when = match (r.valid_from, r.valid_until) {
-                (None, None) => "always".to_owned(),
-                (from, until) => format!("{} – {}", local_time(from, zone), local_time(until, zone)),
-            };
-            (r.id, r.name.clone(), gives, when)
+            (r.id, r.name.clone(), gives, super::vouchers::period(r.valid_from, r.valid_until, zone))
         })
         .collect())
 }
@@ -251,7 +242,7 @@ pub(super) async fn detail(
         .iter()
         .map(|g| GateRow { number: g.number, name: g.name.clone(), serves: g.serves.label() })
         .collect();
-    let currency = event.ticket_types.first().map_or_else(|| "EUR".to_owned(), |t| t.currency.clone());
+    let currency = super::vouchers::currency(&event);
     let discounts = discount_rows(&state, staff.0.org_id, id, &currency, &zone).await?;
     Ok(render(&EventPage {
         discounts,

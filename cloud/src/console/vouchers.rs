@@ -22,13 +22,33 @@ struct VoucherRow {
     blocked: bool,
 }
 
+/// What a voucher or an automatic discount does to a price, in words: its stored mode
+/// (`set`, `subtract`, `percent`, `unlock`, `buy_get`), value and (`buy_get`) free tickets.
+pub(super) fn gives(mode: &str, value: i64, free: i64, currency: &str) -> String {
+    match mode {
+        "set" => format!("costs {}", money(value, currency)),
+        "subtract" => format!("{} off", money(value, currency)),
+        "percent" => format!("{value} % off"),
+        "buy_get" => format!("buy {value} get {free} free"),
+        _ => "price unchanged".into(),
+    }
+}
+
+/// The currency of an event's ticket types (a voucher's or discount's amounts are in it).
+pub(super) fn currency(event: &crate::events::EventDetail) -> String {
+    event.ticket_types.first().map_or_else(|| "EUR".to_owned(), |t| t.currency.clone())
+}
+
+/// What a row is in the interval `from`–`until` on the venue's clock, or "always".
+pub(super) fn period(from: Option<i64>, until: Option<i64>, zone: &str) -> String {
+    match (from, until) {
+        (None, None) => "always".into(),
+        (from, until) => format!("{} – {}", local_time(from, zone), local_time(until, zone)),
+    }
+}
+
 fn row(v: &VoucherView, currency: &str, zone: &str) -> VoucherRow {
-    let price = match v.mode.0 {
-        crate::vouchers::Mode::Set => format!("costs {}", money(v.value, currency)),
-        crate::vouchers::Mode::Subtract => format!("{} off", money(v.value, currency)),
-        crate::vouchers::Mode::Percent => format!("{} % off", v.value),
-        crate::vouchers::Mode::Unlock => "price unchanged".into(),
-    };
+    let price = gives(v.mode.0.as_str(), v.value, 0, currency);
     let mut covers =
         if v.ticket_types.is_empty() { "all types".to_owned() } else { format!("types {}", v.ticket_types) };
     if v.reserves.0 {
@@ -37,10 +57,7 @@ fn row(v: &VoucherView, currency: &str, zone: &str) -> VoucherRow {
     if v.unlocks_hidden.0 {
         covers.push_str(" · opens hidden types");
     }
-    let valid = match (v.valid_from, v.valid_until) {
-        (None, None) => "always".into(),
-        (from, until) => format!("{} – {}", local_time(from, zone), local_time(until, zone)),
-    };
+    let valid = period(v.valid_from, v.valid_until, zone);
     VoucherRow {
         code: v.code.clone(),
         price,
@@ -97,7 +114,7 @@ pub(super) async fn list(
         found.truncate(PAGE);
         found.last().map(|v| v.code.clone()).unwrap_or_default()
     });
-    let currency = detail.ticket_types.first().map_or_else(|| "EUR".to_owned(), |t| t.currency.clone());
+    let currency = currency(&detail);
     Ok(render(&VouchersPage {
         vouchers: found.iter().map(|v| row(v, &currency, &detail.time_zone)).collect(),
         types: detail.ticket_types.iter().map(|t| (t.number, t.name.clone())).collect(),
@@ -140,7 +157,7 @@ pub(super) async fn detail(
     let layout = staff.layout(&state, "events").await?;
     let found = crate::vouchers::routes::detail(&state.db, &staff.0, event, &code).await?;
     let e = super::event(&state, staff.0.org_id, event).await?;
-    let currency = e.ticket_types.first().map_or_else(|| "EUR".to_owned(), |t| t.currency.clone());
+    let currency = currency(&e);
     Ok(render(&VoucherPage {
         voucher: row(&found.voucher, &currency, &e.time_zone),
         note: found.voucher.note.clone(),

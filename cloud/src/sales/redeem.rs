@@ -84,8 +84,8 @@ pub async fn take(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<Result<(), N
     Ok(results)
 }
 
-/// Moves `(voucher, uses, type it sets aside)` uses to held, in one statement (plus one per
-/// voucher that sets tickets aside).
+/// Moves `(voucher, uses, type it sets aside)` uses to held (negative: back), in one
+/// statement (plus one per voucher that sets tickets aside).
 async fn hold_many(tx: &mut Tenant, granted: &[(i64, i64, Option<i64>)]) -> Result<(), sqlx::Error> {
     if granted.is_empty() {
         return Ok(());
@@ -107,25 +107,9 @@ async fn hold_many(tx: &mut Tenant, granted: &[(i64, i64, Option<i64>)]) -> Resu
     Ok(())
 }
 
-/// Moves `n` uses of `voucher` to held (negative: back), with its set-aside tickets.
-async fn hold(tx: &mut Tenant, voucher: i64, reserve_type: Option<i64>, n: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE vouchers SET held = held + $1, reserved = reserved - CASE WHEN reserves = 1 THEN $1 ELSE 0 END \
-         WHERE id = $2",
-    )
-    .bind(n)
-    .bind(voucher)
-    .execute(&mut **tx)
-    .await?;
-    if let Some(ticket_type) = reserve_type {
-        capacity::move_reserved(tx, ticket_type, n, Counter::Held).await?;
-    }
-    Ok(())
-}
-
 /// Undoes [`take`] for an order that then did not get its tickets.
 pub async fn untake(tx: &mut Tenant, v: VoucherUse) -> Result<(), sqlx::Error> {
-    hold(tx, v.id, v.reserve_type, -v.uses).await
+    hold_many(tx, &[(v.id, -v.uses, v.reserve_type)]).await
 }
 
 /// A line of a stored order with the voucher uses it took.

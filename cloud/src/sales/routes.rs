@@ -173,26 +173,18 @@ async fn create_order(
     let hash = order.request_hash.clone();
     let placed = order.clone();
     match sales.batchers.place(&db, order).await? {
-        // A price tier moved its price: as stored.
+        // A price tier moved its price: answered as stored (and completed if now free).
         Placed::Held { id, repriced: true, .. } => {
-            let mut tx = db.tenant(org).await?;
-            let view = order_view(&mut tx, id, true).await?;
-            tx.commit().await?;
+            let view = stored_view(&db, org, id).await?;
             if view.total_minor > 0 {
                 return Ok((StatusCode::CREATED, Json(view)));
             }
             complete_free(&db, &master, &sales, org, id).await?;
-            let mut tx = db.tenant(org).await?;
-            let view = order_view(&mut tx, id, true).await?;
-            tx.commit().await?;
-            Ok((StatusCode::CREATED, Json(view)))
+            Ok((StatusCode::CREATED, Json(stored_view(&db, org, id).await?)))
         }
         Placed::Held { id, .. } if placed.total_minor == 0 => {
             complete_free(&db, &master, &sales, org, id).await?;
-            let mut tx = db.tenant(org).await?;
-            let view = order_view(&mut tx, id, true).await?;
-            tx.commit().await?;
-            Ok((StatusCode::CREATED, Json(view)))
+            Ok((StatusCode::CREATED, Json(stored_view(&db, org, id).await?)))
         }
         // Pending: answered from what was just written, without reading it back.
         Placed::Held { code, secret, created_at, .. } => Ok((
@@ -360,6 +352,14 @@ async fn replay(
     let view = order_view(&mut tx, earlier.id, true).await?;
     tx.commit().await?;
     Ok(Some((StatusCode::CREATED, Json(view))))
+}
+
+/// Order `id` of `org` as its buyer sees it, read in a transaction of its own.
+async fn stored_view(db: &Db, org: i64, id: i64) -> Result<OrderView, ApiError> {
+    let mut tx = db.tenant(org).await?;
+    let view = order_view(&mut tx, id, true).await?;
+    tx.commit().await?;
+    Ok(view)
 }
 
 /// An order with its lines and tickets — and, for its buyer's link, the secret.

@@ -299,28 +299,9 @@ pub fn check(v: &Terms, types: &[i64]) -> Result<String, ApiError> {
     if let Some(per_order) = v.max_per_order {
         checks::range("terms.max_per_order", per_order, 1, 1_000_000)?;
     }
-    if let (Some(from), Some(until)) = (v.valid_from, v.valid_until)
-        && until <= from
-    {
-        return Err(ApiError::invalid("terms.valid_until", "must be after valid_from"));
-    }
-    let mut scope: Vec<i64> = Vec::new();
-    for (i, number) in v.ticket_types.iter().enumerate() {
-        let number = i64::from(*number);
-        if !types.contains(&number) {
-            return Err(ApiError::invalid(
-                format!("terms.ticket_types[{i}]"),
-                format!("no ticket type {number}"),
-            ));
-        }
-        if !scope.contains(&number) {
-            scope.push(number);
-        }
-    }
-    checks::optional_text("terms.tag", &v.tag, 100)?;
-    if v.tag.contains(['\n', '\r', '\t']) {
-        return Err(ApiError::invalid("terms.tag", "one line"));
-    }
+    check_period("terms.valid_until", v.valid_from, v.valid_until)?;
+    let scope = scope_numbers("terms.ticket_types", &v.ticket_types, types)?;
+    check_tag("terms.tag", &v.tag)?;
     checks::optional_text("terms.note", &v.note, 1000)?;
     if v.reserves && scope.len() != 1 {
         return Err(ApiError::Conflict {
@@ -328,8 +309,48 @@ pub fn check(v: &Terms, types: &[i64]) -> Result<String, ApiError> {
             message: "a voucher that sets tickets aside covers exactly one ticket type".into(),
         });
     }
+    Ok(stored_scope(&scope))
+}
+
+/// A validity period: `until` after `from` when both are given (refused as `field`).
+pub fn check_period(field: &str, from: Option<i64>, until: Option<i64>) -> Result<(), ApiError> {
+    match (from, until) {
+        (Some(from), Some(until)) if until <= from => {
+            Err(ApiError::invalid(field, "must be after valid_from"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The ticket type numbers `asked` names, each once and sorted; each must be one of the
+/// event's `types` (else refused as `field[i]`).
+pub fn scope_numbers(field: &str, asked: &[u16], types: &[i64]) -> Result<Vec<i64>, ApiError> {
+    let mut scope: Vec<i64> = Vec::new();
+    for (i, number) in asked.iter().enumerate() {
+        let number = i64::from(*number);
+        if !types.contains(&number) {
+            return Err(ApiError::invalid(format!("{field}[{i}]"), format!("no ticket type {number}")));
+        }
+        if !scope.contains(&number) {
+            scope.push(number);
+        }
+    }
     scope.sort_unstable();
-    Ok(scope.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
+    Ok(scope)
+}
+
+/// A scope as stored: "1,3", or "" for every type.
+pub fn stored_scope(scope: &[i64]) -> String {
+    scope.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// A tag: one line of at most 100 characters.
+pub fn check_tag(field: &str, tag: &str) -> Result<(), ApiError> {
+    checks::optional_text(field, tag, 100)?;
+    if tag.contains(['\n', '\r', '\t']) {
+        return Err(ApiError::invalid(field, "one line"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -381,10 +381,7 @@ pub async fn change_voucher(
     let tag = changes.tag.as_deref().map(str::trim);
     let note = changes.note.as_deref().map(str::trim);
     if let Some(tag) = tag {
-        crate::checks::optional_text("tag", tag, 100)?;
-        if tag.contains(['\n', '\r', '\t']) {
-            return Err(ApiError::invalid("tag", "one line"));
-        }
+        super::check_tag("tag", tag)?;
     }
     if let Some(note) = note {
         crate::checks::optional_text("note", note, 1000)?;

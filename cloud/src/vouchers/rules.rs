@@ -154,23 +154,8 @@ pub fn check(r: &NewRule, types: &[i64]) -> Result<String, ApiError> {
     if let Some(first) = r.first_tickets {
         checks::range("first_tickets", first, 1, 10_000_000)?;
     }
-    if let (Some(from), Some(until)) = (r.valid_from, r.valid_until)
-        && until <= from
-    {
-        return Err(ApiError::invalid("valid_until", "must be after valid_from"));
-    }
-    let mut scope = Vec::new();
-    for (i, number) in r.ticket_types.iter().enumerate() {
-        let number = i64::from(*number);
-        if !types.contains(&number) {
-            return Err(ApiError::invalid(format!("ticket_types[{i}]"), format!("no ticket type {number}")));
-        }
-        if !scope.contains(&number) {
-            scope.push(number);
-        }
-    }
-    scope.sort_unstable();
-    Ok(scope.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
+    super::check_period("valid_until", r.valid_from, r.valid_until)?;
+    Ok(super::stored_scope(&super::scope_numbers("ticket_types", &r.ticket_types, types)?))
 }
 
 /// Inserts rule `r` (scope as stored) on `event`; its id.
