@@ -14,7 +14,8 @@
 // or of the form's field named like it with "currency" as the last part; else two decimals),
 // datetime (local → Unix ms), ints ("1, 2" → [1, 2]), bool ("true" → true);
 // data-optional leaves an empty field out; names ending in [] collect checked boxes, a
-// checkbox of another name is true or false.
+// checkbox of another name is true or false. A fieldset's data-drop-empty="list:field" leaves
+// out the items of that list whose field is empty or 0 (a bundle's parts not chosen).
 
 import { MoneyError, parseMoney } from "./money.js";
 
@@ -78,6 +79,10 @@ export function collect(form) {
     const value = valueOf(el);
     if ((value === null || value === "") && "optional" in el.dataset) continue;
     setPath(body, el.name, value);
+  }
+  for (const set of form.querySelectorAll("[data-drop-empty]")) {
+    const [list, field] = set.dataset.dropEmpty.split(":");
+    if (Array.isArray(body[list])) body[list] = body[list].filter((item) => item && item[field]);
   }
   return body;
 }

@@ -91,6 +91,7 @@ async fn event_on_sale(db: &Db, master: &cloud::crypto::MasterKey, hub_key: [u8;
             description: String::new(),
             hidden: false,
             addon: false,
+            includes: Vec::new(),
         }],
     };
     let mut tx = db.tenant(org).await.unwrap();

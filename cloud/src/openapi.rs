@@ -159,6 +159,7 @@ const EXTENSIONS: &[(&str, &str, &str, &str)] = &[
     ("TypeChanges", "sales_end", "x-after", "sales_start"),
     ("NewTicketType", "allowed_gates[]", "x-refers-to", "gate"),
     ("TypeChanges", "allowed_gates[]", "x-refers-to", "gate"),
+    ("Part", "ticket_type", "x-refers-to", "ticket_type"),
     ("NewCode", "events[]", "x-refers-to", "event"),
     ("NewLine", "ticket_type", "x-refers-to", "ticket_type"),
     ("NewLease", "device_id", "x-refers-to", "box_office"),

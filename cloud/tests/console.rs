@@ -32,11 +32,7 @@ async fn page_text(hub: &TestHub, who: &Organizer, path: &str) -> String {
 
 /// Logs in as the owner of "festival" on the login page.
 async fn log_in(b: &Client, hub: &TestHub) {
-    b.goto(&format!("{}/login", hub.url)).await.unwrap();
-    fill(b, "[name=email]", "owner@festival.example").await;
-    fill(b, "[name=password]", PASSWORD).await;
-    click(b, "#login-submit").await;
-    eventually(10, "logged in", || async { path(b).await == "/events" }).await;
+    common::browser::log_in(b, &hub.url, "owner@festival.example").await;
 }
 
 /// A datetime-local value `hours` from now (the browser's zone is the machine's, as is ours).

@@ -479,18 +479,16 @@ async fn a_batch_of_thousands_of_unique_codes_exports_as_csv_and_a_code_can_be_b
 /// discounted price.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organizer_makes_and_exports_a_batch_and_a_buyer_redeems_a_code_in_the_shop() {
-    use common::browser::{ChromeDriver, click, eventually, fill, path, screenshot, text};
+    use common::browser::{
+        ChromeDriver, buy_and_pay, click, eventually, fill, log_in, path, screenshot, text,
+    };
     use fantoccini::Locator;
     let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
     let owner = Organizer::create(&hub, "festival").await;
     let event = event_on_sale(&owner, 100, 4000).await;
     let driver = ChromeDriver::start();
     let b = driver.browser().await;
-    b.goto(&format!("{}/login", hub.url)).await.unwrap();
-    fill(&b, "[name=email]", "owner@festival.example").await;
-    fill(&b, "[name=password]", common::PASSWORD).await;
-    click(&b, "#login-submit").await;
-    eventually(10, "logged in", || async { path(&b).await == "/events" }).await;
+    log_in(&b, &hub.url, "owner@festival.example").await;
 
     b.goto(&format!("{}/events/{event}", hub.url)).await.unwrap();
     click(&b, "#vouchers-link").await;
@@ -531,15 +529,7 @@ async fn an_organizer_makes_and_exports_a_batch_and_a_buyer_redeems_a_code_in_th
         .await;
     assert!(text(&b, "#shop-discounts").await.contains(&format!("Voucher {}", codes[1])));
     screenshot(&b, "shop-voucher").await;
-    fill(&b, "#buyer-name", "Vera Voucher").await;
-    fill(&b, "#buyer-email", "vera@example.org").await;
-    click(&b, "#buy").await;
-    eventually(10, "the payment page", || async {
-        text(&b, "body").await.contains("Simulated payment provider")
-    })
-    .await;
-    click(&b, "#pay").await;
-    eventually(10, "the paid order", || async { text(&b, "#order-status").await.starts_with("Paid") }).await;
+    buy_and_pay(&b, "Vera Voucher", "vera@example.org").await;
     let v = detail(&owner, event, &codes[1]).await;
     assert_eq!(v["voucher"]["redeemed"], 1, "{v}");
     assert_eq!(v["redemptions"][0]["discount_minor"], 1000, "{v}");

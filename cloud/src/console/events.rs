@@ -2,7 +2,7 @@
 
 use super::{Layout, PagePath, PageResult, Staff, local_time, money, render};
 use crate::error::ApiError;
-use crate::events::Status;
+use crate::events::{Status, TicketTypeView};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -92,6 +92,12 @@ struct TypeRow {
     hidden: bool,
     /// Sold only with a ticket.
     addon: bool,
+    /// What one of it contains, in words ("1 × Parking (own ticket), 1 × Saturday"); empty:
+    /// not a bundle.
+    contains: String,
+    /// The other types it may contain, for the form: (number, name, quantity now or 0,
+    /// issued as a ticket of its own).
+    may_contain: Vec<(i64, String, u32, bool)>,
     window: String,
     policy: &'static str,
     gates: String,
@@ -185,6 +191,33 @@ async fn discount_rows(
         .collect())
 }
 
+/// What one of bundle `t` contains, in words ("1 × Parking (own ticket), 1 × Saturday").
+fn contains(t: &TicketTypeView, all: &[TicketTypeView]) -> String {
+    let name = |n: u16| {
+        all.iter().find(|t| t.number == i64::from(n)).map_or_else(|| n.to_string(), |t| t.name.clone())
+    };
+    t.includes
+        .iter()
+        .map(|p| {
+            let own = if p.separate_ticket { " (own ticket)" } else { "" };
+            format!("{} × {}{own}", p.quantity, name(p.ticket_type))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The types `t`'s form offers as its parts: every other one, with how many it contains now.
+fn may_contain(t: &TicketTypeView, all: &[TicketTypeView]) -> Vec<(i64, String, u32, bool)> {
+    all.iter()
+        .filter(|o| o.number != t.number)
+        .map(|o| {
+            let now = t.includes.iter().find(|p| i64::from(p.ticket_type) == o.number);
+            let (quantity, own) = now.map_or((0, true), |p| (p.quantity, p.separate_ticket));
+            (o.number, o.name.clone(), quantity, own)
+        })
+        .collect()
+}
+
 /// `GET /events/{id}`.
 pub(super) async fn detail(
     State(state): State<AppState>,
@@ -224,6 +257,8 @@ pub(super) async fn detail(
                 reserved: t.reserved,
                 hidden: t.hidden.0,
                 addon: t.addon.0,
+                contains: contains(t, &event.ticket_types),
+                may_contain: may_contain(t, &event.ticket_types),
                 window: match (t.sales_start, t.sales_end) {
                     (None, None) => "From publishing to the end".into(),
                     (from, to) => format!("{} – {}", local_time(from, &zone), local_time(to, &zone)),

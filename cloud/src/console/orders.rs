@@ -92,6 +92,8 @@ struct TicketRow {
     type_name: String,
     price: String,
     valid: bool,
+    /// Came with a bundle's ticket: refunded with it, not alone.
+    part: bool,
     checkins: Vec<String>,
 }
 
@@ -172,9 +174,13 @@ pub(super) async fn detail(
         .iter()
         .map(|t| TicketRow {
             serial: t.serial,
-            type_name: t.ticket_type_name.clone(),
+            type_name: match t.part_of {
+                Some(bundle) => format!("{} (with ticket {bundle})", t.ticket_type_name),
+                None => t.ticket_type_name.clone(),
+            },
             price: money(t.price_minor, &currency),
             valid: t.status == "valid",
+            part: t.part_of.is_some(),
             // "21:30 · admitted · entry (Main gate, North 1)"
             checkins: view
                 .checkins

@@ -40,6 +40,8 @@ struct ShopType {
     most: i64,
     /// Sold only with a ticket.
     addon: bool,
+    /// A bundle's contents ("1 × Parking, 1 × Drinks"); empty: not a bundle.
+    includes: String,
 }
 
 #[derive(Template)]
@@ -171,6 +173,12 @@ async fn shop_page(
                 unavailable,
                 price_minor: t.price_minor,
                 addon: t.addon.0,
+                includes: t
+                    .includes
+                    .iter()
+                    .map(|p| format!("{} × {}", p.quantity, p.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 currency: t.currency,
                 number: t.number,
                 name: t.name,

@@ -49,6 +49,7 @@ fn ticket_type(
         description: String::new(),
         hidden: false,
         addon: false,
+        includes: Vec::new(),
     }
 }
 

@@ -9,8 +9,8 @@
 
 use super::views::Numbered;
 use super::{
-    About, MANAGERS, NewGate, NewTicketType, Policy, check_about, check_event, check_type, publish_manifest,
-    status, store,
+    About, MANAGERS, NewGate, NewTicketType, Policy, bundles, check_about, check_event, check_type,
+    publish_manifest, status, store,
 };
 use crate::auth::Caller;
 use crate::checks;
@@ -134,6 +134,19 @@ async fn edit_event(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Checks `parts` as the parts of ticket type `number` of `event` (new or changed).
+async fn check_parts(
+    tx: &mut Tenant,
+    event: i64,
+    number: i64,
+    parts: &[bundles::Part],
+) -> Result<(), ApiError> {
+    let mut all = bundles::of_event(tx, event).await?;
+    all.insert(number, parts.to_vec());
+    let types = usize::try_from(store::next_type_number(tx, event).await?.max(number + 1) - 1).unwrap_or(0);
+    bundles::check("includes", number, parts, &all, types)
+}
+
 async fn gate_count(tx: &mut Tenant, event: i64) -> Result<usize, ApiError> {
     Ok(usize::try_from(store::gate_count(tx, event).await?).unwrap_or(0))
 }
@@ -167,7 +180,11 @@ async fn add_type(
     changeable(&mut tx, event).await?;
     check_type(str::to_owned, &new, gate_count(&mut tx, event).await?)?;
     let number = within_limit(store::next_type_number(&mut tx, event).await?, "ticket_types")?;
+    check_parts(&mut tx, event, number, &new.includes).await?;
     store::insert_type(&mut tx, event, number, &new).await?;
+    if !new.includes.is_empty() {
+        bundles::set(&mut tx, event, number, &new.includes).await?;
+    }
     let detail = json!({"number": number, "name": new.name});
     finish(tx, &hub_key, &notifier, &caller, event, "ticket_type.add", detail).await?;
     Ok((StatusCode::CREATED, Json(Numbered { number })))
@@ -200,6 +217,10 @@ struct TypeChanges {
     hidden: Option<bool>,
     /// An add-on: sold only with a ticket.
     addon: Option<bool>,
+    /// A bundle's parts, all of them (`[]`: no longer a bundle). Orders placed before keep
+    /// what they took.
+    #[schema(max_items = 10)]
+    includes: Option<Vec<bundles::Part>>,
 }
 
 #[utoipa::path(
@@ -210,7 +231,7 @@ struct TypeChanges {
     params(("id" = i64, Path, description = "The event"), ("number" = i64, Path, description = "The ticket type's number")),
     responses(
         (status = 204, description = "Changed. Owners and admins."),
-        (status = 409, description = "Capacity below what is sold, held and leased (`capacity_below_sold`); or the event is closed (`event_closed`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Capacity below what is sold, held and leased (`capacity_below_sold`); a bundle made of a type leased to box offices (`bundle_not_leasable`); or the event is closed (`event_closed`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn edit_type(
@@ -238,8 +259,13 @@ async fn edit_type(
         description: changes.description.clone().unwrap_or(current.description),
         hidden: changes.hidden.unwrap_or(current.hidden.0),
         addon: changes.addon.unwrap_or(current.addon.0),
+        includes: changes.includes.clone().unwrap_or(current.includes),
     };
     check_type(str::to_owned, &t, gate_count(&mut tx, event).await?)?;
+    check_parts(&mut tx, event, number, &t.includes).await?;
+    if !t.includes.is_empty() && current.leased > 0 {
+        return Err(bundles::not_at_the_door());
+    }
     if t.capacity < taken {
         return Err(ApiError::Conflict {
             code: "capacity_below_sold",
@@ -249,6 +275,9 @@ async fn edit_type(
         });
     }
     store::update_type(&mut tx, event, number, &t).await?;
+    if changes.includes.is_some() {
+        bundles::set(&mut tx, event, number, &t.includes).await?;
+    }
     let detail = json!({"number": number, "changes": changes});
     finish(tx, &hub_key, &notifier, &caller, event, "ticket_type.edit", detail).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,6 +12,7 @@
 //! | `routes.rs` | creating, listing, reading, status, keys, the manifest |
 //! | `edit.rs` | changing an event, its ticket types and gates after creation |
 
+pub mod bundles;
 mod edit;
 mod routes;
 pub mod store;
@@ -266,6 +267,12 @@ pub struct NewTicketType {
     /// with a ticket of a type that is not an add-on.
     #[serde(default)]
     pub addon: bool,
+    /// A bundle's parts: other ticket types of the event that one of it contains, taken from
+    /// their capacity with it (a weekend pass: each day; a VIP package: parking and drinks,
+    /// each issued as a ticket of its own). Empty: not a bundle. Parts are not bundles.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub includes: Vec<bundles::Part>,
 }
 
 /// An event, as created. `ends_at` must be after `starts_at` (`x-after` in the schema).
@@ -405,8 +412,11 @@ fn check(e: &NewEvent) -> Result<(), ApiError> {
     if e.ticket_types.is_empty() || e.ticket_types.len() > 200 {
         return Err(ApiError::invalid("ticket_types", "1–200 ticket types"));
     }
-    for (i, t) in e.ticket_types.iter().enumerate() {
+    let all = (1i64..).zip(&e.ticket_types).map(|(n, t)| (n, t.includes.clone())).collect();
+    for ((i, t), number) in e.ticket_types.iter().enumerate().zip(1i64..) {
         check_type(|f| format!("ticket_types[{i}].{f}"), t, e.gates.len())?;
+        let field = format!("ticket_types[{i}].includes");
+        bundles::check(&field, number, &t.includes, &all, e.ticket_types.len())?;
     }
     Ok(())
 }
@@ -438,6 +448,11 @@ pub async fn create_event(
     }
     for (number, t) in (1i64..).zip(&new.ticket_types) {
         store::insert_type(tx, event_id, number, t).await?;
+    }
+    for (number, t) in (1i64..).zip(&new.ticket_types) {
+        if !t.includes.is_empty() {
+            bundles::set(tx, event_id, number, &t.includes).await?;
+        }
     }
     add_key(tx, master, event_id).await?;
     publish_manifest(tx, event_id, hub_key).await?;

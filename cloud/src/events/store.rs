@@ -260,14 +260,19 @@ pub async fn gates(tx: &mut Tenant, event: i64) -> Result<Vec<GateView>, sqlx::E
 
 /// The event's ticket types, by number.
 pub async fn ticket_types(tx: &mut Tenant, event: i64) -> Result<Vec<TicketTypeView>, sqlx::Error> {
-    sqlx::query_as(
+    let mut types: Vec<TicketTypeView> = sqlx::query_as(
         "SELECT number, name, price_minor, currency, capacity, sold, held, leased, reserved, hidden, addon, entry_policy, allowed_gates, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 ORDER BY number",
     )
     .bind(event)
     .bind(tx.org())
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    let mut bundles = super::bundles::of_event(tx, event).await?;
+    for t in &mut types {
+        t.includes = bundles.remove(&t.number).unwrap_or_default();
+    }
+    Ok(types)
 }
 
 /// Ticket type `number` of `event`.
@@ -276,7 +281,7 @@ pub async fn ticket_type(
     event: i64,
     number: i64,
 ) -> Result<Option<TicketTypeView>, sqlx::Error> {
-    sqlx::query_as(
+    let mut found: Option<TicketTypeView> = sqlx::query_as(
         "SELECT number, name, price_minor, currency, capacity, sold, held, leased, reserved, hidden, addon, entry_policy, allowed_gates, sales_start, sales_end, description \
          FROM ticket_types WHERE event_id = $1 AND org_id = $2 AND number = $3",
     )
@@ -284,7 +289,11 @@ pub async fn ticket_type(
     .bind(tx.org())
     .bind(number)
     .fetch_optional(&mut **tx)
-    .await
+    .await?;
+    if let Some(t) = &mut found {
+        t.includes = super::bundles::of_event(tx, event).await?.remove(&number).unwrap_or_default();
+    }
+    Ok(found)
 }
 
 /// Moves the event from `from` to `to`; `false` if its status was no longer `from`.

@@ -113,6 +113,9 @@ pub struct TicketTypeView {
     pub sales_end: Option<i64>,
     /// What the shop says of it.
     pub description: String,
+    /// A bundle's parts (empty: not a bundle).
+    #[sqlx(skip)]
+    pub includes: Vec<super::bundles::Part>,
 }
 
 /// Gate numbers, stored comma-separated.

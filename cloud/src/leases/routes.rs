@@ -79,7 +79,7 @@ struct LeaseGrantedDoc {
         (status = 201, description = "Granted (signed by the hub): the lease and its serial range", body = LeaseGrantedDoc),
         (status = 401, description = "Unknown or revoked device, bad signature, stale or replayed request", body = String, content_type = "text/plain"),
         (status = 404, description = "No such event in the device's organization", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not enough capacity left (`sold_out`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough capacity left (`sold_out`), or a bundle (`bundle_not_leasable`: sold online only)", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "Larger than a lease request may be", body = String, content_type = "text/plain"),
         (status = 422, description = "Not a box office of the event, no such ticket type, too many", body = ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -200,6 +200,9 @@ pub async fn grant_lease(
     let ticket_type = store::ticket_type_id(tx, event, i64::from(new.ticket_type))
         .await?
         .ok_or_else(|| ApiError::invalid("ticket_type", format!("no ticket type {}", new.ticket_type)))?;
+    if crate::events::bundles::is_bundle(tx, ticket_type).await? {
+        return Err(crate::events::bundles::not_at_the_door());
+    }
     let quantity = i64::from(new.quantity);
     // The same conditional UPDATE as checkout: rights come out of the one capacity.
     if !capacity::lease(tx, ticket_type, quantity).await? {
@@ -245,7 +248,7 @@ pub async fn grant_lease(
     ),
     responses(
         (status = 201, description = "Granted: rights taken from capacity, a serial range and its delegation, on their way to the device. Owners and admins.", body = Granted),
-        (status = 409, description = "Not enough capacity left (`sold_out`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough capacity left (`sold_out`), or a bundle (`bundle_not_leasable`: sold online only)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn grant(

@@ -2,7 +2,7 @@
 //! in batches (see the module above for why).
 
 use super::redeem::{self, NoUse, VoucherUse};
-use super::store::{self, TypeForSale};
+use super::store::{self, SalePart, TypeForSale};
 use crate::capacity;
 use crate::db::{Db, Tenant};
 use crate::error::ApiError;
@@ -90,6 +90,26 @@ pub struct Order {
     pub tiers: Option<Arc<[Rule]>>,
     /// When it was priced.
     pub priced_at: i64,
+    /// What its bundles contain, each part per bundle (taken from capacity with them).
+    pub parts: Vec<SalePart>,
+}
+
+impl Order {
+    /// How many of each ticket type (id → count) its bundles' parts take.
+    pub fn part_totals(&self) -> BTreeMap<i64, i64> {
+        part_totals(&self.parts, self.lines.iter().map(|l| (l.ticket_type, l.quantity)))
+    }
+}
+
+/// How many of each ticket type (id → count) `parts` take for `lines` (bundle type id, how
+/// many bundles).
+pub fn part_totals(parts: &[SalePart], lines: impl Iterator<Item = (i64, i64)>) -> BTreeMap<i64, i64> {
+    let lines: BTreeMap<i64, i64> = lines.collect();
+    let mut totals = BTreeMap::new();
+    for p in parts {
+        *totals.entry(p.part_type_id).or_default() += p.quantity * lines.get(&p.bundle_type_id).unwrap_or(&0);
+    }
+    totals
 }
 
 /// An event on sale, as checkout needs it.
@@ -181,7 +201,12 @@ async fn load_event(db: &Db, event: i64) -> Result<ForSale, ApiError> {
         return Err(ApiError::Conflict { code: "not_on_sale", message: "this event is not on sale".into() });
     }
     let mut tx = db.tenant(found.org_id).await?;
-    let types = store::types_for_sale(&mut tx, event).await?;
+    let mut types = store::types_for_sale(&mut tx, event).await?;
+    for part in store::sale_parts(&mut tx, event).await? {
+        if let Some(t) = types.iter_mut().find(|t| t.id == part.bundle_type_id) {
+            t.parts.push(part);
+        }
+    }
     let rules =
         crate::vouchers::rules::list(&mut tx, event).await?.iter().filter_map(RuleView::rule).collect();
     tx.commit().await?;
@@ -217,6 +242,7 @@ pub fn check(
         voucher_code: priced.voucher_code,
         tiers: sale.rules.iter().any(|r| r.first.is_some()).then(|| Arc::clone(&sale.rules)),
         priced_at: now,
+        parts: priced.parts,
     })
 }
 
@@ -233,6 +259,8 @@ pub struct Priced {
     pub voucher: Option<VoucherUse>,
     /// The voucher's code.
     pub voucher_code: Option<String>,
+    /// What its bundles contain, each part per bundle.
+    pub parts: Vec<SalePart>,
 }
 
 /// Checks `new_lines` against `sale`'s types and sales windows at `now`, and prices them with
@@ -298,6 +326,11 @@ pub fn price_lines(
         return Err(ApiError::invalid("lines", format!("at most {MAX_TICKETS_PER_ORDER} tickets per order")));
     }
     let mut lines: Vec<Line> = lines.into_values().collect();
+    let parts: Vec<SalePart> = lines
+        .iter()
+        .filter_map(|l| sale.types.iter().find(|t| t.id == l.ticket_type))
+        .flat_map(|t| t.parts.iter().copied())
+        .collect();
     let voucher = match voucher {
         Some(v) => Some(usable(v, sale, now)?),
         None => None,
@@ -310,6 +343,7 @@ pub fn price_lines(
         lines,
         voucher: voucher.map(|(v, reserve_type)| VoucherUse { id: v.id, uses: used, reserve_type }),
         voucher_code: voucher.map(|(v, _)| v.code.clone()),
+        parts,
     })
 }
 
@@ -589,6 +623,13 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
         .flatten()
         .collect();
     store::insert_lines(&mut tx, &lines).await?;
+    let parts: Vec<(i64, SalePart)> = orders
+        .iter()
+        .zip(&ids)
+        .filter_map(|(o, id)| id.map(|id| o.parts.iter().map(move |p| (id, *p))))
+        .flatten()
+        .collect();
+    store::insert_parts(&mut tx, &parts).await?;
 
     // 3. Voucher uses, then capacity, last: the hot rows are locked only from here to the
     //    commit. An order that gets its voucher's uses but not its tickets gives the uses back.
@@ -647,16 +688,21 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     Ok(results)
 }
 
-/// What an order takes from its ticket types' general sale: its lines, less the tickets its
-/// voucher had set aside (those move from `reserved` to `held` with the voucher's uses).
-fn from_sale(o: &Order) -> impl Iterator<Item = (i64, i64)> + '_ {
-    o.lines.iter().filter_map(move |l| {
+/// What an order takes from its ticket types' general sale (id → count): its lines, less the
+/// tickets its voucher had set aside (those move from `reserved` to `held` with the voucher's
+/// uses), and its bundles' parts.
+fn from_sale(o: &Order) -> BTreeMap<i64, i64> {
+    let mut wanted = o.part_totals();
+    for l in &o.lines {
         let aside = match o.voucher {
             Some(v) if v.reserve_type == Some(l.ticket_type) => l.voucher_uses,
             _ => 0,
         };
-        (l.quantity > aside).then_some((l.ticket_type, l.quantity - aside))
-    })
+        if l.quantity > aside {
+            *wanted.entry(l.ticket_type).or_default() += l.quantity - aside;
+        }
+    }
+    wanted
 }
 
 /// For each order that got its tickets, how many of each of its ticket types (id → count)
@@ -692,7 +738,7 @@ async fn take_capacity(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<Taken>,
     }
     let mut granted = Vec::with_capacity(orders.len());
     for o in orders {
-        let wanted: BTreeMap<i64, i64> = from_sale(o).collect();
+        let wanted = from_sale(o);
         let after = hold_all(tx, wanted.clone()).await?;
         granted.push(after.map(|after| after.into_iter().map(|(t, n)| (t, n - wanted[&t])).collect()));
     }

@@ -4,7 +4,7 @@ use super::Sales;
 use super::buyer_mail::Reason as MailReason;
 use super::checkout::release_hold;
 use super::redeem::{self, HeldLine};
-use super::store::{self, NewTicket, PaidLine};
+use super::store::{self, NewTicket, PaidLine, SalePart};
 use crate::capacity;
 use crate::crypto::MasterKey;
 use crate::db::{Db, Tenant};
@@ -13,6 +13,7 @@ use crate::events::signing_key;
 use crate::payments::ledger::{self, Refs};
 use crate::pricing::ticket_prices;
 use sqlx::Connection;
+use std::collections::BTreeMap;
 use sync_core::ids::{Serial, TicketTypeId};
 use sync_core::keys::EventKey;
 
@@ -128,28 +129,40 @@ pub async fn pay_order(
 ) -> Result<bool, ApiError> {
     let lines = store::paid_lines(tx, order).await?;
     let held = redeem::lines(tx, order).await?;
+    let parts = store::order_parts(tx, order).await?;
+    let taken = store::parts_taken(tx, order).await?;
     let key = signing_key(tx, master, event).await?;
     let now = tx.now();
     // Hot rows from here on: vouchers, then ticket types in id order (as checkout takes them:
     // no deadlock).
     if store::mark_paid(tx, order, now, false).await? {
         redeem::redeemed(tx, &held).await?;
+        let mut sold: BTreeMap<i64, i64> = taken.into_iter().collect();
         for line in &lines {
-            capacity::sell_held(tx, line.ticket_type_id, line.quantity).await?;
+            *sold.entry(line.ticket_type_id).or_default() += line.quantity;
         }
-    } else if !revive(tx, order, &held, now).await? {
+        for (ticket_type, n) in sold {
+            capacity::sell_held(tx, ticket_type, n).await?;
+        }
+    } else if !revive(tx, order, &held, &taken, now).await? {
         return Ok(false);
     }
-    issue_tickets(tx, &key, event, order, &lines).await?;
+    issue_tickets(tx, &key, event, order, &lines, &parts).await?;
     Ok(true)
 }
 
 /// Pays an order whose hold lapsed (expired or cancelled: the customer was slow) by selling its
 /// tickets (and its voucher's uses) again if they are still there — each conditionally, all or
 /// none (a savepoint). `false` if not.
-async fn revive(tx: &mut Tenant, order: i64, lines: &[HeldLine], now: i64) -> Result<bool, ApiError> {
+async fn revive(
+    tx: &mut Tenant,
+    order: i64,
+    lines: &[HeldLine],
+    parts: &[(i64, i64)],
+    now: i64,
+) -> Result<bool, ApiError> {
     let mut again = (**tx).begin().await?;
-    if !redeem::revive(&mut again, lines).await? {
+    if !redeem::revive(&mut again, lines, parts).await? {
         again.rollback().await?;
         return Ok(false);
     }
@@ -162,15 +175,21 @@ async fn revive(tx: &mut Tenant, order: i64, lines: &[HeldLine], now: i64) -> Re
 }
 
 /// Issues the tickets of `lines`: serials allocated in ticket type number order, signed with
-/// `key`, inserted in one statement.
+/// `key`, inserted in one statement. Each bundle ticket is followed by its parts that are
+/// tickets of their own (`parts`, each per bundle), priced 0 and marked as its parts.
 async fn issue_tickets(
     tx: &mut Tenant,
     key: &EventKey,
     event: i64,
     order: i64,
     lines: &[PaidLine],
+    parts: &[SalePart],
 ) -> Result<(), ApiError> {
-    let count: i64 = lines.iter().map(|l| l.quantity).sum();
+    let separate = |bundle: i64| parts.iter().filter(move |p| p.bundle_type_id == bundle && p.ticket == 1);
+    let count: i64 = lines
+        .iter()
+        .map(|l| l.quantity * (1 + separate(l.ticket_type_id).map(|p| p.quantity).sum::<i64>()))
+        .sum();
     if count == 0 {
         return Ok(());
     }
@@ -181,9 +200,31 @@ async fn issue_tickets(
     for line in by_number {
         let number = u16::try_from(line.number).map_err(anyhow::Error::from)?;
         for price_minor in ticket_prices(line.quantity, line.unit_price_minor, line.discount_minor) {
+            let bundle = serial;
             let text = key.issue(Serial(serial), TicketTypeId(number), None).to_text();
-            tickets.push(NewTicket { serial, ticket_type_id: line.ticket_type_id, price_minor, text });
+            tickets.push(NewTicket {
+                serial,
+                ticket_type_id: line.ticket_type_id,
+                price_minor,
+                text,
+                part_of: None,
+            });
             serial += 1;
+            for part in separate(line.ticket_type_id) {
+                let part_number = u16::try_from(part.part_number).map_err(anyhow::Error::from)?;
+                for _ in 0..part.quantity {
+                    let text = key.issue(Serial(serial), TicketTypeId(part_number), None).to_text();
+                    let ticket_type_id = part.part_type_id;
+                    tickets.push(NewTicket {
+                        serial,
+                        ticket_type_id,
+                        price_minor: 0,
+                        text,
+                        part_of: Some(bundle),
+                    });
+                    serial += 1;
+                }
+            }
         }
     }
     store::insert_tickets(tx, event, order, &tickets).await?;

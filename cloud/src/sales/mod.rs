@@ -42,7 +42,7 @@ pub use routes::{
 };
 pub use views::{
     Channel, CheckinView, LineView, OrderStatus, OrderSummary, OrderView, PaymentView, RefundView, ShopEvent,
-    ShopTicketType, StaffOrderView, TicketView,
+    ShopPart, ShopTicketType, StaffOrderView, TicketView,
 };
 
 /// Every sales route: the shop, checkout, orders, refunds, ticket delivery, the payment

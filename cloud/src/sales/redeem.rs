@@ -141,8 +141,10 @@ pub async fn lines(tx: &mut Tenant, order: i64) -> Result<Vec<HeldLine>, sqlx::E
 /// to the voucher, and tickets the voucher had set aside back aside (unless it was blocked
 /// meanwhile: then to general sale).
 pub async fn release(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
+    // Released in ticket type id order, as checkout holds them (no deadlock).
+    let mut to_sale: BTreeMap<i64, i64> = super::store::parts_taken(tx, order).await?.into_iter().collect();
     for line in lines(tx, order).await? {
-        let mut to_sale = line.quantity;
+        let mut line_to_sale = line.quantity;
         if let Some(voucher) = line.voucher_id
             && line.voucher_uses > 0
         {
@@ -157,10 +159,13 @@ pub async fn release(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
             .await?;
             if aside == 1 {
                 capacity::move_reserved(tx, line.ticket_type_id, -line.voucher_uses, Counter::Held).await?;
-                to_sale -= line.voucher_uses;
+                line_to_sale -= line.voucher_uses;
             }
         }
-        capacity::release_held(tx, line.ticket_type_id, to_sale).await?;
+        *to_sale.entry(line.ticket_type_id).or_default() += line_to_sale;
+    }
+    for (ticket_type, n) in to_sale {
+        capacity::release_held(tx, ticket_type, n).await?;
     }
     Ok(())
 }
@@ -183,11 +188,17 @@ pub async fn redeemed(tx: &mut Tenant, lines: &[HeldLine]) -> Result<(), sqlx::E
 
 /// Sells the tickets of an order paid after its hold lapsed, if they and its voucher's uses
 /// are still there — each conditionally; `false` if one is not (the caller rolls back).
-/// Vouchers first, then ticket types, as checkout locks them.
-pub async fn revive(conn: &mut AnyConnection, lines: &[HeldLine]) -> Result<bool, sqlx::Error> {
-    let mut sales = Vec::with_capacity(lines.len());
+/// Vouchers first, then ticket types in id order, as checkout locks them. `parts`: what its
+/// bundles take (type id, count).
+pub async fn revive(
+    conn: &mut AnyConnection,
+    lines: &[HeldLine],
+    parts: &[(i64, i64)],
+) -> Result<bool, sqlx::Error> {
+    // Ticket type id → (from general sale, from set aside).
+    let mut sales: BTreeMap<i64, (i64, i64)> = parts.iter().map(|(t, n)| (*t, (*n, 0))).collect();
     for line in lines {
-        let mut sale = (line.ticket_type_id, line.quantity, 0);
+        let mut sale = (line.quantity, 0);
         if let Some(voucher) = line.voucher_id
             && line.voucher_uses > 0
         {
@@ -204,7 +215,7 @@ pub async fn revive(conn: &mut AnyConnection, lines: &[HeldLine]) -> Result<bool
             .rows_affected()
                 == 1;
             if aside {
-                sale = (line.ticket_type_id, line.quantity - n, n);
+                sale = (line.quantity - n, n);
             } else {
                 let used = sqlx::query(
                     "UPDATE vouchers SET redeemed = redeemed + $1 WHERE id = $2 AND blocked_at IS NULL \
@@ -219,9 +230,11 @@ pub async fn revive(conn: &mut AnyConnection, lines: &[HeldLine]) -> Result<bool
                 }
             }
         }
-        sales.push(sale);
+        let total = sales.entry(line.ticket_type_id).or_default();
+        total.0 += sale.0;
+        total.1 += sale.1;
     }
-    for (ticket_type, from_sale, aside) in sales {
+    for (ticket_type, (from_sale, aside)) in sales {
         if aside > 0 && !capacity::move_reserved(&mut *conn, ticket_type, aside, Counter::Sold).await? {
             return Ok(false);
         }

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::journal::append_hub_entry;
 use crate::payments::ledger::{self, Refs};
 use crate::state::PublicUrl;
+use std::collections::BTreeMap;
 use sync_core::ids::Serial;
 use sync_core::journal::{Payload, RevocationEntry};
 use sync_core::revocation::RevocationReason;
@@ -150,10 +151,22 @@ async fn revoke(
             message: "a ticket of this refund was refunded or revoked meanwhile; reload and try again".into(),
         });
     }
-    // Refunded tickets go back on sale.
-    for (ticket_type, count) in store::types_of_serials(tx, event, serials).await? {
+    // Refunded tickets go back on sale, a bundle's with all it took (in ticket type id order,
+    // as checkout locks them).
+    let parts = store::order_parts(tx, order).await?;
+    let refunded = store::types_of_serials(tx, event, serials).await?;
+    let mut unsold: BTreeMap<i64, i64> = BTreeMap::new();
+    for (ticket_type, count) in &refunded {
+        *unsold.entry(*ticket_type).or_default() += count;
+        for part in parts.iter().filter(|p| p.bundle_type_id == *ticket_type) {
+            *unsold.entry(part.part_type_id).or_default() += part.quantity * count;
+        }
+    }
+    for (ticket_type, count) in unsold {
         capacity::unsell(tx, ticket_type, count).await?;
-        if give_back_voucher {
+    }
+    if give_back_voucher {
+        for (ticket_type, count) in refunded {
             super::redeem::give_back(tx, order, ticket_type, count).await?;
         }
     }

@@ -5,7 +5,9 @@
 use super::checkout::{NewOrder, Placed, Why, check};
 use super::fulfil::complete_free;
 use super::refunds::{NewRefund, record_refund, send_to_provider};
-use super::views::{OrderStatus, OrderView, Orders, PaymentStarted, RefundMade, ShopEvent, StaffOrderView};
+use super::views::{
+    OrderStatus, OrderView, Orders, PaymentStarted, RefundMade, ShopEvent, ShopPart, StaffOrderView,
+};
 use super::{Sales, store};
 use crate::auth::Caller;
 use crate::codes::constant_time_eq;
@@ -25,6 +27,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -97,11 +100,19 @@ pub async fn shop_event(db: &Db, event: i64, voucher: Option<&VoucherView>) -> R
     }
     let mut tx = db.tenant(found.org_id).await?;
     let opens = |number: i64| voucher.is_some_and(|v| v.unlocks_hidden.0 && v.terms().scope.covers(number));
-    let ticket_types = store::shop_types(&mut tx, event)
-        .await?
-        .into_iter()
-        .filter(|t| !t.hidden.0 || opens(t.number))
-        .collect();
+    let mut ticket_types = store::shop_types(&mut tx, event).await?;
+    let bundles = crate::events::bundles::of_event(&mut tx, event).await?;
+    let left: BTreeMap<i64, (i64, String)> =
+        ticket_types.iter().map(|t| (t.number, (t.available, t.name.clone()))).collect();
+    for t in &mut ticket_types {
+        // A bundle is left as long as it and each of its parts are.
+        for part in bundles.get(&t.number).into_iter().flatten() {
+            let (available, name) = left.get(&i64::from(part.ticket_type)).cloned().unwrap_or_default();
+            t.available = t.available.min(available / i64::from(part.quantity));
+            t.includes.push(ShopPart { quantity: i64::from(part.quantity), name });
+        }
+    }
+    ticket_types.retain(|t| !t.hidden.0 || opens(t.number));
     let about = crate::events::store::about(&mut tx, event).await?.unwrap_or_default();
     let organizer = crate::settings::organization(&mut tx).await?;
     tx.commit().await?;
@@ -764,6 +775,8 @@ async fn cancel_tickets(
 /// The tickets a refund covers (`wanted`, or every valid one) and their total. A ticket of
 /// this order refunded already is a conflict with its state (409, as for a second refund of
 /// the whole order); a serial that is no ticket of this order is refused beside the field (422).
+/// A bundle's ticket brings its parts that are tickets of their own (they cost nothing apart);
+/// such a part alone is refused (422): its bundle's ticket is refunded instead.
 async fn refundable(
     tx: &mut Tenant,
     order: i64,
@@ -790,7 +803,24 @@ async fn refundable(
                     format!("{bad} is not a valid ticket of this order"),
                 ));
             }
-            let mut wanted = wanted.to_vec();
+            if let Some((part, bundle)) = tickets.iter().find_map(|t| {
+                let bundle = t.part_of?;
+                (wanted.contains(&u32::try_from(t.serial).ok()?)
+                    && !wanted.contains(&u32::try_from(bundle).ok()?))
+                .then_some((t.serial, bundle))
+            }) {
+                return Err(ApiError::invalid(
+                    "serials",
+                    format!(
+                        "ticket {part} came with ticket {bundle} (a bundle): refund that one, its parts go with it"
+                    ),
+                ));
+            }
+            let parts = tickets.iter().filter(|t| t.status == "valid").filter_map(|t| {
+                let bundle = u32::try_from(t.part_of?).ok()?;
+                if wanted.contains(&bundle) { u32::try_from(t.serial).ok() } else { None }
+            });
+            let mut wanted: Vec<u32> = wanted.iter().copied().chain(parts).collect();
             wanted.sort_unstable();
             wanted.dedup();
             wanted

@@ -53,6 +53,85 @@ pub struct TypeForSale {
     /// Sold only with a ticket of another type.
     #[sqlx(try_from = "i64")]
     pub addon: crate::json::Flag,
+    /// A bundle's parts (empty: not a bundle).
+    #[sqlx(skip)]
+    pub parts: Vec<SalePart>,
+}
+
+/// One part of a bundle, as checkout takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SalePart {
+    /// The bundle's ticket type id.
+    pub bundle_type_id: i64,
+    /// The part's ticket type id.
+    pub part_type_id: i64,
+    /// Its number within the event (what its tickets carry).
+    pub part_number: i64,
+    /// How many one bundle contains.
+    pub quantity: i64,
+    /// Issued as a ticket of its own (1) or only counted (0).
+    pub ticket: i64,
+}
+
+/// The parts of every bundle of `event`.
+pub async fn sale_parts(tx: &mut Tenant, event: i64) -> Result<Vec<SalePart>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT bp.bundle_type_id, bp.part_type_id, p.number AS part_number, bp.quantity, bp.ticket \
+         FROM bundle_parts bp JOIN ticket_types t ON t.id = bp.bundle_type_id \
+         JOIN ticket_types p ON p.id = bp.part_type_id WHERE t.event_id = $1 AND bp.org_id = $2 \
+         ORDER BY bp.bundle_type_id, bp.part_type_id",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Records what the bundles of orders took: `(order, part)`, each part per bundle.
+pub async fn insert_parts(tx: &mut Tenant, parts: &[(i64, SalePart)]) -> Result<(), sqlx::Error> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO order_parts (order_id, org_id, bundle_type_id, part_type_id, quantity, ticket) VALUES {}",
+        values(parts.len(), "(?, ?, ?, ?, ?, ?)")
+    );
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (order, p) in parts {
+        insert = insert
+            .bind(order)
+            .bind(tx.org())
+            .bind(p.bundle_type_id)
+            .bind(p.part_type_id)
+            .bind(p.quantity)
+            .bind(p.ticket);
+    }
+    insert.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// How many of each ticket type (id, count) the bundles of `order` took, by type id.
+pub async fn parts_taken(conn: &mut AnyConnection, order: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.part_type_id, CAST(SUM(p.quantity * l.quantity) AS BIGINT) FROM order_parts p \
+         JOIN order_lines l ON l.order_id = p.order_id AND l.ticket_type_id = p.bundle_type_id \
+         WHERE p.order_id = $1 GROUP BY p.part_type_id ORDER BY p.part_type_id",
+    )
+    .bind(order)
+    .fetch_all(conn)
+    .await
+}
+
+/// What the bundles of `order` took (each part per bundle), by bundle and part type id.
+pub async fn order_parts(conn: &mut AnyConnection, order: i64) -> Result<Vec<SalePart>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.bundle_type_id, o.part_type_id, t.number AS part_number, o.quantity, o.ticket \
+         FROM order_parts o JOIN ticket_types t ON t.id = o.part_type_id WHERE o.order_id = $1 \
+         ORDER BY o.bundle_type_id, o.part_type_id",
+    )
+    .bind(order)
+    .fetch_all(conn)
+    .await
 }
 
 /// An order's id, organization and secret.
@@ -143,6 +222,8 @@ pub struct NewTicket {
     pub price_minor: i64,
     /// Its signed text.
     pub text: String,
+    /// The serial of the bundle ticket it is a part of.
+    pub part_of: Option<u32>,
 }
 
 /// A refund recorded earlier under the same idempotency key.
@@ -395,7 +476,7 @@ pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<StoredOrder>, sqlx
 /// The order's tickets, by serial.
 pub async fn tickets(tx: &mut Tenant, order: i64) -> Result<Vec<TicketView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT k.serial, t.number AS ticket_type, t.name AS ticket_type_name, k.status, k.text, k.price_minor \
+        "SELECT k.serial, t.number AS ticket_type, t.name AS ticket_type_name, k.status, k.text, k.price_minor, k.part_of \
          FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id WHERE k.order_id = $1 AND k.org_id = $2 ORDER BY k.serial",
     )
     .bind(order)
@@ -791,8 +872,8 @@ pub async fn insert_tickets(
     tickets: &[NewTicket],
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
-        "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at) VALUES {}",
-        values(tickets.len(), "(?, ?, ?, ?, ?, ?, ?, 'valid', ?)")
+        "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at, part_of) VALUES {}",
+        values(tickets.len(), "(?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?)")
     );
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for t in tickets {
@@ -804,7 +885,8 @@ pub async fn insert_tickets(
             .bind(t.ticket_type_id)
             .bind(t.price_minor)
             .bind(&t.text)
-            .bind(tx.now());
+            .bind(tx.now())
+            .bind(t.part_of.map(i64::from));
     }
     insert.execute(&mut **tx).await?;
     Ok(())
@@ -931,7 +1013,8 @@ pub async fn revoke_tickets(
     Ok(done.rows_affected())
 }
 
-/// How many of these serials are of each ticket type: (ticket type id, count).
+/// How many of these serials are of each ticket type: (ticket type id, count). Parts of
+/// bundles are left out: they go back with their bundle's ticket (`order_parts`).
 pub async fn types_of_serials(
     tx: &mut Tenant,
     event: i64,
@@ -939,7 +1022,8 @@ pub async fn types_of_serials(
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     let list = serials.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT ticket_type_id, COUNT(*) FROM tickets WHERE event_id = $1 AND org_id = $2 AND serial IN ({list}) GROUP BY ticket_type_id"
+        "SELECT ticket_type_id, COUNT(*) FROM tickets WHERE event_id = $1 AND org_id = $2 AND serial IN ({list}) \
+         AND part_of IS NULL GROUP BY ticket_type_id"
     )))
     .bind(event)
     .bind(tx.org())

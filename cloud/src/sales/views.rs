@@ -153,6 +153,10 @@ pub struct TicketView {
     pub text: String,
     /// What it cost, in minor units.
     pub price_minor: i64,
+    /// The serial of the bundle ticket it came with (a VIP package's parking ticket): refunded
+    /// with that ticket, not alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<i64>,
 }
 
 /// An order as staff see it: with its payments, refunds and check-ins.
@@ -375,4 +379,16 @@ pub struct ShopTicketType {
     #[sqlx(try_from = "i64")]
     #[schema(value_type = bool)]
     pub addon: crate::json::Flag,
+    /// A bundle's contents (empty: not a bundle); `available` counts them too.
+    #[sqlx(skip)]
+    pub includes: Vec<ShopPart>,
+}
+
+/// What one bundle contains of a ticket type.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct ShopPart {
+    /// How many.
+    pub quantity: i64,
+    /// The ticket type's name.
+    pub name: String,
 }

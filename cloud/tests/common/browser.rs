@@ -100,3 +100,26 @@ pub async fn screenshot(b: &Client, name: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), b.screenshot().await.unwrap()).unwrap();
 }
+
+/// Logs in to the console of the hub at `url` as `email` (password [`super::PASSWORD`]).
+pub async fn log_in(b: &Client, url: &str, email: &str) {
+    b.goto(&format!("{url}/login")).await.unwrap();
+    fill(b, "[name=email]", email).await;
+    fill(b, "[name=password]", super::PASSWORD).await;
+    click(b, "#login-submit").await;
+    eventually(10, "logged in", || async { path(b).await == "/events" }).await;
+}
+
+/// In the shop, with the tickets chosen: the buyer gives `name` and `email`, buys, pays on the
+/// simulated provider's page and is back on the paid order.
+pub async fn buy_and_pay(b: &Client, name: &str, email: &str) {
+    fill(b, "#buyer-name", name).await;
+    fill(b, "#buyer-email", email).await;
+    click(b, "#buy").await;
+    eventually(10, "the payment page", || async {
+        text(b, "body").await.contains("Simulated payment provider")
+    })
+    .await;
+    click(b, "#pay").await;
+    eventually(10, "the paid order", || async { text(b, "#order-status").await.starts_with("Paid") }).await;
+}
