@@ -164,6 +164,7 @@ const EXTENSIONS: &[(&str, &str, &str, &str)] = &[
     ("NewLine", "ticket_type", "x-refers-to", "ticket_type"),
     ("NewLease", "device_id", "x-refers-to", "box_office"),
     ("NewLease", "ticket_type", "x-refers-to", "ticket_type"),
+    ("NewVoucherLease", "device_id", "x-refers-to", "box_office"),
     ("RefundBody", "serials[]", "x-refers-to", "ticket"),
     ("Enroll", "code", "x-refers-to", "enrollment_code"),
     ("LeaseRequestDoc", "event", "x-refers-to", "event"),

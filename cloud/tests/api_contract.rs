@@ -83,6 +83,11 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
     ),
     ("POST /api/v1/members", "initial_password", "required exactly when the e-mail has no account"),
     ("POST /api/v1/events/{id}/leases", "expires_at", "in the future, at most a day after the event ends"),
+    (
+        "POST /api/v1/events/{id}/vouchers/{code}/leases",
+        "expires_at",
+        "in the future, at most a day after the event ends",
+    ),
     ("POST /api/v1/leases/{id}/extend", "expires_at", "after the expiry, at most a day after the event"),
 ];
 
@@ -835,7 +840,7 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("*", "/api/v1/events/{id}/ticket-types/{number}", "number", vec!["1".into(), "2".into()]),
         ("PUT", "/api/v1/events/{id}/guests/{guest}", "guest", guests[..1].to_vec()),
         ("DELETE", "/api/v1/events/{id}/guests/{guest}", "guest", guests[1..].to_vec()),
-        ("*", "/api/v1/events/{id}/vouchers/{code}", "code", vouchers.clone()),
+        ("*", "/api/v1/events/{id}/vouchers/{code}*", "code", vouchers.clone()),
         ("*", "/api/v1/events/{id}/discounts/{rule}", "rule", rules),
         ("*", "/api/v1/events/{id}*", "id", vec![main.clone()]),
         ("*", "/api/v1/public/events/{id}*", "id", vec![main.clone()]),

@@ -19,7 +19,7 @@ use sync_core::sync::http::{
 use sync_core::sync::{SyncRequest, SyncResponse, SyncStore, Transport, TransportError, sync_with};
 
 fn cash(quantity: u32) -> SaleRequest {
-    SaleRequest { ticket_type: TicketTypeId(1), quantity, payment: PaymentMethod::Cash }
+    SaleRequest { ticket_type: TicketTypeId(1), quantity, payment: PaymentMethod::Cash, voucher: None }
 }
 
 async fn sync(desk: &Arc<Replica>, hub: &TestHub) {

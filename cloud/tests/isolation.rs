@@ -179,6 +179,7 @@ fn valid_body(method: &str, path: &str) -> Value {
             json!({"count": 5, "terms": {"price": {"mode": "unlock"}}})
         }
         ("PATCH", "/api/v1/events/{id}/vouchers/{code}") => json!({"blocked": true}),
+        ("POST", "/api/v1/events/{id}/vouchers/{code}/leases") => json!({"device_id": 1, "uses": 1}),
         ("POST", "/api/v1/events/{id}/discounts") => {
             json!({"name": "Cheap", "effect": {"mode": "set", "price_minor": 0}})
         }
@@ -252,6 +253,7 @@ async fn every_route_answers_404_for_another_organizations_objects() {
         let vouchers = a.get(&format!("/api/v1/events/{}/vouchers", objects.event)).await;
         assert_eq!(vouchers["vouchers"].as_array().map(Vec::len), Some(1), "{vouchers}");
         assert_eq!(vouchers["vouchers"][0]["blocked_at"], Value::Null);
+        assert_eq!(vouchers["vouchers"][0]["leased"], 0);
         let rules = a.get(&format!("/api/v1/events/{}/discounts", objects.event)).await;
         assert_eq!(rules["discounts"].as_array().map(Vec::len), Some(1), "{rules}");
     }

@@ -57,7 +57,8 @@ async fn main() {
 
     let office = desk.box_office(demo::EVENT);
     office.open_shift_with("Bench", 0).unwrap();
-    let pair = SaleRequest { ticket_type: demo::DAY, quantity: 2, payment: PaymentMethod::Cash };
+    let pair =
+        SaleRequest { ticket_type: demo::DAY, quantity: 2, payment: PaymentMethod::Cash, voucher: None };
     let mut times: Vec<Duration> = Vec::new();
     for _ in 0..SALES {
         let start = Instant::now();

@@ -19,6 +19,7 @@
 //! | [`verdict`] | the verdict type and its stable codes |
 //! | [`display`] | verdict → colour, title and one plain sentence, shared by every app |
 //! | [`money`] | amounts in minor units with their ISO 4217 currency: exact parsing, formatting |
+//! | [`pricing`] | what a buyer pays: vouchers and automatic discounts, shared by checkout and the box office |
 //!
 //! Keeping it and converging:
 //!
@@ -62,6 +63,7 @@ pub mod journal;
 pub mod keys;
 pub mod manifest;
 pub mod money;
+pub mod pricing;
 pub mod remote;
 pub mod replica;
 pub mod revocation;

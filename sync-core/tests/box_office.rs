@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use sync_core::demo;
 use sync_core::ids::{DeviceId, Serial, TicketTypeId, Timestamp};
 use sync_core::journal::shift::Method;
-use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod};
+use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod, VoucherGrant};
 use sync_core::keys::EventKey;
 use sync_core::manifest::{Direction, Price};
+use sync_core::pricing::{PriceMode, Scope, VoucherTerms};
 use sync_core::replica::{LeaseStatus, Replica, ReplicaConfig, SaleRequest, SellError};
 use sync_core::sync::memory::MemoryTransport;
 use sync_core::sync::{SyncStore, sync_with};
@@ -109,7 +110,7 @@ fn clock_config(now: &Arc<AtomicI64>, device: DeviceId) -> ReplicaConfig {
 }
 
 fn cash(ticket_type: TicketTypeId, quantity: u32) -> SaleRequest {
-    SaleRequest { ticket_type, quantity, payment: PaymentMethod::Cash }
+    SaleRequest { ticket_type, quantity, payment: PaymentMethod::Cash, voucher: None }
 }
 
 #[tokio::test]
@@ -255,7 +256,7 @@ async fn a_lease_signed_by_a_foreign_key_sells_nothing_and_payments_need_their_d
     for payment in
         [PaymentMethod::Card { reference: " ".into() }, PaymentMethod::Comp { reason: String::new() }]
     {
-        let request = SaleRequest { ticket_type: demo::DAY, quantity: 1, payment };
+        let request = SaleRequest { ticket_type: demo::DAY, quantity: 1, payment, voucher: None };
         assert!(matches!(office.sell(&request, setup.now()), Err(SellError::Invalid(_))));
     }
     assert!(matches!(office.sell(&cash(demo::DAY, 0), setup.now()), Err(SellError::Quantity)));
@@ -305,7 +306,7 @@ proptest! {
                             1 => PaymentMethod::Card { reference: "T-1".into() },
                             _ => PaymentMethod::Comp { reason: "press".into() },
                         };
-                        let request = SaleRequest { ticket_type: TicketTypeId(*ticket_type), quantity: *quantity, payment };
+                        let request = SaleRequest { ticket_type: TicketTypeId(*ticket_type), quantity: *quantity, payment, voucher: None };
                         if let Ok(sale) = office.sell(&request, setup.now()) {
                             receipts.push(sale.receipt);
                         }
@@ -397,4 +398,68 @@ async fn a_revoked_desk_seals_its_unsynced_sales_to_the_hub_then_wipes_its_file(
     assert!(!contains(b"Quintessa"), "and not after");
     assert_eq!(desk.pending_for(HUB).unwrap(), 0);
     assert!(desk.manifest(demo::EVENT).is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A desk holding `uses` uses of a code redeems exactly as many as it sells with it, never
+    /// more than `uses`, across ticket leases and whatever quantities the cashier asks for; a
+    /// sale the uses left cannot cover is refused whole and writes nothing; every ticket sold
+    /// with the code is priced by it, to the minor unit.
+    #[test]
+    fn a_desk_never_redeems_more_voucher_uses_than_it_was_leased(uses in 1u32..30, sales in prop::collection::vec(1u32..6, 1..20)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let setup = Setup::new();
+            let desk = setup.open(DESK, ":memory:");
+            let expires = Timestamp(demo::NOON.0 + 3_600_000);
+            // Two ticket leases, so a sale may span them.
+            setup.grant(1, &desk, demo::DAY, (1_000, 1_040), expires);
+            setup.grant(2, &desk, demo::DAY, (2_000, 2_080), expires);
+            let terms = VoucherTerms {
+                code: "DOOR".into(),
+                mode: PriceMode::Subtract(500),
+                scope: Scope::All,
+                max_per_order: None,
+                unlocks_hidden: false,
+            };
+            let grant = VoucherGrant { lease: LeaseId(7), device: DESK, terms, uses, expires };
+            setup.hub.record(demo::EVENT, Payload::VoucherGrant(Box::new(grant))).unwrap();
+            setup.sync(&desk).await;
+            let office = desk.box_office(demo::EVENT);
+            office.open_shift_with("Vera", 0).unwrap();
+            let mut redeemed = 0;
+            for quantity in sales {
+                let request = SaleRequest { voucher: Some("door".into()), ..cash(demo::DAY, quantity) };
+                let have = desk.have();
+                match office.sell(&request, setup.now()) {
+                    Ok(sale) => {
+                        redeemed += quantity;
+                        assert_eq!(sale.total_minor, i64::from(quantity) * (DAY_PRICE - 500));
+                        assert_eq!(sale.reason, "Voucher DOOR");
+                    }
+                    Err(SellError::Voucher(_)) => {
+                        assert!(uses - redeemed < quantity, "refused with enough uses left");
+                        assert_eq!(desk.have(), have, "a refused sale writes nothing");
+                    }
+                    Err(SellError::NotEnoughRights { .. }) => {}
+                    Err(other) => panic!("{other}"),
+                }
+            }
+            assert!(redeemed <= uses);
+            let view = &office.vouchers(setup.now())[0];
+            assert_eq!((view.used, view.left), (redeemed, uses - redeemed));
+            // The journal says the same: the door prices' uses add up to what was redeemed.
+            let entries = SyncStore::entries_after(&*desk, DESK, 0, 10_000).await.unwrap();
+            let in_journal: u32 = entries
+                .iter()
+                .filter_map(|e| match &e.payload {
+                    Payload::DoorPrice(p) => p.voucher.map(|(_, n)| n),
+                    _ => None,
+                })
+                .sum();
+            assert_eq!(in_journal, redeemed);
+        });
+    }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 use crate::desk::{Desk, DeskError, DeskStatus, GuestRow, PaymentInput, SaleShown, ShiftClosed};
+use sync_core::replica::Quote;
 use sync_core::sync::http::LeaseGranted;
 use tauri::State;
 
@@ -61,6 +62,23 @@ pub fn sell(
     offset: i32,
 ) -> Result<SaleShown, DeskError> {
     desk.sell(ticket_type, quantity, &payment, offset)
+}
+
+/// What a sale would cost: its voucher's and the discounts' prices, before it is made.
+#[tauri::command]
+pub fn quote(
+    desk: State<'_, Desk>,
+    ticket_type: u16,
+    quantity: u32,
+    payment: PaymentInput,
+) -> Result<Quote, DeskError> {
+    desk.quote(ticket_type, quantity, &payment)
+}
+
+/// Gives a voucher lease's unused uses back to the hub.
+#[tauri::command]
+pub fn return_voucher(desk: State<'_, Desk>, lease: u64) -> Result<u32, DeskError> {
+    desk.return_voucher(lease)
 }
 
 /// A sale of this shift again, with its codes.

@@ -25,7 +25,9 @@ use sync_core::ids::{EventId, TicketTypeId, Timestamp};
 use sync_core::journal::shift::{Method, ShiftReport};
 use sync_core::journal::{HUB, LeaseId, PaymentMethod};
 use sync_core::manifest::EventManifest;
-use sync_core::replica::{BoxOffice, LeaseView, Replica, Sale, SaleRequest, SellError};
+use sync_core::replica::{
+    BoxOffice, LeaseView, Quote, Replica, Sale, SaleRequest, SellError, VoucherLeaseView,
+};
 use sync_core::sync::http::{
     DOOR_EMAIL_PATH, DoorSaleEmail, HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest,
 };
@@ -200,6 +202,8 @@ pub struct SaleRow {
     total_minor: i64,
     currency: String,
     method: &'static str,
+    /// Why it cost less than its list price ("Voucher SPONSOR"); empty if it did not.
+    reason: String,
     voided: bool,
 }
 
@@ -238,7 +242,18 @@ pub struct DeskStatus {
     shift: Option<ShiftStatus>,
     types: Vec<TypeRow>,
     leases: Vec<LeaseRow>,
+    /// Voucher uses leased to this device.
+    vouchers: Vec<VoucherRow>,
     sales: Vec<SaleRow>,
+}
+
+/// A voucher lease on the leases screen.
+#[derive(Debug, Serialize)]
+pub struct VoucherRow {
+    #[serde(flatten)]
+    view: VoucherLeaseView,
+    /// When its uses lapse, on the venue's clock.
+    expires_text: String,
 }
 
 /// How the cashier says it was paid.
@@ -253,6 +268,16 @@ pub struct PaymentInput {
     /// Card: the terminal's reference. Comp: the reason.
     #[serde(default)]
     pub text: Option<String>,
+    /// A voucher code the buyer shows (its uses leased to this device); absent or empty: none.
+    #[serde(default)]
+    pub voucher: Option<String>,
+}
+
+impl PaymentInput {
+    /// The voucher code, if one was typed.
+    fn voucher(&self) -> Option<String> {
+        self.voucher.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
 }
 
 /// One ticket on the hand-over screen.
@@ -360,18 +385,37 @@ impl Desk {
     ) -> Result<SaleShown, DeskError> {
         let (replica, office, event) = self.office()?;
         let text = payment.text.clone().unwrap_or_default();
-        // The change is checked before the sale: a short payment sells nothing.
+        // The price (with the voucher and discounts) and the change are checked before the
+        // sale: a short payment or a code this device cannot redeem sells nothing.
         let manifest = replica.manifest(event).ok_or(DeskError::NotConfigured)?;
-        let price = manifest.ticket_type(TicketTypeId(ticket_type)).and_then(|t| t.price.as_ref());
-        let expected_total = price.map_or(0, |p| p.minor) * i64::from(quantity);
-        let tendered = payment.tendered_minor.unwrap_or(expected_total);
+        office.open_shift().ok_or(SellError::NoShift)?;
+        let voucher = payment.voucher();
+        let total = || {
+            let probe = SaleRequest {
+                ticket_type: TicketTypeId(ticket_type),
+                quantity,
+                payment: PaymentMethod::Cash,
+                voucher: voucher.clone(),
+            };
+            office.quote(&probe, Timestamp::now()).map(|q| q.total_minor)
+        };
+        let currency = manifest
+            .ticket_type(TicketTypeId(ticket_type))
+            .and_then(|t| t.price.as_ref())
+            .map_or_else(String::new, |p| p.currency.clone());
+        let mut tendered = 0;
         let method = match payment.method.as_str() {
-            "cash" if tendered < expected_total => return Err(DeskError::Tendered),
-            "cash" => PaymentMethod::Cash,
+            "cash" => {
+                let expected_total = total()?;
+                tendered = payment.tendered_minor.unwrap_or(expected_total);
+                if tendered < expected_total {
+                    return Err(DeskError::Tendered);
+                }
+                PaymentMethod::Cash
+            }
             "card" => {
                 // Shift and rights are checked before the card is charged, so a refused sale
                 // never leaves a charged card behind.
-                office.open_shift().ok_or(SellError::NoShift)?;
                 let left: u32 = office
                     .leases(Timestamp::now())
                     .iter()
@@ -382,19 +426,41 @@ impl Desk {
                     let name = type_name(&manifest, ticket_type);
                     return Err(SellError::NotEnoughRights { name, left }.into());
                 }
-                let currency = price.map_or("", |p| p.currency.as_str());
                 let reference =
-                    self.terminal.charge(expected_total, currency, &text).map_err(DeskError::Invalid)?;
+                    self.terminal.charge(total()?, &currency, &text).map_err(DeskError::Invalid)?;
                 PaymentMethod::Card { reference }
             }
             "comp" => PaymentMethod::Comp { reason: text.trim().to_owned() },
             other => return Err(DeskError::Invalid(format!("Unknown payment method {other:?}."))),
         };
-        let request = SaleRequest { ticket_type: TicketTypeId(ticket_type), quantity, payment: method };
+        let request =
+            SaleRequest { ticket_type: TicketTypeId(ticket_type), quantity, payment: method, voucher };
         let sale = office.sell(&request, Timestamp::now())?;
         let change =
             if matches!(sale.payment, PaymentMethod::Cash) { tendered - sale.total_minor } else { 0 };
         shown(&sale, &manifest, change, offset_minutes)
+    }
+
+    /// What a sale would cost (the voucher's and the discounts' prices), before it is made.
+    pub fn quote(&self, ticket_type: u16, quantity: u32, payment: &PaymentInput) -> Result<Quote, DeskError> {
+        let (_, office, _) = self.office()?;
+        let method = match payment.method.as_str() {
+            "comp" => PaymentMethod::Comp { reason: "quote".into() },
+            _ => PaymentMethod::Cash,
+        };
+        let request = SaleRequest {
+            ticket_type: TicketTypeId(ticket_type),
+            quantity,
+            payment: method,
+            voucher: payment.voucher(),
+        };
+        Ok(office.quote(&request, Timestamp::now())?)
+    }
+
+    /// Gives a voucher lease's unused uses back to the hub; how many.
+    pub fn return_voucher(&self, lease: u64) -> Result<u32, DeskError> {
+        let (_, office, _) = self.office()?;
+        Ok(office.return_voucher(LeaseId(lease))?)
     }
 
     /// A sale of the open shift again (to show its codes once more).
@@ -591,6 +657,11 @@ impl Desk {
                 view,
             })
             .collect();
+        status.vouchers = office
+            .vouchers(Timestamp::now())
+            .into_iter()
+            .map(|view| VoucherRow { expires_text: date_time_of(view.expires, clock), view })
+            .collect();
         if let Some(opened) = office.open_shift()
             && let Ok(report) = office.shift_report(0, Timestamp::now())
         {
@@ -613,6 +684,7 @@ impl Desk {
                     quantity: sale.serials.len(),
                     total_minor: sale.total_minor,
                     method: Method::of(&sale.payment).label(),
+                    reason: sale.reason,
                     currency: sale.currency,
                     voided: sale.voided,
                 })

@@ -40,6 +40,8 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::choose_event,
         commands::open_shift,
         commands::sell,
+        commands::quote,
+        commands::return_voucher,
         commands::show_sale,
         commands::void,
         commands::receipt_pdf,

@@ -58,7 +58,7 @@ async fn guests_are_checked_in_up_to_their_party_and_survive_a_restart() {
 async fn without_a_lease_or_a_shift_the_cashier_is_told_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(dir.path());
-    let cash = PaymentInput { method: "cash".into(), tendered_minor: None, text: None };
+    let cash = PaymentInput { method: "cash".into(), tendered_minor: None, text: None, voucher: None };
     assert_eq!(
         desk.sell(1, 2, &cash, 0).unwrap_err().to_string(),
         "Open a shift first (with the cash float in the drawer)."
@@ -66,9 +66,15 @@ async fn without_a_lease_or_a_shift_the_cashier_is_told_what_to_do() {
     desk.open_shift("Anna", 10_000).unwrap();
     // The demo manifest has no door prices: only a comp can be given, and there is no lease.
     assert!(desk.sell(1, 2, &cash, 0).unwrap_err().to_string().contains("no price"));
-    let comp = PaymentInput { method: "comp".into(), tendered_minor: None, text: Some("press".into()) };
+    let comp = PaymentInput {
+        method: "comp".into(),
+        tendered_minor: None,
+        text: Some("press".into()),
+        voucher: None,
+    };
     // A card is not charged for a sale the leases cannot cover.
-    let card = PaymentInput { method: "card".into(), tendered_minor: None, text: Some("T-1".into()) };
+    let card =
+        PaymentInput { method: "card".into(), tendered_minor: None, text: Some("T-1".into()), voucher: None };
     assert!(desk.sell(1, 2, &card, 0).unwrap_err().to_string().starts_with("No “Day ticket” left"));
     assert_eq!(
         desk.sell(1, 2, &comp, 0).unwrap_err().to_string(),

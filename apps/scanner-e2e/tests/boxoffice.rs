@@ -27,29 +27,61 @@ fn rows(report: &Value) -> Vec<Value> {
     report["rows"].as_array().cloned().unwrap_or_default()
 }
 
+/// The scene every test here starts from: a hub, a gate that has synced once (and never again
+/// before it checks the door's tickets), and the box office app enrolled, leased 3 day tickets,
+/// with a shift open. Fields drop in order: the app before its driver and display, the hub last.
+struct Door {
+    app: Client,
+    _driver: Driver,
+    _x: Xvfb,
+    gate: Arc<sync_core::replica::Replica>,
+    owner: scanner_e2e::Owner,
+    event: i64,
+    hub: Hub,
+    hub_data: tempfile::TempDir,
+    _app_data: tempfile::TempDir,
+    _gate_data: tempfile::TempDir,
+}
+
+impl Door {
+    async fn open() -> Self {
+        let hub_data = tempfile::tempdir().unwrap();
+        let app_data = tempfile::tempdir().unwrap();
+        let gate_data = tempfile::tempdir().unwrap();
+        let hub = Hub::start(hub_data.path());
+        let owner = hub.owner().await;
+        let event = hub.event;
+        let gate_key = DeviceKey::generate().unwrap();
+        let invitation = Invitation::parse(&format!("VGENROLL:{}#{}", hub.url, hub.code), None).unwrap();
+        let gate_enrollment = enroll(&invitation, &gate_key, "e2e").await.unwrap();
+        let gate =
+            Arc::new(create_replica(&gate_data.path().join("gate.db"), &gate_enrollment, gate_key).unwrap());
+        let x = Xvfb::start();
+        let driver = Driver::start(&x.display, app_data.path());
+        let app = driver.launch(&binary("boxoffice")).await;
+        enroll_lease_and_open(&app, &hub, &owner, &gate, &gate_enrollment.hub_key).await;
+        Door {
+            app,
+            _driver: driver,
+            _x: x,
+            gate,
+            owner,
+            event,
+            hub,
+            hub_data,
+            _app_data: app_data,
+            _gate_data: gate_data,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_box_office_sells_offline_within_its_lease_and_the_hub_books_it() {
-    let hub_data = tempfile::tempdir().unwrap();
-    let app_data = tempfile::tempdir().unwrap();
-    let gate_data = tempfile::tempdir().unwrap();
-    let mut hub = Hub::start(hub_data.path());
-    let owner = hub.owner().await;
-    let event = hub.event;
-
-    // A gate that syncs once now and never again before it checks the door's tickets.
-    let gate_key = DeviceKey::generate().unwrap();
-    let invitation = Invitation::parse(&format!("VGENROLL:{}#{}", hub.url, hub.code), None).unwrap();
-    let gate_enrollment = enroll(&invitation, &gate_key, "e2e").await.unwrap();
-    let gate =
-        Arc::new(create_replica(&gate_data.path().join("gate.db"), &gate_enrollment, gate_key).unwrap());
-
-    let x = Xvfb::start();
-    let driver = Driver::start(&x.display, app_data.path());
-    let app = driver.launch(&binary("boxoffice")).await;
-    enroll_lease_and_open(&app, &hub, &owner, &gate, &gate_enrollment.hub_key).await;
+    let mut door = Door::open().await;
+    let (app, event) = (door.app.clone(), door.event);
 
     // The hub goes away; the badge says so.
-    hub.stop();
+    door.hub.stop();
     eventually(20, "the offline badge", || async {
         attr(&app, "badge", "data-link").await.as_deref() == Some("offline")
     })
@@ -79,14 +111,15 @@ async fn a_box_office_sells_offline_within_its_lease_and_the_hub_books_it() {
 
     // The gate has not synced since the sale, and admits both tickets offline.
     let ctx = ScanContext {
-        device: gate.device(),
+        device: door.gate.device(),
         gate: GateId(1),
         direction: Direction::Entry,
         now: Timestamp::now(),
     };
     for ticket in [&first, &second] {
         assert_eq!(
-            gate.gate(sync_core::ids::EventId(u32::try_from(event).unwrap()))
+            door.gate
+                .gate(sync_core::ids::EventId(u32::try_from(event).unwrap()))
                 .scan(ticket, &ctx)
                 .unwrap()
                 .kind(),
@@ -115,27 +148,27 @@ async fn a_box_office_sells_offline_within_its_lease_and_the_hub_books_it() {
     );
 
     // The hub returns: everything waiting goes up by itself.
-    hub.resume();
+    door.hub.resume();
     eventually(30, "the sale synced", || async {
         attr(&app, "badge", "data-link").await.as_deref() == Some("online")
             && attr(&app, "badge-pending", "data-count").await.as_deref() == Some("0")
     })
     .await;
-    let orders = owner.get(&format!("/api/v1/events/{event}/orders")).await;
+    let orders = door.owner.get(&format!("/api/v1/events/{event}/orders")).await;
     let door_orders: Vec<&Value> =
         orders["orders"].as_array().unwrap().iter().filter(|o| o["channel"] == "box_office").collect();
     assert_eq!(door_orders.len(), 1, "{orders}");
     let total = door_orders[0]["total_minor"].as_i64().unwrap();
     assert!(total > 0);
-    let revenue = owner.get(&format!("/api/v1/events/{event}/reports/revenue")).await;
+    let revenue = door.owner.get(&format!("/api/v1/events/{event}/reports/revenue")).await;
     let cash = rows(&revenue).into_iter().find(|r| r[0] == "cash").unwrap_or_else(|| panic!("{revenue}"));
     assert_eq!(cash[1].as_i64(), Some(total), "the cash payment in the revenue report: {revenue}");
-    let leases = owner.get(&format!("/api/v1/events/{event}/leases")).await;
+    let leases = door.owner.get(&format!("/api/v1/events/{event}/leases")).await;
     assert_eq!(leases["leases"][0]["sold"].as_i64(), Some(2), "{leases}");
 
-    email_the_tickets(&app, hub_data.path(), &first).await;
-    the_guest_list_kept_by_the_office(&app, &owner, event).await;
-    close_the_shift(&app, &owner, event, total).await;
+    email_the_tickets(&app, door.hub_data.path(), &first).await;
+    the_guest_list_kept_by_the_office(&app, &door.owner, event).await;
+    close_the_shift(&app, &door.owner, event, total).await;
 }
 
 /// The office adds a guest with a companion through the hub while the guest-list screen is
@@ -278,4 +311,82 @@ async fn email_the_tickets(app: &Client, hub_data: &std::path::Path, first: &str
     })
     .await;
     click(app, "handover-done").await;
+}
+
+/// Vouchers at the door, in the real app: the organizer leases one use of a code to the box
+/// office; with the hub gone, the cashier types the code, sees the discount before selling,
+/// sells at the discounted price, and is told in words that a second redemption has no use
+/// left; when the hub returns, the code's use is on the hub as redeemed, with the sale's
+/// discount and reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_box_office_redeems_a_leased_code_offline_and_no_more() {
+    let mut door = Door::open().await;
+    let (app, event) = (door.app.clone(), door.event);
+
+    let terms = json!({"price": {"mode": "percent", "percent": 25}, "max_uses": 5, "tag": "crew"});
+    let (status, made) = door
+        .owner
+        .post(&format!("/api/v1/events/{event}/vouchers"), &json!({"code": "DOOR25", "terms": terms}))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let devices = door.owner.get("/api/v1/devices").await;
+    let desk =
+        devices["devices"].as_array().unwrap().iter().find(|d| d["name"] == "Door 1").unwrap()["id"].clone();
+    let leases = format!("/api/v1/events/{event}/vouchers/DOOR25/leases");
+    let (status, granted) = door.owner.post(&leases, &json!({"device_id": desk, "uses": 1})).await;
+    assert_eq!(status, 201, "{granted}");
+    type_keys(&app, "\u{E037}").await; // F7: the leases screen
+    eventually(20, "the code's use on the device", || async {
+        text(&app, "voucher-leases").await.contains("DOOR25")
+    })
+    .await;
+    door.hub.stop();
+    eventually(20, "the offline badge", || async {
+        attr(&app, "badge", "data-link").await.as_deref() == Some("offline")
+    })
+    .await;
+
+    // The price with the code, before selling; then the sale at that price.
+    type_keys(&app, "\u{E036}").await; // F6: the sale screen
+    type_keys(&app, "1").await;
+    fill(&app, "sale-voucher", "door25").await;
+    eventually(10, "the discount shown", || async {
+        text(&app, "sale-discount").await.starts_with("Voucher DOOR25: −")
+    })
+    .await;
+    let total = text(&app, "sale-total").await;
+    screenshot(&app, "boxoffice-voucher").await;
+    click(&app, "sale-submit").await;
+    eventually(10, "the hand-over", || shown(&app, "handover")).await;
+    click(&app, "handover-done").await;
+
+    // The one use is spent: the device says so before anything is sold.
+    type_keys(&app, "1").await;
+    fill(&app, "sale-voucher", "DOOR25").await;
+    eventually(10, "no use left", || async { text(&app, "sale-discount").await.contains("no uses left") })
+        .await;
+    click(&app, "sale-submit").await;
+    eventually(10, "the refusal", || async { text(&app, "error").await.contains("no uses left") }).await;
+    assert!(!shown(&app, "handover").await);
+
+    door.hub.resume();
+    eventually(30, "the sale synced", || async {
+        attr(&app, "badge", "data-link").await.as_deref() == Some("online")
+            && attr(&app, "badge-pending", "data-count").await.as_deref() == Some("0")
+    })
+    .await;
+    let v = door.owner.get(&format!("/api/v1/events/{event}/vouchers/DOOR25")).await;
+    assert_eq!(
+        (v["voucher"]["redeemed"].as_i64(), v["voucher"]["leased"].as_i64()),
+        (Some(1), Some(0)),
+        "{v}"
+    );
+    let redemption = &v["redemptions"][0];
+    assert_eq!(redemption["uses"], 1, "{v}");
+    // A quarter off: the total shown was three times the discount.
+    let discount = redemption["discount_minor"].as_i64().unwrap();
+    assert!(
+        discount > 0 && total.contains(&sync_core::money::format_amount(3 * discount, "EUR")),
+        "{total} {v}"
+    );
 }

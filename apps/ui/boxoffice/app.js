@@ -100,7 +100,7 @@ async function refresh() {
   $("place").textContent = status.removed ? "Removed by the organizer"
     : status.ready ? status.event_name : (status.enrolled ? "Choose the event" : "Not set up");
   renderBadge(status.enrolled ? status.badge : null);
-  if (status.ready) { renderTypes(); renderSales(); renderLeases(); renderShift(); }
+  if (status.ready) { renderTypes(); renderSales(); renderLeases(); renderVoucherLeases(); renderShift(); }
   // Organizers keep editing the list through the hub: show their changes as they sync in.
   if (status.ready && !$("guests-screen").hidden) searchGuests();
   route();
@@ -275,14 +275,46 @@ function total() {
   return method() === "comp" ? 0 : (t.price_minor ?? 0) * qty;
 }
 
-function updateTotals() {
-  const sum = total();
+// The device's own price for the sale (voucher, automatic discounts), as `sell` will charge it;
+// until it answers, the list price. A code the device cannot redeem is said here, before selling.
+let quoted = null;
+let quoting = 0;
+async function requestQuote() {
+  const asked = ++quoting;
+  const qty = Number($("sale-qty").value);
+  if (chosenType === null || !Number.isInteger(qty) || qty < 1) { quoted = null; showTotals(); return; }
+  try {
+    const q = await invoke("quote", { ticketType: chosenType, quantity: qty,
+      payment: { method: method(), voucher: $("sale-voucher").value } });
+    if (asked !== quoting) return;
+    quoted = q;
+    $("sale-discount").className = "hint";
+    $("sale-discount").textContent = q.discount_minor > 0
+      ? `${q.reason}: −${money(q.discount_minor, q.currency)} (list ${money(q.list_minor * q.quantity, q.currency)})` : "";
+  } catch (e) {
+    if (asked !== quoting) return;
+    quoted = null;
+    $("sale-discount").className = "error";
+    $("sale-discount").textContent = String(e);
+  }
+  showTotals();
+}
+
+function showTotals() {
+  const sum = quoted ? quoted.total_minor : total();
   $("sale-total").textContent = money(sum, currency());
   const tendered = parseAmount($("sale-tendered").value);
   $("sale-change").textContent = method() === "cash" && sum !== null && tendered !== null && !Number.isNaN(tendered)
     ? money(tendered - sum, currency()) : "–";
 }
-for (const id of ["sale-qty", "sale-tendered"]) $(id).addEventListener("input", updateTotals);
+
+function updateTotals() {
+  quoted = null;
+  showTotals();
+  requestQuote();
+}
+for (const id of ["sale-qty", "sale-voucher"]) $(id).addEventListener("input", updateTotals);
+$("sale-tendered").addEventListener("input", showTotals);
 
 // Enter in the quantity goes on to the payment; Enter there sells.
 $("sale-qty").addEventListener("keydown", (e) => {
@@ -304,10 +336,10 @@ $("sale-form").addEventListener("submit", async (e) => {
     const sale = await invoke("sell", {
       ticketType: chosenType, quantity: Number($("sale-qty").value),
       payment: { method: method(), tendered_minor: method() === "cash" ? tendered : null,
-        text: method() === "cash" ? null : $("sale-text").value },
+        text: method() === "cash" ? null : $("sale-text").value, voucher: $("sale-voucher").value },
       offset: offset(),
     });
-    $("sale-qty").value = "1"; $("sale-tendered").value = ""; $("sale-text").value = "";
+    $("sale-qty").value = "1"; $("sale-tendered").value = ""; $("sale-text").value = ""; $("sale-voucher").value = "";
     setMethod("cash");
     openHandover(sale);
     await refresh();
@@ -322,7 +354,8 @@ function renderSales() {
     li.dataset.receipt = s.receipt;
     if (s.voided) li.className = "voided";
     const text = document.createElement("span");
-    text.textContent = `${s.time} · #${s.receipt} · ${s.quantity} × ${s.type_name} · ${money(s.total_minor, s.currency)} ${s.method}`;
+    text.textContent = `${s.time} · #${s.receipt} · ${s.quantity} × ${s.type_name} · ${money(s.total_minor, s.currency)} ${s.method}`
+      + (s.reason ? ` · ${s.reason}` : "");
     const again = document.createElement("button");
     again.type = "button"; again.className = "secondary"; again.textContent = "Show";
     again.addEventListener("click", () => attempt(async () => openHandover(await invoke("show_sale", { receipt: s.receipt, offset: offset() }))));
@@ -409,6 +442,29 @@ function renderLeases() {
       b.addEventListener("click", () => {
         if (!confirm(`Give the unsold rights of lease ${l.lease} back to the hub? This device can no longer sell them.`)) return;
         attempt(async () => { await invoke("return_lease", { lease: l.lease }); await refresh(); });
+      });
+      td.append(b);
+    }
+    tr.append(td);
+    return tr;
+  }));
+}
+
+function renderVoucherLeases() {
+  if (!changed("vouchers", status.vouchers)) return;
+  $("voucher-leases").replaceChildren(...status.vouchers.map((v) => {
+    const tr = document.createElement("tr");
+    tr.dataset.voucherLease = v.lease;
+    for (const text of [v.code, String(v.uses), String(v.used), String(v.left), v.returned ? "returned" : v.expires_text]) {
+      const td = document.createElement("td"); td.textContent = text; tr.append(td);
+    }
+    const td = document.createElement("td");
+    if (!v.returned) {
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "secondary"; b.textContent = "Return unused";
+      b.addEventListener("click", () => {
+        if (!confirm(`Give the unused uses of code ${v.code} back to the hub? This device can no longer redeem them.`)) return;
+        attempt(async () => { await invoke("return_voucher", { lease: v.lease }); await refresh(); });
       });
       td.append(b);
     }

@@ -62,7 +62,14 @@ fn row(v: &VoucherView, currency: &str, zone: &str) -> VoucherRow {
         code: v.code.clone(),
         price,
         covers,
-        used: format!("{} paid + {} pending of {}", v.redeemed, v.held, v.max_uses),
+        used: if v.leased > 0 {
+            format!(
+                "{} paid + {} pending + {} at box offices of {}",
+                v.redeemed, v.held, v.leased, v.max_uses
+            )
+        } else {
+            format!("{} paid + {} pending of {}", v.redeemed, v.held, v.max_uses)
+        },
         valid,
         tag: v.tag.clone(),
         blocked: v.blocked_at.is_some(),
@@ -146,6 +153,12 @@ struct VoucherPage {
     voucher: VoucherRow,
     note: String,
     redemptions: Vec<RedemptionRow>,
+    /// Its uses leased to box offices: (device, uses, used, until or "returned").
+    leases: Vec<(String, i64, i64, String)>,
+    /// Box offices of the event, to lease uses to: (id, name).
+    box_offices: Vec<(i64, String)>,
+    /// It may be leased (not blocked, not setting tickets aside).
+    leasable: bool,
 }
 
 /// `GET /events/{id}/vouchers/{code}`.
@@ -158,7 +171,24 @@ pub(super) async fn detail(
     let found = crate::vouchers::routes::detail(&state.db, &staff.0, event, &code).await?;
     let e = super::event(&state, staff.0.org_id, event).await?;
     let currency = currency(&e);
+    let mut tx = state.db.tenant(staff.0.org_id).await?;
+    let box_offices = crate::leases::store::box_offices(&mut tx, event).await?;
+    tx.commit().await?;
+    let leases = found
+        .leases
+        .iter()
+        .map(|l| {
+            let until = match l.returned_at {
+                Some(_) => "returned".to_owned(),
+                None => format!("until {}", local_time(Some(l.expires_at), &e.time_zone)),
+            };
+            (l.device_name.clone(), l.uses, l.used, until)
+        })
+        .collect();
     Ok(render(&VoucherPage {
+        leases,
+        box_offices,
+        leasable: found.voucher.blocked_at.is_none() && !found.voucher.reserves.0,
         voucher: row(&found.voucher, &currency, &e.time_zone),
         note: found.voucher.note.clone(),
         redemptions: found

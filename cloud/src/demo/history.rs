@@ -311,8 +311,12 @@ async fn box_office_shift(desk: &Arc<Replica>, url: &str, event: i64, now: Times
     sync(desk, url).await?;
     let office = desk.box_office(event_id);
     office.open_shift_with("Sam", 10_000).map_err(|e| anyhow!("{e}"))?;
-    let cash =
-        |quantity| SaleRequest { ticket_type: TicketTypeId(1), quantity, payment: PaymentMethod::Cash };
+    let cash = |quantity| SaleRequest {
+        ticket_type: TicketTypeId(1),
+        quantity,
+        payment: PaymentMethod::Cash,
+        voucher: None,
+    };
     office.sell(&cash(2), now).map_err(|e| anyhow!("{e}"))?;
     let card = SaleRequest { payment: PaymentMethod::Card { reference: "PIN 0412".into() }, ..cash(1) };
     office.sell(&card, now).map_err(|e| anyhow!("{e}"))?;

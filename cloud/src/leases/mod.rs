@@ -18,13 +18,20 @@
 //! | `views.rs` | what the API answers and the console shows |
 //! | `routes.rs` | granting, listing, extending, revoking; a box office asking for more |
 //! | `handover.rs` | a box office asking the hub to e-mail a door sale's tickets |
+//! | `vouchers.rs` | a voucher's uses leased to a box office, redeemed there offline |
 
 mod handover;
 mod routes;
 pub mod store;
 pub mod views;
+pub mod vouchers;
 
-pub use routes::{NewLease, grant_lease, routes};
+pub use routes::{NewLease, grant_lease};
+
+/// Every lease route, with its OpenAPI documentation.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
+    routes::routes().merge(vouchers::routes())
+}
 pub use views::LeaseView;
 
 /// Most rights a box office may ask for at once (an organizer may grant more).

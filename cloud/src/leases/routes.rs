@@ -30,7 +30,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes, with their OpenAPI documentation.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(grant, list))
         .routes(routes!(extend))
@@ -136,11 +136,11 @@ pub struct NewLease {
 }
 
 /// The event's end; 404 for another organization's event.
-async fn event_end(tx: &mut Tenant, event: i64) -> Result<i64, ApiError> {
+pub(super) async fn event_end(tx: &mut Tenant, event: i64) -> Result<i64, ApiError> {
     store::event_end(tx, event).await?.ok_or(ApiError::NotFound)
 }
 
-fn check_expiry(expires_at: i64, now: i64, ends_at: i64) -> Result<(), ApiError> {
+pub(super) fn check_expiry(expires_at: i64, now: i64, ends_at: i64) -> Result<(), ApiError> {
     if expires_at <= now || expires_at > ends_at + ADMISSION_GRACE_MS {
         return Err(ApiError::invalid("expires_at", "in the future, and at most a day after the event ends"));
     }

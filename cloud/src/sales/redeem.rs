@@ -3,7 +3,7 @@
 //!
 //! | step | voucher | its ticket type, if the voucher reserves |
 //! |---|---|---|
-//! | placed ([`take`]) | `held += n` if `redeemed + held + n <= max_uses` | `reserved → held` |
+//! | placed ([`take`]) | `held += n` if `redeemed + held + leased + n <= max_uses` | `reserved → held` |
 //! | paid ([`redeemed`]) | `held → redeemed` | (`held → sold` with the order's other tickets) |
 //! | lapsed, cancelled ([`release`]) | `held -= n` | `held → reserved` (unless blocked) |
 //! | paid after lapsing ([`revive`]) | `redeemed += n` if there are uses left | `reserved → sold` |
@@ -55,7 +55,7 @@ pub async fn take(tx: &mut Tenant, orders: &[&Order]) -> Result<Vec<Result<(), N
     let ids = by_voucher.keys().map(ToString::to_string).collect::<Vec<_>>().join(",");
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE vouchers SET held = held WHERE id IN ({ids}) \
-         RETURNING id, max_uses - redeemed - held, CASE WHEN blocked_at IS NULL THEN 0 ELSE 1 END"
+         RETURNING id, max_uses - redeemed - held - leased, CASE WHEN blocked_at IS NULL THEN 0 ELSE 1 END"
     )))
     .fetch_all(&mut **tx)
     .await?;
@@ -219,7 +219,7 @@ pub async fn revive(
             } else {
                 let used = sqlx::query(
                     "UPDATE vouchers SET redeemed = redeemed + $1 WHERE id = $2 AND blocked_at IS NULL \
-                     AND redeemed + held + reserved + $1 <= max_uses",
+                     AND redeemed + held + reserved + leased + $1 <= max_uses",
                 )
                 .bind(n)
                 .bind(voucher)

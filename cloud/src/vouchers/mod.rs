@@ -5,13 +5,17 @@
 //!  organizer ──▶ POST …/discounts (early bird, 4 or more, buy 3 get 1)       ──▶ discount_rules
 //!  buyer ──▶ checkout with "voucher" ──▶ pricing (sales::pricing) ──▶ the order's transaction
 //!                                         └─▶ a conditional UPDATE takes the uses (sales::redeem)
+//!  organizer ──▶ POST …/vouchers/{code}/leases ──▶ uses leased to a box office (leases::vouchers)
+//!  box office (offline) ──▶ DoorPrice entries ──▶ sync ──▶ leased uses become redeemed
 //! ```
 //!
 //! **Invariants.**
 //! 1. A voucher is never used more than `max_uses` times: uses are taken by a conditional
-//!    UPDATE (`redeemed + held + n <= max_uses`) in the transaction that places the order, and
-//!    the table's CHECK says it again. A lapsed or cancelled order gives its uses back; a
-//!    refund only when the organizer asks.
+//!    UPDATE (`redeemed + held + reserved + leased + n <= max_uses`) in the transaction that
+//!    places the order or leases uses to a box office, and the table's CHECK says it again. A
+//!    lapsed or cancelled order gives its uses back; a refund only when the organizer asks; a
+//!    box office its unused leased uses when it returns them (the hub never takes them back
+//!    alone: the device may have redeemed them offline).
 //! 2. A voucher that reserves holds its uses left out of its ticket type's general sale
 //!    (`ticket_types.reserved`): they exist for its holders even when the event sells out, and
 //!    are not sold twice — redeeming moves one reserved ticket to held, never adds capacity.
@@ -212,6 +216,9 @@ pub struct VoucherView {
     pub redeemed: i64,
     /// Uses in pending orders (given back if they lapse).
     pub held: i64,
+    /// Uses leased to box offices and not redeemed there yet (given back when they return
+    /// them).
+    pub leased: i64,
     /// Whether it sets tickets aside.
     #[sqlx(try_from = "i64")]
     #[schema(value_type = bool)]
@@ -264,7 +271,7 @@ impl VoucherView {
 
     /// Uses left.
     pub fn uses_left(&self) -> i64 {
-        self.max_uses - self.redeemed - self.held
+        self.max_uses - self.redeemed - self.held - self.leased
     }
 }
 

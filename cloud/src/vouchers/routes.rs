@@ -301,8 +301,10 @@ fn to_csv(vouchers: &[VoucherView]) -> anyhow::Result<Vec<u8>> {
 pub struct VoucherDetail {
     /// The voucher.
     pub voucher: VoucherView,
-    /// Orders that used it (pending, paid, lapsed or cancelled), newest first.
+    /// Orders that used it (pending, paid, lapsed or cancelled; door sales too), newest first.
     pub redemptions: Vec<Redemption>,
+    /// Its uses leased to box offices, oldest first.
+    pub leases: Vec<store::VoucherLeaseRow>,
 }
 
 /// Voucher `code` of the caller's `event` with its redemptions (the API and the console).
@@ -313,8 +315,9 @@ pub async fn detail(db: &Db, caller: &Caller, event: i64, code: &str) -> Result<
     crate::events::status(&mut tx, event).await?;
     let voucher = store::by_code(&mut tx, event, &code).await?.ok_or(ApiError::NotFound)?;
     let redemptions = store::redemptions(&mut tx, voucher.id).await?;
+    let leases = store::leases(&mut tx, voucher.id).await?;
     tx.commit().await?;
-    Ok(VoucherDetail { voucher, redemptions })
+    Ok(VoucherDetail { voucher, redemptions, leases })
 }
 
 #[utoipa::path(
@@ -469,6 +472,7 @@ pub async fn add_discount(db: &Db, caller: &Caller, event: i64, new: &NewRule) -
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| anyhow::anyhow!("rule vanished"))?;
+    rules::publish(&mut tx, event).await?;
     tx.audit(&caller.actor(), "discount.add", "event", json!({"event": event, "rule": new})).await?;
     tx.commit().await?;
     Ok(view)
@@ -512,6 +516,7 @@ async fn delete_rule(
     if !rules::delete(&mut tx, event, rule).await? {
         return Err(ApiError::NotFound);
     }
+    rules::publish(&mut tx, event).await?;
     tx.audit(&caller.actor(), "discount.delete", "event", json!({"event": event, "rule": rule})).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

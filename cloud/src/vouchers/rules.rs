@@ -180,6 +180,14 @@ pub async fn insert(tx: &mut Tenant, event: i64, r: &NewRule, scope: &str) -> Re
     .await
 }
 
+/// Publishes the event's automatic discounts to its devices (a hub journal entry: box offices
+/// apply them offline, as checkout does online), in the transaction that changed them.
+pub async fn publish(tx: &mut Tenant, event: i64) -> Result<(), ApiError> {
+    let rules: Vec<Rule> = list(tx, event).await?.iter().filter_map(RuleView::rule).collect();
+    crate::journal::append_hub_entry(tx, event, sync_core::journal::Payload::Discounts(rules)).await?;
+    Ok(())
+}
+
 /// The rules of `event`, oldest first.
 pub async fn list(tx: &mut Tenant, event: i64) -> Result<Vec<RuleView>, sqlx::Error> {
     sqlx::query_as(

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 const COLUMNS: &str = "id, code, mode, value, scope AS ticket_types, max_uses, max_per_order, redeemed, held, \
-     reserves, reserved, unlocks_hidden, valid_from, valid_until, tag, note, blocked_at, created_by, created_at";
+     leased, reserves, reserved, unlocks_hidden, valid_from, valid_until, tag, note, blocked_at, created_by, created_at";
 
 /// Inserts vouchers with `codes` and the terms `v` (scope as stored), each with its tickets
 /// set aside if it reserves; returns the codes that were new (a code taken already is skipped).
@@ -124,6 +124,37 @@ pub async fn redemptions(tx: &mut Tenant, id: i64) -> Result<Vec<Redemption>, sq
          FROM orders o JOIN order_lines l ON l.order_id = o.id AND l.voucher_id = $1 \
          WHERE o.voucher_id = $1 AND o.org_id = $2 AND o.status <> 'rejected' \
          GROUP BY o.id, o.code, o.status, o.name, o.email, o.currency, o.created_at ORDER BY o.created_at DESC, o.id DESC",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Uses of a voucher leased to a box office.
+#[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct VoucherLeaseRow {
+    /// The voucher lease.
+    pub id: i64,
+    /// The box office.
+    pub device_id: i64,
+    /// Its name.
+    pub device_name: String,
+    /// Uses leased.
+    pub uses: i64,
+    /// Redeemed there (as far as it has synced).
+    pub used: i64,
+    /// When they lapse on the device.
+    pub expires_at: i64,
+    /// When the device gave the unused ones back (absent: it has not).
+    pub returned_at: Option<i64>,
+}
+
+/// The leases of voucher `id`, oldest first.
+pub async fn leases(tx: &mut Tenant, id: i64) -> Result<Vec<VoucherLeaseRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.id, l.device_id, d.name AS device_name, l.uses, l.used, l.expires_at, l.returned_at \
+         FROM voucher_leases l JOIN devices d ON d.id = l.device_id WHERE l.voucher_id = $1 AND l.org_id = $2 ORDER BY l.id",
     )
     .bind(id)
     .bind(tx.org())

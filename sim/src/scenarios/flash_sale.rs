@@ -141,8 +141,12 @@ async fn door_sales(fleet: &Fleet, timeline: &Timeline, bar: &indicatif::Progres
             let mut sold = 0;
             loop {
                 let quantity = if sold % 3 == 0 { 2 } else { 1 };
-                let request =
-                    SaleRequest { ticket_type: TicketTypeId(1), quantity, payment: PaymentMethod::Cash };
+                let request = SaleRequest {
+                    ticket_type: TicketTypeId(1),
+                    quantity,
+                    payment: PaymentMethod::Cash,
+                    voucher: None,
+                };
                 match tokio::task::block_in_place(|| office.sell(&request, device.now())) {
                     Ok(sale) => {
                         let n = sale.tickets.len() as u64;

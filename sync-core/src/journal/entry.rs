@@ -91,6 +91,16 @@ pub enum Payload {
     /// The organizer set something on one device (its PIN), signed by the hub and sealed to
     /// that device ([`crate::remote`]).
     DeviceSettings(crate::remote::SealedSettings),
+    /// The hub leased uses of a voucher to a box office (its terms travel with them).
+    VoucherGrant(Box<VoucherGrant>),
+    /// What a door sale's tickets list at, what came off and why, and the voucher uses it
+    /// took; written with the sale it prices, in the same transaction.
+    DoorPrice(DoorPrice),
+    /// A box office gave back the unused uses of a voucher lease.
+    VoucherReturn(VoucherReturn),
+    /// The event's automatic discounts, as box offices apply them (the latest by journal
+    /// order is in force).
+    Discounts(Vec<crate::pricing::Rule>),
 }
 
 /// A scan at a gate.
@@ -195,6 +205,46 @@ pub struct LeaseGrant {
     /// The event key's delegation for the range ([`crate::keys::SignedDelegation::to_bytes`]):
     /// the device signs its tickets under it, and checks it against the manifest's keys first.
     pub delegation: Vec<u8>,
+}
+
+/// Uses of a voucher leased to a box office: it may redeem `uses` of them offline until
+/// `expires`, and no more (the hub took them from the voucher's uses left).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoucherGrant {
+    /// The voucher lease (its own numbering, apart from ticket leases).
+    pub lease: LeaseId,
+    /// The box office.
+    pub device: DeviceId,
+    /// The voucher's code and terms.
+    pub terms: crate::pricing::VoucherTerms,
+    /// Uses leased.
+    pub uses: u32,
+    /// After this, the device redeems none of them.
+    pub expires: Timestamp,
+}
+
+/// The price of one door-sale entry (the sale with sequence number `sale` of the same
+/// device): each ticket's list price, the discount on them all and why, and the voucher uses
+/// taken. The sale's `total_minor` is what was charged: list × tickets − discount.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorPrice {
+    /// The sequence number of the [`DoorSale`] entry it prices.
+    pub sale: u64,
+    /// The list price of one ticket.
+    pub list_minor: i64,
+    /// Taken off the entry's tickets together.
+    pub discount_minor: i64,
+    /// Why ("Voucher SPONSOR", "Buy 3 get 1").
+    pub reason: String,
+    /// The voucher lease and how many of its uses the entry took.
+    pub voucher: Option<(LeaseId, u32)>,
+}
+
+/// A box office gives back what it did not use of a voucher lease.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoucherReturn {
+    /// The voucher lease.
+    pub lease: LeaseId,
 }
 
 /// Unsold serials of a lease returned: `first_unsold..=` the lease's last serial.

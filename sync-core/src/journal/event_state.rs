@@ -5,7 +5,7 @@
 //! entries show the same state whatever order the entries arrived in. The convergence tests
 //! check exactly that.
 
-use super::entry::{Entry, LeaseGrant, LeaseId, Payload};
+use super::entry::{Entry, LeaseGrant, LeaseId, Payload, VoucherGrant};
 use super::shift::ShiftEntry;
 use crate::admission::{AdmissionState, Stamp};
 use crate::ids::Serial;
@@ -54,6 +54,29 @@ pub struct EventState {
     pub revoked_devices: BTreeMap<crate::ids::DeviceId, crate::revoked::SignedNotice>,
     /// The newest settings the organizer set per device, sealed to that device.
     pub device_settings: BTreeMap<crate::ids::DeviceId, crate::remote::SealedSettings>,
+    /// Voucher uses leased to box offices, by voucher lease.
+    pub voucher_leases: BTreeMap<LeaseId, VoucherLeaseState>,
+    /// The automatic discounts in force: the latest published, by journal order.
+    pub discounts: Option<(Stamp, Vec<crate::pricing::Rule>)>,
+}
+
+/// One voucher lease as the journal tells it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VoucherLeaseState {
+    /// The grant, once it has arrived (the earliest, should the hub ever write two).
+    pub grant: Option<(Stamp, VoucherGrant)>,
+    /// Uses taken, per door-price entry (origin, sequence number): a set, so an entry applied
+    /// twice counts once.
+    pub used: BTreeMap<(crate::ids::DeviceId, u64), u32>,
+    /// Its unused uses were given back.
+    pub returned: bool,
+}
+
+impl VoucherLeaseState {
+    /// Uses taken so far.
+    pub fn used_count(&self) -> u32 {
+        self.used.values().sum()
+    }
 }
 
 /// One box office's shifts.
@@ -125,6 +148,31 @@ impl EventState {
             }
             Payload::DeviceRevoked(notice) => {
                 self.revoked_devices.insert(notice.notice.device, notice.clone());
+            }
+            Payload::VoucherGrant(grant) => {
+                let lease = self.voucher_leases.entry(grant.lease).or_default();
+                let candidate = (entry.stamp(), (**grant).clone());
+                if lease.grant.as_ref().is_none_or(|(kept, _)| candidate.0 < *kept) {
+                    lease.grant = Some(candidate);
+                }
+            }
+            Payload::DoorPrice(price) => {
+                if let Some((lease, uses)) = price.voucher {
+                    self.voucher_leases
+                        .entry(lease)
+                        .or_default()
+                        .used
+                        .insert((entry.origin, entry.seq), uses);
+                }
+            }
+            Payload::VoucherReturn(ret) => {
+                self.voucher_leases.entry(ret.lease).or_default().returned = true;
+            }
+            Payload::Discounts(rules) => {
+                let stamp = entry.stamp();
+                if self.discounts.as_ref().is_none_or(|(kept, _)| stamp > *kept) {
+                    self.discounts = Some((stamp, rules.clone()));
+                }
             }
             Payload::DeviceSettings(change) => {
                 let newer =

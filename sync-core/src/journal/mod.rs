@@ -20,8 +20,8 @@ pub mod shift;
 mod version_vector;
 
 pub use entry::{
-    DoorSale, Entry, HUB, LeaseGrant, LeaseId, LeaseReturn, Payload, PaymentMethod, RevocationEntry,
-    ScanEntry, ScannedTicket, Void,
+    DoorPrice, DoorSale, Entry, HUB, LeaseGrant, LeaseId, LeaseReturn, Payload, PaymentMethod,
+    RevocationEntry, ScanEntry, ScannedTicket, Void, VoucherGrant, VoucherReturn,
 };
-pub use event_state::{EventState, LeaseState, Shifts};
+pub use event_state::{EventState, LeaseState, Shifts, VoucherLeaseState};
 pub use version_vector::{Fit, VersionVector};

@@ -10,13 +10,26 @@
 //! the lease's delegation (so any gate admits it offline), commits the sale to the journal and
 //! only then returns the tickets: a ticket the buyer sees is a sale the disk holds. Everything
 //! happens under the replica's one lock, so two sales can never take the same serial.
+//!
+//! Prices are the hub's: the list price from the manifest, the automatic discounts it published
+//! (`Payload::Discounts`; price tiers apply online only, since a ticket's place in the whole
+//! sale is not known offline) and vouchers whose uses it leased to this device
+//! (`Payload::VoucherGrant`), through the same [`crate::pricing::price`] as online checkout. A
+//! voucher's uses left are derived like rights: the lease's uses minus the uses this device's
+//! `DoorPrice` entries took — so a device holding 20 uses redeems 20 and no more, and the hub,
+//! which took those 20 from the voucher, can never be over-redeemed by door and online sales
+//! together.
 
 use super::{Replica, ReplicaError};
 use crate::ids::{EventId, Serial, TicketTypeId, Timestamp};
 use crate::journal::shift::{ShiftEntry, ShiftReport};
-use crate::journal::{DoorSale, Entry, LeaseId, LeaseReturn, LeaseState, Payload, PaymentMethod, Void};
+use crate::journal::{
+    DoorPrice, DoorSale, Entry, EventState, LeaseId, LeaseReturn, LeaseState, Payload, PaymentMethod, Void,
+    VoucherGrant, VoucherReturn,
+};
 use crate::keys::{IssueError, SignedDelegation};
 use crate::manifest::EventManifest;
+use crate::pricing::{self, Item, Refusal};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -61,6 +74,10 @@ pub enum SellError {
     /// A lease that is not this device's, or has nothing left to return.
     #[error("{0}")]
     Lease(String),
+    /// A voucher code this device cannot redeem (not leased to it, lapsed, used up, or not for
+    /// these tickets). Nothing was sold.
+    #[error("{0}")]
+    Voucher(String),
     /// The event's data has not reached the device.
     #[error("This device has not received the event yet: connect it to the network once.")]
     NoManifest,
@@ -128,6 +145,51 @@ pub struct SaleRequest {
     pub quantity: u32,
     /// How it is paid.
     pub payment: PaymentMethod,
+    /// A voucher code the buyer shows, if any (its uses must be leased to this device).
+    pub voucher: Option<String>,
+}
+
+/// What a sale costs, before it is made (the cashier shows it; [`BoxOffice::sell`] charges it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Quote {
+    /// The ticket type.
+    pub ticket_type: u16,
+    /// How many.
+    pub quantity: u32,
+    /// The list price of one.
+    pub list_minor: i64,
+    /// Taken off them all.
+    pub discount_minor: i64,
+    /// Why ("Voucher SPONSOR", "Buy 3 get 1"); empty without a discount.
+    pub reason: String,
+    /// What to charge: list × quantity − discount.
+    pub total_minor: i64,
+    /// The currency.
+    pub currency: String,
+    /// Uses of the voucher it takes.
+    pub voucher_uses: u32,
+    /// The voucher lease those uses come from.
+    #[serde(skip)]
+    voucher_lease: Option<LeaseId>,
+}
+
+/// One voucher lease of this device, as the cashier sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VoucherLeaseView {
+    /// The voucher lease.
+    pub lease: u64,
+    /// The code.
+    pub code: String,
+    /// Uses leased.
+    pub uses: u32,
+    /// Uses taken by this device's sales (voided sales keep theirs).
+    pub used: u32,
+    /// Uses left to redeem now (0 once lapsed or returned).
+    pub left: u32,
+    /// When the uses lapse (Unix ms).
+    pub expires: Timestamp,
+    /// Given back to the hub.
+    pub returned: bool,
 }
 
 /// A recorded sale: its receipt number and the signed tickets.
@@ -145,6 +207,10 @@ pub struct Sale {
     pub tickets: Vec<String>,
     /// The total charged, in minor units.
     pub total_minor: i64,
+    /// Of the list price, taken off (a voucher or an automatic discount).
+    pub discount_minor: i64,
+    /// Why; empty without a discount.
+    pub reason: String,
     /// The currency.
     pub currency: String,
     /// How it was paid.
@@ -253,11 +319,19 @@ impl BoxOffice {
                         serials: s.serials.iter().map(|x| x.0).collect(),
                         tickets: Vec::new(),
                         total_minor: s.total_minor,
+                        discount_minor: 0,
+                        reason: String::new(),
                         currency: s.currency.clone(),
                         payment: s.payment.clone(),
                         voided: false,
                     }),
                 }
+            } else if let Payload::DoorPrice(p) = &entry.payload
+                && let Some(last) = sales.last_mut()
+            {
+                // Written right after the sale entry it prices, in the same transaction.
+                last.discount_minor += p.discount_minor;
+                last.reason.clone_from(&p.reason);
             }
         }
         self.replica.with_event_state(self.event, |state| {
@@ -305,13 +379,65 @@ impl BoxOffice {
         Ok(sale)
     }
 
-    /// Sells: checks the rights, allocates serials, signs the tickets, commits the sale, and
-    /// only then returns it. On `Err` nothing was sold.
+    /// What `request` would cost now: list price, discount and why, voucher uses. Refused as
+    /// [`BoxOffice::sell`] would refuse its price (nothing is recorded either way).
+    pub fn quote(&self, request: &SaleRequest, now: Timestamp) -> Result<Quote, SellError> {
+        check_request(request)?;
+        let inner = self.replica.lock();
+        let manifest = inner.manifest(self.event).ok_or(SellError::NoManifest)?;
+        let none = EventState::default();
+        let state = inner.events.get(&self.event).unwrap_or(&none);
+        price_sale(manifest, state, self.replica.device(), request, now)
+    }
+
+    /// This device's voucher leases for the event, as of `now`.
+    pub fn vouchers(&self, now: Timestamp) -> Vec<VoucherLeaseView> {
+        let me = self.replica.device();
+        self.replica.with_event_state(self.event, |state| {
+            state
+                .voucher_leases
+                .iter()
+                .filter_map(|(id, lease)| {
+                    let (_, grant) = lease.grant.as_ref().filter(|(_, g)| g.device == me)?;
+                    let used = lease.used_count();
+                    let live = !lease.returned && now <= grant.expires;
+                    Some(VoucherLeaseView {
+                        lease: id.0,
+                        code: grant.terms.code.clone(),
+                        uses: grant.uses,
+                        used,
+                        left: if live { grant.uses.saturating_sub(used) } else { 0 },
+                        expires: grant.expires,
+                        returned: lease.returned,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Gives the unused uses of voucher lease `lease` back to the hub (they are the voucher's
+    /// again once it syncs). Returns how many.
+    pub fn return_voucher(&self, lease: LeaseId) -> Result<u32, SellError> {
+        let me = self.replica.device();
+        let left = self.replica.with_event_state(self.event, |state| {
+            let l = state.voucher_leases.get(&lease);
+            let (l, grant) =
+                l.and_then(|l| Some((l, &l.grant.as_ref().filter(|(_, g)| g.device == me)?.1))).ok_or_else(
+                    || SellError::Lease(format!("Voucher lease {} is not this device's.", lease.0)),
+                )?;
+            if l.returned {
+                return Err(SellError::Lease(format!("Voucher lease {} was returned already.", lease.0)));
+            }
+            Ok(grant.uses.saturating_sub(l.used_count()))
+        })?;
+        self.replica.record(self.event, Payload::VoucherReturn(VoucherReturn { lease }))?;
+        Ok(left)
+    }
+
+    /// Sells: checks the rights (and the voucher's uses), allocates serials, signs the tickets,
+    /// commits the sale with its price, and only then returns it. On `Err` nothing was sold.
     pub fn sell(&self, request: &SaleRequest, now: Timestamp) -> Result<Sale, SellError> {
-        if request.quantity == 0 || request.quantity > MAX_TICKETS_PER_SALE {
-            return Err(SellError::Quantity);
-        }
-        check_payment(&request.payment)?;
+        check_request(request)?;
         let me = self.replica.device();
         let mut guard = self.replica.lock();
         let inner = &mut *guard;
@@ -326,14 +452,8 @@ impl BoxOffice {
         let manifest = inner.manifest(self.event).ok_or(SellError::NoManifest)?.clone();
         let spec = manifest.ticket_type(request.ticket_type).ok_or(SellError::NoPrice)?;
         let name = spec.name.clone();
-        let price = match (&request.payment, &spec.price) {
-            (PaymentMethod::Comp { .. }, p) => {
-                (0, p.as_ref().map_or_else(|| manifest_currency(&manifest), |p| p.currency.clone()))
-            }
-            (_, Some(p)) => (p.minor, p.currency.clone()),
-            (_, None) => return Err(SellError::NoPrice),
-        };
         let state = inner.events.get(&self.event).ok_or(SellError::NoManifest)?;
+        let quote = price_sale(&manifest, state, me, request, now)?;
         // This type's active leases, the soonest to lapse first (use rights before they expire).
         let key = inner.key.public_key();
         let mut usable: Vec<(LeaseId, SignedDelegation, Vec<Serial>, Timestamp)> = state
@@ -361,6 +481,11 @@ impl BoxOffice {
         // Sign first (nothing written yet), then commit every entry in one transaction.
         let receipt = inner.have.get(me) + 1;
         let mut remaining = usize::try_from(request.quantity).unwrap_or(usize::MAX);
+        // Each ticket's share of the total (the discount spread as online: exact to the unit).
+        let mut prices =
+            pricing::ticket_prices(i64::from(request.quantity), quote.list_minor, quote.discount_minor)
+                .into_iter();
+        let mut uses_left = quote.voucher_uses;
         let (mut payloads, mut serials, mut tickets) = (Vec::new(), Vec::new(), Vec::new());
         for (lease, delegation, free, _) in usable {
             if remaining == 0 {
@@ -373,16 +498,30 @@ impl BoxOffice {
                     .push(inner.key.issue(&delegation, *serial, request.ticket_type, None, now)?.to_text());
             }
             serials.extend(take.iter().map(|s| s.0));
-            let count = i64::try_from(take.len()).unwrap_or(i64::MAX);
+            let count = u32::try_from(take.len()).unwrap_or(u32::MAX);
+            let total: i64 = prices.by_ref().take(take.len()).sum();
+            let sale_seq = receipt + u64::try_from(payloads.len()).unwrap_or(u64::MAX);
             payloads.push(Payload::DoorSale(DoorSale {
                 receipt,
                 lease,
                 ticket_type: request.ticket_type,
                 serials: take,
-                total_minor: price.0 * count,
-                currency: price.1.clone(),
+                total_minor: total,
+                currency: quote.currency.clone(),
                 payment: request.payment.clone(),
             }));
+            let comp = matches!(request.payment, PaymentMethod::Comp { .. });
+            if quote.discount_minor > 0 || quote.voucher_lease.is_some() || comp {
+                let uses = uses_left.min(count);
+                uses_left -= uses;
+                payloads.push(Payload::DoorPrice(DoorPrice {
+                    sale: sale_seq,
+                    list_minor: quote.list_minor,
+                    discount_minor: quote.list_minor * i64::from(count) - total,
+                    reason: quote.reason.clone(),
+                    voucher: quote.voucher_lease.filter(|_| uses > 0).map(|l| (l, uses)),
+                }));
+            }
         }
         let entries = inner.append_all(me, self.event, payloads, now)?;
         drop(guard);
@@ -393,8 +532,10 @@ impl BoxOffice {
             ticket_type: request.ticket_type.0,
             serials,
             tickets,
-            total_minor: price.0 * i64::from(request.quantity),
-            currency: price.1,
+            total_minor: quote.total_minor,
+            discount_minor: quote.discount_minor,
+            reason: quote.reason,
+            currency: quote.currency,
             payment: request.payment.clone(),
             voided: false,
         })
@@ -461,6 +602,136 @@ impl BoxOffice {
 }
 
 const DELEGATION_BAD: &str = "the lease's delegation does not verify";
+
+/// The quantity, payment and voucher code of a request, before anything is read.
+fn check_request(request: &SaleRequest) -> Result<(), SellError> {
+    if request.quantity == 0 || request.quantity > MAX_TICKETS_PER_SALE {
+        return Err(SellError::Quantity);
+    }
+    check_payment(&request.payment)?;
+    let code = request.voucher.as_deref().map(str::trim).unwrap_or_default();
+    if code.len() > MAX_TEXT {
+        return Err(SellError::Voucher("That is no voucher code: codes are up to 32 characters.".into()));
+    }
+    if !code.is_empty() && matches!(request.payment, PaymentMethod::Comp { .. }) {
+        return Err(SellError::Invalid(
+            "A comp is free already: take the voucher code off, or sell it for cash or card.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Prices `request` with the event's `manifest` and journal `state` for device `me` at `now`:
+/// the list price, the voucher leased to `me` (if the request names one) and the automatic
+/// discounts the hub published (without price tiers), through [`pricing::price`].
+fn price_sale(
+    manifest: &EventManifest,
+    state: &EventState,
+    me: crate::ids::DeviceId,
+    request: &SaleRequest,
+    now: Timestamp,
+) -> Result<Quote, SellError> {
+    let spec = manifest.ticket_type(request.ticket_type).ok_or(SellError::NoPrice)?;
+    let quantity = i64::from(request.quantity);
+    let (list, currency) = match (&request.payment, &spec.price) {
+        (PaymentMethod::Comp { reason }, p) => {
+            // Free, and its value and reason kept: a discount of the whole list price.
+            let list = p.as_ref().map_or(0, |p| p.minor);
+            let currency = p.as_ref().map_or_else(|| manifest_currency(manifest), |p| p.currency.clone());
+            return Ok(Quote {
+                ticket_type: request.ticket_type.0,
+                quantity: request.quantity,
+                list_minor: list,
+                discount_minor: list * quantity,
+                reason: format!("Comp: {}", reason.trim()),
+                total_minor: 0,
+                currency,
+                voucher_uses: 0,
+                voucher_lease: None,
+            });
+        }
+        (_, Some(p)) => (p.minor, p.currency.clone()),
+        (_, None) => return Err(SellError::NoPrice),
+    };
+    let code = request.voucher.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let voucher = code.map(|code| leased_voucher(state, me, code, now)).transpose()?;
+    let rules: Vec<pricing::Rule> = state
+        .discounts
+        .as_ref()
+        .map(|(_, rules)| rules.iter().filter(|r| r.first.is_none()).cloned().collect())
+        .unwrap_or_default();
+    let item = Item {
+        number: i64::from(request.ticket_type.0),
+        quantity,
+        list_price: list,
+        hidden: false,
+        taken_before: 0,
+    };
+    let terms = voucher.map(|(_, grant, _)| &grant.terms);
+    let priced = pricing::price(&[item], terms, &rules, now.0).map_err(|refusal| {
+        let code = terms.map(|t| t.code.as_str()).unwrap_or_default();
+        SellError::Voucher(match refusal {
+            Refusal::OverPerOrder { max } => format!("Code {code} covers at most {max} tickets per sale."),
+            Refusal::NotApplicable | Refusal::Hidden { .. } => {
+                format!("Code {code} does not apply to “{}”.", spec.name)
+            }
+        })
+    })?;
+    let line = priced.into_iter().next().unwrap_or_default();
+    let uses = u32::try_from(line.voucher_uses).unwrap_or(u32::MAX);
+    if let Some((_, grant, left)) = voucher
+        && uses > left
+    {
+        return Err(SellError::Voucher(format!(
+            "Code {} has only {left} uses left on this device.",
+            grant.terms.code
+        )));
+    }
+    Ok(Quote {
+        ticket_type: request.ticket_type.0,
+        quantity: request.quantity,
+        list_minor: list,
+        discount_minor: line.discount_minor,
+        reason: line.reason,
+        total_minor: list * quantity - line.discount_minor,
+        currency,
+        voucher_uses: uses,
+        voucher_lease: voucher.filter(|_| uses > 0).map(|(id, _, _)| id),
+    })
+}
+
+/// The voucher lease of this device for `code` (case-insensitive) with the most uses left now,
+/// and how many; refused in words the cashier can act on.
+fn leased_voucher<'a>(
+    state: &'a EventState,
+    me: crate::ids::DeviceId,
+    code: &str,
+    now: Timestamp,
+) -> Result<(LeaseId, &'a VoucherGrant, u32), SellError> {
+    let mine: Vec<(LeaseId, &VoucherGrant, u32)> = state
+        .voucher_leases
+        .iter()
+        .filter_map(|(id, lease)| {
+            let (_, grant) = lease.grant.as_ref().filter(|(_, g)| g.device == me)?;
+            grant.terms.code.eq_ignore_ascii_case(code).then(|| {
+                let live = !lease.returned && now <= grant.expires;
+                (*id, grant, if live { grant.uses.saturating_sub(lease.used_count()) } else { 0 })
+            })
+        })
+        .collect();
+    let best = mine.into_iter().max_by_key(|(id, _, left)| (*left, std::cmp::Reverse(*id)));
+    match best {
+        None => Err(SellError::Voucher(format!(
+            "Code {} is not on this device: the organizer can lease its uses to this box office.",
+            code.to_uppercase()
+        ))),
+        Some((_, grant, 0)) => Err(SellError::Voucher(format!(
+            "Code {} has no uses left on this device (used, returned or lapsed).",
+            grant.terms.code
+        ))),
+        Some(found) => Ok(found),
+    }
+}
 
 fn manifest_currency(manifest: &EventManifest) -> String {
     manifest

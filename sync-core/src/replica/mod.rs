@@ -16,7 +16,10 @@ mod gate;
 mod schema;
 mod store;
 
-pub use box_office::{BoxOffice, LeaseStatus, LeaseView, MAX_TICKETS_PER_SALE, Sale, SaleRequest, SellError};
+pub use box_office::{
+    BoxOffice, LeaseStatus, LeaseView, MAX_TICKETS_PER_SALE, Quote, Sale, SaleRequest, SellError,
+    VoucherLeaseView,
+};
 pub use gate::{DEBOUNCE_MS, Gate};
 
 use crate::documents::{DocError, DocId, Documents};

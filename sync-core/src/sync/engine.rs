@@ -190,11 +190,19 @@ fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static s
         | Payload::LeaseGrant(_)
         | Payload::Manifest(_)
         | Payload::DeviceRevoked(_)
+        | Payload::VoucherGrant(_)
+        | Payload::Discounts(_)
             if !hub =>
         {
-            Err("only the hub revokes, grants leases and publishes manifests")
+            Err("only the hub revokes, grants leases and publishes manifests and discounts")
         }
-        Payload::Scan(_) | Payload::DoorSale(_) | Payload::Void(_) | Payload::Shift(_) if hub => {
+        Payload::Scan(_)
+        | Payload::DoorSale(_)
+        | Payload::DoorPrice(_)
+        | Payload::Void(_)
+        | Payload::Shift(_)
+            if hub =>
+        {
             Err("the hub does not scan, sell, void or work shifts at the door")
         }
         _ => Ok(()),
@@ -230,6 +238,13 @@ fn check_payload(payload: &Payload) -> Result<(), &'static str> {
             }
         }
         Payload::Revocation(r) if r.last < r.first => return Err("revocation range ends before it starts"),
+        Payload::DoorPrice(p) if !text_ok(&p.reason) || p.list_minor < 0 || p.discount_minor < 0 => {
+            return Err("door price out of range");
+        }
+        Payload::VoucherGrant(g) if !text_ok(&g.terms.code) => return Err("voucher code too long"),
+        Payload::Discounts(rules) if rules.len() > 100 || rules.iter().any(|r| !text_ok(&r.name)) => {
+            return Err("too many discounts, or a name too long");
+        }
         Payload::DeviceSettings(s) if s.sealed.len() > crate::remote::MAX_SEALED_BYTES => {
             return Err("sealed device settings too large");
         }

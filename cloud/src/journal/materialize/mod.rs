@@ -6,12 +6,15 @@
 //!   leased rights become sold ones (`door.rs`);
 //! - a void → its tickets revoked, the money booked back, the capacity returned;
 //! - a lease return → the unsold rights back to capacity;
-//! - a closed cashier shift → a `shifts` row with its report.
+//! - a closed cashier shift → a `shifts` row with its report;
+//! - a door price → the door sale's line priced (list, discount, reason), its voucher uses
+//!   redeemed; a voucher return → the lease's unused uses back to the voucher (`door_price.rs`).
 //!
 //! Anything inconsistent a device reports is logged and skipped, never refused: the money was
 //! taken at the door, and a refusal would stop the device's sync.
 
 mod door;
+mod door_price;
 pub mod store;
 
 use crate::db::Tenant;
@@ -42,6 +45,8 @@ pub async fn entry(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
         Payload::Void(void) => door::void(tx, e, void).await?,
         Payload::LeaseReturn(ret) => door::lease_return(tx, e, ret).await?,
         Payload::Shift(shift) => door::shift(tx, e, shift).await?,
+        Payload::DoorPrice(price) => door_price::price(tx, e, price).await?,
+        Payload::VoucherReturn(ret) => door_price::voucher_return(tx, e, ret).await?,
         _ => {}
     }
     Ok(())
