@@ -139,6 +139,13 @@ async fn door_and_online_together_redeem_a_code_exactly_its_uses() {
             [json!(30), json!(30 * 4000), json!(30 * 1000)],
             "{backend:?}: {report}"
         );
+        // The revenue report says what each way of paying gave away.
+        let revenue = owner.get(&format!("/api/v1/events/{event}/reports/revenue")).await;
+        let given = |method: &str| {
+            let rows = revenue["rows"].as_array().unwrap();
+            rows.iter().find(|r| r[0] == method).map(|r| r[4].clone()).unwrap_or_else(|| panic!("{revenue}"))
+        };
+        assert_eq!((given("online"), given("cash")), (json!(10 * 1000), json!(20 * 1000)), "{backend:?}");
     }
 }
 

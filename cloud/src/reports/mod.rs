@@ -3,7 +3,7 @@
 //! | report | what | who |
 //! |---|---|---|
 //! | `sales` | tickets sold and refunded, list value, discounts, money in and back, by day, ticket type, channel and box office | owner, admin, box office, viewer |
-//! | `revenue` | money received and refunded by payment method, from the ledger | owner, admin, viewer |
+//! | `revenue` | money received and refunded by payment method, from the ledger; discounts given per method | owner, admin, viewer |
 //! | `checkins` | entries, exits and refusals by gate per 15 minutes | everyone |
 //! | `inside` | who is inside now, by ticket type | everyone |
 //! | `double-admissions` | single-entry tickets admitted more than once (offline gates) | everyone |

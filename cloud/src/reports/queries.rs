@@ -122,7 +122,9 @@ pub(super) async fn sales(tx: &mut Tenant, event: i64, zone: &jiff::tz::TimeZone
 }
 
 /// Money received and refunded by payment method, read from the ledger: every transaction
-/// that moves the event's revenue, classified by its other account.
+/// that moves the event's revenue, classified by its other account; and beside it what
+/// vouchers, automatic discounts and comps took off the list price of the paid orders of each
+/// method (from the orders' lines: the ledger holds money, not what was not charged).
 pub(super) async fn revenue(tx: &mut Tenant, event: i64) -> Result<Table, ApiError> {
     let revenue = crate::payments::ledger::revenue(event);
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
@@ -136,7 +138,28 @@ pub(super) async fn revenue(tx: &mut Tenant, event: i64) -> Result<Table, ApiErr
     .bind(tx.org())
     .fetch_all(&mut **tx)
     .await?;
-    let mut methods: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
+    let discounted: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT p.method, o.currency, CAST(SUM(l.discount_minor) AS BIGINT) FROM order_lines l \
+         JOIN orders o ON o.id = l.order_id \
+         JOIN payments p ON p.id = (SELECT MIN(id) FROM payments WHERE order_id = o.id AND status = 'succeeded') \
+         WHERE o.event_id = $1 AND o.org_id = $2 AND o.status = 'paid' AND l.discount_minor > 0 \
+         GROUP BY p.method, o.currency",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut methods: BTreeMap<(&'static str, String), (i64, i64, i64)> = BTreeMap::new();
+    for (method, currency, discount) in discounted {
+        let method = match method.as_str() {
+            "online" => "online",
+            "cash" => "cash",
+            "card_present" => "card_present",
+            "comp" => "comp",
+            _ => "other",
+        };
+        methods.entry((method, currency)).or_default().2 += discount;
+    }
     for (account, currency, received, refunded) in rows {
         let method = match account.split(':').next() {
             Some("psp") => "online",
@@ -149,13 +172,21 @@ pub(super) async fn revenue(tx: &mut Tenant, event: i64) -> Result<Table, ApiErr
         m.0 += received;
         m.1 += refunded;
     }
-    let mut table = Table::new(&["method", "received_minor", "refunded_minor", "net_minor", "currency"]);
-    for ((method, currency), (received, refunded)) in methods {
+    let mut table = Table::new(&[
+        "method",
+        "received_minor",
+        "refunded_minor",
+        "net_minor",
+        "discounts_minor",
+        "currency",
+    ]);
+    for ((method, currency), (received, refunded, discounts)) in methods {
         table.rows.push(vec![
             Cell::from(method),
             Cell::from(received),
             Cell::from(refunded),
             Cell::from(received - refunded),
+            Cell::from(discounts),
             Cell::from(currency),
         ]);
     }
