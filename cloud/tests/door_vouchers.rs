@@ -143,7 +143,7 @@ async fn door_and_online_together_redeem_a_code_exactly_its_uses() {
         let revenue = owner.get(&format!("/api/v1/events/{event}/reports/revenue")).await;
         let given = |method: &str| {
             let rows = revenue["rows"].as_array().unwrap();
-            rows.iter().find(|r| r[0] == method).map(|r| r[4].clone()).unwrap_or_else(|| panic!("{revenue}"))
+            rows.iter().find(|r| r[0] == method).map_or_else(|| panic!("{revenue}"), |r| r[4].clone())
         };
         assert_eq!((given("online"), given("cash")), (json!(10 * 1000), json!(20 * 1000)), "{backend:?}");
     }
