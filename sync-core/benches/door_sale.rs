@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sync_core::demo;
 use sync_core::ids::{DeviceId, Serial, Timestamp};
-use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod};
+use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod, VoucherGrant};
 use sync_core::manifest::Price;
+use sync_core::pricing::{Effect, PriceMode, Rule, Scope, VoucherTerms};
 use sync_core::replica::{Replica, ReplicaConfig, SaleRequest};
 use sync_core::sync::memory::MemoryTransport;
 use sync_core::ticket::DelegationGrant;
@@ -77,4 +78,63 @@ async fn main() {
     let start = Instant::now();
     let status = office.leases(Timestamp::now());
     println!("lease view: {:.2} ms ({} left)", start.elapsed().as_secs_f64() * 1_000.0, status[0].left);
+
+    // With a code (issue 21): a second lease of serials, the code's uses leased to the desk,
+    // and an automatic discount to weigh against it; each sale also writes its DoorPrice entry.
+    let (first, last) = (last + 1, last + 2 * SALES + 100);
+    let delegation = key
+        .delegate(DelegationGrant {
+            device_key: desk.public_key(),
+            first_serial: Serial(first),
+            last_serial: Serial(last),
+            expires: u32::try_from(now.unix_seconds()).unwrap() + 86_400,
+            ticket_types: vec![demo::DAY],
+        })
+        .unwrap();
+    let grant = LeaseGrant {
+        lease: LeaseId(2),
+        device: desk.device(),
+        ticket_type: demo::DAY,
+        first_serial: Serial(first),
+        last_serial: Serial(last),
+        expires: now.plus_seconds(7_200),
+        delegation: delegation.to_bytes(),
+    };
+    hub.record(demo::EVENT, Payload::LeaseGrant(grant)).unwrap();
+    let terms = VoucherTerms {
+        code: "BENCH".into(),
+        mode: PriceMode::Percent(20),
+        scope: Scope::All,
+        max_per_order: None,
+        unlocks_hidden: false,
+    };
+    let uses = 2 * SALES;
+    let voucher = VoucherGrant {
+        lease: LeaseId(1),
+        device: desk.device(),
+        terms,
+        uses,
+        expires: now.plus_seconds(7_200),
+    };
+    hub.record(demo::EVENT, Payload::VoucherGrant(Box::new(voucher))).unwrap();
+    let rule = Rule {
+        name: "Four or more".into(),
+        effect: Effect::Price(PriceMode::Percent(10)),
+        scope: Scope::All,
+        min_quantity: 4,
+        valid_from: None,
+        valid_until: None,
+        first: None,
+    };
+    hub.record(demo::EVENT, Payload::Discounts(vec![rule])).unwrap();
+    sync_core::sync::sync_with(&*desk, &MemoryTransport::new(&hub, desk.device())).await.unwrap();
+    let with_code = SaleRequest { voucher: Some("bench".into()), ..pair };
+    let mut times: Vec<Duration> = Vec::new();
+    for _ in 0..SALES {
+        let start = Instant::now();
+        let sale = office.sell(&with_code, Timestamp::now()).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(sale.total_minor, 2 * 3_600);
+    }
+    println!("sell a pair with a voucher code ({SALES} sales): {}", support::summary(times));
 }
