@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use sync_core::demo;
 use sync_core::ids::{DeviceId, Serial, Timestamp};
 use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod, VoucherGrant};
+use sync_core::keys::EventKey;
 use sync_core::manifest::Price;
 use sync_core::pricing::{Effect, PriceMode, Rule, Scope, VoucherTerms};
 use sync_core::replica::{Replica, ReplicaConfig, SaleRequest};
@@ -21,6 +22,34 @@ use sync_core::sync::memory::MemoryTransport;
 use sync_core::ticket::DelegationGrant;
 
 const SALES: u32 = 2_000;
+
+/// Lease `id` of day tickets `first..=last` to `desk` until `expires`, with its delegation.
+fn lease(
+    key: &EventKey,
+    desk: &Replica,
+    id: u64,
+    (first, last): (u32, u32),
+    expires: Timestamp,
+) -> LeaseGrant {
+    let delegation = key
+        .delegate(DelegationGrant {
+            device_key: desk.public_key(),
+            first_serial: Serial(first),
+            last_serial: Serial(last),
+            expires: u32::try_from(expires.unix_seconds()).unwrap() + 86_400,
+            ticket_types: vec![demo::DAY],
+        })
+        .unwrap();
+    LeaseGrant {
+        lease: LeaseId(id),
+        device: desk.device(),
+        ticket_type: demo::DAY,
+        first_serial: Serial(first),
+        last_serial: Serial(last),
+        expires,
+        delegation: delegation.to_bytes(),
+    }
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -35,25 +64,8 @@ async fn main() {
     hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest))).unwrap();
     let now = Timestamp::now();
     let last = 2 * SALES + 100;
-    let delegation = key
-        .delegate(DelegationGrant {
-            device_key: desk.public_key(),
-            first_serial: Serial(1),
-            last_serial: Serial(last),
-            expires: u32::try_from(now.unix_seconds()).unwrap() + 86_400,
-            ticket_types: vec![demo::DAY],
-        })
+    hub.record(demo::EVENT, Payload::LeaseGrant(lease(&key, &desk, 1, (1, last), now.plus_seconds(3_600))))
         .unwrap();
-    let grant = LeaseGrant {
-        lease: LeaseId(1),
-        device: desk.device(),
-        ticket_type: demo::DAY,
-        first_serial: Serial(1),
-        last_serial: Serial(last),
-        expires: now.plus_seconds(3_600),
-        delegation: delegation.to_bytes(),
-    };
-    hub.record(demo::EVENT, Payload::LeaseGrant(grant)).unwrap();
     sync_core::sync::sync_with(&*desk, &MemoryTransport::new(&hub, desk.device())).await.unwrap();
 
     let office = desk.box_office(demo::EVENT);
@@ -81,26 +93,9 @@ async fn main() {
 
     // With a code (issue 21): a second lease of serials, the code's uses leased to the desk,
     // and an automatic discount to weigh against it; each sale also writes its DoorPrice entry.
-    let (first, last) = (last + 1, last + 2 * SALES + 100);
-    let delegation = key
-        .delegate(DelegationGrant {
-            device_key: desk.public_key(),
-            first_serial: Serial(first),
-            last_serial: Serial(last),
-            expires: u32::try_from(now.unix_seconds()).unwrap() + 86_400,
-            ticket_types: vec![demo::DAY],
-        })
+    let range = (last + 1, last + 2 * SALES + 100);
+    hub.record(demo::EVENT, Payload::LeaseGrant(lease(&key, &desk, 2, range, now.plus_seconds(7_200))))
         .unwrap();
-    let grant = LeaseGrant {
-        lease: LeaseId(2),
-        device: desk.device(),
-        ticket_type: demo::DAY,
-        first_serial: Serial(first),
-        last_serial: Serial(last),
-        expires: now.plus_seconds(7_200),
-        delegation: delegation.to_bytes(),
-    };
-    hub.record(demo::EVENT, Payload::LeaseGrant(grant)).unwrap();
     let terms = VoucherTerms {
         code: "BENCH".into(),
         mode: PriceMode::Percent(20),
