@@ -27,6 +27,7 @@
 //! | [`auth`], [`health`] | sessions, API tokens and device-signed requests; the health check |
 //! | [`events`], [`members`], [`reports`], [`settings`] | events and manifests; members and the audit log; reports and live figures; the organization |
 //! | [`vouchers`] | vouchers (discount codes) and automatic discounts of an event |
+//! | [`seating`] | seat plans, an event sold by seat, its seats and who holds them, the shop's seat map |
 //! | [`devices`], [`guests`], [`sales`] | enrollment, the fleet, `/v1/sync`; guest lists; the shop, checkout, payment, refunds |
 //! | [`leases`] | box-office leases |
 //! | [`openapi`], [`console`], [`demo`], [`maintenance`] | the document; the console and shop; `serve --demo`; periodic work |
@@ -66,6 +67,7 @@ pub mod printing;
 pub mod query;
 pub mod reports;
 pub mod sales;
+pub mod seating;
 pub mod server;
 pub mod settings;
 pub mod state;

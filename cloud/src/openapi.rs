@@ -54,6 +54,7 @@ pub const PATH: &str = "/api/openapi.json";
         (name = "leases", description = "Box-office leases: selling at the door offline"),
         (name = "reports", description = "Sales, revenue, check-ins, inside, double admissions, devices"),
         (name = "vouchers", description = "Vouchers (discount codes, one or thousands), automatic discounts"),
+        (name = "seating", description = "Seat plans (native and pretix's format), events sold by seat, seats and their state"),
         (name = "system", description = "Health"),
     )
 )]
@@ -71,6 +72,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::events::routes())
         .merge(crate::devices::routes())
         .merge(crate::vouchers::routes::routes())
+        .merge(crate::seating::routes())
         .merge(crate::sales::routes())
         .merge(crate::leases::routes())
         .merge(crate::guests::routes())

@@ -46,6 +46,20 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
         "POST /api/v1/orders/{code}/revocations",
         "needs valid tickets on the order whose serials the generator knows, which its refunds cancel first (cloud/tests/stripe.rs cancels with it)",
     ),
+    ("POST /api/v1/seat-plans", "the body is a whole seat plan; cloud/tests/seating.rs sends them"),
+    ("PUT /api/v1/seat-plans/{id}", "the body is a whole seat plan; cloud/tests/seating.rs sends them"),
+    (
+        "PUT /api/v1/events/{id}/seating",
+        "needs the category names inside a plan (cloud/tests/seating.rs assigns plans)",
+    ),
+    (
+        "POST /api/v1/events/{id}/seats/block",
+        "needs the seat ids inside the event's plan (cloud/tests/seating.rs blocks)",
+    ),
+    (
+        "POST /api/v1/events/{id}/seats/unblock",
+        "needs blocked seat ids of the event's plan (cloud/tests/seating.rs frees them)",
+    ),
     (
         "GET /api/v1/reconciliation",
         "needs a provider that moves money; this hub pays through the simulated one (cloud/tests/stripe.rs reconciles with Stripe's emulator)",
@@ -89,6 +103,24 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
         "in the future, at most a day after the event ends",
     ),
     ("POST /api/v1/leases/{id}/extend", "expires_at", "after the expiry, at most a day after the event"),
+    (
+        "POST /api/v1/seat-plans",
+        "plan",
+        "a whole seat plan (sync-core's `seating::Plan`, or pretix's format)",
+    ),
+    (
+        "PUT /api/v1/seat-plans/{id}",
+        "plan",
+        "a whole seat plan (sync-core's `seating::Plan`, or pretix's format)",
+    ),
+    ("PUT /api/v1/events/{id}/seating", "plan", "a plan of the organization"),
+    (
+        "PUT /api/v1/events/{id}/seating",
+        "categories",
+        "the plan's categories, each to a ticket type of the event",
+    ),
+    ("POST /api/v1/events/{id}/seats/block", "seats", "seats of the event's plan, each once"),
+    ("POST /api/v1/events/{id}/seats/unblock", "seats", "seats of the event's plan, each once"),
 ];
 
 /// How a request proves who sends it.
@@ -830,6 +862,7 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
     let rule = json!({"name": "Early", "effect": {"mode": "percent", "percent": 5}});
     let rules = many(N, format!("/api/v1/events/{main}/discounts"), rule, "id").await;
     let [read, refund, cancel, pay] = [0, 1, 2, 3].map(|i| orders[i].clone());
+    let (plans, seated) = seat_plans(hub, &token, now).await;
     let of = |order: &Value, key: &str| vec![scalar(&order[key])];
     let spare_devices = devices[1..].iter().map(|d| d.0.to_string()).collect();
     let read_serials = serials(&read).iter().map(scalar).collect();
@@ -842,6 +875,11 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("DELETE", "/api/v1/events/{id}/guests/{guest}", "guest", guests[1..].to_vec()),
         ("*", "/api/v1/events/{id}/vouchers/{code}*", "code", vouchers.clone()),
         ("*", "/api/v1/events/{id}/discounts/{rule}", "rule", rules),
+        ("DELETE", "/api/v1/events/{id}/seating", "id", seated[1..].to_vec()),
+        ("*", "/api/v1/events/{id}/seat*", "id", seated[..1].to_vec()),
+        ("*", "/api/v1/public/events/{id}/seats", "id", seated[..1].to_vec()),
+        ("DELETE", "/api/v1/seat-plans/{id}", "id", plans[1..].to_vec()),
+        ("*", "/api/v1/seat-plans/{id}*", "id", plans[..1].to_vec()),
         ("*", "/api/v1/events/{id}*", "id", vec![main.clone()]),
         ("*", "/api/v1/public/events/{id}*", "id", vec![main.clone()]),
         ("*", "/api/v1/devices/{id}/revoke", "id", spare_devices),
@@ -872,6 +910,47 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("voucher", vouchers.iter().map(|c| json!(c)).collect()),
     ]);
     ((token, owner), devices.swap_remove(0))
+}
+
+/// `N + 1` seat plans, and two events on sale sold by the first: one to read, one whose seating
+/// is removed. (plan ids, event ids)
+async fn seat_plans(hub: &TestHub, token: &str, now: i64) -> (Vec<String>, Vec<String>) {
+    let send = async |method: reqwest::Method, path: String, body: Value| {
+        let response = hub
+            .client
+            .request(method, format!("{}{path}", hub.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or_default();
+        assert!(status.is_success(), "seeding {path}: {status} {answer}");
+        answer
+    };
+    let seat = |i: i64| json!({"id": format!("A-{i}"), "label": i.to_string(), "x": 30 * i, "y": 50, "category": "stalls"});
+    let plan = json!({"name": "Hall", "size": {"width": 400, "height": 200}, "categories": [{"name": "stalls", "color": "#c33"}],
+        "sections": [{"name": "Stalls", "rows": [{"label": "A", "seats": (1..=6).map(seat).collect::<Vec<_>>()}]}]});
+    let mut plans = vec![];
+    for _ in 0..=N {
+        plans.push(scalar(
+            &send(reqwest::Method::POST, "/api/v1/seat-plans".into(), plan.clone()).await["id"],
+        ));
+    }
+    let mut seated = vec![];
+    for _ in 0..2 {
+        let body = json!({"name": "Seated", "time_zone": "Europe/Amsterdam", "starts_at": now + 3_600_000, "ends_at": now + 864_000_000,
+            "gates": [{"name": "Doors"}],
+            "ticket_types": [{"name": "Seat", "price_minor": 4500, "currency": "EUR", "capacity": 6, "entry_policy": "single_entry"}]});
+        let id = scalar(&send(reqwest::Method::POST, "/api/v1/events".into(), body).await["id"]);
+        let mapping = json!({"plan": plans[0].parse::<i64>().unwrap(), "categories": {"stalls": 1}});
+        send(reqwest::Method::PUT, format!("/api/v1/events/{id}/seating"), mapping).await;
+        send(reqwest::Method::POST, format!("/api/v1/events/{id}/status"), json!({"status": "on_sale"}))
+            .await;
+        seated.push(id);
+    }
+    (plans, seated)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

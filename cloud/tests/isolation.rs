@@ -108,6 +108,13 @@ struct Objects {
     guest: String,
     voucher: String,
     rule: i64,
+    plan: i64,
+}
+
+/// A seat plan with one seat.
+fn small_plan() -> Value {
+    json!({"name": "Room", "size": {"width": 100, "height": 100}, "categories": [{"name": "stalls", "color": "#c33"}],
+        "sections": [{"name": "Room", "rows": [{"label": "A", "seats": [{"id": "A-1", "label": "1", "x": 50, "y": 50, "category": "stalls"}]}]}]})
 }
 
 async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
@@ -140,7 +147,9 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
             &json!({"name": "Early", "effect": {"mode": "percent", "percent": 10}}),
         )
         .await;
+    let (_, plan) = a.post("/api/v1/seat-plans", &small_plan()).await;
     Objects {
+        plan: plan["id"].as_i64().unwrap(),
         event,
         device: i64::from(desk.device().0),
         lease: lease["id"].as_i64().unwrap(),
@@ -183,6 +192,10 @@ fn valid_body(method: &str, path: &str) -> Value {
         ("POST", "/api/v1/events/{id}/discounts") => {
             json!({"name": "Cheap", "effect": {"mode": "set", "price_minor": 0}})
         }
+        ("POST" | "PUT", "/api/v1/seat-plans" | "/api/v1/seat-plans/{id}") => small_plan(),
+        ("PUT", "/api/v1/events/{id}/seating") => json!({"plan": 1, "categories": {"stalls": 1}}),
+        ("POST", "/api/v1/events/{id}/seats/block") => json!({"seats": ["A-1"], "reason": "press"}),
+        ("POST", "/api/v1/events/{id}/seats/unblock") => json!({"seats": ["A-1"]}),
         ("POST", "/api/v1/events/{id}/ticket-types") => {
             json!({"name": "X", "price_minor": 0, "currency": "EUR", "capacity": 1, "entry_policy": "single_entry"})
         }
@@ -210,6 +223,7 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 Some("tokens") => objects.token.to_string(),
                 Some("members") => objects.member.to_string(),
                 Some("orders") => objects.order.clone(),
+                Some("seat-plans") => objects.plan.to_string(),
                 other => panic!("{path}: which object is {other:?}? add it to this test"),
             };
             let code = if path.contains("/vouchers/") { objects.voucher.clone() } else { id.clone() };

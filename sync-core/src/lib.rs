@@ -20,6 +20,7 @@
 //! | [`display`] | verdict → colour, title and one plain sentence, shared by every app |
 //! | [`money`] | amounts in minor units with their ISO 4217 currency: exact parsing, formatting |
 //! | [`pricing`] | what a buyer pays: vouchers and automatic discounts, shared by checkout and the box office |
+//! | [`seating`] | seat plans (native and pretix's format), their rules, best available seats |
 //!
 //! Keeping it and converging:
 //!
@@ -68,6 +69,7 @@ pub mod remote;
 pub mod replica;
 pub mod revocation;
 pub mod revoked;
+pub mod seating;
 pub mod sync;
 pub mod ticket;
 pub mod validate;

@@ -141,6 +141,12 @@ async fn check_parts(
     number: i64,
     parts: &[bundles::Part],
 ) -> Result<(), ApiError> {
+    let seated = crate::seating::store::seated_numbers(tx, event).await?;
+    if !parts.is_empty()
+        && (seated.contains(&number) || parts.iter().any(|p| seated.contains(&i64::from(p.ticket_type))))
+    {
+        return Err(crate::seating::seated_conflict());
+    }
     let mut all = bundles::of_event(tx, event).await?;
     all.insert(number, parts.to_vec());
     let types = usize::try_from(store::next_type_number(tx, event).await?.max(number + 1) - 1).unwrap_or(0);
@@ -231,7 +237,7 @@ struct TypeChanges {
     params(("id" = i64, Path, description = "The event"), ("number" = i64, Path, description = "The ticket type's number")),
     responses(
         (status = 204, description = "Changed. Owners and admins."),
-        (status = 409, description = "Capacity below what is sold, held and leased (`capacity_below_sold`); a bundle made of a type leased to box offices (`bundle_not_leasable`); or the event is closed (`event_closed`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Capacity below what is sold, held and leased (`capacity_below_sold`); a bundle made of a type leased to box offices (`bundle_not_leasable`); a seated type's capacity or parts (`seated_type`); or the event is closed (`event_closed`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn edit_type(
@@ -263,6 +269,16 @@ async fn edit_type(
     };
     check_type(str::to_owned, &t, gate_count(&mut tx, event).await?)?;
     check_parts(&mut tx, event, number, &t.includes).await?;
+    if t.capacity != current.capacity
+        && crate::seating::store::seated_numbers(&mut tx, event).await?.contains(&number)
+    {
+        return Err(ApiError::Conflict {
+            code: "seated_type",
+            message:
+                "this ticket type sells reserved seats: its capacity is its number of seats (change the plan)"
+                    .into(),
+        });
+    }
     if !t.includes.is_empty() && current.leased > 0 {
         return Err(bundles::not_at_the_door());
     }

@@ -79,7 +79,7 @@ struct LeaseGrantedDoc {
         (status = 201, description = "Granted (signed by the hub): the lease and its serial range", body = LeaseGrantedDoc),
         (status = 401, description = "Unknown or revoked device, bad signature, stale or replayed request", body = String, content_type = "text/plain"),
         (status = 404, description = "No such event in the device's organization", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "Not enough capacity left (`sold_out`), or a bundle (`bundle_not_leasable`: sold online only)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough capacity left (`sold_out`), a bundle (`bundle_not_leasable`: sold online only), or a ticket type sold by seat (`seated_type`)", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "Larger than a lease request may be", body = String, content_type = "text/plain"),
         (status = 422, description = "Not a box office of the event, no such ticket type, too many", body = ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -203,6 +203,7 @@ pub async fn grant_lease(
     if crate::events::bundles::is_bundle(tx, ticket_type).await? {
         return Err(crate::events::bundles::not_at_the_door());
     }
+    crate::seating::refuse_if_seated(tx, ticket_type).await?;
     let quantity = i64::from(new.quantity);
     // The same conditional UPDATE as checkout: rights come out of the one capacity.
     if !capacity::lease(tx, ticket_type, quantity).await? {
@@ -248,7 +249,7 @@ pub async fn grant_lease(
     ),
     responses(
         (status = 201, description = "Granted: rights taken from capacity, a serial range and its delegation, on their way to the device. Owners and admins.", body = Granted),
-        (status = 409, description = "Not enough capacity left (`sold_out`), or a bundle (`bundle_not_leasable`: sold online only)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough capacity left (`sold_out`), a bundle (`bundle_not_leasable`: sold online only), or a ticket type sold by seat (`seated_type`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn grant(

@@ -56,6 +56,22 @@ pub struct NewLine {
     /// How many.
     #[schema(minimum = 1, maximum = 50)]
     pub quantity: u32,
+    /// For a ticket type sold by seat: the seats chosen on the map (their ids in the plan),
+    /// exactly `quantity`; none: the best `quantity` seats available together in one row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
+    pub seats: Vec<String>,
+}
+
+/// The seats an order wants of one seated ticket type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// The ticket type's id.
+    pub ticket_type: i64,
+    /// The seats chosen (plan ids); empty: the best available.
+    pub keys: Vec<String>,
+    /// How many.
+    pub count: i64,
 }
 
 /// An order checked against the event, ready to place.
@@ -92,6 +108,10 @@ pub struct Order {
     pub priced_at: i64,
     /// What its bundles contain, each part per bundle (taken from capacity with them).
     pub parts: Vec<SalePart>,
+    /// The seats it wants, per seated ticket type.
+    pub seating: Vec<Wanted>,
+    /// Where best available seats are counted from (the event's stage).
+    pub focus: sync_core::seating::Point,
 }
 
 impl Order {
@@ -124,6 +144,8 @@ pub struct ForSale {
     pub types: Vec<TypeForSale>,
     /// Its automatic discounts.
     pub rules: Arc<[Rule]>,
+    /// Where its plan's stage is (best available seats are closest to it).
+    pub focus: sync_core::seating::Point,
 }
 
 /// How long checkout trusts what it read about an event: a change of prices, windows or status
@@ -209,8 +231,18 @@ async fn load_event(db: &Db, event: i64) -> Result<ForSale, ApiError> {
     }
     let rules =
         crate::vouchers::rules::list(&mut tx, event).await?.iter().filter_map(RuleView::rule).collect();
+    let seated = crate::seating::store::seated_types(&mut tx, event).await?;
+    for t in &mut types {
+        t.seated = seated.contains(&t.id);
+    }
+    let focus = match crate::seating::store::seating(&mut tx, event).await? {
+        Some((_, plan, _)) => {
+            sync_core::seating::Plan::from_json(plan.as_bytes()).map_err(anyhow::Error::from)?.focus()
+        }
+        None => sync_core::seating::Point { x: 0.0, y: 0.0 },
+    };
     tx.commit().await?;
-    Ok(ForSale { org: found.org_id, name: found.name, ends_at: found.ends_at, types, rules })
+    Ok(ForSale { org: found.org_id, name: found.name, ends_at: found.ends_at, types, rules, focus })
 }
 
 /// Checks `new` against `sale`'s types, sales windows and discounts and `voucher` (the one
@@ -243,6 +275,8 @@ pub fn check(
         tiers: sale.rules.iter().any(|r| r.first.is_some()).then(|| Arc::clone(&sale.rules)),
         priced_at: now,
         parts: priced.parts,
+        seating: priced.seating,
+        focus: sale.focus,
     })
 }
 
@@ -261,6 +295,8 @@ pub struct Priced {
     pub voucher_code: Option<String>,
     /// What its bundles contain, each part per bundle.
     pub parts: Vec<SalePart>,
+    /// The seats it wants, per seated ticket type.
+    pub seating: Vec<Wanted>,
 }
 
 /// Checks `new_lines` against `sale`'s types and sales windows at `now`, and prices them with
@@ -277,6 +313,7 @@ pub fn price_lines(
     let mut lines = BTreeMap::new();
     let mut currency: Option<&str> = None;
     let mut total_tickets = 0i64;
+    let mut seating = Vec::new();
     for (i, line) in new_lines.iter().enumerate() {
         let field = |f: &str| format!("lines[{i}].{f}");
         let t = sale.types.iter().find(|t| t.number == i64::from(line.ticket_type)).ok_or_else(|| {
@@ -298,6 +335,9 @@ pub fn price_lines(
             discount_reason: String::new(),
             voucher_uses: 0,
         };
+        if let Some(wanted) = seats_wanted(i, t, &new_lines[i], &seating)? {
+            seating.push(wanted);
+        }
         if lines.insert(t.id, line).is_some() {
             return Err(ApiError::invalid(field("ticket_type"), "each ticket type once per order"));
         }
@@ -337,6 +377,7 @@ pub fn price_lines(
     };
     let used = apply_prices(&mut lines, voucher.map(|(v, _)| v), &sale.rules, now)?;
     let total_minor = lines.iter().map(|l| l.quantity * l.unit_price_minor - l.discount_minor).sum();
+    seating.sort_by_key(|w| w.ticket_type);
     Ok(Priced {
         currency: currency.unwrap_or("EUR").to_owned(),
         total_minor,
@@ -344,7 +385,46 @@ pub fn price_lines(
         voucher: voucher.map(|(v, reserve_type)| VoucherUse { id: v.id, uses: used, reserve_type }),
         voucher_code: voucher.map(|(v, _)| v.code.clone()),
         parts,
+        seating,
     })
+}
+
+/// The seats line `i` wants of `t`: `None` for a type not sold by seat (which names none).
+/// Chosen seats are exactly `quantity`, each once in the order (`before`: earlier lines').
+fn seats_wanted(
+    i: usize,
+    t: &TypeForSale,
+    line: &NewLine,
+    before: &[Wanted],
+) -> Result<Option<Wanted>, ApiError> {
+    let field = format!("lines[{i}].seats");
+    if !t.seated {
+        if line.seats.is_empty() {
+            return Ok(None);
+        }
+        return Err(ApiError::invalid(field, format!("{} is not sold by seat", t.name)));
+    }
+    if !line.seats.is_empty() && line.seats.len() != line.quantity as usize {
+        return Err(ApiError::invalid(
+            field,
+            format!("{} seats chosen for {} tickets", line.seats.len(), line.quantity),
+        ));
+    }
+    for (j, key) in line.seats.iter().enumerate() {
+        if !crate::seating::seat_id(key) {
+            return Err(ApiError::invalid(
+                format!("{field}[{j}]"),
+                "a seat id: 1–64 printable ASCII characters",
+            ));
+        }
+        if line.seats[..j].contains(key) || before.iter().any(|w| w.keys.contains(key)) {
+            return Err(ApiError::invalid(
+                format!("{field}[{j}]"),
+                format!("the seat {key:?} is chosen twice"),
+            ));
+        }
+    }
+    Ok(Some(Wanted { ticket_type: t.id, keys: line.seats.clone(), count: i64::from(line.quantity) }))
 }
 
 /// Whether ticket type `number` of `sale` is an add-on.
@@ -502,6 +582,10 @@ pub enum Why {
     VoucherUsedUp,
     /// Its voucher was blocked.
     VoucherBlocked,
+    /// A seat it chose was taken by another buyer first.
+    SeatTaken,
+    /// No row has the seats it asked for together.
+    SeatsNotTogether,
 }
 
 impl Why {
@@ -511,6 +595,8 @@ impl Why {
             Self::SoldOut => "sold_out",
             Self::VoucherUsedUp => "voucher_used_up",
             Self::VoucherBlocked => "voucher_blocked",
+            Self::SeatTaken => "seat_taken",
+            Self::SeatsNotTogether => "seats_not_together",
         }
     }
 
@@ -519,6 +605,8 @@ impl Why {
         match stored {
             Some("voucher_used_up") => Self::VoucherUsedUp,
             Some("voucher_blocked") => Self::VoucherBlocked,
+            Some("seat_taken") => Self::SeatTaken,
+            Some("seats_not_together") => Self::SeatsNotTogether,
             _ => Self::SoldOut,
         }
     }
@@ -529,6 +617,12 @@ impl Why {
             Self::SoldOut => ("sold_out", "not enough tickets left for this order"),
             Self::VoucherUsedUp => ("voucher_used_up", "this code has been used up"),
             Self::VoucherBlocked => ("voucher_not_valid", "this code is no longer valid"),
+            Self::SeatTaken => {
+                ("seat_taken", "a seat you chose was just taken by someone else: choose another")
+            }
+            Self::SeatsNotTogether => {
+                ("seats_not_together", "no row has that many free seats together: choose seats on the map")
+            }
         };
         ApiError::Conflict { code, message: message.into() }
     }
@@ -653,9 +747,12 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
             Err(NoUse::Blocked) => Err(Why::VoucherBlocked),
             Ok(()) => {
                 if let Some(before) = granted.next().flatten() {
-                    // Priced again at its tickets' exact places if a price tier may apply.
                     let id = ids[*i].ok_or_else(|| anyhow::anyhow!("a placed order without an id"))?;
-                    Ok(super::tiers::reprice(&mut tx, id, o, &before).await?)
+                    match take_seats(&mut tx, id, o).await? {
+                        // Priced again at its tickets' exact places if a price tier may apply.
+                        Ok(()) => Ok(super::tiers::reprice(&mut tx, id, o, &before).await?),
+                        Err(why) => Err(why),
+                    }
                 } else {
                     if let Some(v) = o.voucher {
                         redeem::untake(&mut tx, v).await?;
@@ -686,6 +783,30 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     store::reject(&mut tx, &rejected).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// Holds the seats `o` wants (after its capacity: the ticket types' rows, locked first in id
+/// order, order the seat locks too, so two instances cannot deadlock on seats). If it does not
+/// get every one, it gives back its capacity and voucher uses and is refused. (A price tier's
+/// count for later orders of the batch still includes it: a tier with seats may give one
+/// ticket the next tier's price early, never the reverse.)
+async fn take_seats(tx: &mut Tenant, id: i64, o: &Order) -> Result<Result<(), Why>, ApiError> {
+    if o.seating.is_empty() {
+        return Ok(Ok(()));
+    }
+    let Err(no) = crate::seating::holds::take(tx, id, &o.seating, o.focus).await? else {
+        return Ok(Ok(()));
+    };
+    for (ticket_type, n) in from_sale(o) {
+        capacity::hold(tx, ticket_type, -n).await?;
+    }
+    if let Some(v) = o.voucher {
+        redeem::untake(tx, v).await?;
+    }
+    Ok(Err(match no {
+        crate::seating::holds::NoSeats::Taken => Why::SeatTaken,
+        crate::seating::holds::NoSeats::NotTogether => Why::SeatsNotTogether,
+    }))
 }
 
 /// What an order takes from its ticket types' general sale (id → count): its lines, less the

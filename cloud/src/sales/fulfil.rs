@@ -144,6 +144,7 @@ pub async fn pay_order(
         for (ticket_type, n) in sold {
             capacity::sell_held(tx, ticket_type, n).await?;
         }
+        crate::seating::holds::sell(tx, order).await?;
     } else if !revive(tx, order, &held, &taken, now).await? {
         return Ok(false);
     }
@@ -162,7 +163,9 @@ async fn revive(
     now: i64,
 ) -> Result<bool, ApiError> {
     let mut again = (**tx).begin().await?;
-    if !redeem::revive(&mut again, lines, parts).await? {
+    if !redeem::revive(&mut again, lines, parts).await?
+        || !crate::seating::holds::revive(&mut again, order).await?
+    {
         again.rollback().await?;
         return Ok(false);
     }
@@ -195,10 +198,16 @@ async fn issue_tickets(
     }
     let mut by_number: Vec<&PaidLine> = lines.iter().collect();
     by_number.sort_by_key(|l| l.number);
+    // The seats it chose, in plan order per ticket type: its tickets take them in turn.
+    let mut seats: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (ticket_type, seat) in crate::seating::holds::of_order(tx, order).await? {
+        seats.entry(ticket_type).or_default().push(seat);
+    }
     let mut serial = capacity::allocate_serials(tx, event, count).await?;
     let mut tickets = Vec::new();
     for line in by_number {
         let number = u16::try_from(line.number).map_err(anyhow::Error::from)?;
+        let mut line_seats = seats.remove(&line.ticket_type_id).unwrap_or_default().into_iter();
         for price_minor in ticket_prices(line.quantity, line.unit_price_minor, line.discount_minor) {
             let bundle = serial;
             let text = key.issue(Serial(serial), TicketTypeId(number), None).to_text();
@@ -208,6 +217,7 @@ async fn issue_tickets(
                 price_minor,
                 text,
                 part_of: None,
+                seat_id: line_seats.next(),
             });
             serial += 1;
             for part in separate(line.ticket_type_id) {
@@ -221,6 +231,7 @@ async fn issue_tickets(
                         price_minor: 0,
                         text,
                         part_of: Some(bundle),
+                        seat_id: None,
                     });
                     serial += 1;
                 }

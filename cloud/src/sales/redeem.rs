@@ -167,7 +167,8 @@ pub async fn release(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
     for (ticket_type, n) in to_sale {
         capacity::release_held(tx, ticket_type, n).await?;
     }
-    Ok(())
+    // Its seats last, as checkout takes them.
+    crate::seating::holds::release(tx, order).await
 }
 
 /// The uses a paid order held are redeemed.

@@ -165,6 +165,7 @@ async fn revoke(
     for (ticket_type, count) in unsold {
         capacity::unsell(tx, ticket_type, count).await?;
     }
+    crate::seating::holds::give_back(tx, event, order, serials).await?;
     if give_back_voucher {
         for (ticket_type, count) in refunded {
             super::redeem::give_back(tx, order, ticket_type, count).await?;

@@ -197,6 +197,10 @@ async fn create_order(
             complete_free(&db, &master, &sales, org, id).await?;
             Ok((StatusCode::CREATED, Json(stored_view(&db, org, id).await?)))
         }
+        // Seats: answered as stored, with the seats it got (best available chose them).
+        Placed::Held { id, .. } if !placed.seating.is_empty() => {
+            Ok((StatusCode::CREATED, Json(stored_view(&db, org, id).await?)))
+        }
         // Pending: answered from what was just written, without reading it back.
         Placed::Held { code, secret, created_at, .. } => Ok((
             StatusCode::CREATED,
@@ -218,6 +222,7 @@ async fn create_order(
                 voucher: placed.voucher_code.clone(),
                 lines: placed.lines.iter().map(super::checkout::Line::view).collect(),
                 tickets: Vec::new(),
+                seats: Vec::new(),
             }),
         )),
         Placed::Refused { why, .. } => Err(why.problem()),
@@ -382,6 +387,7 @@ pub async fn order_view(tx: &mut Tenant, id: i64, with_secret: bool) -> Result<O
 async fn stored_order(tx: &mut Tenant, id: i64, with_secret: bool) -> Result<store::StoredOrder, ApiError> {
     let mut order = store::order(tx, id).await?.ok_or(ApiError::NotFound)?;
     order.view.tickets = store::tickets(tx, id).await?;
+    order.view.seats = crate::seating::holds::described(tx, id).await?;
     order.view.secret = with_secret.then(|| order.secret.clone());
     Ok(order)
 }

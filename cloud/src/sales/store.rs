@@ -56,6 +56,9 @@ pub struct TypeForSale {
     /// A bundle's parts (empty: not a bundle).
     #[sqlx(skip)]
     pub parts: Vec<SalePart>,
+    /// Sold by seat.
+    #[sqlx(skip)]
+    pub seated: bool,
 }
 
 /// One part of a bundle, as checkout takes it.
@@ -224,6 +227,8 @@ pub struct NewTicket {
     pub text: String,
     /// The serial of the bundle ticket it is a part of.
     pub part_of: Option<u32>,
+    /// Its seat.
+    pub seat_id: Option<i64>,
 }
 
 /// A refund recorded earlier under the same idempotency key.
@@ -361,7 +366,8 @@ pub async fn insert_lines(tx: &mut Tenant, lines: &[(i64, Option<i64>, &Line)]) 
 
 /// Marks orders that were refused as rejected, with why.
 pub async fn reject(tx: &mut Tenant, refused: &[(i64, Why)]) -> Result<(), sqlx::Error> {
-    for why in [Why::SoldOut, Why::VoucherUsedUp, Why::VoucherBlocked] {
+    for why in [Why::SoldOut, Why::VoucherUsedUp, Why::VoucherBlocked, Why::SeatTaken, Why::SeatsNotTogether]
+    {
         let ids: Vec<i64> = refused.iter().filter(|(_, w)| *w == why).map(|(id, _)| *id).collect();
         reject_for(tx, &ids, why).await?;
     }
@@ -476,8 +482,10 @@ pub async fn order(tx: &mut Tenant, id: i64) -> Result<Option<StoredOrder>, sqlx
 /// The order's tickets, by serial.
 pub async fn tickets(tx: &mut Tenant, order: i64) -> Result<Vec<TicketView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT k.serial, t.number AS ticket_type, t.name AS ticket_type_name, k.status, k.text, k.price_minor, k.part_of \
-         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id WHERE k.order_id = $1 AND k.org_id = $2 ORDER BY k.serial",
+        "SELECT k.serial, t.number AS ticket_type, t.name AS ticket_type_name, k.status, k.text, k.price_minor, k.part_of, \
+         CASE WHEN s.id IS NULL THEN NULL ELSE s.section || ' · Row ' || s.row_label || ' · Seat ' || s.label END AS seat \
+         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id LEFT JOIN seats s ON s.id = k.seat_id \
+         WHERE k.order_id = $1 AND k.org_id = $2 ORDER BY k.serial",
     )
     .bind(order)
     .bind(tx.org())
@@ -872,8 +880,8 @@ pub async fn insert_tickets(
     tickets: &[NewTicket],
 ) -> Result<(), sqlx::Error> {
     let sql = format!(
-        "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at, part_of) VALUES {}",
-        values(tickets.len(), "(?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?)")
+        "INSERT INTO tickets (org_id, event_id, serial, order_id, ticket_type_id, price_minor, text, status, issued_at, part_of, seat_id) VALUES {}",
+        values(tickets.len(), "(?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?)")
     );
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for t in tickets {
@@ -886,7 +894,8 @@ pub async fn insert_tickets(
             .bind(t.price_minor)
             .bind(&t.text)
             .bind(tx.now())
-            .bind(t.part_of.map(i64::from));
+            .bind(t.part_of.map(i64::from))
+            .bind(t.seat_id);
     }
     insert.execute(&mut **tx).await?;
     Ok(())

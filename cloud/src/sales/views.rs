@@ -116,6 +116,10 @@ pub struct OrderView {
     /// Once paid, by serial.
     #[sqlx(skip)]
     pub tickets: Vec<TicketView>,
+    /// The seats it chose (held while pending), "Stalls · Row F · Seat 12", in plan order.
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seats: Vec<String>,
 }
 
 /// One ticket type of an order.
@@ -157,6 +161,9 @@ pub struct TicketView {
     /// with that ticket, not alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part_of: Option<i64>,
+    /// Its seat, "Stalls · Row F · Seat 12" (a ticket type sold by seat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat: Option<String>,
 }
 
 /// An order as staff see it: with its payments, refunds and check-ins.

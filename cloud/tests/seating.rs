@@ -1,0 +1,316 @@
+//! Reserved seating against a real hub: plans stored from the native format or pretix's and
+//! exported back; bad plans refused with their path and nothing stored; an event sold by seat —
+//! chosen seats and best available held, paid (the seat on the ticket), lapsed and refunded
+//! back to free, blocked with a reason; what may not change once seats sell; and 64 buyers
+//! fighting over the same seats, each seat sold once.
+
+mod common;
+
+use cloud::clock::Clock;
+use common::{BACKENDS, Organizer, TestHub, press_pay, put_on_sale, start_payment};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use sync_core::ids::Timestamp;
+
+/// A hall: `rows` rows of `per_row` "stalls" seats (ids "A-1"…), a stage, and a standing
+/// area of 40 in its own category.
+fn hall(rows: usize, per_row: usize) -> Value {
+    let row = |r: usize| {
+        let label = ((b'A' + u8::try_from(r).unwrap()) as char).to_string();
+        json!({"label": label, "seats": (0..per_row).map(|i| json!({
+            "id": format!("{label}-{}", i + 1), "label": (i + 1).to_string(),
+            "x": 20 + 30 * i, "y": 80 + 30 * r, "category": "stalls",
+            "wheelchair": r == 0 && i == 0
+        })).collect::<Vec<_>>()})
+    };
+    let depth = 80 + 30 * rows;
+    json!({
+        "name": "Small Hall",
+        "size": {"width": 40 + 30 * per_row, "height": depth + 300},
+        "categories": [{"name": "stalls", "color": "#c33"}, {"name": "floor", "color": "#36c"}],
+        "sections": [{"name": "Stalls", "rows": (0..rows).map(row).collect::<Vec<_>>(),
+                      "standing": [{"id": "ga", "name": "Floor", "category": "floor", "capacity": 40,
+                                    "x": 0, "y": depth + 50, "width": 100, "height": 200}]}],
+        "shapes": [{"shape": "rectangle", "x": 0, "y": 0, "width": 100, "height": 40, "text": "STAGE"}]
+    })
+}
+
+/// An event with seats (1), standing places (2) and a type not in the plan (3).
+fn show() -> Value {
+    let now = Timestamp::now().0;
+    let t = |name: &str, price: i64| json!({"name": name, "price_minor": price, "currency": "EUR", "capacity": 500, "entry_policy": "single_entry"});
+    json!({
+        "name": "Evening Concert", "time_zone": "Europe/Amsterdam",
+        "starts_at": now + 3_600_000, "ends_at": now + 36_000_000,
+        "gates": [{"name": "Doors"}],
+        "ticket_types": [t("Seat", 5000), t("Floor", 3000), t("Programme", 500)]
+    })
+}
+
+async fn new_plan(owner: &Organizer, plan: &Value) -> i64 {
+    let (status, made) = owner.post("/api/v1/seat-plans", plan).await;
+    assert_eq!(status, 201, "{made}");
+    made["id"].as_i64().unwrap()
+}
+
+/// An event on sale, sold by seat with `plan`; its id.
+async fn seated_event(owner: &Organizer, plan: &Value) -> i64 {
+    let plan = new_plan(owner, plan).await;
+    let event = put_on_sale(owner, &show()).await;
+    let (status, seating) = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/events/{event}/seating"),
+            &json!({"plan": plan, "categories": {"stalls": 1, "floor": 2}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{seating}");
+    event
+}
+
+async fn buy(hub: &TestHub, event: i64, lines: Value) -> (u16, Value) {
+    let response = hub
+        .post(&format!("/api/v1/public/events/{event}/orders"))
+        .json(&json!({"lines": lines, "email": "fan@example.org", "name": "Fan"}))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn taken(hub: &TestHub, event: i64) -> BTreeSet<String> {
+    let map: Value =
+        hub.get(&format!("/api/v1/public/events/{event}/seats")).send().await.unwrap().json().await.unwrap();
+    map["taken"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+}
+
+fn set(seats: &[&str]) -> BTreeSet<String> {
+    seats.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn plans_come_in_either_format_go_out_as_pretix_and_bad_ones_change_nothing() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "hall").await;
+    let id = new_plan(&owner, &hall(3, 8)).await;
+    let shown = owner.get(&format!("/api/v1/seat-plans/{id}")).await;
+    assert_eq!((shown["seats"].as_i64(), &shown["seats_per_category"]["stalls"]), (Some(24), &json!(24)));
+    assert_eq!(shown["standing_per_category"]["floor"], 40);
+
+    // Out as pretix's format, and back in (detected by its zones): the same 24 seats.
+    let response = owner.authorize(hub.get(&format!("/api/v1/seat-plans/{id}/pretix"))).send().await.unwrap();
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let pretix: Value = response.json().await.unwrap();
+    assert_eq!(pretix["zones"][0]["rows"][0]["seats"][0]["seat_guid"], "A-1");
+    let again = new_plan(&owner, &pretix).await;
+    let shown = owner.get(&format!("/api/v1/seat-plans/{again}")).await;
+    assert_eq!(shown["seats_per_category"]["stalls"], 24);
+
+    // Bad plans: refused with where and why, and nothing stored.
+    let mut twice = hall(2, 3);
+    twice["sections"][0]["rows"][1]["seats"][2]["id"] = json!("A-1");
+    let mut no_category = hall(2, 3);
+    no_category["sections"][0]["rows"][0]["seats"][1]["category"] = json!("");
+    let mut crowded = hall(2, 3);
+    crowded["sections"][0]["standing"][0]["capacity"] = json!(51);
+    let mut overlapping = hall(2, 3);
+    let area = overlapping["sections"][0]["standing"][0].clone();
+    let mut second = area.clone();
+    second["id"] = json!("ga2");
+    second["x"] = json!(10);
+    overlapping["sections"][0]["standing"] = json!([area, second]);
+    for (plan, field, words) in [
+        (twice, "plan.sections[0].rows[1].seats[2].id", "used twice"),
+        (no_category, "plan.sections[0].rows[0].seats[1].category", "every seat needs a category"),
+        (crowded, "plan.sections[0].standing[0].capacity", "between 1 and 50 "),
+        (overlapping, "plan.sections[0].standing[1]", "overlaps"),
+    ] {
+        let (status, problem) = owner.post("/api/v1/seat-plans", &plan).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
+        assert!(problem["detail"].as_str().unwrap().contains(words), "{problem}");
+    }
+    let junk = owner
+        .authorize(hub.post("/api/v1/seat-plans"))
+        .header("content-type", "application/json")
+        .body(vec![b'{'; 5 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(junk.status(), 422);
+    let problem: Value = junk.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("not a seat plan"), "{problem}");
+    let huge =
+        owner.authorize(hub.post("/api/v1/seat-plans")).body(vec![b' '; 9 << 20]).send().await.unwrap();
+    assert_eq!(huge.status(), 413);
+    assert_eq!(owner.get("/api/v1/seat-plans").await.as_array().unwrap().len(), 2, "nothing stored");
+
+    // A plan an event is sold by stays.
+    let event = put_on_sale(&owner, &show()).await;
+    let body = json!({"plan": id, "categories": {"stalls": 1, "floor": 2}});
+    assert_eq!(
+        owner.send(reqwest::Method::PUT, &format!("/api/v1/events/{event}/seating"), &body).await.0,
+        200
+    );
+    let (status, problem) =
+        owner.send(reqwest::Method::DELETE, &format!("/api/v1/seat-plans/{id}"), &Value::Null).await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("plan_in_use")));
+    assert_eq!(
+        owner.send(reqwest::Method::DELETE, &format!("/api/v1/seat-plans/{again}"), &Value::Null).await.0,
+        204
+    );
+}
+
+#[tokio::test]
+async fn seats_are_held_sold_lapsed_refunded_and_blocked_each_in_one_place() {
+    for backend in BACKENDS {
+        let hub = TestHub::start_configured(backend, Clock::manual(Timestamp::now().0), |_| {}).await;
+        let owner = Organizer::create(&hub, "hall").await;
+        let event = seated_event(&owner, &hall(3, 8)).await;
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(detail["ticket_types"][0]["capacity"], 24, "a seat each");
+        assert_eq!(detail["ticket_types"][1]["capacity"], 40, "the standing area's places");
+
+        // Chosen seats: held at once, and nobody else gets them.
+        let (status, first) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 2, "seats": ["B-4", "B-5"]}])).await;
+        assert_eq!(status, 201, "{first}");
+        assert_eq!(first["seats"], json!(["Stalls · Row B · Seat 4", "Stalls · Row B · Seat 5"]));
+        let (status, problem) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 2, "seats": ["B-5", "B-6"]}])).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seat_taken")), "{problem}");
+        assert_eq!(taken(&hub, event).await, set(&["B-4", "B-5"]), "the refused order holds nothing");
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(detail["ticket_types"][0]["held"], 2, "nor any capacity");
+
+        // Best available: together, in the front row's middle.
+        let (status, best) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 3}, {"ticket_type": 2, "quantity": 1}]))
+                .await;
+        assert_eq!(status, 201, "{best}");
+        let seats: Vec<&str> =
+            best["seats"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        assert_eq!(seats, ["Stalls · Row A · Seat 4", "Stalls · Row A · Seat 5", "Stalls · Row A · Seat 6"]);
+
+        // Mistakes in the request are refused in words.
+        for (lines, field) in [
+            (json!([{"ticket_type": 1, "quantity": 2, "seats": ["C-1"]}]), "lines[0].seats"),
+            (json!([{"ticket_type": 2, "quantity": 1, "seats": ["C-1"]}]), "lines[0].seats"),
+            (json!([{"ticket_type": 1, "quantity": 2, "seats": ["C-1", "C-1"]}]), "lines[0].seats[1]"),
+        ] {
+            let (status, problem) = buy(&hub, event, lines).await;
+            assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
+        }
+        let (status, problem) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 2, "seats": ["C-1", "Z-9"]}])).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (409, Some("seat_taken")),
+            "an unknown seat: {problem}"
+        );
+
+        // Paid: the tickets carry their seats.
+        press_pay(&hub, &start_payment(&hub, &first).await).await;
+        let paid = owner.get(&format!("/api/v1/orders/{}", first["code"].as_str().unwrap())).await;
+        let on_tickets: Vec<&str> =
+            paid["tickets"].as_array().unwrap().iter().map(|t| t["seat"].as_str().unwrap()).collect();
+        assert_eq!(on_tickets, ["Stalls · Row B · Seat 4", "Stalls · Row B · Seat 5"]);
+        let sold = owner.get(&format!("/api/v1/events/{event}/seats?state=sold")).await;
+        assert_eq!(sold.as_array().unwrap().len(), 2);
+        assert_eq!(sold[0]["order"], first["code"]);
+
+        // The unpaid one lapses: its seats come back.
+        hub.clock.advance(16 * 60_000);
+        assert_eq!(cloud::sales::fulfil::expire_holds(&hub.db).await.unwrap(), 1);
+        assert_eq!(taken(&hub, event).await, set(&["B-4", "B-5"]));
+
+        // A refund frees the seat refunded, not the other.
+        let serial = paid["tickets"][0]["serial"].as_i64().unwrap();
+        let refunds = format!("/api/v1/orders/{}/refunds", first["code"].as_str().unwrap());
+        let (status, refund) = owner.post(&refunds, &json!({"reason": "ill", "serials": [serial]})).await;
+        assert_eq!(status, 201, "{refund}");
+        assert_eq!(taken(&hub, event).await, set(&["B-5"]));
+
+        // Blocked for the sound desk: not sold, with its reason; all or nothing.
+        let block = format!("/api/v1/events/{event}/seats/block");
+        let (status, problem) =
+            owner.post(&block, &json!({"seats": ["C-7", "B-5"], "reason": "sound desk"})).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seat_not_free")));
+        let (status, blocked) =
+            owner.post(&block, &json!({"seats": ["C-7", "C-8"], "reason": "sound desk"})).await;
+        assert_eq!(status, 200, "{blocked}");
+        assert_eq!(blocked[0]["blocked_reason"], "sound desk");
+        let (status, problem) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 1, "seats": ["C-8"]}])).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seat_taken")));
+        let seating = owner.get(&format!("/api/v1/events/{event}/seating")).await;
+        assert_eq!(seating["seats"][0]["blocked"], 2);
+        assert_eq!(seating["seats"][0]["sold"], 1);
+
+        // Once seats sell, the plan, the seated type's capacity and leases stay as they are.
+        let (status, problem) = owner
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/events/{event}/seating"),
+                &json!({"plan": seating["plan"], "categories": {"stalls": 1, "floor": 2}}),
+            )
+            .await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seats_in_use")), "{problem}");
+        let (status, problem) = owner
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/events/{event}/ticket-types/1"),
+                &json!({"capacity": 30}),
+            )
+            .await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seated_type")), "{problem}");
+    }
+}
+
+#[tokio::test]
+async fn sixty_four_buyers_fighting_for_the_same_seats_get_each_seat_once() {
+    let hub = TestHub::start(cloud::db::Backend::Postgres).await;
+    let owner = Organizer::create(&hub, "hall").await;
+    let event = seated_event(&owner, &hall(2, 10)).await;
+    // Half choose pairs that overlap their neighbours'; half ask for the best two.
+    let buyers = (0..64).map(|i| {
+        let hub = &hub;
+        async move {
+            let line = if i % 2 == 0 {
+                let row = if i % 4 == 0 { "A" } else { "B" };
+                let first = (i / 4) % 9 + 1;
+                json!({"ticket_type": 1, "quantity": 2, "seats": [format!("{row}-{first}"), format!("{row}-{}", first + 1)]})
+            } else {
+                json!({"ticket_type": 1, "quantity": 2})
+            };
+            buy(hub, event, json!([line])).await
+        }
+    });
+    let answers = futures_util::future::join_all(buyers).await;
+    let mut held = BTreeSet::new();
+    for (status, answer) in &answers {
+        match status {
+            201 => {
+                for seat in answer["seats"].as_array().unwrap() {
+                    assert!(held.insert(seat.as_str().unwrap().to_owned()), "{seat} sold twice");
+                }
+            }
+            409 => assert!(
+                ["seat_taken", "seats_not_together", "sold_out"].contains(&answer["code"].as_str().unwrap()),
+                "{answer}"
+            ),
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    assert!(held.len() >= 14, "most seats went: {}", held.len());
+    assert_eq!(taken(&hub, event).await.len(), held.len(), "the map shows exactly the seats held");
+    let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+    assert_eq!(
+        usize::try_from(detail["ticket_types"][0]["held"].as_u64().unwrap()).unwrap(),
+        held.len(),
+        "counters agree with seats"
+    );
+    let doubled = hub
+        .number("SELECT COUNT(*) FROM (SELECT os.seat_id FROM order_seats os JOIN orders o ON o.id = os.order_id WHERE o.status = 'pending' GROUP BY os.seat_id HAVING COUNT(*) > 1) d")
+        .await;
+    assert_eq!(doubled, 0);
+}
