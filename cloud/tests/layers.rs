@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["journal"],
     &["auth", "health"],
     &["events", "members", "reports", "settings"],
-    &["vouchers"],
+    &["vouchers", "seating"],
     &["devices", "guests", "sales"],
     &["leases"],
     &["openapi", "console", "demo", "maintenance"],

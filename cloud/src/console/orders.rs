@@ -137,6 +137,8 @@ struct OrderPage {
     voucher: Option<String>,
     /// Its lines' discounts: "Day × 4 · Four or more: −40.00 EUR".
     discounts: Vec<String>,
+    /// The seats it chose: "Stalls · Row F · Seat 12".
+    seats: Vec<String>,
 }
 
 /// An order's discounts, line by line: "Day × 4 · Four or more: −40.00 EUR".
@@ -174,9 +176,10 @@ pub(super) async fn detail(
         .iter()
         .map(|t| TicketRow {
             serial: t.serial,
-            type_name: match t.part_of {
-                Some(bundle) => format!("{} (with ticket {bundle})", t.ticket_type_name),
-                None => t.ticket_type_name.clone(),
+            type_name: match (t.part_of, &t.seat) {
+                (Some(bundle), _) => format!("{} (with ticket {bundle})", t.ticket_type_name),
+                (None, Some(seat)) => format!("{} · {seat}", t.ticket_type_name),
+                (None, None) => t.ticket_type_name.clone(),
             },
             price: money(t.price_minor, &currency),
             valid: t.status == "valid",
@@ -237,6 +240,7 @@ pub(super) async fn detail(
         disputes,
         discounts,
         voucher: o.voucher.clone(),
+        seats: o.seats.clone(),
         can_refund: ORDER_WRITERS.contains(&staff.0.role) && o.status == OrderStatus::Paid,
         layout,
         event: o.event_id,

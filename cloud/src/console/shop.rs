@@ -254,7 +254,15 @@ pub(super) async fn order(
     let tickets = o
         .tickets
         .into_iter()
-        .map(|t| BoughtTicket { serial: t.serial, type_name: t.ticket_type_name, valid: t.status == "valid" })
+        .map(|t| BoughtTicket {
+            serial: t.serial,
+            // "Seat · Stalls · Row F · Seat 12" for a ticket sold by seat.
+            type_name: match t.seat {
+                Some(seat) => format!("{} · {seat}", t.ticket_type_name),
+                None => t.ticket_type_name,
+            },
+            valid: t.status == "valid",
+        })
         .collect();
     Ok(render(&OrderPage {
         w: words(lang),

@@ -141,11 +141,16 @@ async fn check_parts(
     number: i64,
     parts: &[bundles::Part],
 ) -> Result<(), ApiError> {
-    let seated = crate::seating::store::seated_numbers(tx, event).await?;
+    let seated = store::seated_numbers(tx, event).await?;
     if !parts.is_empty()
         && (seated.contains(&number) || parts.iter().any(|p| seated.contains(&i64::from(p.ticket_type))))
     {
-        return Err(crate::seating::seated_conflict());
+        return Err(ApiError::Conflict {
+            code: "seated_type",
+            message:
+                "a ticket type that sells reserved seats is not bundled (and a bundle does not sell seats)"
+                    .into(),
+        });
     }
     let mut all = bundles::of_event(tx, event).await?;
     all.insert(number, parts.to_vec());
@@ -269,9 +274,7 @@ async fn edit_type(
     };
     check_type(str::to_owned, &t, gate_count(&mut tx, event).await?)?;
     check_parts(&mut tx, event, number, &t.includes).await?;
-    if t.capacity != current.capacity
-        && crate::seating::store::seated_numbers(&mut tx, event).await?.contains(&number)
-    {
+    if t.capacity != current.capacity && store::seated_numbers(&mut tx, event).await?.contains(&number) {
         return Err(ApiError::Conflict {
             code: "seated_type",
             message:

@@ -275,6 +275,19 @@ pub async fn ticket_types(tx: &mut Tenant, event: i64) -> Result<Vec<TicketTypeV
     Ok(types)
 }
 
+/// The numbers of the event's ticket types that sell seats (seating's table, read here because
+/// a seated type's capacity and parts are not edited by hand: seating sits above events).
+pub async fn seated_numbers(tx: &mut Tenant, event: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT t.number FROM seats s JOIN ticket_types t ON t.id = s.ticket_type_id \
+         WHERE s.event_id = $1 AND s.org_id = $2 ORDER BY t.number",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// Ticket type `number` of `event`.
 pub async fn ticket_type(
     tx: &mut Tenant,

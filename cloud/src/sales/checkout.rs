@@ -7,6 +7,7 @@ use crate::capacity;
 use crate::db::{Db, Tenant};
 use crate::error::ApiError;
 use crate::pricing::{self, Item, Refusal, Rule};
+pub use crate::seating::holds::Wanted;
 use crate::vouchers::VoucherView;
 use crate::vouchers::rules::RuleView;
 use serde::{Deserialize, Serialize};
@@ -61,17 +62,6 @@ pub struct NewLine {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 50)]
     pub seats: Vec<String>,
-}
-
-/// The seats an order wants of one seated ticket type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Wanted {
-    /// The ticket type's id.
-    pub ticket_type: i64,
-    /// The seats chosen (plan ids); empty: the best available.
-    pub keys: Vec<String>,
-    /// How many.
-    pub count: i64,
 }
 
 /// An order checked against the event, ready to place.

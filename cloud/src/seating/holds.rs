@@ -13,10 +13,20 @@
 
 use super::store::numbered;
 use crate::db::Tenant;
-use crate::sales::checkout::Wanted;
 use sqlx::AnyConnection;
 use sync_core::seating::Point;
 use sync_core::seating::best::{self, Spot};
+
+/// The seats an order wants of one seated ticket type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
+    /// The ticket type's id.
+    pub ticket_type: i64,
+    /// The seats chosen (plan ids); empty: the best available.
+    pub keys: Vec<String>,
+    /// How many.
+    pub count: i64,
+}
 
 /// Why an order did not get its seats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 //! 4. a seated type is sold online only for now (not leased, not in a bundle): a lease or a
 //!    bundle would take its capacity without a seat.
 
+pub mod assign;
 pub mod holds;
 pub mod routes;
 pub mod store;

@@ -11,6 +11,17 @@ pub(super) fn numbered(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The organization of event `event` (the shop's seat map is reached by the event alone).
+pub async fn event_org(db: &crate::db::Db, event: i64) -> Result<Option<i64>, crate::db::DbError> {
+    let mut lookup = db.lookup().await?;
+    let org = sqlx::query_scalar("SELECT org_id FROM events WHERE id = $1")
+        .bind(event)
+        .fetch_optional(&mut *lookup)
+        .await?;
+    lookup.commit().await?;
+    Ok(org)
+}
+
 /// Stores a checked plan; its id.
 pub async fn insert_plan(tx: &mut Tenant, plan: &Plan, json: &str, seats: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
@@ -306,16 +317,32 @@ pub async fn seated_types(tx: &mut Tenant, event: i64) -> Result<Vec<i64>, sqlx:
         .await
 }
 
-/// The numbers of the event's ticket types that sell seats.
-pub async fn seated_numbers(tx: &mut Tenant, event: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT t.number FROM seats s JOIN ticket_types t ON t.id = s.ticket_type_id \
-         WHERE s.event_id = $1 AND s.org_id = $2 ORDER BY t.number",
+/// The event's ticket types: number → id.
+pub async fn type_ids(
+    tx: &mut Tenant,
+    event: i64,
+) -> Result<std::collections::BTreeMap<i64, i64>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT number, id FROM ticket_types WHERE event_id = $1 AND org_id = $2")
+            .bind(event)
+            .bind(tx.org())
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Sets ticket type `id`'s capacity to `n` unless more than that is sold, held, leased or set
+/// aside; `false` then.
+pub async fn set_capacity(tx: &mut Tenant, id: i64, n: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE ticket_types SET capacity = $1 WHERE id = $2 AND org_id = $3 AND sold + held + leased + reserved <= $1",
     )
-    .bind(event)
+    .bind(n)
+    .bind(id)
     .bind(tx.org())
-    .fetch_all(&mut **tx)
-    .await
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Whether ticket type `id` sells seats.

@@ -662,6 +662,12 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzzers_seed_is_a_good_plan() {
+        let plan = Plan::from_json(include_bytes!("../../fuzz/seeds/seat_plan/native.json")).unwrap();
+        assert_eq!(plan.check().unwrap().standing["stalls"], 10);
+    }
+
+    #[test]
     fn the_native_format_round_trips() {
         let plan = hall(2, 2);
         let text = serde_json::to_vec(&plan).unwrap();

@@ -463,6 +463,12 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzzers_seed_is_a_good_plan() {
+        let plan = import(include_bytes!("../../fuzz/seeds/seat_plan/pretix.json")).unwrap();
+        assert_eq!(plan.check().unwrap().seats["Stalls"], 2);
+    }
+
+    #[test]
     fn not_pretix_is_refused_in_words() {
         let e = import(br#"{"name": "x", "zones": [{"rows": []}]}"#).unwrap_err();
         assert!(e.message.contains("missing field `position`"), "{e}");
