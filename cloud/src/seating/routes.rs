@@ -192,12 +192,31 @@ async fn show_plan(
     Ok(Json(view(row, &plan, summary)?))
 }
 
+/// pretix's seating-plan JSON, as exported (its public `seating-plan.schema.json`: zones of
+/// rows of seats, areas, categories, the size). Only documents the answer: the export is
+/// sync-core's `seating::pretix::PretixPlan`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // never built: it describes what `export_plan` writes
+struct PretixPlanFile {
+    /// The plan's name.
+    name: String,
+    /// `{name, color}` of each category.
+    #[schema(value_type = Vec<Object>)]
+    categories: Vec<()>,
+    /// One zone per section: `{name, zone_id, position, rows: [{row_number, seats: [{seat_guid, seat_number, position, category}]}], areas}`.
+    #[schema(value_type = Vec<Object>)]
+    zones: Vec<()>,
+    /// `{width, height}`.
+    #[schema(value_type = Object)]
+    size: (),
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/seat-plans/{id}/pretix",
     tag = "seating",
     params(("id" = i64, Path, description = "The plan")),
-    responses((status = 200, description = "The plan in pretix's seating-plan JSON, as a download (accessibility flags, standing areas and the focus have no place there: see sync-core's `seating::pretix`)", body = Object)),
+    responses((status = 200, description = "The plan in pretix's seating-plan JSON, as a download (accessibility flags, standing areas and the focus have no place there: see sync-core's `seating::pretix`)", body = PretixPlanFile)),
 )]
 async fn export_plan(
     State(db): State<Db>,
