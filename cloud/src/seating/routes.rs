@@ -490,24 +490,8 @@ async fn block_seats(
     ApiPath(event): ApiPath<i64>,
     ApiJson(block): ApiJson<SeatBlock>,
 ) -> Result<Json<Vec<SeatRow>>, ApiError> {
-    caller.require(MANAGERS)?;
-    let reason = block.reason.as_str();
-    crate::checks::text("reason", reason, 200)?;
-    let change = SeatChange { seats: block.seats.clone() };
-    let mut tx = db.tenant(caller.org_id).await?;
-    let found = named(&mut tx, event, &change).await?;
-    let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
-    if store::block(&mut tx, &ids, reason.trim()).await? != ids.len() as u64 {
-        let taken = found.iter().find(|s| s.state != "free").map_or("a seat", |s| s.seat_key.as_str());
-        return Err(ApiError::Conflict {
-            code: "seat_not_free",
-            message: format!("{taken} is not free: nothing was blocked"),
-        });
-    }
-    tx.audit(&caller.actor(), "seats.block", "event", json!({"event": event, "block": block})).await?;
-    let seats = store::by_keys(&mut tx, event, &change.seats).await?;
-    tx.commit().await?;
-    Ok(Json(seats))
+    crate::checks::text("reason", &block.reason, 200)?;
+    restate(&db, &caller, event, &SeatChange { seats: block.seats }, Some(&block.reason)).await
 }
 
 #[utoipa::path(
@@ -527,18 +511,44 @@ async fn unblock_seats(
     ApiPath(event): ApiPath<i64>,
     ApiJson(change): ApiJson<SeatChange>,
 ) -> Result<Json<Vec<SeatRow>>, ApiError> {
+    restate(&db, &caller, event, &change, None).await
+}
+
+/// Blocks the event's seats `change` names with `reason`, or frees them (`None`): all of them
+/// or, if one is not in the state it leaves, none. The seats as they are then.
+async fn restate(
+    db: &Db,
+    caller: &Caller,
+    event: i64,
+    change: &SeatChange,
+    reason: Option<&str>,
+) -> Result<Json<Vec<SeatRow>>, ApiError> {
     caller.require(MANAGERS)?;
     let mut tx = db.tenant(caller.org_id).await?;
-    let found = named(&mut tx, event, &change).await?;
+    let found = named(&mut tx, event, change).await?;
     let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
-    if store::unblock(&mut tx, &ids).await? != ids.len() as u64 {
-        let other = found.iter().find(|s| s.state != "blocked").map_or("a seat", |s| s.seat_key.as_str());
+    let (moved, from, code, words, action) = match reason {
+        Some(r) => {
+            (store::block(&mut tx, &ids, r.trim()).await?, "free", "seat_not_free", "blocked", "seats.block")
+        }
+        None => {
+            (store::unblock(&mut tx, &ids).await?, "blocked", "seat_not_blocked", "freed", "seats.unblock")
+        }
+    };
+    if moved != ids.len() as u64 {
+        let other = found.iter().find(|s| s.state != from).map_or("a seat", |s| s.seat_key.as_str());
         return Err(ApiError::Conflict {
-            code: "seat_not_blocked",
-            message: format!("{other} is not blocked: nothing was freed"),
+            code,
+            message: format!("{other} is not {from}: nothing was {words}"),
         });
     }
-    tx.audit(&caller.actor(), "seats.unblock", "event", json!({"event": event, "change": change})).await?;
+    tx.audit(
+        &caller.actor(),
+        action,
+        "event",
+        json!({"event": event, "seats": change.seats, "reason": reason}),
+    )
+    .await?;
     let seats = store::by_keys(&mut tx, event, &change.seats).await?;
     tx.commit().await?;
     Ok(Json(seats))
