@@ -98,7 +98,7 @@ fn walk_through_gates(manifest: &EventManifest, steps: &[Step<'_>]) {
         if let Some(scan) = verdict.scan(&ctx, stamp) {
             state.record(&scan);
         }
-        let shown = describe(&verdict, manifest, DisplayClock { now, offset: local_offset() });
+        let shown = describe(&verdict, manifest, None, DisplayClock { now, offset: local_offset() });
         println!("{}  [{micros} µs]", render::verdict(step.label, &shown));
     }
     println!("\nAdmitted: {}, inside now: {}.", state.admitted_count(), state.inside_count());
@@ -178,7 +178,7 @@ pub(crate) fn check(
     let direction = if exit { Direction::Exit } else { Direction::Entry };
     let ctx = ScanContext { device: DeviceId(0), gate: GateId(gate), direction, now };
     let verdict = validate(&manifest, &RevocationSet::new(), &AdmissionState::new(), &ctx, &text);
-    let shown = describe(&verdict, &manifest, DisplayClock { now, offset: local_offset() });
+    let shown = describe(&verdict, &manifest, None, DisplayClock { now, offset: local_offset() });
     println!("{}", render::verdict(&format!("{} ({})", manifest.name, verdict.code()), &shown));
     Ok(if verdict.passes() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -27,5 +27,8 @@ pub(crate) fn verdict(label: &str, d: &VerdictDisplay) -> String {
     };
     let title = format!(" {mark} {} ", d.title.to_uppercase());
     let title = if std::io::stdout().is_terminal() { format!("\x1b[{code};1m{title}\x1b[0m") } else { title };
-    format!("{label:<32} {title} {}", d.reason)
+    match &d.seat {
+        Some(seat) => format!("{label:<32} {title} {} — {seat}", d.reason),
+        None => format!("{label:<32} {title} {}", d.reason),
+    }
 }

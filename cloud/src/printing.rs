@@ -5,6 +5,7 @@
 use crate::db::Tenant;
 use crate::lang::Lang;
 use print::{PrintedTicket, pdf};
+use sync_core::seating::SeatName;
 
 /// A ticket for the printed PDF.
 #[derive(sqlx::FromRow)]
@@ -31,15 +32,22 @@ pub struct PrintRow {
     pub time_zone: String,
     /// The event's language code.
     pub language: String,
+    /// Its seat's section, row and label, for a reserved seat.
+    pub section: Option<String>,
+    /// Its seat's row.
+    pub row_label: Option<String>,
+    /// Its seat's label.
+    pub seat_label: Option<String>,
 }
 
 /// The order's valid tickets, for printing.
 pub async fn printable(tx: &mut Tenant, order: i64) -> Result<Vec<PrintRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT k.serial, k.text, k.price_minor, t.name AS type_name, o.name AS holder, o.currency, o.code, \
-                e.name AS event_name, e.starts_at, e.time_zone, e.language \
+                e.name AS event_name, e.starts_at, e.time_zone, e.language, \
+                s.section, s.row_label, s.label AS seat_label \
          FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id JOIN orders o ON o.id = k.order_id \
-         JOIN events e ON e.id = k.event_id WHERE k.order_id = $1 AND k.org_id = $2 AND k.status = 'valid' ORDER BY k.serial",
+         JOIN events e ON e.id = k.event_id LEFT JOIN seats s ON s.id = k.seat_id WHERE k.order_id = $1 AND k.org_id = $2 AND k.status = 'valid' ORDER BY k.serial",
     )
     .bind(order)
     .bind(tx.org())
@@ -63,6 +71,12 @@ pub async fn tickets_pdf(tx: &mut Tenant, order: i64) -> anyhow::Result<Option<(
                 starts: lang.date_time(r.starts_at, &r.time_zone),
                 text: r.text,
                 ticket_type: r.type_name,
+                seat: match (r.section, r.row_label, r.seat_label) {
+                    (Some(section), Some(row), Some(seat)) => {
+                        Some(SeatName { section: &section, row: &row, seat: &seat }.to_string())
+                    }
+                    _ => None,
+                },
                 holder: r.holder,
                 order: r.code,
                 event: r.event_name,

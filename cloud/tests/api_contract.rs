@@ -61,6 +61,10 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
         "needs blocked seat ids of the event's plan (cloud/tests/seating.rs frees them)",
     ),
     (
+        "POST /api/v1/orders/{code}/tickets/{serial}/seat",
+        "needs a seated ticket's serial and a free seat id of the same type (cloud/tests/seating.rs moves one)",
+    ),
+    (
         "GET /api/v1/reconciliation",
         "needs a provider that moves money; this hub pays through the simulated one (cloud/tests/stripe.rs reconciles with Stripe's emulator)",
     ),

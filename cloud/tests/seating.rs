@@ -1,16 +1,29 @@
 //! Reserved seating against a real hub: plans stored from the native format or pretix's and
 //! exported back; bad plans refused with their path and nothing stored; an event sold by seat —
 //! chosen seats and best available held, paid (the seat on the ticket), lapsed and refunded
-//! back to free, blocked with a reason; what may not change once seats sell; and 64 buyers
-//! fighting over the same seats, each seat sold once.
+//! back to free, blocked with a reason; what may not change once seats sell; the seat under the
+//! ticket's signature, on its PDF and named at a gate, and a buyer moved to another seat (old
+//! ticket revoked at the gate, new one issued); and 64 buyers fighting over the same seats, each
+//! seat sold once.
 
 mod common;
 
 use cloud::clock::Clock;
-use common::{BACKENDS, Organizer, TestHub, press_pay, put_on_sale, start_payment};
+use common::{
+    BACKENDS, Organizer, TestHub, enroll, enrollment_code, order_url, press_pay, put_on_sale, start_payment,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use sync_core::ids::Timestamp;
+use std::sync::Arc;
+use sync_core::display::{DisplayClock, describe};
+use sync_core::ids::{EventId, GateId, SeatNumber, Timestamp};
+use sync_core::journal::HUB;
+use sync_core::manifest::Direction;
+use sync_core::replica::Replica;
+use sync_core::sync::http::HttpTransport;
+use sync_core::sync::sync_with;
+use sync_core::ticket::SignedTicket;
+use sync_core::validate::ScanContext;
 
 /// A hall: `rows` rows of `per_row` "stalls" seats (ids "A-1"…), a stage, and a standing
 /// area of 40 in its own category.
@@ -263,6 +276,110 @@ async fn seats_are_held_sold_lapsed_refunded_and_blocked_each_in_one_place() {
             )
             .await;
         assert_eq!((status, problem["code"].as_str()), (409, Some("seated_type")), "{problem}");
+    }
+}
+
+/// What `gate` shows for `text` scanned at the event's doors: (verdict code, seat line).
+fn at_the_gate(gate: &Arc<Replica>, event: EventId, text: &str) -> (&'static str, Option<String>) {
+    let now = Timestamp::now();
+    let ctx = ScanContext { device: gate.device(), gate: GateId(1), direction: Direction::Entry, now };
+    let verdict = gate.gate(event).scan(text, &ctx).unwrap();
+    let manifest = gate.manifest(event).unwrap();
+    let clock = DisplayClock { now, offset: time::UtcOffset::UTC };
+    let shown = gate
+        .with_event_state(event, |s| describe(&verdict, &manifest, s.seats.as_ref().map(|(_, m)| m), clock));
+    (shown.code, shown.seat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seat_rides_under_the_signature_to_the_gate_and_a_move_reissues_the_ticket() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Organizer::create(&hub, "theatre").await;
+        let event = seated_event(&owner, &hall(3, 8)).await;
+        let event_id = EventId(u32::try_from(event).unwrap());
+        let (status, order) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 2, "seats": ["B-4", "B-5"]}])).await;
+        assert_eq!(status, 201, "{order}");
+        press_pay(&hub, &start_payment(&hub, &order).await).await;
+        let code = order["code"].as_str().unwrap();
+        let paid = owner.get(&format!("/api/v1/orders/{code}")).await;
+        let old = paid["tickets"][0].clone();
+
+        // Under the signature: B-4 is the plan's twelfth seat, number 11, as the seat list says.
+        let signed = SignedTicket::from_text(old["text"].as_str().unwrap()).unwrap();
+        assert_eq!(signed.ticket().seat, Some(SeatNumber(11)));
+        let seats = owner.get(&format!("/api/v1/events/{event}/seats")).await;
+        let b4 = seats.as_array().unwrap().iter().find(|s| s["seat"] == "B-4").unwrap();
+        assert_eq!(b4["number"], 11);
+
+        // Printed on the PDF, large.
+        let pdf = hub
+            .get(&format!("{}/tickets.pdf", order_url(&order)))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        // Text with a "·" is written as a hex string of its WinAnsi bytes (0xB7 for the dot).
+        let pdf = String::from_utf8_lossy(&pdf).to_ascii_lowercase();
+        for seat in [b"Stalls \xb7 Row B \xb7 Seat 4", b"Stalls \xb7 Row B \xb7 Seat 5"] {
+            assert!(pdf.contains(&format!("<{}>", hex::encode(seat))), "{seat:?} on the PDF");
+        }
+
+        // A gate, offline from the hub once synced, names the seat from the map the hub sent.
+        let gate = enroll(&hub, dir.path(), &enrollment_code(&owner, "Doors 1", "gate", event).await).await;
+        let to_hub = HttpTransport::new(&hub.url, Arc::clone(&gate), HUB).unwrap();
+        sync_with(&*gate, &to_hub).await.unwrap();
+        let second = paid["tickets"][1]["text"].as_str().unwrap();
+        assert_eq!(
+            at_the_gate(&gate, event_id, second),
+            ("admitted", Some("Stalls · Row B · Seat 5".into()))
+        );
+
+        // The console's order page offers the move, with the free seats to choose from.
+        let serial = old["serial"].as_i64().unwrap();
+        let path = format!("/api/v1/orders/{code}/tickets/{serial}/seat");
+        let request = owner.authorize(hub.client.get(format!("{}/orders/{code}", hub.url)));
+        let page = request.send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(&format!("data-api=\"{path}\"")), "a move form per seated ticket");
+        assert!(page.contains("<option value=\"C-1\">") && !page.contains("<option value=\"B-5\">"));
+
+        // Moved: B-4's ticket is replaced by one for C-1, at the same price; B-4 is free again.
+        let (status, moved) = owner.post(&path, &json!({"seat": "C-1"})).await;
+        assert_eq!(status, 200, "{moved}");
+        assert_eq!(moved["seat"], "Stalls · Row C · Seat 1");
+        assert_eq!(taken(&hub, event).await, set(&["B-5", "C-1"]));
+        let after = owner.get(&format!("/api/v1/orders/{code}")).await;
+        let tickets = after["tickets"].as_array().unwrap();
+        let state = |s: i64| tickets.iter().find(|t| t["serial"] == s).unwrap();
+        assert_eq!(state(serial)["status"], "revoked");
+        let new = state(moved["serial"].as_i64().unwrap());
+        assert_eq!(
+            (new["status"].as_str(), new["seat"].as_str()),
+            (Some("valid"), Some("Stalls · Row C · Seat 1"))
+        );
+        assert_eq!(new["price_minor"], old["price_minor"]);
+
+        // The gate learns both at its next sync: the old ticket refused, the new one in its seat.
+        sync_with(&*gate, &to_hub).await.unwrap();
+        let (code_old, seat_old) = at_the_gate(&gate, event_id, old["text"].as_str().unwrap());
+        assert_eq!((code_old, seat_old.as_deref()), ("revoked", Some("Stalls · Row B · Seat 4")));
+        let (code_new, seat_new) = at_the_gate(&gate, event_id, moved["text"].as_str().unwrap());
+        assert_eq!((code_new, seat_new.as_deref()), ("admitted", Some("Stalls · Row C · Seat 1")));
+
+        // Refused, changing nothing: a seat taken, one of another type, a revoked ticket.
+        let other = paid["tickets"][1]["serial"].as_i64().unwrap();
+        let other_path = format!("/api/v1/orders/{code}/tickets/{other}/seat");
+        let (status, problem) = owner.post(&other_path, &json!({"seat": "C-1"})).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seat_taken")), "{problem}");
+        let (status, problem) = owner.post(&other_path, &json!({"seat": "ga"})).await;
+        assert_eq!(status, 422, "a standing area is no seat: {problem}");
+        let (status, problem) = owner.post(&path, &json!({"seat": "C-2"})).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("ticket_not_valid")), "{problem}");
+        assert_eq!(taken(&hub, event).await, set(&["B-5", "C-1"]));
     }
 }
 

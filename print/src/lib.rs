@@ -72,6 +72,8 @@ pub struct PrintedTicket {
     pub starts: String,
     /// The ticket type's name.
     pub ticket_type: String,
+    /// Its reserved seat ("Stalls · Row F · Seat 12"), if it has one.
+    pub seat: Option<String>,
     /// Price, formatted ("45.00 EUR").
     pub price: String,
     /// The holder's name.
@@ -124,13 +126,13 @@ pub struct Page {
 
 /// The page of one ticket.
 pub fn ticket_page(t: &PrintedTicket) -> Page {
+    let mut lines =
+        vec![Line::bold(24.0, &t.event), Line::plain(13.0, &t.starts), Line::bold(16.0, &t.ticket_type)];
+    // The seat large, where an usher's eye falls first after the event.
+    lines.extend(t.seat.as_ref().map(|seat| Line::bold(20.0, seat)));
+    lines.push(Line::plain(12.0, format!("{}  ·  {}", t.holder, t.price)));
     Page {
-        lines: vec![
-            Line::bold(24.0, &t.event),
-            Line::plain(13.0, &t.starts),
-            Line::bold(16.0, &t.ticket_type),
-            Line::plain(12.0, format!("{}  ·  {}", t.holder, t.price)),
-        ],
+        lines,
         code: Some(t.text.clone()),
         footer: vec![
             Line::plain(10.0, format!("Order {}, ticket {}", t.order, t.serial)),

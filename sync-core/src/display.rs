@@ -10,6 +10,7 @@
 use crate::admission::ScanRecord;
 use crate::ids::{DeviceId, GateId, Timestamp};
 use crate::manifest::{Direction, EntryPolicy, EventManifest};
+use crate::seating::SeatMap;
 use crate::ticket::{DecodeError, DelegationProblem, Issuer};
 use crate::verdict::{TicketRef, Verdict};
 use serde::Serialize;
@@ -38,6 +39,9 @@ pub struct VerdictDisplay {
     pub reason: String,
     /// The verdict's stable code (for sounds, styling and logs).
     pub code: &'static str,
+    /// The ticket's reserved seat, "Stalls · Row F · Seat 12", so staff can direct people
+    /// (shown for every verdict about a seated ticket: the amber ones too).
+    pub seat: Option<String>,
 }
 
 /// How to render times: the scan's "now" (for "12 min ago") and the local UTC offset of the
@@ -50,8 +54,14 @@ pub struct DisplayClock {
     pub offset: UtcOffset,
 }
 
-/// Renders a verdict for the screen.
-pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock) -> VerdictDisplay {
+/// Renders a verdict for the screen; `seats` names a seated ticket's seat (the event's seat
+/// map, when the device has it: without it the seat is given by its number).
+pub fn describe(
+    verdict: &Verdict,
+    manifest: &EventManifest,
+    seats: Option<&SeatMap>,
+    clock: DisplayClock,
+) -> VerdictDisplay {
     let names = Names { manifest, clock };
     let (colour, title, reason) = match verdict {
         Verdict::Admitted { ticket } => (Colour::Green, "Admitted".into(), names.ticket(ticket)),
@@ -145,7 +155,11 @@ pub fn describe(verdict: &Verdict, manifest: &EventManifest, clock: DisplayClock
             (Colour::Red, "Invalid box-office ticket".into(), delegation(p, &names))
         }
     };
-    VerdictDisplay { colour, title, reason, code: verdict.code() }
+    let seat = verdict.ticket().and_then(|t| t.seat).map(|n| match seats.and_then(|m| m.name(n)) {
+        Some(name) => name.to_string(),
+        None => format!("Seat no. {n} (sync this device for the seat's name)"),
+    });
+    VerdictDisplay { colour, title, reason, code: verdict.code(), seat }
 }
 
 fn malformed(e: &DecodeError) -> String {

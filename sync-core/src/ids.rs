@@ -35,6 +35,12 @@ id_type!(
     TicketTypeId(u16)
 );
 id_type!(
+    /// A seat of an event, numbered by the hub in its plan's order (0, 1, 2, …; see
+    /// [`crate::seating::SeatMap`]). 16 bits in the ticket, when the ticket has a seat: a plan
+    /// has at most 50,000 seats, and two bytes keep every delegated ticket within QR version 10.
+    SeatNumber(u16)
+);
+id_type!(
     /// A gate (entrance or exit point) within an event.
     GateId(u16)
 );

@@ -10,7 +10,7 @@
 //! owner-only permissions; loading checks the kind, the lengths and that the public key
 //! belongs to the secret, and says which of these failed.
 
-use crate::ids::{EventId, KeyId, Serial, TicketTypeId, Timestamp};
+use crate::ids::{EventId, KeyId, SeatNumber, Serial, TicketTypeId, Timestamp};
 use crate::ticket::{
     Delegation, DelegationGrant, MAX_DELEGATION_TYPES, SignedTicket, Ticket, ValidityWindow,
 };
@@ -151,8 +151,27 @@ impl EventKey {
         ticket_type: TicketTypeId,
         validity: Option<ValidityWindow>,
     ) -> SignedTicket {
-        let ticket =
-            Ticket { event: self.event, key_id: self.id, serial, ticket_type, validity, delegation: None };
+        self.issue_seat(serial, ticket_type, validity, None)
+    }
+
+    /// Signs a ticket for this key's event that holds `seat` (its number in the event's seat
+    /// map), or none.
+    pub fn issue_seat(
+        &self,
+        serial: Serial,
+        ticket_type: TicketTypeId,
+        validity: Option<ValidityWindow>,
+        seat: Option<SeatNumber>,
+    ) -> SignedTicket {
+        let ticket = Ticket {
+            event: self.event,
+            key_id: self.id,
+            serial,
+            ticket_type,
+            validity,
+            seat,
+            delegation: None,
+        };
         SignedTicket::sign_with(ticket, |msg| self.signing.sign(msg).to_bytes())
     }
 
@@ -296,6 +315,20 @@ impl DeviceKey {
         validity: Option<ValidityWindow>,
         now: Timestamp,
     ) -> Result<SignedTicket, IssueError> {
+        self.issue_seat(delegation, serial, ticket_type, validity, None, now)
+    }
+
+    /// [`Self::issue`] for a ticket that holds `seat` (its number in the event's seat map).
+    /// Which seats a box office may sell is its seat lease's business, not the delegation's.
+    pub fn issue_seat(
+        &self,
+        delegation: &SignedDelegation,
+        serial: Serial,
+        ticket_type: TicketTypeId,
+        validity: Option<ValidityWindow>,
+        seat: Option<SeatNumber>,
+        now: Timestamp,
+    ) -> Result<SignedTicket, IssueError> {
         let d = &delegation.delegation.grant;
         if now > d.expires_at() {
             return Err(IssueError::DelegationExpired);
@@ -315,6 +348,7 @@ impl DeviceKey {
             serial,
             ticket_type,
             validity,
+            seat,
             delegation: Some(delegation.delegation.clone()),
         };
         Ok(SignedTicket::sign_with(ticket, |msg| self.signing.sign(msg).to_bytes()))

@@ -74,7 +74,7 @@ pub fn validate_ticket(
     };
     let spec = manifest.ticket_type(t.ticket_type);
     let policy = spec.map(|s| s.entry_policy);
-    let ticket = TicketRef { serial: t.serial, ticket_type: t.ticket_type, policy, issuer };
+    let ticket = TicketRef { serial: t.serial, ticket_type: t.ticket_type, policy, issuer, seat: t.seat };
     // Nobody is held in: a genuine ticket of this event always leaves, whatever its window,
     // revocation or gate rules say, and the exit is recorded so the inside count stays true.
     if ctx.direction == Direction::Exit {

@@ -1,7 +1,7 @@
 //! The outcome of one scan, with everything the screen and the journal need.
 
 use crate::admission::{Scan, ScanRecord, Stamp};
-use crate::ids::{EventId, GateId, KeyId, Serial, TicketTypeId, Timestamp};
+use crate::ids::{EventId, GateId, KeyId, SeatNumber, Serial, TicketTypeId, Timestamp};
 use crate::manifest::{Direction, EntryPolicy};
 use crate::revocation::RevocationReason;
 use crate::ticket::{DecodeError, DelegationProblem, Issuer};
@@ -19,6 +19,8 @@ pub struct TicketRef {
     pub policy: Option<EntryPolicy>,
     /// Who signed it (the hub, or a box-office device).
     pub issuer: Issuer,
+    /// Its reserved seat, if it has one.
+    pub seat: Option<SeatNumber>,
 }
 
 /// What a gate decided about one scan. The three "pass" verdicts ([`Verdict::Admitted`],

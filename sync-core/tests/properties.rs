@@ -13,7 +13,7 @@ use common::{Gate, unix};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use sync_core::demo;
-use sync_core::ids::{EventId, GateId, KeyId, Serial, TicketTypeId};
+use sync_core::ids::{EventId, GateId, KeyId, SeatNumber, Serial, TicketTypeId};
 use sync_core::keys::{DeviceKey, EventKey};
 use sync_core::manifest::Direction;
 use sync_core::ticket::{
@@ -56,11 +56,12 @@ fn arb_signed() -> impl Strategy<Value = SignedTicket> {
         proptest::option::of(arb_grant(public)),
         any::<u32>(),
         any::<u16>(),
+        proptest::option::of(any::<u16>().prop_map(SeatNumber)),
     )
-        .prop_map(move |(event, key_id, seed, validity, grant, serial, ticket_type)| {
+        .prop_map(move |(event, key_id, seed, validity, grant, serial, ticket_type, seat)| {
             let key = EventKey::from_seed(EventId(event), KeyId(key_id), seed);
             match grant {
-                None => key.issue(Serial(serial), TicketTypeId(ticket_type), validity),
+                None => key.issue_seat(Serial(serial), TicketTypeId(ticket_type), validity, seat),
                 Some(grant) => {
                     // Pick a serial and type the delegation covers, so the device agrees to sign.
                     let span = u64::from(grant.last_serial.0 - grant.first_serial.0) + 1;
@@ -69,7 +70,7 @@ fn arb_signed() -> impl Strategy<Value = SignedTicket> {
                     let ticket_type = grant.ticket_types[usize::from(ticket_type) % grant.ticket_types.len()];
                     let delegation = key.delegate(grant).unwrap();
                     DeviceKey::from_seed([5; 32])
-                        .issue(&delegation, serial, ticket_type, validity, sync_core::Timestamp(0))
+                        .issue_seat(&delegation, serial, ticket_type, validity, seat, sync_core::Timestamp(0))
                         .unwrap()
                 }
             }
@@ -82,7 +83,7 @@ proptest! {
     #[test]
     fn text_round_trips(signed in arb_signed()) {
         let text = signed.to_text();
-        prop_assert!(text.len() <= 307);
+        prop_assert!(text.len() <= 310);
         let decoded = SignedTicket::from_text(&text).unwrap();
         prop_assert_eq!(&decoded, &signed);
         prop_assert_eq!(decoded.to_text(), text);
@@ -105,7 +106,7 @@ proptest! {
 
     #[test]
     fn ticket_shaped_bytes_never_panic(
-        flags in 0u8..4,
+        flags in 0u8..8,
         body in proptest::collection::vec(any::<u8>(), 0..260),
     ) {
         // A valid version byte and flags, then anything: reaches every field of the decoder.
@@ -169,6 +170,7 @@ proptest! {
             serial: Serial(probe),
             ticket_type: demo::DAY,
             validity: None,
+            seat: None,
             delegation: Some(delegation.delegation.clone()),
         };
         let signed = SignedTicket::sign_with(ticket, |m| {

@@ -7,7 +7,7 @@ mod common;
 use common::{Gate, box_office, day_window};
 use qrcode::{EcLevel, QrCode, Version};
 use sync_core::ids::{EventId, KeyId};
-use sync_core::ids::{Serial, TicketTypeId};
+use sync_core::ids::{SeatNumber, Serial, TicketTypeId};
 use sync_core::keys::EventKey;
 use sync_core::ticket::{DelegationGrant, MAX_DELEGATION_TYPES, ValidityWindow};
 
@@ -40,6 +40,19 @@ fn a_ticket_with_a_validity_window_fits_version_6() {
 }
 
 #[test]
+fn a_seated_ticket_fits_version_6_with_or_without_a_window() {
+    let key = biggest_key();
+    let seat = Some(SeatNumber(u16::MAX));
+    let text = key.issue_seat(Serial(u32::MAX), TicketTypeId(u16::MAX), None, seat).to_text();
+    assert_eq!(text.len(), 123);
+    assert_eq!(version(&text), 6);
+    let window = ValidityWindow::new(u32::MAX - 1, u32::MAX);
+    let text = key.issue_seat(Serial(u32::MAX), TicketTypeId(u16::MAX), window, seat).to_text();
+    assert_eq!(text.len(), 135);
+    assert_eq!(version(&text), 6);
+}
+
+#[test]
 fn a_delegated_ticket_fits_version_10_even_at_its_largest() {
     let key = biggest_key();
     let (device, _) = box_office(&key);
@@ -55,8 +68,21 @@ fn a_delegated_ticket_fits_version_10_even_at_its_largest() {
         .issue(&delegation, Serial(u32::MAX), TicketTypeId(1), Some(day_window()), sync_core::demo::NOON)
         .unwrap();
     let text = largest.to_text();
-    assert_eq!(text.len(), 307, "the documented maximum length");
+    assert_eq!(text.len(), 307, "the largest without a seat");
     assert!(version(&text) <= 10, "version {}", version(&text));
+    let seated = device
+        .issue_seat(
+            &delegation,
+            Serial(u32::MAX),
+            TicketTypeId(1),
+            Some(day_window()),
+            Some(SeatNumber(u16::MAX)),
+            sync_core::demo::NOON,
+        )
+        .unwrap();
+    let text = seated.to_text();
+    assert_eq!(text.len(), 310, "the documented maximum length");
+    assert_eq!(version(&text), 10);
 
     let (device, delegation) = box_office(&Gate::new().key);
     let typical =

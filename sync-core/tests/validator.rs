@@ -4,10 +4,11 @@ mod common;
 
 use common::{Gate, box_office, other_event_key, unix};
 use sync_core::display::{Colour, DisplayClock, describe};
-use sync_core::ids::{DeviceId, GateId, KeyId, Serial, TicketTypeId};
+use sync_core::ids::{DeviceId, GateId, KeyId, SeatNumber, Serial, TicketTypeId};
 use sync_core::keys::EventKey;
 use sync_core::manifest::Direction;
 use sync_core::revocation::RevocationReason;
+use sync_core::seating::{MapRow, MapSeat, SeatMap};
 use sync_core::ticket::ValidityWindow;
 use sync_core::verdict::Verdict;
 use sync_core::{Timestamp, demo};
@@ -16,7 +17,7 @@ use time::UtcOffset;
 fn shown(gate: &Gate, verdict: &Verdict) -> (Colour, String, String) {
     // The venue is at UTC+2 (the demo's noon UTC is 14:00 local).
     let clock = DisplayClock { now: gate.ctx.now, offset: UtcOffset::from_hms(2, 0, 0).unwrap() };
-    let d = describe(verdict, &gate.manifest, clock);
+    let d = describe(verdict, &gate.manifest, None, clock);
     assert_eq!(d.code, verdict.code());
     (d.colour, d.title, d.reason)
 }
@@ -37,6 +38,40 @@ fn a_day_ticket_gets_in_once() {
     assert_eq!((colour, title.as_str()), (Colour::Amber, "Already used"));
     assert_eq!(reason, "Entered 14:00 at Main entrance (Main 1), 12 min ago");
     assert_eq!(gate.state.admitted_count(), 1);
+}
+
+#[test]
+fn a_seated_ticket_names_its_seat_on_every_verdict_so_staff_can_direct_people() {
+    let mut gate = Gate::new();
+    let map = SeatMap {
+        sections: vec!["Stalls".into()],
+        rows: vec![MapRow { section: 0, label: "F".into() }],
+        seats: ["11", "12"]
+            .into_iter()
+            .map(|label| MapSeat {
+                row: 0,
+                label: label.into(),
+                x: 0,
+                y: 0,
+                ticket_type: demo::DAY,
+                flags: 0,
+            })
+            .collect(),
+    };
+    let clock = DisplayClock { now: gate.ctx.now, offset: UtcOffset::UTC };
+    let text = gate.key.issue_seat(Serial(8), demo::DAY, None, Some(SeatNumber(1))).to_text();
+    let first = gate.scan(&text);
+    let d = describe(&first, &gate.manifest, Some(&map), clock);
+    assert_eq!((d.code, d.seat.as_deref()), ("admitted", Some("Stalls · Row F · Seat 12")));
+    let again = gate.scan(&text);
+    let d = describe(&again, &gate.manifest, Some(&map), clock);
+    assert_eq!((d.code, d.seat.as_deref()), ("already_inside", Some("Stalls · Row F · Seat 12")));
+    // A device that has not got the map yet still says which seat, by number.
+    let d = describe(&again, &gate.manifest, None, clock);
+    assert_eq!(d.seat.as_deref(), Some("Seat no. 1 (sync this device for the seat's name)"));
+    // A ticket without a seat shows none.
+    let d = describe(&gate.check(&gate.ticket(9, demo::DAY)), &gate.manifest, Some(&map), clock);
+    assert_eq!(d.seat, None);
 }
 
 #[test]

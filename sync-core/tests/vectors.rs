@@ -12,7 +12,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
 use sync_core::admission::AdmissionState;
 use sync_core::demo;
-use sync_core::ids::{EventId, KeyId, Serial, TicketTypeId};
+use sync_core::ids::{EventId, KeyId, SeatNumber, Serial, TicketTypeId};
 use sync_core::keys::{DeviceKey, EventKey, PublicEventKey, SignedDelegation};
 use sync_core::revocation::{RevocationReason, RevocationSet};
 use sync_core::ticket::{Delegation, DelegationGrant, SignedTicket, Ticket, ValidityWindow, encode_text};
@@ -95,6 +95,7 @@ fn fields_json(t: &Ticket) -> Value {
         "serial": t.serial.0,
         "ticket_type": t.ticket_type.0,
         "validity": t.validity.map(|w| json!({"not_before": w.not_before(), "not_after": w.not_after()})),
+        "seat": t.seat.map(|s| s.0),
         "delegation": t.delegation.as_ref().map(|d| json!({
             "device_key": hex::encode(d.grant.device_key),
             "first_serial": d.grant.first_serial.0,
@@ -150,6 +151,7 @@ fn plain(k: &EventKey, serial: u32) -> Ticket {
         serial: Serial(serial),
         ticket_type: demo::DAY,
         validity: None,
+        seat: None,
         delegation: None,
     }
 }
@@ -211,6 +213,39 @@ fn build() -> Value {
             None,
         ),
         valid(
+            "hub-issued, for a reserved seat",
+            &k.key1.issue_seat(Serial(30), demo::DAY, None, Some(SeatNumber(1234))),
+            None,
+        ),
+        valid(
+            "sold at the door for a reserved seat, with a window",
+            &k.device
+                .issue_seat(
+                    &k.delegation,
+                    Serial(10_002),
+                    demo::DAY,
+                    Some(window(-60, 86_400)),
+                    Some(SeatNumber(7)),
+                    demo::NOON,
+                )
+                .unwrap(),
+            None,
+        ),
+        valid(
+            "the largest ticket: delegated, four types, with a window and a seat",
+            &k.device
+                .issue_seat(
+                    &four_types,
+                    Serial(10_097),
+                    demo::DAY,
+                    Some(window(-60, 86_400)),
+                    Some(SeatNumber(u16::MAX)),
+                    demo::NOON,
+                )
+                .unwrap(),
+            None,
+        ),
+        valid(
             "delegation expired exactly the tolerance before now",
             &k.device
                 .issue(&edge_delegation, Serial(10_099), demo::DAY, None, demo::NOON.plus_seconds(-7200))
@@ -227,7 +262,10 @@ fn build() -> Value {
     };
     let flipped_sig = with(&|v| v[76] ^= 0x01);
     let version_2 = with(&|v| v[0] = 2);
-    let unknown_flag = with(&|v| v[1] = 0x04);
+    let unknown_flag = with(&|v| v[1] = 0x08);
+    let seated = k.key1.issue_seat(Serial(31), demo::DAY, None, Some(SeatNumber(12))).bytes().to_vec();
+    let mut other_seat = seated.clone();
+    other_seat[14] ^= 0x01;
     let truncated = with(&|v| v.truncate(75));
     let trailing = with(&|v| v.push(0));
     let tampered_serial = with(&|v| v[10] ^= 0x01);
@@ -326,7 +364,9 @@ fn build() -> Value {
             bad("bytes cut short", "the last two signature bytes missing", &truncated, m, Some("truncated")),
             bad("trailing byte", "a zero byte after the signature", &trailing, m, Some("trailing_bytes")),
             bad("unsupported version", "version byte 2", &version_2, m, Some("unsupported_version")),
-            bad("unknown flag", "flag bit 2 set", &unknown_flag, m, Some("unknown_flags")),
+            bad("unknown flag", "flag bit 3 set", &unknown_flag, m, Some("unknown_flags")),
+            bad("cut off inside the seat", "the seat flag set and the bytes end after one byte of the seat", &seated[..14], m, Some("truncated")),
+            bad("seat changed", "seat 12 changed to seat 13 after signing", &other_seat, bs, None),
             bad("window ends before it starts", "not_after < not_before, correctly signed", &backwards_window, m, Some("invalid_validity_window")),
             bad("window ends before it starts, then cut off", "each check runs as its field is read: the window fails before the missing signature", &backwards_window[..21], m, Some("invalid_validity_window")),
             bad_signed("delegation range backwards", "last_serial < first_serial", &sign_device(delegated_ticket(10_000, demo::DAY, &backwards_range)), m, Some("invalid_delegation_range")),

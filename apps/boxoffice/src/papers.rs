@@ -50,6 +50,7 @@ pub fn receipt(
             event: manifest.name.clone(),
             starts: date_time_of(sale.at, clock),
             ticket_type: name.clone(),
+            seat: None, // the box office sells no seats yet
             price: format_minor(sale.total_minor / count.max(1), &sale.currency),
             holder: "Door sale".into(),
             order: format!("{}-{}", device.0, sale.receipt),

@@ -245,7 +245,10 @@ impl Station {
             let manifest = device.replica.manifest(event).ok_or(StationError::NoManifest)?;
             let verdict = device.replica.gate(event).scan(text, &ctx)?;
             let clock = display_clock(now, offset_minutes);
-            let shown = RecentScan { time: clock_time(clock), shown: describe(&verdict, &manifest, clock) };
+            let shown = device.replica.with_event_state(event, |state| RecentScan {
+                time: clock_time(clock),
+                shown: describe(&verdict, &manifest, state.seats.as_ref().map(|(_, map)| map), clock),
+            });
             let recent = &mut device.local;
             recent.push_front(shown.clone());
             recent.truncate(RECENT);

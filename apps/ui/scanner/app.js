@@ -77,7 +77,8 @@ function renderLists() {
     li.dataset.code = r.code;
     const mark = document.createElement("span"); mark.className = "mark";
     const time = document.createElement("time"); time.textContent = r.time;
-    const text = document.createElement("span"); text.textContent = `${r.title} — ${r.reason}`;
+    const text = document.createElement("span");
+    text.textContent = r.seat ? `${r.title} — ${r.seat} — ${r.reason}` : `${r.title} — ${r.reason}`;
     li.append(mark, time, text);
     return li;
   }));
@@ -148,11 +149,14 @@ function beep(colour) {
   } catch { /* no sound device: the colour still shows */ }
 }
 
-function showVerdict(colour, title, reason, code) {
+// `seat`: a seated ticket's "Stalls · Row F · Seat 12", large, so staff can point the way.
+function showVerdict(colour, title, reason, code, seat) {
   const v = $("verdict");
   v.className = colour;
   v.dataset.code = code;
   $("verdict-title").textContent = title;
+  $("verdict-seat").textContent = seat || "";
+  $("verdict-seat").hidden = !seat;
   $("verdict-reason").textContent = reason;
   clearTimeout(verdictTimer);
   if (colour !== "ready") {
@@ -164,7 +168,7 @@ async function scan(text) {
   if (!text) return;
   try {
     const shown = await invoke("scan", { text, offset: offset() });
-    showVerdict(shown.colour, shown.title, shown.reason, shown.code);
+    showVerdict(shown.colour, shown.title, shown.reason, shown.code, shown.seat);
     beep(shown.colour);
   } catch (message) {
     // Nothing was recorded: say so plainly, in amber (staff act: scan again).

@@ -139,6 +139,32 @@ struct OrderPage {
     discounts: Vec<String>,
     /// The seats it chose: "Stalls · Row F · Seat 12".
     seats: Vec<String>,
+    /// Its valid seated tickets, which staff may move: (serial, "Stalls · Row F · Seat 12").
+    movable: Vec<(i64, String)>,
+    /// Free seats to move to: (plan id, "Stalls · Row F · Seat 12"), the first 5,000.
+    free_seats: Vec<(String, String)>,
+}
+
+/// The order's valid seated tickets (serial, seat) and the event's free seats (plan id, seat),
+/// the first 5,000, for the "move to another seat" forms.
+async fn seat_moves(
+    state: &AppState,
+    staff: &Staff,
+    o: &crate::sales::OrderView,
+) -> Result<(Vec<(i64, String)>, Vec<(String, String)>), crate::error::ApiError> {
+    let movable: Vec<(i64, String)> = o
+        .tickets
+        .iter()
+        .filter(|t| t.status == "valid")
+        .filter_map(|t| Some((t.serial, t.seat.clone()?)))
+        .collect();
+    if movable.is_empty() {
+        return Ok((movable, Vec::new()));
+    }
+    let mut tx = state.db.tenant(staff.0.org_id).await?;
+    let free = crate::seating::store::seats(&mut tx, o.event_id, Some("free")).await?;
+    tx.commit().await?;
+    Ok((movable, free.into_iter().take(5_000).map(|s| (s.seat_key.clone(), s.describe())).collect()))
 }
 
 /// An order's discounts, line by line: "Day × 4 · Four or more: −40.00 EUR".
@@ -236,12 +262,17 @@ pub(super) async fn detail(
             )
         })
         .collect();
+    let can_refund = ORDER_WRITERS.contains(&staff.0.role) && o.status == OrderStatus::Paid;
+    let (movable, free_seats) =
+        if can_refund { seat_moves(&state, &staff, &o).await? } else { Default::default() };
     Ok(render(&OrderPage {
+        movable,
+        free_seats,
         disputes,
         discounts,
         voucher: o.voucher.clone(),
         seats: o.seats.clone(),
-        can_refund: ORDER_WRITERS.contains(&staff.0.role) && o.status == OrderStatus::Paid,
+        can_refund,
         layout,
         event: o.event_id,
         event_name: o.event_name,

@@ -23,6 +23,12 @@ pub enum Reason {
         /// The window's number (e.g. the hour since the epoch).
         window: i64,
     },
+    /// The organizer moved a ticket to another seat: the new ticket replaces the old, which
+    /// no longer admits. Once per move (the new ticket's serial).
+    Reseated {
+        /// The new ticket's serial.
+        serial: i64,
+    },
 }
 
 /// Queues the tickets of paid order `order` to its buyer, for `reason`. `false` if nothing was
@@ -42,6 +48,7 @@ pub async fn tickets(
     let once = match reason {
         Reason::Paid => format!("confirmation:{order}"),
         Reason::Again { window } => format!("again:{order}:{window}"),
+        Reason::Reseated { serial } => format!("reseated:{order}:{serial}"),
     };
     Ok(mail::enqueue_letter(tx, &facts.email, &letter, Some(order), Some(&once)).await?.is_some())
 }
@@ -119,11 +126,13 @@ fn confirmation(
             match reason {
                 Reason::Paid => format!("Your tickets for {event}"),
                 Reason::Again { .. } => format!("Your tickets for {event} (sent again)"),
+                Reason::Reseated { .. } => format!("Your new seat for {event}"),
             },
             format!("Hello {},", facts.name),
             match reason {
                 Reason::Paid => "Thank you for your order: it is paid and your tickets are attached to this e-mail as a PDF.",
                 Reason::Again { .. } => "As asked, here are your tickets again, attached to this e-mail as a PDF.",
+                Reason::Reseated { .. } => "The organizer has moved you to another seat. Your tickets, with the new seat, are attached to this e-mail as a PDF: the ticket for your old seat no longer admits.",
             }
             .to_owned(),
             "Tickets",
@@ -138,11 +147,13 @@ fn confirmation(
             match reason {
                 Reason::Paid => format!("Ihre Tickets für {event}"),
                 Reason::Again { .. } => format!("Ihre Tickets für {event} (erneut gesendet)"),
+                Reason::Reseated { .. } => format!("Ihr neuer Platz für {event}"),
             },
             format!("Hallo {},", facts.name),
             match reason {
                 Reason::Paid => "Vielen Dank für Ihre Bestellung: Sie ist bezahlt, und Ihre Tickets hängen als PDF an dieser E-Mail.",
                 Reason::Again { .. } => "Wie gewünscht erhalten Sie Ihre Tickets noch einmal, als PDF im Anhang dieser E-Mail.",
+                Reason::Reseated { .. } => "Der Veranstalter hat Ihnen einen anderen Platz gegeben. Ihre Tickets mit dem neuen Platz hängen als PDF an dieser E-Mail: Das Ticket für Ihren alten Platz gilt nicht mehr.",
             }
             .to_owned(),
             "Tickets",
@@ -157,11 +168,13 @@ fn confirmation(
             match reason {
                 Reason::Paid => format!("Je tickets voor {event}"),
                 Reason::Again { .. } => format!("Je tickets voor {event} (opnieuw verstuurd)"),
+                Reason::Reseated { .. } => format!("Je nieuwe plaats voor {event}"),
             },
             format!("Hallo {},", facts.name),
             match reason {
                 Reason::Paid => "Bedankt voor je bestelling: die is betaald, en je tickets zitten als pdf bij deze e-mail.",
                 Reason::Again { .. } => "Zoals gevraagd sturen we je tickets opnieuw, als pdf bij deze e-mail.",
+                Reason::Reseated { .. } => "De organisator heeft je een andere plaats gegeven. Je tickets met de nieuwe plaats zitten als pdf bij deze e-mail: het ticket voor je oude plaats geeft geen toegang meer.",
             }
             .to_owned(),
             "Tickets",

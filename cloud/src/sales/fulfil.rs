@@ -14,7 +14,7 @@ use crate::payments::ledger::{self, Refs};
 use crate::pricing::ticket_prices;
 use sqlx::Connection;
 use std::collections::BTreeMap;
-use sync_core::ids::{Serial, TicketTypeId};
+use sync_core::ids::{SeatNumber, Serial, TicketTypeId};
 use sync_core::keys::EventKey;
 
 /// What settling a payment came to.
@@ -199,9 +199,9 @@ async fn issue_tickets(
     let mut by_number: Vec<&PaidLine> = lines.iter().collect();
     by_number.sort_by_key(|l| l.number);
     // The seats it chose, in plan order per ticket type: its tickets take them in turn.
-    let mut seats: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (ticket_type, seat) in crate::seating::holds::of_order(tx, order).await? {
-        seats.entry(ticket_type).or_default().push(seat);
+    let mut seats: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for (ticket_type, seat, number) in crate::seating::holds::of_order(tx, order).await? {
+        seats.entry(ticket_type).or_default().push((seat, number));
     }
     let mut serial = capacity::allocate_serials(tx, event, count).await?;
     let mut tickets = Vec::new();
@@ -210,14 +210,17 @@ async fn issue_tickets(
         let mut line_seats = seats.remove(&line.ticket_type_id).unwrap_or_default().into_iter();
         for price_minor in ticket_prices(line.quantity, line.unit_price_minor, line.discount_minor) {
             let bundle = serial;
-            let text = key.issue(Serial(serial), TicketTypeId(number), None).to_text();
+            let seat = line_seats.next();
+            let seat_number = seat.map(|(_, n)| u16::try_from(n).map(SeatNumber)).transpose();
+            let seat_number = seat_number.map_err(anyhow::Error::from)?;
+            let text = key.issue_seat(Serial(serial), TicketTypeId(number), None, seat_number).to_text();
             tickets.push(NewTicket {
                 serial,
                 ticket_type_id: line.ticket_type_id,
                 price_minor,
                 text,
                 part_of: None,
-                seat_id: line_seats.next(),
+                seat_id: seat.map(|(id, _)| id),
             });
             serial += 1;
             for part in separate(line.ticket_type_id) {

@@ -29,6 +29,7 @@ mod provider_webhook;
 pub mod reconcile;
 pub mod redeem;
 pub mod refunds;
+pub mod reseat;
 pub mod resend;
 pub mod routes;
 pub mod store;
@@ -52,6 +53,7 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         .merge(delivery::routes())
         .merge(provider_webhook::routes())
         .merge(resend::routes())
+        .merge(reseat::routes())
         .merge(reconcile::routes())
 }
 

@@ -1,13 +1,17 @@
 //! Assigning a plan to an event: the category map checked against the plan and the event's
-//! ticket types, the plan copied, its seats made, each mapped ticket type's capacity set to its
-//! places — refused while anything seated is sold, held or leased (invariant 3 of the module).
+//! ticket types, the plan copied, its seats made and numbered, each mapped ticket type's
+//! capacity set to its places, the seat map published to devices (seated tickets carry the
+//! numbers, gates name seats from the map) — refused while anything seated is sold, held or
+//! leased (invariant 3 of the module). Taking the seating away again publishes an empty map.
 
 use super::NewSeating;
 use super::store::{self, NewSeat};
 use crate::db::Tenant;
 use crate::error::ApiError;
 use std::collections::{BTreeMap, BTreeSet};
-use sync_core::seating::{Plan, Summary};
+use sync_core::ids::TicketTypeId;
+use sync_core::journal::Payload;
+use sync_core::seating::{Plan, SeatMap, Summary};
 
 /// Sells `event` by seat as `new` says (in the caller's transaction).
 pub async fn assign(tx: &mut Tenant, event: i64, new: &NewSeating) -> Result<(), ApiError> {
@@ -31,6 +35,31 @@ pub async fn assign(tx: &mut Tenant, event: i64, new: &NewSeating) -> Result<(),
     let categories_json = serde_json::to_string(&new.categories).map_err(anyhow::Error::from)?;
     store::assign(tx, event, new.plan, &plan_json, &categories_json, &seats).await?;
     set_capacities(tx, new, &types, &summary).await?;
+    let map = SeatMap::from_plan(&plan, |category| new.categories.get(category).copied().map(TicketTypeId));
+    publish(tx, event, map).await
+}
+
+/// Sells `event` by ticket type again (in the caller's transaction): 404 if it is not sold
+/// by seat, 409 while seats are sold or held.
+pub async fn unassign(tx: &mut Tenant, event: i64) -> Result<(), ApiError> {
+    crate::events::status(tx, event).await?;
+    if store::seating(tx, event).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let types = store::seated_types(tx, event).await?;
+    if store::in_use(tx, event, &types).await? > 0 {
+        return Err(ApiError::Conflict {
+            code: "seats_in_use",
+            message: "seats are sold or held: the event stays sold by seat".into(),
+        });
+    }
+    store::remove(tx, event).await?;
+    publish(tx, event, SeatMap::default()).await
+}
+
+/// Publishes `map` as the event's seat map in force, to every device of the event.
+async fn publish(tx: &mut Tenant, event: i64, map: SeatMap) -> Result<(), ApiError> {
+    crate::journal::append_hub_entry(tx, event, Payload::Seats(Box::new(map))).await?;
     Ok(())
 }
 

@@ -176,10 +176,11 @@ pub async fn revive(conn: &mut AnyConnection, order: i64) -> Result<bool, sqlx::
     Ok(i64::try_from(sold.rows_affected()).ok() == Some(chosen))
 }
 
-/// The seats `order` chose, per ticket type id, in plan order (tickets are issued onto them).
-pub async fn of_order(tx: &mut Tenant, order: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+/// The seats `order` chose: (ticket type id, seat id, seat number), in plan order (tickets are
+/// issued onto them; the number is what the signed ticket carries).
+pub async fn of_order(tx: &mut Tenant, order: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT os.ticket_type_id, s.id FROM order_seats os JOIN seats s ON s.id = os.seat_id \
+        "SELECT os.ticket_type_id, s.id, s.number FROM order_seats os JOIN seats s ON s.id = os.seat_id \
          WHERE os.order_id = $1 AND os.org_id = $2 ORDER BY s.number",
     )
     .bind(order)

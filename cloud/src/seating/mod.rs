@@ -106,7 +106,7 @@ pub fn seat_id(key: &str) -> bool {
 
 /// "Stalls · Row F · Seat 12".
 pub fn describe(section: &str, row: &str, seat: &str) -> String {
-    format!("{section} · Row {row} · Seat {seat}")
+    sync_core::seating::SeatName { section, row, seat }.to_string()
 }
 
 /// Which ticket type each category of the plan sells as.

@@ -356,18 +356,7 @@ async fn remove_seating(
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
     let mut tx = db.tenant(caller.org_id).await?;
-    crate::events::status(&mut tx, event).await?;
-    if store::seating(&mut tx, event).await?.is_none() {
-        return Err(ApiError::NotFound);
-    }
-    let types = store::seated_types(&mut tx, event).await?;
-    if store::in_use(&mut tx, event, &types).await? > 0 {
-        return Err(ApiError::Conflict {
-            code: "seats_in_use",
-            message: "seats are sold or held: the event stays sold by seat".into(),
-        });
-    }
-    store::remove(&mut tx, event).await?;
+    super::assign::unassign(&mut tx, event).await?;
     tx.audit(&caller.actor(), "event.seating.remove", "event", json!({"event": event})).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

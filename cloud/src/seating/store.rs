@@ -354,3 +354,70 @@ pub async fn is_seated(tx: &mut Tenant, id: i64) -> Result<bool, sqlx::Error> {
         .await?;
     Ok(n > 0)
 }
+
+/// A ticket of an order, as moving it to another seat needs it.
+#[derive(sqlx::FromRow)]
+pub struct TicketSeat {
+    /// Its ticket type's row id.
+    pub ticket_type_id: i64,
+    /// Its ticket type's number (what the signed ticket names).
+    pub type_number: i64,
+    /// What it cost.
+    pub price_minor: i64,
+    /// `valid`, `revoked`, …
+    pub status: String,
+    /// Its seat.
+    pub seat_id: Option<i64>,
+}
+
+/// Ticket `serial` of `order` (of `event`).
+pub async fn ticket_seat(
+    tx: &mut Tenant,
+    event: i64,
+    order: i64,
+    serial: u32,
+) -> Result<Option<TicketSeat>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT k.ticket_type_id, t.number AS type_number, k.price_minor, k.status, k.seat_id FROM tickets k \
+         JOIN ticket_types t ON t.id = k.ticket_type_id \
+         WHERE k.event_id = $1 AND k.order_id = $2 AND k.serial = $3 AND k.org_id = $4",
+    )
+    .bind(event)
+    .bind(order)
+    .bind(i64::from(serial))
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Moves `order`'s sold seat `from` to seat `to` if `to` is free: `to` sold to it, `from` free,
+/// the order's choice updated. `false` (nothing changed) if `to` was not free.
+pub async fn move_sold(tx: &mut Tenant, order: i64, from: i64, to: i64) -> Result<bool, sqlx::Error> {
+    let taken = sqlx::query(
+        "UPDATE seats SET state = 'sold', order_id = $1 WHERE id = $2 AND org_id = $3 AND state = 'free'",
+    )
+    .bind(order)
+    .bind(to)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    if taken.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE seats SET state = 'free', order_id = NULL WHERE id = $1 AND order_id = $2 AND org_id = $3",
+    )
+    .bind(from)
+    .bind(order)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE order_seats SET seat_id = $1 WHERE order_id = $2 AND seat_id = $3 AND org_id = $4")
+        .bind(to)
+        .bind(order)
+        .bind(from)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}

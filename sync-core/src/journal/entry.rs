@@ -101,6 +101,9 @@ pub enum Payload {
     /// The event's automatic discounts, as box offices apply them (the latest by journal
     /// order is in force).
     Discounts(Vec<crate::pricing::Rule>),
+    /// The event's seats, numbered as seated tickets carry them (the latest by journal order
+    /// is in force): gates name a ticket's seat from it, box offices draw and sell from it.
+    Seats(Box<crate::seating::SeatMap>),
 }
 
 /// A scan at a gate.

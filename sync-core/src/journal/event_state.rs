@@ -58,6 +58,8 @@ pub struct EventState {
     pub voucher_leases: BTreeMap<LeaseId, VoucherLeaseState>,
     /// The automatic discounts in force: the latest published, by journal order.
     pub discounts: Option<(Stamp, Vec<crate::pricing::Rule>)>,
+    /// The seat map in force: the latest published, by journal order.
+    pub seats: Option<(Stamp, crate::seating::SeatMap)>,
 }
 
 /// One voucher lease as the journal tells it.
@@ -172,6 +174,12 @@ impl EventState {
                 let stamp = entry.stamp();
                 if self.discounts.as_ref().is_none_or(|(kept, _)| stamp > *kept) {
                     self.discounts = Some((stamp, rules.clone()));
+                }
+            }
+            Payload::Seats(map) => {
+                let stamp = entry.stamp();
+                if self.seats.as_ref().is_none_or(|(kept, _)| stamp > *kept) {
+                    self.seats = Some((stamp, (**map).clone()));
                 }
             }
             Payload::DeviceSettings(change) => {

@@ -12,9 +12,14 @@
 //! | [`plan`] | the native format and [`Plan::check`]: every rule a plan must meet |
 //! | [`pretix`] | pretix's seating-plan JSON, read and written (a venue moving from pretix brings its plans) |
 //! | [`best`] | best available: `n` free seats side by side in one row, closest to the stage |
+//! | [`map`] | an event's seats numbered, as gates name them and box offices sell them |
 
 pub mod best;
+pub mod map;
 pub mod plan;
 pub mod pretix;
 
-pub use plan::{Category, Plan, PlanError, Point, Row, Seat, Section, Shape, Size, Standing, Summary};
+pub use map::{MapRow, MapSeat, SeatMap, SeatName};
+pub use plan::{
+    Category, MAX_ROWS, MAX_SEATS, Plan, PlanError, Point, Row, Seat, Section, Shape, Size, Standing, Summary,
+};

@@ -192,9 +192,10 @@ fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static s
         | Payload::DeviceRevoked(_)
         | Payload::VoucherGrant(_)
         | Payload::Discounts(_)
+        | Payload::Seats(_)
             if !hub =>
         {
-            Err("only the hub revokes, grants leases and publishes manifests and discounts")
+            Err("only the hub revokes, grants leases and publishes manifests, discounts and seat maps")
         }
         Payload::Scan(_)
         | Payload::DoorSale(_)
@@ -245,6 +246,7 @@ fn check_payload(payload: &Payload) -> Result<(), &'static str> {
         Payload::Discounts(rules) if rules.len() > 100 || rules.iter().any(|r| !text_ok(&r.name)) => {
             return Err("too many discounts, or a name too long");
         }
+        Payload::Seats(map) if map.check().is_err() => return Err("seat map too large or inconsistent"),
         Payload::DeviceSettings(s) if s.sealed.len() > crate::remote::MAX_SEALED_BYTES => {
             return Err("sealed device settings too large");
         }

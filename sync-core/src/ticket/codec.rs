@@ -3,6 +3,7 @@
 //! ```text
 //! version u8 | flags u8 | key_id u8 | event u32 | serial u32 | type u16
 //! [flags & 1] not_before u32 | not_after u32
+//! [flags & 4] seat u16
 //! [flags & 2] device_key [32] | first_serial u32 | last_serial u32 | expires u32
 //!             | type_count u8 | types u16 × type_count | delegation_signature [64]
 //! signature [64]
@@ -20,12 +21,14 @@ use super::{
     DecodeError, Delegation, DelegationGrant, FORMAT_VERSION, MAX_DELEGATION_TYPES, SIGNATURE_LEN, Ticket,
     ValidityWindow,
 };
-use crate::ids::{EventId, KeyId, Serial, TicketTypeId};
+use crate::ids::{EventId, KeyId, SeatNumber, Serial, TicketTypeId};
 
 /// Flag bit: a validity window follows the fixed header.
 pub(crate) const FLAG_VALIDITY: u8 = 0b01;
-/// Flag bit: a delegation follows (after the validity window, if any).
+/// Flag bit: a delegation follows (after the validity window and seat, if any).
 pub(crate) const FLAG_DELEGATION: u8 = 0b10;
+/// Flag bit: a seat number follows (after the validity window, if any).
+pub(crate) const FLAG_SEAT: u8 = 0b100;
 
 /// Encodes everything a ticket signature covers (all but the signature itself).
 pub(crate) fn encode_claims(t: &Ticket) -> Vec<u8> {
@@ -37,6 +40,9 @@ pub(crate) fn encode_claims(t: &Ticket) -> Vec<u8> {
     if t.delegation.is_some() {
         flags |= FLAG_DELEGATION;
     }
+    if t.seat.is_some() {
+        flags |= FLAG_SEAT;
+    }
     out.extend_from_slice(&[FORMAT_VERSION, flags, t.key_id.0]);
     out.extend_from_slice(&t.event.0.to_be_bytes());
     out.extend_from_slice(&t.serial.0.to_be_bytes());
@@ -44,6 +50,9 @@ pub(crate) fn encode_claims(t: &Ticket) -> Vec<u8> {
     if let Some(w) = t.validity {
         out.extend_from_slice(&w.not_before().to_be_bytes());
         out.extend_from_slice(&w.not_after().to_be_bytes());
+    }
+    if let Some(seat) = t.seat {
+        out.extend_from_slice(&seat.0.to_be_bytes());
     }
     if let Some(d) = &t.delegation {
         encode_delegation_body(&d.grant, &mut out);
@@ -97,7 +106,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Ticket, DecodeError> {
         return Err(DecodeError::UnsupportedVersion(version));
     }
     let flags = r.u8("flags")?;
-    if flags & !(FLAG_VALIDITY | FLAG_DELEGATION) != 0 {
+    if flags & !(FLAG_VALIDITY | FLAG_DELEGATION | FLAG_SEAT) != 0 {
         return Err(DecodeError::UnknownFlags(flags));
     }
     let key_id = KeyId(r.u8("key id")?);
@@ -111,12 +120,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Ticket, DecodeError> {
         let not_after = r.u32("validity window")?;
         Some(ValidityWindow::new(not_before, not_after).ok_or(DecodeError::InvalidValidityWindow)?)
     };
+    let seat = if flags & FLAG_SEAT == 0 { None } else { Some(SeatNumber(r.u16("seat")?)) };
     let delegation = if flags & FLAG_DELEGATION == 0 { None } else { Some(decode_delegation(&mut r)?) };
     r.array::<SIGNATURE_LEN>("signature")?;
     if !r.0.is_empty() {
         return Err(DecodeError::TrailingBytes { count: r.0.len() });
     }
-    Ok(Ticket { event, key_id, serial, ticket_type, validity, delegation })
+    Ok(Ticket { event, key_id, serial, ticket_type, validity, seat, delegation })
 }
 
 fn decode_delegation(r: &mut Reader<'_>) -> Result<Delegation, DecodeError> {

@@ -1,7 +1,7 @@
 //! The signed ticket, format v1 (specified byte by byte in docs/ticket-format.md).
 //!
 //! A ticket is a few claims — event, serial, ticket type, optional validity window, optional
-//! delegation — followed by one Ed25519 signature over everything before it (header included),
+//! seat, optional delegation — followed by one Ed25519 signature over everything before it (header included),
 //! behind a domain-separation prefix. It travels as `VG1:` + base45, which a QR code stores in
 //! alphanumeric mode and a keyboard-wedge scanner types as printable characters.
 //!
@@ -29,7 +29,7 @@ pub use error::DecodeError;
 pub use text::{MAX_INPUT_LEN, PREFIX};
 pub use verify::{DelegationProblem, Issuer, VerifyError};
 
-use crate::ids::{EventId, KeyId, Serial, TicketTypeId, Timestamp};
+use crate::ids::{EventId, KeyId, SeatNumber, Serial, TicketTypeId, Timestamp};
 
 /// The format version this build writes and reads.
 pub const FORMAT_VERSION: u8 = 1;
@@ -55,6 +55,9 @@ pub struct Ticket {
     pub ticket_type: TicketTypeId,
     /// When the ticket may be used; `None` means whenever the event admits.
     pub validity: Option<ValidityWindow>,
+    /// The seat it sells, for a reserved seat: its number in the event's seat map, which
+    /// names it ([`crate::seating::SeatMap`]).
+    pub seat: Option<SeatNumber>,
     /// Present when a box-office device, not the hub, signed the ticket.
     pub delegation: Option<Delegation>,
 }

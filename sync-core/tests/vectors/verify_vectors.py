@@ -98,18 +98,20 @@ def parse(data):
     if r.uint(1) != 1:
         raise malformed("unsupported_version")
     flags = r.uint(1)
-    if flags & 0xFC:
+    if flags & 0xF8:
         raise malformed("unknown_flags")
     key_id = r.uint(1)                    # offset 2, before the event id at offset 3
     fields = {"event": r.uint(4), "key_id": key_id}
     fields["serial"] = r.uint(4)
     fields["ticket_type"] = r.uint(2)
-    fields["validity"] = fields["delegation"] = None
+    fields["validity"] = fields["seat"] = fields["delegation"] = None
     if flags & 0x01:
         not_before, not_after = r.uint(4), r.uint(4)
         if not_after < not_before:
             raise malformed("invalid_validity_window")
         fields["validity"] = {"not_before": not_before, "not_after": not_after}
+    if flags & 0x04:
+        fields["seat"] = r.uint(2)
     deleg_msg = deleg_sig = None
     if flags & 0x02:
         start = r.pos

@@ -1,0 +1,199 @@
+//! The seat map: an event's seats as devices need them, numbered.
+//!
+//! A seated ticket carries a [`SeatNumber`] under its signature — two bytes, not the seat's
+//! names, so the QR code stays small. The number is the seat's place in the plan's order
+//! ([`super::Plan::seats`]: sections, rows, seats as drawn), fixed when the hub assigns the
+//! plan to the event (the plan cannot change once anything seated is sold). The hub publishes
+//! this map through the journal; a gate names a ticket's seat from it ("Stalls · Row F · Seat
+//! 12") and a box office draws and sells leased seats from it, offline.
+//!
+//! Sections and rows are listed once and referred to by index, so a 20,000-seat map is a few
+//! hundred kilobytes. [`SeatMap::check`] bounds everything, since the map arrives over sync.
+
+use super::{MAX_ROWS, MAX_SEATS, Plan};
+use crate::ids::{SeatNumber, TicketTypeId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Seat flag: a wheelchair space.
+pub const WHEELCHAIR: u8 = 0b001;
+/// Seat flag: a companion seat (beside a wheelchair space).
+pub const COMPANION: u8 = 0b010;
+/// Seat flag: the view is restricted.
+pub const RESTRICTED_VIEW: u8 = 0b100;
+/// Longest section name, row or seat label in a map (the plan's own limits are tighter).
+const MAX_NAME: usize = 200;
+/// Most sections in a map (as in a plan).
+const MAX_SECTIONS: usize = 100;
+// Every seat of a plan has a number that fits the ticket's two bytes.
+const _: () = assert!(MAX_SEATS <= 1 << 16);
+
+/// An event's seats, indexed by [`SeatNumber`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatMap {
+    /// Section names ("Stalls"), referred to by [`MapRow::section`].
+    pub sections: Vec<String>,
+    /// Rows, referred to by [`MapSeat::row`].
+    pub rows: Vec<MapRow>,
+    /// The seats: seat number `n` is `seats[n]`.
+    pub seats: Vec<MapSeat>,
+}
+
+/// A row of a [`SeatMap`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapRow {
+    /// Index into [`SeatMap::sections`].
+    pub section: u32,
+    /// Its label ("F").
+    pub label: String,
+}
+
+/// A seat of a [`SeatMap`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapSeat {
+    /// Index into [`SeatMap::rows`].
+    pub row: u32,
+    /// Its label ("12").
+    pub label: String,
+    /// Where it is drawn (plan units, rounded).
+    pub x: i32,
+    /// Where it is drawn.
+    pub y: i32,
+    /// The ticket type its category sells as.
+    pub ticket_type: TicketTypeId,
+    /// [`WHEELCHAIR`], [`COMPANION`], [`RESTRICTED_VIEW`].
+    pub flags: u8,
+}
+
+/// A seat's names, as staff and buyers say them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeatName<'a> {
+    /// The section ("Stalls").
+    pub section: &'a str,
+    /// The row label ("F").
+    pub row: &'a str,
+    /// The seat label ("12").
+    pub seat: &'a str,
+}
+
+impl fmt::Display for SeatName<'_> {
+    /// "Stalls · Row F · Seat 12".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} · Row {} · Seat {}", self.section, self.row, self.seat)
+    }
+}
+
+/// Why a map was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("seat map refused: {0}")]
+pub struct MapError(&'static str);
+
+impl SeatMap {
+    /// The map of `plan` (which passed [`Plan::check`]) with each category's ticket type
+    /// from `ticket_type`; a seat whose category has none is left out of sale but keeps its
+    /// number (`TicketTypeId(0)`), so numbers always follow the plan.
+    pub fn from_plan(plan: &Plan, ticket_type: impl Fn(&str) -> Option<TicketTypeId>) -> Self {
+        let mut map = Self::default();
+        for section in &plan.sections {
+            let s = u32::try_from(map.sections.len()).unwrap_or(u32::MAX);
+            map.sections.push(section.name.clone());
+            for row in &section.rows {
+                let r = u32::try_from(map.rows.len()).unwrap_or(u32::MAX);
+                map.rows.push(MapRow { section: s, label: row.label.clone() });
+                for seat in &row.seats {
+                    let flags = [(seat.wheelchair, WHEELCHAIR), (seat.companion, COMPANION)]
+                        .into_iter()
+                        .chain([(seat.restricted_view, RESTRICTED_VIEW)])
+                        .filter_map(|(on, bit)| on.then_some(bit))
+                        .fold(0, |a, b| a | b);
+                    #[allow(clippy::cast_possible_truncation)] // a checked plan keeps within ±100,000
+                    map.seats.push(MapSeat {
+                        row: r,
+                        label: seat.label.clone(),
+                        x: seat.x.round() as i32,
+                        y: seat.y.round() as i32,
+                        ticket_type: ticket_type(&seat.category).unwrap_or(TicketTypeId(0)),
+                        flags,
+                    });
+                }
+            }
+        }
+        map
+    }
+
+    /// Seat `n`'s names, if the map has it.
+    pub fn name(&self, n: SeatNumber) -> Option<SeatName<'_>> {
+        let seat = self.seats.get(usize::from(n.0))?;
+        let row = self.rows.get(usize::try_from(seat.row).ok()?)?;
+        let section = self.sections.get(usize::try_from(row.section).ok()?)?;
+        Some(SeatName { section, row: &row.label, seat: &seat.label })
+    }
+
+    /// Refuses a map that is too big or refers to rows or sections it lacks (it arrives over
+    /// sync: a device checks it before keeping it).
+    pub fn check(&self) -> Result<(), MapError> {
+        if self.seats.len() > MAX_SEATS || self.rows.len() > MAX_ROWS || self.sections.len() > MAX_SECTIONS {
+            return Err(MapError("more seats, rows or sections than a plan may have"));
+        }
+        let long = |s: &String| s.len() > MAX_NAME;
+        if self.sections.iter().any(long)
+            || self.rows.iter().any(|r| long(&r.label))
+            || self.seats.iter().any(|s| long(&s.label))
+        {
+            return Err(MapError("a name longer than 200 bytes"));
+        }
+        let sections = self.sections.len();
+        if self.rows.iter().any(|r| usize::try_from(r.section).map_or(true, |i| i >= sections)) {
+            return Err(MapError("a row in a section the map lacks"));
+        }
+        let rows = self.rows.len();
+        if self.seats.iter().any(|s| usize::try_from(s.row).map_or(true, |i| i >= rows)) {
+            return Err(MapError("a seat in a row the map lacks"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan::from_json(
+            br##"{"name":"Hall","size":{"width":400,"height":300},
+            "categories":[{"name":"A","color":"#c00"},{"name":"B","color":"#00c"}],
+            "sections":[{"name":"Stalls","rows":[
+              {"label":"E","seats":[{"id":"e1","label":"1","x":50,"y":100,"category":"A"},{"id":"e2","label":"2","x":80,"y":100,"category":"A","wheelchair":true}]},
+              {"label":"F","seats":[{"id":"f12","label":"12","x":50.4,"y":130,"category":"B","restricted_view":true}]}]},
+              {"name":"Balcony","rows":[{"label":"A","seats":[{"id":"b1","label":"1","x":50,"y":250,"category":"B"}]}]}]}"##,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn numbers_follow_the_plan_and_name_the_seat_as_staff_say_it() {
+        let plan = plan();
+        plan.check().unwrap();
+        let map = SeatMap::from_plan(&plan, |c| Some(TicketTypeId(if c == "A" { 1 } else { 2 })));
+        map.check().unwrap();
+        assert_eq!(map.seats.len(), plan.seats().count());
+        assert_eq!(map.name(SeatNumber(2)).unwrap().to_string(), "Stalls · Row F · Seat 12");
+        assert_eq!(map.name(SeatNumber(3)).unwrap().to_string(), "Balcony · Row A · Seat 1");
+        assert_eq!(map.name(SeatNumber(4)), None);
+        assert_eq!((map.seats[1].flags, map.seats[2].flags), (WHEELCHAIR, RESTRICTED_VIEW));
+        assert_eq!((map.seats[2].x, map.seats[2].ticket_type), (50, TicketTypeId(2)));
+    }
+
+    #[test]
+    fn a_map_pointing_outside_itself_is_refused() {
+        let mut map = SeatMap::from_plan(&plan(), |_| Some(TicketTypeId(1)));
+        map.seats[0].row = 99;
+        assert!(map.check().is_err());
+        let mut map = SeatMap::from_plan(&plan(), |_| Some(TicketTypeId(1)));
+        map.rows[0].section = 7;
+        assert!(map.check().is_err());
+        let mut map = SeatMap::from_plan(&plan(), |_| Some(TicketTypeId(1)));
+        map.sections[0] = "x".repeat(201);
+        assert!(map.check().is_err());
+    }
+}
