@@ -173,6 +173,21 @@ async fn plans_come_in_either_format_go_out_as_pretix_and_bad_ones_change_nothin
     );
 }
 
+/// The seats report of `event`: one category "stalls" (ticket type "Seat") with `counts`
+/// (seats, free, held, sold, blocked, leased), and the same total; the CSV says the same.
+async fn seat_report_says(hub: &TestHub, owner: &Organizer, event: i64, counts: [i64; 6]) {
+    let report = owner.get(&format!("/api/v1/events/{event}/reports/seats")).await;
+    let columns = ["category", "ticket_type", "seats", "free", "held", "sold", "blocked", "leased"];
+    assert_eq!(report["columns"], json!(columns));
+    let row =
+        |category: Value, name: Value| [vec![category, name], counts.map(Value::from).to_vec()].concat();
+    assert_eq!(report["rows"], json!([row(json!("stalls"), json!("Seat")), row(Value::Null, Value::Null)]));
+    let url = format!("{}/api/v1/events/{event}/reports/seats?format=csv", hub.url);
+    let csv = owner.authorize(hub.client.get(url)).send().await.unwrap().text().await.unwrap();
+    let numbers = counts.map(|n| n.to_string()).join(",");
+    assert!(csv.starts_with(&format!("{}\nstalls,Seat,{numbers}\n", columns.join(","))), "{csv}");
+}
+
 #[tokio::test]
 async fn seats_are_held_sold_lapsed_refunded_and_blocked_each_in_one_place() {
     for backend in BACKENDS {
@@ -258,6 +273,8 @@ async fn seats_are_held_sold_lapsed_refunded_and_blocked_each_in_one_place() {
         let seating = owner.get(&format!("/api/v1/events/{event}/seating")).await;
         assert_eq!(seating["seats"][0]["blocked"], 2);
         assert_eq!(seating["seats"][0]["sold"], 1);
+        // The report says the same, per category, with a total; as CSV too.
+        seat_report_says(&hub, &owner, event, [24, 21, 0, 1, 2, 0]).await;
 
         // Once seats sell, the plan, the seated type's capacity and leases stay as they are.
         let (status, problem) = owner

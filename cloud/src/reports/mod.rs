@@ -10,6 +10,7 @@
 //! | `devices` | the event's devices: last seen, entries not yet synced, scans | owner, admin, viewer |
 //! | `shifts` | closed box-office shifts: cashier, receipts, sales, voids, expected vs counted cash | owner, admin, box office, viewer |
 //! | `discounts` | vouchers and automatic discounts in paid orders, by tag and code or rule: list value, discount, paid | owner, admin, box office, viewer |
+//! | `seats` | an event sold by seat: its seats by category, free, held, sold, blocked and leased | owner, admin, box office, viewer |
 //!
 //! Days and times are the venue's (the event's time zone). Queries aggregate in SQL to 15-minute
 //! buckets (every time zone's offset is a multiple of 15 minutes), and Rust turns buckets into
@@ -191,6 +192,7 @@ async fn compute(tx: &mut crate::db::Tenant, event: i64, report: Report) -> Resu
         Report::Devices => queries::devices(tx, event, &zone).await,
         Report::Shifts => queries::shifts(tx, event, &zone).await,
         Report::Discounts => queries::discounts(tx, event).await,
+        Report::Seats => queries::seats(tx, event).await,
     }
 }
 
@@ -213,10 +215,15 @@ pub async fn readable(
         ("devices", "Devices"),
         ("shifts", "Box-office shifts"),
         ("discounts", "Discounts by tag and code"),
+        ("seats", "Seats by category"),
     ] {
         let report = Report::parse(name).ok_or(ApiError::NotFound)?;
         if report.readers().contains(&role) {
-            out.push((name, title, compute(&mut tx, event, report).await?));
+            let table = compute(&mut tx, event, report).await?;
+            // An event sold by ticket type has no seats to report.
+            if name != "seats" || !table.rows.is_empty() {
+                out.push((name, title, table));
+            }
         }
     }
     tx.commit().await?;
@@ -233,6 +240,7 @@ enum Report {
     Devices,
     Shifts,
     Discounts,
+    Seats,
 }
 
 impl Report {
@@ -246,13 +254,14 @@ impl Report {
             "devices" => Self::Devices,
             "shifts" => Self::Shifts,
             "discounts" => Self::Discounts,
+            "seats" => Self::Seats,
             _ => return None,
         })
     }
 
     fn readers(self) -> &'static [Role] {
         match self {
-            Self::Sales | Self::Shifts | Self::Discounts => {
+            Self::Sales | Self::Shifts | Self::Discounts | Self::Seats => {
                 &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer]
             }
             Self::Revenue | Self::Devices => &[Role::Owner, Role::Admin, Role::Viewer],
@@ -297,6 +306,7 @@ enum ReportName {
     Devices,
     Shifts,
     Discounts,
+    Seats,
 }
 
 #[utoipa::path(

@@ -574,3 +574,44 @@ pub(super) async fn quiet_devices(
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// The event's seats by category and state: free, held by unpaid orders, sold, blocked (with
+/// a reason, for technicians or press) and leased to box offices, with a total row — what is
+/// left to sell in each price level at a glance. Empty for an event not sold by seat.
+pub(super) async fn seats(tx: &mut Tenant, event: i64) -> Result<Table, ApiError> {
+    const STATES: [&str; 5] = ["free", "held", "sold", "blocked", "leased"];
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT s.category, t.name, s.state, CAST(COUNT(*) AS BIGINT) FROM seats s \
+         JOIN ticket_types t ON t.id = s.ticket_type_id WHERE s.event_id = $1 AND s.org_id = $2 \
+         GROUP BY s.category, t.name, s.state ORDER BY s.category, t.name",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_category: BTreeMap<(String, String), [i64; 5]> = BTreeMap::new();
+    for (category, type_name, state, n) in rows {
+        let counts = by_category.entry((category, type_name)).or_default();
+        if let Some(i) = STATES.iter().position(|s| *s == state) {
+            counts[i] += n;
+        }
+    }
+    let mut table =
+        Table::new(&["category", "ticket_type", "seats", "free", "held", "sold", "blocked", "leased"]);
+    let row = |category: Cell, type_name: Cell, n: &[i64; 5]| {
+        let mut cells = vec![category, type_name, Cell::from(n.iter().sum::<i64>())];
+        cells.extend(n.iter().map(|c| Cell::from(*c)));
+        cells
+    };
+    let mut total = [0; 5];
+    for ((category, type_name), counts) in &by_category {
+        table.rows.push(row(Cell::from(category.as_str()), Cell::from(type_name.as_str()), counts));
+        for (sum, n) in total.iter_mut().zip(counts) {
+            *sum += n;
+        }
+    }
+    if !by_category.is_empty() {
+        table.rows.push(row(Cell::Null, Cell::Null, &total));
+    }
+    Ok(table)
+}

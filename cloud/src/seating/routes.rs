@@ -79,7 +79,7 @@ struct PlanView {
     /// Standing places per category.
     standing_per_category: BTreeMap<String, u32>,
     /// The plan in the native format.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Plan)]
     plan: serde_json::Value,
 }
 
@@ -136,7 +136,7 @@ async fn stored_plan(tx: &mut Tenant, id: i64) -> Result<(PlanRow, Plan), ApiErr
     path = "/api/v1/seat-plans",
     tag = "seating",
     params(FormatQuery),
-    request_body(content = Object, description = "A seat plan: Voelgoed's native format (see sync-core's `seating::Plan`) or pretix's seating-plan JSON; at most 8 MB"),
+    request_body(content = PlanBody, description = "A seat plan: Voelgoed's native format (`?format=native`, the default) or pretix's seating-plan JSON (`?format=pretix`); at most 8 MB. Checked whole: a broken rule is refused with its path and nothing is stored"),
     responses(
         (status = 201, description = "Stored, with what it holds. Owners and admins.", body = PlanView),
         (status = 413, description = "Larger than 8 MB", body = ProblemDetails, content_type = "application/problem+json"),
@@ -192,6 +192,19 @@ async fn show_plan(
     Ok(Json(view(row, &plan, summary)?))
 }
 
+/// A plan as sent: the native format, or pretix's as `?format=pretix` says. Documents the
+/// body only: the handlers read the bytes with sync-core's parsers, which name the path of
+/// the first rule broken.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // never built: it describes what `create_plan` and `replace_plan` read
+enum PlanBody {
+    /// Voelgoed's own format (sync-core's `seating::Plan`).
+    Native(Plan),
+    /// pretix's seating-plan JSON.
+    Pretix(PretixPlanFile),
+}
+
 /// pretix's seating-plan JSON, as exported (its public `seating-plan.schema.json`: zones of
 /// rows of seats, areas, categories, the size). Only documents the answer: the export is
 /// sync-core's `seating::pretix::PretixPlan`.
@@ -238,7 +251,7 @@ async fn export_plan(
     path = "/api/v1/seat-plans/{id}",
     tag = "seating",
     params(("id" = i64, Path, description = "The plan"), FormatQuery),
-    request_body(content = Object, description = "The new plan, in either format (events keep the copy they were assigned)"),
+    request_body(content = PlanBody, description = "The new plan, in either format as `format` says (events keep the copy they were assigned)"),
     responses((status = 200, description = "Replaced. Owners and admins.", body = PlanView)),
 )]
 async fn replace_plan(
