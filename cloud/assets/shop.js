@@ -3,7 +3,12 @@
 // the payment provider — or straight to the tickets when the order is free. The running total
 // follows the quantities and the voucher code, priced by the hub (discounts included), in the
 // page's language; the page carries its sentences.
+//
+// An event sold by seat shows its live seat map: a tap picks a free seat (the line then names
+// its seats), a quantity alone asks for the best available; the hub streams every seat another
+// buyer holds or buys (`/shop/{event}/seats/live`), so the map changes colour as they do.
 import { showProblem } from "./console.js";
+import { SeatMap } from "./seatmap.js";
 
 const form = document.getElementById("shop");
 let attempt = null;
@@ -15,10 +20,19 @@ function money(minor, currency) {
   return format.format(minor / 10 ** digits);
 }
 
-/** The chosen lines, as checkout takes them. */
+/** Seats picked on the map: id → ticket type number. */
+const picked = new Map();
+
+/** The chosen lines, as checkout takes them (a seated type's picked seats named). */
 function chosenLines() {
   return [...form.querySelectorAll("input[data-type]")]
-    .map((i) => ({ ticket_type: Number(i.dataset.type), quantity: Math.max(0, Math.floor(Number(i.value) || 0)) }))
+    .map((i) => {
+      const type = Number(i.dataset.type);
+      const seats = [...picked].filter(([, t]) => t === type).map(([id]) => id);
+      return seats.length
+        ? { ticket_type: type, quantity: seats.length, seats }
+        : { ticket_type: type, quantity: Math.max(0, Math.floor(Number(i.value) || 0)) };
+    })
     .filter((l) => l.quantity > 0);
 }
 
@@ -79,6 +93,111 @@ function priceChanged() {
 }
 
 form?.addEventListener("input", priceChanged);
+
+// ---------- the seat map ----------
+const mapSection = document.getElementById("seat-map");
+let map = null;
+let typeOfCategory = {};
+
+/** Shows the picked seats under the map, and each seated type's count of them. */
+function showPicked() {
+  const list = document.getElementById("picked");
+  document.getElementById("picked-title").hidden = picked.size === 0;
+  list.replaceChildren(...[...picked.keys()].map((id) => {
+    const seat = map.seats.get(id);
+    const item = document.createElement("li");
+    item.dataset.seat = id;
+    const name = document.createElement("span");
+    name.textContent = map.name(seat);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "secondary";
+    remove.textContent = mapSection.dataset.remove;
+    remove.setAttribute("aria-label", `${mapSection.dataset.remove}: ${name.textContent}`);
+    remove.addEventListener("click", () => toggle(seat));
+    item.append(name, remove);
+    return item;
+  }));
+  for (const input of form.querySelectorAll("input[data-seated]")) {
+    const n = [...picked.values()].filter((t) => t === Number(input.dataset.type)).length;
+    input.readOnly = n > 0;
+    if (n > 0) input.value = n;
+  }
+  priceChanged();
+}
+
+function toggle(seat) {
+  const type = typeOfCategory[seat.category];
+  if (type === undefined || !form.querySelector(`input[data-type="${type}"]`)) return; // not for sale here
+  if (picked.has(seat.id)) {
+    picked.delete(seat.id);
+  } else if (map.isFree(seat.id)) {
+    picked.set(seat.id, type);
+  } else {
+    return;
+  }
+  map.setPicked(seat.id, picked.has(seat.id));
+  if (![...picked.values()].includes(type)) form.querySelector(`input[data-type="${type}"]`).value = 0;
+  showPicked();
+}
+
+/** Seats someone else took are no longer picked. */
+function dropTaken() {
+  const lost = [...picked.keys()].filter((id) => !map.isFree(id));
+  for (const id of lost) { picked.delete(id); map.setPicked(id, false); }
+  if (lost.length) showPicked();
+}
+
+function legend(plan) {
+  const item = (colour, text, cls = "") => {
+    const li = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = `swatch ${cls}`;
+    swatch.style.background = colour;
+    li.append(swatch, text);
+    return li;
+  };
+  const prices = plan.categories.map((c) => {
+    const input = form.querySelector(`input[data-type="${typeOfCategory[c.name]}"]`);
+    const price = input ? ` · ${money(Number(input.dataset.price), input.dataset.currency)}` : "";
+    return item(c.color, `${c.name}${price}`);
+  });
+  const d = mapSection.dataset;
+  document.getElementById("map-legend").replaceChildren(
+    ...prices,
+    item("#e9d9a6", d.held),
+    item("#c4c9ce", d.taken),
+    item("transparent", `♿ ${d.wheelchair}`),
+  );
+}
+
+async function startMap() {
+  const event = form.dataset.event;
+  const response = await fetch(`/api/v1/public/events/${event}/seats`).catch(() => null);
+  if (!response?.ok) return;
+  const seating = await response.json();
+  typeOfCategory = seating.categories;
+  const hover = document.getElementById("map-hover");
+  map = new SeatMap(document.getElementById("map-svg"), seating.plan, {
+    onTap: toggle,
+    onHover: (seat) => { hover.textContent = `${map.name(seat)} · ${map.isFree(seat.id) ? mapSection.dataset.free : mapSection.dataset.taken}`; },
+    words: { wheelchair: mapSection.dataset.wheelchair },
+  });
+  mapSection.dataset.drawnMs = map.drawnMs.toFixed(1);
+  for (const id of seating.taken) map.setState(id, "sold");
+  legend(seating.plan);
+  document.getElementById("map-zoom-in").addEventListener("click", () => map.zoom(1.5));
+  document.getElementById("map-zoom-out").addEventListener("click", () => map.zoom(1 / 1.5));
+  document.getElementById("map-fit").addEventListener("click", () => map.fit());
+  const live = new EventSource(`/shop/${event}/seats/live`);
+  live.addEventListener("seats", (e) => { map.resetStates(JSON.parse(e.data).seats); dropTaken(); mapSection.dataset.live = "on"; });
+  live.addEventListener("changes", (e) => {
+    for (const [id, state] of Object.entries(JSON.parse(e.data).seats)) map.setState(id, state);
+    dropTaken();
+  });
+}
+
+if (mapSection && form) startMap();
 document.getElementById("voucher-apply")?.addEventListener("click", () => { showTotal(); showQuote(); });
 if (form) { showTotal(); showQuote(); }
 

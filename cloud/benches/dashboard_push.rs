@@ -17,7 +17,7 @@ use cloud::state::AppState;
 use cloud::tenancy::{NewOrganization, create_organization};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use sync_core::ids::{EventId, GateId, Serial, TicketTypeId, Timestamp};
 use sync_core::journal::{HUB, Payload, ScanEntry, ScannedTicket};
 use sync_core::keys::DeviceKey;
@@ -27,36 +27,12 @@ use sync_core::sync::http::enroll::{Invitation, create_replica, enroll};
 use sync_core::sync::sync_with;
 use sync_core::verdict::VerdictKind;
 
+#[path = "support/sse.rs"]
+mod sse;
+use sse::{Events, percentile};
+
 const ROUNDS: usize = 300;
 const PASSWORD: &str = "a long enough password";
-
-/// Reads server-sent events from a streaming response: the `data:` of each, as JSON.
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Events {
-    async fn next(&mut self) -> Value {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let event: String = self.buffer.drain(..end + 2).collect();
-                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
-                    return serde_json::from_str(data.trim()).unwrap();
-                }
-                continue; // a keep-alive comment
-            }
-            let chunk = self.response.chunk().await.unwrap().expect("the stream stays open");
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
-
-/// The `per_mille`-th of `sorted`, in milliseconds (nearest rank).
-fn percentile(sorted: &[Duration], per_mille: usize) -> f64 {
-    let i = ((sorted.len() - 1) * per_mille + 500) / 1000;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

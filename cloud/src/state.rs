@@ -69,6 +69,8 @@ pub struct AppState {
     pub simulator: Arc<Simulator>,
     /// How mail leaves the hub (SMTP, or the mail drop).
     pub mailer: Arc<Mailer>,
+    /// The last read of each event's seats, shared by the shop's open live maps.
+    pub seat_snapshots: crate::seating::live::Snapshots,
 }
 
 impl AppState {
@@ -123,6 +125,7 @@ impl AppState {
             sales: Sales::new(sales_options, provider, public_url.clone(), mailer.clone()),
             simulator,
             mailer,
+            seat_snapshots: crate::seating::live::Snapshots::default(),
         })
     }
 }

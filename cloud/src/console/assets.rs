@@ -15,6 +15,8 @@ const SHOP_JS: &str = include_str!("../../assets/shop.js");
 const PAY_JS: &str = include_str!("../../assets/pay.js");
 /// Money as the apps write and read it (console.js imports it): one module for every front end.
 const MONEY_JS: &str = include_str!("../../../apps/ui/common/money.js");
+/// The seat plan drawn, zoomed and panned (shop.js imports it; the box office draws with it too).
+const SEATMAP_JS: &str = include_str!("../../../apps/ui/common/seatmap.js");
 
 /// Served with `no-cache`: browsers revalidate, so a new hub version's assets are used at once.
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -30,4 +32,5 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/assets/shop.js", get(|| async { asset("text/javascript; charset=utf-8", SHOP_JS) }))
         .route("/assets/pay.js", get(|| async { asset("text/javascript; charset=utf-8", PAY_JS) }))
         .route("/assets/money.js", get(|| async { asset("text/javascript; charset=utf-8", MONEY_JS) }))
+        .route("/assets/seatmap.js", get(|| async { asset("text/javascript; charset=utf-8", SEATMAP_JS) }))
 }

@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reconciliation", get(reconciliation::page))
         .route("/shop/{event}", get(shop::page))
         .route("/shop/{event}/tickets-again", axum::routing::post(shop::again))
+        .route("/shop/{event}/seats/live", get(shop::seats_live))
         .route("/shop/orders/{code}/{secret}", get(shop::order))
         .route("/shop/orders/{code}/{secret}/pay/{payment}", get(shop::pay))
         .merge(assets::routes())

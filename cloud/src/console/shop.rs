@@ -42,6 +42,8 @@ struct ShopType {
     addon: bool,
     /// A bundle's contents ("1 × Parking, 1 × Drinks"); empty: not a bundle.
     includes: String,
+    /// Sold by seat: picked on the map, or the best available.
+    seated: bool,
 }
 
 #[derive(Template)]
@@ -59,6 +61,8 @@ struct ShopPage {
     privacy_url: String,
     on_sale: bool,
     types: Vec<ShopType>,
+    /// Some type is sold by seat: the page shows the live seat map.
+    seated: bool,
     /// The answer to "send me my tickets again", once asked.
     again: bool,
     /// The voucher code of the shop's link.
@@ -127,6 +131,18 @@ pub(super) struct Again {
     lang: Option<String>,
 }
 
+/// `GET /shop/{event}/seats/live`: the seat map's changes as server-sent events
+/// ([`crate::seating::live`]).
+pub(super) async fn seats_live(
+    State(state): State<AppState>,
+    PagePath(event): PagePath<i64>,
+) -> axum::response::Response {
+    match crate::seating::live::stream(state.db.clone(), state.seat_snapshots.clone(), event).await {
+        Ok(sse) => sse.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `POST /shop/{event}/tickets-again`: as `POST /api/v1/public/events/{id}/tickets-again`,
 /// answered with the shop page saying the same words whatever the address.
 pub(super) async fn again(
@@ -179,13 +195,15 @@ async fn shop_page(
                     .map(|p| format!("{} × {}", p.quantity, p.name))
                     .collect::<Vec<_>>()
                     .join(", "),
+                seated: t.seated,
                 currency: t.currency,
                 number: t.number,
                 name: t.name,
                 description: t.description,
             }
         })
-        .collect();
+        .collect::<Vec<ShopType>>();
+    let seated = types.iter().any(|t| t.seated);
     let venue = [shop.venue_name.as_str(), shop.venue_address.as_str()]
         .into_iter()
         .filter(|s| !s.is_empty())
@@ -205,6 +223,7 @@ async fn shop_page(
         privacy_url: shop.privacy_url,
         on_sale: shop.on_sale,
         types,
+        seated,
         again: shown.again,
         code: shown.code,
         w,

@@ -14,7 +14,7 @@
 mod notify;
 mod tx;
 
-pub use notify::{CHANGES_CHANNEL, Notifier};
+pub use notify::{CHANGES_CHANNEL, Notifier, SEATS_CHANNEL, SeatBell};
 pub use tx::{System, Tenant};
 
 use crate::clock::Clock;
@@ -81,6 +81,8 @@ pub struct Db {
     url: Arc<str>,
     /// Dates every transaction ([`Tenant::now`]): the hub's one source of time.
     clock: Clock,
+    /// Rung by its transactions that change seats, when they commit.
+    seat_bell: SeatBell,
 }
 
 impl std::fmt::Debug for Db {
@@ -162,7 +164,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Self { pool, backend, url: url.into(), clock: Clock::wall() })
+        Ok(Self { pool, backend, url: url.into(), clock: Clock::wall(), seat_bell: SeatBell::default() })
     }
 
     /// Brings the schema up to date (idempotent).
@@ -184,6 +186,11 @@ impl Db {
     /// The clock that dates its transactions.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The bell its transactions ring when they change seats.
+    pub fn seat_bell(&self) -> &SeatBell {
+        &self.seat_bell
     }
 
     /// The pool, for the global tables only (users, the hub's identity, webhook events, the
@@ -220,7 +227,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Tenant::new(tx, org, self.clock.now_ms(), self.backend))
+        Ok(Tenant::new(tx, org, self.clock.now_ms(), self.backend, self.seat_bell.clone()))
     }
 
     /// A transaction for the few lookups that must cross organizations before one is known
@@ -234,7 +241,7 @@ impl Db {
                 self.pool.begin_with("BEGIN; SELECT set_config('voelgoed.system', 'on', true)").await?
             }
         };
-        Ok(System::new(tx, self.clock.now_ms(), self.backend))
+        Ok(System::new(tx, self.clock.now_ms(), self.backend, self.seat_bell.clone()))
     }
 
     /// A read-only [`Self::system`] transaction: on SQLite it does not take the write lock
@@ -242,7 +249,12 @@ impl Db {
     /// the caller's session — do not queue behind writers.
     pub async fn lookup(&self) -> Result<System, DbError> {
         match self.backend {
-            Backend::Sqlite => Ok(System::new(self.pool.begin().await?, self.clock.now_ms(), self.backend)),
+            Backend::Sqlite => Ok(System::new(
+                self.pool.begin().await?,
+                self.clock.now_ms(),
+                self.backend,
+                self.seat_bell.clone(),
+            )),
             Backend::Postgres => self.system().await,
         }
     }

@@ -1,6 +1,10 @@
 //! Waking long-polls when an organization's journal or documents change: in this instance
 //! through a watch channel, and on PostgreSQL in every other instance too, through
 //! LISTEN/NOTIFY (the one piece of cross-instance signalling; SQLite is one instance).
+//!
+//! The [`SeatBell`] is the same for seats: a transaction that changed seats (a hold, a sale, a
+//! lapse, a block) rings it when it commits, and the shop's live seat maps look again. It is
+//! separate so that a flash sale's holds never wake devices.
 
 use super::Db;
 use std::collections::HashMap;
@@ -10,6 +14,8 @@ use tokio::sync::watch;
 /// The PostgreSQL channel hub instances tell each other about changes on (payload: the
 /// organization's id).
 pub const CHANGES_CHANNEL: &str = "voelgoed_changes";
+/// The PostgreSQL channel seat changes are announced on (payload: the organization's id).
+pub const SEATS_CHANNEL: &str = "voelgoed_seats";
 
 type Watchers = Arc<Mutex<HashMap<i64, watch::Sender<u64>>>>;
 
@@ -20,13 +26,34 @@ pub struct Notifier {
     orgs: Watchers,
     /// The database to NOTIFY through (PostgreSQL only).
     db: Option<Db>,
+    /// The database's seat bell, rung here when another instance's seats change.
+    seats: SeatBell,
+}
+
+/// Rings when an organization's seats change (a transaction that changed them committed, here
+/// or — on PostgreSQL — in another instance): the shop's live seat maps wait on it. Every
+/// [`Db`] has one; its transactions ring it ([`super::Tenant::seats_changed`]).
+#[derive(Clone, Default)]
+pub struct SeatBell(Watchers);
+
+impl SeatBell {
+    /// A receiver that moves when `org`'s seats change.
+    pub fn subscribe(&self, org: i64) -> watch::Receiver<u64> {
+        Notifier::sender(&self.0, org).subscribe()
+    }
+
+    /// `org`'s seats changed (committed) in this instance.
+    pub(super) fn ring(&self, org: i64) {
+        Notifier::wake(&self.0, org);
+    }
 }
 
 impl Notifier {
     /// A notifier for a hub on `db`.
     pub fn new(db: &Db) -> Self {
+        let seats = db.seat_bell().clone();
         let db = (db.backend() == super::Backend::Postgres).then(|| db.clone());
-        Self { orgs: Watchers::default(), db }
+        Self { orgs: Watchers::default(), db, seats }
     }
 
     fn sender(orgs: &Watchers, org: i64) -> watch::Sender<u64> {
@@ -66,12 +93,13 @@ impl Notifier {
     pub async fn listen(self, url: String) {
         // Only a weak hold: the hub dropping its notifier ends this task.
         let orgs = Arc::downgrade(&self.orgs);
+        let seats = Arc::downgrade(&self.seats.0);
         drop(self);
         let mut failures = 0u32;
         loop {
             let connected = sqlx::postgres::PgListener::connect(&url).await;
             let mut listener = match connected {
-                Ok(mut l) => match l.listen(CHANGES_CHANNEL).await {
+                Ok(mut l) => match l.listen_all([CHANGES_CHANNEL, SEATS_CHANNEL]).await {
                     Ok(()) => l,
                     Err(e) => {
                         tracing::warn!(error = %e, "LISTEN failed; retrying");
@@ -92,18 +120,23 @@ impl Notifier {
                 }
             };
             failures = 0;
-            if let Some(orgs) = orgs.upgrade() {
-                let all: Vec<i64> =
-                    orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).keys().copied().collect();
+            for watchers in [orgs.upgrade(), seats.upgrade()].into_iter().flatten() {
+                let all: Vec<i64> = watchers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .keys()
+                    .copied()
+                    .collect();
                 for org in all {
-                    Self::wake(&orgs, org);
+                    Self::wake(&watchers, org);
                 }
             }
             // `try_recv` gives `None` (or an error) when the connection dropped: reconnect.
             while let Ok(Some(n)) = listener.try_recv().await {
-                let Some(orgs) = orgs.upgrade() else { return };
+                let watchers = if n.channel() == SEATS_CHANNEL { seats.upgrade() } else { orgs.upgrade() };
+                let Some(watchers) = watchers else { return };
                 if let Ok(org) = n.payload().parse() {
-                    Self::wake(&orgs, org);
+                    Self::wake(&watchers, org);
                 }
             }
             if orgs.strong_count() == 0 {

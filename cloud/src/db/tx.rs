@@ -9,7 +9,7 @@
 //!
 //! [`Clock`]: crate::clock::Clock
 
-use super::{Backend, DbError};
+use super::{Backend, DbError, SeatBell};
 use crate::db::Notifier;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::ops::{Deref, DerefMut};
@@ -21,6 +21,10 @@ pub struct Tenant {
     org: i64,
     now: i64,
     backend: Backend,
+    /// Rung on commit if [`Self::seats_changed`] was called.
+    seat_bell: SeatBell,
+    /// Whether this transaction changed seats.
+    seats_changed: bool,
 }
 
 /// A transaction across organizations (PostgreSQL: declared to row-level security as such).
@@ -28,11 +32,36 @@ pub struct System {
     tx: Transaction<'static, Any>,
     now: i64,
     backend: Backend,
+    /// Handed to the tenant transaction it may become.
+    seat_bell: SeatBell,
 }
 
 impl Tenant {
-    pub(super) fn new(tx: Transaction<'static, Any>, org: i64, now: i64, backend: Backend) -> Self {
-        Self { tx, org, now, backend }
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        org: i64,
+        now: i64,
+        backend: Backend,
+        seat_bell: SeatBell,
+    ) -> Self {
+        Self { tx, org, now, backend, seat_bell, seats_changed: false }
+    }
+
+    /// This transaction changed seats: once it commits, the shop's live seat maps of the
+    /// organization look again — in this instance, and on PostgreSQL in every other (a NOTIFY,
+    /// which PostgreSQL delivers only if the transaction commits).
+    pub async fn seats_changed(&mut self) -> Result<(), sqlx::Error> {
+        if !self.seats_changed {
+            self.seats_changed = true;
+            if self.backend == Backend::Postgres {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(super::SEATS_CHANNEL)
+                    .bind(self.org.to_string())
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// The organization whose rows this transaction sees.
@@ -74,9 +103,12 @@ impl Tenant {
         Ok(())
     }
 
-    /// Commits.
+    /// Commits (and rings the seat bell if seats changed).
     pub async fn commit(self) -> Result<(), DbError> {
         self.tx.commit().await?;
+        if self.seats_changed {
+            self.seat_bell.ring(self.org);
+        }
         Ok(())
     }
 
@@ -91,8 +123,13 @@ impl Tenant {
 }
 
 impl System {
-    pub(super) fn new(tx: Transaction<'static, Any>, now: i64, backend: Backend) -> Self {
-        Self { tx, now, backend }
+    pub(super) fn new(
+        tx: Transaction<'static, Any>,
+        now: i64,
+        backend: Backend,
+        seat_bell: SeatBell,
+    ) -> Self {
+        Self { tx, now, backend, seat_bell }
     }
 
     /// When the transaction began (Unix ms, from the hub's clock).
@@ -117,7 +154,7 @@ impl System {
             .execute(&mut *self.tx)
             .await?;
         }
-        Ok(Tenant::new(self.tx, org, self.now, self.backend))
+        Ok(Tenant::new(self.tx, org, self.now, self.backend, self.seat_bell))
     }
 
     /// Commits.

@@ -174,6 +174,7 @@ async fn revive(
         return Ok(false);
     }
     again.commit().await?;
+    tx.seats_changed().await?; // its seats, if it has any, are sold again
     Ok(true)
 }
 

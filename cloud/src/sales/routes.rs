@@ -113,6 +113,10 @@ pub async fn shop_event(db: &Db, event: i64, voucher: Option<&VoucherView>) -> R
         }
     }
     ticket_types.retain(|t| !t.hidden.0 || opens(t.number));
+    let seated = crate::events::store::seated_numbers(&mut tx, event).await?;
+    for t in &mut ticket_types {
+        t.seated = seated.contains(&t.number);
+    }
     let about = crate::events::store::about(&mut tx, event).await?.unwrap_or_default();
     let organizer = crate::settings::organization(&mut tx).await?;
     tx.commit().await?;

@@ -389,6 +389,10 @@ pub struct ShopTicketType {
     /// A bundle's contents (empty: not a bundle); `available` counts them too.
     #[sqlx(skip)]
     pub includes: Vec<ShopPart>,
+    /// Sold by seat: buyers pick seats on the event's map (`GET
+    /// /api/v1/public/events/{id}/seats`) or get the best available.
+    #[sqlx(skip)]
+    pub seated: bool,
 }
 
 /// What one bundle contains of a ticket type.

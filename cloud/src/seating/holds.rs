@@ -65,6 +65,7 @@ pub async fn take(
         }
         got.extend(ids.into_iter().map(|id| (id, w.ticket_type)));
     }
+    tx.seats_changed().await?;
     let sql = format!(
         "INSERT INTO order_seats (order_id, org_id, seat_id, ticket_type_id) VALUES {}",
         crate::db::values(got.len(), "(?, ?, ?, ?)")
@@ -135,10 +136,15 @@ async fn hold_keys(
 
 /// Frees what `order` held in this transaction (it did not get all its seats).
 async fn undo(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE seats SET state = 'free', order_id = NULL WHERE order_id = $1 AND state = 'held'")
-        .bind(order)
-        .execute(&mut **tx)
-        .await?;
+    let freed = sqlx::query(
+        "UPDATE seats SET state = 'free', order_id = NULL WHERE order_id = $1 AND state = 'held'",
+    )
+    .bind(order)
+    .execute(&mut **tx)
+    .await?;
+    if freed.rows_affected() > 0 {
+        tx.seats_changed().await?;
+    }
     Ok(())
 }
 
@@ -149,10 +155,13 @@ pub async fn release(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
 
 /// `order` was paid: its held seats are sold.
 pub async fn sell(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE seats SET state = 'sold' WHERE order_id = $1 AND state = 'held'")
+    let sold = sqlx::query("UPDATE seats SET state = 'sold' WHERE order_id = $1 AND state = 'held'")
         .bind(order)
         .execute(&mut **tx)
         .await?;
+    if sold.rows_affected() > 0 {
+        tx.seats_changed().await?;
+    }
     Ok(())
 }
 
@@ -216,6 +225,8 @@ pub async fn give_back(tx: &mut Tenant, event: i64, order: i64, serials: &[u32])
     for s in serials {
         q = q.bind(i64::from(*s));
     }
-    q.execute(&mut **tx).await?;
+    if q.execute(&mut **tx).await?.rows_affected() > 0 {
+        tx.seats_changed().await?;
+    }
     Ok(())
 }

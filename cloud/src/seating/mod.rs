@@ -17,6 +17,7 @@
 
 pub mod assign;
 pub mod holds;
+pub mod live;
 pub mod routes;
 pub mod store;
 

@@ -142,7 +142,7 @@ pub async fn remove(tx: &mut Tenant, event: i64) -> Result<(), sqlx::Error> {
     ] {
         sqlx::query(sql).bind(event).bind(tx.org()).execute(&mut **tx).await?;
     }
-    Ok(())
+    tx.seats_changed().await
 }
 
 /// Stores the event's seating and its seats.
@@ -192,7 +192,7 @@ pub async fn assign(
         }
         q.execute(&mut **tx).await?;
     }
-    Ok(())
+    tx.seats_changed().await
 }
 
 /// A seat to store.
@@ -268,7 +268,9 @@ pub async fn block(tx: &mut Tenant, ids: &[i64], reason: &str) -> Result<u64, sq
     for id in ids {
         q = q.bind(*id);
     }
-    Ok(q.execute(&mut **tx).await?.rows_affected())
+    let blocked = q.execute(&mut **tx).await?.rows_affected();
+    tx.seats_changed().await?;
+    Ok(blocked)
 }
 
 /// Frees the blocked seats `ids`; how many were freed.
@@ -281,7 +283,9 @@ pub async fn unblock(tx: &mut Tenant, ids: &[i64]) -> Result<u64, sqlx::Error> {
     for id in ids {
         q = q.bind(*id);
     }
-    Ok(q.execute(&mut **tx).await?.rows_affected())
+    let freed = q.execute(&mut **tx).await?.rows_affected();
+    tx.seats_changed().await?;
+    Ok(freed)
 }
 
 /// Seats per ticket type and state: (ticket type number, category, state, count).
@@ -289,6 +293,18 @@ pub async fn counts(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, String, Str
     sqlx::query_as(
         "SELECT t.number, s.category, s.state, COUNT(*) FROM seats s JOIN ticket_types t ON t.id = s.ticket_type_id \
          WHERE s.event_id = $1 AND s.org_id = $2 GROUP BY t.number, s.category, s.state ORDER BY t.number, s.category, s.state",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The seats of the event that are not free, with their state (held, sold, blocked): what the
+/// live seat map streams.
+pub async fn not_free(tx: &mut Tenant, event: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seat_key, state FROM seats WHERE event_id = $1 AND org_id = $2 AND state <> 'free'",
     )
     .bind(event)
     .bind(tx.org())
@@ -419,5 +435,6 @@ pub async fn move_sold(tx: &mut Tenant, order: i64, from: i64, to: i64) -> Resul
         .bind(tx.org())
         .execute(&mut **tx)
         .await?;
+    tx.seats_changed().await?;
     Ok(true)
 }
