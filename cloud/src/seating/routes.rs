@@ -560,7 +560,7 @@ async fn restate(
 #[derive(Serialize, ToSchema)]
 pub struct PublicSeating {
     /// The plan (native format).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Plan)]
     pub plan: serde_json::Value,
     /// Category → the ticket type number it sells as.
     pub categories: BTreeMap<String, u16>,
