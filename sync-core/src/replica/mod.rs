@@ -217,12 +217,6 @@ impl Replica {
         self.lock().manifest(event).cloned()
     }
 
-    /// An event's seat map in force (the latest the hub published), if it sells seats.
-    pub fn seat_map(&self, event: EventId) -> Option<crate::seating::SeatMap> {
-        let inner = self.lock();
-        inner.events.get(&event).and_then(|s| s.seats.as_ref()).map(|(_, m)| m.clone())
-    }
-
     /// A gate handle for `event`.
     pub fn gate(self: &Arc<Self>, event: EventId) -> Gate {
         Gate::new(Arc::clone(self), event)
