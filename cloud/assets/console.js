@@ -13,6 +13,7 @@
 // int, money (12.50 → 1250, exactly, by money.js, in the currency of the input's data-currency
 // or of the form's field named like it with "currency" as the last part; else two decimals),
 // datetime (local → Unix ms), ints ("1, 2" → [1, 2]), bool ("true" → true);
+// data-key="k" puts the value at key k of the object the name names (categories → {k: value});
 // data-optional leaves an empty field out; names ending in [] collect checked boxes, a
 // checkbox of another name is true or false. A fieldset's data-drop-empty="list:field" leaves
 // out the items of that list whose field is empty or 0 (a bundle's parts not chosen).
@@ -78,6 +79,11 @@ export function collect(form) {
     if (el.type === "checkbox") { setPath(body, el.name, el.checked); continue; }
     const value = valueOf(el);
     if ((value === null || value === "") && "optional" in el.dataset) continue;
+    if (el.dataset.key !== undefined) {
+      if (body[el.name] === undefined) body[el.name] = {};
+      body[el.name][el.dataset.key] = value;
+      continue;
+    }
     setPath(body, el.name, value);
   }
   for (const set of form.querySelectorAll("[data-drop-empty]")) {

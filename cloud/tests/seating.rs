@@ -3,8 +3,9 @@
 //! chosen seats and best available held, paid (the seat on the ticket), lapsed and refunded
 //! back to free, blocked with a reason; what may not change once seats sell; the seat under the
 //! ticket's signature, on its PDF and named at a gate, and a buyer moved to another seat (old
-//! ticket revoked at the gate, new one issued); and 64 buyers fighting over the same seats, each
-//! seat sold once.
+//! ticket revoked at the gate, new one issued); 64 buyers fighting over the same seats, each
+//! seat sold once; and, in Chromium, the shop's live map and the console's builder (a hall built
+//! from nothing, sold by an event, a seat of it bought) and seats page.
 
 mod common;
 
@@ -583,4 +584,267 @@ async fn sixty_four_buyers_fighting_for_the_same_seats_get_each_seat_once() {
         .number("SELECT COUNT(*) FROM (SELECT os.seat_id FROM order_seats os JOIN orders o ON o.id = os.order_id WHERE o.status = 'pending' GROUP BY os.seat_id HAVING COUNT(*) > 1) d")
         .await;
     assert_eq!(doubled, 0);
+}
+
+/// The builder's count of `category`'s seats (its table row), as shown.
+async fn counted(b: &fantoccini::Client, category: &str) -> String {
+    common::browser::text(b, &format!("#counts tr[data-category=\"{category}\"] .seats")).await
+}
+
+/// Sends keys to the element at `css`, `keys` in WebDriver's notation (\u{E009}: Control held
+/// until \u{E000}).
+async fn keys(b: &fantoccini::Client, css: &str, keys: &str) {
+    b.find(fantoccini::Locator::Css(css)).await.unwrap().send_keys(keys).await.unwrap();
+}
+
+/// A press on seat `from`, dragged to seat `to` (none: a click), with key `modifier` held
+/// (\u{E008} Shift, \u{E009} Control): WebDriver actions, as a person's mouse.
+async fn gesture(b: &fantoccini::Client, modifier: char, from: &str, to: &str) {
+    use fantoccini::actions::{
+        Actions, InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+    };
+    let circle = |id: &str| {
+        let css = format!("circle[data-id=\"{id}\"]");
+        async move { b.find(fantoccini::Locator::Css(&css)).await.unwrap() }
+    };
+    let (a, z) = (circle(from).await, circle(to).await);
+    let (off, duration) =
+        if from == to { (0.0, None) } else { (14.0, Some(std::time::Duration::from_millis(150))) };
+    let pause = KeyAction::Pause { duration: std::time::Duration::from_millis(20) };
+    let keys = KeyActions::new("keys".into())
+        .then(KeyAction::Down { value: modifier })
+        .then(pause.clone())
+        .then(pause.clone())
+        .then(pause.clone())
+        .then(pause)
+        .then(KeyAction::Up { value: modifier });
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::Pause { duration: std::time::Duration::from_millis(20) })
+        .then(PointerAction::MoveToElement { element: a, duration: None, x: -off, y: -off })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveToElement { element: z, duration, x: off, y: off })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::Pause { duration: std::time::Duration::from_millis(20) });
+    b.perform_actions(Actions::from(keys).and(mouse)).await.unwrap();
+}
+
+/// Seat `id`'s place as drawn: (cx, cy).
+async fn drawn_at(b: &fantoccini::Client, id: &str) -> (f64, f64) {
+    let at: Value = b
+        .execute(
+            "const c = document.querySelector(`circle[data-id=\"${arguments[0]}\"]`); return [c.cx.baseVal.value, c.cy.baseVal.value]",
+            vec![json!(id)],
+        )
+        .await
+        .unwrap();
+    (at[0].as_f64().unwrap(), at[1].as_f64().unwrap())
+}
+
+/// Plan `plan`'s builder and event `event`'s seats page: another organization's 404; a viewer
+/// reads the plans without a write action and may not start one.
+async fn seat_pages_are_the_organizations_own(hub: &TestHub, owner: &Organizer, plan: i64, event: i64) {
+    // Another organization sees neither page; a viewer reads plans without a write action.
+    let stranger = Organizer::create(hub, "elsewhere").await;
+    let page = |who: &Organizer, path: String| {
+        let request = who.authorize(hub.client.get(format!("{}{path}", hub.url)));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    for path in [format!("/seat-plans/{plan}"), format!("/events/{event}/seats")] {
+        assert_eq!(page(owner, path.clone()).await.0, 200, "{path}");
+        assert_eq!(page(&stranger, path.clone()).await.0, 404, "{path}");
+    }
+    let viewer = owner.add_member(hub, "viewer@builder.example", "viewer").await;
+    assert_eq!(page(&viewer, "/seat-plans/new".into()).await.0, 403);
+    let (status, list) = page(&viewer, "/seat-plans".into()).await;
+    assert_eq!(status, 200);
+    assert!(list.contains("Small Hall") && !list.contains("data-api=\"/api/v1/seat-plans"), "{list}");
+}
+
+/// In the builder, from a new plan: categories Balcony and Floor beside Standard; row A of 8
+/// curved, copied behind as row B, which is renumbered right to left, made the balcony and
+/// moved by the keyboard (undone and redone from it); a Shift-dragged block; seat A-8 a
+/// wheelchair space; a standing area of 50 and a stage; a nameless save refused; saved as
+/// "Small Hall".
+async fn build_a_small_hall(b: &fantoccini::Client, owner: &Organizer) {
+    use common::browser::{click, eventually, fill, path, screenshot, text};
+    let b = b.clone();
+    // Two categories more, a row of 8, curved; copied behind as row B.
+    fill(&b, "#category-name", "Balcony").await;
+    keys(&b, "#category-name", "\u{E007}").await;
+    fill(&b, "#category-name", "Floor").await;
+    keys(&b, "#category-name", "\u{E007}").await;
+    fill(&b, "#row-seats", "8").await;
+    click(&b, "#add-row-submit").await;
+    eventually(5, "row A", || async { counted(&b, "Standard").await == "8" }).await;
+    assert_eq!(text(&b, "#selection-count").await, "8 seats in 1 row");
+    fill(&b, "#curve", "15").await;
+    click(&b, "#apply-curve").await;
+    let ((_, end), (_, middle)) = (drawn_at(&b, "s1").await, drawn_at(&b, "s4").await);
+    assert!(middle > end + 10.0, "the row bends away from the stage: {end} → {middle}");
+    click(&b, "#copy-block").await;
+    eventually(5, "row B", || async { counted(&b, "Standard").await == "16" }).await;
+    click(&b, "#rows-tool summary").await;
+    assert!(text(&b, "#rows").await.contains("Stalls · Row B · 8 seats"), "{}", text(&b, "#rows").await);
+
+    // Row B (selected as copied): numbered right to left, made the balcony, moved by the keyboard.
+    b.find(fantoccini::Locator::Css("#number-order")).await.unwrap().select_by_value("rtl").await.unwrap();
+    click(&b, "#apply-numbering").await;
+    b.find(fantoccini::Locator::Css("#selection-category"))
+        .await
+        .unwrap()
+        .select_by_value("Balcony")
+        .await
+        .unwrap();
+    click(&b, "#apply-category").await;
+    eventually(5, "the balcony counted", || async { counted(&b, "Balcony").await == "8" }).await;
+    assert_eq!(counted(&b, "Standard").await, "8");
+    let before = drawn_at(&b, "s9").await;
+    keys(&b, "#plan-view", "\u{E014}").await; // →
+    assert!((drawn_at(&b, "s9").await.0 - before.0 - 5.0).abs() < 0.01, "the arrow key moved the selection");
+
+    // Undo and redo from the keyboard.
+    keys(&b, "#plan-view", "\u{E009}z\u{E000}").await;
+    keys(&b, "#plan-view", "\u{E009}z\u{E000}").await;
+    eventually(5, "undone", || async { counted(&b, "Balcony").await == "0" }).await;
+    assert_eq!(counted(&b, "Standard").await, "16");
+    keys(&b, "#plan-view", "\u{E009}\u{E008}z\u{E000}").await;
+    keys(&b, "#plan-view", "\u{E009}y\u{E000}").await;
+    eventually(5, "redone", || async { counted(&b, "Balcony").await == "8" }).await;
+    assert!((drawn_at(&b, "s9").await.0 - before.0 - 5.0).abs() < 0.01, "redone");
+
+    // A block dragged with Shift held is selected: three seats of row A.
+    gesture(&b, '\u{E008}', "s1", "s3").await;
+    eventually(5, "a block selected", || async { text(&b, "#selection-count").await == "3 seats in 1 row" })
+        .await;
+
+    // A seat tapped alone becomes a wheelchair space; a standing area and the stage.
+    b.find(fantoccini::Locator::Css("circle[data-id=\"s8\"]")).await.unwrap().click().await.unwrap();
+    eventually(5, "one seat selected", || async { text(&b, "#selection-count").await == "1 seat in 1 row" })
+        .await;
+    click(&b, "#toggle-wheelchair").await;
+    click(&b, "#area-tool summary").await;
+    fill(&b, "#area-name", "Floor").await;
+    b.find(fantoccini::Locator::Css("#area-category")).await.unwrap().select_by_value("Floor").await.unwrap();
+    fill(&b, "#area-capacity", "50").await;
+    click(&b, "#add-area-submit").await;
+    eventually(5, "the standing area counted", || async {
+        text(&b, "#counts tr[data-category=\"Floor\"] .standing").await == "50"
+    })
+    .await;
+    click(&b, "#shape-tool summary").await;
+    click(&b, "#add-shape-submit").await;
+    eventually(5, "the stage", || async { text(&b, "#extras").await.contains("“STAGE”") }).await;
+
+    // A plan without a name is refused, in words, and nothing is stored; then saved.
+    fill(&b, "#plan-name", " ").await;
+    click(&b, "#save").await;
+    eventually(5, "the refusal", || async { text(&b, "#save-error").await.contains("name") }).await;
+    assert_eq!(owner.get("/api/v1/seat-plans").await, json!([]));
+    fill(&b, "#plan-name", "Small Hall").await;
+    click(&b, "#save").await;
+    eventually(10, "saved", || async { path(&b).await != "/seat-plans/new" }).await;
+    eventually(10, "the saved plan open", || async { text(&b, "#save-state").await == "Saved" }).await;
+    screenshot(&b, "seat-plan-builder").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_builds_a_small_hall_from_nothing_and_a_buyer_sells_out_a_seat_in_it() {
+    use common::browser::{ChromeDriver, buy_and_pay, click, eventually, fill, log_in, text};
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "builder").await;
+    let now = Timestamp::now().0;
+    let t = |name: &str, price: i64| json!({"name": name, "price_minor": price, "currency": "EUR", "capacity": 100, "entry_policy": "single_entry"});
+    let event = put_on_sale(
+        &owner,
+        &json!({"name": "Chamber Music", "time_zone": "Europe/Amsterdam", "starts_at": now + 3_600_000,
+                "ends_at": now + 7_200_000, "gates": [{"name": "Foyer"}],
+                "ticket_types": [t("Standard", 4000), t("Balcony", 2500), t("Floor", 1500)]}),
+    )
+    .await;
+    let driver = ChromeDriver::start();
+    let b = driver.browser_as(1300, 1000, "en").await;
+    log_in(&b, &hub.url, "owner@builder.example").await;
+    click(&b, "#plans-link").await;
+    click(&b, "#new-plan").await;
+    eventually(10, "the builder", || async {
+        b.find(fantoccini::Locator::Css("#builder[data-ready=yes]")).await.is_ok()
+    })
+    .await;
+
+    build_a_small_hall(&b, &owner).await;
+    let plans = owner.get("/api/v1/seat-plans").await;
+    assert_eq!(plans[0]["name"], "Small Hall");
+    assert_eq!(plans[0]["seats"], 16);
+    let plan = owner.get(&format!("/api/v1/seat-plans/{}", plans[0]["id"])).await;
+    assert_eq!(plan["seats_per_category"], json!({"Balcony": 8, "Floor": 0, "Standard": 8}));
+    assert_eq!(plan["standing_per_category"], json!({"Floor": 50}));
+    let rows = &plan["plan"]["sections"][0]["rows"];
+    let labels = |r: usize| {
+        rows[r]["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["label"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(labels(0), ["1", "2", "3", "4", "5", "6", "7", "8"]);
+    assert_eq!(labels(1), ["8", "7", "6", "5", "4", "3", "2", "1"], "row B numbered right to left");
+    assert_eq!(rows[0]["curve"], 15.0);
+    assert_eq!(rows[0]["seats"][7]["wheelchair"], true);
+    assert_eq!(plan["plan"]["shapes"][0]["text"], "STAGE");
+
+    // The event is sold by it (each category preselected as the type of its name) …
+    b.goto(&format!("{}/events/{event}", hub.url)).await.unwrap();
+    click(&b, "#seating details summary").await;
+    click(&b, "#seating form button[type=submit]").await;
+    eventually(10, "the event sold by seat", || async { text(&b, "#seating-plan").await == "Small Hall" })
+        .await;
+    assert!(
+        text(&b, "#seating-counts").await.contains("Balcony Balcony 8 0 0 0"),
+        "{}",
+        text(&b, "#seating-counts").await
+    );
+
+    // … and a buyer picks seat 3 of row A on the map and pays.
+    b.goto(&format!("{}/shop/{event}", hub.url)).await.unwrap();
+    eventually(10, "the live map", || async {
+        b.find(fantoccini::Locator::Css("#seat-map[data-live=on]")).await.is_ok()
+    })
+    .await;
+    b.find(fantoccini::Locator::Css("circle[data-id=\"s3\"]")).await.unwrap().click().await.unwrap();
+    eventually(5, "the seat picked", || async {
+        text(&b, "#picked").await.contains("Stalls · Row A · Seat 3")
+    })
+    .await;
+    buy_and_pay(&b, "Sam Seated", "sam@example.org").await;
+    let sold = owner.get(&format!("/api/v1/events/{event}/seats?state=sold")).await;
+    assert_eq!(sold.as_array().unwrap().len(), 1, "{sold}");
+    assert_eq!(
+        (&sold[0]["seat"], &sold[0]["row"], &sold[0]["label"]),
+        (&json!("s3"), &json!("A"), &json!("3"))
+    );
+
+    // Staff block two balcony seats for a camera on the event's seats page.
+    b.goto(&format!("{}/events/{event}/seats", hub.url)).await.unwrap();
+    eventually(10, "the seats page", || async {
+        b.find(fantoccini::Locator::Css("#seats[data-ready=yes]")).await.is_ok()
+    })
+    .await;
+    assert!(seat_classes(&b, "s3").await.contains("taken"), "the sold seat is shown sold");
+    b.find(fantoccini::Locator::Css("circle[data-id=\"s9\"]")).await.unwrap().click().await.unwrap();
+    gesture(&b, '\u{E009}', "s10", "s10").await; // Ctrl-click: one more
+    eventually(5, "two seats selected", || async {
+        text(&b, "#selected-seats").await.matches("Row B").count() == 2
+    })
+    .await;
+    fill(&b, "#block-reason", "Camera").await;
+    click(&b, "#block-submit").await;
+    eventually(10, "blocked", || async { text(&b, "#blocked").await.matches("Camera").count() == 2 }).await;
+    let blocked = owner.get(&format!("/api/v1/events/{event}/seats?state=blocked")).await;
+    assert_eq!(blocked.as_array().unwrap().len(), 2, "{blocked}");
+
+    seat_pages_are_the_organizations_own(&hub, &owner, plans[0]["id"].as_i64().unwrap(), event).await;
 }

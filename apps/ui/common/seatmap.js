@@ -1,7 +1,9 @@
 // A seat plan drawn as one SVG (sync-core's `seating::Plan`: sections of rows of seats,
 // standing areas, shapes), zoomed and panned through its viewBox: the wheel, two fingers, the
-// + and − buttons, a drag. A tap (a press that did not move) on a seat calls `onTap(seat)`.
-// Shared by the hub's shop and the box office, which both sell seats from it.
+// + and − buttons, a drag. A tap (a press that did not move) on a seat calls `onTap(seat)`;
+// a drag that `options.selecting(event)` claims (the builder: with Shift held) draws a box and
+// calls `onBox({x, y, width, height}, event)` instead of panning.
+// Shared by the hub's shop, the console's plan builder and the box office.
 //
 // The drawing is built as one string and set at once (a 20,000-seat plan is 20,000 circles,
 // which the browser parses far faster than it would take them one by one). Seat labels are
@@ -41,17 +43,30 @@ function shapeMarkup(s) {
 export class SeatMap {
   /**
    * Draws `plan` into `svg`. `options.words` names things for the seats' tooltips
-   * ({ wheelchair }); `options.onTap(seat)` gets { id, label, row, section, category }.
+   * ({ wheelchair }); `options.onTap(seat, event)` gets { id, label, row, section, category }.
    */
   constructor(svg, plan, options = {}) {
     const began = performance.now();
     this.svg = svg;
-    this.plan = plan;
     this.onTap = options.onTap ?? (() => {});
     this.onHover = options.onHover ?? (() => {});
+    this.selecting = options.selecting ?? (() => false);
+    this.onBox = options.onBox ?? (() => {});
     this.words = options.words ?? {};
     /** Seats not free: id → state. */
     this.states = new Map();
+    this.draw(plan);
+    this.fit();
+    this.listen();
+    /** How long drawing took (ms): what the page reports for the 20,000-seat measurement. */
+    this.drawnMs = performance.now() - began;
+  }
+
+  /** Draws `plan` (again: the builder calls it after every change), keeping the view and
+   * the seats' states. */
+  draw(plan) {
+    const svg = this.svg;
+    this.plan = plan;
     const colour = new Map(plan.categories.map((c) => [c.name, c.color]));
     this.seats = new Map();
     const parts = (plan.shapes ?? []).map(shapeMarkup);
@@ -69,7 +84,8 @@ export class SeatMap {
         for (const seat of row.seats) {
           const info = { id: seat.id, label: seat.label, row: row.label, section: section.name, category: seat.category, wheelchair: !!seat.wheelchair, x: seat.x, y: seat.y };
           this.seats.set(seat.id, info);
-          parts.push(`<circle class="seat" data-id="${esc(seat.id)}" cx="${seat.x}" cy="${seat.y}" r="${RADIUS}" style="fill:${esc(colour.get(seat.category) ?? "#888")}"/>`);
+          const marks = `${seat.companion ? " companion" : ""}${seat.restricted_view ? " restricted" : ""}`;
+          parts.push(`<circle class="seat${marks}" data-id="${esc(seat.id)}" cx="${seat.x}" cy="${seat.y}" r="${RADIUS}" style="fill:${esc(colour.get(seat.category) ?? "#888")}"/>`);
           if (seat.wheelchair) parts.push(`<text class="access" x="${seat.x}" y="${seat.y - RADIUS - 2}">♿</text>`);
         }
       }
@@ -78,10 +94,10 @@ export class SeatMap {
     svg.innerHTML = parts.join("");
     this.labels = svg.lastElementChild;
     this.circles = new Map([...svg.querySelectorAll("circle.seat")].map((c) => [c.dataset.id, c]));
-    this.fit();
-    this.listen();
-    /** How long drawing took (ms): what the page reports for the 20,000-seat measurement. */
-    this.drawnMs = performance.now() - began;
+    const states = [...this.states];
+    this.states.clear();
+    for (const [id, state] of states) this.setState(id, state);
+    if (this.box) this.view(this.box.x, this.box.y, this.box.width, this.box.height);
   }
 
   /** Seat `id` is now `state` (free, held, sold, blocked). */
@@ -124,6 +140,13 @@ export class SeatMap {
     this.labels.innerHTML = inView.length > LABELS_IN_VIEW
       ? ""
       : inView.map((s) => `<text class="seat-label" x="${s.x}" y="${s.y}">${esc(s.label)}</text>`).join("");
+  }
+
+  /** The ids of the seats whose centre is inside `box` (plan units), as `onBox` gives it. */
+  seatsIn(box) {
+    return [...this.seats.values()]
+      .filter((s) => s.x >= box.x && s.x <= box.x + box.width && s.y >= box.y && s.y <= box.y + box.height)
+      .map((s) => s.id);
   }
 
   setPicked(id, picked) {
@@ -171,15 +194,30 @@ export class SeatMap {
       svg.setPointerCapture(e.pointerId);
       pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
       const [a, b] = [...pointers.values()];
+      if (!b && this.selecting(e)) {
+        const from = this.toPlan(e.clientX, e.clientY);
+        const band = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+        band.setAttribute("class", "band");
+        svg.append(band);
+        gesture = { from, band, moved: true };
+        return;
+      }
       gesture = b
         ? { pinch: Math.hypot(a.x - b.x, a.y - b.y), box: { ...this.box }, moved: true }
         : { start: { x: e.clientX, y: e.clientY }, box: { ...this.box }, moved: false, target: e.target };
     });
+    const bandBox = (g, e) => {
+      const to = this.toPlan(e.clientX, e.clientY);
+      return { x: Math.min(g.from.x, to.x), y: Math.min(g.from.y, to.y), width: Math.abs(to.x - g.from.x), height: Math.abs(to.y - g.from.y) };
+    };
     svg.addEventListener("pointermove", (e) => {
       if (!pointers.has(e.pointerId) || !gesture) return;
       pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
       const [a, b] = [...pointers.values()];
-      if (gesture.pinch && b) {
+      if (gesture.band) {
+        const r = bandBox(gesture, e);
+        for (const [k, v] of Object.entries(r)) gesture.band.setAttribute(k, v);
+      } else if (gesture.pinch && b) {
         const distance = Math.hypot(a.x - b.x, a.y - b.y);
         const mid = this.toPlan((a.x + b.x) / 2, (a.y + b.y) / 2);
         this.view(gesture.box.x, gesture.box.y, gesture.box.width, gesture.box.height);
@@ -196,9 +234,12 @@ export class SeatMap {
     });
     const end = (e) => {
       pointers.delete(e.pointerId);
-      if (gesture && !gesture.moved && e.type === "pointerup") {
+      if (gesture?.band) {
+        gesture.band.remove();
+        if (e.type === "pointerup") this.onBox(bandBox(gesture, e), e);
+      } else if (gesture && !gesture.moved && e.type === "pointerup") {
         const circle = gesture.target.closest?.("circle.seat");
-        if (circle) this.onTap(this.seats.get(circle.dataset.id));
+        if (circle) this.onTap(this.seats.get(circle.dataset.id), e);
       }
       gesture = null;
     };

@@ -11,6 +11,9 @@ use crate::state::AppState;
 const CSS: &str = include_str!("../../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../../assets/console.js");
 const LIVE_JS: &str = include_str!("../../assets/live.js");
+const BUILDER_JS: &str = include_str!("../../assets/builder.js");
+const PLAN_EDIT_JS: &str = include_str!("../../assets/plan_edit.js");
+const SEATS_JS: &str = include_str!("../../assets/seats.js");
 const SHOP_JS: &str = include_str!("../../assets/shop.js");
 const PAY_JS: &str = include_str!("../../assets/pay.js");
 /// Money as the apps write and read it (console.js imports it): one module for every front end.
@@ -29,6 +32,12 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/assets/live.js", get(|| async { asset("text/javascript; charset=utf-8", LIVE_JS) }))
+        .route("/assets/builder.js", get(|| async { asset("text/javascript; charset=utf-8", BUILDER_JS) }))
+        .route(
+            "/assets/plan_edit.js",
+            get(|| async { asset("text/javascript; charset=utf-8", PLAN_EDIT_JS) }),
+        )
+        .route("/assets/seats.js", get(|| async { asset("text/javascript; charset=utf-8", SEATS_JS) }))
         .route("/assets/shop.js", get(|| async { asset("text/javascript; charset=utf-8", SHOP_JS) }))
         .route("/assets/pay.js", get(|| async { asset("text/javascript; charset=utf-8", PAY_JS) }))
         .route("/assets/money.js", get(|| async { asset("text/javascript; charset=utf-8", MONEY_JS) }))

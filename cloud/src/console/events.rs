@@ -160,6 +160,10 @@ struct EventPage {
     discounts: Vec<(i64, String, String, String)>,
     /// The currency of its ticket types (a discount's amounts are in it).
     currency: String,
+    /// Its seating, or the plans it could be sold by.
+    seating: super::seat_plans::SeatingPanel,
+    /// (number, name) of the types a plan's category may sell as (not bundles).
+    seatable: Vec<(i64, String)>,
 }
 
 /// The event's automatic discounts as its page lists them: (id, name, what it gives, when).
@@ -279,7 +283,16 @@ pub(super) async fn detail(
         .collect();
     let currency = super::vouchers::currency(&event);
     let discounts = discount_rows(&state, staff.0.org_id, id, &currency, &zone).await?;
+    let seating = super::seat_plans::panel(&state, staff.0.org_id, id, &event.ticket_types).await?;
+    let seatable = event
+        .ticket_types
+        .iter()
+        .filter(|t| t.includes.is_empty())
+        .map(|t| (t.number, t.name.clone()))
+        .collect();
     Ok(render(&EventPage {
+        seating,
+        seatable,
         discounts,
         currency,
         layout,

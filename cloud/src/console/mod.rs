@@ -22,6 +22,7 @@ mod members;
 mod orders;
 mod reconciliation;
 mod reports;
+mod seat_plans;
 mod shop;
 mod shop_words;
 mod vouchers;
@@ -54,8 +55,12 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/reports", get(reports::page))
         .route("/events/{id}/reports/summary.pdf", get(reports::summary))
         .route("/orders/{code}", get(orders::detail))
+        .route("/events/{id}/seats", get(seat_plans::seats))
         .route("/events/{id}/live", get(live::page))
         .route("/events/{id}/live/stream", get(live::stream))
+        .route("/seat-plans", get(seat_plans::list))
+        .route("/seat-plans/new", get(seat_plans::new))
+        .route("/seat-plans/{id}", get(seat_plans::edit))
         .route("/devices", get(devices::page))
         .route("/members", get(members::page))
         .route("/audit", get(members::audit))
