@@ -102,6 +102,12 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
     ("POST /api/v1/members", "initial_password", "required exactly when the e-mail has no account"),
     ("POST /api/v1/events/{id}/leases", "expires_at", "in the future, at most a day after the event ends"),
     (
+        "POST /api/v1/events/{id}/leases",
+        "seats",
+        "exactly for a ticket type sold by seat: seats of its plan of that type, each once",
+    ),
+    ("POST /api/v1/events/{id}/leases", "quantity", "for a seat lease, the number of its seats"),
+    (
         "POST /api/v1/events/{id}/vouchers/{code}/leases",
         "expires_at",
         "in the future, at most a day after the event ends",
@@ -862,7 +868,8 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
     let members = many(N + 1, "/api/v1/members".into(), member, "user_id").await;
     let tokens = many(N, "/api/v1/tokens".into(), json!({"name": "spare"}), "id").await;
     let voucher = json!({"terms": {"price": {"mode": "percent", "percent": 10}, "max_uses": 1_000_000}});
-    let vouchers = many(1, format!("/api/v1/events/{main}/vouchers"), voucher, "code").await;
+    // Two: the one the changes may block, and one leased to the box office, never changed.
+    let vouchers = many(2, format!("/api/v1/events/{main}/vouchers"), voucher, "code").await;
     let rule = json!({"name": "Early", "effect": {"mode": "percent", "percent": 5}});
     let rules = many(N, format!("/api/v1/events/{main}/discounts"), rule, "id").await;
     let [read, refund, cancel, pay] = [0, 1, 2, 3].map(|i| orders[i].clone());
@@ -877,7 +884,8 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("*", "/api/v1/events/{id}/ticket-types/{number}", "number", vec!["1".into(), "2".into()]),
         ("PUT", "/api/v1/events/{id}/guests/{guest}", "guest", guests[..1].to_vec()),
         ("DELETE", "/api/v1/events/{id}/guests/{guest}", "guest", guests[1..].to_vec()),
-        ("*", "/api/v1/events/{id}/vouchers/{code}*", "code", vouchers.clone()),
+        ("POST", "/api/v1/events/{id}/vouchers/{code}/leases", "code", vouchers[1..].to_vec()),
+        ("*", "/api/v1/events/{id}/vouchers/{code}*", "code", vouchers[..1].to_vec()),
         ("*", "/api/v1/events/{id}/discounts/{rule}", "rule", rules),
         ("DELETE", "/api/v1/events/{id}/seating", "id", seated[1..].to_vec()),
         ("*", "/api/v1/events/{id}/seat*", "id", seated[..1].to_vec()),

@@ -19,7 +19,13 @@ use sync_core::sync::http::{
 use sync_core::sync::{SyncRequest, SyncResponse, SyncStore, Transport, TransportError, sync_with};
 
 fn cash(quantity: u32) -> SaleRequest {
-    SaleRequest { ticket_type: TicketTypeId(1), quantity, payment: PaymentMethod::Cash, voucher: None }
+    SaleRequest {
+        ticket_type: TicketTypeId(1),
+        quantity,
+        payment: PaymentMethod::Cash,
+        voucher: None,
+        seats: Vec::new(),
+    }
 }
 
 async fn sync(desk: &Arc<Replica>, hub: &TestHub) {

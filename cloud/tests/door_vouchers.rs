@@ -25,6 +25,7 @@ fn sale(quantity: u32, voucher: Option<&str>) -> SaleRequest {
         quantity,
         payment: PaymentMethod::Cash,
         voucher: voucher.map(str::to_owned),
+        seats: Vec::new(),
     }
 }
 

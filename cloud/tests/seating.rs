@@ -848,3 +848,129 @@ async fn an_organizer_builds_a_small_hall_from_nothing_and_a_buyer_sells_out_a_s
 
     seat_pages_are_the_organizations_own(&hub, &owner, plans[0]["id"].as_i64().unwrap(), event).await;
 }
+
+/// A cash sale of `seats` (numbers in plan order: A-1 is 0, B-1 is 8) of ticket type 1.
+fn door_seats(seats: &[u16]) -> sync_core::replica::SaleRequest {
+    sync_core::replica::SaleRequest {
+        ticket_type: sync_core::ids::TicketTypeId(1),
+        quantity: u32::try_from(seats.len()).unwrap(),
+        payment: sync_core::journal::PaymentMethod::Cash,
+        voucher: None,
+        seats: seats.iter().copied().map(SeatNumber).collect(),
+    }
+}
+
+/// The event's seats in `state`, by id.
+async fn seats_in(owner: &Organizer, event: i64, state: &str) -> BTreeSet<String> {
+    let seats = owner.get(&format!("/api/v1/events/{event}/seats?state={state}")).await;
+    seats.as_array().unwrap().iter().map(|s| s["seat"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seats_leased_to_two_box_offices_sell_offline_never_online_and_never_twice() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Organizer::create(&hub, "theatre").await;
+        let event = seated_event(&owner, &hall(3, 8)).await;
+        let event_id = EventId(u32::try_from(event).unwrap());
+        let front =
+            enroll(&hub, dir.path(), &enrollment_code(&owner, "Front", "box_office", event).await).await;
+        let side =
+            enroll(&hub, dir.path(), &enrollment_code(&owner, "Side", "box_office", event).await).await;
+        let leases = format!("/api/v1/events/{event}/leases");
+        let lease = |desk: &Arc<Replica>, seats: &[&str]| json!({"device_id": desk.device().0, "ticket_type": 1, "quantity": seats.len(), "seats": seats});
+
+        // Grants that cannot be are refused, in words, and lease nothing.
+        let f = front.device().0;
+        for (body, field) in [
+            (json!({"device_id": f, "ticket_type": 1, "quantity": 2}), "seats"),
+            (json!({"device_id": f, "ticket_type": 2, "quantity": 1, "seats": ["A-1"]}), "seats"),
+            (json!({"device_id": f, "ticket_type": 1, "quantity": 2, "seats": ["A-1", "A-1"]}), "seats"),
+            (json!({"device_id": f, "ticket_type": 1, "quantity": 2, "seats": ["A-1"]}), "quantity"),
+            (json!({"device_id": f, "ticket_type": 1, "quantity": 1, "seats": ["Z-9"]}), "seats"),
+        ] {
+            let (status, problem) = owner.post(&leases, &body).await;
+            assert_eq!(
+                (status, problem["field"].as_str()),
+                (422, Some(field)),
+                "{backend:?} {body}: {problem}"
+            );
+        }
+        let (status, granted) = owner.post(&leases, &lease(&front, &["A-1", "A-2", "A-3", "A-4"])).await;
+        assert_eq!(status, 201, "{backend:?}: {granted}");
+        let (status, problem) = owner.post(&leases, &lease(&side, &["B-1", "A-4"])).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seat_taken")), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("Stalls · Row A · Seat 4 is leased"),
+            "{problem}"
+        );
+        let (status, side_lease) = owner.post(&leases, &lease(&side, &["B-1", "B-2", "B-3"])).await;
+        assert_eq!(status, 201, "{side_lease}");
+        assert_eq!(seats_in(&owner, event, "leased").await.len(), 7, "{backend:?}: nothing else leased");
+
+        // Online, a leased seat is taken: refused when chosen, passed over by best available.
+        let (status, problem) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 1, "seats": ["A-2"]}])).await;
+        assert_eq!((status, problem["code"].as_str()), (409, Some("seat_taken")), "{problem}");
+        let (status, best) = buy(&hub, event, json!([{"ticket_type": 1, "quantity": 8}])).await;
+        assert_eq!(status, 201, "{best}");
+        assert!(
+            best["seats"].as_array().unwrap().iter().all(|s| s.as_str().unwrap().contains("Row C")),
+            "{best}"
+        );
+
+        // Offline, each desk sells seats of its own lease and no other.
+        for desk in [&front, &side] {
+            sync_with(&**desk, &HttpTransport::new(&hub.url, Arc::clone(desk), HUB).unwrap()).await.unwrap();
+        }
+        let (a, b) = (front.box_office(event_id), side.box_office(event_id));
+        a.open_shift_with("Ada", 0).unwrap();
+        b.open_shift_with("Bo", 0).unwrap();
+        let now = Timestamp::now();
+        let sold = a.sell(&door_seats(&[0, 1]), now).unwrap();
+        assert_eq!(sold.seats, vec![0, 1]);
+        b.sell(&door_seats(&[10]), now).unwrap();
+        let refused = a.sell(&door_seats(&[10]), now).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "Stalls · Row B · Seat 3 is not this desk's to sell: it is sold, or not in its lease."
+        );
+        assert_eq!(a.return_unsold(sync_core::journal::LeaseId(granted["id"].as_u64().unwrap())).unwrap(), 2);
+        for desk in [&front, &side] {
+            sync_with(&**desk, &HttpTransport::new(&hub.url, Arc::clone(desk), HUB).unwrap()).await.unwrap();
+        }
+
+        // The hub: the door's seats sold to door orders whose tickets name them, the returned
+        // seats free again, the side desk's unsold seats still its own.
+        let door_sold: BTreeSet<String> = seats_in(&owner, event, "sold").await;
+        assert_eq!(door_sold, set(&["A-1", "A-2", "B-3"]), "{backend:?}");
+        assert_eq!(seats_in(&owner, event, "leased").await, set(&["B-1", "B-2"]));
+        assert!(seats_in(&owner, event, "free").await.is_superset(&set(&["A-3", "A-4"])));
+        let seat_a1 = owner.get(&format!("/api/v1/events/{event}/seats?state=sold")).await;
+        let code = seat_a1.as_array().unwrap().iter().find(|s| s["seat"] == "A-1").unwrap()["order"].clone();
+        let order = owner.get(&format!("/api/v1/orders/{}", code.as_str().unwrap())).await;
+        assert_eq!(order["channel"], "box_office");
+        let on_tickets: Vec<&str> =
+            order["tickets"].as_array().unwrap().iter().map(|t| t["seat"].as_str().unwrap()).collect();
+        assert_eq!(on_tickets, ["Stalls · Row A · Seat 1", "Stalls · Row A · Seat 2"]);
+        let listed = owner.get(&leases).await;
+        assert_eq!(listed["leases"][1]["seats"], json!(["B-1", "B-2", "B-3"]), "{listed}");
+        let seating = owner.get(&format!("/api/v1/events/{event}/seating")).await;
+        let counts = &seating["seats"][0];
+        assert_eq!(
+            (counts["leased"].as_i64(), counts["sold"].as_i64(), counts["held"].as_i64()),
+            (Some(2), Some(3), Some(8)),
+            "{backend:?}: the online order of row C is held, unpaid"
+        );
+
+        // The side desk's lease reclaimed: its unsold seats are for sale online again.
+        let (status, _) =
+            owner.post(&format!("/api/v1/leases/{}/revoke", side_lease["id"]), &json!({})).await;
+        assert_eq!(status, 200);
+        assert_eq!(seats_in(&owner, event, "leased").await, BTreeSet::new(), "{backend:?}");
+        let (status, again) =
+            buy(&hub, event, json!([{"ticket_type": 1, "quantity": 1, "seats": ["B-1"]}])).await;
+        assert_eq!(status, 201, "{again}");
+    }
+}

@@ -12,8 +12,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sync_core::demo;
-use sync_core::ids::{DeviceId, Serial, Timestamp};
-use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod, VoucherGrant};
+use sync_core::ids::{DeviceId, SeatNumber, Serial, Timestamp};
+use sync_core::journal::{HUB, LeaseGrant, LeaseId, LeaseSeats, Payload, PaymentMethod, VoucherGrant};
 use sync_core::keys::EventKey;
 use sync_core::manifest::Price;
 use sync_core::pricing::{Effect, PriceMode, Rule, Scope, VoucherTerms};
@@ -70,8 +70,13 @@ async fn main() {
 
     let office = desk.box_office(demo::EVENT);
     office.open_shift_with("Bench", 0).unwrap();
-    let pair =
-        SaleRequest { ticket_type: demo::DAY, quantity: 2, payment: PaymentMethod::Cash, voucher: None };
+    let pair = SaleRequest {
+        ticket_type: demo::DAY,
+        quantity: 2,
+        payment: PaymentMethod::Cash,
+        voucher: None,
+        seats: Vec::new(),
+    };
     let mut times: Vec<Duration> = Vec::new();
     for _ in 0..SALES {
         let start = Instant::now();
@@ -123,7 +128,7 @@ async fn main() {
     };
     hub.record(demo::EVENT, Payload::Discounts(vec![rule])).unwrap();
     sync_core::sync::sync_with(&*desk, &MemoryTransport::new(&hub, desk.device())).await.unwrap();
-    let with_code = SaleRequest { voucher: Some("bench".into()), ..pair };
+    let with_code = SaleRequest { voucher: Some("bench".into()), ..pair.clone() };
     let mut times: Vec<Duration> = Vec::new();
     for _ in 0..SALES {
         let start = Instant::now();
@@ -132,4 +137,60 @@ async fn main() {
         assert_eq!(sale.total_minor, 2 * 3_600);
     }
     println!("sell a pair with a voucher code ({SALES} sales): {}", support::summary(times));
+
+    seated(&hub, &desk, &key, &office, &pair, (range.1 + 1, now)).await;
+}
+
+/// Seated (issue 22): a seat lease of 1,000 seats of a 4,000-seat map, from serial `first`;
+/// each sale names two seats, each checked free in the lease, signed into its ticket, and
+/// writes its `DoorSeats` with the sale.
+async fn seated(
+    hub: &Replica,
+    desk: &Arc<Replica>,
+    key: &EventKey,
+    office: &sync_core::replica::BoxOffice,
+    pair: &SaleRequest,
+    (first, now): (u32, Timestamp),
+) {
+    let plan = sync_core::seating::Plan::from_json(&serde_json::to_vec(&arena(40, 100)).unwrap()).unwrap();
+    let map = sync_core::seating::SeatMap::from_plan(&plan, |_| Some(demo::DAY));
+    hub.record(demo::EVENT, Payload::Seats(Box::new(map))).unwrap();
+    let seats: Vec<SeatNumber> = (0..1_000).map(SeatNumber).collect();
+    hub.record(demo::EVENT, Payload::LeaseSeats(LeaseSeats { lease: LeaseId(3), seats })).unwrap();
+    hub.record(
+        demo::EVENT,
+        Payload::LeaseGrant(lease(key, desk, 3, (first, first + 999), now.plus_seconds(7_200))),
+    )
+    .unwrap();
+    sync_core::sync::sync_with(&**desk, &MemoryTransport::new(hub, desk.device())).await.unwrap();
+    let mut times: Vec<Duration> = Vec::new();
+    for i in 0..SEATED_SALES {
+        let seats = vec![SeatNumber(2 * i), SeatNumber(2 * i + 1)];
+        let start = Instant::now();
+        let sale = office.sell(&SaleRequest { seats, ..pair.clone() }, Timestamp::now()).unwrap();
+        times.push(start.elapsed());
+        assert_eq!(sale.seats, [2 * i, 2 * i + 1]);
+    }
+    println!("sell a pair of chosen seats ({SEATED_SALES} sales): {}", support::summary(times));
+}
+
+/// Pairs sold by seat: a seat lease holds at most 1,000 seats.
+const SEATED_SALES: u16 = 500;
+
+/// A hall of `rows` rows of `per_row` seats in one category, in sync-core's plan format.
+fn arena(rows: u32, per_row: u32) -> serde_json::Value {
+    let row = |r: u32| {
+        let seats: Vec<serde_json::Value> = (0..per_row)
+            .map(|i| {
+                serde_json::json!({"id": format!("{r}-{i}"), "label": (i + 1).to_string(),
+                                        "x": 20 + 30 * i, "y": 20 + 30 * r, "category": "all"})
+            })
+            .collect();
+        serde_json::json!({"label": (r + 1).to_string(), "seats": seats})
+    };
+    serde_json::json!({
+        "name": "Bench hall", "size": {"width": 40 + 30 * per_row, "height": 40 + 30 * rows},
+        "categories": [{"name": "all", "color": "#c33"}],
+        "sections": [{"name": "Hall", "rows": (0..rows).map(row).collect::<Vec<_>>()}]
+    })
 }

@@ -8,9 +8,9 @@ use proptest::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use sync_core::demo;
-use sync_core::ids::{DeviceId, Serial, TicketTypeId, Timestamp};
+use sync_core::ids::{DeviceId, SeatNumber, Serial, TicketTypeId, Timestamp};
 use sync_core::journal::shift::Method;
-use sync_core::journal::{HUB, LeaseGrant, LeaseId, Payload, PaymentMethod, VoucherGrant};
+use sync_core::journal::{HUB, LeaseGrant, LeaseId, LeaseSeats, Payload, PaymentMethod, VoucherGrant};
 use sync_core::keys::EventKey;
 use sync_core::manifest::{Direction, Price};
 use sync_core::pricing::{PriceMode, Scope, VoucherTerms};
@@ -110,7 +110,7 @@ fn clock_config(now: &Arc<AtomicI64>, device: DeviceId) -> ReplicaConfig {
 }
 
 fn cash(ticket_type: TicketTypeId, quantity: u32) -> SaleRequest {
-    SaleRequest { ticket_type, quantity, payment: PaymentMethod::Cash, voucher: None }
+    SaleRequest { ticket_type, quantity, payment: PaymentMethod::Cash, voucher: None, seats: Vec::new() }
 }
 
 #[tokio::test]
@@ -256,7 +256,8 @@ async fn a_lease_signed_by_a_foreign_key_sells_nothing_and_payments_need_their_d
     for payment in
         [PaymentMethod::Card { reference: " ".into() }, PaymentMethod::Comp { reason: String::new() }]
     {
-        let request = SaleRequest { ticket_type: demo::DAY, quantity: 1, payment, voucher: None };
+        let request =
+            SaleRequest { ticket_type: demo::DAY, quantity: 1, payment, voucher: None, seats: Vec::new() };
         assert!(matches!(office.sell(&request, setup.now()), Err(SellError::Invalid(_))));
     }
     assert!(matches!(office.sell(&cash(demo::DAY, 0), setup.now()), Err(SellError::Quantity)));
@@ -306,7 +307,7 @@ proptest! {
                             1 => PaymentMethod::Card { reference: "T-1".into() },
                             _ => PaymentMethod::Comp { reason: "press".into() },
                         };
-                        let request = SaleRequest { ticket_type: TicketTypeId(*ticket_type), quantity: *quantity, payment, voucher: None };
+                        let request = SaleRequest { ticket_type: TicketTypeId(*ticket_type), quantity: *quantity, payment, voucher: None, seats: Vec::new() };
                         if let Ok(sale) = office.sell(&request, setup.now()) {
                             receipts.push(sale.receipt);
                         }
@@ -462,4 +463,93 @@ proptest! {
             assert_eq!(in_journal, redeemed);
         });
     }
+}
+
+/// A hall of one row of six seats ("A-1"…"A-6"), all of `demo::DAY`, published by the hub.
+fn publish_row(setup: &Setup) {
+    let plan = sync_core::seating::Plan::from_json(
+        br##"{"name": "Hall", "size": {"width": 300, "height": 100},
+             "categories": [{"name": "stalls", "color": "#c33"}],
+             "sections": [{"name": "Stalls", "rows": [{"label": "A", "seats": [
+               {"id": "A-1", "label": "1", "x": 20, "y": 50, "category": "stalls"},
+               {"id": "A-2", "label": "2", "x": 50, "y": 50, "category": "stalls"},
+               {"id": "A-3", "label": "3", "x": 80, "y": 50, "category": "stalls"},
+               {"id": "A-4", "label": "4", "x": 110, "y": 50, "category": "stalls"},
+               {"id": "A-5", "label": "5", "x": 140, "y": 50, "category": "stalls"},
+               {"id": "A-6", "label": "6", "x": 170, "y": 50, "category": "stalls"}]}]}]}"##,
+    )
+    .unwrap();
+    let map = sync_core::seating::SeatMap::from_plan(&plan, |_| Some(demo::DAY));
+    setup.hub.record(demo::EVENT, Payload::Seats(Box::new(map))).unwrap();
+}
+
+/// The hub leases `seats` to `device` as lease `lease` (serials `first..`): its seats first,
+/// then the grant, as the hub writes them.
+fn lease_seats(setup: &Setup, lease: u64, device: &Replica, first: u32, seats: &[u16]) {
+    let last = first + u32::try_from(seats.len()).unwrap() - 1;
+    let seats = seats.iter().copied().map(SeatNumber).collect();
+    setup.hub.record(demo::EVENT, Payload::LeaseSeats(LeaseSeats { lease: LeaseId(lease), seats })).unwrap();
+    setup.grant(lease, device, demo::DAY, (first, last), Timestamp(demo::NOON.0 + 3_600_000));
+}
+
+fn seats(seats: &[u16]) -> SaleRequest {
+    let quantity = u32::try_from(seats.len()).unwrap();
+    SaleRequest { seats: seats.iter().copied().map(SeatNumber).collect(), ..cash(demo::DAY, quantity) }
+}
+
+#[tokio::test]
+async fn two_desks_offline_sell_only_the_seats_of_their_own_leases_each_once() {
+    let setup = Setup::new();
+    publish_row(&setup);
+    let (front, side) = (setup.open(DESK, "front.db"), setup.open(DeviceId(6), "side.db"));
+    lease_seats(&setup, 1, &front, 100, &[0, 1, 2]);
+    lease_seats(&setup, 2, &side, 200, &[3, 4]);
+    setup.sync(&front).await;
+    setup.sync(&side).await;
+    let (a, b) = (front.box_office(demo::EVENT), side.box_office(demo::EVENT));
+    a.open_shift_with("Ada", 0).unwrap();
+    b.open_shift_with("Bo", 0).unwrap();
+
+    // Offline from each other and the hub: each sells seats of its own lease, with the seat
+    // under the ticket's signature.
+    let sold = a.sell(&seats(&[2, 0]), setup.now()).unwrap();
+    assert_eq!((sold.serials.clone(), sold.seats.clone()), (vec![100, 101], vec![2, 0]));
+    let ticket = sync_core::ticket::SignedTicket::from_text(&sold.tickets[0]).unwrap();
+    assert_eq!(ticket.ticket().seat, Some(SeatNumber(2)));
+    assert_eq!(b.sell(&seats(&[4]), setup.now()).unwrap().seats, vec![4]);
+
+    // Another desk's seat, a seat sold already, a seat of no lease: refused by name, nothing
+    // written; a seated type without seats is refused too.
+    let have = front.have();
+    for (desk, seat, name) in [(&a, 3, "A-4"), (&a, 0, "A-1"), (&b, 5, "A-6")] {
+        let refused = desk.sell(&seats(&[seat]), setup.now()).unwrap_err();
+        let label = name.replace("A-", "Stalls · Row A · Seat ");
+        assert_eq!(
+            refused.to_string(),
+            format!("{label} is not this desk's to sell: it is sold, or not in its lease.")
+        );
+    }
+    assert!(matches!(a.sell(&cash(demo::DAY, 1), setup.now()), Err(SellError::SeatsRequired(_))));
+    assert!(matches!(
+        a.sell(&SaleRequest { quantity: 2, ..seats(&[1]) }, setup.now()),
+        Err(SellError::Invalid(_))
+    ));
+    assert_eq!(front.have(), have, "refusals write nothing");
+
+    // A voided seat is not sold again at this desk (the hub frees it for sale online).
+    a.void(sold.receipt).unwrap();
+    assert!(a.sell(&seats(&[0]), setup.now()).is_err());
+    assert_eq!(a.sell(&seats(&[1]), setup.now()).unwrap().serials, vec![102]);
+
+    // Both sync: the hub's journal holds every seat sold at most once, and the reprint of a
+    // seated ticket is the same bytes.
+    setup.sync(&front).await;
+    setup.sync(&side).await;
+    let sold_seats: Vec<SeatNumber> = setup.hub.with_event_state(demo::EVENT, |s| {
+        s.leases.values().flat_map(|l| l.sold_seats.values().copied()).collect()
+    });
+    let distinct: std::collections::BTreeSet<_> = sold_seats.iter().collect();
+    assert_eq!((sold_seats.len(), distinct.len()), (4, 4), "{sold_seats:?}");
+    let again = a.sales().unwrap().into_iter().find(|s| s.receipt == sold.receipt).unwrap();
+    assert_eq!(again.seats, vec![2, 0]);
 }

@@ -58,10 +58,11 @@ pub fn sell(
     desk: State<'_, Desk>,
     ticket_type: u16,
     quantity: u32,
+    seats: Option<Vec<u16>>,
     payment: PaymentInput,
     offset: i32,
 ) -> Result<SaleShown, DeskError> {
-    desk.sell(ticket_type, quantity, &payment, offset)
+    desk.sell(ticket_type, quantity, &seats.unwrap_or_default(), &payment, offset)
 }
 
 /// What a sale would cost: its voucher's and the discounts' prices, before it is made.

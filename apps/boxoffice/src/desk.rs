@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use sync_core::documents::{DocId, GuestList};
 use sync_core::hlc::Hlc;
-use sync_core::ids::{EventId, TicketTypeId, Timestamp};
+use sync_core::ids::{EventId, SeatNumber, TicketTypeId, Timestamp};
 use sync_core::journal::shift::{Method, ShiftReport};
 use sync_core::journal::{HUB, LeaseId, PaymentMethod};
 use sync_core::manifest::EventManifest;
@@ -374,12 +374,14 @@ impl Desk {
         Ok(())
     }
 
-    /// Sells; the tickets come back only once the sale is durable. A card payment goes through
-    /// the card terminal first ([`crate::terminal`]).
+    /// Sells (`seats`: one per ticket for a type sold by seat, else empty); the tickets come
+    /// back only once the sale is durable. A card payment goes through the card terminal first
+    /// ([`crate::terminal`]).
     pub fn sell(
         &self,
         ticket_type: u16,
         quantity: u32,
+        seats: &[u16],
         payment: &PaymentInput,
         offset_minutes: i32,
     ) -> Result<SaleShown, DeskError> {
@@ -396,6 +398,7 @@ impl Desk {
                 quantity,
                 payment: PaymentMethod::Cash,
                 voucher: voucher.clone(),
+                seats: Vec::new(),
             };
             office.quote(&probe, Timestamp::now()).map(|q| q.total_minor)
         };
@@ -433,8 +436,13 @@ impl Desk {
             "comp" => PaymentMethod::Comp { reason: text.trim().to_owned() },
             other => return Err(DeskError::Invalid(format!("Unknown payment method {other:?}."))),
         };
-        let request =
-            SaleRequest { ticket_type: TicketTypeId(ticket_type), quantity, payment: method, voucher };
+        let request = SaleRequest {
+            ticket_type: TicketTypeId(ticket_type),
+            quantity,
+            payment: method,
+            voucher,
+            seats: seats.iter().copied().map(SeatNumber).collect(),
+        };
         let sale = office.sell(&request, Timestamp::now())?;
         let change =
             if matches!(sale.payment, PaymentMethod::Cash) { tendered - sale.total_minor } else { 0 };
@@ -453,6 +461,7 @@ impl Desk {
             quantity,
             payment: method,
             voucher: payment.voucher(),
+            seats: Vec::new(),
         };
         Ok(office.quote(&request, Timestamp::now())?)
     }

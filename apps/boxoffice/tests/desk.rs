@@ -60,12 +60,12 @@ async fn without_a_lease_or_a_shift_the_cashier_is_told_what_to_do() {
     let desk = desk(dir.path());
     let cash = PaymentInput { method: "cash".into(), tendered_minor: None, text: None, voucher: None };
     assert_eq!(
-        desk.sell(1, 2, &cash, 0).unwrap_err().to_string(),
+        desk.sell(1, 2, &[], &cash, 0).unwrap_err().to_string(),
         "Open a shift first (with the cash float in the drawer)."
     );
     desk.open_shift("Anna", 10_000).unwrap();
     // The demo manifest has no door prices: only a comp can be given, and there is no lease.
-    assert!(desk.sell(1, 2, &cash, 0).unwrap_err().to_string().contains("no price"));
+    assert!(desk.sell(1, 2, &[], &cash, 0).unwrap_err().to_string().contains("no price"));
     let comp = PaymentInput {
         method: "comp".into(),
         tendered_minor: None,
@@ -75,9 +75,9 @@ async fn without_a_lease_or_a_shift_the_cashier_is_told_what_to_do() {
     // A card is not charged for a sale the leases cannot cover.
     let card =
         PaymentInput { method: "card".into(), tendered_minor: None, text: Some("T-1".into()), voucher: None };
-    assert!(desk.sell(1, 2, &card, 0).unwrap_err().to_string().starts_with("No “Day ticket” left"));
+    assert!(desk.sell(1, 2, &[], &card, 0).unwrap_err().to_string().starts_with("No “Day ticket” left"));
     assert_eq!(
-        desk.sell(1, 2, &comp, 0).unwrap_err().to_string(),
+        desk.sell(1, 2, &[], &comp, 0).unwrap_err().to_string(),
         "No “Day ticket” left on this device's lease: request more rights when online."
     );
     let status = serde_json::to_value(desk.status(0)).unwrap();

@@ -100,12 +100,13 @@ export class SeatMap {
     if (this.box) this.view(this.box.x, this.box.y, this.box.width, this.box.height);
   }
 
-  /** Seat `id` is now `state` (free, held, sold, blocked). */
+  /** Seat `id` is now `state` (free, held, sold, blocked, leased: all but free and held are
+   * taken). */
   setState(id, state) {
     const circle = this.circles.get(id);
     if (!circle || (this.states.get(id) ?? "free") === state) return;
     circle.classList.toggle("held", state === "held");
-    circle.classList.toggle("taken", state === "sold" || state === "blocked");
+    circle.classList.toggle("taken", state !== "free" && state !== "held");
     if (state === "free") this.states.delete(id);
     else this.states.set(id, state);
   }

@@ -82,6 +82,7 @@ pub(super) struct SeatedCategory {
     pub held: i64,
     pub sold: i64,
     pub blocked: i64,
+    pub leased: i64,
 }
 
 /// A plan the event could be sold by: its id, name, and categories (with seats or standing
@@ -124,6 +125,7 @@ pub(super) async fn panel(
                 held: c.held,
                 sold: c.sold,
                 blocked: c.blocked,
+                leased: c.leased,
             })
             .collect();
         SeatingPanel { plan: Some(name), categories, plans: Vec::new() }

@@ -316,6 +316,7 @@ async fn box_office_shift(desk: &Arc<Replica>, url: &str, event: i64, now: Times
         quantity,
         payment: PaymentMethod::Cash,
         voucher: None,
+        seats: Vec::new(),
     };
     office.sell(&cash(2), now).map_err(|e| anyhow!("{e}"))?;
     let card = SaleRequest { payment: PaymentMethod::Card { reference: "PIN 0412".into() }, ..cash(1) };

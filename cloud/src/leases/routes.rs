@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sync_core::ids::{DeviceId, Serial, TicketTypeId, Timestamp};
-use sync_core::journal::{LeaseGrant, LeaseId, Payload, RevocationEntry};
+use sync_core::journal::{LeaseGrant, LeaseId, LeaseSeats, Payload, RevocationEntry};
 use sync_core::keys::strict_public_key;
 use sync_core::revocation::RevocationReason;
 use sync_core::sync::http::{LeaseGranted, LeaseRequest};
@@ -97,9 +97,16 @@ async fn device_request(State(state): State<AppState>, caller: DeviceCaller<DEVI
             ticket_type: asked.ticket_type.0,
             quantity: asked.quantity,
             expires_at: None,
+            seats: Vec::new(),
         };
         let actor = format!("device:{}", caller.device.0);
         let mut tx = state.db.tenant(caller.org).await?;
+        // Seats are chosen by the organizer: a box office cannot ask for a block of them.
+        if let Some(ticket_type) =
+            store::ticket_type_id(&mut tx, i64::from(asked.event.0), i64::from(asked.ticket_type.0)).await?
+        {
+            crate::seating::refuse_if_seated(&mut tx, ticket_type).await?;
+        }
         let (id, first, last) =
             grant_lease(&mut tx, &state.master, i64::from(asked.event.0), &new, &actor).await?;
         tx.audit(&actor, "lease.request", &format!("lease:{id}"), json!({"quantity": new.quantity})).await?;
@@ -133,6 +140,12 @@ pub struct NewLease {
     /// event ends); the event's end if absent.
     #[serde(default)]
     pub expires_at: Option<i64>,
+    /// For a ticket type sold by seat: the seats leased (their ids in the plan), one right
+    /// each, so `quantity` is their number. The box office sells those seats and no others;
+    /// online checkout no longer sells them. Empty for a type without seats.
+    #[serde(default)]
+    #[schema(max_items = 1000)]
+    pub seats: Vec<String>,
 }
 
 /// The event's end; 404 for another organization's event.
@@ -203,7 +216,20 @@ pub async fn grant_lease(
     if crate::events::bundles::is_bundle(tx, ticket_type).await? {
         return Err(crate::events::bundles::not_at_the_door());
     }
-    crate::seating::refuse_if_seated(tx, ticket_type).await?;
+    let seated = crate::seating::store::is_seated(tx, ticket_type).await?;
+    match (seated, new.seats.len()) {
+        (true, 0) => {
+            return Err(ApiError::invalid(
+                "seats",
+                "this ticket type sells reserved seats: name the seats to lease",
+            ));
+        }
+        (false, n) if n > 0 => return Err(ApiError::invalid("seats", "this ticket type sells no seats")),
+        (true, n) if n != usize::try_from(new.quantity).unwrap_or(usize::MAX) => {
+            return Err(ApiError::invalid("quantity", format!("one right per seat: {n}")));
+        }
+        _ => {}
+    }
     let quantity = i64::from(new.quantity);
     // The same conditional UPDATE as checkout: rights come out of the one capacity.
     if !capacity::lease(tx, ticket_type, quantity).await? {
@@ -226,6 +252,14 @@ pub async fn grant_lease(
         created_by: actor,
     };
     let id = store::insert(tx, &row).await?;
+    if seated {
+        // The seats first: a device holding the grant then holds its seats (sync delivers
+        // each origin's entries in order), and never sells the type without them.
+        let seats =
+            crate::seating::leased::take(tx, event, (ticket_type, new.ticket_type), id, &new.seats).await?;
+        let lease = LeaseId(u64::try_from(id).map_err(anyhow::Error::from)?);
+        append_hub_entry(tx, event, Payload::LeaseSeats(LeaseSeats { lease, seats })).await?;
+    }
     let grant = LeaseGrant {
         lease: LeaseId(u64::try_from(id).map_err(anyhow::Error::from)?),
         device: DeviceId(u32::try_from(new.device_id).map_err(anyhow::Error::from)?),
@@ -249,7 +283,8 @@ pub async fn grant_lease(
     ),
     responses(
         (status = 201, description = "Granted: rights taken from capacity, a serial range and its delegation, on their way to the device. Owners and admins.", body = Granted),
-        (status = 409, description = "Not enough capacity left (`sold_out`), a bundle (`bundle_not_leasable`: sold online only), or a ticket type sold by seat (`seated_type`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough capacity left (`sold_out`), a bundle (`bundle_not_leasable`: sold online only), or a seat named that is not free (`seat_taken`: nothing leased)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "A seated type without `seats`, seats for a type without them, a seat of another type or not in the event, `quantity` not their number", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn grant(
@@ -292,7 +327,12 @@ async fn list(
 ) -> Result<Json<Leases>, ApiError> {
     let mut tx = db.tenant(caller.org_id).await?;
     event_end(&mut tx, event).await?;
-    let leases = store::leases(&mut tx, event).await?;
+    let mut leases = store::leases(&mut tx, event).await?;
+    for (lease, seat) in crate::seating::store::of_leases(&mut tx, event).await? {
+        if let Some(l) = leases.iter_mut().find(|l| l.id == lease) {
+            l.seats.push(seat);
+        }
+    }
     tx.commit().await?;
     Ok(Json(Leases { leases }))
 }
@@ -405,6 +445,7 @@ async fn revoke(
     let from = highest_sold.map_or(first, |s| s + 1);
     let unsold = (last - from + 1).max(0);
     store::revoke(&mut tx, id, from).await?;
+    crate::seating::leased::release(&mut tx, id).await?;
     if unsold > 0 {
         capacity::release_leased(&mut tx, lease.ticket_type_id, unsold).await?;
         let entry = RevocationEntry {

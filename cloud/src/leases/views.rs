@@ -29,6 +29,10 @@ pub struct LeaseView {
     pub expires_at: i64,
     /// The first serial no longer the device's (returned or revoked from there on).
     pub returned_from: Option<i64>,
+    /// A seat lease's seats (their ids in the plan) still leased or sold under it; empty for
+    /// a lease of places without seats.
+    #[sqlx(skip)]
+    pub seats: Vec<String>,
 }
 
 impl LeaseView {

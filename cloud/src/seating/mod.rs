@@ -12,11 +12,13 @@
 //! 3. an event's plan is a copy: editing the organization's plan never moves a sold seat, and
 //!    an event's seating changes only while none of its seats or seated types is sold, held or
 //!    leased;
-//! 4. a seated type is sold online only for now (not leased, not in a bundle): a lease or a
-//!    bundle would take its capacity without a seat.
+//! 4. a seated type is leased by seat only: a lease of it names its seats, each leased to that
+//!    lease alone (`leased`), which online checkout never takes; it is never in a bundle (a
+//!    bundle would take its capacity without a seat).
 
 pub mod assign;
 pub mod holds;
+pub mod leased;
 pub mod live;
 pub mod routes;
 pub mod store;
@@ -149,6 +151,8 @@ pub struct SeatCount {
     pub sold: i64,
     /// Blocked.
     pub blocked: i64,
+    /// Leased to a box office, to sell at the door.
+    pub leased: i64,
 }
 
 /// An event's seating as stored; `None` if it is not sold by seat.
@@ -168,6 +172,7 @@ pub async fn seating_view(tx: &mut Tenant, event: i64) -> Result<Option<SeatingV
             "free" => count.free = n,
             "held" => count.held = n,
             "sold" => count.sold = n,
+            "leased" => count.leased = n,
             _ => count.blocked = n,
         }
     }
@@ -182,11 +187,12 @@ pub async fn refuse_if_seated(tx: &mut Tenant, id: i64) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// A seated ticket type cannot be leased or bundled (yet): said in words.
+/// A seated ticket type cannot be bundled, nor leased without naming its seats: said in words.
 pub fn seated_conflict() -> ApiError {
     ApiError::Conflict {
         code: "seated_type",
-        message: "this ticket type sells reserved seats: it is sold online by seat, not leased or bundled"
-            .into(),
+        message:
+            "this ticket type sells reserved seats: it is not bundled, and the organizer leases it by seat"
+                .into(),
     }
 }

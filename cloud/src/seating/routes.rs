@@ -396,6 +396,8 @@ enum SeatState {
     Sold,
     /// Blocked.
     Blocked,
+    /// Leased to a box office.
+    Leased,
 }
 
 impl SeatState {
@@ -405,6 +407,7 @@ impl SeatState {
             Self::Held => "held",
             Self::Sold => "sold",
             Self::Blocked => "blocked",
+            Self::Leased => "leased",
         }
     }
 }

@@ -288,6 +288,48 @@ pub async fn unblock(tx: &mut Tenant, ids: &[i64]) -> Result<u64, sqlx::Error> {
     Ok(freed)
 }
 
+/// Leases the free seats `ids` to lease `lease`; how many were leased.
+pub async fn lease(tx: &mut Tenant, ids: &[i64], lease: i64) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE seats SET state = 'leased', lease_id = $1 WHERE org_id = $2 AND state = 'free' AND id IN ({})",
+        numbered(3, ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease).bind(tx.org());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let leased = q.execute(&mut **tx).await?.rows_affected();
+    tx.seats_changed().await?;
+    Ok(leased)
+}
+
+/// Frees the seats still leased to `lease` (unsold when it is reclaimed); how many.
+pub async fn release_lease(tx: &mut Tenant, lease: i64) -> Result<u64, sqlx::Error> {
+    let freed = sqlx::query(
+        "UPDATE seats SET state = 'free', lease_id = NULL WHERE lease_id = $1 AND org_id = $2 AND state = 'leased'",
+    )
+    .bind(lease)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if freed > 0 {
+        tx.seats_changed().await?;
+    }
+    Ok(freed)
+}
+
+/// The seats of lease `lease` (leased still, or sold under it), by lease: (lease, seat id).
+pub async fn of_leases(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT lease_id, seat_key FROM seats WHERE event_id = $1 AND org_id = $2 AND lease_id IS NOT NULL ORDER BY lease_id, number",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// Seats per ticket type and state: (ticket type number, category, state, count).
 pub async fn counts(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, String, String, i64)>, sqlx::Error> {
     sqlx::query_as(

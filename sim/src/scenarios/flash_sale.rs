@@ -146,6 +146,7 @@ async fn door_sales(fleet: &Fleet, timeline: &Timeline, bar: &indicatif::Progres
                     quantity,
                     payment: PaymentMethod::Cash,
                     voucher: None,
+                    seats: Vec::new(),
                 };
                 match tokio::task::block_in_place(|| office.sell(&request, device.now())) {
                     Ok(sale) => {

@@ -104,6 +104,12 @@ pub enum Payload {
     /// The event's seats, numbered as seated tickets carry them (the latest by journal order
     /// is in force): gates name a ticket's seat from it, box offices draw and sell from it.
     Seats(Box<crate::seating::SeatMap>),
+    /// The seats a lease sells (a seat lease): written by the hub just before the lease's
+    /// `LeaseGrant`, in the same transaction, so a device holding the grant holds its seats.
+    LeaseSeats(LeaseSeats),
+    /// Which seat each ticket of a door sale is for, written with the sale in the same
+    /// transaction.
+    DoorSeats(DoorSeats),
 }
 
 /// A scan at a gate.
@@ -248,6 +254,25 @@ pub struct DoorPrice {
 pub struct VoucherReturn {
     /// The voucher lease.
     pub lease: LeaseId,
+}
+
+/// The seats of a seat lease: the device sells these seats and no others, one ticket (one
+/// serial of the lease's range) per seat. The hub leased each to this lease alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseSeats {
+    /// The lease.
+    pub lease: LeaseId,
+    /// Its seats, by number ([`crate::seating::SeatMap`]).
+    pub seats: Vec<crate::ids::SeatNumber>,
+}
+
+/// The seats of a door sale's tickets under one seat lease: (serial, seat) pairs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorSeats {
+    /// The lease the serials and seats came from.
+    pub lease: LeaseId,
+    /// Each ticket's serial and its seat.
+    pub seats: Vec<(Serial, crate::ids::SeatNumber)>,
 }
 
 /// Unsold serials of a lease returned: `first_unsold..=` the lease's last serial.

@@ -8,7 +8,7 @@
 use super::entry::{Entry, LeaseGrant, LeaseId, Payload, VoucherGrant};
 use super::shift::ShiftEntry;
 use crate::admission::{AdmissionState, Stamp};
-use crate::ids::Serial;
+use crate::ids::{SeatNumber, Serial};
 use crate::manifest::EventManifest;
 use crate::revocation::{RevocationReason, RevocationSet};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,12 +27,24 @@ pub struct LeaseState {
     /// When the rights lapse: the latest expiry of any grant of this lease (the hub extends a
     /// lease by granting it again with a later one).
     pub expires: Option<crate::ids::Timestamp>,
+    /// The seats it sells, if it is a seat lease (empty: it sells no seat).
+    pub seats: BTreeSet<SeatNumber>,
+    /// The seat of each serial sold under it (voided ones too: their seats are not sold again
+    /// here). Should a device ever write two seats for one serial, the lower is kept, so the
+    /// state does not depend on the order entries arrive in.
+    pub sold_seats: BTreeMap<Serial, SeatNumber>,
 }
 
 impl LeaseState {
     /// How many rights of the lease were used.
     pub fn sold_count(&self) -> usize {
         self.sold.len()
+    }
+
+    /// The seats of a seat lease not sold under it, in plan order.
+    pub fn free_seats(&self) -> BTreeSet<SeatNumber> {
+        let sold: BTreeSet<SeatNumber> = self.sold_seats.values().copied().collect();
+        self.seats.difference(&sold).copied().collect()
     }
 }
 
@@ -180,6 +192,16 @@ impl EventState {
                 let stamp = entry.stamp();
                 if self.seats.as_ref().is_none_or(|(kept, _)| stamp > *kept) {
                     self.seats = Some((stamp, (**map).clone()));
+                }
+            }
+            Payload::LeaseSeats(seats) => {
+                self.leases.entry(seats.lease).or_default().seats.extend(seats.seats.iter().copied());
+            }
+            Payload::DoorSeats(sold) => {
+                let lease = self.leases.entry(sold.lease).or_default();
+                for &(serial, seat) in &sold.seats {
+                    let kept = lease.sold_seats.entry(serial).or_insert(seat);
+                    *kept = (*kept).min(seat);
                 }
             }
             Payload::DeviceSettings(change) => {

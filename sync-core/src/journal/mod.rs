@@ -20,8 +20,8 @@ pub mod shift;
 mod version_vector;
 
 pub use entry::{
-    DoorPrice, DoorSale, Entry, HUB, LeaseGrant, LeaseId, LeaseReturn, Payload, PaymentMethod,
-    RevocationEntry, ScanEntry, ScannedTicket, Void, VoucherGrant, VoucherReturn,
+    DoorPrice, DoorSale, DoorSeats, Entry, HUB, LeaseGrant, LeaseId, LeaseReturn, LeaseSeats, Payload,
+    PaymentMethod, RevocationEntry, ScanEntry, ScannedTicket, Void, VoucherGrant, VoucherReturn,
 };
 pub use event_state::{EventState, LeaseState, Shifts, VoucherLeaseState};
 pub use version_vector::{Fit, VersionVector};

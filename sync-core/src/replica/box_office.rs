@@ -20,12 +20,13 @@
 //! which took those 20 from the voucher, can never be over-redeemed by door and online sales
 //! together.
 
+use super::door_seats::{self, Drawable, Picks};
 use super::{Replica, ReplicaError};
-use crate::ids::{EventId, Serial, TicketTypeId, Timestamp};
+use crate::ids::{EventId, SeatNumber, Serial, TicketTypeId, Timestamp};
 use crate::journal::shift::{ShiftEntry, ShiftReport};
 use crate::journal::{
-    DoorPrice, DoorSale, Entry, EventState, LeaseId, LeaseReturn, LeaseState, Payload, PaymentMethod, Void,
-    VoucherGrant, VoucherReturn,
+    DoorPrice, DoorSale, DoorSeats, Entry, EventState, LeaseId, LeaseReturn, LeaseState, Payload,
+    PaymentMethod, Void, VoucherGrant, VoucherReturn,
 };
 use crate::keys::{IssueError, SignedDelegation};
 use crate::manifest::EventManifest;
@@ -85,6 +86,12 @@ pub enum SellError {
     /// lease listed as active.
     #[error("The lease cannot sign tickets ({0}): ask the organizer for a new lease.")]
     Issue(#[from] IssueError),
+    /// A ticket type sold by seat, asked for without seats.
+    #[error("“{0}” is sold by seat: pick the seats on the plan.")]
+    SeatsRequired(String),
+    /// A seat this device may not sell (sold, or not in any of its seat leases).
+    #[error("{0} is not this desk's to sell: it is sold, or not in its lease.")]
+    SeatNotHere(String),
     /// The device's storage failed: nothing was sold.
     #[error("The sale could not be saved on this device ({0}); nothing was sold. Try again.")]
     Storage(#[from] ReplicaError),
@@ -147,6 +154,8 @@ pub struct SaleRequest {
     pub payment: PaymentMethod,
     /// A voucher code the buyer shows, if any (its uses must be leased to this device).
     pub voucher: Option<String>,
+    /// The seats, one per ticket, for a type sold by seat (empty otherwise).
+    pub seats: Vec<SeatNumber>,
 }
 
 /// What a sale costs, before it is made (the cashier shows it; [`BoxOffice::sell`] charges it).
@@ -203,6 +212,8 @@ pub struct Sale {
     pub ticket_type: u16,
     /// The serials, in order.
     pub serials: Vec<u32>,
+    /// Each ticket's seat, in the order of `serials` (empty for a sale without seats).
+    pub seats: Vec<u16>,
     /// Each ticket's `VG1:` text, in the order of `serials`.
     pub tickets: Vec<String>,
     /// The total charged, in minor units.
@@ -317,6 +328,7 @@ impl BoxOffice {
                         at: entry.hlc.time(),
                         ticket_type: s.ticket_type.0,
                         serials: s.serials.iter().map(|x| x.0).collect(),
+                        seats: Vec::new(),
                         tickets: Vec::new(),
                         total_minor: s.total_minor,
                         discount_minor: 0,
@@ -340,6 +352,12 @@ impl BoxOffice {
                     .serials
                     .iter()
                     .all(|s| state.leases.values().any(|l| l.voided.contains(&Serial(*s))));
+                sale.seats = sale
+                    .serials
+                    .iter()
+                    .filter_map(|s| state.leases.values().find_map(|l| l.sold_seats.get(&Serial(*s))))
+                    .map(|n| n.0)
+                    .collect();
             }
         });
         sales.reverse();
@@ -367,11 +385,12 @@ impl BoxOffice {
             let delegation = verified_delegation(manifest, lease, key)
                 .ok_or_else(|| SellError::Lease(DELEGATION_BAD.into()))?;
             // Signed as of the sale, so an expiry since then does not stop a reprint.
-            let ticket = inner.key.issue(
+            let ticket = inner.key.issue_seat(
                 &delegation,
                 Serial(*serial),
                 TicketTypeId(sale.ticket_type),
                 None,
+                lease.sold_seats.get(&Serial(*serial)).copied(),
                 sale.at.min(now),
             )?;
             sale.tickets.push(ticket.to_text());
@@ -454,50 +473,30 @@ impl BoxOffice {
         let name = spec.name.clone();
         let state = inner.events.get(&self.event).ok_or(SellError::NoManifest)?;
         let quote = price_sale(&manifest, state, me, request, now)?;
-        // This type's active leases, the soonest to lapse first (use rights before they expire).
-        let key = inner.key.public_key();
-        let mut usable: Vec<(LeaseId, SignedDelegation, Vec<Serial>, Timestamp)> = state
-            .leases
-            .iter()
-            .filter_map(|(id, lease)| {
-                let (_, grant) = lease.grant.as_ref().filter(|(_, g)| g.device == me)?;
-                let delegation = verified_delegation(Some(&manifest), lease, key)?;
-                let v = view(*id, lease, grant, true, now);
-                (grant.ticket_type == request.ticket_type && v.status == LeaseStatus::Active).then(|| {
-                    let free = (grant.first_serial.0..=grant.last_serial.0)
-                        .map(Serial)
-                        .filter(|s| !lease.sold.contains(s))
-                        .take(usize::try_from(request.quantity).unwrap_or(usize::MAX))
-                        .collect();
-                    (*id, delegation, free, v.expires)
-                })
-            })
-            .collect();
-        usable.sort_by_key(|(id, _, _, expires)| (*expires, *id));
-        let left: usize = usable.iter().map(|(_, _, free, _)| free.len()).sum();
-        if left < usize::try_from(request.quantity).unwrap_or(usize::MAX) {
-            return Err(SellError::NotEnoughRights { name, left: u32::try_from(left).unwrap_or(u32::MAX) });
-        }
+        let usable = usable(state, &manifest, inner.key.public_key(), me, request, now);
+        let picks = pick(&usable, request, &name, |n| seat_name(state, n))?;
         // Sign first (nothing written yet), then commit every entry in one transaction.
         let receipt = inner.have.get(me) + 1;
-        let mut remaining = usize::try_from(request.quantity).unwrap_or(usize::MAX);
         // Each ticket's share of the total (the discount spread as online: exact to the unit).
         let mut prices =
             pricing::ticket_prices(i64::from(request.quantity), quote.list_minor, quote.discount_minor)
                 .into_iter();
         let mut uses_left = quote.voucher_uses;
-        let (mut payloads, mut serials, mut tickets) = (Vec::new(), Vec::new(), Vec::new());
-        for (lease, delegation, free, _) in usable {
-            if remaining == 0 {
-                break;
+        let (mut payloads, mut serials, mut seats, mut tickets) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (lease, take) in picks {
+            let delegation =
+                &usable.iter().find(|(d, _, _)| d.lease == lease).ok_or(SellError::NoManifest)?.1;
+            for (serial, seat) in &take {
+                let ticket =
+                    inner.key.issue_seat(delegation, *serial, request.ticket_type, None, *seat, now)?;
+                tickets.push(ticket.to_text());
             }
-            let take: Vec<Serial> = free.into_iter().take(remaining).collect();
-            remaining -= take.len();
-            for serial in &take {
-                tickets
-                    .push(inner.key.issue(&delegation, *serial, request.ticket_type, None, now)?.to_text());
-            }
-            serials.extend(take.iter().map(|s| s.0));
+            serials.extend(take.iter().map(|(s, _)| s.0));
+            seats.extend(take.iter().filter_map(|(_, seat)| seat.map(|n| n.0)));
+            let sold_seats: Vec<(Serial, SeatNumber)> =
+                take.iter().filter_map(|(serial, seat)| seat.map(|n| (*serial, n))).collect();
+            let take: Vec<Serial> = take.into_iter().map(|(s, _)| s).collect();
             let count = u32::try_from(take.len()).unwrap_or(u32::MAX);
             let total: i64 = prices.by_ref().take(take.len()).sum();
             let sale_seq = receipt + u64::try_from(payloads.len()).unwrap_or(u64::MAX);
@@ -522,6 +521,9 @@ impl BoxOffice {
                     voucher: quote.voucher_lease.filter(|_| uses > 0).map(|l| (l, uses)),
                 }));
             }
+            if !sold_seats.is_empty() {
+                payloads.push(Payload::DoorSeats(DoorSeats { lease, seats: sold_seats }));
+            }
         }
         let entries = inner.append_all(me, self.event, payloads, now)?;
         drop(guard);
@@ -531,6 +533,7 @@ impl BoxOffice {
             at: entries.first().map_or(now, |e| e.hlc.time()),
             ticket_type: request.ticket_type.0,
             serials,
+            seats,
             tickets,
             total_minor: quote.total_minor,
             discount_minor: quote.discount_minor,
@@ -604,6 +607,90 @@ impl BoxOffice {
 const DELEGATION_BAD: &str = "the lease's delegation does not verify";
 
 /// The quantity, payment and voucher code of a request, before anything is read.
+/// This device's active leases of `request`'s type, the soonest to lapse first (use rights
+/// before they expire), with their delegations.
+fn usable(
+    state: &EventState,
+    manifest: &EventManifest,
+    key: [u8; 32],
+    me: crate::ids::DeviceId,
+    request: &SaleRequest,
+    now: Timestamp,
+) -> Vec<(Drawable, SignedDelegation, Timestamp)> {
+    let mut usable: Vec<(Drawable, SignedDelegation, Timestamp)> = state
+        .leases
+        .iter()
+        .filter_map(|(id, lease)| {
+            let (_, grant) = lease.grant.as_ref().filter(|(_, g)| g.device == me)?;
+            let delegation = verified_delegation(Some(manifest), lease, key)?;
+            let v = view(*id, lease, grant, true, now);
+            (grant.ticket_type == request.ticket_type && v.status == LeaseStatus::Active).then(|| {
+                let serials = (grant.first_serial.0..=grant.last_serial.0)
+                    .map(Serial)
+                    .filter(|s| !lease.sold.contains(s))
+                    .take(usize::try_from(request.quantity).unwrap_or(usize::MAX))
+                    .collect();
+                let seats = (!lease.seats.is_empty()).then(|| lease.free_seats());
+                (Drawable { lease: *id, serials, seats }, delegation, v.expires)
+            })
+        })
+        .collect();
+    usable.sort_by_key(|(d, _, expires)| (*expires, d.lease));
+    usable
+}
+
+/// The serials (with their seats) a sale of `request` takes from `usable` (in its order: the
+/// soonest to lapse first): the seats asked for from the seat leases holding them, or places
+/// from the leases without seats — a seat lease never sells a ticket without its seat.
+fn pick(
+    usable: &[(Drawable, SignedDelegation, Timestamp)],
+    request: &SaleRequest,
+    name: &str,
+    seat_name: impl Fn(SeatNumber) -> String,
+) -> Result<Picks<Option<SeatNumber>>, SellError> {
+    let drawable: Vec<&Drawable> = usable.iter().map(|(d, _, _)| d).collect();
+    if !request.seats.is_empty() {
+        let picks = door_seats::assign(&drawable, &request.seats, seat_name)?;
+        return Ok(picks
+            .into_iter()
+            .map(|(l, p)| (l, p.into_iter().map(|(s, n)| (s, Some(n))).collect()))
+            .collect());
+    }
+    let places: Vec<&Drawable> = drawable.iter().copied().filter(|d| d.seats.is_none()).collect();
+    if places.is_empty() && drawable.iter().any(|d| d.seats.is_some()) {
+        return Err(SellError::SeatsRequired(name.to_owned()));
+    }
+    let quantity = usize::try_from(request.quantity).unwrap_or(usize::MAX);
+    let left: usize = places.iter().map(|d| d.serials.len()).sum();
+    if left < quantity {
+        return Err(SellError::NotEnoughRights {
+            name: name.to_owned(),
+            left: u32::try_from(left).unwrap_or(u32::MAX),
+        });
+    }
+    let mut remaining = quantity;
+    let mut picks = Vec::new();
+    for d in places {
+        if remaining == 0 {
+            break;
+        }
+        let take: Vec<(Serial, Option<SeatNumber>)> =
+            d.serials.iter().take(remaining).map(|s| (*s, None)).collect();
+        remaining -= take.len();
+        picks.push((d.lease, take));
+    }
+    Ok(picks)
+}
+
+/// Seat `n` as staff say it ("Stalls · Row F · Seat 12"), from the event's published map.
+pub(super) fn seat_name(state: &EventState, n: SeatNumber) -> String {
+    state
+        .seats
+        .as_ref()
+        .and_then(|(_, map)| map.name(n).map(|s| s.to_string()))
+        .unwrap_or_else(|| format!("Seat no. {n}"))
+}
+
 fn check_request(request: &SaleRequest) -> Result<(), SellError> {
     if request.quantity == 0 || request.quantity > MAX_TICKETS_PER_SALE {
         return Err(SellError::Quantity);
@@ -617,6 +704,13 @@ fn check_request(request: &SaleRequest) -> Result<(), SellError> {
         return Err(SellError::Invalid(
             "A comp is free already: take the voucher code off, or sell it for cash or card.".into(),
         ));
+    }
+    let distinct: std::collections::BTreeSet<_> = request.seats.iter().collect();
+    if !request.seats.is_empty()
+        && (request.seats.len() != usize::try_from(request.quantity).unwrap_or(usize::MAX)
+            || distinct.len() != request.seats.len())
+    {
+        return Err(SellError::Invalid("Pick one seat per ticket, each once.".into()));
     }
     Ok(())
 }

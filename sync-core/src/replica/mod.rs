@@ -12,6 +12,7 @@
 //! - `store`: [`crate::sync::SyncStore`] for the replica, so it syncs with the hub and peers.
 
 mod box_office;
+mod door_seats;
 mod gate;
 mod schema;
 mod store;

@@ -193,6 +193,7 @@ fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static s
         | Payload::VoucherGrant(_)
         | Payload::Discounts(_)
         | Payload::Seats(_)
+        | Payload::LeaseSeats(_)
             if !hub =>
         {
             Err("only the hub revokes, grants leases and publishes manifests, discounts and seat maps")
@@ -202,6 +203,7 @@ fn check_authority(origin: DeviceId, payload: &Payload) -> Result<(), &'static s
         | Payload::DoorPrice(_)
         | Payload::Void(_)
         | Payload::Shift(_)
+        | Payload::DoorSeats(_)
             if hub =>
         {
             Err("the hub does not scan, sell, void or work shifts at the door")
@@ -249,6 +251,12 @@ fn check_payload(payload: &Payload) -> Result<(), &'static str> {
         Payload::Seats(map) if map.check().is_err() => return Err("seat map too large or inconsistent"),
         Payload::DeviceSettings(s) if s.sealed.len() > crate::remote::MAX_SEALED_BYTES => {
             return Err("sealed device settings too large");
+        }
+        Payload::LeaseSeats(l) if l.seats.is_empty() || l.seats.len() > MAX_SERIALS_PER_ENTRY => {
+            return Err("a seat lease lists 1 to 1000 seats");
+        }
+        Payload::DoorSeats(d) if d.seats.is_empty() || d.seats.len() > MAX_SERIALS_PER_ENTRY => {
+            return Err("a door sale's seats list 1 to 1000 seats");
         }
         Payload::LeaseGrant(g) if g.last_serial < g.first_serial => {
             return Err("lease range ends before it starts");

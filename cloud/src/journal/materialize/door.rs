@@ -113,6 +113,7 @@ pub(super) async fn void(tx: &mut Tenant, e: &Entry, void: &Void) -> Result<(), 
         };
         store::add_refunded(tx, voided.order_id, voided.price_minor).await?;
         capacity::unsell(tx, voided.ticket_type_id, 1).await?;
+        store::free_voided_seat(tx, event, i64::from(serial.0)).await?;
         if let (Some(p), true) = (store::first_payment(tx, voided.order_id).await?, voided.price_minor > 0) {
             let refs = Refs { order: Some(voided.order_id), payment: Some(p.id), refund: None };
             let price = voided.price_minor;
@@ -144,6 +145,7 @@ pub(super) async fn lease_return(tx: &mut Tenant, e: &Entry, ret: &LeaseReturn) 
     }
     store::return_lease_from(tx, lease.id, from).await?;
     capacity::release_leased(tx, lease.ticket_type_id, already_from - from).await?;
+    store::free_returned_seats(tx, lease.id).await?;
     Ok(())
 }
 

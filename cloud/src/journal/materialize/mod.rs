@@ -8,13 +8,16 @@
 //! - a lease return → the unsold rights back to capacity;
 //! - a closed cashier shift → a `shifts` row with its report;
 //! - a door price → the door sale's line priced (list, discount, reason), its voucher uses
-//!   redeemed; a voucher return → the lease's unused uses back to the voucher (`door_price.rs`).
+//!   redeemed; a voucher return → the lease's unused uses back to the voucher (`door_price.rs`);
+//! - a door sale's seats → the leased seats sold to its order, named by its tickets
+//!   (`door_seats.rs`); a void frees its tickets' seats, a return the seats left unsold.
 //!
 //! Anything inconsistent a device reports is logged and skipped, never refused: the money was
 //! taken at the door, and a refusal would stop the device's sync.
 
 mod door;
 mod door_price;
+mod door_seats;
 pub mod store;
 
 use crate::db::Tenant;
@@ -47,6 +50,7 @@ pub async fn entry(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
         Payload::Shift(shift) => door::shift(tx, e, shift).await?,
         Payload::DoorPrice(price) => door_price::price(tx, e, price).await?,
         Payload::VoucherReturn(ret) => door_price::voucher_return(tx, e, ret).await?,
+        Payload::DoorSeats(seats) => door_seats::sold(tx, e, seats).await?,
         _ => {}
     }
     Ok(())

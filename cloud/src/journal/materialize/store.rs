@@ -312,3 +312,81 @@ pub async fn insert_shift(
     .await?;
     Ok(())
 }
+
+/// Seat `number` of `event`, leased to `lease`, sold at the door as the ticket with `serial`:
+/// the seat sold to the ticket's order, the ticket naming it, the order keeping it. `false`
+/// if the seat is not leased to the lease (reclaimed since) or the ticket is unknown.
+pub async fn sell_leased_seat(
+    tx: &mut Tenant,
+    event: i64,
+    lease: i64,
+    serial: i64,
+    number: i64,
+) -> Result<bool, sqlx::Error> {
+    let sold: Option<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE seats SET state = 'sold', order_id = (SELECT order_id FROM tickets WHERE event_id = $1 AND serial = $2 AND org_id = $5) \
+         WHERE event_id = $1 AND number = $3 AND lease_id = $4 AND org_id = $5 AND state = 'leased' \
+         AND EXISTS (SELECT 1 FROM tickets WHERE event_id = $1 AND serial = $2 AND org_id = $5) \
+         RETURNING id, order_id, ticket_type_id",
+    )
+    .bind(event)
+    .bind(serial)
+    .bind(number)
+    .bind(lease)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((seat, order, ticket_type)) = sold else { return Ok(false) };
+    sqlx::query("UPDATE tickets SET seat_id = $1 WHERE event_id = $2 AND serial = $3 AND org_id = $4")
+        .bind(seat)
+        .bind(event)
+        .bind(serial)
+        .bind(tx.org())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO order_seats (order_id, org_id, seat_id, ticket_type_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(order)
+    .bind(tx.org())
+    .bind(seat)
+    .bind(ticket_type)
+    .execute(&mut **tx)
+    .await?;
+    tx.seats_changed().await?;
+    Ok(true)
+}
+
+/// The seat of `event`'s ticket `serial`, voided at the door: free to sell online again.
+pub async fn free_voided_seat(tx: &mut Tenant, event: i64, serial: i64) -> Result<(), sqlx::Error> {
+    let freed = sqlx::query(
+        "UPDATE seats SET state = 'free', order_id = NULL, lease_id = NULL WHERE state = 'sold' AND org_id = $3 AND id = \
+         (SELECT seat_id FROM tickets WHERE event_id = $1 AND serial = $2 AND org_id = $3)",
+    )
+    .bind(event)
+    .bind(serial)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if freed > 0 {
+        tx.seats_changed().await?;
+    }
+    Ok(())
+}
+
+/// The seats still leased to `lease`, returned unsold by its box office: free again.
+pub async fn free_returned_seats(tx: &mut Tenant, lease: i64) -> Result<(), sqlx::Error> {
+    let freed = sqlx::query(
+        "UPDATE seats SET state = 'free', lease_id = NULL WHERE lease_id = $1 AND org_id = $2 AND state = 'leased'",
+    )
+    .bind(lease)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if freed > 0 {
+        tx.seats_changed().await?;
+    }
+    Ok(())
+}
