@@ -445,7 +445,7 @@ async fn revoke(
     let from = highest_sold.map_or(first, |s| s + 1);
     let unsold = (last - from + 1).max(0);
     store::revoke(&mut tx, id, from).await?;
-    crate::seating::leased::release(&mut tx, id).await?;
+    crate::journal::materialize::store::free_leased_seats(&mut tx, id).await?;
     if unsold > 0 {
         capacity::release_leased(&mut tx, lease.ticket_type_id, unsold).await?;
         let entry = RevocationEntry {

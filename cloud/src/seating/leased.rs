@@ -5,8 +5,8 @@
 //! whole grant), and the hub writes a `LeaseSeats` entry just before the `LeaseGrant`, so the
 //! device knows which seats are its own to sell. Online checkout takes only free seats, so it
 //! never sells a leased one. What the device then reports — seats sold, voided, the unsold
-//! returned — is materialized by the journal (`journal/materialize/door_seats.rs`); a lease
-//! reclaimed by the organizer frees the seats it had not reported sold ([`release`]).
+//! returned — is materialized by the journal (`journal/materialize/door_seats.rs`), whose
+//! `free_leased_seats` also frees what a lease reclaimed by the organizer had not sold.
 
 use super::store;
 use crate::db::Tenant;
@@ -65,9 +65,4 @@ pub async fn take(
         .iter()
         .map(|s| u16::try_from(s.number).map(SeatNumber).map_err(|e| ApiError::Internal(e.into())))
         .collect()
-}
-
-/// Lease `lease` reclaimed: the seats it still holds are free to sell online again; how many.
-pub async fn release(tx: &mut Tenant, lease: i64) -> Result<u64, ApiError> {
-    Ok(store::release_lease(tx, lease).await?)
 }

@@ -303,22 +303,6 @@ pub async fn lease(tx: &mut Tenant, ids: &[i64], lease: i64) -> Result<u64, sqlx
     Ok(leased)
 }
 
-/// Frees the seats still leased to `lease` (unsold when it is reclaimed); how many.
-pub async fn release_lease(tx: &mut Tenant, lease: i64) -> Result<u64, sqlx::Error> {
-    let freed = sqlx::query(
-        "UPDATE seats SET state = 'free', lease_id = NULL WHERE lease_id = $1 AND org_id = $2 AND state = 'leased'",
-    )
-    .bind(lease)
-    .bind(tx.org())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if freed > 0 {
-        tx.seats_changed().await?;
-    }
-    Ok(freed)
-}
-
 /// The seats of lease `lease` (leased still, or sold under it), by lease: (lease, seat id).
 pub async fn of_leases(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as(

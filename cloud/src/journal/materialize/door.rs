@@ -145,7 +145,7 @@ pub(super) async fn lease_return(tx: &mut Tenant, e: &Entry, ret: &LeaseReturn) 
     }
     store::return_lease_from(tx, lease.id, from).await?;
     capacity::release_leased(tx, lease.ticket_type_id, already_from - from).await?;
-    store::free_returned_seats(tx, lease.id).await?;
+    store::free_leased_seats(tx, lease.id).await?;
     Ok(())
 }
 

@@ -375,8 +375,9 @@ pub async fn free_voided_seat(tx: &mut Tenant, event: i64, serial: i64) -> Resul
     Ok(())
 }
 
-/// The seats still leased to `lease`, returned unsold by its box office: free again.
-pub async fn free_returned_seats(tx: &mut Tenant, lease: i64) -> Result<(), sqlx::Error> {
+/// The seats still leased to `lease`, unsold when its box office returns it or the organizer
+/// reclaims it: free to sell online again.
+pub async fn free_leased_seats(tx: &mut Tenant, lease: i64) -> Result<(), sqlx::Error> {
     let freed = sqlx::query(
         "UPDATE seats SET state = 'free', lease_id = NULL WHERE lease_id = $1 AND org_id = $2 AND state = 'leased'",
     )
