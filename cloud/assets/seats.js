@@ -1,6 +1,6 @@
 // An event's seats page: the event's plan drawn with each seat's state (from the same
 // /api/v1/events/{id}/seats an integration reads), seats selected by click, Ctrl-click or a
-// Shift-drag, and blocked with a reason or released through the API.
+// Shift-drag, and blocked with a reason, released, or leased to a box office through the API.
 
 import { SeatMap } from "./seatmap.js";
 import { showProblem } from "./console.js";
@@ -8,6 +8,8 @@ import { showProblem } from "./console.js";
 const $ = (id) => document.getElementById(id);
 const event = $("seats").dataset.event;
 const plan = JSON.parse($("plan-json").textContent);
+/** Category → the ticket type number its seats sell as. */
+const categories = JSON.parse($("categories-json").textContent);
 let selected = new Set();
 
 function show() {
@@ -41,12 +43,11 @@ for (const seat of response.ok ? await response.json() : []) {
 }
 $("seats").dataset.ready = "yes";
 
-async function send(path, body) {
-  const form = $("block-form");
+async function send(path, body, form = $("block-form")) {
   if (!selected.size) { showProblem(form, { detail: "Select the seats first." }); return; }
-  const response = await fetch(`/api/v1/events/${event}/seats/${path}`, {
+  const response = await fetch(path, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-csrf-token": form.elements.csrf.value },
+    headers: { "content-type": "application/json", "x-csrf-token": $("block-form").elements.csrf.value },
     credentials: "same-origin",
     body: JSON.stringify({ seats: [...selected], ...body }),
   }).catch(() => null);
@@ -57,6 +58,18 @@ async function send(path, body) {
 
 $("block-form")?.addEventListener("submit", (e) => {
   e.preventDefault();
-  send("block", { reason: $("block-reason").value });
+  send(`/api/v1/events/${event}/seats/block`, { reason: $("block-reason").value });
 });
-$("unblock-submit")?.addEventListener("click", () => send("unblock", {}));
+$("unblock-submit")?.addEventListener("click", () => send(`/api/v1/events/${event}/seats/unblock`, {}));
+$("lease-form")?.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const form = $("lease-form");
+  const types = new Set([...selected].map((id) => categories[map.seats.get(id).category]));
+  if (types.size > 1) {
+    showProblem(form, { detail: "These seats sell as different ticket types: lease one type's seats at a time." });
+    return;
+  }
+  const [ticketType] = types;
+  const device = Number($("lease-device").value);
+  send(`/api/v1/events/${event}/leases`, { device_id: device, ticket_type: ticketType, quantity: selected.size }, form);
+});

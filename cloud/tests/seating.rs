@@ -640,6 +640,32 @@ async fn drawn_at(b: &fantoccini::Client, id: &str) -> (f64, f64) {
     (at[0].as_f64().unwrap(), at[1].as_f64().unwrap())
 }
 
+/// On event `event`'s seats page (open in `b`), two seats of row A selected and leased to a
+/// box office enrolled for it; a selection spanning two ticket types refused in words.
+async fn lease_seats_on_the_seats_page(b: &fantoccini::Client, hub: &TestHub, owner: &Organizer, event: i64) {
+    use common::browser::{click, eventually, text};
+    let dir = tempfile::tempdir().unwrap();
+    let desk =
+        enroll(hub, dir.path(), &enrollment_code(owner, "Foyer desk", "box_office", event).await).await;
+    b.refresh().await.unwrap();
+    eventually(10, "the seats page", || async {
+        b.find(fantoccini::Locator::Css("#seats[data-ready=yes]")).await.is_ok()
+    })
+    .await;
+    gesture(b, '\u{E008}', "s4", "s9").await; // A-4 … B-1: Standard and Balcony
+    click(b, "#lease-submit").await;
+    eventually(5, "refused", || async { text(b, "#lease-form").await.contains("different ticket types") })
+        .await;
+    b.find(fantoccini::Locator::Css("circle[data-id=\"s5\"]")).await.unwrap().click().await.unwrap();
+    gesture(b, '\u{E009}', "s6", "s6").await;
+    click(b, "#lease-submit").await;
+    eventually(10, "leased", || async { text(b, "#leased").await.matches("Foyer desk").count() == 2 }).await;
+    let leases = owner.get(&format!("/api/v1/events/{event}/leases")).await;
+    assert_eq!(leases["leases"][0]["seats"], json!(["s5", "s6"]), "{leases}");
+    assert_eq!(leases["leases"][0]["device_id"], desk.device().0);
+    assert!(seat_classes(b, "s5").await.contains("leased"));
+}
+
 /// Plan `plan`'s builder and event `event`'s seats page: another organization's 404; a viewer
 /// reads the plans without a write action and may not start one.
 async fn seat_pages_are_the_organizations_own(hub: &TestHub, owner: &Organizer, plan: i64, event: i64) {
@@ -846,6 +872,7 @@ async fn an_organizer_builds_a_small_hall_from_nothing_and_a_buyer_sells_out_a_s
     let blocked = owner.get(&format!("/api/v1/events/{event}/seats?state=blocked")).await;
     assert_eq!(blocked.as_array().unwrap().len(), 2, "{blocked}");
 
+    lease_seats_on_the_seats_page(&b, &hub, &owner, event).await;
     seat_pages_are_the_organizations_own(&hub, &owner, plans[0]["id"].as_i64().unwrap(), event).await;
 }
 

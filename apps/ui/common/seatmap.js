@@ -107,6 +107,7 @@ export class SeatMap {
     if (!circle || (this.states.get(id) ?? "free") === state) return;
     circle.classList.toggle("held", state === "held");
     circle.classList.toggle("taken", state !== "free" && state !== "held");
+    circle.classList.toggle("leased", state === "leased");
     if (state === "free") this.states.delete(id);
     else this.states.set(id, state);
   }

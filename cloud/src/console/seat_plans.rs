@@ -152,11 +152,11 @@ pub(super) async fn panel(
     Ok(panel)
 }
 
-/// A blocked seat, as the seats page lists it.
-struct BlockedSeat {
+/// A blocked or leased seat, as the seats page lists it: why, or to which box office.
+struct ListedSeat {
     seat: String,
     name: String,
-    reason: String,
+    why: String,
 }
 
 #[derive(Template)]
@@ -167,10 +167,20 @@ struct SeatsPage {
     event_name: String,
     /// The event's plan (native JSON, safe inside a `<script>`).
     plan_json: String,
-    blocked: Vec<BlockedSeat>,
+    /// Which ticket type each category sells as (JSON, safe inside a `<script>` too).
+    categories_json: String,
+    blocked: Vec<ListedSeat>,
+    leased: Vec<ListedSeat>,
+    /// The event's box offices: (device id, name).
+    devices: Vec<(i64, String)>,
 }
 
-/// `GET /events/{id}/seats`: the event's seats on its plan, to block and release.
+/// JSON with "</" written "<\/": the same value, and it cannot end the script element.
+fn in_script(json: &str) -> String {
+    json.replace("</", "<\\/")
+}
+
+/// `GET /events/{id}/seats`: the event's seats on its plan, to block, release and lease.
 pub(super) async fn seats(
     State(state): State<AppState>,
     staff: Staff,
@@ -179,18 +189,39 @@ pub(super) async fn seats(
     let layout = staff.layout(&state, "events").await?;
     let detail = super::event(&state, staff.0.org_id, event).await?;
     let mut tx = state.db.tenant(staff.0.org_id).await?;
-    let (_, plan, _) = store::seating(&mut tx, event).await?.ok_or(ApiError::NotFound)?;
+    let (_, plan, categories) = store::seating(&mut tx, event).await?.ok_or(ApiError::NotFound)?;
     let blocked = store::seats(&mut tx, event, Some("blocked"))
         .await?
         .into_iter()
-        .map(|s| BlockedSeat {
+        .map(|s| ListedSeat {
             name: s.describe(),
-            reason: s.blocked_reason.clone().unwrap_or_default(),
+            why: s.blocked_reason.clone().unwrap_or_default(),
             seat: s.seat_key,
         })
         .collect();
+    let devices = crate::leases::store::box_offices(&mut tx, event).await?;
+    let device_of: std::collections::BTreeMap<i64, String> =
+        crate::leases::store::leases(&mut tx, event).await?.into_iter().map(|l| (l.id, l.device)).collect();
+    let leased = store::seats(&mut tx, event, Some("leased"))
+        .await?
+        .into_iter()
+        .map(|s| {
+            let lease = s.lease_id.unwrap_or_default();
+            let device = device_of.get(&lease).cloned().unwrap_or_default();
+            ListedSeat { name: s.describe(), why: format!("{device} (lease {lease})"), seat: s.seat_key }
+        })
+        .collect();
     tx.commit().await?;
-    // JSON keeps its meaning with "</" written "<\/", and then cannot end the script element.
-    let plan_json = plan.replace("</", "<\\/");
-    Ok(render(&SeatsPage { layout, event, event_name: detail.name, plan_json, blocked }))
+    let (plan_json, categories_json) = (in_script(&plan), in_script(&categories));
+    let page = SeatsPage {
+        layout,
+        event,
+        event_name: detail.name,
+        plan_json,
+        categories_json,
+        blocked,
+        leased,
+        devices,
+    };
+    Ok(render(&page))
 }

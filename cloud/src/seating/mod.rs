@@ -86,13 +86,16 @@ pub struct SeatRow {
     pub y: i64,
     /// Accessibility: `wheelchair`, `companion`, `restricted_view`, comma-separated.
     pub flags: String,
-    /// `free`, `held` (an unpaid order), `sold` or `blocked`.
+    /// `free`, `held` (an unpaid order), `sold`, `blocked` or `leased` (to a box office).
     pub state: String,
     /// The order holding it.
     #[serde(rename = "order")]
     pub order_code: Option<String>,
     /// Why it is blocked.
     pub blocked_reason: Option<String>,
+    /// The box-office lease holding it (leased), or it was sold under (sold at the door).
+    #[serde(rename = "lease")]
+    pub lease_id: Option<i64>,
 }
 
 impl SeatRow {

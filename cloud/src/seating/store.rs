@@ -224,7 +224,7 @@ pub struct NewSeat {
 }
 
 const SEAT_COLUMNS: &str = "s.id, s.number, s.seat_key, s.ticket_type_id, t.number AS ticket_type, s.category, s.section, \
-     s.row_label, s.label, s.row_key, s.pos, s.x, s.y, s.flags, s.state, o.code AS order_code, s.blocked_reason";
+     s.row_label, s.label, s.row_key, s.pos, s.x, s.y, s.flags, s.state, o.code AS order_code, s.blocked_reason, s.lease_id";
 
 /// The event's seats (in `state`, if given), in plan order.
 pub async fn seats(tx: &mut Tenant, event: i64, state: Option<&str>) -> Result<Vec<SeatRow>, sqlx::Error> {
