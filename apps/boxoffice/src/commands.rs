@@ -4,7 +4,7 @@
 // Tauri hands commands their state and arguments by value (deserialized per call).
 #![allow(clippy::needless_pass_by_value)]
 
-use crate::desk::{Desk, DeskError, DeskStatus, GuestRow, PaymentInput, SaleShown, ShiftClosed};
+use crate::desk::{Desk, DeskError, DeskStatus, GuestRow, PaymentInput, SaleShown, SeatsShown, ShiftClosed};
 use sync_core::replica::Quote;
 use sync_core::sync::http::LeaseGranted;
 use tauri::State;
@@ -74,6 +74,12 @@ pub fn quote(
     payment: PaymentInput,
 ) -> Result<Quote, DeskError> {
     desk.quote(ticket_type, quantity, &payment)
+}
+
+/// The seat map and the seats this desk may sell.
+#[tauri::command]
+pub fn seats(desk: State<'_, Desk>) -> Result<SeatsShown, DeskError> {
+    desk.seats()
 }
 
 /// Gives a voucher lease's unused uses back to the hub.

@@ -26,7 +26,7 @@ use sync_core::journal::shift::{Method, ShiftReport};
 use sync_core::journal::{HUB, LeaseId, PaymentMethod};
 use sync_core::manifest::EventManifest;
 use sync_core::replica::{
-    BoxOffice, LeaseView, Quote, Replica, Sale, SaleRequest, SellError, VoucherLeaseView,
+    BoxOffice, LeaseStatus, LeaseView, Quote, Replica, Sale, SaleRequest, SellError, VoucherLeaseView,
 };
 use sync_core::sync::http::{
     DOOR_EMAIL_PATH, DoorSaleEmail, HttpTransport, LEASES_PATH, LeaseGranted, LeaseRequest,
@@ -181,6 +181,25 @@ pub struct TypeRow {
     currency: String,
     /// Rights left on this device's active leases.
     left: u32,
+    /// Sold by seat here: this device holds an active seat lease of it.
+    seated: bool,
+}
+
+/// The seat map as the sell screen draws it: the plan (`seatmap.js`'s format, each seat's id
+/// its number) and the seats this desk may sell now.
+#[derive(Debug, Serialize)]
+pub struct SeatsShown {
+    /// The drawing; `None` until the event's seat map has arrived.
+    plan: Option<sync_core::seating::Plan>,
+    /// Free in this device's active seat leases.
+    mine: Vec<MineSeat>,
+}
+
+/// A seat this desk may sell.
+#[derive(Debug, Serialize)]
+pub struct MineSeat {
+    seat: u16,
+    ticket_type: u16,
 }
 
 /// A lease on the lease screen.
@@ -284,6 +303,8 @@ impl PaymentInput {
 #[derive(Debug, Serialize)]
 pub struct TicketCode {
     serial: u32,
+    /// Its seat ("Stalls · Row F · Seat 12"), if sold by seat.
+    seat: Option<String>,
     text: String,
     /// The QR code as SVG markup (generated here, never from outside input).
     svg: String,
@@ -446,7 +467,7 @@ impl Desk {
         let sale = office.sell(&request, Timestamp::now())?;
         let change =
             if matches!(sale.payment, PaymentMethod::Cash) { tendered - sale.total_minor } else { 0 };
-        shown(&sale, &manifest, change, offset_minutes)
+        shown(&sale, &manifest, &office.seat_names(&sale.seats), change, offset_minutes)
     }
 
     /// What a sale would cost (the voucher's and the discounts' prices), before it is made.
@@ -472,12 +493,24 @@ impl Desk {
         Ok(office.return_voucher(LeaseId(lease))?)
     }
 
+    /// The seat map and the seats this desk may sell (offline: from its leases and the map the
+    /// hub published).
+    pub fn seats(&self) -> Result<SeatsShown, DeskError> {
+        let (_, office, _) = self.office()?;
+        let mine = office
+            .free_seats(Timestamp::now())
+            .into_iter()
+            .map(|(t, n)| MineSeat { seat: n.0, ticket_type: t.0 })
+            .collect();
+        Ok(SeatsShown { plan: office.seat_drawing(), mine })
+    }
+
     /// A sale of the open shift again (to show its codes once more).
     pub fn show_sale(&self, receipt: u64, offset_minutes: i32) -> Result<SaleShown, DeskError> {
         let (replica, office, event) = self.office()?;
         let manifest = replica.manifest(event).ok_or(DeskError::NotConfigured)?;
         let sale = office.sale(receipt, Timestamp::now())?;
-        shown(&sale, &manifest, 0, offset_minutes)
+        shown(&sale, &manifest, &office.seat_names(&sale.seats), 0, offset_minutes)
     }
 
     /// Voids a sale of the open shift.
@@ -493,7 +526,8 @@ impl Desk {
         let sale = office.sale(receipt, Timestamp::now())?;
         let cashier = office.shift_report(0, Timestamp::now()).map(|r| r.cashier).unwrap_or_default();
         let clock = display_clock(Timestamp::now(), offset_minutes);
-        let bytes = papers::receipt(&sale, &manifest, replica.device(), &cashier, clock)?;
+        let seats = office.seat_names(&sale.seats);
+        let bytes = papers::receipt(&sale, &manifest, &seats, replica.device(), &cashier, clock)?;
         let dir = self.device.dir().join(RECEIPTS_DIR);
         std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
         let path = dir.join(format!("receipt-{}-{receipt}.pdf", replica.device().0));
@@ -656,6 +690,9 @@ impl Desk {
                 price_minor: t.price.as_ref().map(|p| p.minor),
                 currency: t.price.as_ref().map_or_else(String::new, |p| p.currency.clone()),
                 left: leases.iter().filter(|l| l.ticket_type == t.id.0).map(|l| l.left).sum(),
+                seated: leases
+                    .iter()
+                    .any(|l| l.ticket_type == t.id.0 && l.seats > 0 && l.status == LeaseStatus::Active),
             })
             .collect();
         status.leases = leases
@@ -738,6 +775,7 @@ pub fn type_name(manifest: &EventManifest, id: u16) -> String {
 fn shown(
     sale: &Sale,
     manifest: &EventManifest,
+    seats: &[String],
     change_minor: i64,
     offset_minutes: i32,
 ) -> Result<SaleShown, DeskError> {
@@ -746,8 +784,10 @@ fn shown(
         .serials
         .iter()
         .zip(&sale.tickets)
-        .map(|(serial, text)| {
-            Ok(TicketCode { serial: *serial, text: text.clone(), svg: print::qr_svg(text)? })
+        .enumerate()
+        .map(|(i, (serial, text))| {
+            let seat = seats.get(i).cloned();
+            Ok(TicketCode { serial: *serial, seat, text: text.clone(), svg: print::qr_svg(text)? })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(SaleShown {

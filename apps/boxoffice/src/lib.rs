@@ -43,6 +43,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::quote,
         commands::return_voucher,
         commands::show_sale,
+        commands::seats,
         commands::void,
         commands::receipt_pdf,
         commands::email_sale,

@@ -17,6 +17,7 @@ use crate::desk::type_name;
 pub fn receipt(
     sale: &Sale,
     manifest: &EventManifest,
+    seats: &[String],
     device: DeviceId,
     cashier: &str,
     clock: DisplayClock,
@@ -45,12 +46,12 @@ pub fn receipt(
         lines.push(Line::bold(16.0, "VOIDED: these tickets are not valid."));
     }
     let mut pages = vec![Page { lines, ..Page::default() }];
-    for (serial, text) in sale.serials.iter().zip(&sale.tickets) {
+    for (i, (serial, text)) in sale.serials.iter().zip(&sale.tickets).enumerate() {
         pages.push(ticket_page(&PrintedTicket {
             event: manifest.name.clone(),
             starts: date_time_of(sale.at, clock),
             ticket_type: name.clone(),
-            seat: None, // the box office sells no seats yet
+            seat: seats.get(i).cloned(),
             price: format_minor(sale.total_minor / count.max(1), &sale.currency),
             holder: "Door sale".into(),
             order: format!("{}-{}", device.0, sale.receipt),

@@ -368,6 +368,11 @@ impl Owner {
         self.send(reqwest::Method::POST, path, body).await
     }
 
+    /// `PUT path` with a JSON body → (status, JSON body).
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
     /// `PATCH path` with a JSON body → (status, JSON body; `null` for 204).
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
         self.send(reqwest::Method::PATCH, path, body).await

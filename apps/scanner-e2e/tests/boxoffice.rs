@@ -1,5 +1,8 @@
 //! The box office end to end: the real app under Xvfb, the real hub, a cashier's keystrokes.
 //!
+//! Seated too: a desk leased four seats sells two of them, tapped on the plan, with the hub
+//! down, and the hub books them once it is back.
+//!
 //! One scenario, as a door lives it: enroll the box office, get a lease, open a shift, lose
 //! the hub, sell a pair for cash from the keyboard, hand the codes over (a gate replica that
 //! has not synced since admits both), be refused beyond the lease, print the receipt, and when
@@ -389,4 +392,133 @@ async fn a_box_office_redeems_a_leased_code_offline_and_no_more() {
         discount > 0 && total.contains(&sync_core::money::format_amount(3 * discount, "EUR")),
         "{total} {v}"
     );
+}
+
+/// A concert on sale whose type 1 ("Seat") sells the 16 seats of two rows, A and B: its id.
+async fn seated_concert(owner: &scanner_e2e::Owner) -> i64 {
+    let now = Timestamp::now().0;
+    let (status, event) = owner
+        .post(
+            "/api/v1/events",
+            &json!({"name": "Chamber Concert", "time_zone": "Europe/Amsterdam", "starts_at": now + 3_600_000,
+                    "ends_at": now + 10_800_000, "gates": [{"name": "Foyer"}],
+                    "ticket_types": [{"name": "Seat", "price_minor": 3000, "currency": "EUR", "capacity": 16,
+                                      "entry_policy": "single_entry"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{event}");
+    let event = event["id"].as_i64().unwrap();
+    let row = |r: usize, label: &str| {
+        let seats: Vec<Value> = (0..8)
+            .map(|i| {
+                json!({"id": format!("{label}-{}", i + 1), "label": (i + 1).to_string(),
+                            "x": 40 + 30 * i, "y": 80 + 30 * r, "category": "stalls"})
+            })
+            .collect();
+        json!({"label": label, "seats": seats})
+    };
+    let plan = json!({"name": "Recital Room", "size": {"width": 320, "height": 180},
+                      "categories": [{"name": "stalls", "color": "#c33"}],
+                      "sections": [{"name": "Stalls", "rows": [row(0, "A"), row(1, "B")]}],
+                      "shapes": [{"shape": "rectangle", "x": 40, "y": 10, "width": 230, "height": 40, "text": "STAGE"}]});
+    let (status, plan) = owner.post("/api/v1/seat-plans", &plan).await;
+    assert_eq!(status, 201, "{plan}");
+    let body = json!({"plan": plan["id"], "categories": {"stalls": 1}});
+    let (status, seating) = owner.put(&format!("/api/v1/events/{event}/seating"), &body).await;
+    assert_eq!(status, 200, "{seating}");
+    let (status, on_sale) =
+        owner.post(&format!("/api/v1/events/{event}/status"), &json!({"status": "on_sale"})).await;
+    assert_eq!(status, 204, "{on_sale}");
+    event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_box_office_sells_the_seats_of_its_lease_offline_and_the_hub_books_them() {
+    let (hub_data, app_data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut hub = Hub::start(hub_data.path());
+    let owner = hub.owner().await;
+    let event = seated_concert(&owner).await;
+    let x = Xvfb::start();
+    let driver = Driver::start(&x.display, app_data.path());
+    let app = driver.launch(&binary("boxoffice")).await;
+
+    // Enrolled for the concert; the organizer leases it seats A-1 … A-4.
+    let (status, code) = owner
+        .post(
+            "/api/v1/devices/enrollment-codes",
+            &json!({"name": "Foyer desk", "role": "box_office", "events": [event]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{code}");
+    eventually(10, "the enrollment screen", || shown(&app, "enroll-screen")).await;
+    fill(&app, "enroll-text", code["qr_text"].as_str().unwrap()).await;
+    fill(&app, "enroll-pin", "1357").await;
+    click(&app, "enroll-submit").await;
+    eventually(15, "the open-shift screen", || shown(&app, "open-screen")).await;
+    let devices = owner.get("/api/v1/devices").await;
+    let desk =
+        devices["devices"].as_array().unwrap().iter().find(|d| d["name"] == "Foyer desk").unwrap()["id"]
+            .clone();
+    let lease =
+        json!({"device_id": desk, "ticket_type": 1, "quantity": 4, "seats": ["A-1", "A-2", "A-3", "A-4"]});
+    let (status, granted) = owner.post(&format!("/api/v1/events/{event}/leases"), &lease).await;
+    assert_eq!(status, 201, "{granted}");
+    fill(&app, "open-cashier", "Ben").await;
+    fill(&app, "open-float", "50.00").await;
+    click(&app, "open-submit").await;
+    eventually(20, "the plan with the desk's four seats", || async {
+        shown(&app, "seat-pick").await && text(&app, "seat-list").await.matches("Row A").count() == 4
+    })
+    .await;
+
+    // Offline: seats tapped on the plan; a seat not the desk's cannot be picked.
+    hub.stop();
+    let tap = |seat: &'static str| {
+        let app = app.clone();
+        async move {
+            let css = format!("circle[data-id=\"{seat}\"]");
+            app.find(fantoccini::Locator::Css(&css)).await.unwrap().click().await.unwrap();
+        }
+    };
+    tap("1").await;
+    tap("2").await;
+    tap("9").await; // B-2: taken for this desk
+    eventually(5, "two seats picked", || async {
+        text(&app, "picked-seats").await == "Stalls · Row A · Seat 2; Stalls · Row A · Seat 3"
+    })
+    .await;
+    eventually(5, "the total of two seats", || async { text(&app, "sale-total").await.contains("60.00") })
+        .await;
+    screenshot(&app, "boxoffice-seats").await;
+    fill(&app, "sale-tendered", "60.00").await;
+    click(&app, "sale-submit").await;
+    eventually(10, "the hand-over", || shown(&app, "handover")).await;
+    assert!(text(&app, "handover-title").await.contains("Stalls · Row A · Seat 2"));
+    let ticket =
+        sync_core::ticket::SignedTicket::from_text(&attr(&app, "handover-code", "data-text").await.unwrap())
+            .unwrap();
+    assert_eq!(ticket.ticket().seat, Some(sync_core::ids::SeatNumber(1)), "the seat under the signature");
+    click(&app, "handover-done").await;
+    eventually(5, "the sold seats gone from the list", || async {
+        text(&app, "seat-list").await.matches("Row A").count() == 2
+    })
+    .await;
+
+    // The hub returns: the seats are sold to the door order, the other two still leased.
+    hub.resume();
+    let seats = |state: &'static str| {
+        let owner = &owner;
+        async move {
+            let seats = owner.get(&format!("/api/v1/events/{event}/seats?state={state}")).await;
+            seats
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["seat"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    eventually(30, "the door's seats sold on the hub", || async { seats("sold").await == ["A-2", "A-3"] })
+        .await;
+    assert_eq!(seats("leased").await, ["A-1", "A-4"]);
 }

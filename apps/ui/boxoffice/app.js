@@ -6,6 +6,7 @@
 import { renderBadge } from "../common/badge.js";
 import { renderRemoved } from "../common/removed.js";
 import { formatMoney as money, parseMoney } from "../common/money.js";
+import { SeatMap } from "../common/seatmap.js";
 
 const invoke = window.__TAURI__.core.invoke;
 const $ = (id) => document.getElementById(id);
@@ -244,12 +245,15 @@ function renderTypes() {
     }));
   }
   updateTotals();
+  showSeatPick();
   if (focused?.startsWith("type-")) $(focused)?.focus();
 }
 
 function pickType(id) {
   drawn.types = null;
   chosenType = id;
+  picked.clear();
+  showSeatPick();
   for (const b of $("types").querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.id === `type-${id}`));
   updateTotals();
   $("sale-qty").focus();
@@ -333,19 +337,90 @@ $("sale-form").addEventListener("submit", async (e) => {
   if (Number.isNaN(tendered)) return showError("Type the cash tendered as an amount, like 100.00.");
   $("sale-submit").disabled = true;
   await attempt(async () => {
+    if (seated() && picked.size === 0) throw "Tap the seats to sell on the plan, or choose them in the list.";
     const sale = await invoke("sell", {
-      ticketType: chosenType, quantity: Number($("sale-qty").value),
+      ticketType: chosenType, quantity: Number($("sale-qty").value), seats: seated() ? [...picked] : null,
       payment: { method: method(), tendered_minor: method() === "cash" ? tendered : null,
         text: method() === "cash" ? null : $("sale-text").value, voucher: $("sale-voucher").value },
       offset: offset(),
     });
     $("sale-qty").value = "1"; $("sale-tendered").value = ""; $("sale-text").value = ""; $("sale-voucher").value = "";
     setMethod("cash");
+    picked.clear();
     openHandover(sale);
     await refresh();
+    if (seated()) await loadSeats();
   });
   $("sale-submit").disabled = false;
 });
+
+// ---------- seats ---------------------------------------------------------------------------------
+// A type this desk sells by seat: the plan the hub published, drawn by the shared seatmap.js,
+// every seat not free in this desk's leases drawn taken; a sale names the seats picked (one
+// ticket each), and the desk refuses any other.
+
+let seatMap = null;       // the drawing, once the map has arrived
+let mine = [];            // [{ seat, ticket_type }] free in this desk's leases
+const picked = new Set(); // seat numbers picked for the sale
+
+function seated() { return status?.types.find((t) => t.id === chosenType)?.seated ?? false; }
+
+function showSeatPick() {
+  const on = seated();
+  $("seat-pick").hidden = !on;
+  $("sale-qty").readOnly = on;
+  if (!on && Number($("sale-qty").value) < 1) $("sale-qty").value = "1";
+  if (on) loadSeats().catch((e) => showError(String(e)));
+}
+
+async function loadSeats() {
+  const shown = await invoke("seats");
+  mine = shown.mine;
+  if (shown.plan && !seatMap) {
+    seatMap = new SeatMap($("desk-map-svg"), shown.plan, {
+      onTap: (seat) => togglePick(Number(seat.id)),
+      onHover: (seat) => { $("desk-map-hover").textContent = seatMap.name(seat); },
+    });
+  }
+  paintSeats();
+}
+
+function togglePick(n) {
+  if (!mine.some((m) => m.seat === n && m.ticket_type === chosenType)) return;
+  if (picked.has(n)) picked.delete(n); else picked.add(n);
+  paintSeats();
+}
+
+function paintSeats() {
+  if (!seatMap) return;
+  const sellable = mine.filter((m) => m.ticket_type === chosenType).map((m) => m.seat);
+  const free = new Set(sellable.map(String));
+  for (const n of [...picked]) if (!free.has(String(n))) picked.delete(n);
+  const states = {};
+  for (const id of seatMap.seats.keys()) if (!free.has(id)) states[id] = "sold";
+  seatMap.resetStates(states);
+  for (const id of seatMap.seats.keys()) seatMap.setPicked(id, picked.has(Number(id)));
+  const name = (n) => seatMap.name(seatMap.seats.get(String(n)));
+  const list = $("seat-list");
+  if (changed("seat-list", [sellable, chosenType])) {
+    list.replaceChildren(...sellable.map((n) => {
+      const o = document.createElement("option"); o.value = n; o.textContent = name(n); return o;
+    }));
+  }
+  for (const o of list.options) o.selected = picked.has(Number(o.value));
+  $("picked-seats").textContent = picked.size ? [...picked].sort((a, b) => a - b).map(name).join("; ") : "none yet";
+  $("sale-qty").value = String(picked.size);
+  updateTotals();
+}
+
+$("seat-list").addEventListener("change", () => {
+  picked.clear();
+  for (const o of $("seat-list").selectedOptions) picked.add(Number(o.value));
+  paintSeats();
+});
+$("desk-zoom-in").addEventListener("click", () => seatMap?.zoom(1.25));
+$("desk-zoom-out").addEventListener("click", () => seatMap?.zoom(0.8));
+$("desk-fit").addEventListener("click", () => seatMap?.fit());
 
 function renderSales() {
   if (!changed("sales", status.sales)) return;
@@ -389,7 +464,7 @@ function renderHandover() {
   const { sale, index } = handover;
   const ticket = sale.tickets[index];
   $("handover-title").textContent = sale.voided ? `VOIDED — receipt ${sale.receipt}` :
-    `${sale.type_name} · ticket ${index + 1} of ${sale.tickets.length}`;
+    `${sale.type_name}${ticket.seat ? ` · ${ticket.seat}` : ""} · ticket ${index + 1} of ${sale.tickets.length}`;
   // The SVG is made in Rust from the signed ticket (no outside input reaches this markup).
   $("handover-code").innerHTML = ticket.svg;
   $("handover-code").dataset.text = ticket.text;

@@ -3,7 +3,9 @@
 // + and − buttons, a drag. A tap (a press that did not move) on a seat calls `onTap(seat)`;
 // a drag that `options.selecting(event)` claims (the builder: with Shift held) draws a box and
 // calls `onBox({x, y, width, height}, event)` instead of panning.
-// Shared by the hub's shop, the console's plan builder and the box office.
+// Shared by the hub's shop, the console's plan builder and the box office. Colours are SVG
+// presentation attributes, never inline styles: the apps' content security policy refuses
+// those, and seatmap.css's state classes (taken, held) still win over them.
 //
 // The drawing is built as one string and set at once (a 20,000-seat plan is 20,000 circles,
 // which the browser parses far faster than it would take them one by one). Seat labels are
@@ -20,8 +22,8 @@ function esc(text) {
 }
 
 function shapeMarkup(s) {
-  const text = (x, y) => (s.text ? `<text class="shape-text" x="${x}" y="${y}">${esc(s.text)}</text>` : "");
-  const fill = s.color ? ` style="fill:${esc(s.color)}"` : "";
+  const text = (x, y) => (s.text ? `<text class="shape-text" x="${x}" y="${y}" font-size="16">${esc(s.text)}</text>` : "");
+  const fill = s.color ? ` fill="${esc(s.color)}"` : "";
   switch (s.shape) {
     case "rectangle":
       return `<g transform="rotate(${Number(s.rotation) || 0} ${s.x} ${s.y})"><rect class="shape" x="${s.x}" y="${s.y}" width="${s.width}" height="${s.height}"${fill}/>${text(s.x + s.width / 2, s.y + s.height / 2)}</g>`;
@@ -34,7 +36,7 @@ function shapeMarkup(s) {
       return `<polygon class="shape" points="${points}"${fill}/>${text(cx, cy)}`;
     }
     case "text":
-      return `<text class="shape-text" x="${s.x}" y="${s.y}" style="font-size:${Number(s.size) || 16}px">${esc(s.text)}</text>`;
+      return `<text class="shape-text" x="${s.x}" y="${s.y}" font-size="${Number(s.size) || 16}">${esc(s.text)}</text>`;
     default:
       return "";
   }
@@ -72,7 +74,7 @@ export class SeatMap {
     const parts = (plan.shapes ?? []).map(shapeMarkup);
     for (const section of plan.sections ?? []) {
       for (const area of section.standing ?? []) {
-        parts.push(`<rect class="area" x="${area.x}" y="${area.y}" width="${area.width}" height="${area.height}" style="fill:${esc(colour.get(area.category) ?? "#999")};stroke:${esc(colour.get(area.category) ?? "#999")}"/><text class="area-text" x="${area.x + area.width / 2}" y="${area.y + area.height / 2}">${esc(area.name)}</text>`);
+        parts.push(`<rect class="area" x="${area.x}" y="${area.y}" width="${area.width}" height="${area.height}" fill="${esc(colour.get(area.category) ?? "#999")}" stroke="${esc(colour.get(area.category) ?? "#999")}"/><text class="area-text" x="${area.x + area.width / 2}" y="${area.y + area.height / 2}" font-size="16">${esc(area.name)}</text>`);
       }
       for (const row of section.rows ?? []) {
         // The row's label before its first seat, as ushers and buyers look for it.
@@ -85,7 +87,7 @@ export class SeatMap {
           const info = { id: seat.id, label: seat.label, row: row.label, section: section.name, category: seat.category, wheelchair: !!seat.wheelchair, x: seat.x, y: seat.y };
           this.seats.set(seat.id, info);
           const marks = `${seat.companion ? " companion" : ""}${seat.restricted_view ? " restricted" : ""}`;
-          parts.push(`<circle class="seat${marks}" data-id="${esc(seat.id)}" cx="${seat.x}" cy="${seat.y}" r="${RADIUS}" style="fill:${esc(colour.get(seat.category) ?? "#888")}"/>`);
+          parts.push(`<circle class="seat${marks}" data-id="${esc(seat.id)}" cx="${seat.x}" cy="${seat.y}" r="${RADIUS}" fill="${esc(colour.get(seat.category) ?? "#888")}"/>`);
           if (seat.wheelchair) parts.push(`<text class="access" x="${seat.x}" y="${seat.y - RADIUS - 2}">♿</text>`);
         }
       }

@@ -20,6 +20,8 @@ const PAY_JS: &str = include_str!("../../assets/pay.js");
 const MONEY_JS: &str = include_str!("../../../apps/ui/common/money.js");
 /// The seat plan drawn, zoomed and panned (shop.js imports it; the box office draws with it too).
 const SEATMAP_JS: &str = include_str!("../../../apps/ui/common/seatmap.js");
+/// How seatmap.js's drawings look (the box office links the same file).
+const SEATMAP_CSS: &str = include_str!("../../../apps/ui/common/seatmap.css");
 
 /// Served with `no-cache`: browsers revalidate, so a new hub version's assets are used at once.
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -41,5 +43,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/assets/shop.js", get(|| async { asset("text/javascript; charset=utf-8", SHOP_JS) }))
         .route("/assets/pay.js", get(|| async { asset("text/javascript; charset=utf-8", PAY_JS) }))
         .route("/assets/money.js", get(|| async { asset("text/javascript; charset=utf-8", MONEY_JS) }))
+        .route("/assets/seatmap.css", get(|| async { asset("text/css; charset=utf-8", SEATMAP_CSS) }))
         .route("/assets/seatmap.js", get(|| async { asset("text/javascript; charset=utf-8", SEATMAP_JS) }))
 }

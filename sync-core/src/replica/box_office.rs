@@ -137,6 +137,8 @@ pub struct LeaseView {
     pub voided: u32,
     /// Rights left to sell now (0 unless active).
     pub left: u32,
+    /// A seat lease's seats (0: a lease of places without seats).
+    pub seats: u32,
     /// When it lapses (Unix ms).
     pub expires: Timestamp,
     /// Its state.
@@ -258,6 +260,44 @@ impl BoxOffice {
                 Some(view(*id, lease, grant, delegation.is_some(), now))
             })
             .collect()
+    }
+
+    /// The seats this device may sell now — free in its active seat leases — with their ticket
+    /// types, in plan order.
+    pub fn free_seats(&self, now: Timestamp) -> Vec<(TicketTypeId, SeatNumber)> {
+        let active: Vec<LeaseView> =
+            self.leases(now).into_iter().filter(|l| l.status == LeaseStatus::Active && l.seats > 0).collect();
+        let mut free: Vec<(TicketTypeId, SeatNumber)> = self.replica.with_event_state(self.event, |state| {
+            active
+                .iter()
+                .filter_map(|l| state.leases.get(&LeaseId(l.lease)).map(|s| (l.ticket_type, s.free_seats())))
+                .flat_map(|(t, seats)| seats.into_iter().map(move |n| (TicketTypeId(t), n)))
+                .collect()
+        });
+        free.sort_by_key(|(_, n)| *n);
+        free
+    }
+
+    /// Seats `seats` as staff say them ("Stalls · Row F · Seat 12"), from the published map.
+    pub fn seat_names(&self, seats: &[u16]) -> Vec<String> {
+        self.replica.with_event_state(self.event, |state| {
+            seats.iter().map(|n| seat_name(state, SeatNumber(*n))).collect()
+        })
+    }
+
+    /// The event's seat map drawn as a plan (see [`crate::seating::SeatMap::drawing`]), each
+    /// ticket type's seats in a category of its name; `None` before a map has arrived.
+    pub fn seat_drawing(&self) -> Option<crate::seating::Plan> {
+        let manifest = self.replica.manifest(self.event);
+        self.replica.with_event_state(self.event, |state| {
+            let (_, map) = state.seats.as_ref()?;
+            Some(map.drawing(|t| {
+                manifest
+                    .as_ref()
+                    .and_then(|m| m.ticket_type(t))
+                    .map_or_else(|| format!("Type {}", t.0), |spec| spec.name.clone())
+            }))
+        })
     }
 
     /// The open shift's number (the sequence number of its opening), if one is open.
@@ -897,6 +937,7 @@ fn view(
         sold,
         voided: u32::try_from(lease.voided.len()).unwrap_or(u32::MAX),
         left: if status == LeaseStatus::Active { size.saturating_sub(sold) } else { 0 },
+        seats: u32::try_from(lease.seats.len()).unwrap_or(u32::MAX),
         expires,
         status,
     }

@@ -88,7 +88,63 @@ impl fmt::Display for SeatName<'_> {
 #[error("seat map refused: {0}")]
 pub struct MapError(&'static str);
 
+/// Colours the drawing gives its categories, in turn.
+const PALETTE: [&str; 6] = ["#3b7dd8", "#d9822b", "#2f9e6b", "#b8478f", "#7a5cc4", "#c9a227"];
+
 impl SeatMap {
+    /// The map as a plan to draw (the apps' `seatmap.js` draws plans): a category per ticket
+    /// type, named by `type_name` and coloured in turn; each seat's id is its number. A map
+    /// has no standing areas or shapes, so neither has the drawing.
+    pub fn drawing(&self, type_name: impl Fn(TicketTypeId) -> String) -> Plan {
+        let mut types: Vec<TicketTypeId> = self.seats.iter().map(|s| s.ticket_type).collect();
+        types.sort_unstable();
+        types.dedup();
+        let categories = types
+            .iter()
+            .zip(PALETTE.iter().cycle())
+            .map(|(t, colour)| super::Category { name: type_name(*t), color: (*colour).to_owned() })
+            .collect();
+        let mut sections: Vec<super::Section> = self
+            .sections
+            .iter()
+            .map(|name| super::Section { name: name.clone(), rows: Vec::new(), standing: Vec::new() })
+            .collect();
+        let mut rows: Vec<super::Row> = self
+            .rows
+            .iter()
+            .map(|r| super::Row { label: r.label.clone(), curve: 0.0, seats: Vec::new() })
+            .collect();
+        let (mut width, mut height) = (1.0_f64, 1.0_f64);
+        for (n, seat) in self.seats.iter().enumerate() {
+            let Some(row) = usize::try_from(seat.row).ok().and_then(|r| rows.get_mut(r)) else { continue };
+            let (x, y) = (f64::from(seat.x), f64::from(seat.y));
+            (width, height) = (width.max(x + 40.0), height.max(y + 40.0));
+            row.seats.push(super::Seat {
+                id: n.to_string(),
+                label: seat.label.clone(),
+                x,
+                y,
+                category: type_name(seat.ticket_type),
+                wheelchair: seat.flags & WHEELCHAIR != 0,
+                companion: seat.flags & COMPANION != 0,
+                restricted_view: seat.flags & RESTRICTED_VIEW != 0,
+            });
+        }
+        for (row, map_row) in rows.into_iter().zip(&self.rows) {
+            if let Some(section) = usize::try_from(map_row.section).ok().and_then(|s| sections.get_mut(s)) {
+                section.rows.push(row);
+            }
+        }
+        Plan {
+            name: String::new(),
+            size: super::Size { width, height },
+            focus: None,
+            categories,
+            sections,
+            shapes: Vec::new(),
+        }
+    }
+
     /// The map of `plan` (which passed [`Plan::check`]) with each category's ticket type
     /// from `ticket_type`; a seat whose category has none is left out of sale but keeps its
     /// number (`TicketTypeId(0)`), so numbers always follow the plan.
