@@ -13,8 +13,10 @@ use std::sync::{Arc, Mutex};
 use sync_core::demo;
 use sync_core::documents::{DocId, GuestList};
 use sync_core::hlc::Hlc;
-use sync_core::ids::{DeviceId, Serial, TicketTypeId, Timestamp};
-use sync_core::journal::{DoorSale, HUB, LeaseGrant, LeaseId, Payload, PaymentMethod, RevocationEntry, Void};
+use sync_core::ids::{DeviceId, SeatNumber, Serial, TicketTypeId, Timestamp};
+use sync_core::journal::{
+    DoorSale, DoorSeats, HUB, LeaseGrant, LeaseId, LeaseSeats, Payload, PaymentMethod, RevocationEntry, Void,
+};
 use sync_core::keys::EventKey;
 use sync_core::manifest::Direction;
 use sync_core::replica::{Replica, ReplicaConfig};
@@ -154,11 +156,15 @@ impl World {
         for i in 0..count {
             world.open(i);
         }
-        // The hub grants every device a lease of 100 serials of the day ticket.
+        // The hub grants every device a lease of 100 serials of the day ticket, with 100 seats
+        // (its seats first, as the hub writes them).
         for device in 1..count {
             let first = 10_000 + 100 * u32::try_from(device).unwrap();
+            let seats = (0..100).map(|i| SeatNumber(u16::try_from(100 * device + i).unwrap())).collect();
+            let lease_seats = LeaseSeats { lease: LeaseId(u64::try_from(device).unwrap()), seats };
+            world.replica(0).record(demo::EVENT, Payload::LeaseSeats(lease_seats)).unwrap();
             world.replica(0).record(demo::EVENT, Payload::LeaseGrant(lease(device, first))).unwrap();
-            world.written[0] += 1;
+            world.written[0] += 2;
         }
         world
     }
@@ -215,7 +221,12 @@ impl World {
                     payment: PaymentMethod::Cash,
                 };
                 self.replica(device).record(demo::EVENT, Payload::DoorSale(sale)).unwrap();
-                self.written[device] += 1;
+                // Its seat: the lease's seat of the same place as the serial in its range.
+                let seat = SeatNumber(u16::try_from(serial.0 - 10_000).unwrap());
+                let seats =
+                    DoorSeats { lease: LeaseId(u64::try_from(device).unwrap()), seats: vec![(serial, seat)] };
+                self.replica(device).record(demo::EVENT, Payload::DoorSeats(seats)).unwrap();
+                self.written[device] += 2;
             }
             Op::Void { device } if self.sales[device] > 0 => {
                 let serial = Serial(10_000 + 100 * u32::try_from(device).unwrap() + self.sales[device]);
