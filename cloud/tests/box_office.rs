@@ -271,6 +271,34 @@ struct Desk {
     receipts: Vec<u64>,
 }
 
+impl Desk {
+    /// Voids its latest sale, if it has one (refusals are the property's business, not this).
+    fn void_last(&mut self, event: EventId) {
+        if let Some(receipt) = self.receipts.pop() {
+            let _ = self.replica.box_office(event).void(receipt);
+        }
+    }
+
+    /// Returns what is unsold of every lease it holds.
+    fn return_all(&self, event: EventId, now: Timestamp) {
+        let office = self.replica.box_office(event);
+        for lease in office.leases(now) {
+            let _ = office.return_unsold(LeaseId(lease.lease));
+        }
+    }
+
+    /// One sync with the hub, `fault` on its first exchange.
+    async fn sync_through(&self, hub: &TestHub, fault: Fault) {
+        let chaos = Chaos {
+            inner: HttpTransport::new(&hub.url, Arc::clone(&self.replica), HUB).unwrap(),
+            fault,
+            stale: &self.stale,
+            first: AtomicBool::new(true),
+        };
+        let _ = sync_with(&*self.replica, &chaos).await;
+    }
+}
+
 /// `desks` box offices with a shift open and a lease of a fair share of `capacity` each.
 async fn start_fleet(
     hub: &TestHub,
@@ -336,26 +364,10 @@ async fn run_leases(capacity: i64, desks: usize, ops: Vec<Op>) -> Result<(), Tes
                     fleet[desk].receipts.push(sale.receipt);
                 }
             }
-            Op::Void { desk } if !fleet[desk].lost => {
-                if let Some(receipt) = fleet[desk].receipts.pop() {
-                    let _ = fleet[desk].replica.box_office(event_id).void(receipt);
-                }
-            }
-            Op::Return { desk } if !fleet[desk].lost => {
-                let office = fleet[desk].replica.box_office(event_id);
-                for lease in office.leases(now) {
-                    let _ = office.return_unsold(LeaseId(lease.lease));
-                }
-            }
+            Op::Void { desk } if !fleet[desk].lost => fleet[desk].void_last(event_id),
+            Op::Return { desk } if !fleet[desk].lost => fleet[desk].return_all(event_id, now),
             Op::Sync { desk, fault } if !fleet[desk].partitioned && !fleet[desk].lost => {
-                let d = &fleet[desk];
-                let chaos = Chaos {
-                    inner: HttpTransport::new(&hub.url, Arc::clone(&d.replica), HUB).unwrap(),
-                    fault,
-                    stale: &d.stale,
-                    first: AtomicBool::new(true),
-                };
-                let _ = sync_with(&*d.replica, &chaos).await;
+                fleet[desk].sync_through(&hub, fault).await;
             }
             Op::Partition { desk } => fleet[desk].partitioned = true,
             Op::Heal { desk } => fleet[desk].partitioned = false,
@@ -679,26 +691,10 @@ async fn run_seat_leases(desks: usize, ops: Vec<SeatOp>) -> Result<(), TestCaseE
                 let status = answer.status().as_u16();
                 prop_assert!(status == 201 || status == 409, "online: {status}");
             }
-            SeatOp::Void { desk } if !fleet[desk].lost => {
-                if let Some(receipt) = fleet[desk].receipts.pop() {
-                    let _ = fleet[desk].replica.box_office(event_id).void(receipt);
-                }
-            }
-            SeatOp::Return { desk } if !fleet[desk].lost => {
-                let office = fleet[desk].replica.box_office(event_id);
-                for lease in office.leases(now) {
-                    let _ = office.return_unsold(LeaseId(lease.lease));
-                }
-            }
+            SeatOp::Void { desk } if !fleet[desk].lost => fleet[desk].void_last(event_id),
+            SeatOp::Return { desk } if !fleet[desk].lost => fleet[desk].return_all(event_id, now),
             SeatOp::Sync { desk, fault } if !fleet[desk].partitioned && !fleet[desk].lost => {
-                let d = &fleet[desk];
-                let chaos = Chaos {
-                    inner: HttpTransport::new(&hub.url, Arc::clone(&d.replica), HUB).unwrap(),
-                    fault,
-                    stale: &d.stale,
-                    first: AtomicBool::new(true),
-                };
-                let _ = sync_with(&*d.replica, &chaos).await;
+                fleet[desk].sync_through(&hub, fault).await;
             }
             SeatOp::Partition { desk } => fleet[desk].partitioned = true,
             SeatOp::Heal { desk } => fleet[desk].partitioned = false,
