@@ -14,7 +14,7 @@
 //! the clients' HTTP work is taken from the hub's CPU.
 //!
 //! Run: `cargo bench -p voelgoed-cloud --bench flash_sale` (PostgreSQL on 127.0.0.1:5432, or
-//! `VOELGOED_TEST_POSTGRES`).
+//! `VOELGOED_TEST_POSTGRES`); `… --bench flash_sale -- seats` runs only the seated cases.
 #![allow(missing_docs, clippy::cast_precision_loss)] // figures printed as floats
 
 use cloud::db::Db;
@@ -446,10 +446,14 @@ fn main() {
     println!(
         "flash sale on PostgreSQL: {CLIENTS} clients, {ORDERS} orders (after {WARMUP} warm-up), one ticket each"
     );
+    let seats_only = std::env::args().any(|a| a == "seats");
     let mut results = Vec::new();
     for (max_batch, codes) in
         [(128, Codes::None), (1, Codes::None), (128, Codes::Shared), (128, Codes::Unique)]
     {
+        if seats_only {
+            break;
+        }
         let r = runtime.block_on(run(max_batch, codes));
         let label = match (max_batch, codes) {
             (1, _) => "one transaction per order",
@@ -463,12 +467,14 @@ fn main() {
         );
         results.push(r);
     }
-    println!("  batching: {:.2}× the throughput", results[0].orders_per_sec / results[1].orders_per_sec);
-    println!(
-        "  with codes: {:.2}× (shared) and {:.2}× (single-use) the plain batched throughput",
-        results[2].orders_per_sec / results[0].orders_per_sec,
-        results[3].orders_per_sec / results[0].orders_per_sec
-    );
+    if !seats_only {
+        println!("  batching: {:.2}× the throughput", results[0].orders_per_sec / results[1].orders_per_sec);
+        println!(
+            "  with codes: {:.2}× (shared) and {:.2}× (single-use) the plain batched throughput",
+            results[2].orders_per_sec / results[0].orders_per_sec,
+            results[3].orders_per_sec / results[0].orders_per_sec
+        );
+    }
     println!(
         "reserved seats: {CLIENTS} clients fighting for {} seats, sold out {ROUNDS} times",
         ROWS * PER_ROW

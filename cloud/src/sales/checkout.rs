@@ -550,6 +550,8 @@ pub enum Placed {
         created_at: i64,
         /// A price tier moved its price from the one it was checked at (read it back).
         repriced: bool,
+        /// The seats it holds, described, in plan order (best available chose them).
+        seats: Vec<String>,
     },
     /// Refused (not enough tickets left, or the voucher's uses): recorded as rejected, with
     /// why, so a retry with its key hears the same.
@@ -729,43 +731,50 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     let candidates: Vec<&Order> =
         just_orders.iter().zip(&vouchers).filter(|(_, v)| v.is_ok()).map(|(o, _)| *o).collect();
     let granted = take_capacity(&mut tx, &candidates).await?;
-    let mut outcome: HashMap<usize, Result<bool, Why>> = HashMap::new();
+    let mut outcome: HashMap<usize, Result<(bool, Vec<String>), Why>> = HashMap::new();
     let mut granted = granted.into_iter();
+    let mut got_tickets: Vec<Ticketed> = Vec::new();
     for ((i, o), voucher) in placed.iter().zip(vouchers) {
-        let result = match voucher {
-            Err(NoUse::UsedUp) => Err(Why::VoucherUsedUp),
-            Err(NoUse::Blocked) => Err(Why::VoucherBlocked),
+        let why = match voucher {
+            Err(NoUse::UsedUp) => Why::VoucherUsedUp,
+            Err(NoUse::Blocked) => Why::VoucherBlocked,
             Ok(()) => {
                 if let Some(before) = granted.next().flatten() {
                     let id = ids[*i].ok_or_else(|| anyhow::anyhow!("a placed order without an id"))?;
-                    match take_seats(&mut tx, id, o).await? {
-                        // Priced again at its tickets' exact places if a price tier may apply.
-                        Ok(()) => Ok(super::tiers::reprice(&mut tx, id, o, &before).await?),
-                        Err(why) => Err(why),
-                    }
-                } else {
-                    if let Some(v) = o.voucher {
-                        redeem::untake(&mut tx, v).await?;
-                    }
-                    Err(Why::SoldOut)
+                    got_tickets.push(Ticketed { index: *i, id, order: o, before });
+                    continue;
                 }
+                if let Some(v) = o.voucher {
+                    redeem::untake(&mut tx, v).await?;
+                }
+                Why::SoldOut
             }
         };
-        outcome.insert(*i, result);
+        outcome.insert(*i, Err(why));
+    }
+    // 4. The seats of every order that got its tickets, at once.
+    let seats = take_seats(&mut tx, event, &got_tickets).await?;
+    for (t, seats) in got_tickets.iter().zip(seats) {
+        let result = match seats {
+            // Priced again at its tickets' exact places if a price tier may apply.
+            Ok(seats) => Ok((super::tiers::reprice(&mut tx, t.id, t.order, &t.before).await?, seats)),
+            Err(why) => Err(why),
+        };
+        outcome.insert(t.index, result);
     }
 
-    // 4. Orders refused are recorded as rejected (a retry with the key gets the same).
+    // 5. Orders refused are recorded as rejected (a retry with the key gets the same).
     let mut results = Vec::with_capacity(orders.len());
     let mut rejected: Vec<(i64, Why)> = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        results.push(match (id, outcome.get(&i)) {
-            (Some(id), Some(Ok(repriced))) => {
+        results.push(match (id, outcome.remove(&i)) {
+            (Some(id), Some(Ok((repriced, seats)))) => {
                 let (code, secret) = codes[i].clone();
-                Placed::Held { id: *id, code, secret, created_at: now, repriced: *repriced }
+                Placed::Held { id: *id, code, secret, created_at: now, repriced, seats }
             }
             (Some(id), Some(Err(why))) => {
-                rejected.push((*id, *why));
-                Placed::Refused { id: *id, why: *why }
+                rejected.push((*id, why));
+                Placed::Refused { id: *id, why }
             }
             _ => Placed::Duplicate,
         });
@@ -775,28 +784,60 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
     Ok(results)
 }
 
-/// Holds the seats `o` wants (after its capacity: the ticket types' rows, locked first in id
-/// order, order the seat locks too, so two instances cannot deadlock on seats). If it does not
-/// get every one, it gives back its capacity and voucher uses and is refused. (A price tier's
-/// count for later orders of the batch still includes it: a tier with seats may give one
-/// ticket the next tier's price early, never the reverse.)
-async fn take_seats(tx: &mut Tenant, id: i64, o: &Order) -> Result<Result<(), Why>, ApiError> {
-    if o.seating.is_empty() {
-        return Ok(Ok(()));
+/// An order of the batch that got its tickets.
+struct Ticketed<'a> {
+    /// Its place in the batch.
+    index: usize,
+    /// Its id.
+    id: i64,
+    order: &'a Order,
+    /// How many of each of its ticket types were taken before it (a price tier's count).
+    before: BTreeMap<i64, i64>,
+}
+
+/// Holds the seats each of `ticketed` wants, the whole batch at once ([`crate::seating::take`];
+/// after the capacity: the ticket types' rows, locked first in id order, order the seat locks
+/// too, so two instances cannot deadlock on seats). One that does not get every one gives back
+/// its capacity (one statement per ticket type for all of them) and voucher uses and is
+/// refused. (A price tier's count for later orders of the batch still includes it: a tier with
+/// seats may give one ticket the next tier's price early, never the reverse.) One result per
+/// order: the seats it got, described.
+async fn take_seats(
+    tx: &mut Tenant,
+    event: i64,
+    ticketed: &[Ticketed<'_>],
+) -> Result<Vec<Result<Vec<String>, Why>>, ApiError> {
+    let asks: Vec<crate::seating::take::Ask<'_>> = ticketed
+        .iter()
+        .filter(|t| !t.order.seating.is_empty())
+        .map(|t| crate::seating::take::Ask { order: t.id, wanted: &t.order.seating, focus: t.order.focus })
+        .collect();
+    let mut answers = crate::seating::take::take(tx, event, &asks).await?.into_iter();
+    let mut results = Vec::with_capacity(ticketed.len());
+    let mut give_back: BTreeMap<i64, i64> = BTreeMap::new();
+    for t in ticketed {
+        let answer = if t.order.seating.is_empty() {
+            Ok(Vec::new())
+        } else {
+            answers.next().ok_or_else(|| anyhow::anyhow!("a seated order without an answer"))?
+        };
+        results.push(answer.map_err(|no| {
+            for (ticket_type, n) in from_sale(t.order) {
+                *give_back.entry(ticket_type).or_default() += n;
+            }
+            match no {
+                crate::seating::holds::NoSeats::Taken => Why::SeatTaken,
+                crate::seating::holds::NoSeats::NotTogether => Why::SeatsNotTogether,
+            }
+        }));
+        if let (Some(v), Some(Err(_))) = (t.order.voucher, results.last()) {
+            redeem::untake(tx, v).await?;
+        }
     }
-    let Err(no) = crate::seating::holds::take(tx, id, &o.seating, o.focus).await? else {
-        return Ok(Ok(()));
-    };
-    for (ticket_type, n) in from_sale(o) {
+    for (ticket_type, n) in give_back {
         capacity::hold(tx, ticket_type, -n).await?;
     }
-    if let Some(v) = o.voucher {
-        redeem::untake(tx, v).await?;
-    }
-    Ok(Err(match no {
-        crate::seating::holds::NoSeats::Taken => Why::SeatTaken,
-        crate::seating::holds::NoSeats::NotTogether => Why::SeatsNotTogether,
-    }))
+    Ok(results)
 }
 
 /// What an order takes from its ticket types' general sale (id → count): its lines, less the

@@ -201,12 +201,9 @@ async fn create_order(
             complete_free(&db, &master, &sales, org, id).await?;
             Ok((StatusCode::CREATED, Json(stored_view(&db, org, id).await?)))
         }
-        // Seats: answered as stored, with the seats it got (best available chose them).
-        Placed::Held { id, .. } if !placed.seating.is_empty() => {
-            Ok((StatusCode::CREATED, Json(stored_view(&db, org, id).await?)))
-        }
-        // Pending: answered from what was just written, without reading it back.
-        Placed::Held { code, secret, created_at, .. } => Ok((
+        // Pending: answered from what was just written (with the seats it got), without
+        // reading it back.
+        Placed::Held { code, secret, created_at, seats, .. } => Ok((
             StatusCode::CREATED,
             Json(OrderView {
                 code,
@@ -226,7 +223,7 @@ async fn create_order(
                 voucher: placed.voucher_code.clone(),
                 lines: placed.lines.iter().map(super::checkout::Line::view).collect(),
                 tickets: Vec::new(),
-                seats: Vec::new(),
+                seats,
             }),
         )),
         Placed::Refused { why, .. } => Err(why.problem()),

@@ -22,6 +22,7 @@ pub mod leased;
 pub mod live;
 pub mod routes;
 pub mod store;
+pub mod take;
 
 use crate::db::Tenant;
 use crate::error::ApiError;
