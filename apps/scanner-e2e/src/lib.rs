@@ -226,10 +226,16 @@ impl Hub {
     /// Buys one ticket of the demo's first type online and pays it through the simulated
     /// provider: (order code, serial, ticket text).
     pub async fn buy_ticket(&self, buyer: &str) -> (String, u64, String) {
+        self.buy(buyer, json!({"ticket_type": 1, "quantity": 1})).await
+    }
+
+    /// Buys the order `line` of the demo festival online and pays it through the simulated
+    /// provider: (order code, its first ticket's serial and text).
+    pub async fn buy(&self, buyer: &str, line: Value) -> (String, u64, String) {
         let client = Self::client();
         let placed: Value = client
             .post(format!("{}/api/v1/public/events/{}/orders", self.url, self.event))
-            .json(&json!({"lines": [{"ticket_type": 1, "quantity": 1}], "email": "fan@example.org", "name": buyer}))
+            .json(&json!({"lines": [line], "email": "fan@example.org", "name": buyer}))
             .send()
             .await
             .unwrap()

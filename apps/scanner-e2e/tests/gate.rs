@@ -1,13 +1,14 @@
 //! The gate scanner end to end: the real app under Xvfb, the real hub, staff's keystrokes.
 //!
 //! One scenario, in the order a gate lives it: enroll, choose the gate, admit a ticket, refuse
-//! its copy, refuse a forgery, learn of a refund, keep working with the hub gone, and catch up
-//! when it returns. A screenshot of each verdict goes to `target/e2e-screenshots/`.
+//! its copy, refuse a forgery, learn of a refund, show a seated ticket's seat, keep working
+//! with the hub gone, and catch up when it returns. A screenshot of each verdict goes to `target/e2e-screenshots/`.
 
 use fantoccini::{Client, Locator};
 use scanner_e2e::{
     Driver, Hub, Xvfb, attr, binary, click, eventually, fill, screenshot, shown, text, type_keys,
 };
+use serde_json::{Value, json};
 use std::time::Duration;
 use sync_core::ids::{EventId, KeyId, Serial, TicketTypeId};
 use sync_core::keys::EventKey;
@@ -28,6 +29,33 @@ async fn scan(app: &Client, ticket: &str) -> (String, String, String) {
         text(app, "verdict-title").await,
         text(app, "verdict-reason").await,
     )
+}
+
+/// Adds a "Grandstand" ticket type to the demo festival, sold by the seats of row F (F-1 …
+/// F-12) of a new plan: its number.
+async fn grandstand(hub: &Hub) -> i64 {
+    let owner = hub.owner().await;
+    let (status, added) = owner
+        .post(
+            &format!("/api/v1/events/{}/ticket-types", hub.event),
+            &json!({"name": "Grandstand", "price_minor": 6000, "currency": "EUR", "capacity": 12,
+                    "entry_policy": "single_entry"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let number = added["number"].as_i64().unwrap();
+    let seats: Vec<Value> = (1..=12)
+        .map(|i| json!({"id": format!("F-{i}"), "label": i.to_string(), "x": 20 + 30 * i, "y": 80, "category": "stand"}))
+        .collect();
+    let plan = json!({"name": "Grandstand", "size": {"width": 420, "height": 120},
+                      "categories": [{"name": "stand", "color": "#36c"}],
+                      "sections": [{"name": "Stalls", "rows": [{"label": "F", "seats": seats}]}]});
+    let (status, plan) = owner.post("/api/v1/seat-plans", &plan).await;
+    assert_eq!(status, 201, "{plan}");
+    let body = json!({"plan": plan["id"], "categories": {"stand": number}});
+    let (status, seating) = owner.put(&format!("/api/v1/events/{}/seating", hub.event), &body).await;
+    assert_eq!(status, 200, "{seating}");
+    number
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,6 +124,24 @@ async fn a_gate_admits_refuses_and_keeps_going_without_the_hub() {
     assert_eq!(colour, "red", "{title}: {reason}");
     assert_eq!(attr(&app, "verdict", "data-code").await.as_deref(), Some("revoked"), "{title}: {reason}");
     screenshot(&app, "scanner-revoked").await;
+
+    // The organizer opens a grandstand sold by seat; a buyer takes F-12. The gate admits the
+    // ticket and shows its seat, read from under the signature and named by the synced plan.
+    let grandstand = grandstand(&hub).await;
+    let (_, _, seated) =
+        hub.buy("Dee", json!({"ticket_type": grandstand, "quantity": 1, "seats": ["F-12"]})).await;
+    // (Until the new type reaches the gate by sync its tickets are refused, and nothing is
+    // recorded: scanned again, each scan waiting 2 s.)
+    let mut verdict = scan(&app, &seated).await;
+    for _ in 0..10 {
+        if verdict.0 != "red" {
+            break;
+        }
+        verdict = scan(&app, &seated).await;
+    }
+    assert_eq!((verdict.0.as_str(), verdict.1.as_str()), ("green", "Admitted"), "{verdict:?}");
+    assert_eq!(text(&app, "verdict-seat").await, "Stalls · Row F · Seat 12");
+    screenshot(&app, "scanner-seat").await;
 
     // The hub goes away: verdicts go on, the badge says offline and counts what waits.
     let (_, _, third) = hub.buy_ticket("Cem").await;
