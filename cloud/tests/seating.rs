@@ -664,6 +664,10 @@ async fn lease_seats_on_the_seats_page(b: &fantoccini::Client, hub: &TestHub, ow
     assert_eq!(leases["leases"][0]["seats"], json!(["s5", "s6"]), "{leases}");
     assert_eq!(leases["leases"][0]["device_id"], desk.device().0);
     assert!(seat_classes(b, "s5").await.contains("leased"));
+    // The event's leases page names the lease's seats.
+    b.goto(&format!("{}/events/{event}/leases", hub.url)).await.unwrap();
+    let row = text(b, "#leases tbody tr").await;
+    assert!(row.contains("Foyer desk") && row.contains("Stalls · Row A · Seats 5, 6"), "{row}");
 }
 
 /// Plan `plan`'s builder and event `event`'s seats page: another organization's 404; a viewer

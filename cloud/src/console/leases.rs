@@ -5,11 +5,14 @@ use super::{Layout, PagePath, PageResult, Staff, local_time, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
+use std::collections::BTreeMap;
 
 struct LeaseRow {
     id: i64,
     device: String,
     ticket_type: String,
+    /// A seat lease's seats, named ("Stalls · Row A · Seats 1, 2"); empty without seats.
+    seats: String,
     range: String,
     rights: i64,
     sold: i64,
@@ -48,12 +51,17 @@ pub(super) async fn page(
     let mut tx = state.db.tenant(org).await?;
     let mut views = crate::leases::store::leases(&mut tx, event).await?;
     let devices = crate::leases::store::box_offices(&mut tx, event).await?;
+    let mut seats: BTreeMap<i64, Vec<(String, String, String)>> = BTreeMap::new();
+    for (lease, section, row, label) in crate::seating::store::lease_seat_names(&mut tx, event).await? {
+        seats.entry(lease).or_default().push((section, row, label));
+    }
     tx.commit().await?;
     views.sort_by_key(|l| std::cmp::Reverse((l.status == "active", l.id)));
     let leases = views
         .into_iter()
         .map(|l| LeaseRow {
             id: l.id,
+            seats: seats.get(&l.id).map(|s| crate::seating::describe_list(s)).unwrap_or_default(),
             range: format!("{}–{}", l.first_serial, l.last_serial),
             rights: l.rights(),
             left: l.left(),

@@ -116,6 +116,46 @@ pub fn describe(section: &str, row: &str, seat: &str) -> String {
     sync_core::seating::SeatName { section, row, seat }.to_string()
 }
 
+/// `(section, row, label)` seats named compactly, in the order given, a run of one row's seats
+/// together: "Stalls · Row A · Seats 5, 6; Balcony · Row B · Seat 1" (a lease's seats, in
+/// the console).
+pub fn describe_list(seats: &[(String, String, String)]) -> String {
+    let mut runs: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    for (section, row, label) in seats {
+        match runs.last_mut() {
+            Some((s, r, labels)) if s == section && r == row => labels.push(label),
+            _ => runs.push((section, row, vec![label])),
+        }
+    }
+    runs.iter()
+        .map(|(section, row, labels)| {
+            let noun = if labels.len() == 1 { "Seat" } else { "Seats" };
+            format!("{section} · Row {row} · {noun} {}", labels.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_list_of_seats_names_each_row_once() {
+        let seat = |s: &str, r: &str, l: &str| (s.to_owned(), r.to_owned(), l.to_owned());
+        let seats = [
+            seat("Stalls", "A", "5"),
+            seat("Stalls", "A", "6"),
+            seat("Balcony", "B", "1"),
+            seat("Stalls", "A", "7"),
+        ];
+        assert_eq!(
+            super::describe_list(&seats),
+            "Stalls · Row A · Seats 5, 6; Balcony · Row B · Seat 1; Stalls · Row A · Seat 7"
+        );
+        assert_eq!(super::describe_list(&seats[..1]), super::describe("Stalls", "A", "5"));
+        assert_eq!(super::describe_list(&[]), "");
+    }
+}
+
 /// Which ticket type each category of the plan sells as.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

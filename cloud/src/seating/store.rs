@@ -314,6 +314,22 @@ pub async fn of_leases(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, String)>
     .await
 }
 
+/// The seats of the event's seat leases (leased still, or sold under them), by lease in plan
+/// order: (lease, section, row, label).
+pub async fn lease_seat_names(
+    tx: &mut Tenant,
+    event: i64,
+) -> Result<Vec<(i64, String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT lease_id, section, row_label, label FROM seats WHERE event_id = $1 AND org_id = $2 \
+         AND lease_id IS NOT NULL ORDER BY lease_id, number",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// Seats per ticket type and state: (ticket type number, category, state, count).
 pub async fn counts(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, String, String, i64)>, sqlx::Error> {
     sqlx::query_as(
