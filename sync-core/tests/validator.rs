@@ -57,6 +57,7 @@ fn a_seated_ticket_names_its_seat_on_every_verdict_so_staff_can_direct_people() 
                 flags: 0,
             })
             .collect(),
+        shapes: Vec::new(),
     };
     let clock = DisplayClock { now: gate.ctx.now, offset: UtcOffset::UTC };
     let text = gate.key.issue_seat(Serial(8), demo::DAY, None, Some(SeatNumber(1))).to_text();

@@ -470,6 +470,9 @@ async fn a_box_office_sells_the_seats_of_its_lease_offline_and_the_hub_books_the
         shown(&app, "seat-pick").await && text(&app, "seat-list").await.matches("Row A").count() == 4
     })
     .await;
+    // The plan's stage is drawn with the seats.
+    let stage = app.find(fantoccini::Locator::Css("#seat-pick text.shape-text")).await.unwrap();
+    assert_eq!(stage.text().await.unwrap(), "STAGE");
 
     // Offline: seats tapped on the plan; a seat not the desk's cannot be picked.
     hub.stop();

@@ -10,6 +10,7 @@
 //! Sections and rows are listed once and referred to by index, so a 20,000-seat map is a few
 //! hundred kilobytes. [`SeatMap::check`] bounds everything, since the map arrives over sync.
 
+use super::decor::{MAX_SHAPES, MapShape};
 use super::{MAX_ROWS, MAX_SEATS, Plan};
 use crate::ids::{SeatNumber, TicketTypeId};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,9 @@ pub struct SeatMap {
     pub rows: Vec<MapRow>,
     /// The seats: seat number `n` is `seats[n]`.
     pub seats: Vec<MapSeat>,
+    /// The plan's shapes (stage, bars, exits, texts): the box office draws them around the
+    /// seats, so a cashier can say how close to the stage a seat is.
+    pub shapes: Vec<MapShape>,
 }
 
 /// A row of a [`SeatMap`].
@@ -93,8 +97,8 @@ const PALETTE: [&str; 6] = ["#3b7dd8", "#d9822b", "#2f9e6b", "#b8478f", "#7a5cc4
 
 impl SeatMap {
     /// The map as a plan to draw (the apps' `seatmap.js` draws plans): a category per ticket
-    /// type, named by `type_name` and coloured in turn; each seat's id is its number. A map
-    /// has no standing areas or shapes, so neither has the drawing.
+    /// type, named by `type_name` and coloured in turn; each seat's id is its number; the
+    /// plan's shapes. A map has no standing areas, so neither has the drawing.
     pub fn drawing(&self, type_name: impl Fn(TicketTypeId) -> String) -> Plan {
         let mut types: Vec<TicketTypeId> = self.seats.iter().map(|s| s.ticket_type).collect();
         types.sort_unstable();
@@ -130,6 +134,10 @@ impl SeatMap {
                 restricted_view: seat.flags & RESTRICTED_VIEW != 0,
             });
         }
+        for shape in &self.shapes {
+            let (x, y) = shape.reach();
+            (width, height) = (width.max(f64::from(x) + 20.0), height.max(f64::from(y) + 20.0));
+        }
         for (row, map_row) in rows.into_iter().zip(&self.rows) {
             if let Some(section) = usize::try_from(map_row.section).ok().and_then(|s| sections.get_mut(s)) {
                 section.rows.push(row);
@@ -141,7 +149,7 @@ impl SeatMap {
             focus: None,
             categories,
             sections,
-            shapes: Vec::new(),
+            shapes: self.shapes.iter().map(MapShape::to_plan).collect(),
         }
     }
 
@@ -174,6 +182,7 @@ impl SeatMap {
                 }
             }
         }
+        map.shapes = plan.shapes.iter().map(MapShape::from_plan).collect();
         map
     }
 
@@ -188,8 +197,15 @@ impl SeatMap {
     /// Refuses a map that is too big or refers to rows or sections it lacks (it arrives over
     /// sync: a device checks it before keeping it).
     pub fn check(&self) -> Result<(), MapError> {
-        if self.seats.len() > MAX_SEATS || self.rows.len() > MAX_ROWS || self.sections.len() > MAX_SECTIONS {
-            return Err(MapError("more seats, rows or sections than a plan may have"));
+        if self.seats.len() > MAX_SEATS
+            || self.rows.len() > MAX_ROWS
+            || self.sections.len() > MAX_SECTIONS
+            || self.shapes.len() > MAX_SHAPES
+        {
+            return Err(MapError("more seats, rows, sections or shapes than a plan may have"));
+        }
+        if !self.shapes.iter().all(MapShape::within_bounds) {
+            return Err(MapError("a shape's text too long or a polygon of too few or many points"));
         }
         let long = |s: &String| s.len() > MAX_NAME;
         if self.sections.iter().any(long)
@@ -238,6 +254,25 @@ mod tests {
         assert_eq!(map.name(SeatNumber(4)), None);
         assert_eq!((map.seats[1].flags, map.seats[2].flags), (WHEELCHAIR, RESTRICTED_VIEW));
         assert_eq!((map.seats[2].x, map.seats[2].ticket_type), (50, TicketTypeId(2)));
+    }
+
+    #[test]
+    fn the_drawing_keeps_the_stage_and_grows_to_hold_it() {
+        let mut plan = plan();
+        plan.shapes = serde_json::from_str(
+            r#"[{"shape":"rectangle","x":40,"y":10,"width":600,"height":40,"text":"STAGE"}]"#,
+        )
+        .unwrap();
+        plan.size.width = 700.0;
+        plan.check().unwrap();
+        let map = SeatMap::from_plan(&plan, |_| Some(TicketTypeId(1)));
+        map.check().unwrap();
+        let drawing = map.drawing(|_| "Seat".into());
+        assert_eq!(drawing.shapes, plan.shapes);
+        assert!(drawing.size.width >= 640.0, "the stage fits: {:?}", drawing.size);
+        let mut crowded = map;
+        crowded.shapes = vec![crowded.shapes[0].clone(); 1_001];
+        assert!(crowded.check().is_err());
     }
 
     #[test]

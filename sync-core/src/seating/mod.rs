@@ -13,12 +13,15 @@
 //! | [`pretix`] | pretix's seating-plan JSON, read and written (a venue moving from pretix brings its plans) |
 //! | [`best`] | best available: `n` free seats side by side in one row, closest to the stage |
 //! | [`map`] | an event's seats numbered, as gates name them and box offices sell them |
+//! | [`decor`] | the map's copy of the plan's shapes (stage, bars, exits), for the box office's drawing |
 
 pub mod best;
+pub mod decor;
 pub mod map;
 pub mod plan;
 pub mod pretix;
 
+pub use decor::MapShape;
 pub use map::{MapRow, MapSeat, SeatMap, SeatName};
 pub use plan::{
     Category, MAX_ROWS, MAX_SEATS, Plan, PlanError, Point, Row, Seat, Section, Shape, Size, Standing, Summary,
