@@ -23,6 +23,7 @@
 //! | [`identity`], [`limits`], [`mail`] | the hub's key; rate limits shared by instances; the outbox |
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
+//! | [`webhooks`] | outgoing webhooks (Standard Webhooks): signatures and where they may go, so far |
 //! | [`journal`] | each organization's journal as the sync engine's store; documents; materialization |
 //! | [`auth`], [`health`] | sessions, API tokens and device-signed requests; the health check |
 //! | [`events`], [`members`], [`reports`], [`settings`] | events and manifests; members and the audit log; reports and live figures; the organization |
@@ -73,3 +74,4 @@ pub mod settings;
 pub mod state;
 pub mod tenancy;
 pub mod vouchers;
+pub mod webhooks;

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["error"],
     &["checks", "json", "lang", "path", "pricing", "query"],
     &["printing"],
-    &["capacity", "identity", "limits", "mail", "tenancy", "payments"],
+    &["capacity", "identity", "limits", "mail", "tenancy", "payments", "webhooks"],
     &["journal"],
     &["auth", "health"],
     &["events", "members", "reports", "settings"],

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod localstripe;
+pub mod standard_webhooks;
 
 use cloud::clock::Clock;
 use cloud::config::Config;
