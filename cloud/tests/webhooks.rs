@@ -62,3 +62,49 @@ fn every_signature_the_hub_makes_verifies_with_the_reference_library_and_a_wrong
     ]);
     assert!(refused.iter().all(Result::is_err), "{refused:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_that_fails_times_out_redirects_or_recovers_is_told_apart_and_every_request_verifies() {
+    use cloud::webhooks::send::Sender;
+    let secret = Secret::generate().unwrap();
+    let partner = common::standard_webhooks::Receiver::start(&secret.to_text());
+    let sender = Sender::new(true, std::time::Duration::from_secs(1)).unwrap();
+    let body = r#"{"type":"order.paid","data":{"code":"ABC123"}}"#;
+    let send = |path: &'static str, id: &'static str| {
+        let (sender, url, secret) = (sender.clone(), format!("{}{path}", partner.url), secret.clone());
+        async move { sender.attempt(&url, &[&secret], id, now(), body).await }
+    };
+
+    let ok = send("/ok", "msg_ok").await;
+    assert!(ok.delivered && ok.status == Some(200) && ok.answer == "thanks", "{ok:?}");
+    let failed = send("/fail", "msg_fail").await;
+    assert!(
+        !failed.delivered && failed.status == Some(500) && failed.answer == "database down",
+        "{failed:?}"
+    );
+    let slow = send("/slow", "msg_slow").await;
+    assert!(!slow.delivered && slow.status.is_none() && slow.answer.contains("no answer"), "{slow:?}");
+    let moved = send("/moved", "msg_moved").await;
+    assert!(!moved.delivered && moved.status == Some(302), "a redirect is not followed: {moved:?}");
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        tries.push(send("/flaky", "msg_flaky").await.status);
+    }
+    assert_eq!(tries, [Some(503), Some(503), Some(200)], "the same message, until it is taken");
+
+    let log = partner.log().await;
+    let paths: Vec<&str> = log.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        ["/ok", "/fail", "/slow", "/moved", "/flaky", "/flaky", "/flaky"],
+        "no redirect followed"
+    );
+    assert!(log.iter().all(|r| r["verified"] == "ok"), "{log:?}");
+    assert!(log[4..].iter().all(|r| r["id"] == "msg_flaky"), "one id across attempts: {log:?}");
+
+    // Outside development, loopback is not an endpoint, whatever the port.
+    let production = Sender::new(false, std::time::Duration::from_secs(1)).unwrap();
+    let refused = production.attempt(&format!("{}/ok", partner.url), &[&secret], "msg_x", now(), body).await;
+    assert!(!refused.delivered && refused.answer.contains("https"), "{refused:?}");
+    assert_eq!(partner.log().await.len(), 7, "nothing sent");
+}

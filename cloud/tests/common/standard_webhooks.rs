@@ -81,3 +81,78 @@ for line in sys.stdin:
     assert_eq!(lines.len(), deliveries.len(), "one answer per delivery");
     lines
 }
+
+/// A partner's webhook receiver on 127.0.0.1 (Python's `http.server`), verifying every
+/// request with the reference library and answering by its path: `/ok` 200, `/fail` 500,
+/// `/slow` 200 after 3 s, `/moved` a redirect to `/ok`, `/flaky` 503 twice then 200. `GET /log`
+/// lists what it received: `{"path", "id", "verified"}` (`verified`: "ok" or the library's
+/// refusal).
+pub struct Receiver {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Receiver {
+    /// Starts one that holds `secret` (`whsec_…`).
+    pub fn start(secret: &str) -> Self {
+        const SCRIPT: &str = r#"
+import json, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from standardwebhooks.webhooks import Webhook
+hook, log, flaky = Webhook(sys.argv[2]), [], [0]
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args): pass
+    def answer(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self.answer(200, json.dumps(log).encode())
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+        try:
+            hook.verify(body, dict(self.headers.items()), json_parse=False)
+            verified = "ok"
+        except Exception as e:
+            verified = type(e).__name__ + ": " + str(e)
+        log.append({"path": self.path, "id": self.headers.get("webhook-id"), "verified": verified})
+        if self.path == "/ok": self.answer(200, b"thanks")
+        elif self.path == "/fail": self.answer(500, b"database down")
+        elif self.path == "/slow": time.sleep(3); self.answer(200)
+        elif self.path == "/moved": self.answer(302, headers=[("location", "/ok")])
+        elif self.path == "/flaky":
+            flaky[0] += 1
+            self.answer(503 if flaky[0] <= 2 else 200)
+        else: self.answer(404)
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+print("ready", flush=True)
+server.serve_forever()
+"#;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(python())
+            .args(["-c", SCRIPT, &port.to_string(), secret])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python");
+        let mut ready = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut ready)
+            .unwrap();
+        assert_eq!(ready.trim(), "ready", "the receiver started");
+        Self { child, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// What it received so far.
+    pub async fn log(&self) -> Vec<serde_json::Value> {
+        reqwest::get(format!("{}/log", self.url)).await.unwrap().json().await.unwrap()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
