@@ -821,18 +821,23 @@ async fn take_seats(
         } else {
             answers.next().ok_or_else(|| anyhow::anyhow!("a seated order without an answer"))?
         };
-        results.push(answer.map_err(|no| {
-            for (ticket_type, n) in from_sale(t.order) {
-                *give_back.entry(ticket_type).or_default() += n;
+        let no = match answer {
+            Ok(seats) => {
+                results.push(Ok(seats));
+                continue;
             }
-            match no {
-                crate::seating::holds::NoSeats::Taken => Why::SeatTaken,
-                crate::seating::holds::NoSeats::NotTogether => Why::SeatsNotTogether,
-            }
-        }));
-        if let (Some(v), Some(Err(_))) = (t.order.voucher, results.last()) {
+            Err(no) => no,
+        };
+        for (ticket_type, n) in from_sale(t.order) {
+            *give_back.entry(ticket_type).or_default() += n;
+        }
+        if let Some(v) = t.order.voucher {
             redeem::untake(tx, v).await?;
         }
+        results.push(Err(match no {
+            crate::seating::holds::NoSeats::Taken => Why::SeatTaken,
+            crate::seating::holds::NoSeats::NotTogether => Why::SeatsNotTogether,
+        }));
     }
     for (ticket_type, n) in give_back {
         capacity::hold(tx, ticket_type, -n).await?;

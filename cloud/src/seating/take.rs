@@ -165,32 +165,29 @@ pub fn plan(asks: &[Ask<'_>], free: &[FreeSeat]) -> Vec<Result<Vec<usize>, NoSea
     asks.iter()
         .map(|ask| {
             let mut got: Vec<usize> = Vec::new();
-            let mut result = Ok(());
-            for w in ask.wanted {
-                let before = got.len();
-                if w.keys.is_empty() {
-                    let Some(chosen) = rows.choose(w.ticket_type, w.count, ask.focus) else {
-                        result = Err(NoSeats::NotTogether);
-                        break;
-                    };
-                    got.extend(chosen);
+            let result = ask.wanted.iter().try_for_each(|w| {
+                let seats = if w.keys.is_empty() {
+                    rows.choose(w.ticket_type, w.count, ask.focus).ok_or(NoSeats::NotTogether)?
                 } else {
+                    let mut seats = Vec::new();
                     for key in &w.keys {
                         match by_key.get(&(w.ticket_type, key.as_str())) {
-                            Some(&i) if !taken[i] && !got.contains(&i) => got.push(i),
-                            _ => result = Err(NoSeats::Taken),
+                            Some(&i) if !taken[i] && !seats.contains(&i) => seats.push(i),
+                            _ => return Err(NoSeats::Taken),
                         }
                     }
+                    seats
+                };
+                if i64::try_from(seats.len()).ok() != Some(w.count) {
+                    return Err(NoSeats::Taken);
                 }
-                if result.is_err() || i64::try_from(got.len() - before).ok() != Some(w.count) {
-                    result = result.and(Err(NoSeats::Taken));
-                    break;
-                }
-                for &i in &got[before..] {
+                for &i in &seats {
                     taken[i] = true;
                     rows.mark(i, false);
                 }
-            }
+                got.extend(seats);
+                Ok(())
+            });
             match result {
                 Ok(()) => Ok(got),
                 Err(no) => {
