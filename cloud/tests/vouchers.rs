@@ -258,6 +258,74 @@ async fn a_code_that_sets_tickets_aside_keeps_them_through_a_sell_out() {
 }
 
 #[tokio::test]
+async fn an_organizer_changes_a_codes_uses_and_validity_but_never_below_what_is_taken() {
+    for backend in common::BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "edits").await;
+        let event = event_on_sale(&owner, 10, 5000).await;
+        let terms =
+            json!({"price": {"mode": "unlock"}, "ticket_types": [1], "max_uses": 4, "reserves": true});
+        let code = voucher(&owner, event, "CREW", terms).await;
+        let path = format!("/api/v1/events/{event}/vouchers/{code}");
+        let change = async |body: Value| owner.send(reqwest::Method::PATCH, &path, &body).await;
+        let counters = async || {
+            let t = &owner.get(&format!("/api/v1/events/{event}")).await["ticket_types"][0];
+            let v = &detail(&owner, event, &code).await["voucher"];
+            (
+                v["max_uses"].as_i64().unwrap(),
+                v["reserved"].as_i64().unwrap(),
+                t["reserved"].as_i64().unwrap(),
+            )
+        };
+        assert_eq!(buy(&hub, event, one(1, 2), Some(&code)).await.0, 201);
+        assert_eq!(counters().await, (4, 2, 2));
+
+        // Below the two taken: refused, nothing changed.
+        let (status, refused) = change(json!({"max_uses": 1, "note": "fewer"})).await;
+        assert_eq!((status, refused["code"].as_str()), (409, Some("uses_taken")), "{backend:?} {refused}");
+        assert_eq!(counters().await, (4, 2, 2));
+        assert_eq!(detail(&owner, event, &code).await["voucher"]["note"], "", "the whole change refused");
+        // More: sets more aside, as far as the type has tickets left (10 - 2 held - 2 aside).
+        assert_eq!(change(json!({"max_uses": 6})).await.0, 204);
+        assert_eq!(counters().await, (6, 4, 4));
+        let (status, refused) = change(json!({"max_uses": 20})).await;
+        assert_eq!((status, refused["code"].as_str()), (409, Some("not_enough_tickets")), "{refused}");
+        assert_eq!(counters().await, (6, 4, 4));
+        // Fewer: gives the rest back to general sale.
+        assert_eq!(change(json!({"max_uses": 3})).await.0, 204);
+        assert_eq!(counters().await, (3, 1, 1));
+        assert_eq!(buy(&hub, event, one(1, 2), Some(&code)).await.1["code"], "voucher_used_up");
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&code)).await.0, 201);
+
+        // Validity and uses per order, changed before a buyer tries the code.
+        let plain = voucher(
+            &owner,
+            event,
+            "PLAIN",
+            json!({"price": {"mode": "percent", "percent": 10}, "max_uses": 50}),
+        )
+        .await;
+        let path = format!("/api/v1/events/{event}/vouchers/{plain}");
+        let now = hub.clock.now_ms();
+        let ended =
+            json!({"valid_from": now - 7_200_000, "valid_until": now - 3_600_000, "max_per_order": 1});
+        assert_eq!(owner.send(reqwest::Method::PATCH, &path, &ended).await.0, 204);
+        assert_eq!(buy(&hub, event, one(1, 1), Some(&plain)).await.1["code"], "voucher_not_valid");
+        let backwards = json!({"valid_until": now - 10_000_000});
+        let (status, refused) = owner.send(reqwest::Method::PATCH, &path, &backwards).await;
+        assert_eq!((status, refused["field"].as_str()), (422, Some("valid_until")), "{refused}");
+        let open = json!({"valid_from": null, "valid_until": null});
+        assert_eq!(owner.send(reqwest::Method::PATCH, &path, &open).await.0, 204);
+        let v = &detail(&owner, event, &plain).await["voucher"];
+        assert_eq!(
+            (v["valid_from"].is_null(), v["valid_until"].is_null(), v["max_per_order"].as_i64()),
+            (true, true, Some(1)),
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn prices_are_shown_before_paying_kept_per_line_and_exact_to_the_minor_unit() {
     for backend in common::BACKENDS {
         let hub = TestHub::start(backend).await;
@@ -515,6 +583,17 @@ async fn an_organizer_makes_and_exports_a_batch_and_a_buyer_redeems_a_code_in_th
     b.goto(&format!("{}/events/{event}/vouchers/{}", hub.url, codes[0])).await.unwrap();
     click(&b, "#voucher-block-button").await;
     eventually(10, "blocked", || async { text(&b, "#voucher-status").await == "Blocked" }).await;
+    // Give the third code three uses, two at most per order.
+    b.goto(&format!("{}/events/{event}/vouchers/{}", hub.url, codes[2])).await.unwrap();
+    fill(&b, "#voucher-limits input[name=max_uses]", "3").await;
+    fill(&b, "#voucher-limits input[name=max_per_order]", "2").await;
+    click(&b, "#voucher-limits button").await;
+    eventually(10, "three uses", || async { text(&b, "#voucher-used").await.ends_with("of 3") }).await;
+    let v = detail(&owner, event, &codes[2]).await;
+    assert_eq!(
+        (v["voucher"]["max_uses"].as_i64(), v["voucher"]["max_per_order"].as_i64()),
+        (Some(3), Some(2))
+    );
 
     // A buyer with a link carrying the second code, who first mistypes it.
     b.goto(&format!("{}/shop/{event}?voucher={}", hub.url, codes[1])).await.unwrap();

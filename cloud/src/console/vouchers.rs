@@ -159,6 +159,17 @@ struct VoucherPage {
     box_offices: Vec<(i64, String)>,
     /// It may be leased (not blocked, not setting tickets aside).
     leasable: bool,
+    /// What the uses and validity form starts with.
+    limits: Limits,
+}
+
+struct Limits {
+    max_uses: i64,
+    max_per_order: Option<i64>,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+    /// Paid, pending and leased uses.
+    taken: i64,
 }
 
 /// `GET /events/{id}/vouchers/{code}`.
@@ -189,6 +200,13 @@ pub(super) async fn detail(
         leases,
         box_offices,
         leasable: found.voucher.blocked_at.is_none() && !found.voucher.reserves.0,
+        limits: Limits {
+            max_uses: found.voucher.max_uses,
+            max_per_order: found.voucher.max_per_order,
+            valid_from: found.voucher.valid_from,
+            valid_until: found.voucher.valid_until,
+            taken: found.voucher.max_uses - found.voucher.uses_left(),
+        },
         voucher: row(&found.voucher, &currency, &e.time_zone),
         note: found.voucher.note.clone(),
         redemptions: found

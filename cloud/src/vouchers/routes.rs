@@ -348,6 +348,30 @@ pub struct VoucherChanges {
     /// The team's note.
     #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
     pub note: Option<String>,
+    /// How many tickets it may cover in all; not fewer than it covers already (paid, pending
+    /// and leased to box offices: 409 `uses_taken`). A voucher that sets tickets aside sets
+    /// aside more or gives back accordingly (409 `not_enough_tickets` if too few are left).
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub max_uses: Option<i64>,
+    /// How many in one order; `null`: up to `max_uses`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 1_000_000)]
+    pub max_per_order: Option<Option<i64>>,
+    /// Valid from (Unix ms); `null`: from now on.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub valid_from: Option<Option<i64>>,
+    /// Valid until (Unix ms), after `valid_from`; `null`: no end.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub valid_until: Option<Option<i64>>,
+}
+
+/// A field that is present, `null` included (`Some(None)`: clear it); absent fields are
+/// `None` by `#[serde(default)]`. (serde alone reads `null` as absent.)
+#[allow(clippy::option_option)] // absent, null (clear it) and a value are three different changes
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 #[utoipa::path(
@@ -358,7 +382,7 @@ pub struct VoucherChanges {
     params(("id" = i64, Path, description = "The event"), ("code" = String, Path, description = "The voucher's code")),
     responses(
         (status = 204, description = "Changed. Owners and admins."),
-        (status = 409, description = "Unblocking: too few tickets are left to set aside again (`not_enough_tickets`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Unblocking, or more uses of a voucher that sets tickets aside: too few tickets are left to set aside (`not_enough_tickets`); `max_uses` below the uses taken (`uses_taken`)", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn change(
@@ -398,6 +422,9 @@ pub async fn change_voucher(
         _ => {}
     }
     store::label(&mut tx, v.id, tag.unwrap_or(&v.tag), note.unwrap_or(&v.note)).await?;
+    if changes.limits_change() {
+        change_limits(&mut tx, event, &v, changes).await?;
+    }
     tx.audit(
         &caller.actor(),
         "voucher.edit",
@@ -406,6 +433,62 @@ pub async fn change_voucher(
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+impl VoucherChanges {
+    fn limits_change(&self) -> bool {
+        self.max_uses.is_some()
+            || self.max_per_order.is_some()
+            || self.valid_from.is_some()
+            || self.valid_until.is_some()
+    }
+}
+
+/// Sets `v`'s uses, uses per order and validity as `changes` say. Checkout reads a voucher's
+/// terms through a two-second cache (`sales::routes::find_voucher`), so a new per-order limit
+/// or period applies to orders placed from then on, at most two seconds later; `max_uses` is
+/// checked by the batch's UPDATE itself and holds at once.
+async fn change_limits(
+    tx: &mut Tenant,
+    event: i64,
+    v: &VoucherView,
+    changes: &VoucherChanges,
+) -> Result<(), ApiError> {
+    let max_uses = changes.max_uses.unwrap_or(v.max_uses);
+    crate::checks::range("max_uses", max_uses, 1, 1_000_000)?;
+    let per_order = changes.max_per_order.unwrap_or(v.max_per_order);
+    if let Some(per_order) = per_order {
+        crate::checks::range("max_per_order", per_order, 1, 1_000_000)?;
+    }
+    let from = changes.valid_from.unwrap_or(v.valid_from);
+    let until = changes.valid_until.unwrap_or(v.valid_until);
+    super::check_period("valid_until", from, until)?;
+    // The row locked, then its ticket type: checkout's order.
+    let now = store::lock(tx, v.id).await?;
+    let taken = now.max_uses - now.uses_left();
+    if max_uses < taken {
+        return Err(ApiError::Conflict {
+            code: "uses_taken",
+            message: format!(
+                "{taken} uses are taken already (paid, pending or leased): max_uses cannot be fewer"
+            ),
+        });
+    }
+    let more = if now.reserves.0 && now.blocked_at.is_none() { max_uses - now.max_uses } else { 0 };
+    if more != 0 {
+        let number: i64 = v.ticket_types.parse().map_err(anyhow::Error::from)?;
+        let ticket_type = store::type_id(tx, event, number).await?;
+        if more < 0 {
+            capacity::unreserve(tx, ticket_type, -more).await?;
+        } else if !capacity::reserve(tx, ticket_type, more).await? {
+            return Err(ApiError::Conflict {
+                code: "not_enough_tickets",
+                message: format!("fewer than {more} more tickets of type {number} are left to set aside"),
+            });
+        }
+    }
+    store::set_limits(tx, v.id, max_uses, per_order, (from, until), more).await?;
     Ok(())
 }
 

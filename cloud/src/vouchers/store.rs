@@ -206,6 +206,44 @@ pub async fn label(tx: &mut Tenant, id: i64, tag: &str, note: &str) -> Result<()
     Ok(())
 }
 
+/// Voucher `id`, its row locked until the transaction ends (PostgreSQL: the row; SQLite
+/// writes one transaction at a time).
+pub async fn lock(tx: &mut Tenant, id: i64) -> Result<VoucherView, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE vouchers SET max_uses = max_uses WHERE id = $1 AND org_id = $2 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(tx.org())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Sets voucher `id`'s uses, uses per order and validity `(from, until)`; `more` tickets set
+/// aside for it (negative: fewer).
+pub async fn set_limits(
+    tx: &mut Tenant,
+    id: i64,
+    max_uses: i64,
+    per_order: Option<i64>,
+    (from, until): (Option<i64>, Option<i64>),
+    more: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE vouchers SET max_uses = $1, max_per_order = $2, valid_from = $3, valid_until = $4, \
+         reserved = reserved + $5 WHERE id = $6 AND org_id = $7",
+    )
+    .bind(max_uses)
+    .bind(per_order)
+    .bind(from)
+    .bind(until)
+    .bind(more)
+    .bind(id)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The ticket type id of `event`'s type `number`.
 pub async fn type_id(tx: &mut Tenant, event: i64, number: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM ticket_types WHERE event_id = $1 AND number = $2 AND org_id = $3")
