@@ -51,6 +51,10 @@ pub struct Config {
     pub mail_from: String,
     /// Stripe, when configured (`stripe_secret_key` set); otherwise the simulated provider.
     pub stripe: Option<StripeConfig>,
+    /// Development only: webhook endpoints may be `http` and on loopback, private and
+    /// link-local addresses (a receiver on the developer's machine). Off in production, where
+    /// those are refused (server-side request forgery).
+    pub webhooks_allow_private: bool,
 }
 
 /// The file-and-environment shape of [`Config`] (secrets as plain strings until wrapped).
@@ -82,6 +86,7 @@ struct Raw {
     stripe_webhook_secret_file: Option<PathBuf>,
     stripe_api_base: String,
     stripe_js_url: String,
+    webhooks_allow_private: bool,
 }
 
 impl Default for Raw {
@@ -111,6 +116,7 @@ impl Default for Raw {
             stripe_webhook_secret_file: None,
             stripe_api_base: DEFAULT_STRIPE_API.into(),
             stripe_js_url: DEFAULT_STRIPE_JS.into(),
+            webhooks_allow_private: false,
         }
     }
 }
@@ -153,6 +159,7 @@ impl Config {
             "stripe_webhook_secret_file",
             "stripe_api_base",
             "stripe_js_url",
+            "webhooks_allow_private",
         ];
         Self::load_from(file, Env::prefixed("VOELGOED_").only(&names))
     }
@@ -228,6 +235,7 @@ impl Config {
             missed_payment_after_secs: raw.missed_payment_after_secs,
             checkout_batch: raw.checkout_batch,
             api_token_requests_per_minute: raw.api_token_requests_per_minute,
+            webhooks_allow_private: raw.webhooks_allow_private,
         })
     }
 

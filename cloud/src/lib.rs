@@ -23,10 +23,10 @@
 //! | [`identity`], [`limits`], [`mail`] | the hub's key; rate limits shared by instances; the outbox |
 //! | [`tenancy`] | organizations, users (argon2id), roles, the audit log |
 //! | [`payments`] | the provider trait, the simulated provider, webhook signatures, the ledger |
-//! | [`webhooks`] | outgoing webhooks (Standard Webhooks): signatures and where they may go, so far |
+//! | [`webhooks`] | outgoing webhooks (Standard Webhooks): the outbox written in each change's transaction, the delivery worker, signatures, where they may go |
 //! | [`journal`] | each organization's journal as the sync engine's store; documents; materialization |
 //! | [`auth`], [`health`] | sessions, API tokens and device-signed requests; the health check |
-//! | [`events`], [`members`], [`reports`], [`settings`] | events and manifests; members and the audit log; reports and live figures; the organization |
+//! | [`events`], [`members`], [`reports`], [`settings`], [`webhook_api`] | events and manifests; members and the audit log; reports and live figures; the organization; webhook endpoints, their log and replay |
 //! | [`vouchers`] | vouchers (discount codes) and automatic discounts of an event |
 //! | [`seating`] | seat plans, an event sold by seat, its seats and who holds them, the shop's seat map |
 //! | [`devices`], [`guests`], [`sales`] | enrollment, the fleet, `/v1/sync`; guest lists; the shop, checkout, payment, refunds |
@@ -74,4 +74,5 @@ pub mod settings;
 pub mod state;
 pub mod tenancy;
 pub mod vouchers;
+pub mod webhook_api;
 pub mod webhooks;

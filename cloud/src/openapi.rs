@@ -39,7 +39,19 @@ pub const PATH: &str = "/api/openapi.json";
                        The device endpoints under `/v1/` are signed by the device's key (see sync-core's auth) and refuse in plain text.",
         license(name = "see the repository")
     ),
-    components(schemas(crate::error::ProblemDetails)),
+    components(schemas(
+        crate::error::ProblemDetails,
+        crate::webhooks::events::OrderEvent,
+        crate::webhooks::events::RefundEvent,
+        crate::webhooks::events::ScanEvent,
+        crate::webhooks::events::DoubleAdmissionEvent,
+        crate::webhooks::events::RevokedEvent,
+        crate::webhooks::events::DeviceEvent,
+        crate::webhooks::events::EventPublishedEvent,
+        crate::webhooks::events::LeaseEvent,
+        crate::webhooks::events::DoorSaleEvent,
+        crate::webhooks::events::TestEvent,
+    )),
     security(("session" = []), ("token" = [])),
     tags(
         (name = "auth", description = "Logging in, sessions, API tokens"),
@@ -54,6 +66,7 @@ pub const PATH: &str = "/api/openapi.json";
         (name = "leases", description = "Box-office leases: selling at the door offline"),
         (name = "reports", description = "Sales, revenue, check-ins, inside, double admissions, devices"),
         (name = "vouchers", description = "Vouchers (discount codes, one or thousands), automatic discounts"),
+        (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks): endpoints, secrets and rotation, the delivery log, replay, test events. Each body is `{\"type\", \"timestamp\", \"data\"}`; `data` is the schema named after the type (OrderEvent, ScanEvent, …)"),
         (name = "seating", description = "Seat plans (native and pretix's format), events sold by seat, seats and their state"),
         (name = "system", description = "Health"),
     )
@@ -77,6 +90,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::leases::routes())
         .merge(crate::guests::routes())
         .merge(crate::reports::routes())
+        .merge(crate::webhook_api::routes())
 }
 
 /// The document as the hub serves it.
@@ -174,6 +188,7 @@ const EXTENSIONS: &[(&str, &str, &str, &str)] = &[
     ("DoorSaleEmailDoc", "event", "x-refers-to", "event"),
     ("Terms", "ticket_types[]", "x-refers-to", "ticket_type"),
     ("Terms", "valid_until", "x-after", "valid_from"),
+    ("VoucherChanges", "valid_until", "x-after", "valid_from"),
     ("NewRule", "ticket_types[]", "x-refers-to", "ticket_type"),
     ("NewRule", "valid_until", "x-after", "valid_from"),
     ("NewOrder", "voucher", "x-refers-to", "voucher"),

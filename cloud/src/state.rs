@@ -19,6 +19,8 @@ use crate::payments::PaymentProvider;
 use crate::payments::simulated::{self, Credentials, SimulatedClient, Simulator};
 use crate::payments::stripe::Stripe;
 use crate::sales::{Sales, SalesOptions};
+use crate::webhooks::deliver::Deliverer;
+use crate::webhooks::send::Sender;
 use anyhow::Context;
 use axum::extract::FromRef;
 use std::sync::Arc;
@@ -71,6 +73,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// The last read of each event's seats, shared by the shop's open live maps.
     pub seat_snapshots: crate::seating::live::Snapshots,
+    /// Delivers outgoing webhooks (`cli` and the tests start its worker).
+    pub webhooks: Deliverer,
 }
 
 impl AppState {
@@ -105,6 +109,8 @@ impl AppState {
             tokio::spawn(async move { listener.listen(url).await });
         }
         let mailer = Arc::new(Mailer::from_config(config)?);
+        let sender = Sender::new(config.webhooks_allow_private, crate::webhooks::send::TIMEOUT)?;
+        let webhooks = Deliverer::new(db.clone(), master.clone(), sender);
         let sales_options = SalesOptions {
             hold: std::time::Duration::from_secs(u64::from(config.hold_minutes) * 60),
             checkouts_per_minute: config.checkouts_per_minute,
@@ -126,6 +132,7 @@ impl AppState {
             simulator,
             mailer,
             seat_snapshots: crate::seating::live::Snapshots::default(),
+            webhooks,
         })
     }
 }

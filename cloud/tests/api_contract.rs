@@ -100,6 +100,8 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
         "a bundle's parts are other types of the event, each once, not bundles themselves; a part is not a bundle",
     ),
     ("POST /api/v1/members", "initial_password", "required exactly when the e-mail has no account"),
+    ("POST /api/v1/webhooks", "url", "a URL the address parser takes (a port up to 65535)"),
+    ("PATCH /api/v1/webhooks/{id}", "url", "a URL the address parser takes (a port up to 65535)"),
     ("POST /api/v1/events/{id}/leases", "expires_at", "in the future, at most a day after the event ends"),
     (
         "POST /api/v1/events/{id}/leases",
@@ -874,6 +876,14 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
     let rules = many(N, format!("/api/v1/events/{main}/discounts"), rule, "id").await;
     let [read, refund, cancel, pay] = [0, 1, 2, 3].map(|i| orders[i].clone());
     let (plans, seated) = seat_plans(hub, &token, now).await;
+    // Webhook endpoints: one to read and change, N for DELETE; a test event gives a delivery.
+    let mut hooks = vec![];
+    for _ in 0..=N {
+        let body = json!({"url": "https://partner.example/hook", "event_types": ["order.paid"]});
+        hooks.push(scalar(&post("/api/v1/webhooks".into(), body).await["endpoint"]["id"]));
+    }
+    post(format!("/api/v1/webhooks/{}/test", hooks[0]), Value::Null).await;
+    let delivery = hub.number("SELECT MAX(id) FROM webhook_deliveries").await.to_string();
     let of = |order: &Value, key: &str| vec![scalar(&order[key])];
     let spare_devices = devices[1..].iter().map(|d| d.0.to_string()).collect();
     let read_serials = serials(&read).iter().map(scalar).collect();
@@ -899,6 +909,9 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("*", "/api/v1/leases/{id}/extend", "id", leases[..1].to_vec()),
         ("*", "/api/v1/leases/{id}/revoke", "id", leases[1..].to_vec()),
         ("*", "/api/v1/tokens/{id}", "id", tokens),
+        ("DELETE", "/api/v1/webhooks/{id}", "id", hooks[1..].to_vec()),
+        ("*", "/api/v1/webhooks/{id}*", "id", hooks[..1].to_vec()),
+        ("*", "/api/v1/webhooks/{id}/deliveries/{delivery}*", "delivery", vec![delivery]),
         ("PATCH", "/api/v1/members/{user_id}", "user_id", members[..1].to_vec()),
         ("DELETE", "/api/v1/members/{user_id}", "user_id", members[1..].to_vec()),
         ("*", "/api/v1/orders/{code}/cancel", "code", of(&cancel, "code")),

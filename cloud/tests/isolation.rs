@@ -109,6 +109,8 @@ struct Objects {
     voucher: String,
     rule: i64,
     plan: i64,
+    webhook: i64,
+    delivery: i64,
 }
 
 /// A seat plan with one seat.
@@ -148,7 +150,17 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
         )
         .await;
     let (_, plan) = a.post("/api/v1/seat-plans", &small_plan()).await;
+    let (_, hook) = a
+        .post("/api/v1/webhooks", &json!({"url": "https://partner.example/", "event_types": ["order.paid"]}))
+        .await;
+    let webhook = hook["endpoint"]["id"].as_i64().unwrap();
+    a.post(&format!("/api/v1/webhooks/{webhook}/test"), &Value::Null).await;
+    let delivery = a.get(&format!("/api/v1/webhooks/{webhook}/deliveries")).await["deliveries"][0]["id"]
+        .as_i64()
+        .unwrap();
     Objects {
+        webhook,
+        delivery,
         plan: plan["id"].as_i64().unwrap(),
         event,
         device: i64::from(desk.device().0),
@@ -178,6 +190,8 @@ fn valid_body(method: &str, path: &str) -> Value {
             json!({"name": "Mallory"})
         }
         ("PATCH", "/api/v1/events/{id}") => json!({"name": "Mallory's"}),
+        ("PATCH", "/api/v1/webhooks/{id}") => json!({"url": "https://mallory.example/"}),
+        ("POST", "/api/v1/webhooks/{id}/replay") => json!({"since": 0}),
         ("PATCH", "/api/v1/devices/{id}") => json!({"name": "Mallory's", "pin": "1234"}),
         ("PATCH", "/api/v1/events/{id}/ticket-types/{number}") => json!({"capacity": 1000}),
         ("POST", "/api/v1/events/{id}/gates") => json!({"name": "Back door"}),
@@ -224,6 +238,7 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 Some("members") => objects.member.to_string(),
                 Some("orders") => objects.order.clone(),
                 Some("seat-plans") => objects.plan.to_string(),
+                Some("webhooks") => objects.webhook.to_string(),
                 other => panic!("{path}: which object is {other:?}? add it to this test"),
             };
             let code = if path.contains("/vouchers/") { objects.voucher.clone() } else { id.clone() };
@@ -234,7 +249,8 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 .replace("{code}", &code)
                 .replace("{name}", "sales")
                 .replace("{guest}", &objects.guest)
-                .replace("{number}", "1");
+                .replace("{number}", "1")
+                .replace("{delivery}", &objects.delivery.to_string());
             for (method, op) in [
                 ("GET", &item.get),
                 ("POST", &item.post),

@@ -14,7 +14,7 @@
 mod notify;
 mod tx;
 
-pub use notify::{CHANGES_CHANNEL, Notifier, SEATS_CHANNEL, SeatBell};
+pub use notify::{Bells, CHANGES_CHANNEL, Notifier, SEATS_CHANNEL, SeatBell};
 pub use tx::{System, Tenant};
 
 use crate::clock::Clock;
@@ -81,8 +81,8 @@ pub struct Db {
     url: Arc<str>,
     /// Dates every transaction ([`Tenant::now`]): the hub's one source of time.
     clock: Clock,
-    /// Rung by its transactions that change seats, when they commit.
-    seat_bell: SeatBell,
+    /// Rung by its transactions when they commit: seats changed, webhooks queued.
+    bells: Bells,
 }
 
 impl std::fmt::Debug for Db {
@@ -164,7 +164,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Self { pool, backend, url: url.into(), clock: Clock::wall(), seat_bell: SeatBell::default() })
+        Ok(Self { pool, backend, url: url.into(), clock: Clock::wall(), bells: Bells::default() })
     }
 
     /// Brings the schema up to date (idempotent).
@@ -190,7 +190,13 @@ impl Db {
 
     /// The bell its transactions ring when they change seats.
     pub fn seat_bell(&self) -> &SeatBell {
-        &self.seat_bell
+        &self.bells.seats
+    }
+
+    /// The bell its transactions ring when they queue webhook deliveries: this instance's
+    /// delivery worker waits on it.
+    pub fn webhook_bell(&self) -> &Arc<tokio::sync::Notify> {
+        &self.bells.webhooks
     }
 
     /// The pool, for the global tables only (users, the hub's identity, webhook events, the
@@ -227,7 +233,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Tenant::new(tx, org, self.clock.now_ms(), self.backend, self.seat_bell.clone()))
+        Ok(Tenant::new(tx, org, self.clock.now_ms(), self.backend, self.bells.clone()))
     }
 
     /// A transaction for the few lookups that must cross organizations before one is known
@@ -241,7 +247,7 @@ impl Db {
                 self.pool.begin_with("BEGIN; SELECT set_config('voelgoed.system', 'on', true)").await?
             }
         };
-        Ok(System::new(tx, self.clock.now_ms(), self.backend, self.seat_bell.clone()))
+        Ok(System::new(tx, self.clock.now_ms(), self.backend, self.bells.clone()))
     }
 
     /// A read-only [`Self::system`] transaction: on SQLite it does not take the write lock
@@ -253,7 +259,7 @@ impl Db {
                 self.pool.begin().await?,
                 self.clock.now_ms(),
                 self.backend,
-                self.seat_bell.clone(),
+                self.bells.clone(),
             )),
             Backend::Postgres => self.system().await,
         }

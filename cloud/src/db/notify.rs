@@ -30,6 +30,15 @@ pub struct Notifier {
     seats: SeatBell,
 }
 
+/// What a database's transactions ring when they commit.
+#[derive(Clone, Default)]
+pub struct Bells {
+    /// Seats changed.
+    pub seats: SeatBell,
+    /// Webhook deliveries were queued (one waiter: the instance's delivery worker).
+    pub webhooks: Arc<tokio::sync::Notify>,
+}
+
 /// Rings when an organization's seats change (a transaction that changed them committed, here
 /// or — on PostgreSQL — in another instance): the shop's live seat maps wait on it. Every
 /// [`Db`] has one; its transactions ring it ([`super::Tenant::seats_changed`]).

@@ -9,7 +9,7 @@
 //!
 //! [`Clock`]: crate::clock::Clock
 
-use super::{Backend, DbError, SeatBell};
+use super::{Backend, Bells, DbError};
 use crate::db::Notifier;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::ops::{Deref, DerefMut};
@@ -21,10 +21,16 @@ pub struct Tenant {
     org: i64,
     now: i64,
     backend: Backend,
-    /// Rung on commit if [`Self::seats_changed`] was called.
-    seat_bell: SeatBell,
+    /// Rung on commit: the seat bell if [`Self::seats_changed`] was called, the webhook bell
+    /// if [`Self::webhooks_queued`] was.
+    bells: Bells,
     /// Whether this transaction changed seats.
     seats_changed: bool,
+    /// Whether this transaction queued webhook deliveries.
+    webhooks_queued: bool,
+    /// The organization's webhook subscriptions (endpoint id and the event types it wants, as
+    /// stored), read once per transaction by `webhooks::emit` (`None`: not read yet).
+    pub webhook_subscriptions: Option<Vec<(i64, String)>>,
 }
 
 /// A transaction across organizations (PostgreSQL: declared to row-level security as such).
@@ -33,7 +39,7 @@ pub struct System {
     now: i64,
     backend: Backend,
     /// Handed to the tenant transaction it may become.
-    seat_bell: SeatBell,
+    bells: Bells,
 }
 
 impl Tenant {
@@ -42,9 +48,24 @@ impl Tenant {
         org: i64,
         now: i64,
         backend: Backend,
-        seat_bell: SeatBell,
+        bells: Bells,
     ) -> Self {
-        Self { tx, org, now, backend, seat_bell, seats_changed: false }
+        Self {
+            tx,
+            org,
+            now,
+            backend,
+            bells,
+            seats_changed: false,
+            webhooks_queued: false,
+            webhook_subscriptions: None,
+        }
+    }
+
+    /// This transaction queued webhook deliveries: once it commits, this instance's delivery
+    /// worker looks at once (other instances find them on their next round).
+    pub fn webhooks_queued(&mut self) {
+        self.webhooks_queued = true;
     }
 
     /// This transaction changed seats: once it commits, the shop's live seat maps of the
@@ -107,7 +128,10 @@ impl Tenant {
     pub async fn commit(self) -> Result<(), DbError> {
         self.tx.commit().await?;
         if self.seats_changed {
-            self.seat_bell.ring(self.org);
+            self.bells.seats.ring(self.org);
+        }
+        if self.webhooks_queued {
+            self.bells.webhooks.notify_one();
         }
         Ok(())
     }
@@ -123,13 +147,8 @@ impl Tenant {
 }
 
 impl System {
-    pub(super) fn new(
-        tx: Transaction<'static, Any>,
-        now: i64,
-        backend: Backend,
-        seat_bell: SeatBell,
-    ) -> Self {
-        Self { tx, now, backend, seat_bell }
+    pub(super) fn new(tx: Transaction<'static, Any>, now: i64, backend: Backend, bells: Bells) -> Self {
+        Self { tx, now, backend, bells }
     }
 
     /// When the transaction began (Unix ms, from the hub's clock).
@@ -154,7 +173,7 @@ impl System {
             .execute(&mut *self.tx)
             .await?;
         }
-        Ok(Tenant::new(self.tx, org, self.now, self.backend, self.seat_bell))
+        Ok(Tenant::new(self.tx, org, self.now, self.backend, self.bells))
     }
 
     /// Commits.

@@ -14,6 +14,7 @@ use crate::limits::{ENROLL_PER_ADDRESS, Limits};
 use crate::path::ApiPath;
 use crate::state::{AppState, PublicUrl};
 use crate::tenancy::Role;
+use crate::webhooks::{EventType, events::DeviceEvent};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -210,6 +211,9 @@ pub async fn enroll_device(
     }
     let actor = format!("device:{device_id}");
     tx.audit(&actor, "device.enroll", &actor, json!({"name": spent.name})).await?;
+    let data =
+        DeviceEvent { device: device_id, name: spent.name.clone(), kind: spent.role.as_str().to_owned() };
+    crate::webhooks::emit(&mut tx, EventType::DeviceEnrolled, &data).await?;
     tx.commit_and_notify(notifier).await?;
     Ok(Enrolled {
         device_id: device_u32,
@@ -281,9 +285,8 @@ async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     caller.require(MANAGERS)?;
     let mut tx = db.tenant(caller.org_id).await?;
-    if !store::revoke(&mut tx, id).await? {
-        return Err(ApiError::NotFound);
-    }
+    let (name, kind) = store::revoke(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+    crate::webhooks::emit(&mut tx, EventType::DeviceRevoked, &DeviceEvent { device: id, name, kind }).await?;
     // The manifests without it (peers stop trusting it), and the hub's signed notice beside
     // them (a peer it comes to hands it over: the device learns why, and retires).
     let notice = hub_key.revocation_notice(u32::try_from(id).map_err(anyhow::Error::from)?, tx.now());

@@ -173,17 +173,16 @@ pub async fn last_gates(tx: &mut Tenant) -> Result<Vec<(i64, String)>, sqlx::Err
     .await
 }
 
-/// Revokes device `id`; `false` if there is no such (unrevoked) device.
-pub async fn revoke(tx: &mut Tenant, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
+/// Revokes device `id`: its name and role, or `None` if there is no such (unrevoked) device.
+pub async fn revoke(tx: &mut Tenant, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL RETURNING name, role",
     )
     .bind(tx.now())
     .bind(id)
     .bind(tx.org())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Renames device `id`.

@@ -12,6 +12,7 @@ use crate::identity::HubKey;
 use crate::json::ApiJson;
 use crate::path::ApiPath;
 use crate::state::AppState;
+use crate::webhooks::{EventType, events::EventPublishedEvent};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -159,6 +160,11 @@ async fn set_status(
         json!({"from": current, "to": body.status}),
     )
     .await?;
+    if current == Status::Draft && body.status == Status::OnSale {
+        let e = store::event(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+        let data = EventPublishedEvent { event: id, name: e.name, starts_at: e.starts_at };
+        crate::webhooks::emit(&mut tx, EventType::EventPublished, &data).await?;
+    }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

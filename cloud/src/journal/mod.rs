@@ -47,6 +47,21 @@ pub async fn append_hub_entry(tx: &mut Tenant, event: i64, payload: Payload) -> 
     Ok(entry)
 }
 
+/// Contiguous runs of sorted `serials`: `[1,2,3,7]` → `[(1,3),(7,7)]`.
+pub fn runs(serials: &[u32]) -> Vec<(u32, u32)> {
+    let mut sorted = serials.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for s in sorted {
+        match out.last_mut() {
+            Some((_, last)) if s == *last + 1 => *last = s,
+            _ => out.push((s, s)),
+        }
+    }
+    out
+}
+
 /// Stores an entry and materializes it.
 async fn insert(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
     let payload = postcard::to_stdvec(&e.payload)?;

@@ -10,6 +10,7 @@ use crate::pricing::{self, Item, Refusal, Rule};
 pub use crate::seating::holds::Wanted;
 use crate::vouchers::VoucherView;
 use crate::vouchers::rules::RuleView;
+use crate::webhooks::EventType;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -780,6 +781,14 @@ async fn place_batch(db: &Db, orders: &[Order]) -> Result<Vec<Placed>, ApiError>
         });
     }
     store::reject(&mut tx, &rejected).await?;
+    if crate::webhooks::wants(&mut tx, EventType::OrderPlaced).await? {
+        let held: Vec<i64> = results
+            .iter()
+            .filter_map(|p| if let Placed::Held { id, .. } = p { Some(*id) } else { None })
+            .collect();
+        let events = store::order_events(&mut tx, &held, false).await?;
+        crate::webhooks::emit_all(&mut tx, EventType::OrderPlaced, &events).await?;
+    }
     tx.commit().await?;
     Ok(results)
 }
@@ -924,5 +933,10 @@ async fn hold_all(
 /// Gives back the tickets and voucher uses an order held (its hold lapsed, or it was
 /// cancelled).
 pub async fn release_hold(tx: &mut Tenant, order: i64) -> Result<(), ApiError> {
-    Ok(redeem::release(tx, order).await?)
+    redeem::release(tx, order).await?;
+    if crate::webhooks::wants(tx, EventType::OrderCancelled).await? {
+        let events = store::order_events(tx, &[order], false).await?;
+        crate::webhooks::emit_all(tx, EventType::OrderCancelled, &events).await?;
+    }
+    Ok(())
 }

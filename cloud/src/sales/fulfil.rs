@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::events::signing_key;
 use crate::payments::ledger::{self, Refs};
 use crate::pricing::ticket_prices;
+use crate::webhooks::EventType;
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use sync_core::ids::{SeatNumber, Serial, TicketTypeId};
@@ -149,6 +150,10 @@ pub async fn pay_order(
         return Ok(false);
     }
     issue_tickets(tx, &key, event, order, &lines, &parts).await?;
+    if crate::webhooks::wants(tx, EventType::OrderPaid).await? {
+        let events = store::order_events(tx, &[order], true).await?;
+        crate::webhooks::emit_all(tx, EventType::OrderPaid, &events).await?;
+    }
     Ok(true)
 }
 

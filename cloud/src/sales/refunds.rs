@@ -14,25 +14,11 @@ use crate::error::ApiError;
 use crate::journal::append_hub_entry;
 use crate::payments::ledger::{self, Refs};
 use crate::state::PublicUrl;
+use crate::webhooks::{EventType, events::RefundEvent};
 use std::collections::BTreeMap;
 use sync_core::ids::Serial;
 use sync_core::journal::{Payload, RevocationEntry};
 use sync_core::revocation::RevocationReason;
-
-/// Contiguous runs of sorted `serials`: `[1,2,3,7]` → `[(1,3),(7,7)]`.
-pub fn runs(serials: &[u32]) -> Vec<(u32, u32)> {
-    let mut sorted = serials.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for s in sorted {
-        match out.last_mut() {
-            Some((_, last)) if s == *last + 1 => *last = s,
-            _ => out.push((s, s)),
-        }
-    }
-    out
-}
 
 /// A refund to record.
 #[derive(Debug, Clone, Copy)]
@@ -111,6 +97,19 @@ pub async fn record_refund(
     if !serials.is_empty() {
         revoke(tx, event, order, serials, give_back_voucher).await?;
     }
+    if crate::webhooks::wants(tx, EventType::OrderRefunded).await? {
+        let code = store::order_events(tx, &[order], false).await?.pop().map(|o| o.order).unwrap_or_default();
+        let data = RefundEvent {
+            order: code,
+            event,
+            refund,
+            amount_minor,
+            currency: currency.to_owned(),
+            serials: serials.to_vec(),
+            reason: reason.to_owned(),
+        };
+        crate::webhooks::emit(tx, EventType::OrderRefunded, &data).await?;
+    }
     store::add_refunded(tx, order, amount_minor).await?;
     if amount_minor > 0 {
         let account = match method.as_deref() {
@@ -171,7 +170,7 @@ async fn revoke(
             super::redeem::give_back(tx, order, ticket_type, count).await?;
         }
     }
-    for (first, last) in runs(serials) {
+    for (first, last) in crate::journal::runs(serials) {
         let entry =
             RevocationEntry { first: Serial(first), last: Serial(last), reason: RevocationReason::Refunded };
         append_hub_entry(tx, event, Payload::Revocation(entry)).await?;
@@ -310,7 +309,7 @@ pub async fn retry_pending(db: &Db, sales: &Sales, older_than_ms: i64) -> Result
 mod tests {
     #[test]
     fn serials_collapse_into_runs() {
-        assert_eq!(super::runs(&[7, 1, 3, 2, 2]), [(1, 3), (7, 7)]);
-        assert_eq!(super::runs(&[]), []);
+        assert_eq!(crate::journal::runs(&[7, 1, 3, 2, 2]), [(1, 3), (7, 7)]);
+        assert_eq!(crate::journal::runs(&[]), []);
     }
 }

@@ -103,6 +103,11 @@ impl Sender {
         Ok(Self { client: builder.build()?, allow_private })
     }
 
+    /// Whether it reaches private addresses (the development setting).
+    pub fn allow_private(&self) -> bool {
+        self.allow_private
+    }
+
     /// Posts `body` (JSON) as message `id` to `url`, signed at `timestamp` (Unix seconds) with
     /// every secret in `secrets`.
     pub async fn attempt(

@@ -47,6 +47,8 @@ pub struct TestHub {
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
     stop: Option<oneshot::Sender<()>>,
+    /// The webhook delivery worker, stopped with the hub.
+    webhooks: tokio::task::AbortHandle,
 }
 
 impl TestHub {
@@ -102,6 +104,7 @@ impl TestHub {
         let shared_config = config.clone();
         let db = state.db.clone();
         let kept = state.clone();
+        let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
@@ -119,6 +122,7 @@ impl TestHub {
             _dir: dir,
             pg_database,
             stop: Some(stop),
+            webhooks,
         }
     }
 
@@ -130,11 +134,12 @@ impl TestHub {
         let mut config = self.config.clone();
         config.public_url.clone_from(&url);
         let state = AppState::build(&config, self.clock.clone()).await.unwrap();
+        let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Instance { url, _stop: stop }
+        Instance { url, _stop: stop, webhooks }
     }
 
     /// A transaction that sees every organization's rows, for tests to inspect the database
@@ -168,6 +173,8 @@ pub fn test_config(dir: &std::path::Path, url: &str, public_url: &str) -> Config
     config.master_key = base64::engine::general_purpose::STANDARD.encode(MASTER_KEY).into();
     public_url.clone_into(&mut config.public_url);
     config.api_token_requests_per_minute = 1_000_000;
+    // Webhook receivers in tests listen on 127.0.0.1.
+    config.webhooks_allow_private = true;
     config
 }
 
@@ -175,10 +182,18 @@ pub fn test_config(dir: &std::path::Path, url: &str, public_url: &str) -> Config
 pub struct Instance {
     pub url: String,
     _stop: oneshot::Sender<()>,
+    webhooks: tokio::task::AbortHandle,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.webhooks.abort();
+    }
 }
 
 impl Drop for TestHub {
     fn drop(&mut self) {
+        self.webhooks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

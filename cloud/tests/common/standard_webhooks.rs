@@ -84,9 +84,10 @@ for line in sys.stdin:
 
 /// A partner's webhook receiver on 127.0.0.1 (Python's `http.server`), verifying every
 /// request with the reference library and answering by its path: `/ok` 200, `/fail` 500,
-/// `/slow` 200 after 3 s, `/moved` a redirect to `/ok`, `/flaky` 503 twice then 200. `GET /log`
-/// lists what it received: `{"path", "id", "verified"}` (`verified`: "ok" or the library's
-/// refusal).
+/// `/slow` 200 after 3 s, `/moved` a redirect to `/ok`, `/flaky` 503 twice then 200,
+/// `/switch` 503 while it is down ([`Receiver::set_down`]) and 200 otherwise. `GET /log`
+/// lists what it received: `{"path", "id", "timestamp", "type", "body", "verified"}`
+/// (`verified`: "ok" or the library's refusal).
 pub struct Receiver {
     child: std::process::Child,
     /// `http://127.0.0.1:<port>`.
@@ -100,7 +101,7 @@ impl Receiver {
 import json, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from standardwebhooks.webhooks import Webhook
-hook, log, flaky = Webhook(sys.argv[2]), [], [0]
+state, log, flaky = {"hook": Webhook(sys.argv[2]), "down": False}, [], [0]
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args): pass
     def answer(self, status, body=b"", headers=()):
@@ -111,18 +112,27 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
     def do_GET(self):
         self.answer(200, json.dumps(log).encode())
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+        if self.path == "/secret": state["hook"] = Webhook(body)
+        elif self.path == "/down": state["down"] = body == "true"
+        self.answer(204)
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
         try:
-            hook.verify(body, dict(self.headers.items()), json_parse=False)
+            state["hook"].verify(body, dict(self.headers.items()), json_parse=False)
             verified = "ok"
         except Exception as e:
             verified = type(e).__name__ + ": " + str(e)
-        log.append({"path": self.path, "id": self.headers.get("webhook-id"), "verified": verified})
+        try: kind = json.loads(body).get("type")
+        except Exception: kind = None
+        log.append({"path": self.path, "id": self.headers.get("webhook-id"), "verified": verified,
+                    "timestamp": self.headers.get("webhook-timestamp"), "type": kind, "body": body})
         if self.path == "/ok": self.answer(200, b"thanks")
         elif self.path == "/fail": self.answer(500, b"database down")
         elif self.path == "/slow": time.sleep(3); self.answer(200)
         elif self.path == "/moved": self.answer(302, headers=[("location", "/ok")])
+        elif self.path == "/switch": self.answer(503 if state["down"] else 200)
         elif self.path == "/flaky":
             flaky[0] += 1
             self.answer(503 if flaky[0] <= 2 else 200)
@@ -142,6 +152,18 @@ server.serve_forever()
             .unwrap();
         assert_eq!(ready.trim(), "ready", "the receiver started");
         Self { child, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// Verifies from now on with `secret` (`whsec_…`): the partner pasted the endpoint's.
+    pub async fn set_secret(&self, secret: &str) {
+        let client = reqwest::Client::new();
+        client.put(format!("{}/secret", self.url)).body(secret.to_owned()).send().await.unwrap();
+    }
+
+    /// `/switch` fails (503) while `down`.
+    pub async fn set_down(&self, down: bool) {
+        let client = reqwest::Client::new();
+        client.put(format!("{}/down", self.url)).body(down.to_string()).send().await.unwrap();
     }
 
     /// What it received so far.

@@ -10,7 +10,8 @@
 //! - a door price → the door sale's line priced (list, discount, reason), its voucher uses
 //!   redeemed; a voucher return → the lease's unused uses back to the voucher (`door_price.rs`);
 //! - a door sale's seats → the leased seats sold to its order, named by its tickets
-//!   (`door_seats.rs`); a void frees its tickets' seats, a return the seats left unsold.
+//!   (`door_seats.rs`); a void frees its tickets' seats, a return the seats left unsold;
+//! - and, for each, the webhook events it causes (`hooks.rs`).
 //!
 //! Anything inconsistent a device reports is logged and skipped, never refused: the money was
 //! taken at the door, and a refusal would stop the device's sync.
@@ -18,6 +19,7 @@
 mod door;
 mod door_price;
 mod door_seats;
+mod hooks;
 pub mod store;
 
 use crate::db::Tenant;
@@ -53,7 +55,7 @@ pub async fn entry(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
         Payload::DoorSeats(seats) => door_seats::sold(tx, e, seats).await?,
         _ => {}
     }
-    Ok(())
+    hooks::entry(tx, e).await
 }
 
 /// The name a door sale's order carries: its box office and receipt number.

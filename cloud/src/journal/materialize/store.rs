@@ -391,3 +391,18 @@ pub async fn free_leased_seats(tx: &mut Tenant, lease: i64) -> Result<(), sqlx::
     }
     Ok(())
 }
+
+/// How many times ticket `serial` of `event` was admitted, if its type allows one admission
+/// (0 for a multi-entry type): the double-admissions report's rule.
+pub async fn single_entry_admissions(tx: &mut Tenant, event: i64, serial: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM checkins c JOIN ticket_types t ON t.event_id = c.event_id AND t.number = c.ticket_type \
+         WHERE c.event_id = $1 AND c.org_id = $2 AND c.serial = $3 AND c.verdict = 'admitted' \
+         AND t.entry_policy <> 'multi_entry'",
+    )
+    .bind(event)
+    .bind(tx.org())
+    .bind(serial)
+    .fetch_one(&mut **tx)
+    .await
+}

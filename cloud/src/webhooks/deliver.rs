@@ -1,0 +1,181 @@
+//! The delivery worker: every hub instance runs one. It wakes when a transaction of this
+//! instance queued messages (the database's webhook bell) and at least every
+//! [`POLL`] otherwise (messages another instance queued, retries coming due), claims due
+//! deliveries one by one, and attempts each in a task of its own — at most [`IN_FLIGHT`] at
+//! once — so a partner that answers slowly holds one slot for at most the attempt's timeout,
+//! never checkout, scanning, or the other partners.
+//!
+//! **At least once, once per attempt.** A delivery is claimed with a conditional UPDATE
+//! before it is attempted (an instance that loses the race skips it), and its outcome is
+//! recorded after: delivered, due again after [`super::send::retry_after`], or failed for good
+//! after [`super::send::MAX_ATTEMPTS`] — which disables the endpoint and tells the
+//! organization's owners and admins by mail. A claim older than [`CLAIM_MS`] is from an
+//! instance that died mid-attempt; the delivery is attempted again (the partner deduplicates
+//! by `webhook-id`, as the specification asks).
+
+use super::send::{self, Sender};
+use super::signature::Secret;
+use super::store::{self, Claimed, Outcome};
+use crate::crypto::MasterKey;
+use crate::db::{Db, Tenant};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How often the worker looks without being woken.
+pub const POLL: Duration = Duration::from_secs(1);
+/// Attempts under way at once, per instance.
+pub const IN_FLIGHT: usize = 32;
+/// A claim this old is from an instance that died: longer than an attempt may take.
+const CLAIM_MS: i64 = 60_000;
+/// The label the endpoints' secrets are sealed under.
+pub const SEAL_LABEL: &str = "webhook-secret";
+
+/// Delivers webhooks of every organization.
+#[derive(Clone)]
+pub struct Deliverer {
+    db: Db,
+    master: MasterKey,
+    sender: Sender,
+    slots: Arc<Semaphore>,
+}
+
+impl Deliverer {
+    /// A worker on `db`, opening secrets with `master`, sending with `sender`.
+    pub fn new(db: Db, master: MasterKey, sender: Sender) -> Self {
+        Self { db, master, sender, slots: Arc::new(Semaphore::new(IN_FLIGHT)) }
+    }
+
+    /// Whether endpoints may be on private addresses (the development setting).
+    pub fn allow_private(&self) -> bool {
+        self.sender.allow_private()
+    }
+
+    /// Runs until the process ends.
+    pub async fn run(self) {
+        let bell = Arc::clone(self.db.webhook_bell());
+        loop {
+            match self.round().await {
+                // Slots free and more may be due: look again at once.
+                Ok(started) if started > 0 && self.slots.available_permits() > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook deliveries: could not look for due ones"),
+            }
+            let _ = tokio::time::timeout(POLL, bell.notified()).await;
+        }
+    }
+
+    /// Starts an attempt of every due delivery there is a free slot for; how many it started.
+    pub async fn round(&self) -> anyhow::Result<usize> {
+        let free = self.slots.available_permits();
+        if free == 0 {
+            return Ok(0);
+        }
+        let mut system = self.db.system().await?;
+        let now = system.now();
+        let due = store::due(&mut system, now, now - CLAIM_MS, i64::try_from(free)?).await?;
+        system.commit().await?;
+        let mut started = 0;
+        for id in due {
+            let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else { break };
+            let mut system = self.db.system().await?;
+            let now = system.now();
+            let claimed = store::claim(&mut system, id, now, now - CLAIM_MS).await?;
+            system.commit().await?;
+            let Some(claimed) = claimed else { continue }; // another instance has it
+            started += 1;
+            let me = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = me.attempt(id, claimed).await {
+                    tracing::warn!(delivery = id, error = %e, "webhook attempt not recorded; it will be tried again");
+                }
+                drop(slot);
+            });
+        }
+        Ok(started)
+    }
+
+    /// Attempts claimed delivery `id` and records what came of it.
+    async fn attempt(&self, id: i64, c: Claimed) -> anyhow::Result<()> {
+        let secrets = self.secrets(&c)?;
+        let secrets: Vec<&Secret> = secrets.iter().collect();
+        let timestamp = self.db.clock().now_ms() / 1000;
+        let sent = self.sender.attempt(&c.url, &secrets, &c.msg_id, timestamp, &c.payload).await;
+        let mut system = self.db.system().await?;
+        let now = system.now();
+        let attempts = u32::try_from(c.attempts).unwrap_or(u32::MAX);
+        let next = if sent.delivered { None } else { send::retry_after(attempts, jitter()) };
+        let next_at = next.map(|wait| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        let outcome = Outcome {
+            at: now,
+            status: sent.status,
+            answer: &sent.answer,
+            millis: i64::try_from(sent.millis).unwrap_or(i64::MAX),
+        };
+        store::record(&mut system, c.org_id, id, &outcome, sent.delivered, next_at).await?;
+        if sent.delivered || next_at.is_some() {
+            system.commit().await?;
+            return Ok(());
+        }
+        let mut tx = system.into_tenant(c.org_id).await?;
+        give_up(&mut tx, &c, &sent).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The secrets to sign with: the current one, and the one it replaced while that is still
+    /// valid.
+    fn secrets(&self, c: &Claimed) -> anyhow::Result<Vec<Secret>> {
+        let open = |sealed: &[u8]| -> anyhow::Result<Secret> {
+            let text = String::from_utf8(self.master.open(sealed, SEAL_LABEL)?)?;
+            Secret::parse(&text).map_err(|_| anyhow::anyhow!("a stored webhook secret does not parse"))
+        };
+        let mut secrets = vec![open(&c.sealed_secret)?];
+        if let (Some(previous), Some(until)) = (&c.sealed_previous, c.previous_until)
+            && until > self.db.clock().now_ms()
+        {
+            secrets.push(open(previous)?);
+        }
+        Ok(secrets)
+    }
+}
+
+/// The last attempt of a delivery failed: its endpoint is disabled (once) and the
+/// organization's owners and admins are told why and what to do — in the transaction that
+/// records the attempt.
+async fn give_up(tx: &mut Tenant, c: &Claimed, last: &send::Attempt) -> anyhow::Result<()> {
+    let last = match (last.status, last.answer.trim()) {
+        (Some(status), "") => format!("HTTP {status}"),
+        (Some(status), answer) => format!("HTTP {status} {}", answer.chars().take(200).collect::<String>()),
+        (None, why) => why.to_owned(),
+    };
+    let reason = format!("{} attempts over a day failed; the last: {last}", send::MAX_ATTEMPTS);
+    let now = tx.now();
+    if !store::disable(tx, c.endpoint_id, now, &reason).await? {
+        return Ok(());
+    }
+    tracing::warn!(endpoint = c.endpoint_id, "webhook endpoint disabled after its deliveries kept failing");
+    let subject = "A webhook endpoint was disabled";
+    let body = format!(
+        "Voelgoed stopped sending webhooks to {url}: {reason}.\n\n\
+             Nothing is lost: every event since is kept. Once the endpoint answers again, enable it \
+             in the console (Webhooks) and replay the failed deliveries since the outage.\n",
+        url = c.url
+    );
+    let org = tx.org();
+    for address in store::managers(tx, org).await? {
+        crate::mail::enqueue(tx, &address, subject, &body).await?;
+    }
+    let detail = serde_json::json!({"endpoint": c.endpoint_id, "reason": reason});
+    tx.audit("system", "webhook.disable", "webhook", detail).await?;
+    Ok(())
+}
+
+/// A number in 0.0–1.0 from the system's random source (0.5 if it fails: no jitter).
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
+        Err(_) => 0.5,
+    }
+}
