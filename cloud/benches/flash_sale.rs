@@ -13,8 +13,13 @@
 //! The hub and the 64 clients share this 2-core machine (one tokio runtime, two workers):
 //! the clients' HTTP work is taken from the hub's CPU.
 //!
+//! Then batched again with a webhook partner (issue 23) that wants every order placed and
+//! answers each request after 10 s: the outbox is written in each batch's transaction and the
+//! delivery worker's attempts hang, so this shows what a slow partner costs checkout.
+//!
 //! Run: `cargo bench -p voelgoed-cloud --bench flash_sale` (PostgreSQL on 127.0.0.1:5432, or
-//! `VOELGOED_TEST_POSTGRES`); `… --bench flash_sale -- seats` runs only the seated cases.
+//! `VOELGOED_TEST_POSTGRES`); `… --bench flash_sale -- seats` runs only the seated cases,
+//! `… -- webhooks` only the plain batched case and the one with the slow partner.
 #![allow(missing_docs, clippy::cast_precision_loss)] // figures printed as floats
 
 use cloud::db::Db;
@@ -118,6 +123,38 @@ enum Codes {
     Shared,
     /// A single-use code for each order.
     Unique,
+    /// No code; a webhook partner wants every order placed and answers after 10 s.
+    SlowPartner,
+}
+
+/// A partner's endpoint that answers every request after 10 s; its URL.
+async fn slow_partner() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            "ok"
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// An endpoint of the event's organization to `url`, wanting `order.placed`.
+async fn subscribe(db: &Db, master: &cloud::crypto::MasterKey, url: &str) {
+    use cloud::webhooks::{deliver::SEAL_LABEL, signature::Secret, store};
+    let sealed = master.seal(Secret::generate().unwrap().to_text().as_bytes(), SEAL_LABEL).unwrap();
+    let fields =
+        store::EndpointFields { url, description: "slow", event_types: ",order.placed,", ordered: false };
+    let org: i64 = sqlx::query_scalar("SELECT org_id FROM events LIMIT 1")
+        .fetch_one(&mut *db.system().await.unwrap())
+        .await
+        .unwrap();
+    let mut tx = db.tenant(org).await.unwrap();
+    store::insert_endpoint(&mut tx, &fields, &sealed, "bench").await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// Vouchers of `event`, 10 % off: one with `uses` uses (`Shared`), or `uses` single-use ones
@@ -130,7 +167,7 @@ async fn make_codes(db: &Db, event: i64, codes: Codes, uses: usize) -> Vec<Strin
         .unwrap()
     };
     let (names, terms): (Vec<String>, _) = match codes {
-        Codes::None => return Vec::new(),
+        Codes::None | Codes::SlowPartner => return Vec::new(),
         Codes::Shared => (vec!["FLASH".into()], terms(uses)),
         Codes::Unique => ((0..uses).map(|i| format!("CODE-{i:06}")).collect(), terms(1)),
     };
@@ -166,7 +203,9 @@ async fn start_hub(name: &str, max_batch: usize) -> Hub {
     config.public_url = url.clone();
     config.checkouts_per_minute = u32::MAX;
     config.checkout_batch = max_batch;
+    config.webhooks_allow_private = true; // the slow partner listens on 127.0.0.1
     let state = AppState::build(&config, cloud::clock::Clock::wall()).await.unwrap();
+    tokio::spawn(state.webhooks.clone().run());
     let (db, master) = (state.db.clone(), state.master.clone());
     let hub_key = state.hub_key.public_key();
     tokio::spawn(serve(listener, state, std::future::pending()));
@@ -178,10 +217,14 @@ async fn run(max_batch: usize, codes: Codes) -> Run {
         Codes::None => format!("voelgoed_bench_flash_{max_batch}"),
         Codes::Shared => "voelgoed_bench_flash_shared_code".into(),
         Codes::Unique => "voelgoed_bench_flash_unique_codes".into(),
+        Codes::SlowPartner => "voelgoed_bench_flash_slow_partner".into(),
     };
     let hub = start_hub(&name, max_batch).await;
     let (url, db) = (hub.url.clone(), hub.db.clone());
     let event = event_on_sale(&db, &hub.master, hub.public_key).await;
+    if codes == Codes::SlowPartner {
+        subscribe(&db, &hub.master, &slow_partner().await).await;
+    }
     let codes = Arc::new(make_codes(&db, event, codes, WARMUP + ORDERS).await);
 
     let client = sync_core::sync::http::http_client().unwrap();
@@ -447,19 +490,29 @@ fn main() {
         "flash sale on PostgreSQL: {CLIENTS} clients, {ORDERS} orders (after {WARMUP} warm-up), one ticket each"
     );
     let seats_only = std::env::args().any(|a| a == "seats");
+    let webhooks_only = std::env::args().any(|a| a == "webhooks");
     let mut results = Vec::new();
-    for (max_batch, codes) in
-        [(128, Codes::None), (1, Codes::None), (128, Codes::Shared), (128, Codes::Unique)]
-    {
-        if seats_only {
-            break;
-        }
+    let cases: &[(usize, Codes)] = if seats_only {
+        &[]
+    } else if webhooks_only {
+        &[(128, Codes::None), (128, Codes::SlowPartner)]
+    } else {
+        &[
+            (128, Codes::None),
+            (1, Codes::None),
+            (128, Codes::Shared),
+            (128, Codes::Unique),
+            (128, Codes::SlowPartner),
+        ]
+    };
+    for &(max_batch, codes) in cases {
         let r = runtime.block_on(run(max_batch, codes));
         let label = match (max_batch, codes) {
             (1, _) => "one transaction per order",
             (_, Codes::None) => "batched (up to 128 per transaction)",
             (_, Codes::Shared) => "batched, one shared code",
             (_, Codes::Unique) => "batched, a single-use code each",
+            (_, Codes::SlowPartner) => "batched, a webhook partner taking 10 s",
         };
         println!(
             "  {label:38} {:7.0} orders/s   p50 {:6.1} ms   p99 {:6.1} ms   max {:6.1} ms",
@@ -467,12 +520,24 @@ fn main() {
         );
         results.push(r);
     }
+    if webhooks_only {
+        println!(
+            "  with a slow webhook partner: {:.2}× the plain batched throughput, p99 {:.2}×",
+            results[1].orders_per_sec / results[0].orders_per_sec,
+            results[1].p99_ms / results[0].p99_ms
+        );
+        return;
+    }
     if !seats_only {
         println!("  batching: {:.2}× the throughput", results[0].orders_per_sec / results[1].orders_per_sec);
         println!(
             "  with codes: {:.2}× (shared) and {:.2}× (single-use) the plain batched throughput",
             results[2].orders_per_sec / results[0].orders_per_sec,
             results[3].orders_per_sec / results[0].orders_per_sec
+        );
+        println!(
+            "  with a webhook partner taking 10 s: {:.2}× the plain batched throughput",
+            results[4].orders_per_sec / results[0].orders_per_sec
         );
     }
     println!(

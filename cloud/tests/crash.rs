@@ -7,7 +7,11 @@
 //!    and both go looking for payments whose webhook never came: the order is paid once, has
 //!    its tickets once, and its buyer gets one confirmation;
 //! 2. killed between the commit and the e-mail — the order is paid and its confirmation queued,
-//!    but the mail cannot leave yet. After the restart it leaves, once.
+//!    but the mail cannot leave yet. After the restart it leaves, once;
+//! 3. killed between the changes and their webhooks — a partner's endpoint is paused through
+//!    both kills, so every order's `order.placed` and `order.paid` sit in the outbox. Enabled
+//!    after the last restart, each reaches the partner once, in order, verified by the
+//!    Standard Webhooks reference library.
 //!
 //! Stripe itself would retry the lost webhook for three days; localstripe does not, so here
 //! the hub's own recovery (asking Stripe about pending payments) is what finds the payment —
@@ -16,7 +20,9 @@
 mod common;
 
 use base64::Engine as _;
+use cloud::webhooks::signature::Secret;
 use common::localstripe::{Localstripe, WEBHOOK_SECRET};
+use common::standard_webhooks::Receiver;
 use common::{MASTER_KEY, Organizer, festival, postgres_admin_url, put_on_sale};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -43,6 +49,7 @@ impl HubProcess {
             .env("VOELGOED_PUBLIC_URL", &url)
             .env("VOELGOED_LOG", "warn")
             .env("VOELGOED_CHECKOUTS_PER_MINUTE", "100000")
+            .env("VOELGOED_WEBHOOKS_ALLOW_PRIVATE", "true") // the partner listens on 127.0.0.1
             // Ask Stripe about a payment pending a second: the test cannot wait a minute.
             .env("VOELGOED_MISSED_PAYMENT_AFTER_SECS", "1")
             .env("VOELGOED_STRIPE_SECRET_KEY", "sk_test_voelgoed")
@@ -162,6 +169,45 @@ async fn order_status(client: &reqwest::Client, hub: &str, placed: &Value) -> Va
     json(client.get(format!("{hub}/api/v1/public/orders/{code}/{secret}"))).await
 }
 
+/// A partner's endpoint for order events, paused at once: its events wait in the outbox
+/// through every kill. The partner, and the endpoint's path.
+async fn paused_partner(owner: &Organizer) -> (Receiver, String) {
+    let partner = Receiver::start(&Secret::generate().unwrap().to_text());
+    let endpoint = json!({"url": format!("{}/ok", partner.url), "event_types": ["order.placed", "order.paid"], "ordered": true});
+    let (status, made) = owner.post("/api/v1/webhooks", &endpoint).await;
+    assert_eq!(status, 201, "{made}");
+    partner.set_secret(made["secret"].as_str().unwrap()).await;
+    let hook = format!("/api/v1/webhooks/{}", made["endpoint"]["id"]);
+    assert_eq!(owner.send(reqwest::Method::PATCH, &hook, &json!({"enabled": false})).await.0, 200);
+    (partner, hook)
+}
+
+/// The partner got each order's `order.placed` and `order.paid` once, in order, verified.
+async fn partner_got_each_once(partner: &Receiver, first: &Value, second: &Value) {
+    eventually("the four webhooks delivered", async || partner.log().await.len() >= 4).await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // time enough for a duplicate to show
+    let log = partner.log().await;
+    let seen: Vec<(String, String)> = log
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            (body["type"].as_str().unwrap().to_owned(), body["data"]["order"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let code = |o: &Value| o["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        seen,
+        [
+            ("order.placed".to_owned(), code(first)),
+            ("order.paid".to_owned(), code(first)),
+            ("order.placed".to_owned(), code(second)),
+            ("order.paid".to_owned(), code(second)),
+        ],
+        "each once, in order"
+    );
+    assert!(log.iter().all(|r| r["verified"] == "ok"), "{log:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     let client = client();
@@ -184,6 +230,7 @@ async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     cloud::tenancy::create_organization(&db, &new).await.unwrap();
     let owner = Organizer::login_at(&hub.url, &client, "owner@crash.example").await;
     let event = put_on_sale(&owner, &festival()).await;
+    let (partner, hook) = paused_partner(&owner).await;
 
     // 1. Killed between Stripe's success and the hub's commit: the card is charged while the
     //    hub is dead; Stripe's webhook finds nobody.
@@ -259,7 +306,13 @@ async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     assert_eq!(issued, 3, "2 + 1 tickets, each issued once");
     let second_now = order_status(&client, &hub.url, &second).await;
     assert_eq!(second_now["tickets"].as_array().unwrap().len(), 1);
+
+    // 3. The partner's endpoint enabled: what the killed hubs committed reaches it, once each.
+    let owner = owner.at(&hub.url);
+    assert_eq!(owner.send(reqwest::Method::PATCH, &hook, &json!({"enabled": true})).await.0, 200);
+    partner_got_each_once(&partner, &first, &second).await;
     hub.kill();
+
     db.pool().close().await;
     let admin = cloud::db::Db::connect(&postgres_admin_url()).await.unwrap();
     let name = &database[database.rfind('/').unwrap() + 1..];
