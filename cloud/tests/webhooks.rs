@@ -315,15 +315,12 @@ async fn a_failing_partner_is_retried_over_a_day_then_disabled_told_and_caught_u
         .unwrap();
         json!({"state": row.0, "attempts": row.1, "next_at": row.2, "last_at": row.3, "last_status": row.4})
     };
+    // Attempt `n` made and recorded (the claim and the record are two steps).
     let attempts_reach = async |n: i64| {
         let started = std::time::Instant::now();
-        while state().await["attempts"].as_i64() < Some(n) || state().await["last_at"].is_null() {
+        while hub.number("SELECT COUNT(*) FROM webhook_attempts").await < n {
             assert!(started.elapsed() < Duration::from_secs(20), "attempt {n}: {}", state().await);
             tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        // Recorded (the claim and the record are two steps).
-        while state().await["state"] == "pending" && state().await["last_status"].is_null() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
     attempts_reach(1).await;
@@ -466,4 +463,85 @@ async fn endpoints_are_checked_kept_to_their_organization_and_their_secret_rotat
         204
     );
     assert_eq!(owner.get("/api/v1/webhooks").await["endpoints"], json!([]));
+}
+
+/// In a real browser: the organizer adds an endpoint in the console, hands its secret to the
+/// partner, sends a test event and sees it delivered in the log, then sends it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_adds_an_endpoint_sends_a_test_event_and_reads_the_delivery_log() {
+    use common::browser::{ChromeDriver, click, eventually, fill, log_in, screenshot, text};
+    use fantoccini::Locator;
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let _owner = Organizer::create(&hub, "console").await;
+    let partner = Receiver::start(&Secret::generate().unwrap().to_text());
+    let driver = ChromeDriver::start();
+    let b = driver.browser().await;
+    log_in(&b, &hub.url, "owner@console.example").await;
+    b.goto(&format!("{}/webhooks", hub.url)).await.unwrap();
+    // Nothing chosen: refused in words beside the events.
+    fill(&b, "#endpoint-form input[name=url]", &format!("{}/ok", partner.url)).await;
+    click(&b, "#endpoint-submit").await;
+    eventually(10, "the refusal", || async {
+        text(&b, "#endpoint-form .field-error").await.contains("event type")
+    })
+    .await;
+    click(&b, "#endpoint-form input[value='order.paid']").await;
+    click(&b, "#endpoint-submit").await;
+    eventually(10, "the secret shown", || async { text(&b, "#endpoint-secret").await.starts_with("whsec_") })
+        .await;
+    partner.set_secret(&text(&b, "#endpoint-secret").await).await;
+    screenshot(&b, "webhooks-added").await;
+    b.goto(&format!("{}/webhooks", hub.url)).await.unwrap();
+    click(&b, "#endpoints a").await;
+    click(&b, "#send-test-button").await;
+    eventually(15, "the test event delivered", || async {
+        b.refresh().await.unwrap();
+        text(&b, "#deliveries tbody tr").await.contains("delivered")
+    })
+    .await;
+    let log = partner.log().await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!((log[0]["type"].as_str(), log[0]["verified"].as_str()), (Some("webhook.test"), Some("ok")));
+    screenshot(&b, "webhooks-log").await;
+    // Its attempts, then once more.
+    b.find(Locator::Css("#deliveries tbody tr a")).await.unwrap().click().await.unwrap();
+    eventually(10, "the attempt", || async { text(&b, "#attempts").await.contains("200") }).await;
+    assert!(text(&b, "#delivery-body").await.contains("\"webhook.test\""));
+    click(&b, "form[data-api$='/replay'] button").await;
+    eventually(15, "sent again, the same message", || async { partner.log().await.len() == 2 }).await;
+    let log = partner.log().await;
+    assert_eq!(log[0]["id"], log[1]["id"], "a replay is the same message");
+}
+
+/// An endpoint that asked for order gets nothing newer while an older message is pending: a
+/// failing first message holds the second back until it is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordered_endpoint_gets_nothing_newer_while_an_older_message_is_pending() {
+    let clock = cloud::clock::Clock::manual(now() * 1000);
+    let hub = TestHub::start_configured(cloud::db::Backend::Sqlite, clock.clone(), |_| {}).await;
+    let owner = Organizer::create(&hub, "ordered").await;
+    let partner = Receiver::start(&Secret::generate().unwrap().to_text());
+    partner.set_down(true).await;
+    let (id, secret) = endpoint(&owner, &format!("{}/switch", partner.url), &["order.placed"], true).await;
+    partner.set_secret(&secret).await;
+    let event = event_on_sale(&owner, 100, 2500).await;
+    let (_, first) = checkout(&hub, event, 1, None).await;
+    received(&partner, 1).await;
+    let (_, second) = checkout(&hub, event, 1, None).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(partner.log().await.len(), 1, "the second waits while the first is pending");
+    partner.set_down(false).await;
+    clock.advance(7_000); // past the first retry's wait (5 s ± 20 %)
+    let log = received(&partner, 3).await;
+    let orders: Vec<String> = log
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            body["data"]["order"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let code = |o: &Value| o["code"].as_str().unwrap().to_owned();
+    assert_eq!(orders, [code(&first), code(&first), code(&second)], "oldest first");
+    let all = deliveries(&owner, id).await;
+    assert!(all.iter().all(|d| d["state"] == "delivered"), "{all:?}");
 }

@@ -26,6 +26,7 @@ mod seat_plans;
 mod shop;
 mod shop_words;
 mod vouchers;
+mod webhooks;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -65,6 +66,9 @@ pub fn routes() -> Router<AppState> {
         .route("/members", get(members::page))
         .route("/audit", get(members::audit))
         .route("/reconciliation", get(reconciliation::page))
+        .route("/webhooks", get(webhooks::list))
+        .route("/webhooks/{id}", get(webhooks::detail))
+        .route("/webhooks/{id}/deliveries/{delivery}", get(webhooks::delivery))
         .route("/shop/{event}", get(shop::page))
         .route("/shop/{event}/tickets-again", axum::routing::post(shop::again))
         .route("/shop/{event}/seats/live", get(shop::seats_live))

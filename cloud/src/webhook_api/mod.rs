@@ -302,7 +302,8 @@ async fn secret(
     Ok(Json(secret_view(&master, &e, db.clock().now_ms())?))
 }
 
-fn secret_view(master: &MasterKey, e: &store::EndpointRow, now: i64) -> Result<SecretView, ApiError> {
+/// Endpoint `e`'s secret as shown (the API and the console).
+pub fn secret_view(master: &MasterKey, e: &store::EndpointRow, now: i64) -> Result<SecretView, ApiError> {
     let secret =
         String::from_utf8(master.open(&e.sealed_secret, SEAL_LABEL)?).map_err(anyhow::Error::from)?;
     Ok(SecretView { secret, previous_valid_until: e.previous_until.filter(|until| *until > now) })

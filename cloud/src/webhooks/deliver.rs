@@ -2,8 +2,9 @@
 //! instance queued messages (the database's webhook bell) and at least every
 //! [`POLL`] otherwise (messages another instance queued, retries coming due), claims due
 //! deliveries one by one, and attempts each in a task of its own — at most [`IN_FLIGHT`] at
-//! once — so a partner that answers slowly holds one slot for at most the attempt's timeout,
-//! never checkout, scanning, or the other partners.
+//! once, and [`PER_ENDPOINT`] to one endpoint — so a partner that answers slowly holds a few
+//! slots for at most the attempt's timeout each, never checkout, scanning, or the other
+//! partners.
 //!
 //! **At least once, once per attempt.** A delivery is claimed with a conditional UPDATE
 //! before it is attempted (an instance that loses the race skips it), and its outcome is
@@ -18,6 +19,7 @@ use super::signature::Secret;
 use super::store::{self, Claimed, Outcome};
 use crate::crypto::MasterKey;
 use crate::db::{Db, Tenant};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -25,7 +27,10 @@ use tokio::sync::Semaphore;
 /// How often the worker looks without being woken.
 pub const POLL: Duration = Duration::from_secs(1);
 /// Attempts under way at once, per instance.
-pub const IN_FLIGHT: usize = 32;
+pub const IN_FLIGHT: usize = 64;
+/// Attempts under way at once to one endpoint, per instance: a slow partner's backlog never
+/// takes every slot.
+pub const PER_ENDPOINT: usize = 8;
 /// A claim this old is from an instance that died: longer than an attempt may take.
 const CLAIM_MS: i64 = 60_000;
 /// The label the endpoints' secrets are sealed under.
@@ -38,12 +43,14 @@ pub struct Deliverer {
     master: MasterKey,
     sender: Sender,
     slots: Arc<Semaphore>,
+    /// Attempts under way, per endpoint.
+    busy: Arc<std::sync::Mutex<HashMap<i64, usize>>>,
 }
 
 impl Deliverer {
     /// A worker on `db`, opening secrets with `master`, sending with `sender`.
     pub fn new(db: Db, master: MasterKey, sender: Sender) -> Self {
-        Self { db, master, sender, slots: Arc::new(Semaphore::new(IN_FLIGHT)) }
+        Self { db, master, sender, slots: Arc::new(Semaphore::new(IN_FLIGHT)), busy: Arc::default() }
     }
 
     /// Whether endpoints may be on private addresses (the development setting).
@@ -73,26 +80,60 @@ impl Deliverer {
         }
         let mut system = self.db.system().await?;
         let now = system.now();
-        let due = store::due(&mut system, now, now - CLAIM_MS, i64::try_from(free)?).await?;
+        // More than the free slots: some may be for endpoints that have their share under way.
+        let due = store::due(&mut system, now, now - CLAIM_MS, i64::try_from(free * 4)?).await?;
         system.commit().await?;
         let mut started = 0;
-        for id in due {
-            let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else { break };
+        for (id, endpoint) in due {
+            if !self.take_turn(endpoint) {
+                continue;
+            }
+            let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else {
+                self.end_turn(endpoint);
+                break;
+            };
             let mut system = self.db.system().await?;
             let now = system.now();
             let claimed = store::claim(&mut system, id, now, now - CLAIM_MS).await?;
             system.commit().await?;
-            let Some(claimed) = claimed else { continue }; // another instance has it
+            let Some(claimed) = claimed else {
+                self.end_turn(endpoint); // another instance has it
+                continue;
+            };
             started += 1;
             let me = self.clone();
             tokio::spawn(async move {
                 if let Err(e) = me.attempt(id, claimed).await {
                     tracing::warn!(delivery = id, error = %e, "webhook attempt not recorded; it will be tried again");
                 }
+                me.end_turn(endpoint);
                 drop(slot);
+                me.db.webhook_bell().notify_one(); // a slot is free: the next one may go
             });
         }
         Ok(started)
+    }
+
+    /// Counts an attempt to `endpoint` as under way, unless it has [`PER_ENDPOINT`] already.
+    fn take_turn(&self, endpoint: i64) -> bool {
+        let mut busy = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = busy.entry(endpoint).or_default();
+        if *n >= PER_ENDPOINT {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    /// An attempt to `endpoint` is over.
+    fn end_turn(&self, endpoint: i64) {
+        let mut busy = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = busy.get_mut(&endpoint) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.remove(&endpoint);
+            }
+        }
     }
 
     /// Attempts claimed delivery `id` and records what came of it.

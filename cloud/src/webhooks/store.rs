@@ -240,17 +240,17 @@ pub async fn queue(tx: &mut Tenant, messages: &[NewMessage]) -> Result<(), sqlx:
     Ok(())
 }
 
-/// Up to `limit` deliveries due at `now` (all organizations), oldest first: pending, not
-/// claimed since `claimed_before`, their endpoint enabled — and for an endpoint that asked
-/// for order, only its oldest pending one.
+/// Up to `limit` deliveries due at `now` (all organizations), oldest first, with their
+/// endpoints: pending, not claimed since `claimed_before`, their endpoint enabled — and for an
+/// endpoint that asked for order, only its oldest pending one.
 pub async fn due(
     conn: &mut AnyConnection,
     now: i64,
     claimed_before: i64,
     limit: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.id, d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
          WHERE d.state = 'pending' AND d.next_at <= $1 AND (d.claimed_at IS NULL OR d.claimed_at < $2) \
          AND e.disabled_at IS NULL AND e.deleted_at IS NULL \
          AND (e.ordered = 0 OR NOT EXISTS (SELECT 1 FROM webhook_deliveries o WHERE o.endpoint_id = d.endpoint_id \
