@@ -26,6 +26,9 @@ use tokio::sync::Semaphore;
 
 /// How often the worker looks without being woken.
 pub const POLL: Duration = Duration::from_secs(1);
+/// After a round that could start nothing, the least wait before the next (a new message
+/// waits at most this long more).
+const QUIET: Duration = Duration::from_millis(200);
 /// Attempts under way at once, per instance.
 pub const IN_FLIGHT: usize = 64;
 /// Attempts under way at once to one endpoint, per instance: a slow partner's backlog never
@@ -65,6 +68,13 @@ impl Deliverer {
             match self.round().await {
                 // Slots free and more may be due: look again at once.
                 Ok(started) if started > 0 && self.slots.available_permits() > 0 => continue,
+                Ok(0) => {
+                    // Nothing could start (nothing due, or only for endpoints with their share
+                    // under way): a flash sale's commits ring the bell dozens of times a
+                    // second, and looking again at each cost checkout a fifth of its
+                    // throughput (docs/benchmarks.md). Wait a little before listening again.
+                    tokio::time::sleep(QUIET).await;
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "webhook deliveries: could not look for due ones"),
             }
