@@ -117,8 +117,8 @@ pub struct DeliveryDetail {
 pub async fn delivery(db: &Db, caller: &Caller, id: i64, delivery: i64) -> Result<DeliveryDetail, ApiError> {
     caller.require(MANAGERS)?;
     let mut tx = db.tenant(caller.org_id).await?;
-    let (row, payload) = store::delivery(&mut tx, id, delivery).await?.ok_or(ApiError::NotFound)?;
+    let found = store::delivery(&mut tx, id, delivery).await?.ok_or(ApiError::NotFound)?;
     let attempts = store::attempts(&mut tx, delivery).await?;
     tx.commit().await?;
-    Ok(DeliveryDetail { delivery: row, payload, attempts })
+    Ok(DeliveryDetail { delivery: found.row, payload: found.payload, attempts })
 }

@@ -436,30 +436,31 @@ pub async fn deliveries(
     .await
 }
 
+/// A delivery with the body it sends.
+#[derive(sqlx::FromRow)]
+pub struct DeliveryWithBody {
+    /// The delivery.
+    #[sqlx(flatten)]
+    pub row: DeliveryRow,
+    /// The JSON body.
+    pub payload: String,
+}
+
 /// Delivery `id` of `endpoint`, with the body it sends.
 pub async fn delivery(
     tx: &mut Tenant,
     endpoint: i64,
     id: i64,
-) -> Result<Option<(DeliveryRow, String)>, sqlx::Error> {
-    let row: Option<DeliveryRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {DELIVERY} FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id \
+) -> Result<Option<DeliveryWithBody>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY}, m.payload FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id \
          WHERE d.id = $1 AND d.endpoint_id = $2 AND d.org_id = $3"
     )))
     .bind(id)
     .bind(endpoint)
     .bind(tx.org())
     .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let payload: String = sqlx::query_scalar(
-        "SELECT m.payload FROM webhook_messages m JOIN webhook_deliveries d ON d.message_id = m.id WHERE d.id = $1 AND d.org_id = $2",
-    )
-    .bind(id)
-    .bind(tx.org())
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Some((row, payload)))
+    .await
 }
 
 /// One attempt, as the log shows it.
