@@ -8,6 +8,10 @@
 //                          markup the hub made) and show it, instead of leaving the page
 //   data-confirm="…"       destructive: ask in place first
 //   data-upload            send the form's chosen file as the body (application/octet-stream)
+//   data-keep              with data-show: leave the form as it is (else it is reset)
+//
+// A submit button may carry its own data-api, data-method, data-show and data-keep (a form
+// with two actions: save, or preview what is typed), and data-extra: JSON merged into the body.
 //
 // Input names are the JSON paths (ticket_types[0].price_minor); data-kind converts:
 // int, money (12.50 → 1250, exactly, by money.js, in the currency of the input's data-currency
@@ -123,6 +127,7 @@ function fill(target, data) {
   for (const el of target.querySelectorAll("[data-field]")) el.textContent = data[el.dataset.field] ?? "";
   for (const el of target.querySelectorAll("[data-html-field]")) el.innerHTML = data[el.dataset.htmlField] ?? "";
   target.hidden = false;
+  target.scrollIntoView({ block: "nearest" });
 }
 
 // Destructive actions: the first press asks, in place; "Yes" sends, "No" puts it back.
@@ -146,11 +151,14 @@ function confirmFirst(form) {
   return true;
 }
 
-async function submit(form) {
+async function submit(form, submitter) {
   clearErrors(form);
   if (confirmFirst(form)) return;
   delete form.dataset.confirmed;
-  const method = form.dataset.method || "POST";
+  // The pressed button's own action, if it has one; else the form's.
+  const own = submitter?.dataset.api ? submitter.dataset : null;
+  const action = own ?? form.dataset;
+  const method = action.method || "POST";
   const csrf = form.querySelector("input[name=csrf]");
   const upload = "upload" in form.dataset;
   const headers = { "content-type": upload ? "application/octet-stream" : "application/json" };
@@ -162,7 +170,9 @@ async function submit(form) {
       body = input?.files?.[0];
       if (!body) throw new FieldError(input?.name ?? "file", "Choose the file first.");
     } else {
-      body = method === "DELETE" ? undefined : JSON.stringify(collect(form));
+      const data = collect(form);
+      if (own?.extra) Object.assign(data, JSON.parse(own.extra));
+      body = method === "DELETE" ? undefined : JSON.stringify(data);
     }
   } catch (e) {
     if (!(e instanceof FieldError)) throw e;
@@ -172,16 +182,20 @@ async function submit(form) {
   const buttons = form.querySelectorAll("button");
   buttons.forEach((b) => { b.disabled = true; });
   try {
-    const response = await fetch(form.dataset.api, { method, headers, credentials: "same-origin", body });
+    const response = await fetch(action.api, { method, headers, credentials: "same-origin", body });
     const data = await response.json().catch(() => ({}));
     if (response.ok) {
-      if (form.dataset.show) { fill(document.getElementById(form.dataset.show), data); form.reset(); return; }
-      const then = form.dataset.then;
+      if (action.show) {
+        fill(document.getElementById(action.show), data);
+        if (!("keep" in action)) form.reset();
+        return;
+      }
+      const then = action.then;
       if (then) location.assign(then.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(data[k])));
       else location.reload();
       return;
     }
-    if (response.status === 401 && form.dataset.api !== "/api/v1/login") { location.assign("/login"); return; }
+    if (response.status === 401 && action.api !== "/api/v1/login") { location.assign("/login"); return; }
     showProblem(form, data.detail ? data : { detail: `The hub answered ${response.status}.` });
   } catch {
     showProblem(form, { detail: "The hub cannot be reached. Check the connection and try again." });
@@ -208,7 +222,7 @@ for (const input of document.querySelectorAll("input[type=datetime-local][data-m
 }
 
 for (const form of document.querySelectorAll("form[data-api]")) {
-  form.addEventListener("submit", (e) => { e.preventDefault(); submit(form); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(form, e.submitter); });
 }
 for (const button of document.querySelectorAll("[data-add-row]")) {
   button.addEventListener("click", () => addRow(button));

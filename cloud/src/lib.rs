@@ -60,6 +60,8 @@ pub mod limits;
 pub mod mail;
 pub mod maintenance;
 pub mod members;
+pub mod message_api;
+pub mod messages;
 pub mod openapi;
 pub mod path;
 pub mod payments;

@@ -8,13 +8,18 @@
 //! organization at once.
 //!
 //! A new member is created with an initial password the admin hands over; an existing user
-//! (another organization's member) keeps their own.
+//! (another organization's member) keeps their own. Either is told by e-mail, in the
+//! organization's wording and language ([`Kind::AccountInvitation`],
+//! [`Kind::MemberInvitation`]): the password is never in it.
 
 use crate::auth::Caller;
 use crate::checks;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::lang::Lang;
+use crate::messages::context::{MemberFacts, Named, Org};
+use crate::messages::{self, Context, Kind};
 use crate::path::ApiPath;
 use crate::query::ApiQuery;
 use crate::state::AppState;
@@ -97,15 +102,16 @@ fn may_assign(caller: &Caller, role: Role) -> Result<(), ApiError> {
     tag = "members",
     request_body = NewMember,
     responses(
-        (status = 201, description = "Added. Owners and admins; only owners make owners.", body = Member),
+        (status = 201, description = "Added, and told by e-mail (the password is not in it). Owners and admins; only owners make owners.", body = Member),
         (status = 409, description = "Already a member (`already_member`), or the account appeared meanwhile (`email_taken`)", body = crate::error::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 async fn add(
-    State(db): State<Db>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewMember>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
+    let db = &state.db;
     may_assign(&caller, body.role)?;
     let email = body.email.trim().to_lowercase();
     checks::email("email", &email)?;
@@ -113,6 +119,7 @@ async fn add(
     // Users are global (one login for several organizations): looked up outside the tenant.
     let mut conn = db.pool().acquire().await?;
     let existing = store::user_by_email(&mut conn, &email).await?;
+    let new_account = existing.is_none();
     let user_id = match (existing, &body.initial_password) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
@@ -139,6 +146,7 @@ async fn add(
                 })?
         }
     };
+    let inviter = store::user_name(&mut conn, caller.user_id).await?;
     drop(conn);
     let mut tx = db.tenant(caller.org_id).await?;
     if !store::add_membership(&mut tx, user_id, body.role).await? {
@@ -148,9 +156,56 @@ async fn add(
         });
     }
     tx.audit(&caller.actor(), "member.add", &format!("user:{user_id}"), json!({"role": body.role})).await?;
-    tx.commit().await?;
     let name = body.name.trim().to_owned();
-    Ok((StatusCode::CREATED, Json(Member { user_id, email, name, role: body.role })))
+    let member = Member { user_id, email, name, role: body.role };
+    invite(&mut tx, &state.public_url, &member, &inviter, new_account).await?;
+    tx.commit().await?;
+    crate::mail::kick(db, &state.mailer);
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+/// Queues the e-mail that tells `member` they were added (by `inviter`), with a new account
+/// or to their existing one.
+async fn invite(
+    tx: &mut crate::db::Tenant,
+    public_url: &crate::state::PublicUrl,
+    member: &Member,
+    inviter: &str,
+    new_account: bool,
+) -> anyhow::Result<()> {
+    let lang = messages::store::org_language(tx).await?;
+    let context = Context::Invitation {
+        org: Org { name: messages::store::org_name(tx).await? },
+        member: MemberFacts {
+            name: member.name.clone(),
+            email: member.email.clone(),
+            role: role_words(member.role, lang),
+        },
+        inviter: Named { name: inviter.to_owned() },
+        sign_in_url: format!("{}/login", public_url.base()),
+    };
+    let kind = if new_account { Kind::AccountInvitation } else { Kind::MemberInvitation };
+    let letter = messages::letter(tx, kind, lang, None, &context).await?;
+    crate::mail::enqueue_letter(tx, &member.email, &letter, None, None).await?;
+    Ok(())
+}
+
+/// A role as a member reads it, in `lang`.
+fn role_words(role: Role, lang: Lang) -> String {
+    let words = match (lang, role) {
+        (Lang::En, r) => r.label(),
+        (Lang::De, Role::Owner) => "Inhaber",
+        (Lang::De, Role::Admin) => "Admin",
+        (Lang::De, Role::BoxOffice) => "Kasse",
+        (Lang::De, Role::GateStaff) => "Einlass",
+        (Lang::De, Role::Viewer) => "Lesezugriff",
+        (Lang::Nl, Role::Owner) => "eigenaar",
+        (Lang::Nl, Role::Admin) => "beheerder",
+        (Lang::Nl, Role::BoxOffice) => "kassa",
+        (Lang::Nl, Role::GateStaff) => "toegangscontrole",
+        (Lang::Nl, Role::Viewer) => "alleen lezen",
+    };
+    if lang == Lang::En { words.to_lowercase() } else { words.to_owned() }
 }
 
 /// The member's current role, or 404.

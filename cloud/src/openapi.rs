@@ -67,6 +67,7 @@ pub const PATH: &str = "/api/openapi.json";
         (name = "reports", description = "Sales, revenue, check-ins, inside, double admissions, devices"),
         (name = "vouchers", description = "Vouchers (discount codes, one or thousands), automatic discounts"),
         (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks): endpoints, secrets and rotation, the delivery log, replay, test events. Each body is `{\"type\", \"timestamp\", \"data\"}`; `data` is the schema named after the type (OrderEvent, ScanEvent, …)"),
+        (name = "messages", description = "The wording of every message the hub sends (order confirmation, refund, tickets again, door-sale tickets, invitations, notices), per organization and per event, in each language: templates in a sandboxed Jinja whose body is Markdown, checked on save, with a preview"),
         (name = "seating", description = "Seat plans (native and pretix's format), events sold by seat, seats and their state"),
         (name = "system", description = "Health"),
     )
@@ -91,6 +92,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::guests::routes())
         .merge(crate::reports::routes())
         .merge(crate::webhook_api::routes())
+        .merge(crate::message_api::routes())
 }
 
 /// The document as the hub serves it.

@@ -1,12 +1,14 @@
 //! `GET`/`PATCH /api/v1/organization`: what an organization says of itself to buyers — its
 //! name (the shop's and the e-mails' sender) and the addresses of its terms and privacy
-//! policy, which the shop links before the buyer pays. Owners and admins change them.
+//! policy, which the shop links before the buyer pays — and the language the hub writes to
+//! its members in. Owners and admins change them.
 
 use crate::auth::Caller;
 use crate::checks;
 use crate::db::{Db, Tenant};
 use crate::error::ApiError;
 use crate::json::ApiJson;
+use crate::lang::Lang;
 use crate::state::AppState;
 use crate::tenancy::Role;
 use axum::Json;
@@ -36,6 +38,10 @@ pub struct Organization {
     pub terms_url: String,
     /// Its privacy policy ("" if none).
     pub privacy_url: String,
+    /// The language of what the hub writes to its members (invitations, notices); buyers
+    /// are written to in the event's.
+    #[sqlx(try_from = "String")]
+    pub language: Lang,
 }
 
 /// What to change; absent fields stay.
@@ -54,11 +60,13 @@ struct Changes {
     /// An http(s) address, or "" for none.
     #[schema(max_length = 500, pattern = "^(https?://[!-~]{1,490})?$")]
     privacy_url: Option<String>,
+    /// The language of what the hub writes to members.
+    language: Option<Lang>,
 }
 
 /// The organization of `tx`.
 pub async fn organization(tx: &mut Tenant) -> Result<Organization, sqlx::Error> {
-    sqlx::query_as("SELECT name, slug, terms_url, privacy_url FROM organizations WHERE id = $1")
+    sqlx::query_as("SELECT name, slug, terms_url, privacy_url, language FROM organizations WHERE id = $1")
         .bind(tx.org())
         .fetch_one(&mut **tx)
         .await
@@ -112,13 +120,16 @@ async fn change(
     }
     let mut tx = db.tenant(caller.org_id).await?;
     let was = organization(&mut tx).await?;
-    sqlx::query("UPDATE organizations SET name = $1, terms_url = $2, privacy_url = $3 WHERE id = $4")
-        .bind(changes.name.as_deref().map_or(was.name, |n| n.trim().to_owned()))
-        .bind(terms.unwrap_or(was.terms_url))
-        .bind(privacy.unwrap_or(was.privacy_url))
-        .bind(tx.org())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE organizations SET name = $1, terms_url = $2, privacy_url = $3, language = $4 WHERE id = $5",
+    )
+    .bind(changes.name.as_deref().map_or(was.name, |n| n.trim().to_owned()))
+    .bind(terms.unwrap_or(was.terms_url))
+    .bind(privacy.unwrap_or(was.privacy_url))
+    .bind(changes.language.unwrap_or(was.language).code())
+    .bind(tx.org())
+    .execute(&mut *tx)
+    .await?;
     tx.audit(&caller.actor(), "organization.edit", "organization", json!(changes)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

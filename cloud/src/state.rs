@@ -110,7 +110,7 @@ impl AppState {
         }
         let mailer = Arc::new(Mailer::from_config(config)?);
         let sender = Sender::new(config.webhooks_allow_private, crate::webhooks::send::TIMEOUT)?;
-        let webhooks = Deliverer::new(db.clone(), master.clone(), sender);
+        let webhooks = Deliverer::new(db.clone(), master.clone(), sender, public_url.base());
         let sales_options = SalesOptions {
             hold: std::time::Duration::from_secs(u64::from(config.hold_minutes) * 60),
             checkouts_per_minute: config.checkouts_per_minute,

@@ -65,6 +65,14 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
         "needs a seated ticket's serial and a free seat id of the same type (cloud/tests/seating.rs moves one)",
     ),
     (
+        "DELETE /api/v1/message-templates/{kind}/{lang}",
+        "needs a wording saved for that kind and language (cloud/tests/buyer_mail.rs saves and removes them)",
+    ),
+    (
+        "DELETE /api/v1/events/{id}/message-templates/{kind}/{lang}",
+        "needs a wording saved for that event, kind and language (cloud/tests/buyer_mail.rs saves and removes them)",
+    ),
+    (
         "GET /api/v1/reconciliation",
         "needs a provider that moves money; this hub pays through the simulated one (cloud/tests/stripe.rs reconciles with Stripe's emulator)",
     ),
@@ -101,6 +109,8 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
     ),
     ("POST /api/v1/members", "initial_password", "required exactly when the e-mail has no account"),
     ("POST /api/v1/webhooks", "url", "a URL the address parser takes (a port up to 65535)"),
+    ("POST /api/v1/webhooks", "event_types", "at least one type besides webhook.test"),
+    ("PATCH /api/v1/webhooks/{id}", "event_types", "at least one type besides webhook.test"),
     ("PATCH /api/v1/webhooks/{id}", "url", "a URL the address parser takes (a port up to 65535)"),
     ("POST /api/v1/events/{id}/leases", "expires_at", "in the future, at most a day after the event ends"),
     (
@@ -133,7 +143,21 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
     ),
     ("POST /api/v1/events/{id}/seats/block", "seats", "seats of the event's plan, each once"),
     ("POST /api/v1/events/{id}/seats/unblock", "seats", "seats of the event's plan, each once"),
+    ("PUT /api/v1/message-templates/{kind}/{lang}", "subject", TEMPLATE),
+    ("PUT /api/v1/message-templates/{kind}/{lang}", "body", TEMPLATE),
+    ("PUT /api/v1/events/{id}/message-templates/{kind}/{lang}", "subject", TEMPLATE),
+    ("PUT /api/v1/events/{id}/message-templates/{kind}/{lang}", "body", TEMPLATE),
+    (
+        "PUT /api/v1/events/{id}/message-templates/{kind}/{lang}",
+        "kind",
+        "a message to buyers (one about an event)",
+    ),
+    ("POST /api/v1/message-templates/preview", "subject", TEMPLATE),
+    ("POST /api/v1/message-templates/preview", "body", TEMPLATE),
 ];
+/// What a message template must be, beyond its schema.
+const TEMPLATE: &str =
+    "a template that renders with every sample of its kind: its syntax, its names, not blank";
 
 /// How a request proves who sends it.
 #[derive(Clone, Copy, Debug, PartialEq)]

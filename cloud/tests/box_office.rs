@@ -143,7 +143,12 @@ async fn email_the_tickets(hub: &TestHub, desk: &Arc<Replica>, event: EventId, r
     let message = mail_parser::MessageParser::default().parse(&raw).expect("a message");
     assert_eq!(message.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("fan@example.org"));
     let text = message.body_text(0).unwrap();
-    let link = text.split_whitespace().find(|w| w.ends_with("/tickets.pdf")).unwrap();
+    assert!(text.contains("Thank you for your tickets to Summer Festival"), "{text}");
+    let link = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(['<', '>']))
+        .find(|w| w.ends_with("/tickets.pdf"))
+        .unwrap();
     let pdf = hub.client.get(link).send().await.unwrap().bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "the link gives the tickets");
 }

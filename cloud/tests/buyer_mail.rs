@@ -2,6 +2,8 @@
 //! reads it): one confirmation per paid order, in the event's language and on the venue's
 //! clock, plain text and HTML, the tickets attached as a PDF; the tickets sent again by the
 //! organizer and by the buyer's own request (which tells the asker nothing); a refund notice.
+//! And in whose words: the organization's wording per language and per event, refused on
+//! save when it is broken, previewed with a real order, and a new member's invitation.
 
 mod common;
 
@@ -197,4 +199,200 @@ async fn tickets_are_sent_again_on_request_without_telling_who_has_orders_and_a_
     let mail = mailbox(&hub, 5).await;
     let pdf = mail[4].attachments().next().unwrap().contents().to_vec();
     assert!(pdf.len() < mail[0].attachments().next().unwrap().contents().len(), "one page fewer");
+}
+
+/// `PUT`s a wording at `path`; the status and the answer.
+async fn word(owner: &Organizer, path: &str, subject: &str, body: &str) -> (u16, Value) {
+    owner.send(reqwest::Method::PUT, path, &json!({"subject": subject, "body": body})).await
+}
+
+/// The source of `kind` in `lang` in a `GET /api/v1/message-templates` answer.
+fn source_of(list: &Value, kind: &str, lang: &str) -> String {
+    let t = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == kind && t["lang"] == lang)
+        .unwrap();
+    t["source"].as_str().unwrap().to_owned()
+}
+
+/// Broken wordings are refused with the part, the line and the reason, and change nothing.
+async fn broken_wordings_are_refused(owner: &Organizer, event: i64) {
+    let path = "/api/v1/message-templates/order_confirmation/en";
+    let cases = [
+        ("Hi", "Hello\n\n{{ odrer.code }}", "body", "line 3"),
+        ("Hi {{ event.name", "Hello", "subject", "line 1"),
+        ("Hi", "{% for o in order.tickets %}\n{{ o.name }}", "body", "line 2"),
+        ("Hi", "{{ buyer.name|shout }}", "body", "unknown filter"),
+        (
+            "Hi",
+            "{% for a in range(9999) %}{% for b in range(9999) %}{% endfor %}{% endfor %}",
+            "body",
+            "too much work",
+        ),
+        ("Hi", "{% include 'secrets.txt' %}", "body", "line 1"),
+        ("", "Hello", "subject", "write something"),
+    ];
+    for (subject, body, field, says) in cases {
+        let (status, problem) = word(owner, path, subject, body).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{body}: {problem}");
+        assert!(problem["detail"].as_str().unwrap().contains(says), "{says} in {problem}");
+    }
+    let members_only = format!("/api/v1/events/{event}/message-templates/member_invitation/en");
+    assert_eq!(word(owner, &members_only, "Hi", "Hello").await.0, 422, "not a message about an event");
+    assert_eq!(word(owner, "/api/v1/message-templates/order_receipt/en", "Hi", "Hello").await.0, 404);
+    assert_eq!(word(owner, "/api/v1/message-templates/order_confirmation/fr", "Hi", "Hello").await.0, 404);
+    let list = owner.get("/api/v1/message-templates").await;
+    assert_eq!(source_of(&list, "order_confirmation", "en"), "default", "nothing was saved");
+}
+
+#[tokio::test]
+async fn an_organizer_words_messages_per_language_and_event_and_buyers_read_those_words() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "words").await;
+        let german = german_event(&owner).await;
+        let english = put_on_sale(&owner, &festival()).await;
+        let list = owner.get("/api/v1/message-templates").await;
+        assert_eq!(
+            (list["kinds"].as_array().unwrap().len(), list["templates"].as_array().unwrap().len()),
+            (8, 24)
+        );
+        broken_wordings_are_refused(&owner, english).await;
+
+        // The organization's German confirmation, and the English event's own.
+        let (status, saved) = word(
+            &owner,
+            "/api/v1/message-templates/order_confirmation/de",
+            "Karten für {{ event.name }}",
+            "Moin {{ buyer.name }}!\n\n**{{ order.code }}**: {{ order.tickets_text }}\n\n[Zur Bestellung]({{ order.url }})",
+        )
+        .await;
+        assert_eq!((status, saved["source"].as_str()), (200, Some("organization")), "{saved}");
+        let event_path = format!("/api/v1/events/{english}/message-templates/order_confirmation/en");
+        let (status, saved) =
+            word(&owner, &event_path, "Welcome to {{ event.name }}", "See you, {{ buyer.name }}.").await;
+        assert_eq!((status, saved["source"].as_str()), (200, Some("event")), "{saved}");
+
+        // The preview of the English event's wording shows its real order once there is one.
+        let ordered = paid_order(&hub, english, 1).await;
+        let preview = json!({"kind": "order_confirmation", "lang": "en", "subject": "For {{ buyer.name }}",
+            "body": "Order {{ order.code }} at {{ event.name }}", "event_id": english});
+        let (status, shown) = owner.post("/api/v1/message-templates/preview", &preview).await;
+        assert_eq!(status, 200, "{shown}");
+        let code = ordered["code"].as_str().unwrap();
+        assert_eq!(shown["facts"], format!("order {code}"));
+        assert_eq!(shown["subject"], "For Frieda Fan");
+        assert!(
+            shown["text"].as_str().unwrap().contains(&format!("Order {code} at Summer Festival")),
+            "{shown}"
+        );
+
+        let in_german = paid_order(&hub, german, 2).await;
+        let mail = mailbox(&hub, 2).await;
+        assert_eq!(mail[0].subject(), Some("Welcome to Summer Festival"), "{backend:?}");
+        assert!(mail[0].body_text(0).unwrap().starts_with("See you, Frieda Fan."));
+        assert_eq!(mail[0].attachments().count(), 1, "the tickets still go with it");
+        assert_eq!(mail[1].subject(), Some("Karten für Summer Festival"));
+        let german_code = in_german["code"].as_str().unwrap();
+        let html = mail[1].body_html(0).unwrap();
+        assert!(html.contains(&format!("<strong>{german_code}</strong>: 2 × Day")), "{html}");
+        assert!(mail[1].body_text(0).unwrap().contains("Zur Bestellung <http"), "links read as text too");
+
+        // Back to the organization's wording (here: the default) for the English event.
+        let reset = owner.send(reqwest::Method::DELETE, &event_path, &Value::Null).await;
+        assert_eq!(reset.0, 204, "{reset:?}");
+        assert_eq!(owner.send(reqwest::Method::DELETE, &event_path, &Value::Null).await.0, 404);
+        let list = owner.get(&format!("/api/v1/message-templates?event={english}")).await;
+        assert_eq!(source_of(&list, "order_confirmation", "en"), "default");
+        assert_eq!(source_of(&list, "order_confirmation", "de"), "organization");
+        paid_order(&hub, english, 1).await;
+        let mail = mailbox(&hub, 3).await;
+        assert_eq!(mail[2].subject(), Some("Your tickets for Summer Festival"));
+    }
+}
+
+#[tokio::test]
+async fn a_new_member_is_told_by_email_in_the_organizations_language_never_with_the_password() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "dutch").await;
+    let other = Organizer::create(&hub, "english").await;
+    let changed =
+        owner.send(reqwest::Method::PATCH, "/api/v1/organization", &json!({"language": "nl"})).await;
+    assert_eq!(changed.0, 204, "{changed:?}");
+    assert_eq!(owner.get("/api/v1/organization").await["language"], "nl");
+    let password = "a-secret-password-42";
+    let added = json!({"email": "Grace@Example.org", "name": "Grace", "role": "gate_staff", "initial_password": password});
+    assert_eq!(owner.post("/api/v1/members", &added).await.0, 201);
+    // Someone with an account already, added to another organization (in English).
+    let again = json!({"email": "grace@example.org", "name": "Grace", "role": "viewer"});
+    assert_eq!(other.post("/api/v1/members", &again).await.0, 201);
+
+    let mail = mailbox(&hub, 2).await;
+    assert_eq!(mail[0].subject(), Some("Owner heeft je toegevoegd aan Org dutch"));
+    let text = mail[0].body_text(0).unwrap();
+    assert!(
+        text.contains("toegangscontrole") && text.contains("grace@example.org") && text.contains("/login"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(password) && !mail[0].body_html(0).unwrap().contains(password),
+        "never the password"
+    );
+    assert_eq!(mail[1].subject(), Some("Owner added you to Org english"));
+    assert!(
+        mail[1].body_text(0).unwrap().contains("Sign in with your usual login"),
+        "the existing-account wording"
+    );
+}
+
+/// In a real browser: the organizer rewords the German confirmation in the console, sees a
+/// mistake refused beside the text with its line, previews the wording with the real order,
+/// and saves it.
+#[tokio::test]
+async fn in_the_console_an_organizer_previews_a_wording_is_shown_a_mistake_by_its_line_and_saves() {
+    use common::browser::{ChromeDriver, click, eventually, fill, log_in, screenshot, text};
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "console").await;
+    let event = german_event(&owner).await;
+    let placed = paid_order(&hub, event, 1).await;
+    let code = placed["code"].as_str().unwrap();
+    let driver = ChromeDriver::start();
+    let b = driver.browser().await;
+    log_in(&b, &hub.url, "owner@console.example").await;
+    b.goto(&format!("{}/messages", hub.url)).await.unwrap();
+    click(&b, "#edit-order_confirmation-de").await;
+    eventually(10, "the editor", || async { text(&b, "#message-source").await == "Default" }).await;
+
+    fill(&b, "#message-form textarea[name=body]", "Moin {{ buyer.name }}!\n\nBestellung {{ order.cod }}")
+        .await;
+    click(&b, "#message-preview").await;
+    eventually(10, "the mistake shown beside the text", || async {
+        let shown = text(&b, "#message-form .field-error").await;
+        shown.contains("line 3") && shown.contains("no such name")
+    })
+    .await;
+    fill(
+        &b,
+        "#message-form textarea[name=body]",
+        "Moin {{ buyer.name }}!\n\nBestellung **{{ order.code }}**",
+    )
+    .await;
+    fill(&b, "#message-form input[name=subject]", "Karten für {{ event.name }}").await;
+    click(&b, "#message-preview").await;
+    eventually(10, "the preview with the real order", || async {
+        text(&b, "#preview-html").await.contains(&format!("Bestellung {code}"))
+    })
+    .await;
+    assert_eq!(text(&b, "#preview-subject").await, "Karten für Summer Festival");
+    assert!(text(&b, "#preview-html").await.contains("Moin Frieda Fan!"));
+    screenshot(&b, "message-preview").await;
+    assert_eq!(text(&b, "#message-source").await, "Default", "a preview saves nothing");
+
+    click(&b, "#message-save").await;
+    eventually(10, "saved", || async { text(&b, "#message-source").await == "Organization's" }).await;
+    let list = owner.get("/api/v1/message-templates").await;
+    assert_eq!(source_of(&list, "order_confirmation", "de"), "organization");
+    assert_eq!(source_of(&list, "order_confirmation", "en"), "default");
 }

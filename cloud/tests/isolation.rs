@@ -158,6 +158,9 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
     let delivery = a.get(&format!("/api/v1/webhooks/{webhook}/deliveries")).await["deliveries"][0]["id"]
         .as_i64()
         .unwrap();
+    let wording = json!({"subject": "Hi {{ buyer.name }}", "body": "A's own words"});
+    let worded = format!("/api/v1/events/{event}/message-templates/order_confirmation/en");
+    assert_eq!(a.send(reqwest::Method::PUT, &worded, &wording).await.0, 200);
     Objects {
         webhook,
         delivery,
@@ -191,6 +194,9 @@ fn valid_body(method: &str, path: &str) -> Value {
         }
         ("PATCH", "/api/v1/events/{id}") => json!({"name": "Mallory's"}),
         ("PATCH", "/api/v1/webhooks/{id}") => json!({"url": "https://mallory.example/"}),
+        ("PUT", "/api/v1/events/{id}/message-templates/{kind}/{lang}") => {
+            json!({"subject": "Mallory's", "body": "Mallory's words"})
+        }
         ("POST", "/api/v1/webhooks/{id}/replay") => json!({"since": 0}),
         ("PATCH", "/api/v1/devices/{id}") => json!({"name": "Mallory's", "pin": "1234"}),
         ("PATCH", "/api/v1/events/{id}/ticket-types/{number}") => json!({"capacity": 1000}),
@@ -239,6 +245,8 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 Some("orders") => objects.order.clone(),
                 Some("seat-plans") => objects.plan.to_string(),
                 Some("webhooks") => objects.webhook.to_string(),
+                // The caller's own organization's wording: no object of another's in the path.
+                Some("message-templates") => continue,
                 other => panic!("{path}: which object is {other:?}? add it to this test"),
             };
             let code = if path.contains("/vouchers/") { objects.voucher.clone() } else { id.clone() };
@@ -250,7 +258,9 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 .replace("{name}", "sales")
                 .replace("{guest}", &objects.guest)
                 .replace("{number}", "1")
-                .replace("{delivery}", &objects.delivery.to_string());
+                .replace("{delivery}", &objects.delivery.to_string())
+                .replace("{kind}", "order_confirmation")
+                .replace("{lang}", "en");
             for (method, op) in [
                 ("GET", &item.get),
                 ("POST", &item.post),
@@ -270,6 +280,13 @@ async fn every_route_answers_404_for_another_organizations_objects() {
         // And nothing of A's changed.
         let event = a.get(&format!("/api/v1/events/{}", objects.event)).await;
         assert_eq!(event["status"], "on_sale");
+        let words = a.get(&format!("/api/v1/message-templates?event={}", objects.event)).await;
+        let mine = words["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == "order_confirmation" && t["lang"] == "en");
+        assert_eq!(mine.map(|t| t["body"].clone()), Some(json!("A's own words")), "{words}");
         assert_eq!(a.get(&format!("/api/v1/orders/{}", objects.order)).await["refunded_minor"], 0);
         let guests = a.get(&format!("/api/v1/events/{}/guests", objects.event)).await;
         assert_eq!(guests["guests"].as_array().map(Vec::len), Some(1), "{guests}");
@@ -331,6 +348,13 @@ async fn each_role_may_do_what_its_job_needs_and_no_more() {
         ),
         (Method::POST, "/api/v1/tokens".into(), json!({"name": "x"}), [true, false, false, false]),
         (Method::GET, "/api/v1/audit".into(), Value::Null, [true, false, false, false]),
+        (Method::GET, "/api/v1/message-templates".into(), Value::Null, [true, false, false, false]),
+        (
+            Method::PUT,
+            "/api/v1/message-templates/refund_notice/en".into(),
+            json!({"subject": "Refund {{ order.code }}", "body": "Money back."}),
+            [true, false, false, false],
+        ),
         (Method::GET, "/api/v1/devices".into(), Value::Null, [true, true, true, true]),
         (Method::POST, format!("/api/v1/events/{event}/keys"), Value::Null, [true, false, false, false]),
         (

@@ -351,7 +351,7 @@ async fn a_failing_partner_is_retried_over_a_day_then_disabled_told_and_caught_u
     let mail: Vec<String> = std::fs::read_dir(&hub.mail_dir)
         .unwrap()
         .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
-        .filter(|m| m.contains("A webhook endpoint was disabled"))
+        .filter(|m| m.contains("Webhook endpoint disabled"))
         .collect();
     assert_eq!(mail.len(), 1, "the owner is told once");
     assert!(mail[0].contains(&partner.url), "{}", mail[0]);
@@ -443,6 +443,16 @@ async fn endpoints_are_checked_kept_to_their_organization_and_their_secret_rotat
         endpoint(&owner, "https://partner.example/hook", &["order.paid", "order.paid"], false).await;
     let shown = owner.get(&format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(shown["event_types"], json!(["order.paid"]));
+    let path = format!("/api/v1/webhooks/{id}");
+    let two_lines = owner.send(reqwest::Method::PATCH, &path, &json!({"description": "\n"})).await;
+    assert_eq!((two_lines.0, two_lines.1["field"].as_str()), (422, Some("description")), "{two_lines:?}");
+    let with_test = json!({"event_types": ["order.paid", "webhook.test"]});
+    let changed = owner.send(reqwest::Method::PATCH, &path, &with_test).await;
+    assert_eq!(
+        (changed.0, &changed.1["event_types"]),
+        (200, &json!(["order.paid"])),
+        "test events go on request"
+    );
     assert!(shown.get("secret").is_none(), "{shown}");
     assert_eq!(owner.get(&format!("/api/v1/webhooks/{id}/secret")).await["secret"], secret.as_str());
     let (status, rotated) = owner.post(&format!("/api/v1/webhooks/{id}/rotate"), &Value::Null).await;

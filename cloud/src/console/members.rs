@@ -38,6 +38,8 @@ struct MembersPage {
     me_owner: bool,
     /// The organization as buyers see it (its shop settings).
     organization: crate::settings::Organization,
+    /// Every language, for the organization's.
+    languages: [crate::lang::Lang; 3],
 }
 
 /// `GET /members`.
@@ -63,7 +65,14 @@ pub(super) async fn page(State(state): State<AppState>, staff: Staff) -> PageRes
     let mut tx = state.db.tenant(staff.0.org_id).await?;
     let organization = crate::settings::organization(&mut tx).await?;
     tx.commit().await?;
-    Ok(render(&MembersPage { layout, members, roles, me_owner: staff.0.role == Role::Owner, organization }))
+    Ok(render(&MembersPage {
+        layout,
+        members,
+        roles,
+        me_owner: staff.0.role == Role::Owner,
+        organization,
+        languages: crate::lang::Lang::ALL,
+    }))
 }
 
 struct AuditRow {

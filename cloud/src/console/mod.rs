@@ -19,6 +19,7 @@ mod leases;
 mod live;
 mod login;
 mod members;
+mod messages;
 mod orders;
 mod reconciliation;
 mod reports;
@@ -66,6 +67,8 @@ pub fn routes() -> Router<AppState> {
         .route("/members", get(members::page))
         .route("/audit", get(members::audit))
         .route("/reconciliation", get(reconciliation::page))
+        .route("/messages", get(messages::list))
+        .route("/messages/{kind}/{lang}", get(messages::edit))
         .route("/webhooks", get(webhooks::list))
         .route("/webhooks/{id}", get(webhooks::detail))
         .route("/webhooks/{id}/deliveries/{delivery}", get(webhooks::delivery))

@@ -1,18 +1,21 @@
 //! `POST /v1/door-sales/email`: a box office asks the hub to e-mail a door sale's tickets to
 //! the buyer (signed with its key). The message goes through the outbox, written in the
-//! transaction that records the buyer's address.
+//! transaction that records the buyer's address, in the organization's wording
+//! ([`Kind::DoorSaleTickets`]) and the event's language.
 
 use super::store;
 use crate::auth::DeviceCaller;
 use crate::db::Db;
 use crate::error::{ApiError, ProblemDetails};
 use crate::journal::materialize::door_order_name;
+use crate::lang::Lang;
 use crate::mail;
+use crate::messages::context::{Buyer, DoorOrder, Org};
+use crate::messages::{self, Context, Kind};
 use crate::state::{AppState, PublicUrl};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::fmt::Write as _;
 use sync_core::sync::http::DoorSaleEmail;
 
 /// The largest body of the request.
@@ -81,24 +84,33 @@ async fn queue(db: &Db, public_url: &PublicUrl, caller: &DeviceCaller<BODY_BYTES
             message: "This sale has not reached the hub yet: try again in a moment.".into(),
         });
     };
-    let event_name = first.event_name.clone();
-    let mut links = String::new();
+    let Some(facts) = crate::sales::store::mail_facts(&mut tx, first.id).await? else {
+        return Err(ApiError::NotFound);
+    };
+    let mut door = Vec::with_capacity(orders.len());
     for order in &orders {
         store::set_email(&mut tx, order.id, address).await?;
-        // Writing to a String cannot fail.
-        let _ = writeln!(
-            links,
-            "  {}/api/v1/public/orders/{}/{}/tickets.pdf",
-            public_url.base(),
-            order.code,
-            order.secret
-        );
+        door.push(DoorOrder {
+            code: order.code.clone(),
+            tickets_url: format!(
+                "{}/api/v1/public/orders/{}/{}/tickets.pdf",
+                public_url.base(),
+                order.code,
+                order.secret
+            ),
+        });
     }
-    let body = format!(
-        "Thank you for your tickets to {event_name}.\n\nYour tickets, to print or to show on your phone:\n{links}\n\
-         Each code admits once; keep it to yourself.\n"
-    );
-    let id = mail::enqueue(&mut tx, address, &format!("Your tickets for {event_name}"), &body).await?;
+    let lang = Lang::parse(&facts.language).unwrap_or_default();
+    let context = Context::DoorSale {
+        org: Org { name: facts.org_name.clone() },
+        event: crate::sales::buyer_mail::event_facts(&facts),
+        buyer: Buyer { name: String::new(), email: address.to_owned() },
+        orders: door,
+    };
+    let letter =
+        messages::letter(&mut tx, Kind::DoorSaleTickets, lang, Some(facts.event_id), &context).await?;
+    // No `once` key: every request is its own message (the buyer may give another address).
+    let id = mail::enqueue_letter(&mut tx, address, &letter, None, None).await?.unwrap_or_default();
     tx.commit().await?;
     Ok(id)
 }

@@ -203,8 +203,6 @@ pub struct DoorOrder {
     pub code: String,
     /// Its secret.
     pub secret: String,
-    /// The event's name.
-    pub event_name: String,
 }
 
 /// The orders a box office's door sale became (by its order name).
@@ -215,7 +213,7 @@ pub async fn door_orders(
     name: &str,
 ) -> Result<Vec<DoorOrder>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT o.id, o.code, o.secret, e.name AS event_name FROM orders o JOIN events e ON e.id = o.event_id \
+        "SELECT o.id, o.code, o.secret FROM orders o \
          WHERE o.org_id = $1 AND o.event_id = $2 AND o.device_id = $3 AND o.channel = 'box_office' AND o.name = $4 ORDER BY o.id",
     )
     .bind(tx.org())

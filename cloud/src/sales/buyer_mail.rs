@@ -1,5 +1,6 @@
 //! What the buyer is told by e-mail, in the event's language and on the venue's clock: the
-//! confirmation with the tickets attached, the refund notice, and the tickets sent again.
+//! confirmation with the tickets attached, the refund notice, and the tickets sent again —
+//! each in the organization's wording if it has one ([`crate::messages`]).
 //!
 //! Each is queued in the transaction that causes it (the payment's, the refund's), through
 //! the outbox, so it is sent if and only if that committed. The confirmation is queued under
@@ -9,7 +10,9 @@
 use super::store::{self, MailFacts};
 use crate::db::Tenant;
 use crate::lang::Lang;
-use crate::mail::{self, Letter};
+use crate::mail;
+use crate::messages::context::{Buyer, EventFacts, OrderFacts, Org, RefundFacts, TicketLine};
+use crate::messages::{self, Context, Kind};
 use crate::state::PublicUrl;
 
 /// Why a message is sent: its wording and its `once` key.
@@ -31,6 +34,16 @@ pub enum Reason {
     },
 }
 
+impl Reason {
+    fn kind(self) -> Kind {
+        match self {
+            Self::Paid => Kind::OrderConfirmation,
+            Self::Again { .. } => Kind::TicketsResent,
+            Self::Reseated { .. } => Kind::SeatChanged,
+        }
+    }
+}
+
 /// Queues the tickets of paid order `order` to its buyer, for `reason`. `false` if nothing was
 /// queued: no address, not paid, or sent already for this reason (and window).
 pub async fn tickets(
@@ -43,13 +56,14 @@ pub async fn tickets(
     if !deliverable(&facts.email) || facts.status != "paid" {
         return Ok(false);
     }
-    let lines = store::line_names(tx, order).await?;
-    let letter = confirmation(&facts, &lines, public_url, reason);
     let once = match reason {
         Reason::Paid => format!("confirmation:{order}"),
         Reason::Again { window } => format!("again:{order}:{window}"),
         Reason::Reseated { serial } => format!("reseated:{order}:{serial}"),
     };
+    let lines = store::line_names(tx, order).await?;
+    let context = order_context(&facts, lines, public_url);
+    let letter = messages::letter(tx, reason.kind(), lang(&facts), Some(facts.event_id), &context).await?;
     Ok(mail::enqueue_letter(tx, &facts.email, &letter, Some(order), Some(&once)).await?.is_some())
 }
 
@@ -69,7 +83,12 @@ pub async fn refund_notice(
         return Ok(());
     }
     let (issued, _) = store::ticket_count(tx, order).await?;
-    let letter = refund_letter(&facts, public_url, amount_minor, cancelled, issued == 0);
+    let l = lang(&facts);
+    let lines = store::line_names(tx, order).await?;
+    let refund_facts =
+        RefundFacts { amount: l.money(amount_minor, &facts.currency), cancelled, tickets_issued: issued > 0 };
+    let context = refund_context(order_context(&facts, lines, public_url), refund_facts);
+    let letter = messages::letter(tx, Kind::RefundNotice, l, Some(facts.event_id), &context).await?;
     mail::enqueue_letter(tx, &facts.email, &letter, None, Some(&format!("refund:{refund}"))).await?;
     Ok(())
 }
@@ -84,207 +103,52 @@ fn lang(facts: &MailFacts) -> Lang {
     Lang::parse(&facts.language).unwrap_or_default()
 }
 
-fn order_link(facts: &MailFacts, public_url: &PublicUrl) -> String {
-    format!("{}/shop/orders/{}/{}", public_url.base(), facts.code, facts.secret)
-}
-
-/// The facts every letter about an order lists.
-fn details(facts: &MailFacts, l: Lang) -> Vec<(String, String)> {
-    let (event, when, place, order) = match l {
-        Lang::En => ("Event", "When", "Where", "Order"),
-        Lang::De => ("Veranstaltung", "Wann", "Wo", "Bestellung"),
-        Lang::Nl => ("Evenement", "Wanneer", "Waar", "Bestelling"),
-    };
-    let mut out = vec![
-        (event.to_owned(), facts.event_name.clone()),
-        (when.to_owned(), l.time_range(facts.starts_at, facts.ends_at, &facts.time_zone)),
-    ];
-    let venue = [facts.venue_name.as_str(), facts.venue_address.as_str()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if !venue.is_empty() {
-        out.push((place.to_owned(), venue));
-    }
-    out.push((order.to_owned(), facts.code.clone()));
-    out
-}
-
-fn confirmation(
-    facts: &MailFacts,
-    lines: &[(String, i64)],
-    public_url: &PublicUrl,
-    reason: Reason,
-) -> Letter {
+/// What a message about an order (of `facts`, with its tickets by type `lines`) says of
+/// it: the facts of the order, its event and its buyer, in the event's language. Also the
+/// console's preview of these messages, with the organization's latest order.
+pub fn order_context(facts: &MailFacts, lines: Vec<(String, i64)>, public_url: &PublicUrl) -> Context {
     let l = lang(facts);
-    let event = &facts.event_name;
-    let tickets = lines.iter().map(|(name, n)| format!("{n} × {name}")).collect::<Vec<_>>().join(", ");
-    let total = l.money(facts.total_minor, &facts.currency);
-    let (subject, heading, first, tickets_label, total_label, link, closing) = match l {
-        Lang::En => (
-            match reason {
-                Reason::Paid => format!("Your tickets for {event}"),
-                Reason::Again { .. } => format!("Your tickets for {event} (sent again)"),
-                Reason::Reseated { .. } => format!("Your new seat for {event}"),
-            },
-            format!("Hello {},", facts.name),
-            match reason {
-                Reason::Paid => "Thank you for your order: it is paid and your tickets are attached to this e-mail as a PDF.",
-                Reason::Again { .. } => "As asked, here are your tickets again, attached to this e-mail as a PDF.",
-                Reason::Reseated { .. } => "The organizer has moved you to another seat. Your tickets, with the new seat, are attached to this e-mail as a PDF: the ticket for your old seat no longer admits.",
-            }
-            .to_owned(),
-            "Tickets",
-            "Total paid",
-            "Your order and tickets online",
-            vec![
-                "Show each ticket's code at the entrance, on your phone or printed. Each code admits once: keep it to yourself.".to_owned(),
-                "Questions about the event? Reply to this e-mail.".to_owned(),
-            ],
-        ),
-        Lang::De => (
-            match reason {
-                Reason::Paid => format!("Ihre Tickets für {event}"),
-                Reason::Again { .. } => format!("Ihre Tickets für {event} (erneut gesendet)"),
-                Reason::Reseated { .. } => format!("Ihr neuer Platz für {event}"),
-            },
-            format!("Hallo {},", facts.name),
-            match reason {
-                Reason::Paid => "Vielen Dank für Ihre Bestellung: Sie ist bezahlt, und Ihre Tickets hängen als PDF an dieser E-Mail.",
-                Reason::Again { .. } => "Wie gewünscht erhalten Sie Ihre Tickets noch einmal, als PDF im Anhang dieser E-Mail.",
-                Reason::Reseated { .. } => "Der Veranstalter hat Ihnen einen anderen Platz gegeben. Ihre Tickets mit dem neuen Platz hängen als PDF an dieser E-Mail: Das Ticket für Ihren alten Platz gilt nicht mehr.",
-            }
-            .to_owned(),
-            "Tickets",
-            "Bezahlt",
-            "Ihre Bestellung und Tickets online",
-            vec![
-                "Zeigen Sie den Code jedes Tickets am Eingang vor, auf dem Handy oder ausgedruckt. Jeder Code gilt für einen Einlass: Geben Sie ihn nicht weiter.".to_owned(),
-                "Fragen zur Veranstaltung? Antworten Sie einfach auf diese E-Mail.".to_owned(),
-            ],
-        ),
-        Lang::Nl => (
-            match reason {
-                Reason::Paid => format!("Je tickets voor {event}"),
-                Reason::Again { .. } => format!("Je tickets voor {event} (opnieuw verstuurd)"),
-                Reason::Reseated { .. } => format!("Je nieuwe plaats voor {event}"),
-            },
-            format!("Hallo {},", facts.name),
-            match reason {
-                Reason::Paid => "Bedankt voor je bestelling: die is betaald, en je tickets zitten als pdf bij deze e-mail.",
-                Reason::Again { .. } => "Zoals gevraagd sturen we je tickets opnieuw, als pdf bij deze e-mail.",
-                Reason::Reseated { .. } => "De organisator heeft je een andere plaats gegeven. Je tickets met de nieuwe plaats zitten als pdf bij deze e-mail: het ticket voor je oude plaats geeft geen toegang meer.",
-            }
-            .to_owned(),
-            "Tickets",
-            "Totaal betaald",
-            "Je bestelling en tickets online",
-            vec![
-                "Laat de code van elk ticket zien bij de ingang, op je telefoon of geprint. Elke code geeft één keer toegang: houd hem voor jezelf.".to_owned(),
-                "Vragen over het evenement? Beantwoord deze e-mail.".to_owned(),
-            ],
-        ),
-    };
-    let mut details = details(facts, l);
-    details.push((tickets_label.to_owned(), tickets));
-    details.push((total_label.to_owned(), total));
-    Letter {
-        lang: l.code(),
-        subject,
-        sender: facts.org_name.clone(),
-        heading,
-        paragraphs: vec![first],
-        details,
-        link: Some((link.to_owned(), order_link(facts, public_url))),
-        closing,
+    let tickets: Vec<TicketLine> =
+        lines.into_iter().map(|(name, count)| TicketLine { name, count }).collect();
+    Context::Order {
+        org: Org { name: facts.org_name.clone() },
+        event: event_facts(facts),
+        buyer: Buyer { name: facts.name.clone(), email: facts.email.clone() },
+        order: OrderFacts {
+            code: facts.code.clone(),
+            url: format!("{}/shop/orders/{}/{}", public_url.base(), facts.code, facts.secret),
+            total: l.money(facts.total_minor, &facts.currency),
+            tickets_text: OrderFacts::tickets_text(&tickets),
+            tickets,
+        },
     }
 }
 
-fn refund_letter(
-    facts: &MailFacts,
-    public_url: &PublicUrl,
-    amount_minor: i64,
-    cancelled: usize,
-    never_issued: bool,
-) -> Letter {
-    let l = lang(facts);
-    let amount = l.money(amount_minor, &facts.currency);
-    let code = &facts.code;
-    let (subject, heading, mut paragraphs, link) = match l {
-        Lang::En => (
-            format!("Refund for your order {code}"),
-            format!("Hello {},", facts.name),
-            vec![format!(
-                "We have refunded {amount} for your order {code}. It goes back the way you paid; your bank may take a few days to show it."
-            )],
-            "Your order online",
-        ),
-        Lang::De => (
-            format!("Erstattung für Ihre Bestellung {code}"),
-            format!("Hallo {},", facts.name),
-            vec![format!(
-                "Wir haben {amount} für Ihre Bestellung {code} erstattet. Das Geld geht auf dem Weg zurück, auf dem Sie bezahlt haben; Ihre Bank kann einige Tage brauchen, bis es erscheint."
-            )],
-            "Ihre Bestellung online",
-        ),
-        Lang::Nl => (
-            format!("Terugbetaling van je bestelling {code}"),
-            format!("Hallo {},", facts.name),
-            vec![format!(
-                "We hebben {amount} van je bestelling {code} terugbetaald. Het gaat terug zoals je betaald hebt; je bank kan er een paar dagen over doen."
-            )],
-            "Je bestelling online",
-        ),
-    };
-    if never_issued {
-        paragraphs.push(
-            match l {
-                Lang::En => "Your payment arrived after your reservation had lapsed and the tickets were sold meanwhile, so no tickets were issued. We are sorry.",
-                Lang::De => "Ihre Zahlung kam an, nachdem Ihre Reservierung abgelaufen war, und die Tickets waren inzwischen verkauft; deshalb wurden keine Tickets ausgestellt. Das tut uns leid.",
-                Lang::Nl => "Je betaling kwam binnen nadat je reservering was verlopen, en de tickets waren intussen verkocht; daarom zijn er geen tickets uitgegeven. Het spijt ons.",
-            }
-            .to_owned(),
-        );
-    } else if cancelled > 0 {
-        paragraphs.push(match (l, cancelled) {
-            (Lang::En, 1) => {
-                "1 ticket of this order is cancelled: its code no longer admits anyone.".to_owned()
-            }
-            (Lang::En, n) => {
-                format!("{n} tickets of this order are cancelled: their codes no longer admit anyone.")
-            }
-            (Lang::De, 1) => {
-                "1 Ticket dieser Bestellung ist storniert: Sein Code gilt nicht mehr.".to_owned()
-            }
-            (Lang::De, n) => {
-                format!("{n} Tickets dieser Bestellung sind storniert: Ihre Codes gelten nicht mehr.")
-            }
-            (Lang::Nl, 1) => {
-                "1 ticket van deze bestelling is geannuleerd: de code geeft geen toegang meer.".to_owned()
-            }
-            (Lang::Nl, n) => {
-                format!(
-                    "{n} tickets van deze bestelling zijn geannuleerd: hun codes geven geen toegang meer."
-                )
-            }
-        });
-    }
-    Letter {
-        lang: l.code(),
-        subject,
-        sender: facts.org_name.clone(),
-        heading,
-        paragraphs,
-        details: details(facts, l),
-        link: Some((link.to_owned(), order_link(facts, public_url))),
-        closing: Vec::new(),
+/// The event of `facts`, as a message to its buyer names it (in the event's language).
+pub fn event_facts(facts: &MailFacts) -> EventFacts {
+    EventFacts::new(
+        lang(facts),
+        &facts.event_name,
+        facts.starts_at,
+        facts.ends_at,
+        &facts.time_zone,
+        &facts.venue_name,
+        &facts.venue_address,
+    )
+}
+
+/// An order's context with a refund's facts added.
+pub fn refund_context(order_context: Context, refund: RefundFacts) -> Context {
+    match order_context {
+        Context::Order { org, event, buyer, order } => Context::Refund { org, event, buyer, order, refund },
+        other => other,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::defaults;
 
     fn facts(language: &str) -> MailFacts {
         MailFacts {
@@ -295,6 +159,7 @@ mod tests {
             email: "ada@example.org".into(),
             currency: "EUR".into(),
             total_minor: 9000,
+            event_id: 1,
             event_name: "Summer Nights".into(),
             starts_at: 1_781_352_000_000,
             ends_at: 1_781_352_000_000 + 9 * 3_600_000,
@@ -306,11 +171,17 @@ mod tests {
         }
     }
 
+    fn letter(kind: Kind, facts: &MailFacts, context: &Context) -> mail::Letter {
+        let l = lang(facts);
+        messages::render(l, &defaults::wording(kind, l), context).unwrap()
+    }
+
     #[test]
     fn the_confirmation_is_written_in_the_events_language_on_the_venues_clock() {
         let url = PublicUrl("https://tickets.example/".into());
-        let lines = [("Standing".to_owned(), 2)];
-        let en = confirmation(&facts("en"), &lines, &url, Reason::Paid);
+        let lines = || vec![("Standing".to_owned(), 2)];
+        let en_facts = facts("en");
+        let en = letter(Kind::OrderConfirmation, &en_facts, &order_context(&en_facts, lines(), &url));
         assert_eq!(en.subject, "Your tickets for Summer Nights");
         let text = en.text();
         for expected in [
@@ -322,10 +193,12 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected} in {text}");
         }
-        let de = confirmation(&facts("de"), &lines, &url, Reason::Paid);
+        let de_facts = facts("de");
+        let de = letter(Kind::OrderConfirmation, &de_facts, &order_context(&de_facts, lines(), &url));
         assert_eq!(de.subject, "Ihre Tickets für Summer Nights");
         assert!(de.text().contains("Sa. 13. Juni 2026, 14:00–23:00") && de.text().contains("90,00 EUR"));
-        let nl = confirmation(&facts("nl"), &lines, &url, Reason::Again { window: 1 });
+        let nl_facts = facts("nl");
+        let nl = letter(Kind::TicketsResent, &nl_facts, &order_context(&nl_facts, lines(), &url));
         assert_eq!(nl.subject, "Je tickets voor Summer Nights (opnieuw verstuurd)");
         assert!(nl.text().contains("za 13 juni 2026"));
         assert!(nl.html().contains("lang=\"nl\""));
@@ -334,14 +207,20 @@ mod tests {
     #[test]
     fn the_refund_notice_says_what_happened_to_the_tickets() {
         let url = PublicUrl("https://tickets.example".into());
-        let two = refund_letter(&facts("en"), &url, 4500, 2, false).text();
+        let refund = |language: &str, minor, cancelled, issued| {
+            let f = facts(language);
+            let l = lang(&f);
+            let facts = RefundFacts { amount: l.money(minor, "EUR"), cancelled, tickets_issued: issued };
+            letter(Kind::RefundNotice, &f, &refund_context(order_context(&f, vec![], &url), facts)).text()
+        };
+        let two = refund("en", 4500, 2, true);
         assert!(
             two.contains("refunded 45.00 EUR") && two.contains("2 tickets of this order are cancelled"),
             "{two}"
         );
-        let lapsed = refund_letter(&facts("en"), &url, 9000, 0, true).text();
+        let lapsed = refund("en", 9000, 0, false);
         assert!(lapsed.contains("no tickets were issued"), "{lapsed}");
-        let part = refund_letter(&facts("de"), &url, 1000, 0, false).text();
+        let part = refund("de", 1000, 0, true);
         assert!(part.contains("10,00 EUR") && !part.contains("storniert"), "{part}");
     }
 }

@@ -1091,6 +1091,8 @@ pub struct MailFacts {
     pub currency: String,
     /// What it cost.
     pub total_minor: i64,
+    /// The event.
+    pub event_id: i64,
     /// The event's name.
     pub event_name: String,
     /// Doors (Unix ms).
@@ -1112,7 +1114,7 @@ pub struct MailFacts {
 /// Order `order`'s facts for the buyer's e-mails.
 pub async fn mail_facts(tx: &mut Tenant, order: i64) -> Result<Option<MailFacts>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT o.code, o.secret, o.status, o.name, o.email, o.currency, o.total_minor, e.name AS event_name, \
+        "SELECT o.code, o.secret, o.status, o.name, o.email, o.currency, o.total_minor, o.event_id, e.name AS event_name, \
                 e.starts_at, e.ends_at, e.time_zone, e.language, e.venue_name, e.venue_address, g.name AS org_name \
          FROM orders o JOIN events e ON e.id = o.event_id JOIN organizations g ON g.id = o.org_id \
          WHERE o.id = $1 AND o.org_id = $2",

@@ -51,6 +51,13 @@ pub async fn user_by_email(
         .await
 }
 
+/// A user's name ("" if there is no such user).
+pub async fn user_name(conn: &mut AnyConnection, user: i64) -> Result<String, sqlx::Error> {
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(user).fetch_optional(conn).await?;
+    Ok(name.unwrap_or_default())
+}
+
 /// A new user's id; `None` if the e-mail was taken meanwhile.
 pub async fn insert_user(
     conn: &mut AnyConnection,

@@ -114,7 +114,9 @@ pub struct SecretView {
     pub previous_valid_until: Option<i64>,
 }
 
-/// Checks `fields` and returns the event types as stored.
+/// Checks `fields` (the description as sent: a line break is refused, not trimmed away) and
+/// returns the event types as stored. `webhook.test` may be listed but is not stored: a test
+/// event goes to the endpoint when asked for, whatever it wants.
 fn checked(
     url: &str,
     description: &str,
@@ -123,17 +125,17 @@ fn checked(
 ) -> Result<String, ApiError> {
     crate::webhooks::target::check_url(url, allow_private)
         .map_err(|why| ApiError::invalid("url", why.to_string()))?;
-    crate::checks::optional_text("description", description, 200)?;
     if description.contains(['\n', '\r']) {
         return Err(ApiError::invalid("description", "one line"));
     }
-    if types.is_empty() || types.contains(&EventType::Test) {
+    crate::checks::optional_text("description", description.trim(), 200)?;
+    if types.iter().all(|t| *t == EventType::Test) {
         return Err(ApiError::invalid(
             "event_types",
-            "one or more event types (webhook.test is sent on request)",
+            "one or more event types besides webhook.test (which is sent on request)",
         ));
     }
-    let mut names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    let mut names: Vec<&str> = types.iter().filter(|t| **t != EventType::Test).map(|t| t.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     Ok(format!(",{},", names.join(",")))
@@ -163,8 +165,8 @@ async fn create(
 ) -> Result<(StatusCode, Json<EndpointMade>), ApiError> {
     caller.require(MANAGERS)?;
     let url = new.url.trim();
+    let types = checked(url, &new.description, &new.event_types, deliverer.allow_private())?;
     let description = new.description.trim();
-    let types = checked(url, description, &new.event_types, deliverer.allow_private())?;
     let secret = Secret::generate()?;
     let sealed = master.seal(secret.to_text().as_bytes(), SEAL_LABEL)?;
     let mut tx = db.tenant(caller.org_id).await?;
@@ -236,12 +238,13 @@ async fn change(
     let mut tx = db.tenant(caller.org_id).await?;
     let now = found(&mut tx, id).await?;
     let url = changes.url.as_deref().unwrap_or(&now.url).trim().to_owned();
-    let description = changes.description.as_deref().unwrap_or(&now.description).trim().to_owned();
+    let description = changes.description.as_deref().unwrap_or(&now.description);
     let types: Vec<EventType> = match &changes.event_types {
         Some(types) => types.clone(),
         None => now.event_types.split(',').filter_map(EventType::parse).collect(),
     };
-    let stored = checked(&url, &description, &types, deliverer.allow_private())?;
+    let stored = checked(&url, description, &types, deliverer.allow_private())?;
+    let description = description.trim().to_owned();
     let ordered = changes.ordered.unwrap_or(now.ordered == 1);
     let fields = EndpointFields { url: &url, description: &description, event_types: &stored, ordered };
     store::update_endpoint(&mut tx, id, &fields).await?;

@@ -19,6 +19,8 @@ use super::signature::Secret;
 use super::store::{self, Claimed, Outcome};
 use crate::crypto::MasterKey;
 use crate::db::{Db, Tenant};
+use crate::messages::context::{EndpointFacts, Org};
+use crate::messages::{self, Context, Kind};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,15 +47,26 @@ pub struct Deliverer {
     db: Db,
     master: MasterKey,
     sender: Sender,
+    /// The hub's public address, for the console links in the organizer's notices.
+    public_url: Arc<str>,
     slots: Arc<Semaphore>,
     /// Attempts under way, per endpoint.
     busy: Arc<std::sync::Mutex<HashMap<i64, usize>>>,
 }
 
 impl Deliverer {
-    /// A worker on `db`, opening secrets with `master`, sending with `sender`.
-    pub fn new(db: Db, master: MasterKey, sender: Sender) -> Self {
-        Self { db, master, sender, slots: Arc::new(Semaphore::new(IN_FLIGHT)), busy: Arc::default() }
+    /// A worker on `db`, opening secrets with `master`, sending with `sender`; the hub is at
+    /// `public_url`.
+    pub fn new(db: Db, master: MasterKey, sender: Sender, public_url: &str) -> Self {
+        let public_url = public_url.trim_end_matches('/').into();
+        Self {
+            db,
+            master,
+            sender,
+            public_url,
+            slots: Arc::new(Semaphore::new(IN_FLIGHT)),
+            busy: Arc::default(),
+        }
     }
 
     /// Whether endpoints may be on private addresses (the development setting).
@@ -169,7 +182,7 @@ impl Deliverer {
             return Ok(());
         }
         let mut tx = system.into_tenant(c.org_id).await?;
-        give_up(&mut tx, &c, &sent).await?;
+        give_up(&mut tx, &c, &sent, &self.public_url).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -192,9 +205,9 @@ impl Deliverer {
 }
 
 /// The last attempt of a delivery failed: its endpoint is disabled (once) and the
-/// organization's owners and admins are told why and what to do — in the transaction that
-/// records the attempt.
-async fn give_up(tx: &mut Tenant, c: &Claimed, last: &send::Attempt) -> anyhow::Result<()> {
+/// organization's owners and admins are told why and what to do ([`Kind::WebhookDisabled`],
+/// in the organization's wording and language) — in the transaction that records the attempt.
+async fn give_up(tx: &mut Tenant, c: &Claimed, last: &send::Attempt, public_url: &str) -> anyhow::Result<()> {
     let last = match (last.status, last.answer.trim()) {
         (Some(status), "") => format!("HTTP {status}"),
         (Some(status), answer) => format!("HTTP {status} {}", answer.chars().take(200).collect::<String>()),
@@ -206,16 +219,19 @@ async fn give_up(tx: &mut Tenant, c: &Claimed, last: &send::Attempt) -> anyhow::
         return Ok(());
     }
     tracing::warn!(endpoint = c.endpoint_id, "webhook endpoint disabled after its deliveries kept failing");
-    let subject = "A webhook endpoint was disabled";
-    let body = format!(
-        "Voelgoed stopped sending webhooks to {url}: {reason}.\n\n\
-             Nothing is lost: every event since is kept. Once the endpoint answers again, enable it \
-             in the console (Webhooks) and replay the failed deliveries since the outage.\n",
-        url = c.url
-    );
+    let context = Context::Webhook {
+        org: Org { name: messages::store::org_name(tx).await? },
+        endpoint: EndpointFacts {
+            url: c.url.clone(),
+            reason: reason.clone(),
+            page_url: format!("{public_url}/webhooks/{}", c.endpoint_id),
+        },
+    };
+    let lang = messages::store::org_language(tx).await?;
+    let letter = messages::letter(tx, Kind::WebhookDisabled, lang, None, &context).await?;
     let org = tx.org();
     for address in store::managers(tx, org).await? {
-        crate::mail::enqueue(tx, &address, subject, &body).await?;
+        crate::mail::enqueue_letter(tx, &address, &letter, None, None).await?;
     }
     let detail = serde_json::json!({"endpoint": c.endpoint_id, "reason": reason});
     tx.audit("system", "webhook.disable", "webhook", detail).await?;
