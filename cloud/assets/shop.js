@@ -219,7 +219,11 @@ form?.addEventListener("submit", async (e) => {
   const lines = chosenLines();
   if (!lines.length) { showProblem(form, { detail: form.dataset.choose }); return; }
   const code = form.elements.voucher.value.trim();
-  const body = { lines, name: form.elements.name.value, email: form.elements.email.value, voucher: code || undefined };
+  const phone = form.elements.phone?.value.trim();
+  const body = {
+    lines, name: form.elements.name.value, email: form.elements.email.value, voucher: code || undefined,
+    phone: phone || undefined, text_via: phone && form.elements.whatsapp?.checked ? "whatsapp" : undefined,
+  };
   attempt ??= crypto.randomUUID();
   const button = document.getElementById("buy");
   button.disabled = true;

@@ -164,6 +164,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             tracing::info!(url = %config.public_url, backend = ?state.db.backend(), "hub listening");
             tokio::spawn(crate::maintenance::run(state.clone()));
             tokio::spawn(state.webhooks.clone().run());
+            tokio::spawn(state.texts.clone().run());
             let server = tokio::spawn(serve(listener, state.clone(), shutdown_signal()));
             if let Some(seeded) = seeded {
                 // The past is made through the hub's own API and sync, so it waits for serving.

@@ -55,6 +55,26 @@ pub struct Config {
     /// link-local addresses (a receiver on the developer's machine). Off in production, where
     /// those are refused (server-side request forgery).
     pub webhooks_allow_private: bool,
+    /// Twilio, when configured (`twilio_account_sid` set): texts go through it; otherwise
+    /// through the simulated channel.
+    pub twilio: Option<TwilioConfig>,
+    /// Texts each organization may send an hour (as many at once); more wait their turn.
+    pub texts_per_hour: u32,
+}
+
+/// Twilio's keys and senders.
+#[derive(Clone, Debug)]
+pub struct TwilioConfig {
+    /// The account (`AC…`).
+    pub account_sid: String,
+    /// Its auth token.
+    pub auth_token: SecretString,
+    /// The SMS sender: one of the account's numbers, or an alphanumeric sender id.
+    pub from: String,
+    /// The WhatsApp sender number ("" if the account has none: WhatsApp texts fail).
+    pub whatsapp_from: String,
+    /// The API's base (`https://api.twilio.com`; an emulator in the tests).
+    pub api_base: String,
 }
 
 /// The file-and-environment shape of [`Config`] (secrets as plain strings until wrapped).
@@ -87,6 +107,15 @@ struct Raw {
     stripe_api_base: String,
     stripe_js_url: String,
     webhooks_allow_private: bool,
+    twilio_account_sid: String,
+    twilio_auth_token: String,
+    twilio_auth_token_file: Option<PathBuf>,
+    #[serde(deserialize_with = "phone_or_sender")]
+    twilio_from: String,
+    #[serde(deserialize_with = "phone_or_sender")]
+    twilio_whatsapp_from: String,
+    twilio_api_base: String,
+    texts_per_hour: u32,
 }
 
 impl Default for Raw {
@@ -117,6 +146,13 @@ impl Default for Raw {
             stripe_api_base: DEFAULT_STRIPE_API.into(),
             stripe_js_url: DEFAULT_STRIPE_JS.into(),
             webhooks_allow_private: false,
+            twilio_account_sid: String::new(),
+            twilio_auth_token: String::new(),
+            twilio_auth_token_file: None,
+            twilio_from: String::new(),
+            twilio_whatsapp_from: String::new(),
+            twilio_api_base: "https://api.twilio.com".into(),
+            texts_per_hour: 500,
         }
     }
 }
@@ -160,6 +196,13 @@ impl Config {
             "stripe_api_base",
             "stripe_js_url",
             "webhooks_allow_private",
+            "twilio_account_sid",
+            "twilio_auth_token",
+            "twilio_auth_token_file",
+            "twilio_from",
+            "twilio_whatsapp_from",
+            "twilio_api_base",
+            "texts_per_hour",
         ];
         Self::load_from(file, Env::prefixed("VOELGOED_").only(&names))
     }
@@ -219,9 +262,23 @@ impl Config {
             raw.stripe_api_base,
             raw.stripe_js_url,
         )?;
+        if raw.texts_per_hour == 0 {
+            return Err(ConfigError::Invalid("texts_per_hour: at least 1".into()));
+        }
+        let twilio_auth_token =
+            secret(raw.twilio_auth_token, raw.twilio_auth_token_file, "twilio_auth_token")?;
+        let twilio = twilio_config(
+            raw.twilio_account_sid,
+            twilio_auth_token,
+            &raw.twilio_from,
+            raw.twilio_whatsapp_from,
+            raw.twilio_api_base,
+        )?;
         Ok(Self {
             listen,
             stripe,
+            twilio,
+            texts_per_hour: raw.texts_per_hour,
             database_url: secret(raw.database_url, raw.database_url_file, "database_url")?,
             master_key: secret(raw.master_key, raw.master_key_file, "master_key")?,
             smtp_url: secret(raw.smtp_url, raw.smtp_url_file, "smtp_url")?,
@@ -255,6 +312,56 @@ impl Config {
             configured.to_owned()
         }
     }
+}
+
+/// A sender as text. Environment values that look like numbers arrive as numbers
+/// (`VOELGOED_TWILIO_FROM=+15551234567` is read as 15551234567), so a number is taken back to
+/// the international form it was written in.
+fn phone_or_sender<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(t) => t,
+        Either::Number(n) => format!("+{n}"),
+    })
+}
+
+/// Twilio's settings, checked: all or nothing of the account, a sender, an http(s) API base.
+fn twilio_config(
+    account_sid: String,
+    auth_token: SecretString,
+    from: &str,
+    whatsapp_from: String,
+    api_base: String,
+) -> Result<Option<TwilioConfig>, ConfigError> {
+    let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+    if account_sid.is_empty() {
+        if !auth_token.expose_secret().is_empty() || !from.is_empty() {
+            return invalid("twilio_account_sid: set it too, or leave the other twilio_ settings out");
+        }
+        return Ok(None);
+    }
+    if auth_token.expose_secret().is_empty() {
+        return invalid("twilio_auth_token: required with twilio_account_sid");
+    }
+    if from.trim().is_empty() {
+        return invalid("twilio_from: the account's SMS sender (a number or a sender id)");
+    }
+    let e164 = |n: &str| {
+        n.strip_prefix('+')
+            .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !whatsapp_from.is_empty() && !e164(&whatsapp_from) {
+        return invalid("twilio_whatsapp_from: a number in international form, like +14155238886");
+    }
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        return invalid("twilio_api_base: an http(s) address");
+    }
+    Ok(Some(TwilioConfig { account_sid, auth_token, from: from.trim().to_owned(), whatsapp_from, api_base }))
 }
 
 /// Stripe's API.
@@ -338,6 +445,34 @@ fn stripe_config(
 mod tests {
     use super::*;
     use figment::Jail;
+
+    #[test]
+    fn twilio_is_all_or_nothing_and_its_token_may_come_from_a_file() {
+        Jail::expect_with(|jail| {
+            assert!(Config::load(None).unwrap().twilio.is_none(), "texts are simulated by default");
+            jail.set_env("VOELGOED_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("twilio_auth_token"), "{err}");
+            jail.create_file("token", "s3cr3t\n")?;
+            jail.set_env("VOELGOED_TWILIO_AUTH_TOKEN_FILE", "token");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("twilio_from"), "{err}");
+            jail.set_env("VOELGOED_TWILIO_FROM", "+15551234567");
+            jail.set_env("VOELGOED_TWILIO_WHATSAPP_FROM", "the-sandbox");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("twilio_whatsapp_from"), "{err}");
+            jail.set_env("VOELGOED_TWILIO_WHATSAPP_FROM", "+14155238886");
+            let t = Config::load(None).unwrap().twilio.expect("configured");
+            assert_eq!(
+                (t.auth_token.expose_secret(), t.api_base.as_str()),
+                ("s3cr3t", "https://api.twilio.com")
+            );
+            assert!(!format!("{t:?}").contains("s3cr3t"), "the token is never printed");
+            jail.set_env("VOELGOED_TEXTS_PER_HOUR", "0");
+            assert!(Config::load(None).unwrap_err().to_string().contains("texts_per_hour"));
+            Ok(())
+        });
+    }
 
     #[test]
     fn defaults_then_file_then_environment() {

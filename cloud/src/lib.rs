@@ -75,6 +75,7 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod tenancy;
+pub mod texts;
 pub mod vouchers;
 pub mod webhook_api;
 pub mod webhooks;

@@ -75,6 +75,8 @@ pub struct AppState {
     pub seat_snapshots: crate::seating::live::Snapshots,
     /// Delivers outgoing webhooks (`cli` and the tests start its worker).
     pub webhooks: Deliverer,
+    /// Sends texts (`cli` starts its worker; the tests run its rounds by hand).
+    pub texts: crate::texts::Worker,
 }
 
 impl AppState {
@@ -111,6 +113,11 @@ impl AppState {
         let mailer = Arc::new(Mailer::from_config(config)?);
         let sender = Sender::new(config.webhooks_allow_private, crate::webhooks::send::TIMEOUT)?;
         let webhooks = Deliverer::new(db.clone(), master.clone(), sender, public_url.base());
+        let texts = crate::texts::Worker::new(
+            db.clone(),
+            crate::texts::channel_from_config(config)?,
+            config.texts_per_hour,
+        );
         let sales_options = SalesOptions {
             hold: std::time::Duration::from_secs(u64::from(config.hold_minutes) * 60),
             checkouts_per_minute: config.checkouts_per_minute,
@@ -133,6 +140,7 @@ impl AppState {
             mailer,
             seat_snapshots: crate::seating::live::Snapshots::default(),
             webhooks,
+            texts,
         })
     }
 }

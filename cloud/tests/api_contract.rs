@@ -81,6 +81,7 @@ const NO_SUCCESS_EXPECTED: &[(&str, &str)] = &[
 /// valid request may be refused with a 422 naming that field.
 const UNSAYABLE: &[(&str, &str, &str)] = &[
     ("POST /api/v1/public/events/{id}/orders", "lines", "each ticket type once, at most 50 tickets in all"),
+    ("POST /api/v1/public/events/{id}/orders", "phone", "8 to 15 digits in all"),
     ("POST /api/v1/public/events/{id}/quote", "lines", "each ticket type once, at most 50 tickets in all"),
     (
         "POST /api/v1/public/events/{id}/orders",

@@ -233,6 +233,7 @@ async fn broken_wordings_are_refused(owner: &Organizer, event: i64) {
         ),
         ("Hi", "{% include 'secrets.txt' %}", "body", "line 1"),
         ("", "Hello", "subject", "write something"),
+        ("Hi\u{0}", "Hello", "subject", "control characters"),
     ];
     for (subject, body, field, says) in cases {
         let (status, problem) = word(owner, path, subject, body).await;
@@ -245,6 +246,16 @@ async fn broken_wordings_are_refused(owner: &Organizer, event: i64) {
     assert_eq!(word(owner, "/api/v1/message-templates/order_confirmation/fr", "Hi", "Hello").await.0, 404);
     let list = owner.get("/api/v1/message-templates").await;
     assert_eq!(source_of(&list, "order_confirmation", "en"), "default", "nothing was saved");
+
+    // A text message: no subject, at most three SMS.
+    let text = "/api/v1/message-templates/ticket_link_text/en";
+    let (status, problem) = word(owner, text, "Hi", "Tickets: {{ order.url }}").await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("subject")), "{problem}");
+    let long = "{% for t in order.tickets %}{% for i in [1, 2, 3, 4, 5, 6, 7, 8, 9] %}{{ event.name }} {{ event.when }} {% endfor %}{% endfor %}";
+    let (status, problem) = word(owner, text, "", long).await;
+    assert!(status == 422 && problem["detail"].as_str().unwrap().contains("at most 480"), "{problem}");
+    let (status, saved) = word(owner, text, "", "{{ org.name }}: {{ order.url }}").await;
+    assert_eq!((status, saved["source"].as_str()), (200, Some("organization")), "{saved}");
 }
 
 #[tokio::test]
@@ -257,7 +268,7 @@ async fn an_organizer_words_messages_per_language_and_event_and_buyers_read_thos
         let list = owner.get("/api/v1/message-templates").await;
         assert_eq!(
             (list["kinds"].as_array().unwrap().len(), list["templates"].as_array().unwrap().len()),
-            (8, 24)
+            (9, 27)
         );
         broken_wordings_are_refused(&owner, english).await;
 
@@ -307,9 +318,16 @@ async fn an_organizer_words_messages_per_language_and_event_and_buyers_read_thos
         let list = owner.get(&format!("/api/v1/message-templates?event={english}")).await;
         assert_eq!(source_of(&list, "order_confirmation", "en"), "default");
         assert_eq!(source_of(&list, "order_confirmation", "de"), "organization");
+
+        // A wording that renders with every sample but not with this buyer's facts: saved, and
+        // the buyer still gets the confirmation — in the default wording.
+        let trap = "{% if buyer.name == 'Frieda Fan' %}{{ nobody.knows }}{% endif %}Hello";
+        let (status, saved) = word(&owner, "/api/v1/message-templates/order_confirmation/en", "Hi", trap).await;
+        assert_eq!(status, 200, "{saved}");
         paid_order(&hub, english, 1).await;
         let mail = mailbox(&hub, 3).await;
         assert_eq!(mail[2].subject(), Some("Your tickets for Summer Festival"));
+        assert_eq!(mail[2].attachments().count(), 1);
     }
 }
 
@@ -395,4 +413,137 @@ async fn in_the_console_an_organizer_previews_a_wording_is_shown_a_mistake_by_it
     let list = owner.get("/api/v1/message-templates").await;
     assert_eq!(source_of(&list, "order_confirmation", "de"), "organization");
     assert_eq!(source_of(&list, "order_confirmation", "en"), "default");
+}
+
+/// The texts the simulated channel wrote, oldest first.
+fn texts_sent(hub: &TestHub) -> Vec<Value> {
+    let path = hub.config.data_dir.join("text-outbox.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A paid order of one ticket for `phone` (sent by `via`).
+async fn paid_order_texting(hub: &TestHub, event: i64, phone: &str, via: &str) -> Value {
+    let body = json!({"lines": [{"ticket_type": 1, "quantity": 1}], "email": "fan@example.org", "name": "Frieda Fan",
+        "phone": phone, "text_via": via});
+    let response =
+        hub.post(&format!("/api/v1/public/events/{event}/orders")).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    let placed: Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "{placed}");
+    press_pay(hub, &start_payment(hub, &placed).await).await;
+    placed
+}
+
+/// The texts of an order as staff see them.
+async fn order_texts(owner: &Organizer, placed: &Value) -> Vec<Value> {
+    let code = placed["code"].as_str().unwrap();
+    owner.get(&format!("/api/v1/orders/{code}")).await["texts"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_buyer_who_gives_a_phone_gets_the_ticket_link_by_text_within_the_limits() {
+    let clock = cloud::clock::Clock::manual(sync_core::ids::Timestamp::now().0);
+    let hub = TestHub::start_configured(cloud::db::Backend::Sqlite, clock.clone(), |c| {
+        c.checkouts_per_minute = 1000;
+        c.texts_per_hour = 8;
+    })
+    .await;
+    let owner = Organizer::create(&hub, "texts").await;
+    let event = german_event(&owner).await;
+
+    // A number that is not one: refused before anything is placed.
+    let bad = json!({"lines": [{"ticket_type": 1, "quantity": 1}], "email": "fan@example.org", "name": "F", "phone": "06 1234 5678"});
+    let response =
+        hub.post(&format!("/api/v1/public/events/{event}/orders")).json(&bad).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(response.json::<Value>().await.unwrap()["field"], "phone");
+
+    let first = paid_order_texting(&hub, event, "+31 6 1234 5678", "sms").await;
+    hub.state.texts.deliver_pending().await.unwrap();
+    let sent = texts_sent(&hub);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let code = first["code"].as_str().unwrap();
+    assert_eq!((sent[0]["to"].as_str(), sent[0]["via"].as_str()), (Some("+31612345678"), Some("sms")));
+    let body = sent[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(code) && body.contains("/shop/orders/") && body.starts_with("Org texts: Ihre Tickets"),
+        "{body}"
+    );
+    assert_eq!(order_texts(&owner, &first).await[0]["state"], "sent");
+    let page = owner.authorize(hub.client.get(format!("{}/orders/{code}", hub.url))).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("+31612345678 by sms · sent"), "the order page shows the text");
+
+    // The same phone, six more orders: five texts an hour reach it, the rest are suppressed.
+    let mut more = Vec::new();
+    for _ in 0..6 {
+        more.push(paid_order_texting(&hub, event, "+31612345678", "sms").await);
+    }
+    hub.state.texts.deliver_pending().await.unwrap();
+    assert_eq!(texts_sent(&hub).len(), 5, "five to one phone at once");
+    let last = order_texts(&owner, more.last().unwrap()).await;
+    assert_eq!(last[0]["state"], "suppressed", "{last:?}");
+
+    // Other phones: the organization's eight an hour are spent after three more; the rest wait.
+    let mut others = Vec::new();
+    for n in 0..5 {
+        others.push(paid_order_texting(&hub, event, &format!("+3161234570{n}"), "sms").await);
+    }
+    hub.state.texts.deliver_pending().await.unwrap();
+    assert_eq!(texts_sent(&hub).len(), 8, "the organization's hour is spent");
+    let waiting = order_texts(&owner, others.last().unwrap()).await;
+    assert_eq!(waiting[0]["state"], "pending", "{waiting:?}");
+    assert!(waiting[0]["last_error"].as_str().unwrap().contains("hourly limit"), "{waiting:?}");
+    clock.advance(3_600_000);
+    hub.state.texts.deliver_pending().await.unwrap();
+    assert_eq!(texts_sent(&hub).len(), 10, "an hour later the waiting ones go; none was lost");
+}
+
+#[tokio::test]
+async fn texts_go_out_through_twilio_by_sms_and_whatsapp_as_its_emulator_takes_them() {
+    let twilio = common::twilio::Twilio::start();
+    let api = twilio.url.clone();
+    let hub = TestHub::start_configured(cloud::db::Backend::Sqlite, cloud::clock::Clock::wall(), move |c| {
+        c.checkouts_per_minute = 1000;
+        c.twilio = Some(cloud::config::TwilioConfig {
+            account_sid: common::twilio::ACCOUNT_SID.into(),
+            auth_token: common::twilio::AUTH_TOKEN.to_owned().into(),
+            from: common::twilio::FROM.into(),
+            whatsapp_from: "+14155238886".into(),
+            api_base: api.clone(),
+        });
+    })
+    .await;
+    let owner = Organizer::create(&hub, "twilio").await;
+    let event = put_on_sale(&owner, &festival()).await;
+
+    let by_sms = paid_order_texting(&hub, event, "+31612345678", "sms").await;
+    // WhatsApp before the account has a WhatsApp sender: Twilio refuses, for good.
+    let refused = paid_order_texting(&hub, event, "+31612345679", "whatsapp").await;
+    hub.state.texts.deliver_pending().await.unwrap();
+    let got = twilio.messages_to("+31612345678").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["from"], common::twilio::FROM);
+    let body = got[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(by_sms["code"].as_str().unwrap()) && body.starts_with("Org twilio: your tickets"),
+        "{body}"
+    );
+    let texts = order_texts(&owner, &by_sms).await;
+    assert_eq!(texts[0]["state"], "sent", "{texts:?}");
+    let failed = order_texts(&owner, &refused).await;
+    assert_eq!(failed[0]["state"], "failed", "{failed:?}");
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("Twilio 400"), "{failed:?}");
+
+    twilio.add_number("whatsapp:+14155238886").await;
+    let by_whatsapp = paid_order_texting(&hub, event, "+31612345680", "whatsapp").await;
+    hub.state.texts.deliver_pending().await.unwrap();
+    let got = twilio.messages_to("whatsapp:+31612345680").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["from"], "whatsapp:+14155238886");
+    assert!(got[0]["body"].as_str().unwrap().contains(by_whatsapp["code"].as_str().unwrap()));
 }

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["checks", "json", "lang", "path", "pricing", "query"],
     &["printing"],
     &["capacity", "identity", "limits", "mail", "tenancy", "payments"],
-    &["messages"],
+    &["messages", "texts"],
     &["webhooks"],
     &["journal"],
     &["auth", "health"],

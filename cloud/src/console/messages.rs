@@ -94,6 +94,8 @@ struct EditPage {
     description: &'static str,
     lang: &'static str,
     lang_name: &'static str,
+    /// A text message: no subject, plain text.
+    is_text: bool,
     t: TemplateView,
     /// Whose wording is shown, in words.
     source: &'static str,
@@ -152,6 +154,7 @@ pub(super) async fn edit(
         description: kind.describe(),
         lang: lang.code(),
         lang_name: lang.name(),
+        is_text: kind.is_text(),
         source: source_words(t.source),
         own,
         updated: match (&t.updated_by, t.updated_at) {

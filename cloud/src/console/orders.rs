@@ -132,6 +132,8 @@ struct OrderPage {
     refunds: Vec<RefundRow>,
     /// Chargebacks: "90.00 EUR · fraudulent · 2 Dec 21:30".
     disputes: Vec<String>,
+    /// Texts to the buyer's phone: "+31612345678 by sms · sent · 2 Dec 21:30", with why not.
+    texts: Vec<String>,
     can_refund: bool,
     /// The voucher it used.
     voucher: Option<String>,
@@ -184,6 +186,43 @@ fn discount_lines(lines: &[crate::sales::LineView], currency: &str) -> Vec<Strin
         .collect()
 }
 
+/// An order's chargebacks, in words.
+fn dispute_lines(view: &crate::sales::StaffOrderView, zone: &str) -> Vec<String> {
+    view.disputes
+        .iter()
+        .map(|d| {
+            let reason = d.reason.replace('_', " ");
+            format!(
+                "{} · {reason} · {}",
+                money(d.amount_minor, &d.currency),
+                local_time(Some(d.created_at), zone)
+            )
+        })
+        .collect()
+}
+
+/// An order's texts and what became of each, in words.
+fn text_lines(view: &crate::sales::StaffOrderView, zone: &str) -> Vec<String> {
+    view.texts
+        .iter()
+        .map(|t| {
+            let why = t
+                .last_error
+                .as_deref()
+                .filter(|_| t.state != "sent")
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default();
+            format!(
+                "{} by {} · {}{why} · {}",
+                t.recipient,
+                t.via,
+                t.state,
+                local_time(Some(t.created_at), zone)
+            )
+        })
+        .collect()
+}
+
 /// `GET /orders/{code}`: the order as the API's `GET /api/v1/orders/{code}` answers it.
 pub(super) async fn detail(
     State(state): State<AppState>,
@@ -194,6 +233,7 @@ pub(super) async fn detail(
     let layout = staff.layout(&state, "events").await?;
     let view = crate::sales::staff_order_by_code(&state.db, &staff.0, &code).await?;
     let zone = view.time_zone.clone();
+    let (disputes, texts) = (dispute_lines(&view, &zone), text_lines(&view, &zone));
     let o = view.order;
     let currency = o.currency.clone();
     let discounts = discount_lines(&o.lines, &currency);
@@ -250,18 +290,6 @@ pub(super) async fn detail(
             by: r.created_by,
         })
         .collect();
-    let disputes = view
-        .disputes
-        .iter()
-        .map(|d| {
-            let reason = d.reason.replace('_', " ");
-            format!(
-                "{} · {reason} · {}",
-                money(d.amount_minor, &d.currency),
-                local_time(Some(d.created_at), &zone)
-            )
-        })
-        .collect();
     let can_refund = ORDER_WRITERS.contains(&staff.0.role) && o.status == OrderStatus::Paid;
     let (movable, free_seats) =
         if can_refund { seat_moves(&state, &staff, &o).await? } else { Default::default() };
@@ -269,6 +297,7 @@ pub(super) async fn detail(
         movable,
         free_seats,
         disputes,
+        texts,
         discounts,
         voucher: o.voucher.clone(),
         seats: o.seats.clone(),

@@ -199,6 +199,12 @@ impl Db {
         &self.bells.webhooks
     }
 
+    /// The bell its transactions ring when they queue texts: this instance's text worker
+    /// waits on it.
+    pub fn text_bell(&self) -> &Arc<tokio::sync::Notify> {
+        &self.bells.texts
+    }
+
     /// The pool, for the global tables only (users, the hub's identity, webhook events, the
     /// health check). On PostgreSQL the tenant tables show nothing through it: use
     /// [`Self::tenant`], or [`Self::system`] for the few lookups across organizations.

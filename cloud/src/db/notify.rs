@@ -37,6 +37,8 @@ pub struct Bells {
     pub seats: SeatBell,
     /// Webhook deliveries were queued (one waiter: the instance's delivery worker).
     pub webhooks: Arc<tokio::sync::Notify>,
+    /// Texts were queued (one waiter: the instance's text worker).
+    pub texts: Arc<tokio::sync::Notify>,
 }
 
 /// Rings when an organization's seats change (a transaction that changed them committed, here

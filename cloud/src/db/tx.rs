@@ -22,12 +22,14 @@ pub struct Tenant {
     now: i64,
     backend: Backend,
     /// Rung on commit: the seat bell if [`Self::seats_changed`] was called, the webhook bell
-    /// if [`Self::webhooks_queued`] was.
+    /// if [`Self::webhooks_queued`] was, the text bell if [`Self::texts_queued`] was.
     bells: Bells,
     /// Whether this transaction changed seats.
     seats_changed: bool,
     /// Whether this transaction queued webhook deliveries.
     webhooks_queued: bool,
+    /// Whether this transaction queued texts.
+    texts_queued: bool,
     /// The organization's webhook subscriptions (endpoint id and the event types it wants, as
     /// stored), read once per transaction by `webhooks::emit` (`None`: not read yet).
     pub webhook_subscriptions: Option<Vec<(i64, String)>>,
@@ -58,6 +60,7 @@ impl Tenant {
             bells,
             seats_changed: false,
             webhooks_queued: false,
+            texts_queued: false,
             webhook_subscriptions: None,
         }
     }
@@ -66,6 +69,12 @@ impl Tenant {
     /// worker looks at once (other instances find them on their next round).
     pub fn webhooks_queued(&mut self) {
         self.webhooks_queued = true;
+    }
+
+    /// This transaction queued texts: once it commits, this instance's text worker looks at
+    /// once.
+    pub fn texts_queued(&mut self) {
+        self.texts_queued = true;
     }
 
     /// This transaction changed seats: once it commits, the shop's live seat maps of the
@@ -132,6 +141,9 @@ impl Tenant {
         }
         if self.webhooks_queued {
             self.bells.webhooks.notify_one();
+        }
+        if self.texts_queued {
+            self.bells.texts.notify_one();
         }
         Ok(())
     }

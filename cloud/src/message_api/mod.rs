@@ -47,11 +47,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWording {
-    /// The subject line: a template (plain text; line breaks become spaces).
-    #[schema(min_length = 1, max_length = 20000)]
+    /// The subject line: a template (plain text; line breaks become spaces). Empty (or left
+    /// out) for a text message, which has none.
+    #[serde(default)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x1f\x7f]*$")]
     pub subject: String,
     /// The body: a template whose output is Markdown.
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
     pub body: String,
 }
 
@@ -69,6 +71,20 @@ fn named(kind: &str, lang: &str) -> Result<(Kind, Lang), ApiError> {
     let kind = Kind::parse(kind).ok_or(ApiError::NotFound)?;
     let lang = crate::lang::Lang::ALL.into_iter().find(|l| l.code() == lang).ok_or(ApiError::NotFound)?;
     Ok((kind, lang))
+}
+
+/// Refuses control characters: none in a subject; in a body only tabs and line breaks.
+pub fn plain_characters(subject: &str, body: &str) -> Result<(), ApiError> {
+    if subject.chars().any(|c| c.is_ascii_control()) {
+        return Err(ApiError::invalid("subject", "one line of text, without control characters"));
+    }
+    if body.chars().any(|c| c.is_ascii_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ApiError::invalid(
+            "body",
+            "text without control characters (tabs and line breaks are fine)",
+        ));
+    }
+    Ok(())
 }
 
 /// A refusal as the API's validation error: the part at fault, its line and the reason.
@@ -114,8 +130,9 @@ pub async fn save(
             "this message is not about an event: word it for the organization",
         ));
     }
+    plain_characters(&wording.subject, &wording.body)?;
     for (field, text) in [("subject", &wording.subject), ("body", &wording.body)] {
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && !(field == "subject" && kind.is_text()) {
             return Err(ApiError::invalid(field, "write something, or go back to the default"));
         }
         if text.chars().count() > sandbox::SOURCE_CHARS {

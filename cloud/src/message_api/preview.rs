@@ -26,11 +26,12 @@ pub struct PreviewRequest {
     pub kind: Kind,
     /// The language.
     pub lang: Lang,
-    /// The subject's template.
-    #[schema(max_length = 20000)]
+    /// The subject's template (empty for a text message).
+    #[serde(default)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x1f\x7f]*$")]
     pub subject: String,
     /// The body's template.
-    #[schema(max_length = 20000)]
+    #[schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
     pub body: String,
     /// Preview with this event's latest order (else the organization's).
     #[serde(default)]
@@ -40,9 +41,9 @@ pub struct PreviewRequest {
 /// A message as it would be sent.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Preview {
-    /// Its subject line.
+    /// Its subject line ("" for a text message).
     pub subject: String,
-    /// Its plain-text part.
+    /// Its plain-text part (a text message: all of it).
     pub text: String,
     /// Its HTML part (a whole document).
     pub html: String,
@@ -61,6 +62,7 @@ pub async fn preview(
 ) -> Result<Preview, ApiError> {
     caller.require(MANAGERS)?;
     let (kind, lang) = named(asked.kind.as_str(), asked.lang.code())?;
+    super::plain_characters(&asked.subject, &asked.body)?;
     let wording = Wording { subject: asked.subject.clone(), body: asked.body.replace("\r\n", "\n") };
     let mut tx = db.tenant(caller.org_id).await?;
     if let Some(event) = asked.event_id {

@@ -204,10 +204,12 @@ pub fn samples(kind: Kind, lang: Lang, org: &str) -> Vec<Context> {
         role: role.into(),
     };
     match kind {
-        Kind::OrderConfirmation | Kind::TicketsResent | Kind::SeatChanged => [event, bare]
-            .into_iter()
-            .map(|event| Context::Order { org: org(), event, buyer: buyer.clone(), order: order.clone() })
-            .collect(),
+        Kind::OrderConfirmation | Kind::TicketsResent | Kind::SeatChanged | Kind::TicketLinkText => {
+            [event, bare]
+                .into_iter()
+                .map(|event| Context::Order { org: org(), event, buyer: buyer.clone(), order: order.clone() })
+                .collect()
+        }
         Kind::RefundNotice => [(event, 0, true), (bare.clone(), 1, true), (bare, 2, true)]
             .into_iter()
             .chain([(

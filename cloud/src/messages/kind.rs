@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The longest a text message may be: three SMS parts of 160 characters.
+pub const TEXT_CHARS: usize = 480;
+
 /// A kind of message the hub sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -23,6 +26,9 @@ pub enum Kind {
     MemberInvitation,
     /// To the owners and admins when a webhook endpoint is disabled after failing.
     WebhookDisabled,
+    /// To a buyer who gave a phone number, when the order is paid: the link to the tickets,
+    /// by SMS or WhatsApp (plain text, no subject).
+    TicketLinkText,
 }
 
 /// Who reads a kind of message, which decides its language.
@@ -36,7 +42,7 @@ pub enum Reader {
 
 impl Kind {
     /// Every kind, in the order the console lists them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::OrderConfirmation,
         Self::TicketsResent,
         Self::SeatChanged,
@@ -45,6 +51,7 @@ impl Kind {
         Self::AccountInvitation,
         Self::MemberInvitation,
         Self::WebhookDisabled,
+        Self::TicketLinkText,
     ];
 
     /// Its name in the API and in URLs.
@@ -58,6 +65,7 @@ impl Kind {
             Self::AccountInvitation => "account_invitation",
             Self::MemberInvitation => "member_invitation",
             Self::WebhookDisabled => "webhook_disabled",
+            Self::TicketLinkText => "ticket_link_text",
         }
     }
 
@@ -77,7 +85,14 @@ impl Kind {
             Self::AccountInvitation => "Invitation with a new account",
             Self::MemberInvitation => "Invitation to an existing account",
             Self::WebhookDisabled => "A webhook endpoint was disabled",
+            Self::TicketLinkText => "Ticket link by text message (SMS or WhatsApp)",
         }
+    }
+
+    /// Whether it is a text message (plain, no subject, at most [`TEXT_CHARS`]) rather than
+    /// an e-mail.
+    pub fn is_text(self) -> bool {
+        self == Self::TicketLinkText
     }
 
     /// Who reads it.
@@ -109,7 +124,7 @@ impl Kind {
         ];
         let mut names: Vec<_> = org.to_vec();
         match self {
-            Self::OrderConfirmation | Self::TicketsResent | Self::SeatChanged => {
+            Self::OrderConfirmation | Self::TicketsResent | Self::SeatChanged | Self::TicketLinkText => {
                 names.extend(event);
                 names.extend(order);
             }

@@ -9,7 +9,8 @@
 //!
 //! A wording is a subject line and a body, both templates in a sandboxed Jinja
 //! ([`sandbox`]) over the facts of the message ([`context`]). The body is Markdown, from which
-//! the e-mail's text and HTML parts are made ([`crate::mail::Letter`]).
+//! the e-mail's text and HTML parts are made ([`crate::mail::Letter`]). A text message (SMS,
+//! WhatsApp) has a body only, plain text of at most [`TEXT_CHARS`] characters.
 //!
 //! Invariants:
 //! 1. **What is stored renders.** A wording is refused on save (with its line and reason)
@@ -26,7 +27,7 @@ pub mod sandbox;
 pub mod store;
 
 pub use context::Context;
-pub use kind::{Kind, Reader};
+pub use kind::{Kind, Reader, TEXT_CHARS};
 
 use crate::db::Tenant;
 use crate::lang::Lang;
@@ -94,14 +95,51 @@ pub fn render(lang: Lang, wording: &Wording, context: &Context) -> Result<Letter
     Ok(Letter { lang: lang.code(), subject, sender: context.org_name().to_owned(), markdown })
 }
 
+/// `wording` of a text message rendered with `context`: its body, plain, one paragraph
+/// (line breaks as spaces), at most [`TEXT_CHARS`] characters.
+pub fn render_text(wording: &Wording, context: &Context) -> Result<String, Refusal> {
+    let refuse = |reason: String| Refusal { field: "body", broken: Broken { line: None, reason } };
+    if !wording.subject.trim().is_empty() {
+        let broken = Broken { line: None, reason: "a text message has no subject: leave it empty".into() };
+        return Err(Refusal { field: "subject", broken });
+    }
+    let body = sandbox::render(&wording.body, &context.value(), Part::Plain, sandbox::SUBJECT_BYTES * 4)
+        .map_err(|broken| Refusal { field: "body", broken })?;
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if body.is_empty() {
+        return Err(refuse("the message is empty".into()));
+    }
+    let chars = body.chars().count();
+    if chars > TEXT_CHARS {
+        return Err(refuse(format!("{chars} characters: a text may have at most {TEXT_CHARS} (three SMS)")));
+    }
+    Ok(body)
+}
+
 /// Whether `wording` may be saved for `kind` in `lang`: it renders with every sample.
 pub fn check(kind: Kind, lang: Lang, org_name: &str, wording: &Wording) -> Result<(), Refusal> {
     sandbox::parse(&wording.subject).map_err(|broken| Refusal { field: "subject", broken })?;
     sandbox::parse(&wording.body).map_err(|broken| Refusal { field: "body", broken })?;
     for sample in context::samples(kind, lang, org_name) {
-        render(lang, wording, &sample)?;
+        if kind.is_text() {
+            render_text(wording, &sample)?;
+        } else {
+            render(lang, wording, &sample)?;
+        }
     }
     Ok(())
+}
+
+/// The text message of `kind` for `context`, in `lang`, in the organization's words (the
+/// event's, if `event`) or the hub's default.
+pub async fn text(
+    tx: &mut Tenant,
+    kind: Kind,
+    lang: Lang,
+    event: Option<i64>,
+    context: &Context,
+) -> anyhow::Result<String> {
+    worded(tx, kind, lang, event, |w| render_text(w, context)).await
 }
 
 /// The letter of `kind` for `context`, in `lang`, in the words the organization chose (the
@@ -113,9 +151,21 @@ pub async fn letter(
     event: Option<i64>,
     context: &Context,
 ) -> anyhow::Result<Letter> {
+    worded(tx, kind, lang, event, |w| render(lang, w, context)).await
+}
+
+/// `make` with the wording `kind` is sent in — the organization's, or the default should that
+/// not render (invariant 2).
+async fn worded<T>(
+    tx: &mut Tenant,
+    kind: Kind,
+    lang: Lang,
+    event: Option<i64>,
+    make: impl Fn(&Wording) -> Result<T, Refusal>,
+) -> anyhow::Result<T> {
     if let Some(wording) = store::find(tx, kind, lang, event).await? {
-        match render(lang, &wording, context) {
-            Ok(letter) => return Ok(letter),
+        match make(&wording) {
+            Ok(made) => return Ok(made),
             Err(refusal) => tracing::warn!(
                 kind = kind.as_str(),
                 lang = lang.code(),
@@ -125,7 +175,7 @@ pub async fn letter(
             ),
         }
     }
-    render(lang, &defaults::wording(kind, lang), context).map_err(|refusal| {
+    make(&defaults::wording(kind, lang)).map_err(|refusal| {
         anyhow::anyhow!("the default wording of {} did not render: {refusal}", kind.as_str())
     })
 }

@@ -14,6 +14,7 @@ use crate::mail;
 use crate::messages::context::{Buyer, EventFacts, OrderFacts, Org, RefundFacts, TicketLine};
 use crate::messages::{self, Context, Kind};
 use crate::state::PublicUrl;
+use crate::texts::{self, Via};
 
 /// Why a message is sent: its wording and its `once` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,8 +45,9 @@ impl Reason {
     }
 }
 
-/// Queues the tickets of paid order `order` to its buyer, for `reason`. `false` if nothing was
-/// queued: no address, not paid, or sent already for this reason (and window).
+/// Queues the tickets of paid order `order` to its buyer, for `reason` — and, when it is
+/// first paid and the buyer gave a phone number, the link to them by text. `false` if no
+/// e-mail was queued: no address, not paid, or sent already for this reason (and window).
 pub async fn tickets(
     tx: &mut Tenant,
     public_url: &PublicUrl,
@@ -53,7 +55,17 @@ pub async fn tickets(
     reason: Reason,
 ) -> anyhow::Result<bool> {
     let Some(facts) = store::mail_facts(tx, order).await? else { return Ok(false) };
-    if !deliverable(&facts.email) || facts.status != "paid" {
+    let texting = reason == Reason::Paid && !facts.phone.is_empty();
+    let emailing = deliverable(&facts.email);
+    if facts.status != "paid" || !(texting || emailing) {
+        return Ok(false);
+    }
+    let lines = store::line_names(tx, order).await?;
+    let context = order_context(&facts, lines, public_url);
+    if texting {
+        ticket_link_text(tx, order, &facts, &context).await?;
+    }
+    if !emailing {
         return Ok(false);
     }
     let once = match reason {
@@ -61,10 +73,22 @@ pub async fn tickets(
         Reason::Again { window } => format!("again:{order}:{window}"),
         Reason::Reseated { serial } => format!("reseated:{order}:{serial}"),
     };
-    let lines = store::line_names(tx, order).await?;
-    let context = order_context(&facts, lines, public_url);
     let letter = messages::letter(tx, reason.kind(), lang(&facts), Some(facts.event_id), &context).await?;
     Ok(mail::enqueue_letter(tx, &facts.email, &letter, Some(order), Some(&once)).await?.is_some())
+}
+
+/// Queues the text with the link to order `order`'s tickets to the buyer's phone, once per
+/// order.
+async fn ticket_link_text(
+    tx: &mut Tenant,
+    order: i64,
+    facts: &MailFacts,
+    context: &Context,
+) -> anyhow::Result<()> {
+    let text = messages::text(tx, Kind::TicketLinkText, lang(facts), Some(facts.event_id), context).await?;
+    let via = Via::parse(&facts.text_via).unwrap_or_default();
+    texts::enqueue(tx, &facts.phone, via, &text, Some(&format!("ticket-link:{order}")), Some(order)).await?;
+    Ok(())
 }
 
 /// Queues the notice of refund `refund` (of `amount_minor`, cancelling `cancelled` tickets) of
@@ -168,6 +192,8 @@ mod tests {
             venue_name: "Paradiso".into(),
             venue_address: "Weteringschans 6, Amsterdam".into(),
             org_name: "Paradiso Live".into(),
+            phone: String::new(),
+            text_via: "sms".into(),
         }
     }
 

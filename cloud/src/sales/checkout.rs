@@ -47,6 +47,14 @@ pub struct NewOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^[ ]*[A-Za-z0-9][A-Za-z0-9-]{2,31}[ ]*$")]
     pub voucher: Option<String>,
+    /// The buyer's mobile number, in international form, written as people write it
+    /// (`+31 6 1234 5678`): once the order is paid, the link to its tickets goes there too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32, pattern = r"^[ ]*(\+|00)[1-9][0-9 ().-]{7,28}$")]
+    pub phone: Option<String>,
+    /// How the link reaches the phone: `sms` (the default) or `whatsapp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_via: Option<crate::texts::Via>,
 }
 
 /// One ticket type and how many.
@@ -76,6 +84,10 @@ pub struct Order {
     pub email: String,
     /// The buyer's name.
     pub name: String,
+    /// The buyer's mobile number (E.164), or "".
+    pub phone: String,
+    /// How the ticket link reaches it.
+    pub text_via: crate::texts::Via,
     /// Currency of every line.
     pub currency: String,
     /// Sum of the lines, their discounts taken off.
@@ -249,12 +261,18 @@ pub fn check(
     let email = new.email.trim().to_lowercase();
     crate::checks::email("email", &email)?;
     crate::checks::text("name", &new.name, 200)?;
+    let phone = match new.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => crate::texts::phone::normalize(p).map_err(|m| ApiError::invalid("phone", m))?,
+        None => String::new(),
+    };
     let priced = price_lines(&new.lines, sale, voucher, now)?;
     Ok(Order {
         org: sale.org,
         event,
         email,
         name: new.name.trim().to_owned(),
+        phone,
+        text_via: new.text_via.unwrap_or_default(),
         currency: priced.currency,
         total_minor: priced.total_minor,
         lines: priced.lines,

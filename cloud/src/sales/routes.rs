@@ -402,6 +402,7 @@ pub async fn staff_order_view(tx: &mut Tenant, id: i64) -> Result<StaffOrderView
         refunds: store::refunds(tx, id).await?,
         disputes: store::disputes(tx, id).await?,
         checkins: store::checkins(tx, order.event_id, id).await?,
+        texts: crate::texts::store::of_order(tx, id).await?,
         order,
     })
 }

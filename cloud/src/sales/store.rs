@@ -312,9 +312,9 @@ pub async fn insert_pending(
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO orders (org_id, event_id, code, secret, status, channel, email, name, currency, \
-         total_minor, hold_expires_at, idempotency_key, request_hash, created_at, voucher_id) VALUES {} \
+         total_minor, hold_expires_at, idempotency_key, request_hash, created_at, voucher_id, phone, text_via) VALUES {} \
          ON CONFLICT (event_id, idempotency_key) DO NOTHING RETURNING id, code",
-        values(orders.len(), "(?, ?, ?, ?, 'pending', 'online', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        values(orders.len(), "(?, ?, ?, ?, 'pending', 'online', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     );
     let mut insert = sqlx::query_as(sqlx::AssertSqlSafe(sql));
     for (o, (code, secret)) in orders.iter().zip(codes) {
@@ -331,7 +331,9 @@ pub async fn insert_pending(
             .bind(&o.idempotency_key)
             .bind(&o.request_hash)
             .bind(now)
-            .bind(o.voucher.map(|v| v.id));
+            .bind(o.voucher.map(|v| v.id))
+            .bind(&o.phone)
+            .bind(o.text_via.as_str());
     }
     insert.fetch_all(&mut **tx).await
 }
@@ -1109,13 +1111,18 @@ pub struct MailFacts {
     pub venue_address: String,
     /// The organizer's name: who the mail is from.
     pub org_name: String,
+    /// The buyer's mobile number (E.164), or "".
+    pub phone: String,
+    /// "sms" or "whatsapp".
+    pub text_via: String,
 }
 
 /// Order `order`'s facts for the buyer's e-mails.
 pub async fn mail_facts(tx: &mut Tenant, order: i64) -> Result<Option<MailFacts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT o.code, o.secret, o.status, o.name, o.email, o.currency, o.total_minor, o.event_id, e.name AS event_name, \
-                e.starts_at, e.ends_at, e.time_zone, e.language, e.venue_name, e.venue_address, g.name AS org_name \
+                e.starts_at, e.ends_at, e.time_zone, e.language, e.venue_name, e.venue_address, g.name AS org_name, \
+                o.phone, o.text_via \
          FROM orders o JOIN events e ON e.id = o.event_id JOIN organizations g ON g.id = o.org_id \
          WHERE o.id = $1 AND o.org_id = $2",
     )

@@ -182,6 +182,8 @@ pub struct StaffOrderView {
     pub disputes: Vec<super::store::DisputeView>,
     /// Scans of its tickets, by time.
     pub checkins: Vec<CheckinView>,
+    /// Texts to the buyer's phone (the ticket link) and what became of each, oldest first.
+    pub texts: Vec<crate::texts::store::TextRow>,
 }
 
 /// A payment of an order.

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod localstripe;
 pub mod standard_webhooks;
+pub mod twilio;
 
 use cloud::clock::Clock;
 use cloud::config::Config;
