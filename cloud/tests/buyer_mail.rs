@@ -322,7 +322,8 @@ async fn an_organizer_words_messages_per_language_and_event_and_buyers_read_thos
         // A wording that renders with every sample but not with this buyer's facts: saved, and
         // the buyer still gets the confirmation — in the default wording.
         let trap = "{% if buyer.name == 'Frieda Fan' %}{{ nobody.knows }}{% endif %}Hello";
-        let (status, saved) = word(&owner, "/api/v1/message-templates/order_confirmation/en", "Hi", trap).await;
+        let (status, saved) =
+            word(&owner, "/api/v1/message-templates/order_confirmation/en", "Hi", trap).await;
         assert_eq!(status, 200, "{saved}");
         paid_order(&hub, english, 1).await;
         let mail = mailbox(&hub, 3).await;
