@@ -326,7 +326,9 @@ fn phone_or_sender<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::
     }
     Ok(match Either::deserialize(d)? {
         Either::Text(t) => t,
-        Either::Number(n) => format!("+{n}"),
+        // E.164 is 8 to 15 digits; fewer is a short code, written without "+".
+        Either::Number(n) if n >= 10_000_000 => format!("+{n}"),
+        Either::Number(n) => n.to_string(),
     })
 }
 

@@ -191,7 +191,7 @@ async fn invite(
 }
 
 /// A role as a member reads it, in `lang`.
-fn role_words(role: Role, lang: Lang) -> String {
+pub fn role_words(role: Role, lang: Lang) -> String {
     let words = match (lang, role) {
         (Lang::En, r) => r.label(),
         (Lang::De, Role::Owner) => "Inhaber",

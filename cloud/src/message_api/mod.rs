@@ -240,6 +240,9 @@ async fn save_for_event(
     ApiPath((event, kind, lang)): ApiPath<(i64, String, String)>,
     ApiJson(wording): ApiJson<NewWording>,
 ) -> Result<Json<TemplateView>, ApiError> {
+    if event <= 0 {
+        return Err(ApiError::NotFound); // 0 is the organization's own scope, not an event
+    }
     Ok(Json(save(&db, &caller, event, named(&kind, &lang)?, wording).await?))
 }
 
@@ -262,6 +265,9 @@ async fn reset_for_event(
     caller: Caller,
     ApiPath((event, kind, lang)): ApiPath<(i64, String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    if event <= 0 {
+        return Err(ApiError::NotFound);
+    }
     reset(&db, &caller, event, named(&kind, &lang)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

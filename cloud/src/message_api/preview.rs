@@ -70,6 +70,16 @@ pub async fn preview(
     }
     let (context, facts) = real_facts(&mut tx, public_url, caller, kind, lang, asked.event_id).await?;
     tx.commit().await?;
+    if kind.is_text() {
+        let text = messages::render_text(&wording, &context).map_err(|r| refused(&r))?;
+        return Ok(Preview {
+            subject: String::new(),
+            html: String::new(),
+            html_body: String::new(),
+            text,
+            facts,
+        });
+    }
     let letter = messages::render(lang, &wording, &context).map_err(|r| refused(&r))?;
     Ok(Preview {
         subject: letter.subject.clone(),
@@ -104,7 +114,7 @@ async fn real_facts(
                 member: MemberFacts {
                     name: me.name.clone(),
                     email: me.email,
-                    role: me.role.label().to_lowercase(),
+                    role: crate::members::role_words(me.role, lang),
                 },
                 inviter: Named { name: me.name },
                 sign_in_url: format!("{}/login", public_url.base()),

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The longest a text message may be: three SMS parts of 160 characters.
-pub const TEXT_CHARS: usize = 480;
+/// The most SMS parts a text message may take (each part is billed as one SMS).
+pub const TEXT_PARTS: usize = 3;
 
 /// A kind of message the hub sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -89,7 +89,7 @@ impl Kind {
         }
     }
 
-    /// Whether it is a text message (plain, no subject, at most [`TEXT_CHARS`]) rather than
+    /// Whether it is a text message (plain, no subject, at most [`TEXT_PARTS`] SMS) rather than
     /// an e-mail.
     pub fn is_text(self) -> bool {
         self == Self::TicketLinkText

@@ -10,7 +10,7 @@
 //! A wording is a subject line and a body, both templates in a sandboxed Jinja
 //! ([`sandbox`]) over the facts of the message ([`context`]). The body is Markdown, from which
 //! the e-mail's text and HTML parts are made ([`crate::mail::Letter`]). A text message (SMS,
-//! WhatsApp) has a body only, plain text of at most [`TEXT_CHARS`] characters.
+//! WhatsApp) has a body only, plain text of at most [`TEXT_PARTS`] SMS parts.
 //!
 //! Invariants:
 //! 1. **What is stored renders.** A wording is refused on save (with its line and reason)
@@ -18,7 +18,9 @@
 //!    it fits. So a broken template is found by the organizer typing it, not by a buyer.
 //! 2. **No message is lost to a wording.** Should a saved wording still fail with real facts
 //!    (a value the samples did not foresee), the message goes out in the default wording and
-//!    the failure is logged: the buyer gets their tickets either way.
+//!    the failure is logged: the buyer gets their tickets either way. Should even the default
+//!    not fit (limits of length), [`Unrenderable`] tells the caller, which sends something
+//!    plainer rather than fail the change that caused the message.
 
 pub mod context;
 pub mod defaults;
@@ -27,7 +29,7 @@ pub mod sandbox;
 pub mod store;
 
 pub use context::Context;
-pub use kind::{Kind, Reader, TEXT_CHARS};
+pub use kind::{Kind, Reader, TEXT_PARTS};
 
 use crate::db::Tenant;
 use crate::lang::Lang;
@@ -96,7 +98,8 @@ pub fn render(lang: Lang, wording: &Wording, context: &Context) -> Result<Letter
 }
 
 /// `wording` of a text message rendered with `context`: its body, plain, one paragraph
-/// (line breaks as spaces), at most [`TEXT_CHARS`] characters.
+/// (line breaks as spaces), its typographic marks made plain ([`plain_marks`]), at most
+/// [`TEXT_PARTS`] SMS parts ([`sms_parts`]).
 pub fn render_text(wording: &Wording, context: &Context) -> Result<String, Refusal> {
     let refuse = |reason: String| Refusal { field: "body", broken: Broken { line: None, reason } };
     if !wording.subject.trim().is_empty() {
@@ -110,10 +113,48 @@ pub fn render_text(wording: &Wording, context: &Context) -> Result<String, Refus
         return Err(refuse("the message is empty".into()));
     }
     let chars = body.chars().count();
-    if chars > TEXT_CHARS {
-        return Err(refuse(format!("{chars} characters: a text may have at most {TEXT_CHARS} (three SMS)")));
+    let body = plain_marks(&body);
+    let parts = sms_parts(&body);
+    if parts > TEXT_PARTS {
+        return Err(refuse(format!(
+            "{chars} characters make {parts} SMS: a text may take at most {TEXT_PARTS} \
+             (459 characters of the SMS alphabet, 201 with any other character, such as an emoji)"
+        )));
     }
     Ok(body)
+}
+
+/// `text` with the typographic marks the SMS alphabet (GSM 03.38) lacks written plainly: one en
+/// dash ("20:00–23:00") would make every part of a text 67 characters instead of 153.
+pub fn plain_marks(text: &str) -> String {
+    text.replace(['–', '—'], "-").replace(['‘', '’'], "'").replace(['“', '”', '„'], "\"").replace('…', "...")
+}
+
+/// The SMS alphabet (GSM 03.38): its basic characters take one of a part's 160 places…
+const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// …its extension, two.
+const GSM_EXTENDED: &str = "^{}\\[~]|€";
+
+/// How many SMS parts `text` takes: in the SMS alphabet 160 characters in one, 153 a part when
+/// split; with any other character 70 UTF-16 units in one, 67 a part.
+pub fn sms_parts(text: &str) -> usize {
+    let septets: Option<usize> = text
+        .chars()
+        .map(|c| {
+            if GSM_BASIC.contains(c) {
+                Some(1)
+            } else if GSM_EXTENDED.contains(c) {
+                Some(2)
+            } else {
+                None
+            }
+        })
+        .sum();
+    let (units, one, each) = match septets {
+        Some(n) => (n, 160, 153),
+        None => (text.encode_utf16().count(), 70, 67),
+    };
+    if units <= one { 1 } else { units.div_ceil(each) }
 }
 
 /// Whether `wording` may be saved for `kind` in `lang`: it renders with every sample.
@@ -175,7 +216,36 @@ async fn worded<T>(
             ),
         }
     }
-    make(&defaults::wording(kind, lang)).map_err(|refusal| {
-        anyhow::anyhow!("the default wording of {} did not render: {refusal}", kind.as_str())
-    })
+    make(&defaults::wording(kind, lang)).map_err(|refusal| Unrenderable { kind, refusal }.into())
+}
+
+/// Even the default wording did not render with these facts (a 200-character event name in a
+/// text of at most three SMS, say). The caller decides what is sent instead: a message must
+/// never stop the change that causes it.
+#[derive(Debug, thiserror::Error)]
+#[error("the default wording of {} did not render: {refusal}", kind.as_str())]
+pub struct Unrenderable {
+    /// The kind.
+    pub kind: Kind,
+    /// Why.
+    pub refusal: Refusal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plain_marks, sms_parts};
+
+    #[test]
+    fn sms_parts_count_the_alphabet_a_phone_uses() {
+        assert_eq!(sms_parts(&"a".repeat(160)), 1);
+        assert_eq!(sms_parts(&"a".repeat(161)), 2);
+        assert_eq!(sms_parts(&"a".repeat(459)), 3);
+        assert_eq!(sms_parts(&"a".repeat(460)), 4);
+        assert_eq!(sms_parts(&"€".repeat(80)), 1, "the extension takes two places");
+        assert_eq!(sms_parts(&"ü".repeat(160)), 1, "German umlauts are in the alphabet");
+        assert_eq!(sms_parts(&format!("{}😀", "a".repeat(68))), 1, "70 UTF-16 units");
+        assert_eq!(sms_parts(&"ł".repeat(71)), 2);
+        assert_eq!(plain_marks("20:00–23:00 ‘x’ …"), "20:00-23:00 'x' ...");
+        assert_eq!(sms_parts(&plain_marks(&"–".repeat(160))), 1);
+    }
 }

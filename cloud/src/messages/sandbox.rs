@@ -66,10 +66,9 @@ fn environment(part: Part) -> Environment<'static> {
     // Markdown afterwards, escaping every text.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     if part == Part::Markdown {
+        // Every value escaped, even one a filter marked safe (`|e` HTML-escapes and marks
+        // safe): in Markdown, only the organizer's own text may be markup.
         env.set_formatter(|out, _state, value| {
-            if value.is_safe() {
-                return out.write_str(&value.to_string()).map_err(minijinja::Error::from);
-            }
             let text = if value.is_none() { String::new() } else { value.to_string() };
             out.write_str(&escape_markdown(&text)).map_err(minijinja::Error::from)
         });

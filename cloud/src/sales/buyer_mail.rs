@@ -85,10 +85,28 @@ async fn ticket_link_text(
     facts: &MailFacts,
     context: &Context,
 ) -> anyhow::Result<()> {
-    let text = messages::text(tx, Kind::TicketLinkText, lang(facts), Some(facts.event_id), context).await?;
+    let text =
+        match messages::text(tx, Kind::TicketLinkText, lang(facts), Some(facts.event_id), context).await {
+            Ok(text) => text,
+            Err(e) if e.is::<messages::Unrenderable>() => {
+                // Too long even in the default wording (very long names): the bare link.
+                tracing::warn!(order, error = %e, "the ticket link goes as the bare link");
+                let org: String = facts.org_name.chars().take(40).collect();
+                format!("{org}: {}", order_url(context))
+            }
+            Err(e) => return Err(e),
+        };
     let via = Via::parse(&facts.text_via).unwrap_or_default();
     texts::enqueue(tx, &facts.phone, via, &text, Some(&format!("ticket-link:{order}")), Some(order)).await?;
     Ok(())
+}
+
+/// The order's page, as `context` links it.
+fn order_url(context: &Context) -> &str {
+    match context {
+        Context::Order { order, .. } | Context::Refund { order, .. } => &order.url,
+        _ => "",
+    }
 }
 
 /// Queues the notice of refund `refund` (of `amount_minor`, cancelling `cancelled` tickets) of

@@ -14,12 +14,13 @@
 //!
 //! **Rate limits** (the shared GCRA buckets of [`crate::limits`], so they hold across
 //! instances) are applied when a text is sent, outside any transaction:
-//! - per recipient, [`PER_RECIPIENT`]: a loop or an abuse ("send my tickets again" in a loop)
-//!   cannot flood one phone. A text over it is **suppressed** — recorded with the reason, for
-//!   the organizer to see, never sent later;
+//! - per organization and recipient, [`PER_RECIPIENT`], on a text's first try: a loop or an
+//!   abuse cannot flood one phone. A text over it is **suppressed** — recorded with the
+//!   reason, for the organizer to see, never sent later;
 //! - per organization, `texts_per_hour` (configuration): a runaway loop cannot send thousands
 //!   of texts on the organization's bill. A text over it **waits** for the bucket (a big on-sale
-//!   is slowed, not lost).
+//!   is slowed, not lost), checked first, so waiting spends neither a try nor the phone's
+//!   allowance.
 //!
 //! A delivery the provider refuses for good (a number that cannot receive texts) fails at
 //! once; anything else (network, 5xx, 429) is tried again after 15 s, doubling, up to
@@ -31,6 +32,7 @@ pub mod store;
 pub mod twilio;
 
 use crate::db::{Db, Tenant};
+use crate::error::ApiError;
 use crate::limits::{Limits, Quota};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -195,32 +197,38 @@ impl Worker {
     /// One attempt at claimed text `c`: the limits, then the channel; the outcome recorded.
     async fn attempt(&self, c: store::Claimed) -> anyhow::Result<bool> {
         // The limits first, each its own statement (no transaction of ours is open meanwhile:
-        // on SQLite it would hold the writer the buckets need).
-        let to_phone = self.limits.check(&format!("text:to:{}", c.recipient), PER_RECIPIENT).await;
-        let to_org = match to_phone {
-            Ok(()) => self.limits.check(&format!("text:org:{}", c.org_id), self.org_quota).await,
-            Err(_) => Ok(()),
-        };
+        // on SQLite it would hold the writer the buckets need). The organization's bucket
+        // first: a text over it waits, spending neither a try nor its phone's allowance. The
+        // phone's only on a text's first try (a retry is the same text, not another one). An
+        // error reaching the buckets leaves the claim to age out: tried again, nothing decided.
         let now = self.db.clock().now_ms();
-        if to_phone.is_err() {
-            tracing::warn!(id = c.id, org = c.org_id, "text suppressed: too many to one phone");
-            let mut system = self.db.system().await?;
-            store::suppress(&mut system, c.id, now, "too many texts to this number within the hour").await?;
-            system.commit().await?;
-            return Ok(false);
+        match self.limits.check(&format!("text:org:{}", c.org_id), self.org_quota).await {
+            Ok(()) => {}
+            Err(ApiError::RateLimited { retry_after }) => {
+                let wait_ms = i64::try_from(retry_after).unwrap_or(3600).saturating_mul(1000);
+                let mut system = self.db.system().await?;
+                let why = "the organization's hourly limit";
+                store::wait(&mut system, c.id, now - CLAIM_MS + wait_ms, why, false).await?;
+                system.commit().await?;
+                return Ok(false);
+            }
+            Err(other) => return Err(other.into()),
         }
-        if let Err(e) = to_org {
-            // Waits for the organization's bucket: due again once it has room.
-            let retry_after = match e {
-                crate::error::ApiError::RateLimited { retry_after } => retry_after,
-                other => return Err(other.into()),
-            };
-            let wait_ms = i64::try_from(retry_after).unwrap_or(3600).saturating_mul(1000);
-            let mut system = self.db.system().await?;
-            store::wait(&mut system, c.id, now - CLAIM_MS + wait_ms, "the organization's hourly limit")
-                .await?;
-            system.commit().await?;
-            return Ok(false);
+        if c.attempts == 1 {
+            // Per organization and phone: one organization's orders cannot silence another's.
+            let bucket = format!("text:to:{}:{}", c.org_id, c.recipient);
+            match self.limits.check(&bucket, PER_RECIPIENT).await {
+                Ok(()) => {}
+                Err(ApiError::RateLimited { .. }) => {
+                    tracing::warn!(id = c.id, org = c.org_id, "text suppressed: too many to one phone");
+                    let mut system = self.db.system().await?;
+                    store::suppress(&mut system, c.id, now, "too many texts to this number within the hour")
+                        .await?;
+                    system.commit().await?;
+                    return Ok(false);
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
         let via = Via::parse(&c.via).unwrap_or_default();
         let out = Outgoing { id: c.id, to: c.recipient.clone(), via, body: c.body.clone() };
@@ -243,7 +251,8 @@ impl Worker {
             }
             Err(SendError::Failed(why)) => {
                 tracing::warn!(id = c.id, %why, "text not sent; will try again");
-                store::wait(&mut system, c.id, now - CLAIM_MS + retry_after_ms(c.attempts), &why).await?;
+                store::wait(&mut system, c.id, now - CLAIM_MS + retry_after_ms(c.attempts), &why, true)
+                    .await?;
                 false
             }
         };

@@ -15,6 +15,8 @@ pub fn normalize(raw: &str) -> Result<String, &'static str> {
     } else {
         return Err(WHY);
     };
+    // "+31 (0)6 …": the (0) is the trunk prefix dialled at home, never part of the number.
+    let rest = rest.replacen("(0)", "", 1);
     let mut digits = String::with_capacity(16);
     for c in rest.chars() {
         match c {
@@ -38,6 +40,8 @@ mod tests {
         assert_eq!(normalize(" +31 6 1234-5678 ").as_deref(), Ok("+31612345678"));
         assert_eq!(normalize("0049 (30) 123.4567").as_deref(), Ok("+49301234567"));
         assert_eq!(normalize("+1 415 523 8886").as_deref(), Ok("+14155238886"));
+        assert_eq!(normalize("+31 (0)6 12345678").as_deref(), Ok("+31612345678"), "the trunk (0) dropped");
+        assert_eq!(normalize("+44 (0)7700 900123").as_deref(), Ok("+447700900123"));
         for bad in [
             "",
             "0612345678",

@@ -136,14 +136,24 @@ async fn finish(
 }
 
 /// Text `id` waits: its claim dated `claim_at` (in the past) so that it is due again once that
-/// ages past the claim's length; `why` recorded.
-pub async fn wait(conn: &mut AnyConnection, id: i64, claim_at: i64, why: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE text_messages SET claimed_at = $1, last_error = $2 WHERE id = $3")
-        .bind(claim_at)
-        .bind(why)
-        .bind(id)
-        .execute(conn)
-        .await?;
+/// ages past the claim's length; `why` recorded. A wait for a rate limit (`counted` false)
+/// gives back the try its claim took.
+pub async fn wait(
+    conn: &mut AnyConnection,
+    id: i64,
+    claim_at: i64,
+    why: &str,
+    counted: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE text_messages SET claimed_at = $1, last_error = $2, attempts = attempts - $3 WHERE id = $4",
+    )
+    .bind(claim_at)
+    .bind(why)
+    .bind(i64::from(!counted))
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

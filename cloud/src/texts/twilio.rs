@@ -63,12 +63,11 @@ impl Channel for Twilio {
     async fn send(&self, text: &Outgoing) -> Result<String, SendError> {
         let (to, from) = match text.via {
             Via::Sms => (text.to.clone(), self.config.from.clone()),
+            // Without a WhatsApp sender the link goes by SMS: the buyer gets it either way.
+            Via::Whatsapp if self.config.whatsapp_from.is_empty() => {
+                (text.to.clone(), self.config.from.clone())
+            }
             Via::Whatsapp => {
-                if self.config.whatsapp_from.is_empty() {
-                    return Err(SendError::Refused(
-                        "no WhatsApp sender is configured (twilio_whatsapp_from)".into(),
-                    ));
-                }
                 (format!("whatsapp:{}", text.to), format!("whatsapp:{}", self.config.whatsapp_from))
             }
         };

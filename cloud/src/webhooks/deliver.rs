@@ -219,19 +219,31 @@ async fn give_up(tx: &mut Tenant, c: &Claimed, last: &send::Attempt, public_url:
         return Ok(());
     }
     tracing::warn!(endpoint = c.endpoint_id, "webhook endpoint disabled after its deliveries kept failing");
+    // A URL may be 2,000 characters; the subject line, 1 KiB.
+    let url = if c.url.chars().count() > 200 {
+        format!("{}…", c.url.chars().take(200).collect::<String>())
+    } else {
+        c.url.clone()
+    };
     let context = Context::Webhook {
         org: Org { name: messages::store::org_name(tx).await? },
         endpoint: EndpointFacts {
-            url: c.url.clone(),
+            url,
             reason: reason.clone(),
             page_url: format!("{public_url}/webhooks/{}", c.endpoint_id),
         },
     };
     let lang = messages::store::org_language(tx).await?;
-    let letter = messages::letter(tx, Kind::WebhookDisabled, lang, None, &context).await?;
-    let org = tx.org();
-    for address in store::managers(tx, org).await? {
-        crate::mail::enqueue_letter(tx, &address, &letter, None, None).await?;
+    match messages::letter(tx, Kind::WebhookDisabled, lang, None, &context).await {
+        Ok(letter) => {
+            let org = tx.org();
+            for address in store::managers(tx, org).await? {
+                crate::mail::enqueue_letter(tx, &address, &letter, None, None).await?;
+            }
+        }
+        // The endpoint is disabled and the audit log says so, told or not.
+        Err(e) if e.is::<messages::Unrenderable>() => tracing::error!(error = %e, "the owners were not told"),
+        Err(e) => return Err(e),
     }
     let detail = serde_json::json!({"endpoint": c.endpoint_id, "reason": reason});
     tx.audit("system", "webhook.disable", "webhook", detail).await?;
