@@ -178,7 +178,7 @@ impl Worker {
     pub async fn deliver_pending(&self) -> anyhow::Result<usize> {
         let mut system = self.db.system().await?;
         let now = system.now();
-        let due = store::due(&mut system, now, now - CLAIM_MS).await?;
+        let due = store::due(&mut system, now - CLAIM_MS).await?;
         system.commit().await?;
         let mut sent = 0;
         for id in due {

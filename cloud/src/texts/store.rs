@@ -64,7 +64,7 @@ pub async fn enqueue(
 }
 
 /// Up to 100 texts due (pending, not claimed since `claimed_before`).
-pub async fn due(conn: &mut AnyConnection, _now: i64, claimed_before: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn due(conn: &mut AnyConnection, claimed_before: i64) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM text_messages WHERE state = 'pending' AND (claimed_at IS NULL OR claimed_at < $1) \
          ORDER BY id LIMIT 100",
