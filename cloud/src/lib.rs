@@ -70,6 +70,7 @@ pub mod printing;
 pub mod query;
 pub mod reports;
 pub mod sales;
+pub mod schedules;
 pub mod seating;
 pub mod server;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! The periodic work every hub instance does: lapsed holds give their tickets back, payments
 //! whose webhook never came are asked after at the provider, refunds the provider has not
-//! confirmed are sent again, pending mail is delivered, expired console
+//! confirmed are sent again, scheduled reports whose time has come are made and queued,
+//! pending mail is delivered, expired console
 //! sessions, spent rate limits and old request nonces are deleted.
 //!
 //! Each step is one idempotent statement or a retry keyed by the row it retries, so any number
@@ -44,6 +45,12 @@ pub async fn once(state: &AppState) {
     if let Err(e) = crate::sales::refunds::retry_pending(&state.db, &state.sales, REFUND_RETRY_AFTER_MS).await
     {
         tracing::warn!(error = %e, "could not retry pending refunds");
+    }
+    let with = crate::schedules::run::Services { sales: &state.sales, public_url: state.public_url.base() };
+    match crate::schedules::run::run_due(&state.db, with).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(reports = n, "scheduled reports queued"),
+        Err(e) => tracing::warn!(error = %e, "could not run report schedules"),
     }
     match crate::mail::deliver_pending(&state.db, &state.mailer).await {
         Ok(0) => {}

@@ -93,6 +93,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::reports::routes())
         .merge(crate::webhook_api::routes())
         .merge(crate::message_api::routes())
+        .merge(crate::schedules::api::routes())
 }
 
 /// The document as the hub serves it.

@@ -110,6 +110,8 @@ const UNSAYABLE: &[(&str, &str, &str)] = &[
     ),
     ("POST /api/v1/members", "initial_password", "required exactly when the e-mail has no account"),
     ("POST /api/v1/webhooks", "url", "a URL the address parser takes (a port up to 65535)"),
+    ("POST /api/v1/events/{id}/report-schedules", "roles", "roles that may read the chosen report"),
+    ("PATCH /api/v1/report-schedules/{id}", "roles", "roles that may read the chosen (or kept) report"),
     ("POST /api/v1/webhooks", "event_types", "at least one type besides webhook.test"),
     ("PATCH /api/v1/webhooks/{id}", "event_types", "at least one type besides webhook.test"),
     ("PATCH /api/v1/webhooks/{id}", "url", "a URL the address parser takes (a port up to 65535)"),
@@ -909,6 +911,9 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
     }
     post(format!("/api/v1/webhooks/{}/test", hooks[0]), Value::Null).await;
     let delivery = hub.number("SELECT MAX(id) FROM webhook_deliveries").await.to_string();
+    // Report schedules: one to read, change and send, N for DELETE.
+    let schedule = json!({"report": "sales", "time": "08:00", "roles": ["owner"]});
+    let schedules = many(N + 1, format!("/api/v1/events/{main}/report-schedules"), schedule, "id").await;
     let of = |order: &Value, key: &str| vec![scalar(&order[key])];
     let spare_devices = devices[1..].iter().map(|d| d.0.to_string()).collect();
     let read_serials = serials(&read).iter().map(scalar).collect();
@@ -937,6 +942,8 @@ async fn seed(hub: &TestHub, generator: &mut Gen) -> ((String, Organizer), (u32,
         ("DELETE", "/api/v1/webhooks/{id}", "id", hooks[1..].to_vec()),
         ("*", "/api/v1/webhooks/{id}*", "id", hooks[..1].to_vec()),
         ("*", "/api/v1/webhooks/{id}/deliveries/{delivery}*", "delivery", vec![delivery]),
+        ("DELETE", "/api/v1/report-schedules/{id}", "id", schedules[1..].to_vec()),
+        ("*", "/api/v1/report-schedules/{id}*", "id", schedules[..1].to_vec()),
         ("PATCH", "/api/v1/members/{user_id}", "user_id", members[..1].to_vec()),
         ("DELETE", "/api/v1/members/{user_id}", "user_id", members[1..].to_vec()),
         ("*", "/api/v1/orders/{code}/cancel", "code", of(&cancel, "code")),

@@ -268,7 +268,7 @@ async fn an_organizer_words_messages_per_language_and_event_and_buyers_read_thos
         let list = owner.get("/api/v1/message-templates").await;
         assert_eq!(
             (list["kinds"].as_array().unwrap().len(), list["templates"].as_array().unwrap().len()),
-            (9, 27)
+            (10, 30)
         );
         broken_wordings_are_refused(&owner, english).await;
 

@@ -11,7 +11,10 @@
 //! 3. killed between the changes and their webhooks — a partner's endpoint is paused through
 //!    both kills, so every order's `order.placed` and `order.paid` sit in the outbox. Enabled
 //!    after the last restart, each reaches the partner once, in order, verified by the
-//!    Standard Webhooks reference library.
+//!    Standard Webhooks reference library;
+//! 4. killed between a scheduled report's run and its mail — the run is recorded and its mail
+//!    (CSV and PDF beside it) queued, but the mail cannot leave. After the restart it leaves,
+//!    once, and the slot is not run again.
 //!
 //! Stripe itself would retry the lost webhook for three days; localstripe does not, so here
 //! the hub's own recovery (asking Stripe about pending payments) is what finds the payment —
@@ -24,6 +27,7 @@ use cloud::webhooks::signature::Secret;
 use common::localstripe::{Localstripe, WEBHOOK_SECRET};
 use common::standard_webhooks::Receiver;
 use common::{MASTER_KEY, Organizer, festival, postgres_admin_url, put_on_sale};
+use mail_parser::MimeHeaders;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -97,9 +101,9 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A fresh PostgreSQL database: its URL.
-async fn fresh_database() -> String {
-    let name = format!("voelgoed_crash_{}", std::process::id());
+/// A fresh PostgreSQL database for the test named `test`: its URL.
+async fn fresh_database(test: &str) -> String {
+    let name = format!("voelgoed_crash_{test}_{}", std::process::id());
     let admin = cloud::db::Db::connect(&postgres_admin_url()).await.expect("PostgreSQL");
     for sql in [format!("DROP DATABASE IF EXISTS {name}"), format!("CREATE DATABASE {name}")] {
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.pool()).await.unwrap();
@@ -212,7 +216,7 @@ async fn partner_got_each_once(partner: &Receiver, first: &Value, second: &Value
 async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     let client = client();
     let stripe = Localstripe::start();
-    let database = fresh_database().await;
+    let database = fresh_database("payment").await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let port = free_port();
@@ -312,7 +316,11 @@ async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     assert_eq!(owner.send(reqwest::Method::PATCH, &hook, &json!({"enabled": true})).await.0, 200);
     partner_got_each_once(&partner, &first, &second).await;
     hub.kill();
+    drop_database(db, &database).await;
+}
 
+/// Drops the test's database.
+async fn drop_database(db: cloud::db::Db, database: &str) {
     db.pool().close().await;
     let admin = cloud::db::Db::connect(&postgres_admin_url()).await.unwrap();
     let name = &database[database.rfind('/').unwrap() + 1..];
@@ -320,4 +328,74 @@ async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
         .execute(admin.pool())
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_killed_after_a_scheduled_report_ran_mails_it_after_the_restart_once() {
+    let client = client();
+    let stripe = Localstripe::start();
+    let database = fresh_database("report").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // The mail drop blocked (a file where its directory goes): the report's mail stays queued.
+    let outbox = data.join("mail-outbox");
+    std::fs::write(&outbox, b"not a directory").unwrap();
+    let port = free_port();
+    let hub = HubProcess::start(data, &database, port, &stripe).await;
+    let db = cloud::db::Db::connect(&database).await.unwrap();
+    let new = cloud::tenancy::NewOrganization {
+        name: "Report Festival".into(),
+        slug: "report".into(),
+        owner_email: "owner@report.example".into(),
+        owner_name: "Owner".into(),
+        owner_password: common::PASSWORD.into(),
+    };
+    cloud::tenancy::create_organization(&db, &new).await.unwrap();
+    let owner = Organizer::login_at(&hub.url, &client, "owner@report.example").await;
+    let event = put_on_sale(&owner, &festival()).await;
+
+    // Daily at an hour ago on the venue's clock, made two days ago (as if the hub had been
+    // down since): yesterday's slot and today's are due.
+    let amsterdam = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap();
+    let hour_ago =
+        jiff::Timestamp::now().to_zoned(amsterdam).checked_sub(jiff::SignedDuration::from_hours(1)).unwrap();
+    let body = json!({"report": "sales", "time": hour_ago.strftime("%H:%M").to_string(), "roles": ["owner"]});
+    let (status, made) = owner.post(&format!("/api/v1/events/{event}/report-schedules"), &body).await;
+    assert_eq!(status, 201, "{made}");
+    sqlx::query("UPDATE report_schedules SET since = since - 172800000, next_at = 0")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    eventually("the report run and its mail tried and failed", async || {
+        let failed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox x JOIN outbox_attachments a ON a.outbox_id = x.id WHERE x.last_error IS NOT NULL",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        failed > 0
+    })
+    .await;
+    hub.kill();
+
+    std::fs::remove_file(&outbox).unwrap();
+    let hub = HubProcess::start(data, &database, port, &stripe).await;
+    eventually("the report delivered after the restart", async || !mails(data).is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // time enough for a duplicate to show
+    let delivered = mails(data);
+    assert_eq!(delivered.len(), 1, "one report, once");
+    let text = std::fs::read(&delivered[0]).unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&text).unwrap();
+    assert_eq!(parsed.subject(), Some("Sales: Summer Festival"));
+    let names: Vec<String> =
+        parsed.attachments().filter_map(|a| a.attachment_name().map(str::to_owned)).collect();
+    assert_eq!(names.len(), 2, "CSV and PDF: {names:?}");
+    let runs: Vec<String> = sqlx::query_scalar("SELECT outcome FROM report_runs ORDER BY slot_at")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(runs.last().map(String::as_str), Some("sent"), "{runs:?}");
+    assert!(runs[..runs.len() - 1].iter().all(|o| o == "caught_up"), "each slot run once: {runs:?}");
+    hub.kill();
+    drop_database(db, &database).await;
 }

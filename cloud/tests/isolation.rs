@@ -111,6 +111,7 @@ struct Objects {
     plan: i64,
     webhook: i64,
     delivery: i64,
+    schedule: i64,
 }
 
 /// A seat plan with one seat.
@@ -161,7 +162,14 @@ async fn objects_of(hub: &TestHub, a: &Organizer) -> Objects {
     let wording = json!({"subject": "Hi {{ buyer.name }}", "body": "A's own words"});
     let worded = format!("/api/v1/events/{event}/message-templates/order_confirmation/en");
     assert_eq!(a.send(reqwest::Method::PUT, &worded, &wording).await.0, 200);
+    let (_, schedule) = a
+        .post(
+            &format!("/api/v1/events/{event}/report-schedules"),
+            &json!({"report": "sales", "time": "08:00", "roles": ["owner"]}),
+        )
+        .await;
     Objects {
+        schedule: schedule["id"].as_i64().unwrap(),
         webhook,
         delivery,
         plan: plan["id"].as_i64().unwrap(),
@@ -198,6 +206,10 @@ fn valid_body(method: &str, path: &str) -> Value {
             json!({"subject": "Mallory's", "body": "Mallory's words"})
         }
         ("POST", "/api/v1/webhooks/{id}/replay") => json!({"since": 0}),
+        ("POST", "/api/v1/events/{id}/report-schedules") => {
+            json!({"report": "sales", "time": "08:00", "roles": ["owner"]})
+        }
+        ("PATCH", "/api/v1/report-schedules/{id}") => json!({"roles": ["owner", "viewer"], "time": "09:00"}),
         ("PATCH", "/api/v1/devices/{id}") => json!({"name": "Mallory's", "pin": "1234"}),
         ("PATCH", "/api/v1/events/{id}/ticket-types/{number}") => json!({"capacity": 1000}),
         ("POST", "/api/v1/events/{id}/gates") => json!({"name": "Back door"}),
@@ -245,6 +257,7 @@ async fn every_route_answers_404_for_another_organizations_objects() {
                 Some("orders") => objects.order.clone(),
                 Some("seat-plans") => objects.plan.to_string(),
                 Some("webhooks") => objects.webhook.to_string(),
+                Some("report-schedules") => objects.schedule.to_string(),
                 // The caller's own organization's wording: no object of another's in the path.
                 Some("message-templates") => continue,
                 other => panic!("{path}: which object is {other:?}? add it to this test"),
@@ -303,6 +316,8 @@ async fn every_route_answers_404_for_another_organizations_objects() {
         assert_eq!(vouchers["vouchers"][0]["leased"], 0);
         let rules = a.get(&format!("/api/v1/events/{}/discounts", objects.event)).await;
         assert_eq!(rules["discounts"].as_array().map(Vec::len), Some(1), "{rules}");
+        let schedule = a.get(&format!("/api/v1/report-schedules/{}", objects.schedule)).await;
+        assert_eq!((&schedule["time"], &schedule["runs"]), (&json!("08:00"), &json!([])), "{schedule}");
     }
 }
 
@@ -353,6 +368,18 @@ async fn each_role_may_do_what_its_job_needs_and_no_more() {
             Method::PUT,
             "/api/v1/message-templates/refund_notice/en".into(),
             json!({"subject": "Refund {{ order.code }}", "body": "Money back."}),
+            [true, false, false, false],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/report-schedules"),
+            json!({"report": "checkins", "time": "08:00", "roles": ["gate_staff"]}),
+            [true, false, false, false],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/report-schedules"),
+            Value::Null,
             [true, false, false, false],
         ),
         (Method::GET, "/api/v1/devices".into(), Value::Null, [true, true, true, true]),

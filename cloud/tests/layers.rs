@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["events", "members", "reports", "settings", "webhook_api"],
     &["vouchers", "seating"],
     &["devices", "guests", "sales"],
-    &["leases", "message_api"],
+    &["leases", "message_api", "schedules"],
     &["openapi", "console", "demo", "maintenance"],
     &["server"],
     &["cli"],

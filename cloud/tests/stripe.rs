@@ -560,6 +560,28 @@ async fn the_ledger_is_reconciled_with_stripes_payouts_and_every_difference_is_l
     let page = owner.authorize(hub.get("/reconciliation")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(unseen["code"].as_str().unwrap()) && page.contains("90.00 EUR"), "{page}");
 
+    // Scheduled, it arrives by mail with the same CSV (and a PDF) — sent now, not at its time.
+    let body = json!({"report": "reconciliation", "time": "07:00", "roles": ["owner"]});
+    let (status, schedule) = owner.post(&format!("/api/v1/events/{event}/report-schedules"), &body).await;
+    assert_eq!(status, 201, "{schedule}");
+    let (status, sent) =
+        owner.post(&format!("/api/v1/report-schedules/{}/send", schedule["id"]), &json!({})).await;
+    assert_eq!((status, sent["recipients"].as_i64()), (202, Some(1)), "{sent}");
+    cloud::mail::deliver_pending(&hub.db, &hub.state.mailer).await.unwrap();
+    let mailed = std::fs::read_dir(&hub.mail_dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .find_map(|raw| {
+            use mail_parser::MimeHeaders;
+            let message = mail_parser::MessageParser::default().parse(&raw)?;
+            let named =
+                |n: &str| n.starts_with("reconciliation-") && n.to_ascii_lowercase().ends_with(".csv");
+            let csv = message.attachments().find(|a| a.attachment_name().is_some_and(named))?;
+            Some(String::from_utf8(csv.contents().to_vec()).unwrap())
+        })
+        .expect("the reconciliation by mail");
+    assert_eq!(mailed, csv, "the mailed CSV is the API's");
+
     // The periodic work finds the lost payment at Stripe: that difference is gone.
     let state = &hub.state;
     cloud::sales::fulfil::recover_missed_payments(&state.db, &state.master, &state.sales, 0).await.unwrap();

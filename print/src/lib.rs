@@ -1,13 +1,17 @@
 //! # What a customer holds, on paper and on screen
 //!
 //! The signed ticket as a QR code — PNG for the hub's downloads, SVG for an app's screen — and
-//! printable PDFs: tickets (one A4 page each), and any document of text lines with optional
-//! codes (a box-office receipt, a shift report). Shared by the hub and the box office.
+//! printable PDFs: tickets (one A4 page each), any document of text lines with optional
+//! codes (a box-office receipt, a shift report), and tables (a report, in columns). Shared by the hub and the box office.
 //!
 //! The QR code carries the ticket's `VG1:` text at error correction level M (the level gates
 //! are tested at; version 5 for a hub ticket). The PDF draws the code as vector squares — sharp
 //! at any print size, no image to embed — with the text in the standard Helvetica every PDF
 //! reader has (so no font is embedded either).
+
+mod table;
+
+pub use table::{Table, table};
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use qrcode::{Color, EcLevel, QrCode};
@@ -152,13 +156,25 @@ pub fn pdf(tickets: &[PrintedTicket]) -> anyhow::Result<Vec<u8>> {
 /// A PDF of `pages`. A page whose lines run past the bottom margin continues on the next.
 pub fn document(pages: &[Page]) -> anyhow::Result<Vec<u8>> {
     let pages: Vec<Page> = pages.iter().flat_map(split_long).collect();
+    let contents = pages.iter().map(page_content).collect::<anyhow::Result<Vec<_>>>()?;
+    write_pdf(PAGE, &contents)
+}
+
+/// A PDF of content streams, one page of `size` (points) each, with the fonts the content
+/// streams name: F1 Helvetica, F2 Helvetica-Bold, F3 Courier, F4 Courier-Bold.
+pub(crate) fn write_pdf(size: (f32, f32), contents: &[Vec<u8>]) -> anyhow::Result<Vec<u8>> {
     let catalog = Ref::new(1);
     let tree = Ref::new(2);
-    let font = Ref::new(3);
-    let bold = Ref::new(4);
-    let refs: Vec<(Ref, Ref)> = (0..pages.len())
+    let fonts = [
+        (b"F1", b"Helvetica".as_slice()),
+        (b"F2", b"Helvetica-Bold"),
+        (b"F3", b"Courier"),
+        (b"F4", b"Courier-Bold"),
+    ];
+    let font_refs = [Ref::new(3), Ref::new(4), Ref::new(5), Ref::new(6)];
+    let refs: Vec<(Ref, Ref)> = (0..contents.len())
         .map(|i| {
-            let base = 5 + 2 * i32::try_from(i).unwrap_or(0);
+            let base = 7 + 2 * i32::try_from(i).unwrap_or(0);
             (Ref::new(base), Ref::new(base + 1))
         })
         .collect();
@@ -166,15 +182,21 @@ pub fn document(pages: &[Page]) -> anyhow::Result<Vec<u8>> {
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(refs.iter().map(|(page, _)| *page)).count(i32::try_from(refs.len())?);
     // WinAnsi: the accents of European names and the euro sign, in the base-14 fonts.
-    pdf.type1_font(font).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.type1_font(bold).base_font(Name(b"Helvetica-Bold")).encoding_predefined(Name(b"WinAnsiEncoding"));
-    for (content_page, (page_id, content_id)) in pages.iter().zip(&refs) {
+    for ((_, base), id) in fonts.iter().zip(font_refs) {
+        pdf.type1_font(id).base_font(Name(base)).encoding_predefined(Name(b"WinAnsiEncoding"));
+    }
+    for (content, (page_id, content_id)) in contents.iter().zip(&refs) {
         let mut page = pdf.page(*page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1)).parent(tree).contents(*content_id);
-        page.resources().fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
+        page.media_box(Rect::new(0.0, 0.0, size.0, size.1)).parent(tree).contents(*content_id);
+        let mut resources = page.resources();
+        let mut names = resources.fonts();
+        for ((name, _), id) in fonts.iter().zip(font_refs) {
+            names.pair(Name(name.as_slice()), id);
+        }
+        names.finish();
+        resources.finish();
         page.finish();
-        let content = page_content(content_page)?;
-        pdf.stream(*content_id, &content);
+        pdf.stream(*content_id, content);
     }
     Ok(pdf.finish())
 }
@@ -255,7 +277,7 @@ fn page_content(page: &Page) -> anyhow::Result<Vec<u8>> {
 
 /// `s` in Windows-1252 (the PDF base fonts' WinAnsi encoding); characters it lacks become '?'.
 /// (Written out rather than pulling in an encoding crate for one 27-entry table.)
-fn winansi(s: &str) -> Vec<u8> {
+pub(crate) fn winansi(s: &str) -> Vec<u8> {
     const HIGH: [(char, u8); 27] = [
         ('€', 0x80),
         ('‚', 0x82),

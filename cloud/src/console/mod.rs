@@ -22,6 +22,7 @@ mod members;
 mod messages;
 mod orders;
 mod reconciliation;
+mod report_schedules;
 mod reports;
 mod seat_plans;
 mod shop;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{code}", get(orders::detail))
         .route("/events/{id}/seats", get(seat_plans::seats))
         .route("/events/{id}/live", get(live::page))
+        .route("/events/{id}/report-schedules", get(report_schedules::page))
         .route("/events/{id}/live/stream", get(live::stream))
         .route("/seat-plans", get(seat_plans::list))
         .route("/seat-plans/new", get(seat_plans::new))

@@ -3,7 +3,7 @@
 
 use super::{Layout, PagePath, PageResult, Staff, render};
 use crate::error::ApiError;
-use crate::reports::{Cell, Table};
+use crate::reports::{Table, cell_text};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -20,35 +20,9 @@ struct Shown {
     rows: Vec<Vec<String>>,
 }
 
-/// "gross_minor" → "gross", its cells as money in the row's `currency` ("4500" → "45.00").
-fn cell(column: &str, value: &Cell, currency: &str) -> String {
-    match value {
-        Cell::Int(minor) if column.ends_with("_minor") => sync_core::money::format_amount(*minor, currency),
-        other => other.to_string(),
-    }
-}
-
-/// The currency of a report row's `cells`, if the report has a `currency` column.
-fn currency_of<'a>(table: &Table, cells: &'a [Cell]) -> &'a str {
-    match table.columns.iter().position(|c| *c == "currency").and_then(|i| cells.get(i)) {
-        Some(Cell::Text(c)) => c,
-        _ => "",
-    }
-}
-
 fn shown(name: &'static str, title: &'static str, table: &Table) -> Shown {
-    Shown {
-        name,
-        title,
-        columns: table.columns.iter().map(|c| c.trim_end_matches("_minor").replace('_', " ")).collect(),
-        rows: table
-            .rows
-            .iter()
-            .map(|row| {
-                row.iter().zip(&table.columns).map(|(v, c)| cell(c, v, currency_of(table, row))).collect()
-            })
-            .collect(),
-    }
+    let (columns, rows) = table.as_text();
+    Shown { name, title, columns, rows }
 }
 
 /// Sums column `value` per distinct `label`, in label order.
@@ -60,7 +34,7 @@ fn totals(table: &Table, label: &str, value: &str) -> Vec<(String, i64)> {
     };
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     for row in &table.rows {
-        *sums.entry(cell(label, &row[l], currency_of(table, row))).or_default() +=
+        *sums.entry(cell_text(label, &row[l], table.currency_of(row))).or_default() +=
             row[v].as_i64().unwrap_or(0);
     }
     sums.into_iter().collect()
@@ -109,6 +83,8 @@ struct ReportsPage {
     reports: Vec<Shown>,
     sales_chart: Chart,
     checkins_chart: Chart,
+    /// Whether the caller may schedule reports (the link to that page).
+    can_schedule: bool,
 }
 
 async fn readable(
@@ -134,7 +110,8 @@ pub(super) async fn page(
     let sales_chart = chart("sales", "day", "tickets_sold");
     let checkins_chart = chart("checkins", "from", "entries");
     let reports = tables.iter().map(|(name, title, table)| shown(name, title, table)).collect();
-    Ok(render(&ReportsPage { layout, event, event_name, reports, sales_chart, checkins_chart }))
+    let can_schedule = crate::schedules::views::MANAGERS.contains(&staff.0.role);
+    Ok(render(&ReportsPage { layout, event, event_name, reports, sales_chart, checkins_chart, can_schedule }))
 }
 
 /// `GET /events/{id}/reports/summary.pdf`: every report the caller may read, printable.
@@ -178,14 +155,15 @@ pub(super) async fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reports::Cell;
 
     #[test]
     fn money_columns_read_as_money_and_charts_sum_per_label() {
-        assert_eq!(cell("gross_minor", &Cell::Int(4500), "EUR"), "45.00");
-        assert_eq!(cell("net_minor", &Cell::Int(-505), "EUR"), "-5.05");
-        assert_eq!(cell("net_minor", &Cell::Int(-5), "EUR"), "-0.05", "the sign of amounts under one");
-        assert_eq!(cell("net_minor", &Cell::Int(4500), "JPY"), "4500", "yen have no minor unit");
-        assert_eq!(cell("entries", &Cell::Int(3), "EUR"), "3");
+        assert_eq!(cell_text("gross_minor", &Cell::Int(4500), "EUR"), "45.00");
+        assert_eq!(cell_text("net_minor", &Cell::Int(-505), "EUR"), "-5.05");
+        assert_eq!(cell_text("net_minor", &Cell::Int(-5), "EUR"), "-0.05", "the sign of amounts under one");
+        assert_eq!(cell_text("net_minor", &Cell::Int(4500), "JPY"), "4500", "yen have no minor unit");
+        assert_eq!(cell_text("entries", &Cell::Int(3), "EUR"), "3");
         let text = |s: &str| Cell::Text(s.into());
         let table = Table {
             columns: vec!["day", "tickets_sold"],

@@ -6,8 +6,9 @@
 //! it ages out after a growing wait (15 s, doubling, at most 30 min), up to [`MAX_ATTEMPTS`].
 //!
 //! A message is plain text, or a [`Letter`] (plain text and HTML, multipart/alternative); a
-//! letter about an order carries its valid tickets as a PDF, made when it is sent
-//! (multipart/mixed). A message queued with a `once` key is queued at most once, ever: that
+//! letter about an order carries its valid tickets as a PDF, made when it is sent, and a
+//! letter may carry files made when it was queued (a scheduled report's CSV and PDF, as the
+//! report stood at its slot) — either makes it multipart/mixed. A message queued with a `once` key is queued at most once, ever: that
 //! is how a buyer gets one confirmation per order however often the payment is reported.
 //!
 //! Delivery is over SMTP when `smtp_url` is set (lettre: STARTTLS or implicit TLS with rustls,
@@ -87,6 +88,33 @@ pub async fn enqueue(tx: &mut Tenant, to: &str, subject: &str, body: &str) -> Re
     store::enqueue(tx, to, subject, body).await
 }
 
+/// A file that goes with a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    /// Its name ("sales-2026-06-13.csv").
+    pub name: String,
+    /// Its media type ("text/csv; charset=utf-8").
+    pub content_type: String,
+    /// Its bytes.
+    pub body: Vec<u8>,
+}
+
+/// Queues `letter` to `to` inside `tx` with `files` beside it; its id.
+pub async fn enqueue_letter_with_files(
+    tx: &mut Tenant,
+    to: &str,
+    letter: &Letter,
+    files: &[File],
+) -> Result<i64, sqlx::Error> {
+    let id = store::enqueue_letter(tx, to, &letter.subject, &letter.text(), &letter.html(), None, None)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?; // only a `once` key can make it return none
+    for file in files {
+        store::attach(tx, id, file).await?;
+    }
+    Ok(id)
+}
+
 /// Queues `letter` to `to` inside `tx`, with the valid tickets of order `tickets_of` attached
 /// when it is sent; with a `once` key, only if no message with that key was ever queued. Its
 /// id, or `None` if it was queued before.
@@ -118,8 +146,8 @@ struct Outgoing {
     subject: String,
     text: String,
     html: Option<String>,
-    /// File name and bytes.
-    attachment: Option<(String, Vec<u8>)>,
+    /// The files that go with it.
+    attachments: Vec<File>,
 }
 
 /// Sends every pending message (all organizations) through `mailer`; returns how many were
@@ -164,24 +192,24 @@ pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> 
 }
 
 /// Message `id` as it will leave: with its order's tickets, if it carries them, as they are
-/// now (a ticket refunded since the message was queued is not in it).
+/// now (a ticket refunded since the message was queued is not in it), and the files queued
+/// with it.
 async fn outgoing(db: &Db, id: i64, message: store::Claimed) -> anyhow::Result<Outgoing> {
-    let attachment = match message.order_id {
-        Some(order) => {
-            let mut tx = db.tenant(message.org_id).await?;
-            let pdf = crate::printing::tickets_pdf(&mut tx, order).await?;
-            tx.commit().await?;
-            pdf
-        }
-        None => None,
-    };
+    let mut tx = db.tenant(message.org_id).await?;
+    let mut attachments = store::attachments(&mut tx, id).await?;
+    if let Some(order) = message.order_id
+        && let Some((name, body)) = crate::printing::tickets_pdf(&mut tx, order).await?
+    {
+        attachments.insert(0, File { name, content_type: "application/pdf".into(), body });
+    }
+    tx.commit().await?;
     Ok(Outgoing {
         id,
         to: message.recipient,
         subject: message.subject,
         text: message.body,
         html: message.html,
-        attachment,
+        attachments,
     })
 }
 
@@ -233,13 +261,15 @@ impl Outgoing {
         let alternative = MultiPart::alternative()
             .singlepart(SinglePart::plain(self.text.clone()))
             .singlepart(SinglePart::html(html.clone()));
-        let body = match &self.attachment {
-            Some((name, bytes)) => MultiPart::mixed().multipart(alternative).singlepart(
-                Attachment::new(name.clone()).body(bytes.clone(), ContentType::parse("application/pdf")?),
-            ),
-            None => alternative,
-        };
-        Ok(builder.multipart(body)?)
+        if self.attachments.is_empty() {
+            return Ok(builder.multipart(alternative)?);
+        }
+        let mut mixed = MultiPart::mixed().multipart(alternative);
+        for file in &self.attachments {
+            let kind = ContentType::parse(&file.content_type)?;
+            mixed = mixed.singlepart(Attachment::new(file.name.clone()).body(file.body.clone(), kind));
+        }
+        Ok(builder.multipart(mixed)?)
     }
 }
 
@@ -300,7 +330,7 @@ mod tests {
             subject: "Your tickets".into(),
             text: "Line one\nhttps://hub/t.pdf".into(),
             html: None,
-            attachment: None,
+            attachments: Vec::new(),
         };
         mailer.send(&out, 0).await.unwrap();
         drop(mailer);

@@ -123,3 +123,28 @@ pub async fn failed(
         .await?;
     Ok(())
 }
+
+/// Puts `file` beside message `id` (queued in this transaction).
+pub async fn attach(tx: &mut Tenant, id: i64, file: &super::File) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO outbox_attachments (org_id, outbox_id, name, content_type, body) VALUES ($1, $2, $3, $4, $5)")
+        .bind(tx.org())
+        .bind(id)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(&file.body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The files queued with message `id`, in the order they were attached.
+pub async fn attachments(tx: &mut Tenant, id: i64) -> Result<Vec<super::File>, sqlx::Error> {
+    let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT name, content_type, body FROM outbox_attachments WHERE outbox_id = $1 AND org_id = $2 ORDER BY id",
+    )
+    .bind(id)
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(name, content_type, body)| super::File { name, content_type, body }).collect())
+}

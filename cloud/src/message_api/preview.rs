@@ -121,7 +121,8 @@ async fn real_facts(
             };
             Ok((context, "you".into()))
         }
-        Kind::WebhookDisabled => Ok(made_up()),
+        // A real report's facts are the schedule's, at its time: the preview shows made-up ones.
+        Kind::WebhookDisabled | Kind::ScheduledReport => Ok(made_up()),
         _ => {
             let Some(order) = messages::store::latest_paid_order(tx, event).await? else {
                 return Ok(made_up());

@@ -140,6 +140,24 @@ pub struct EndpointFacts {
     pub page_url: String,
 }
 
+/// A report sent by its schedule.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportFacts {
+    /// Its title, in the message's language.
+    pub title: String,
+    /// When it was due, on the venue's clock.
+    pub due: String,
+    /// Earlier times it was due while the hub was down, which this one covers (on the venue's
+    /// clock; usually none).
+    pub missed: Vec<String>,
+    /// How many rows it has.
+    pub rows: usize,
+    /// The event's reports in the console.
+    pub page_url: String,
+    /// The schedule in the console.
+    pub schedule_url: String,
+}
+
 /// What a message's template is given, by kind.
 #[allow(missing_docs, reason = "each field is a name templates use, described by Kind::names")]
 #[derive(Clone, Debug, Serialize)]
@@ -155,6 +173,8 @@ pub enum Context {
     Invitation { org: Org, member: MemberFacts, inviter: Named, sign_in_url: String },
     /// A webhook endpoint disabled.
     Webhook { org: Org, endpoint: EndpointFacts },
+    /// A scheduled report.
+    Report { org: Org, event: EventFacts, report: ReportFacts },
 }
 
 impl Context {
@@ -162,6 +182,23 @@ impl Context {
     pub fn value(&self) -> minijinja::Value {
         minijinja::Value::from(minijinja::value::Serde(self))
     }
+}
+
+/// A report on time with rows, and one caught up after an outage with none.
+fn report_samples(lang: Lang, org: &Org, event: EventFacts, bare: EventFacts, starts: i64) -> Vec<Context> {
+    let report = |missed: Vec<String>, rows| ReportFacts {
+        title: "Sales".into(),
+        due: lang.date_time(starts - 12 * 3_600_000, "Europe/Amsterdam"),
+        missed,
+        rows,
+        page_url: "https://tickets.example/events/7/reports".into(),
+        schedule_url: "https://tickets.example/events/7/report-schedules".into(),
+    };
+    let earlier = vec![lang.date_time(starts - 36 * 3_600_000, "Europe/Amsterdam")];
+    vec![
+        Context::Report { org: org.clone(), event, report: report(Vec::new(), 12) },
+        Context::Report { org: org.clone(), event: bare, report: report(earlier, 0) },
+    ]
 }
 
 /// Made-up facts of `kind` in `lang`, for `org`: every case its template must handle (a
@@ -257,6 +294,7 @@ pub fn samples(kind: Kind, lang: Lang, org: &str) -> Vec<Context> {
                 sign_in_url: "https://tickets.example/login".into(),
             })
             .collect(),
+        Kind::ScheduledReport => report_samples(lang, &org(), event, bare, starts),
         Kind::WebhookDisabled => vec![Context::Webhook {
             org: org(),
             endpoint: EndpointFacts {

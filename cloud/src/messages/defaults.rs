@@ -28,6 +28,7 @@ fn source(kind: Kind, lang: Lang) -> &'static str {
                 Kind::MemberInvitation => file!($lang, "member_invitation"),
                 Kind::WebhookDisabled => file!($lang, "webhook_disabled"),
                 Kind::TicketLinkText => file!($lang, "ticket_link_text"),
+                Kind::ScheduledReport => file!($lang, "scheduled_report"),
             }
         };
     }

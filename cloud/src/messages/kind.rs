@@ -29,6 +29,8 @@ pub enum Kind {
     /// To a buyer who gave a phone number, when the order is paid: the link to the tickets,
     /// by SMS or WhatsApp (plain text, no subject).
     TicketLinkText,
+    /// To the members a report schedule names, at its time: the report as CSV and PDF.
+    ScheduledReport,
 }
 
 /// Who reads a kind of message, which decides its language.
@@ -42,7 +44,7 @@ pub enum Reader {
 
 impl Kind {
     /// Every kind, in the order the console lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::OrderConfirmation,
         Self::TicketsResent,
         Self::SeatChanged,
@@ -52,6 +54,7 @@ impl Kind {
         Self::MemberInvitation,
         Self::WebhookDisabled,
         Self::TicketLinkText,
+        Self::ScheduledReport,
     ];
 
     /// Its name in the API and in URLs.
@@ -66,6 +69,7 @@ impl Kind {
             Self::MemberInvitation => "member_invitation",
             Self::WebhookDisabled => "webhook_disabled",
             Self::TicketLinkText => "ticket_link_text",
+            Self::ScheduledReport => "scheduled_report",
         }
     }
 
@@ -86,6 +90,7 @@ impl Kind {
             Self::MemberInvitation => "Invitation to an existing account",
             Self::WebhookDisabled => "A webhook endpoint was disabled",
             Self::TicketLinkText => "Ticket link by text message (SMS or WhatsApp)",
+            Self::ScheduledReport => "A scheduled report, with its CSV and PDF",
         }
     }
 
@@ -98,7 +103,10 @@ impl Kind {
     /// Who reads it.
     pub fn reader(self) -> Reader {
         match self {
-            Self::AccountInvitation | Self::MemberInvitation | Self::WebhookDisabled => Reader::Member,
+            Self::AccountInvitation
+            | Self::MemberInvitation
+            | Self::WebhookDisabled
+            | Self::ScheduledReport => Reader::Member,
             _ => Reader::Buyer,
         }
     }
@@ -156,6 +164,17 @@ impl Kind {
                 ("endpoint.reason", "Why it was disabled"),
                 ("endpoint.page_url", "Its page in the console"),
             ]),
+            Self::ScheduledReport => {
+                names.extend(event);
+                names.extend([
+                    ("report.title", "The report's title (\"Sales\")"),
+                    ("report.due", "When it was due, on the venue's clock"),
+                    ("report.missed", "Earlier times it was due while the hub was down, which this one covers (a list; usually empty)"),
+                    ("report.rows", "How many rows it has (a number)"),
+                    ("report.page_url", "The event's reports in the console"),
+                    ("report.schedule_url", "Where to change or stop the schedule"),
+                ]);
+            }
         }
         names
     }

@@ -68,7 +68,8 @@ impl Context {
             | Self::Refund { org, .. }
             | Self::DoorSale { org, .. }
             | Self::Invitation { org, .. }
-            | Self::Webhook { org, .. } => &org.name,
+            | Self::Webhook { org, .. }
+            | Self::Report { org, .. } => &org.name,
         }
     }
 }

@@ -164,9 +164,41 @@ impl std::fmt::Display for Cell {
     }
 }
 
+/// A cell as people read it: a `…_minor` column's amounts as money in the row's `currency`
+/// ("4500" → "45.00"), everything else as it is.
+pub fn cell_text(column: &str, value: &Cell, currency: &str) -> String {
+    match value {
+        Cell::Int(minor) if column.ends_with("_minor") => sync_core::money::format_amount(*minor, currency),
+        other => other.to_string(),
+    }
+}
+
 impl Table {
-    fn new(columns: &[&'static str]) -> Self {
+    /// A table of `columns`, no rows yet.
+    pub fn new(columns: &[&'static str]) -> Self {
         Self { columns: columns.to_vec(), rows: Vec::new() }
+    }
+
+    /// The currency of a row's `cells`, if the table has a `currency` column.
+    pub fn currency_of<'a>(&self, cells: &'a [Cell]) -> &'a str {
+        match self.columns.iter().position(|c| *c == "currency").and_then(|i| cells.get(i)) {
+            Some(Cell::Text(c)) => c,
+            _ => "",
+        }
+    }
+
+    /// As people read it (the console's tables, the printed reports): column names in words
+    /// ("gross_minor" → "gross"), amounts as money.
+    pub fn as_text(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let columns = self.columns.iter().map(|c| c.trim_end_matches("_minor").replace('_', " ")).collect();
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter().zip(&self.columns).map(|(v, c)| cell_text(c, v, self.currency_of(row))).collect()
+            })
+            .collect();
+        (columns, rows)
     }
 
     /// As CSV with a header row (RFC 4180, via the csv crate).
@@ -181,7 +213,7 @@ impl Table {
 }
 
 /// Runs `report` for the organization's `event` (404 if the event is not theirs).
-async fn compute(tx: &mut crate::db::Tenant, event: i64, report: Report) -> Result<Table, ApiError> {
+pub async fn compute(tx: &mut crate::db::Tenant, event: i64, report: Report) -> Result<Table, ApiError> {
     let zone = queries::event_zone(tx, event).await?;
     match report {
         Report::Sales => queries::sales(tx, event, &zone).await,
@@ -206,18 +238,8 @@ pub async fn readable(
 ) -> Result<Vec<(&'static str, &'static str, Table)>, ApiError> {
     let mut tx = db.tenant(org).await?;
     let mut out = Vec::new();
-    for (name, title) in [
-        ("sales", "Sales"),
-        ("revenue", "Revenue"),
-        ("checkins", "Check-ins per 15 minutes"),
-        ("inside", "Inside now"),
-        ("double-admissions", "Double admissions"),
-        ("devices", "Devices"),
-        ("shifts", "Box-office shifts"),
-        ("discounts", "Discounts by tag and code"),
-        ("seats", "Seats by category"),
-    ] {
-        let report = Report::parse(name).ok_or(ApiError::NotFound)?;
+    for report in Report::ALL {
+        let (name, title) = (report.name(), report.title());
         if report.readers().contains(&role) {
             let table = compute(&mut tx, event, report).await?;
             // An event sold by ticket type has no seats to report.
@@ -230,8 +252,10 @@ pub async fn readable(
     Ok(out)
 }
 
-#[derive(Clone, Copy)]
-enum Report {
+/// One of an event's reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the module's table says what each is")]
+pub enum Report {
     Sales,
     Revenue,
     Checkins,
@@ -244,22 +268,56 @@ enum Report {
 }
 
 impl Report {
-    fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "sales" => Self::Sales,
-            "revenue" => Self::Revenue,
-            "checkins" => Self::Checkins,
-            "inside" => Self::Inside,
-            "double-admissions" => Self::DoubleAdmissions,
-            "devices" => Self::Devices,
-            "shifts" => Self::Shifts,
-            "discounts" => Self::Discounts,
-            "seats" => Self::Seats,
-            _ => return None,
-        })
+    /// Every report, in the console's order.
+    pub const ALL: [Self; 9] = [
+        Self::Sales,
+        Self::Revenue,
+        Self::Checkins,
+        Self::Inside,
+        Self::DoubleAdmissions,
+        Self::Devices,
+        Self::Shifts,
+        Self::Discounts,
+        Self::Seats,
+    ];
+
+    /// The report named `name` (as in the URL).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
     }
 
-    fn readers(self) -> &'static [Role] {
+    /// Its name in the URL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sales => "sales",
+            Self::Revenue => "revenue",
+            Self::Checkins => "checkins",
+            Self::Inside => "inside",
+            Self::DoubleAdmissions => "double-admissions",
+            Self::Devices => "devices",
+            Self::Shifts => "shifts",
+            Self::Discounts => "discounts",
+            Self::Seats => "seats",
+        }
+    }
+
+    /// Its title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Sales => "Sales",
+            Self::Revenue => "Revenue",
+            Self::Checkins => "Check-ins per 15 minutes",
+            Self::Inside => "Inside now",
+            Self::DoubleAdmissions => "Double admissions",
+            Self::Devices => "Devices",
+            Self::Shifts => "Box-office shifts",
+            Self::Discounts => "Discounts by tag and code",
+            Self::Seats => "Seats by category",
+        }
+    }
+
+    /// The roles that may read it.
+    pub fn readers(self) -> &'static [Role] {
         match self {
             Self::Sales | Self::Shifts | Self::Discounts | Self::Seats => {
                 &[Role::Owner, Role::Admin, Role::BoxOffice, Role::Viewer]

@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ProblemDetails};
 use crate::payments::reconcile::{DifferenceKind, Report, reconcile};
 use crate::query::ApiQuery;
-use crate::reports::Format;
+use crate::reports::{Cell, Format, Table};
 use crate::state::AppState;
 use crate::tenancy::Role;
 use axum::Json;
@@ -86,7 +86,7 @@ async fn reconciliation(
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
                 (header::CONTENT_DISPOSITION, "attachment; filename=\"reconciliation.csv\""),
             ],
-            to_csv(&found)?,
+            to_table(&found).to_csv()?,
         )
             .into_response());
     }
@@ -101,6 +101,17 @@ pub async fn compute(
     since: Option<i64>,
 ) -> Result<Reconciliation, ApiError> {
     caller.require(RECONCILERS)?;
+    compute_for(db, sales, caller.org_id, since).await
+}
+
+/// Organization `org`'s reconciliation since `since` (default 30 days ago): for a caller who
+/// may read it, or a schedule whose readers may.
+pub async fn compute_for(
+    db: &Db,
+    sales: &Sales,
+    org: i64,
+    since: Option<i64>,
+) -> Result<Reconciliation, ApiError> {
     let until = db.clock().now_ms();
     // Any time is taken, kept within the last year (a later one is an empty window).
     let since = since.unwrap_or(until - DEFAULT_WINDOW_MS).clamp(until - MAX_WINDOW_MS, until);
@@ -115,7 +126,7 @@ pub async fn compute(
         });
     };
     let named: Vec<&str> = books.movements.iter().filter_map(|m| m.payment.as_deref()).collect();
-    let mut tx = db.tenant(caller.org_id).await?;
+    let mut tx = db.tenant(org).await?;
     let payments = store::reconcilable_payments(&mut tx, since, &named).await?;
     tx.commit().await?;
     let report = reconcile(&books, &payments, since);
@@ -132,11 +143,10 @@ fn kind_word(kind: DifferenceKind) -> &'static str {
     }
 }
 
-/// One row per period (its payout, the provider's figures and the ledger's), then one per
-/// difference.
-fn to_csv(r: &Reconciliation) -> anyhow::Result<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
+/// The reconciliation as a table: one row per period (its payout, the provider's figures and
+/// the ledger's), then one per difference. Its CSV is the API's, its PDF a scheduled report's.
+pub fn to_table(r: &Reconciliation) -> Table {
+    let mut table = Table::new(&[
         "row",
         "payout",
         "payout_at",
@@ -153,43 +163,38 @@ fn to_csv(r: &Reconciliation) -> anyhow::Result<Vec<u8>> {
         "provider_minor",
         "hub_minor",
         "explanation",
-    ])?;
+    ]);
     for p in &r.report.periods {
-        let (payout, at) = p
-            .payout
-            .as_ref()
-            .map_or((String::from("(open)"), String::new()), |p| (p.id.clone(), p.created_ms.to_string()));
-        out.write_record([
-            "period".to_owned(),
-            payout,
-            at,
-            p.currency.clone(),
-            p.charged_minor.to_string(),
-            p.refunded_minor.to_string(),
-            p.fees_minor.to_string(),
-            p.net_minor.to_string(),
-            p.ledger_paid_minor.to_string(),
-            p.ledger_refunded_minor.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ])?;
+        let (payout, at) = p.payout.as_ref().map_or((Cell::from("(open)"), Cell::Null), |p| {
+            (Cell::from(p.id.as_str()), Cell::from(p.created_ms))
+        });
+        let mut row = vec![Cell::from("period"), payout, at, Cell::from(p.currency.as_str())];
+        row.extend(
+            [
+                p.charged_minor,
+                p.refunded_minor,
+                p.fees_minor,
+                p.net_minor,
+                p.ledger_paid_minor,
+                p.ledger_refunded_minor,
+            ]
+            .map(Cell::from),
+        );
+        row.extend(std::iter::repeat_n(Cell::Null, 6));
+        table.rows.push(row);
     }
     for d in &r.report.differences {
-        let mut row = vec!["difference".to_owned(), String::new(), String::new(), d.currency.clone()];
-        row.extend(std::iter::repeat_n(String::new(), 6));
+        let mut row = vec![Cell::from("difference"), Cell::Null, Cell::Null, Cell::from(d.currency.as_str())];
+        row.extend(std::iter::repeat_n(Cell::Null, 6));
         row.extend([
-            kind_word(d.kind).to_owned(),
-            d.order.clone(),
-            d.provider_payment.clone(),
-            d.provider_minor.to_string(),
-            d.hub_minor.to_string(),
-            d.explanation.clone(),
+            Cell::from(kind_word(d.kind)),
+            Cell::from(d.order.as_str()),
+            Cell::from(d.provider_payment.as_str()),
+            Cell::from(d.provider_minor),
+            Cell::from(d.hub_minor),
+            Cell::from(d.explanation.as_str()),
         ]);
-        out.write_record(row)?;
+        table.rows.push(row);
     }
-    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    table
 }

@@ -104,6 +104,12 @@ pub async fn members(tx: &mut Tenant) -> Result<Vec<Member>, sqlx::Error> {
     .await
 }
 
+/// The members whose role is one of `roles` (whom a message for those roles goes to), by
+/// e-mail.
+pub async fn members_in(tx: &mut Tenant, roles: &[Role]) -> Result<Vec<Member>, sqlx::Error> {
+    Ok(members(tx).await?.into_iter().filter(|m| roles.contains(&m.role)).collect())
+}
+
 /// A member's role, if they are one.
 pub async fn role_of(tx: &mut Tenant, user: i64) -> Result<Option<Role>, sqlx::Error> {
     let role: Option<String> =

@@ -21,6 +21,7 @@ use crate::crypto::MasterKey;
 use crate::db::{Db, Tenant};
 use crate::messages::context::{EndpointFacts, Org};
 use crate::messages::{self, Context, Kind};
+use crate::tenancy::Role;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -236,9 +237,9 @@ async fn give_up(tx: &mut Tenant, c: &Claimed, last: &send::Attempt, public_url:
     let lang = messages::store::org_language(tx).await?;
     match messages::letter(tx, Kind::WebhookDisabled, lang, None, &context).await {
         Ok(letter) => {
-            let org = tx.org();
-            for address in store::managers(tx, org).await? {
-                crate::mail::enqueue_letter(tx, &address, &letter, None, None).await?;
+            let managers = crate::tenancy::store::members_in(tx, &[Role::Owner, Role::Admin]).await?;
+            for manager in managers {
+                crate::mail::enqueue_letter(tx, &manager.email, &letter, None, None).await?;
             }
         }
         // The endpoint is disabled and the audit log says so, told or not.

@@ -371,18 +371,6 @@ pub async fn record(
     Ok(())
 }
 
-/// The e-mail addresses of the organization's owners and admins (told when an endpoint is
-/// disabled).
-pub async fn managers(conn: &mut AnyConnection, org: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.org_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email",
-    )
-    .bind(org)
-    .fetch_all(conn)
-    .await
-}
-
 /// A line of the delivery log.
 #[derive(Clone, Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct DeliveryRow {

@@ -135,12 +135,13 @@ impl TestHub {
         let mut config = self.config.clone();
         config.public_url.clone_from(&url);
         let state = AppState::build(&config, self.clock.clone()).await.unwrap();
+        let kept = state.clone();
         let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Instance { url, _stop: stop, webhooks }
+        Instance { url, state: kept, _stop: stop, webhooks }
     }
 
     /// A transaction that sees every organization's rows, for tests to inspect the database
@@ -182,6 +183,8 @@ pub fn test_config(dir: &std::path::Path, url: &str, public_url: &str) -> Config
 /// A second hub instance; stops when dropped.
 pub struct Instance {
     pub url: String,
+    /// Its state (its maintenance steps can be run by hand).
+    pub state: AppState,
     _stop: oneshot::Sender<()>,
     webhooks: tokio::task::AbortHandle,
 }
