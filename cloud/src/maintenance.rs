@@ -46,16 +46,20 @@ pub async fn once(state: &AppState) {
     {
         tracing::warn!(error = %e, "could not retry pending refunds");
     }
-    let with = crate::schedules::run::Services { sales: &state.sales, public_url: state.public_url.base() };
-    match crate::schedules::run::run_due(&state.db, with).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(reports = n, "scheduled reports queued"),
-        Err(e) => tracing::warn!(error = %e, "could not run report schedules"),
-    }
     match crate::mail::deliver_pending(&state.db, &state.mailer).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(messages = n, "mail delivered"),
         Err(e) => tracing::warn!(error = %e, "could not deliver mail"),
+    }
+    // After the mail: a report that takes its time holds up no buyer's confirmation.
+    let with = crate::schedules::run::Services { sales: &state.sales, public_url: state.public_url.base() };
+    match crate::schedules::run::run_due(&state.db, with).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(reports = n, "scheduled reports queued");
+            crate::mail::kick(&state.db, &state.mailer);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not run report schedules"),
     }
     match crate::auth::end_expired_sessions(&state.db).await {
         Ok(0) => {}

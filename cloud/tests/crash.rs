@@ -14,7 +14,8 @@
 //!    Standard Webhooks reference library;
 //! 4. killed between a scheduled report's run and its mail — the run is recorded and its mail
 //!    (CSV and PDF beside it) queued, but the mail cannot leave. After the restart it leaves,
-//!    once, and the slot is not run again.
+//!    once, and the slot is not run again; likewise a paid order's text to the buyer's phone,
+//!    queued with its tickets but not yet sent: after the restart it is sent, once.
 //!
 //! Stripe itself would retry the lost webhook for three days; localstripe does not, so here
 //! the hub's own recovery (asking Stripe about pending payments) is what finds the payment —
@@ -319,6 +320,34 @@ async fn a_hub_killed_mid_payment_charges_once_issues_once_and_mails_once() {
     drop_database(db, &database).await;
 }
 
+/// A buyer's order of one ticket, with a phone for its text, paid at Stripe.
+async fn paid_order_texting(client: &reqwest::Client, hub: &str, stripe: &Localstripe, event: i64) {
+    let placed = json(client.post(format!("{hub}/api/v1/public/events/{event}/orders")).json(&json!({
+        "lines": [{"ticket_type": 1, "quantity": 1}], "email": "fan@example.org", "name": "Frieda Fan",
+        "phone": "+31 6 1234 5678", "text_via": "sms"
+    })))
+    .await;
+    let (code, secret) = (placed["code"].as_str().unwrap(), placed["secret"].as_str().unwrap());
+    let payment = json(client.post(format!("{hub}/api/v1/public/orders/{code}/{secret}/payments"))).await;
+    pay(stripe, payment["client_secret"].as_str().unwrap().split("_secret_").next().unwrap()).await;
+}
+
+/// The subjects of the mail in the drop, oldest first.
+fn subjects(data: &Path) -> Vec<String> {
+    mails(data)
+        .iter()
+        .map(|m| {
+            let raw = std::fs::read(m).unwrap();
+            mail_parser::MessageParser::default()
+                .parse(&raw)
+                .unwrap()
+                .subject()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Drops the test's database.
 async fn drop_database(db: cloud::db::Db, database: &str) {
     db.pool().close().await;
@@ -331,17 +360,21 @@ async fn drop_database(db: cloud::db::Db, database: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hub_killed_after_a_scheduled_report_ran_mails_it_after_the_restart_once() {
+async fn a_hub_killed_with_a_report_and_a_text_queued_sends_each_after_the_restart_once() {
     let client = client();
     let stripe = Localstripe::start();
     let database = fresh_database("report").await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    // The mail drop blocked (a file where its directory goes): the report's mail stays queued.
+    // The mail drop blocked (a file where its directory goes): the report's mail stays queued;
+    // and the simulated text channel (a directory where its file goes): the text stays queued.
     let outbox = data.join("mail-outbox");
     std::fs::write(&outbox, b"not a directory").unwrap();
+    let texts = data.join("text-outbox.jsonl");
+    std::fs::create_dir(&texts).unwrap();
     let port = free_port();
     let hub = HubProcess::start(data, &database, port, &stripe).await;
+    stripe.send_webhooks_to(&format!("{}{}", hub.url, cloud::sales::WEBHOOK_PATH)).await;
     let db = cloud::db::Db::connect(&database).await.unwrap();
     let new = cloud::tenancy::NewOrganization {
         name: "Report Festival".into(),
@@ -353,6 +386,7 @@ async fn a_hub_killed_after_a_scheduled_report_ran_mails_it_after_the_restart_on
     cloud::tenancy::create_organization(&db, &new).await.unwrap();
     let owner = Organizer::login_at(&hub.url, &client, "owner@report.example").await;
     let event = put_on_sale(&owner, &festival()).await;
+    paid_order_texting(&client, &hub.url, &stripe, event).await;
 
     // Daily at an hour ago on the venue's clock, made two days ago (as if the hub had been
     // down since): yesterday's slot and today's are due.
@@ -376,15 +410,36 @@ async fn a_hub_killed_after_a_scheduled_report_ran_mails_it_after_the_restart_on
         failed > 0
     })
     .await;
+    eventually("the buyer's text tried and failed", async || {
+        let failed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM text_messages WHERE state = 'pending' AND last_error IS NOT NULL",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        failed == 1
+    })
+    .await;
     hub.kill();
 
     std::fs::remove_file(&outbox).unwrap();
+    std::fs::remove_dir(&texts).unwrap();
     let hub = HubProcess::start(data, &database, port, &stripe).await;
-    eventually("the report delivered after the restart", async || !mails(data).is_empty()).await;
+    let sent_texts = || std::fs::read_to_string(&texts).unwrap_or_default().lines().count();
+    eventually("the report delivered after the restart", async || {
+        subjects(data).iter().any(|s| s.starts_with("Sales"))
+    })
+    .await;
+    // The text waits out its retry (15 s after its failure) and the worker's round.
+    eventually("the text sent after the restart", async || sent_texts() > 0).await;
     tokio::time::sleep(Duration::from_secs(2)).await; // time enough for a duplicate to show
-    let delivered = mails(data);
-    assert_eq!(delivered.len(), 1, "one report, once");
-    let text = std::fs::read(&delivered[0]).unwrap();
+    assert_eq!(sent_texts(), 1, "one text, once");
+    let reports: Vec<PathBuf> = mails(data)
+        .into_iter()
+        .filter(|m| String::from_utf8_lossy(&std::fs::read(m).unwrap()).contains("Subject: Sales"))
+        .collect();
+    assert_eq!(reports.len(), 1, "one report, once: {:?}", subjects(data));
+    let text = std::fs::read(&reports[0]).unwrap();
     let parsed = mail_parser::MessageParser::default().parse(&text).unwrap();
     assert_eq!(parsed.subject(), Some("Sales: Summer Festival"));
     let names: Vec<String> =

@@ -1,11 +1,14 @@
 //! Two hub instances behind a load balancer behave as one: a device's signed request accepted
-//! by one is a replay at the other, and rate limits and API-token quotas count across both.
+//! by one is a replay at the other, rate limits and API-token quotas count across both, and
+//! their text workers send each buyer's text once.
 //! (PostgreSQL: the backend for several instances.)
 
 mod common;
 
 use cloud::db::Backend;
-use common::{Organizer, TestHub, enroll_keeping_key, enrollment_code, event_on_sale};
+use common::{
+    Organizer, TestHub, enroll_keeping_key, enrollment_code, event_on_sale, press_pay, start_payment,
+};
 use serde_json::{Value, json};
 use sync_core::ids::Timestamp;
 use sync_core::journal::HUB;
@@ -163,4 +166,41 @@ async fn each_api_token_has_its_own_request_quota_on_every_instance() {
     // Another token, and the console session, are not held back by the first token's quota.
     assert_eq!(get(&hub.url, &second).await.status(), 200);
     assert_eq!(owner.get("/api/v1/events").await["events"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_text_workers_send_each_text_once() {
+    let hub = TestHub::start(Backend::Postgres).await;
+    let other = hub.another_instance().await;
+    let owner = Organizer::create(&hub, "texts").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    let orders = 12;
+    for i in 1..=orders {
+        let body = json!({"lines": [{"ticket_type": 1, "quantity": 1}], "email": format!("fan{i}@example.org"),
+            "name": "Fan", "phone": format!("+3161234{i:04}"), "text_via": "sms"});
+        let response =
+            hub.post(&format!("/api/v1/public/events/{event}/orders")).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        let placed: Value = response.json().await.unwrap();
+        press_pay(&hub, &start_payment(&hub, &placed).await).await;
+    }
+    // Both workers at once, round after round, as two instances' workers rung by one commit.
+    let mut sent = 0;
+    for _ in 0..4 {
+        let (a, b) = tokio::join!(hub.state.texts.deliver_pending(), other.state.texts.deliver_pending());
+        sent += a.unwrap() + b.unwrap();
+    }
+    assert_eq!(sent, orders, "each text sent by one of them");
+    let lines = std::fs::read_to_string(hub.config.data_dir.join("text-outbox.jsonl")).unwrap();
+    let mut to: Vec<String> = lines
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["to"].as_str().unwrap().to_owned())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!((lines.lines().count(), to.len()), (orders, orders), "once each, to every buyer: {lines}");
+    assert_eq!(
+        hub.number("SELECT COUNT(*) FROM text_messages WHERE state = 'sent' AND attempts = 1").await,
+        12
+    );
 }

@@ -190,10 +190,47 @@ async fn a_schedule_mails_its_report_at_its_time_to_its_roles_and_catches_up_aft
         assert_eq!(resumed["next"], "Wed 16 December 2026, 08:00");
         assert_eq!(round(&hub.state).await, 0, "what passed while paused is not sent");
 
-        // Sent by hand, to whoever has the roles now.
+        // Wednesday's slot has come, its round not yet: a change of roles keeps it due.
+        clock.set(amsterdam("2026-12-16T08:00:10"));
+        let owner = Organizer::login(&hub, "owner@reports.example").await;
+        let roles = json!({"roles": ["owner", "viewer", "admin"]});
+        assert_eq!(owner.send(reqwest::Method::PATCH, &path, &roles).await.0, 200);
+        assert_eq!(round(&hub.state).await, 1, "{backend:?}: the due slot kept through the change");
+        assert_eq!(reports(&hub).await.len(), 4 + 3);
+
+        // Sent by hand, to whoever has the roles now: not the viewer once moved to the door.
+        let members = owner.get("/api/v1/members").await;
+        let viewer_id = members["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "viewer@reports.example")
+            .unwrap()["user_id"]
+            .clone();
+        let demote = json!({"role": "box_office"});
+        assert_eq!(
+            owner.send(reqwest::Method::PATCH, &format!("/api/v1/members/{viewer_id}"), &demote).await.0,
+            200
+        );
         let (status, sent) = owner.post(&format!("{path}/send"), &json!({})).await;
         assert_eq!((status, sent["recipients"].as_i64()), (202, Some(2)), "{sent}");
-        assert_eq!(reports(&hub).await.len(), 6);
+        let got = reports(&hub).await;
+        assert_eq!(got.len(), 9);
+        assert!(got[7..].iter().all(|r| r.to != "viewer@reports.example"), "the box office does not get it");
+
+        // The venue moves to New York: the next slot is eight o'clock there, nothing is due now.
+        let moved = json!({"time_zone": "America/New_York"});
+        let (status, answer) =
+            owner.send(reqwest::Method::PATCH, &format!("/api/v1/events/{event}"), &moved).await;
+        assert_eq!(status, 204, "{answer}");
+        assert_eq!(round(&hub.state).await, 0);
+        let shown = owner.get(&path).await;
+        assert_eq!(
+            (&shown["time_zone"], &shown["next"]),
+            (&json!("America/New_York"), &json!("Wed 16 December 2026, 08:00")),
+            "{shown}"
+        );
+        assert_eq!(shown["next_at"], json!(amsterdam("2026-12-16T14:00")), "08:00 in New York");
 
         assert_eq!(owner.send(reqwest::Method::DELETE, &path, &json!(null)).await.0, 204);
         assert_eq!(owner.send(reqwest::Method::GET, &path, &json!(null)).await.0, 404);
@@ -279,4 +316,42 @@ async fn in_the_console_an_organizer_schedules_a_report_is_told_who_may_not_read
     let got = reports(&hub).await;
     assert_eq!(got.len(), 2, "the owner and the gate");
     assert!(got.iter().all(|r| r.subject == "Check-ins per 15 minutes: Summer Festival"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_fails_waits_before_trying_again_and_its_slot_is_not_lost() {
+    let clock = Clock::manual(amsterdam("2026-12-07T07:59"));
+    let hub = TestHub::start_configured(Backend::Sqlite, clock.clone(), |_| {}).await;
+    let (owner, event) = festival_with_sales(&hub).await;
+    let body = json!({"report": "sales", "time": "08:00", "roles": ["owner"]});
+    let (_, made) = owner.post(&format!("/api/v1/events/{event}/report-schedules"), &body).await;
+    let path = format!("/api/v1/report-schedules/{}", made["id"]);
+    // The report cannot be made (here: a name the hub no longer knows, as after a downgrade).
+    let set_report = async |name: &str| {
+        let mut tx = hub.inspect().await;
+        sqlx::query("UPDATE report_schedules SET report = $1").bind(name).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+    set_report("retired").await;
+    clock.set(amsterdam("2026-12-07T08:00:30"));
+    assert_eq!(round(&hub.state).await, 0);
+    let shown = owner.get(&path).await;
+    assert!(shown["problem"].as_str().unwrap().contains("retired"), "{shown}");
+    assert_eq!(shown["next_at"], json!(amsterdam("2026-12-07T08:01:30")), "tried again in a minute");
+    clock.set(amsterdam("2026-12-07T08:01"));
+    assert_eq!(round(&hub.state).await, 0, "not before then");
+    assert_eq!(hub.number("SELECT failures FROM report_schedules").await, 1, "so not failed again");
+
+    set_report("sales").await;
+    clock.set(amsterdam("2026-12-07T08:01:30"));
+    assert_eq!(round(&hub.state).await, 1, "the slot still due");
+    let got = reports(&hub).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].text.contains("Mon 7 December 2026, 08:00"), "{}", got[0].text);
+    let shown = owner.get(&path).await;
+    assert_eq!(
+        (&shown["problem"], &shown["next"]),
+        (&json!(""), &json!("Tue 8 December 2026, 08:00")),
+        "{shown}"
+    );
 }

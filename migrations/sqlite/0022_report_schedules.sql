@@ -20,8 +20,13 @@ CREATE TABLE report_schedules (
     paused       BIGINT NOT NULL DEFAULT 0,
     -- Slots after this (Unix ms) are due: when it was made, changed or enabled, or its last run.
     since        BIGINT NOT NULL,
-    -- Its next slot (Unix ms): maintenance looks for schedules whose next_at has passed.
+    -- Its next slot (Unix ms): maintenance looks for schedules whose next_at has passed (or,
+    -- after a failed run, when it tries again).
     next_at      BIGINT NOT NULL,
+    -- Runs failed in a row (the report could not be made), and why the last did: the wait
+    -- before the next try doubles with each; a run that succeeds clears both.
+    failures     BIGINT NOT NULL DEFAULT 0,
+    last_error   TEXT NOT NULL DEFAULT '',
     created_by   TEXT NOT NULL,
     created_at   BIGINT NOT NULL
 );

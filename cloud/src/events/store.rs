@@ -321,7 +321,9 @@ pub async fn set_status(tx: &mut Tenant, event: i64, from: Status, to: Status) -
     Ok(done.rows_affected() == 1)
 }
 
-/// Changes the event's name, zone and times.
+/// Changes the event's name, zone and times. A new zone restarts its report schedules' clock:
+/// slots count from now, and the next round sets each one's next slot on the new clock (a
+/// statement on their table here, since this layer is below theirs).
 pub async fn update_event(
     tx: &mut Tenant,
     event: i64,
@@ -330,6 +332,16 @@ pub async fn update_event(
     starts: i64,
     ends: i64,
 ) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE report_schedules SET since = $1, next_at = 0 WHERE event_id = $2 AND org_id = $3 \
+         AND (SELECT time_zone FROM events WHERE id = $2) <> $4",
+    )
+    .bind(tx.now())
+    .bind(event)
+    .bind(tx.org())
+    .bind(zone)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("UPDATE events SET name = $1, time_zone = $2, starts_at = $3, ends_at = $4 WHERE id = $5 AND org_id = $6")
         .bind(name)
         .bind(zone)

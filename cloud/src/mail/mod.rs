@@ -195,14 +195,18 @@ pub async fn deliver_pending(db: &Db, mailer: &Mailer) -> anyhow::Result<usize> 
 /// now (a ticket refunded since the message was queued is not in it), and the files queued
 /// with it.
 async fn outgoing(db: &Db, id: i64, message: store::Claimed) -> anyhow::Result<Outgoing> {
-    let mut tx = db.tenant(message.org_id).await?;
-    let mut attachments = store::attachments(&mut tx, id).await?;
-    if let Some(order) = message.order_id
-        && let Some((name, body)) = crate::printing::tickets_pdf(&mut tx, order).await?
-    {
-        attachments.insert(0, File { name, content_type: "application/pdf".into(), body });
+    // A read of every organization's outbox (the claim's kind of transaction), read-only: on
+    // SQLite it does not take the write lock for the many messages that carry no file.
+    let mut lookup = db.lookup().await?;
+    let mut attachments = store::attachments(&mut lookup, id).await?;
+    lookup.commit().await?;
+    if let Some(order) = message.order_id {
+        let mut tx = db.tenant(message.org_id).await?;
+        if let Some((name, body)) = crate::printing::tickets_pdf(&mut tx, order).await? {
+            attachments.insert(0, File { name, content_type: "application/pdf".into(), body });
+        }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     Ok(Outgoing {
         id,
         to: message.recipient,

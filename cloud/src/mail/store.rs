@@ -97,13 +97,15 @@ pub async fn claim(
     .await
 }
 
-/// Marks message `id` sent.
+/// Marks message `id` sent; its files, delivered, are not kept (a report's are as many as its
+/// recipients, every day).
 pub async fn sent(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    sqlx::query("DELETE FROM outbox_attachments WHERE outbox_id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
 
@@ -138,13 +140,12 @@ pub async fn attach(tx: &mut Tenant, id: i64, file: &super::File) -> Result<(), 
 }
 
 /// The files queued with message `id`, in the order they were attached.
-pub async fn attachments(tx: &mut Tenant, id: i64) -> Result<Vec<super::File>, sqlx::Error> {
+pub async fn attachments(conn: &mut AnyConnection, id: i64) -> Result<Vec<super::File>, sqlx::Error> {
     let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
-        "SELECT name, content_type, body FROM outbox_attachments WHERE outbox_id = $1 AND org_id = $2 ORDER BY id",
+        "SELECT name, content_type, body FROM outbox_attachments WHERE outbox_id = $1 ORDER BY id",
     )
     .bind(id)
-    .bind(tx.org())
-    .fetch_all(&mut **tx)
+    .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|(name, content_type, body)| super::File { name, content_type, body }).collect())
 }

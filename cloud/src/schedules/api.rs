@@ -128,6 +128,9 @@ fn check(
 ) -> Result<Checked, ApiError> {
     let minute =
         slots::parse_time(time).ok_or_else(|| ApiError::invalid("time", "a time of day like 08:00"))?;
+    if days.is_some_and(|d| d.len() > 7) {
+        return Err(ApiError::invalid("days", "at most the seven days of the week"));
+    }
     let days = match days {
         None => Some(0x7F),
         Some(days) => slots::parse_days(days.iter().map(|d| d.as_str())),
@@ -135,8 +138,8 @@ fn check(
     let rule = days
         .and_then(|d| slots::Rule::new(minute, d))
         .ok_or_else(|| ApiError::invalid("days", "one or more of mon, tue, wed, thu, fri, sat, sun"))?;
-    if roles.is_empty() {
-        return Err(ApiError::invalid("roles", "one or more roles whose members get the report"));
+    if roles.is_empty() || roles.len() > 5 {
+        return Err(ApiError::invalid("roles", "one to five roles whose members get the report"));
     }
     if let Some(role) = roles.iter().find(|r| !scheduled.readers().contains(r)) {
         return Err(ApiError::invalid(
@@ -163,16 +166,19 @@ async fn found(tx: &mut Tenant, id: i64) -> Result<store::ScheduleRow, ApiError>
     store::schedule(tx, id).await?.ok_or(ApiError::NotFound)
 }
 
-/// Stores `c` for `event` as schedule `id` (or a new one), counting slots from now; its id.
+/// Stores `c` for `event` as schedule `id` (or a new one), counting slots from `since` (now,
+/// unless a change keeps the schedule's: one that passed unrun is still due); its id.
 async fn save(
     tx: &mut Tenant,
     event: i64,
     id: Option<i64>,
     c: &Checked,
+    since: Option<i64>,
     actor: &str,
 ) -> Result<i64, ApiError> {
     let zone = crate::reports::event_zone(tx, event).await?;
     let now = tx.now();
+    let since = since.unwrap_or(now);
     let days = slots::days_text(c.rule.days);
     let fields = store::Fields {
         event,
@@ -181,8 +187,8 @@ async fn save(
         days: &days,
         roles: &c.roles,
         paused: c.paused,
-        since: now,
-        next_at: slots::next(c.rule, &zone, now).unwrap_or(i64::MAX),
+        since,
+        next_at: slots::next(c.rule, &zone, since).unwrap_or(i64::MAX),
     };
     match id {
         Some(id) => {
@@ -222,7 +228,7 @@ async fn create(
             message: format!("an event has at most {MAX_PER_EVENT} report schedules"),
         });
     }
-    let id = save(&mut tx, event, None, &checked, &caller.actor()).await?;
+    let id = save(&mut tx, event, None, &checked, None, &caller.actor()).await?;
     tx.audit(
         &caller.actor(),
         "report_schedule.create",
@@ -295,7 +301,14 @@ pub async fn change_schedule(
     };
     let paused = changes.paused.unwrap_or(now.paused == 1);
     let checked = check(sales, report, &time, Some(&days), &roles, paused)?;
-    save(&mut tx, now.event_id, Some(id), &checked, &caller.actor()).await?;
+    // A new time or new days count from now (the old rule's passed slots were not this
+    // one's), as does resuming (what passed while paused is not sent); any other change
+    // keeps what is due.
+    let new_rule =
+        i64::from(checked.rule.minute) != now.minute || slots::days_text(checked.rule.days) != now.days;
+    let resumed = now.paused == 1 && !checked.paused;
+    let since = (!new_rule && !resumed).then_some(now.since);
+    save(&mut tx, now.event_id, Some(id), &checked, since, &caller.actor()).await?;
     tx.audit(
         &caller.actor(),
         "report_schedule.change",

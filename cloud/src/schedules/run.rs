@@ -34,24 +34,51 @@ pub async fn run_due(db: &Db, with: Services<'_>) -> anyhow::Result<usize> {
         match run_slots(db, with, org, id).await {
             Ok(n) => queued += n,
             Err(e) => {
-                tracing::warn!(schedule = id, error = %e, "scheduled report not sent; the next round tries again");
+                tracing::warn!(schedule = id, error = %e, "scheduled report not sent; tried again later");
+                // Its slots stay due (nothing was claimed); the schedule waits before the next
+                // try, so a provider that is down is not asked every round and a failing
+                // schedule does not hold the rounds of every other.
+                let mut tx = db.tenant(org).await?;
+                if let Some(schedule) = store::schedule(&mut tx, id).await? {
+                    let retry_at = tx.now() + retry_after_ms(schedule.failures);
+                    store::failed(&mut tx, id, retry_at, &format!("{e:#}")).await?;
+                }
+                tx.commit().await?;
             }
         }
     }
     Ok(queued)
 }
 
+/// The wait after `failures` failed runs before the next: a minute, doubling, at most an hour.
+fn retry_after_ms(failures: i64) -> i64 {
+    let doublings = u32::try_from(failures.clamp(0, 6)).unwrap_or(0);
+    (60_000_i64 << doublings).min(3_600_000)
+}
+
 /// Runs schedule `id`'s due slots: 1 if it queued a report, 0 if another instance had (or
 /// nothing was due).
 async fn run_slots(db: &Db, with: Services<'_>, org: i64, id: i64) -> anyhow::Result<usize> {
-    let Some((schedule, scheduled, zone)) = load(db, org, id).await? else { return Ok(0) };
-    let now = db.clock().now_ms();
+    // The reconciliation is asked for before the transaction: a provider's answer may take
+    // seconds, and holding the schedule's lock that long would hold the other instances too.
+    let reconciliation = match load(db, org, id).await? {
+        Some((before, scheduled, zone)) => {
+            let due = !slots::due(rule_of(&before)?, &zone, before.since, db.clock().now_ms()).is_empty();
+            reconciliation_if(db, with, org, scheduled, due).await?
+        }
+        None => return Ok(0),
+    };
+    let mut tx = db.tenant(org).await?;
+    let Some(schedule) = store::schedule_for_run(&mut tx, id).await? else { return Ok(0) };
+    let scheduled = Scheduled::parse(&schedule.report)
+        .ok_or_else(|| anyhow::anyhow!("schedule {id} names an unknown report {:?}", schedule.report))?;
+    if schedule.paused == 1 || (scheduled == Scheduled::Reconciliation && reconciliation.is_none()) {
+        return Ok(0); // paused, or changed to the reconciliation meanwhile: the next round
+    }
+    let zone = crate::reports::event_zone(&mut tx, schedule.event_id).await?;
+    let now = tx.now();
     let rule = rule_of(&schedule)?;
     let slots = slots::due(rule, &zone, schedule.since, now);
-    // Asked before the transaction: a provider's answer may take seconds, and holding a claim
-    // that long would hold the other instances' rounds too.
-    let reconciliation = reconciliation_if(db, with, org, scheduled, !slots.is_empty()).await?;
-    let mut tx = db.tenant(org).await?;
     let mut claimed = Vec::new();
     for slot in &slots {
         if let Some(run) = store::claim(&mut tx, id, *slot).await? {

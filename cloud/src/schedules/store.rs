@@ -24,16 +24,19 @@ pub struct ScheduleRow {
     pub paused: i64,
     /// Slots after this are due.
     pub since: i64,
-    /// Its next slot.
+    /// Its next slot (or, after a failed run, when it is tried again).
     pub next_at: i64,
+    /// Runs failed in a row.
+    pub failures: i64,
+    /// Why the last failed ("" if it did not).
+    pub last_error: String,
     /// Who made it.
     pub created_by: String,
     /// When.
     pub created_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, event_id, report, minute, days, roles, paused, since, next_at, created_by, created_at";
+const COLUMNS: &str = "id, event_id, report, minute, days, roles, paused, since, next_at, failures, last_error, created_by, created_at";
 
 /// What a schedule is made of.
 pub struct Fields<'a> {
@@ -122,6 +125,36 @@ pub async fn schedule(tx: &mut Tenant, id: i64) -> Result<Option<ScheduleRow>, s
     .await
 }
 
+/// Schedule `id` for a run, locked on PostgreSQL until the transaction ends: a change saved
+/// meanwhile waits, and the run works from what is stored, not from a copy read before.
+pub async fn schedule_for_run(tx: &mut Tenant, id: i64) -> Result<Option<ScheduleRow>, sqlx::Error> {
+    let lock = match tx.backend() {
+        crate::db::Backend::Postgres => " FOR UPDATE",
+        crate::db::Backend::Sqlite => "", // the transaction holds the database's write lock
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM report_schedules WHERE id = $1 AND org_id = $2{lock}"
+    )))
+    .bind(id)
+    .bind(tx.org())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Records a failed run of schedule `id`: tried again at `retry_at`, its slots still due.
+pub async fn failed(tx: &mut Tenant, id: i64, retry_at: i64, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE report_schedules SET failures = failures + 1, last_error = $1, next_at = $2 WHERE id = $3 AND org_id = $4",
+    )
+    .bind(error)
+    .bind(retry_at)
+    .bind(id)
+    .bind(tx.org())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The schedules of `event`, oldest first.
 pub async fn of_event(tx: &mut Tenant, event: i64) -> Result<Vec<ScheduleRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -190,8 +223,8 @@ pub async fn finish(
 /// Moves schedule `id` on: slots up to `since` are done, the next is at `next_at`.
 pub async fn advance(tx: &mut Tenant, id: i64, since: i64, next_at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE report_schedules SET since = CASE WHEN since > $1 THEN since ELSE $1 END, next_at = $2 \
-         WHERE id = $3 AND org_id = $4",
+        "UPDATE report_schedules SET since = CASE WHEN since > $1 THEN since ELSE $1 END, next_at = $2, \
+         failures = 0, last_error = '' WHERE id = $3 AND org_id = $4",
     )
     .bind(since)
     .bind(next_at)

@@ -79,6 +79,9 @@ pub struct ScheduleView {
     pub next: String,
     /// Its latest runs, newest first.
     pub runs: Vec<RunView>,
+    /// Why its last run failed, while it keeps failing ("" otherwise): it is tried again at
+    /// `next_at`, its slots still due.
+    pub problem: String,
     /// Who made it.
     pub created_by: String,
     /// When (Unix ms).
@@ -111,6 +114,16 @@ pub async fn view(tx: &mut Tenant, s: &ScheduleRow) -> Result<ScheduleView, ApiE
     let runs = store::runs(tx, s.id, RUNS_SHOWN).await?;
     let local = |ms: i64| Lang::En.date_time(ms, &zone_name);
     let paused = s.paused == 1;
+    // Set to 0 when the event's zone changed: the next round sets it; shown already.
+    let next_at = if s.next_at == 0 {
+        let zone = jiff::tz::TimeZone::get(&zone_name).unwrap_or(jiff::tz::TimeZone::UTC);
+        super::run::rule_of(s)
+            .ok()
+            .and_then(|rule| slots::next(rule, &zone, s.since.max(tx.now())))
+            .unwrap_or(i64::MAX)
+    } else {
+        s.next_at
+    };
     Ok(ScheduleView {
         id: s.id,
         event: s.event_id,
@@ -120,9 +133,10 @@ pub async fn view(tx: &mut Tenant, s: &ScheduleRow) -> Result<ScheduleView, ApiE
         days: s.days.split(',').filter_map(Day::parse).collect(),
         roles: roles_of(&s.roles),
         paused,
-        next_at: (!paused && s.next_at < i64::MAX).then_some(s.next_at),
-        next: if paused || s.next_at == i64::MAX { String::new() } else { local(s.next_at) },
+        next_at: (!paused && next_at < i64::MAX).then_some(next_at),
+        next: if paused || next_at == i64::MAX { String::new() } else { local(next_at) },
         runs: runs.into_iter().map(|run| RunView { due: local(run.slot_at), run }).collect(),
+        problem: s.last_error.clone(),
         time_zone: zone_name,
         created_by: s.created_by.clone(),
         created_at: s.created_at,
