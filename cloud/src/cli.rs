@@ -165,6 +165,7 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
             tokio::spawn(crate::maintenance::run(state.clone()));
             tokio::spawn(state.webhooks.clone().run());
             tokio::spawn(state.texts.clone().run());
+            tokio::spawn(crate::mail::run(state.db.clone(), state.mailer.clone()));
             let server = tokio::spawn(serve(listener, state.clone(), shutdown_signal()));
             if let Some(seeded) = seeded {
                 // The past is made through the hub's own API and sync, so it waits for serving.

@@ -57,7 +57,7 @@ pub async fn once(state: &AppState) {
         Ok(0) => {}
         Ok(n) => {
             tracing::info!(reports = n, "scheduled reports queued");
-            crate::mail::kick(&state.db, &state.mailer);
+            crate::mail::kick(&state.db);
         }
         Err(e) => tracing::warn!(error = %e, "could not run report schedules"),
     }

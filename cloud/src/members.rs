@@ -160,7 +160,7 @@ async fn add(
     let member = Member { user_id, email, name, role: body.role };
     invite(&mut tx, &state.public_url, &member, &inviter, new_account).await?;
     tx.commit().await?;
-    crate::mail::kick(db, &state.mailer);
+    crate::mail::kick(db);
     Ok((StatusCode::CREATED, Json(member)))
 }
 

@@ -205,6 +205,12 @@ impl Db {
         &self.bells.texts
     }
 
+    /// The bell rung when mail is queued ([`crate::mail::kick`]): this instance's mail worker
+    /// waits on it.
+    pub fn mail_bell(&self) -> &Arc<tokio::sync::Notify> {
+        &self.bells.mail
+    }
+
     /// The pool, for the global tables only (users, the hub's identity, webhook events, the
     /// health check). On PostgreSQL the tenant tables show nothing through it: use
     /// [`Self::tenant`], or [`Self::system`] for the few lookups across organizations.

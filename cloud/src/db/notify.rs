@@ -39,6 +39,8 @@ pub struct Bells {
     pub webhooks: Arc<tokio::sync::Notify>,
     /// Texts were queued (one waiter: the instance's text worker).
     pub texts: Arc<tokio::sync::Notify>,
+    /// Mail was queued (one waiter: the instance's mail worker).
+    pub mail: Arc<tokio::sync::Notify>,
 }
 
 /// Rings when an organization's seats change (a transaction that changed them committed, here

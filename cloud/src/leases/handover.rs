@@ -61,7 +61,7 @@ struct Queued {
 pub(super) async fn email(State(state): State<AppState>, caller: DeviceCaller<BODY_BYTES>) -> Response {
     match queue(&state.db, &state.public_url, &caller).await {
         Ok(queued) => {
-            mail::kick(&state.db, &state.mailer);
+            mail::kick(&state.db);
             let body = serde_json::to_vec(&Queued { queued }).unwrap_or_default();
             caller.reply_json(&state.hub_key, &state.clock, StatusCode::ACCEPTED, body)
         }

@@ -1,7 +1,7 @@
 //! Mail to customers, through an outbox: a message is a row written in the transaction that
 //! decides to send it (so it is sent if and only if that decision committed), and every
 //! instance delivers what is pending with the periodic maintenance — and at once after
-//! enqueueing. A row is claimed with a conditional UPDATE before it is sent, so two instances
+//! enqueueing, through its one mail worker ([`run`], rung by [`kick`]). A row is claimed with a conditional UPDATE before it is sent, so two instances
 //! never send one message at the same moment; a failed delivery keeps its claim, dated so that
 //! it ages out after a growing wait (15 s, doubling, at most 30 min), up to [`MAX_ATTEMPTS`].
 //!
@@ -128,15 +128,25 @@ pub async fn enqueue_letter(
     store::enqueue_letter(tx, to, &letter.subject, &letter.text(), &letter.html(), tickets_of, once).await
 }
 
-/// Starts delivering what is pending now, in the background (after a commit that queued
-/// mail): the buyer need not wait for the next maintenance round, which retries a failure.
-pub fn kick(db: &Db, mailer: &std::sync::Arc<Mailer>) {
-    let (db, mailer) = (db.clone(), mailer.clone());
-    tokio::spawn(async move {
+/// Asks this instance's mail worker ([`run`]) to deliver what is pending now (after a commit
+/// that queued mail): the buyer need not wait for the next maintenance round, which retries a
+/// failure. Rings coalesce: however many commits ring while a round runs, one more round
+/// follows — one round at a time per instance. (Each ring used to start a round of its own;
+/// in a flash sale a hundred rounds at once each tried to claim every pending message, twelve
+/// thousand transactions a second for a hundred paid orders: docs/benchmarks.md, issue 24.)
+pub fn kick(db: &Db) {
+    db.mail_bell().notify_one();
+}
+
+/// Runs until the process ends: a round when rung ([`kick`]) or every 15 s.
+pub async fn run(db: Db, mailer: std::sync::Arc<Mailer>) {
+    let bell = std::sync::Arc::clone(db.mail_bell());
+    loop {
         if let Err(e) = deliver_pending(&db, &mailer).await {
-            tracing::warn!(error = %e, "mail delivery failed; maintenance will retry");
+            tracing::warn!(error = %e, "mail delivery failed; the next round retries");
         }
-    });
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(15), bell.notified()).await;
+    }
 }
 
 /// A message on its way out.

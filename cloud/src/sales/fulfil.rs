@@ -265,7 +265,7 @@ pub async fn complete_free(
     pay_order(&mut tx, master, event, order).await?;
     super::buyer_mail::tickets(&mut tx, &sales.public_url, order, MailReason::Paid).await?;
     tx.commit().await?;
-    crate::mail::kick(db, &sales.mailer);
+    crate::mail::kick(db);
     Ok(())
 }
 

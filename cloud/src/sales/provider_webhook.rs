@@ -97,7 +97,7 @@ async fn receive(
     };
     if matches!(outcome, "paid" | "refunding" | "refunded") {
         // The buyer's confirmation or refund notice was queued with it: on its way now.
-        crate::mail::kick(&db, &sales.mailer);
+        crate::mail::kick(&db);
     }
     Ok(Json(Received { received: event.id, outcome }))
 }

@@ -287,7 +287,7 @@ async fn try_send(db: &Db, sales: &Sales, org: i64, refund: i64) -> Result<(), A
             .await?;
     }
     tx.commit().await?;
-    crate::mail::kick(db, &sales.mailer);
+    crate::mail::kick(db);
     Ok(())
 }
 

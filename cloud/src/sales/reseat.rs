@@ -97,7 +97,7 @@ pub async fn move_to(
     let details = serde_json::json!({"revoked": moved.revoked, "serial": moved.serial, "seat": to});
     tx.audit(&caller.actor(), "order.reseat", &format!("order:{code}"), details).await?;
     tx.commit().await?;
-    crate::mail::kick(db, &sales.mailer);
+    crate::mail::kick(db);
     Ok(moved)
 }
 

@@ -96,7 +96,7 @@ pub async fn resend(db: &Db, sales: &Sales, caller: &Caller, code: &str) -> Resu
     )
     .await?;
     tx.commit().await?;
-    crate::mail::kick(db, &sales.mailer);
+    crate::mail::kick(db);
     Ok(queued)
 }
 
@@ -176,7 +176,7 @@ pub async fn send_again(
     }
     tx.commit().await?;
     if queued {
-        crate::mail::kick(db, &sales.mailer);
+        crate::mail::kick(db);
     }
     Ok(())
 }

@@ -772,7 +772,7 @@ async fn cancel_tickets(
     tx.audit(&actor, action, &format!("order:{code}"), json!({"serials": serials, "amount_minor": amount}))
         .await?;
     tx.commit_and_notify(notifier).await?;
-    crate::mail::kick(db, &sales.mailer);
+    crate::mail::kick(db);
     send_to_provider(db, sales, caller.org_id, refund).await;
     let mut tx = db.tenant(caller.org_id).await?;
     let status = store::refund_status(&mut tx, refund).await?;

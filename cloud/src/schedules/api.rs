@@ -367,7 +367,6 @@ pub async fn send_report_now(
     db: &Db,
     sales: &Sales,
     public_url: &PublicUrl,
-    mailer: &std::sync::Arc<crate::mail::Mailer>,
     caller: &Caller,
     id: i64,
 ) -> Result<SentNow, ApiError> {
@@ -378,7 +377,7 @@ pub async fn send_report_now(
         ApiError::Unavailable
     })?;
     let recipients = sent.ok_or(ApiError::NotFound)?;
-    crate::mail::kick(db, mailer);
+    crate::mail::kick(db);
     Ok(SentNow { recipients })
 }
 
@@ -396,10 +395,9 @@ async fn send_now(
     State(db): State<Db>,
     State(sales): State<Sales>,
     State(public_url): State<PublicUrl>,
-    State(mailer): State<std::sync::Arc<crate::mail::Mailer>>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<SentNow>), ApiError> {
-    let sent = send_report_now(&db, &sales, &public_url, &mailer, &caller, id).await?;
+    let sent = send_report_now(&db, &sales, &public_url, &caller, id).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }

@@ -50,6 +50,8 @@ pub struct TestHub {
     stop: Option<oneshot::Sender<()>>,
     /// The webhook delivery worker, stopped with the hub.
     webhooks: tokio::task::AbortHandle,
+    /// The mail worker, stopped with the hub.
+    mail: tokio::task::AbortHandle,
 }
 
 impl TestHub {
@@ -106,6 +108,7 @@ impl TestHub {
         let db = state.db.clone();
         let kept = state.clone();
         let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
+        let mail = tokio::spawn(cloud::mail::run(state.db.clone(), state.mailer.clone())).abort_handle();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
@@ -124,6 +127,7 @@ impl TestHub {
             pg_database,
             stop: Some(stop),
             webhooks,
+            mail,
         }
     }
 
@@ -137,11 +141,12 @@ impl TestHub {
         let state = AppState::build(&config, self.clock.clone()).await.unwrap();
         let kept = state.clone();
         let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
+        let mail = tokio::spawn(cloud::mail::run(state.db.clone(), state.mailer.clone())).abort_handle();
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Instance { url, state: kept, _stop: stop, webhooks }
+        Instance { url, state: kept, _stop: stop, webhooks, mail }
     }
 
     /// A transaction that sees every organization's rows, for tests to inspect the database
@@ -183,6 +188,7 @@ pub fn test_config(dir: &std::path::Path, url: &str, public_url: &str) -> Config
 /// A second hub instance; stops when dropped.
 pub struct Instance {
     pub url: String,
+    mail: tokio::task::AbortHandle,
     /// Its state (its maintenance steps can be run by hand).
     pub state: AppState,
     _stop: oneshot::Sender<()>,
@@ -192,12 +198,14 @@ pub struct Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.webhooks.abort();
+        self.mail.abort();
     }
 }
 
 impl Drop for TestHub {
     fn drop(&mut self) {
         self.webhooks.abort();
+        self.mail.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
