@@ -205,7 +205,7 @@ impl Db {
         &self.bells.texts
     }
 
-    /// The bell rung when mail is queued ([`crate::mail::kick`]): this instance's mail worker
+    /// The bell rung when mail is queued (the mail module's `kick`): this instance's mail worker
     /// waits on it.
     pub fn mail_bell(&self) -> &Arc<tokio::sync::Notify> {
         &self.bells.mail
