@@ -37,13 +37,7 @@ struct Received {
 /// The reports in the mail drop (mail with a CSV attached), once nothing is left to deliver
 /// (the hub's own delivery, kicked by a commit, may hold a message for a moment).
 async fn reports(hub: &TestHub) -> Vec<Received> {
-    for _ in 0..100 {
-        cloud::mail::deliver_pending(&hub.db, &hub.state.mailer).await.unwrap();
-        if hub.number("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").await == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    hub.deliver_all_mail().await;
     let Ok(entries) = std::fs::read_dir(&hub.mail_dir) else { return Vec::new() };
     let mut paths: Vec<_> =
         entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();

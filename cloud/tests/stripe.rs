@@ -567,7 +567,7 @@ async fn the_ledger_is_reconciled_with_stripes_payouts_and_every_difference_is_l
     let (status, sent) =
         owner.post(&format!("/api/v1/report-schedules/{}/send", schedule["id"]), &json!({})).await;
     assert_eq!((status, sent["recipients"].as_i64()), (202, Some(1)), "{sent}");
-    cloud::mail::deliver_pending(&hub.db, &hub.state.mailer).await.unwrap();
+    hub.deliver_all_mail().await;
     let mailed = std::fs::read_dir(&hub.mail_dir)
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())

@@ -347,7 +347,7 @@ async fn a_failing_partner_is_retried_over_a_day_then_disabled_told_and_caught_u
     let e = owner.get(&format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(e["enabled"], false, "{e}");
     assert!(e["disabled_reason"].as_str().unwrap().contains("503"), "{e}");
-    cloud::mail::deliver_pending(&hub.db, &hub.state.mailer).await.unwrap();
+    hub.deliver_all_mail().await;
     let mail: Vec<String> = std::fs::read_dir(&hub.mail_dir)
         .unwrap()
         .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())

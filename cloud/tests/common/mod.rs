@@ -160,6 +160,19 @@ impl TestHub {
         sqlx::query_scalar(sql).fetch_one(&mut *self.inspect().await).await.unwrap()
     }
 
+    /// Delivers the pending mail and waits until none is left (up to 5 s): the hub's own mail
+    /// worker may hold a message for a moment, so one delivery round of the test's is not
+    /// enough to see it in the mail drop.
+    pub async fn deliver_all_mail(&self) {
+        for _ in 0..100 {
+            cloud::mail::deliver_pending(&self.db, &self.state.mailer).await.unwrap();
+            if self.number("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").await == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.get(format!("{}{path}", self.url))
     }
