@@ -135,7 +135,7 @@ impl AppState {
             notifier,
             docs: DocCache::default(),
             seen: SeenThrottle::default(),
-            sales: Sales::new(sales_options, provider, public_url.clone(), mailer.clone()),
+            sales: Sales::new(sales_options, provider, public_url.clone()),
             simulator,
             mailer,
             seat_snapshots: crate::seating::live::Snapshots::default(),

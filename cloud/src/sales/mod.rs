@@ -57,7 +57,6 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<crate::state::AppState> {
         .merge(reconcile::routes())
 }
 
-use crate::mail::Mailer;
 use crate::payments::PaymentProvider;
 use crate::state::PublicUrl;
 use std::sync::Arc;
@@ -104,21 +103,14 @@ pub struct Sales {
     pub limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Where buyers reach the hub: the links in their e-mails.
     pub public_url: PublicUrl,
-    /// How the buyer's e-mails leave (delivery starts right after the commit that queued them).
-    pub mailer: Arc<Mailer>,
     /// Unknown voucher codes per client address (the brake on guessing codes).
     pub attempts: Arc<crate::vouchers::attempts::Attempts>,
 }
 
 impl Sales {
-    /// Sales with `options`, paying through `provider`, reached at `public_url`, mailing
-    /// buyers through `mailer`.
-    pub fn new(
-        options: SalesOptions,
-        provider: Arc<dyn PaymentProvider>,
-        public_url: PublicUrl,
-        mailer: Arc<Mailer>,
-    ) -> Self {
+    /// Sales with `options`, paying through `provider`, reached at `public_url`. (The buyer's
+    /// e-mails leave through the instance's mail worker, rung by the commits that queue them.)
+    pub fn new(options: SalesOptions, provider: Arc<dyn PaymentProvider>, public_url: PublicUrl) -> Self {
         let per_minute =
             std::num::NonZeroU32::new(options.checkouts_per_minute).unwrap_or(std::num::NonZeroU32::MIN);
         let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
@@ -130,7 +122,6 @@ impl Sales {
             vouchers: checkout::VoucherCache::default(),
             limiter,
             public_url,
-            mailer,
             attempts: Arc::default(),
         }
     }
