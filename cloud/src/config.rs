@@ -40,7 +40,8 @@ pub struct Config {
     /// Seconds a payment may stay pending before the hub asks the provider about it (its
     /// webhook may have been lost: the hub was down, the network failed). 1–3600.
     pub missed_payment_after_secs: u32,
-    /// Most checkouts placed in one database transaction (group commit; 1 turns it off).
+    /// Most checkouts placed, and most payments settled, in one database transaction (group
+    /// commit; 1 turns it off).
     pub checkout_batch: usize,
     /// Requests each API token may make per minute (as many at once), across all instances.
     pub api_token_requests_per_minute: u32,

@@ -123,6 +123,7 @@ impl AppState {
             checkouts_per_minute: config.checkouts_per_minute,
             missed_payment_after: std::time::Duration::from_secs(u64::from(config.missed_payment_after_secs)),
             max_batch: config.checkout_batch,
+            ..SalesOptions::default()
         };
         Ok(Self {
             limits: Limits::new(db.clone(), config.api_token_requests_per_minute),

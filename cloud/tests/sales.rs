@@ -182,6 +182,74 @@ async fn webhooks_that_are_forged_stale_or_replayed_change_nothing() {
     }
 }
 
+/// Payments settled in one transaction (as the hub batches its webhooks) each get the answer
+/// they would have got alone: a payment whose amount is wrong is refused and rolled back
+/// without taking the others with it, one reported twice is settled once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_settled_together_each_get_their_own_answer() {
+    use cloud::sales::fulfil::{Settled, Succeeded, settle, settle_all};
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 10, 1000).await;
+        let mut placed = Vec::new();
+        for quantity in [1, 2, 3] {
+            let (_, order) = checkout(&hub, event, quantity, None).await;
+            start_payment(&hub, &order).await;
+            placed.push(order);
+        }
+        let payments: Vec<(i64, i64)> = sqlx::query_as("SELECT id, amount_minor FROM payments ORDER BY id")
+            .fetch_all(&mut *hub.inspect().await)
+            .await
+            .unwrap();
+        let paid = |(payment, amount_minor): (i64, i64), event: &str| Succeeded {
+            payment,
+            amount_minor,
+            currency: "EUR".into(),
+            webhook_event: Some(event.into()),
+        };
+        let wrong = (payments[1].0, 1);
+        let batch = [
+            paid(payments[0], "evt-a"),
+            paid(wrong, "evt-b"),
+            paid(payments[0], "evt-c"),
+            paid(payments[2], "evt-d"),
+        ];
+        let org = owner.org_id;
+        let state = &hub.state;
+        let outcomes = settle_all(&state.db, &state.master, &state.sales, org, &batch).await.unwrap();
+        let outcomes: Vec<Option<Settled>> = outcomes.into_iter().map(Result::ok).collect();
+        assert_eq!(
+            outcomes,
+            [Some(Settled::Paid), None, Some(Settled::Already), Some(Settled::Paid)],
+            "{backend:?}"
+        );
+        let mut statuses = Vec::new();
+        for p in &placed {
+            statuses.push(order(&hub, p).await["status"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(statuses, ["paid", "pending", "paid"], "{backend:?}: the refused one is untouched");
+        assert_eq!(ledger(&hub).await, (0, 4000), "{backend:?}: only what was settled is booked");
+        // Its provider event was rolled back too: the right report of it settles it now.
+        let again = settle(&state.db, &state.master, &state.sales, org, paid(payments[1], "evt-b")).await;
+        assert_eq!(again.unwrap(), Settled::Paid, "{backend:?}");
+        let serials: Vec<(i64, i64)> = sqlx::query_as("SELECT order_id, serial FROM tickets ORDER BY serial")
+            .fetch_all(&mut *hub.inspect().await)
+            .await
+            .unwrap();
+        assert_eq!(
+            serials.iter().map(|s| s.1).collect::<Vec<_>>(),
+            (1..=6).collect::<Vec<_>>(),
+            "{backend:?}: dense"
+        );
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        assert_eq!(
+            (detail["ticket_types"][0]["sold"].as_i64(), detail["ticket_types"][0]["held"].as_i64()),
+            (Some(6), Some(0))
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holds_lapse_and_a_late_payment_without_tickets_left_is_refunded() {
     for backend in BACKENDS {

@@ -19,12 +19,16 @@
 //! and places them all in one (group commit). Under load, one commit and one capacity UPDATE
 //! serve dozens of orders; idle, a checkout waits for nobody. Each order in a batch is still
 //! all-or-nothing, and gets exactly the answer it would have got alone in arrival order.
+//! Settling payments is batched the same way, per organization ([`settlers`]): the provider's
+//! webhooks queue, a few workers each settle what has queued in one transaction, locking the
+//! event's shared rows only for the last statements of it ([`issue`]).
 
 pub mod buyer_mail;
 pub mod checkout;
 mod delivery;
 pub mod disputes;
 pub mod fulfil;
+pub mod issue;
 mod provider_webhook;
 pub mod reconcile;
 pub mod redeem;
@@ -32,6 +36,7 @@ pub mod refunds;
 pub mod reseat;
 pub mod resend;
 pub mod routes;
+pub mod settlers;
 pub mod store;
 pub mod tiers;
 pub mod views;
@@ -69,8 +74,11 @@ pub struct SalesOptions {
     pub hold: Duration,
     /// Checkouts allowed per client address per minute (burst of the same size).
     pub checkouts_per_minute: u32,
-    /// Most orders placed in one transaction (1 = no batching; the benchmark compares).
+    /// Most orders placed in one transaction, and most payments settled in one (1 = no
+    /// batching; the benchmark compares).
     pub max_batch: usize,
+    /// Settling transactions in flight per organization ([`settlers`]).
+    pub settle_workers: usize,
     /// How long a payment stays pending before the periodic work asks the provider about it.
     pub missed_payment_after: Duration,
 }
@@ -81,6 +89,7 @@ impl Default for SalesOptions {
             hold: Duration::from_secs(15 * 60),
             checkouts_per_minute: 120,
             max_batch: 128,
+            settle_workers: 4,
             missed_payment_after: Duration::from_secs(60),
         }
     }
@@ -95,6 +104,8 @@ pub struct Sales {
     pub provider: Arc<dyn PaymentProvider>,
     /// Per-event order batchers.
     pub batchers: checkout::Batchers,
+    /// Per-organization payment settlers.
+    pub settlers: settlers::Settlers,
     /// Events on sale, briefly cached.
     pub events: checkout::EventCache,
     /// Vouchers, briefly cached.
@@ -116,6 +127,7 @@ impl Sales {
         let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
         Self {
             batchers: checkout::Batchers::new(options.max_batch),
+            settlers: settlers::Settlers::new(options.max_batch, options.settle_workers),
             options,
             provider,
             events: checkout::EventCache::default(),

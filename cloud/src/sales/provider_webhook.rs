@@ -6,7 +6,7 @@
 //! crash between the two cannot lose a payment or apply it twice.
 
 use super::disputes::{ProviderDispute, disputed_at_provider};
-use super::fulfil::{Settled, Succeeded, settle};
+use super::fulfil::{Settled, Succeeded};
 use super::refunds::{ProviderRefund, refunded_at_provider};
 use super::{Sales, store};
 use crate::crypto::MasterKey;
@@ -131,10 +131,10 @@ async fn apply(
     let paid = Succeeded {
         payment,
         amount_minor: event.amount_minor,
-        currency: &event.currency,
-        webhook_event: Some(&event.id),
+        currency: event.currency.clone(),
+        webhook_event: Some(event.id.clone()),
     };
-    Ok(match settle(db, master, sales, org, paid).await? {
+    Ok(match sales.settlers.settle(db, master, sales, org, paid).await? {
         Settled::Paid => "paid",
         Settled::Already => "duplicate",
         Settled::Refunding { .. } => "refunding",

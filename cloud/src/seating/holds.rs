@@ -49,12 +49,18 @@ pub async fn release(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// `order` was paid: its held seats are sold.
-pub async fn sell(tx: &mut Tenant, order: i64) -> Result<(), sqlx::Error> {
-    let sold = sqlx::query("UPDATE seats SET state = 'sold' WHERE order_id = $1 AND state = 'held'")
-        .bind(order)
-        .execute(&mut **tx)
-        .await?;
+/// `orders` were paid: their held seats are sold, in one statement.
+pub async fn sell_all(tx: &mut Tenant, orders: &[i64]) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    // Order ids are numbers from the database, not input: safe to inline.
+    let ids = orders.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let sold = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE seats SET state = 'sold' WHERE order_id IN ({ids}) AND state = 'held'"
+    )))
+    .execute(&mut **tx)
+    .await?;
     if sold.rows_affected() > 0 {
         tx.seats_changed().await?;
     }
