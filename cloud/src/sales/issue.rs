@@ -71,7 +71,9 @@ pub(super) async fn pay(tx: &mut Tenant, master: &MasterKey, batch: &[Goods]) ->
         }
     }
     let marked: Vec<&Goods> = batch.iter().filter(|g| g.marked).collect();
-    let held: Vec<HeldLine> = marked.iter().flat_map(|g| g.held.iter().copied()).collect();
+    // In voucher id order, as checkout locks them: two batches cannot deadlock on two vouchers.
+    let mut held: Vec<HeldLine> = marked.iter().flat_map(|g| g.held.iter().copied()).collect();
+    held.sort_by_key(|l| l.voucher_id);
     redeem::redeemed(tx, &held).await?;
     let mut sold: BTreeMap<i64, i64> = BTreeMap::new();
     for g in &marked {
