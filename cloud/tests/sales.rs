@@ -250,6 +250,55 @@ async fn payments_settled_together_each_get_their_own_answer() {
     }
 }
 
+/// A payment that comes after its order's hold lapsed, settled in one batch with an on-time
+/// one: its tickets are still there, so it is sold them again and both get their tickets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_payment_settled_in_a_batch_gets_its_tickets_if_they_are_still_there() {
+    use cloud::sales::fulfil::{Settled, Succeeded, settle_all};
+    for backend in BACKENDS {
+        let clock = cloud::clock::Clock::manual(Timestamp::now().0);
+        let hub = TestHub::start_configured(backend, clock, |c| c.checkouts_per_minute = 1_000_000).await;
+        let owner = Organizer::create(&hub, "festival").await;
+        let event = event_on_sale(&owner, 10, 1000).await;
+        let (_, slow) = checkout(&hub, event, 2, None).await;
+        start_payment(&hub, &slow).await;
+        hub.clock.advance(16 * 60_000);
+        assert_eq!(cloud::sales::fulfil::expire_holds(&hub.db).await.unwrap(), 1);
+        let (_, fast) = checkout(&hub, event, 3, None).await;
+        start_payment(&hub, &fast).await;
+        let payments: Vec<(i64, i64)> = sqlx::query_as("SELECT id, amount_minor FROM payments ORDER BY id")
+            .fetch_all(&mut *hub.inspect().await)
+            .await
+            .unwrap();
+        let batch: Vec<Succeeded> = payments
+            .iter()
+            .map(|&(payment, amount_minor)| Succeeded {
+                payment,
+                amount_minor,
+                currency: "EUR".into(),
+                webhook_event: Some(format!("evt-{payment}")),
+            })
+            .collect();
+        let state = &hub.state;
+        let outcomes =
+            settle_all(&state.db, &state.master, &state.sales, owner.org_id, &batch).await.unwrap();
+        let outcomes: Vec<Settled> = outcomes.into_iter().map(Result::unwrap).collect();
+        assert_eq!(outcomes, [Settled::Paid, Settled::Paid], "{backend:?}");
+        for (placed, tickets) in [(&slow, 2), (&fast, 3)] {
+            let now = order(&hub, placed).await;
+            assert_eq!(
+                (now["status"].as_str(), now["tickets"].as_array().map(Vec::len)),
+                (Some("paid"), Some(tickets))
+            );
+        }
+        let detail = owner.get(&format!("/api/v1/events/{event}")).await;
+        let counters =
+            (detail["ticket_types"][0]["sold"].as_i64(), detail["ticket_types"][0]["held"].as_i64());
+        assert_eq!(counters, (Some(5), Some(0)), "{backend:?}");
+        assert_eq!(ledger(&hub).await, (0, 5000), "{backend:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn holds_lapse_and_a_late_payment_without_tickets_left_is_refunded() {
     for backend in BACKENDS {
