@@ -41,7 +41,9 @@ pub struct Settlers {
 impl Settlers {
     /// Up to `workers` transactions per organization, each settling up to `max_batch`.
     pub fn new(max_batch: usize, workers: usize) -> Self {
-        Self { orgs: Arc::default(), max_batch: max_batch.max(1), workers: workers.max(1) }
+        // Each payment of a batch writes in a savepoint of its own; PostgreSQL keeps 64
+        // subtransactions per session in shared memory and slows everyone's reads beyond that.
+        Self { orgs: Arc::default(), max_batch: max_batch.clamp(1, 60), workers: workers.max(1) }
     }
 
     /// Settles `paid` (a payment of `org`) in a batch with whatever else is queued.
@@ -69,7 +71,15 @@ impl Settlers {
                 .clone()
         };
         let (reply, answer) = oneshot::channel();
-        sender.try_send((paid, reply)).map_err(|_| ApiError::Unavailable)?;
+        match sender.try_send((paid, reply)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => return Err(ApiError::Unavailable),
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // Its workers are gone (each one panicked): the next payment starts new ones.
+                self.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&org);
+                return Err(ApiError::Unavailable);
+            }
+        }
         answer.await.map_err(|_| ApiError::Unavailable)?
     }
 }
@@ -107,9 +117,15 @@ impl Worker {
                     let _ = replies.into_iter().next().map(|reply| reply.send(Err(e)));
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, payments = payments.len(), "settling a batch failed: one at a time");
-                    for (reply, paid) in replies.into_iter().zip(payments) {
-                        let _ = reply.send(settle(&self.db, &self.master, &self.sales, self.org, paid).await);
+                    // All at once, so a database that is down costs every caller one timeout,
+                    // not one each after the other.
+                    tracing::warn!(error = %e, payments = payments.len(), "settling a batch failed: one per transaction");
+                    let alone = payments
+                        .into_iter()
+                        .map(|paid| settle(&self.db, &self.master, &self.sales, self.org, paid));
+                    let outcomes = futures_util::future::join_all(alone).await;
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(outcome);
                     }
                 }
             }
