@@ -59,6 +59,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// Loaded documents and their sync states.
     pub docs: DocCache,
+    /// Decoded journal entries this process served or stored lately.
+    pub entries: crate::journal::EntryCache,
     /// When each device's status was last written.
     pub seen: SeenThrottle,
     /// Rate limits shared across instances (login, enrollment, API-token quotas).
@@ -135,6 +137,7 @@ impl AppState {
             hub_key,
             notifier,
             docs: DocCache::default(),
+            entries: crate::journal::EntryCache::default(),
             seen: SeenThrottle::default(),
             sales: Sales::new(sales_options, provider, public_url.clone()),
             simulator,

@@ -437,11 +437,36 @@ pub fn parse_public_key(s: &str, field: &'static str) -> Result<VerifyingKey, Ke
 /// could name one key) and the point must not be of small order (a weak key, for which
 /// signatures can be forged; `verify_strict` would refuse them later anyway — refusing the key
 /// itself gives the clearer error).
+///
+/// Keys accepted are remembered (up to [`KEYS_REMEMBERED`] per process): the three point
+/// operations cost ~30 µs, and every manifest lists every device's key — a gate that was offline
+/// while 100 devices enrolled decodes 100 manifests of up to 100 keys each, and the first
+/// reconnect storm of the fleet simulator spent a third of its CPU here. A hit gives exactly
+/// what the checks would (the same bytes, already found canonical and strong). A plain map
+/// emptied when full: the working set is one venue's devices, far below the bound.
 pub fn strict_public_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    static ACCEPTED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<[u8; 32], VerifyingKey>>,
+    > = std::sync::OnceLock::new();
+    let accepted = ACCEPTED.get_or_init(Default::default);
+    if let Some(key) = accepted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(bytes) {
+        return Some(*key);
+    }
     let key = VerifyingKey::from_bytes(bytes).ok()?;
     let canonical = key.to_edwards().compress().to_bytes() == *bytes;
-    (canonical && !key.is_weak()).then_some(key)
+    if !canonical || key.is_weak() {
+        return None;
+    }
+    let mut accepted = accepted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if accepted.len() >= KEYS_REMEMBERED {
+        accepted.clear();
+    }
+    accepted.insert(*bytes, key);
+    Some(key)
 }
+
+/// How many accepted public keys [`strict_public_key`] remembers.
+pub const KEYS_REMEMBERED: usize = 4_096;
 
 fn random_seed() -> Result<[u8; 32], KeyError> {
     let mut seed = [0u8; 32];
@@ -585,6 +610,27 @@ mod tests {
         identity[0] = 1;
         let err = parse_public_key(&hex::encode(identity), "public key").unwrap_err();
         assert!(matches!(err, KeyError::InvalidPublicKey { .. }));
+        // Refusals are never remembered as acceptances: the second time is refused too.
+        assert!(strict_public_key(&identity).is_none());
+        assert!(strict_public_key(&identity).is_none());
+    }
+
+    #[test]
+    fn a_remembered_key_is_the_key_before_and_after_the_memory_fills() {
+        let keys: Vec<[u8; 32]> = (0..u32::try_from(KEYS_REMEMBERED).unwrap() + 10)
+            .map(|n| {
+                let mut seed = [0u8; 32];
+                seed[..4].copy_from_slice(&n.to_le_bytes());
+                DeviceKey::from_seed(seed).public_key()
+            })
+            .collect();
+        for bytes in &keys {
+            assert_eq!(strict_public_key(bytes).unwrap().to_bytes(), *bytes);
+        }
+        // Past the bound (the memory was emptied once): still each key, remembered or not.
+        for bytes in keys.iter().rev().take(20) {
+            assert_eq!(strict_public_key(bytes).unwrap().to_bytes(), *bytes);
+        }
     }
 
     #[test]

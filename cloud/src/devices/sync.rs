@@ -78,7 +78,8 @@ async fn sync(State(state): State<AppState>, caller: DeviceCaller<MAX_MESSAGE_BY
         Err(e) => return e.into_response(),
     };
     let store = OrgJournal::new(state.db.clone(), caller.org, state.notifier.clone(), state.docs.clone())
-        .scoped_to(events);
+        .scoped_to(events)
+        .cached_in(state.entries.clone());
     let response = match respond_or_wait(&store, caller.device, request).await {
         Ok(r) => r,
         Err(e) => {
@@ -97,7 +98,7 @@ async fn sync(State(state): State<AppState>, caller: DeviceCaller<MAX_MESSAGE_BY
 
 /// The events a device was enrolled for: the documents it may sync.
 async fn device_events(db: &Db, org: i64, device: DeviceId) -> Result<Vec<i64>, ApiError> {
-    let mut tx = db.tenant(org).await?;
+    let mut tx = db.tenant_read(org).await?;
     let events = store::events_of(&mut tx, i64::from(device.0)).await?;
     tx.commit().await?;
     Ok(events)

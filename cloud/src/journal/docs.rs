@@ -73,7 +73,7 @@ impl OrgJournal {
         f: impl FnOnce(&mut Documents) -> R,
     ) -> Result<R, StoreError> {
         let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
         let rows = store::chunks_after(&mut tx, doc.as_str(), last).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -148,7 +148,7 @@ impl OrgJournal {
         let Some(event) = event_of(doc).filter(|_| self.in_scope(doc)) else {
             return Ok(false);
         };
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
         let exists = store::has_event(&mut tx, event).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(exists)

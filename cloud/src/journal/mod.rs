@@ -11,20 +11,23 @@
 //! - Documents (`docs.rs`) live as chunks in `doc_chunks`; each hub instance keeps them loaded
 //!   with the per-device automerge sync states, and picks up chunks another instance wrote.
 
+mod cache;
 mod docs;
 pub mod materialize;
 pub mod store;
 
+pub use cache::EntryCache;
 pub use docs::DocCache;
 
 use crate::db::{Db, Notifier, Tenant};
 use docs::event_of;
+use std::collections::HashMap;
 use sync_core::documents::DocId;
 use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc};
 use sync_core::ids::{DeviceId, EventId, Timestamp};
 use sync_core::journal::{Entry, HUB, Payload, VersionVector};
 use sync_core::sync::engine::{SyncError, check_incoming};
-use sync_core::sync::store::{StoreError, SyncStore};
+use sync_core::sync::store::{Run, StoreError, SyncStore};
 use tokio::sync::watch;
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -77,6 +80,36 @@ async fn insert(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
     materialize::entry(tx, e).await
 }
 
+/// An entry as stored.
+fn entry_of(row: &store::EntryRow) -> Result<Entry, StoreError> {
+    Ok(Entry {
+        origin: DeviceId(u32::try_from(row.origin).map_err(db_err)?),
+        seq: u64::try_from(row.seq).map_err(db_err)?,
+        hlc: Hlc(u64::try_from(row.hlc).map_err(db_err)?),
+        event: EventId(u32::try_from(row.event_id).map_err(db_err)?),
+        payload: postcard::from_bytes(&row.payload).map_err(db_err)?,
+    })
+}
+
+/// Stores entries and materializes them, in order (see [`store::insert_entries`] and
+/// [`materialize::entries`]).
+async fn insert_all(tx: &mut Tenant, entries: &[Entry]) -> Result<(), anyhow::Error> {
+    let rows = entries
+        .iter()
+        .map(|e| {
+            Ok((
+                i64::from(e.origin.0),
+                i64::try_from(e.seq)?,
+                i64::try_from(e.hlc.0)?,
+                i64::from(e.event.0),
+                postcard::to_stdvec(&e.payload)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, anyhow::Error>>()?;
+    store::insert_entries(tx, &rows).await?;
+    materialize::entries(tx, entries).await
+}
+
 /// One organization's journal and documents, as the sync engine sees them.
 pub struct OrgJournal {
     db: Db,
@@ -85,12 +118,23 @@ pub struct OrgJournal {
     docs: DocCache,
     /// The events whose documents this peer may read and write; `None`: all of them.
     scope: Option<Vec<i64>>,
+    /// Decoded entries this process read or wrote before; `None`: every read goes to the
+    /// database.
+    cache: Option<EntryCache>,
 }
 
 impl OrgJournal {
     /// The journal of `org`.
     pub fn new(db: Db, org: i64, notifier: Notifier, docs: DocCache) -> Self {
-        Self { db, org, notifier, docs, scope: None }
+        Self { db, org, notifier, docs, scope: None, cache: None }
+    }
+
+    /// Serves entries from `cache` where it holds them, and remembers what is read and
+    /// appended there (see [`EntryCache`]).
+    #[must_use]
+    pub fn cached_in(mut self, cache: EntryCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Limits documents to those of `events` (a device's events): a gate of one event neither
@@ -107,6 +151,25 @@ impl OrgJournal {
             (None, Some(_)) => true,
             (Some(events), Some(event)) => events.contains(&event),
         }
+    }
+
+    /// The entries of `runs` from the database: one read (a statement per
+    /// [`store::RUNS_PER_STATEMENT`] runs).
+    async fn read_runs(&self, runs: &[Run]) -> Result<Vec<Entry>, StoreError> {
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
+        let mut read = Vec::new();
+        for part in runs.chunks(store::RUNS_PER_STATEMENT) {
+            let bounds = part
+                .iter()
+                .map(|r| Ok((i64::from(r.origin.0), i64::try_from(r.first)?, i64::try_from(r.last)?)))
+                .collect::<Result<Vec<_>, std::num::TryFromIntError>>()
+                .map_err(db_err)?;
+            for row in store::entries_in(&mut tx, &bounds).await.map_err(db_err)? {
+                read.push(entry_of(&row)?);
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(read)
     }
 
     async fn have_in(&self, tx: &mut Tenant) -> Result<VersionVector, StoreError> {
@@ -131,7 +194,7 @@ impl SyncStore for OrgJournal {
     }
 
     async fn have(&self) -> Result<VersionVector, StoreError> {
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
         self.have_in(&mut tx).await
     }
 
@@ -141,7 +204,7 @@ impl SyncStore for OrgJournal {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
         let after = i64::try_from(after).map_err(db_err)?;
         let rows = store::entries_after(
             &mut tx,
@@ -152,17 +215,30 @@ impl SyncStore for OrgJournal {
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(Entry {
-                    origin,
-                    seq: u64::try_from(row.seq).map_err(db_err)?,
-                    hlc: Hlc(u64::try_from(row.hlc).map_err(db_err)?),
-                    event: EventId(u32::try_from(row.event_id).map_err(db_err)?),
-                    payload: postcard::from_bytes(&row.payload).map_err(db_err)?,
-                })
-            })
-            .collect()
+        rows.iter().map(entry_of).collect()
+    }
+
+    async fn entries_in(&self, runs: &[Run]) -> Result<Vec<Entry>, StoreError> {
+        let mut by_origin: HashMap<DeviceId, Vec<Entry>> = HashMap::new();
+        let mut unread = Vec::new();
+        for run in runs {
+            match self.cache.as_ref().and_then(|c| c.run(self.org, run)) {
+                Some(entries) => by_origin.entry(run.origin).or_default().extend(entries),
+                None => unread.push(*run),
+            }
+        }
+        if !unread.is_empty() {
+            let read = self.read_runs(&unread).await?;
+            if let Some(cache) = &self.cache {
+                cache.put(self.org, &read);
+            }
+            for entry in read {
+                by_origin.entry(entry.origin).or_default().push(entry);
+            }
+        }
+        // In the order asked for; each origin's entries in sequence order (a run of an origin
+        // is asked for once per call, so they came sorted).
+        Ok(runs.iter().flat_map(|r| by_origin.remove(&r.origin).unwrap_or_default()).collect())
     }
 
     async fn append(&self, entries: Vec<Entry>) -> Result<VersionVector, StoreError> {
@@ -184,17 +260,20 @@ impl SyncStore for OrgJournal {
                 )));
             }
         }
+        insert_all(&mut tx, &fresh).await.map_err(db_err)?;
         for entry in &fresh {
-            insert(&mut tx, entry).await.map_err(db_err)?;
             have.advance(entry.origin, entry.seq);
         }
         tx.commit().await.map_err(db_err)?;
+        if let Some(cache) = &self.cache {
+            cache.put(self.org, &fresh);
+        }
         self.notifier.notify(self.org);
         Ok(have)
     }
 
     async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
         let rows = store::doc_ids(&mut tx).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(rows
@@ -242,7 +321,7 @@ impl SyncStore for OrgJournal {
     }
 
     async fn peer_have(&self, peer: DeviceId) -> Result<Option<VersionVector>, StoreError> {
-        let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
         let have = store::peer_have(&mut tx, i64::from(peer.0)).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         have.map(|bytes| postcard::from_bytes(&bytes).map_err(db_err)).transpose()

@@ -26,9 +26,10 @@ pub enum Chaos {
     ClockSkew(clock_skew::ClockSkewArgs),
 }
 
-/// Counts rows with `sql` (one `$1` parameter, the event) in the hub's database.
+/// Counts rows with `sql` (one `$1` parameter, the event) in the hub's database (a read-only
+/// transaction: on SQLite it does not take the hub's write lock).
 pub async fn count(db: &cloud::db::Db, sql: &'static str, event: i64) -> anyhow::Result<i64> {
-    let mut tx = db.system().await?;
+    let mut tx = db.lookup().await?;
     let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(event).fetch_one(&mut *tx).await?;
     Ok(n)
 }

@@ -102,6 +102,7 @@ pub async fn gate_event(
     let bar = progress(tickets, "buying tickets");
     let texts = crate::api::buy_tickets(&target.urls[0], event, tickets, &bar).await?;
     bar.finish_and_clear();
+    await_confirmations_sent(target).await?;
     let specs: Vec<_> = names
         .into_iter()
         .enumerate()
@@ -113,6 +114,33 @@ pub async fn gate_event(
     let fleet = crate::fleet::Fleet::enroll(&target.organizer, event, specs, &bar).await?;
     bar.finish_and_clear();
     Ok((event, texts, fleet))
+}
+
+/// Waits until the hub has sent every buyer's confirmation (a PDF with a QR code per ticket,
+/// made by the hub's mail worker): the gates open long after the sale, and a backlog of
+/// confirmations being rendered would share the machine's two cores with what the scenario
+/// measures. Only for a hub the simulator started (it reads the hub's database).
+async fn await_confirmations_sent(target: &Target) -> anyhow::Result<()> {
+    let Some(own) = &target.own else { return Ok(()) };
+    let db = own.database().await?;
+    let started = std::time::Instant::now();
+    loop {
+        let mut tx = db.lookup().await?;
+        let unsent: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND attempts < $1")
+                .bind(cloud::mail::MAX_ATTEMPTS)
+                .fetch_one(&mut *tx)
+                .await?;
+        drop(tx);
+        if unsent == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "the hub did not send its {unsent} remaining confirmations within 10 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 /// `count` device names: `Gate scanner 0`, `Gate scanner 1`, …

@@ -41,10 +41,16 @@ pub async fn run(target: &Target, args: &StormArgs, timeline: &Arc<Timeline>) ->
     let (event, tickets, fleet) =
         gate_event(target, "Reconnect storm", total, scanner_names(args.devices)).await?;
 
+    // The hub's own database says when it holds every entry (a hub the simulator started).
+    let hub_db = match &target.own {
+        Some(own) => Some(own.database().await?),
+        None => None,
+    };
     let sampler = timeline.run();
     let converged_counter = timeline.counter("converged devices");
     let mut storms = Vec::new();
     let mut hub_holds_all = Vec::new();
+    let mut acknowledged = Vec::new();
     let mut scans = Vec::new();
     for cycle in 0..args.cycles {
         // Partitioned: every device scans its own share; a few tickets also at the next gate.
@@ -56,16 +62,29 @@ pub async fn run(target: &Target, args: &StormArgs, timeline: &Arc<Timeline>) ->
         let bar = progress(per_cycle + args.duplicates.min(args.devices), "scanning offline");
         scans.push(gates::run(&fleet, Plan { queues, rate_per_device: 0.0 }, timeline, &bar).await?);
         bar.finish_and_clear();
-        // The storm: everyone at once, until all hold everything.
+        // The storm: every device's live link (push and long-poll, as the apps keep it)
+        // comes back in the same instant; each exchanges everything, then long-polls.
         converged_counter.store(0, std::sync::atomic::Ordering::Relaxed);
-        // Watched beside it: when the hub holds every entry. The rest of the storm is each
-        // device receiving the others' entries, which on this machine shares the hub's cores.
+        let expected = fleet.recorded();
+        let reconnected = Instant::now();
+        for device in &fleet.devices {
+            device.go_live();
+        }
+        // Watched beside it: when the hub holds every entry (its database), and when every
+        // device has its own entries acknowledged. The rest of the storm is each device
+        // receiving the others' entries, which on this machine shares the hub's two cores.
         let budget = Duration::from_secs(600);
-        let (on_hub, took) =
-            tokio::try_join!(fleet.await_pushed(|_| true, budget), fleet.await_convergence(budget))?;
+        let (on_hub, acked, took) = tokio::try_join!(
+            hub_holds(hub_db.as_ref(), event, expected, reconnected, budget),
+            fleet.await_pushed(|_| true, budget),
+            fleet.await_convergence(budget)
+        )?;
         converged_counter.store(args.devices as u64, std::sync::atomic::Ordering::Relaxed);
+        // The next partition.
+        fleet.all_offline().await;
         storms.push(took.as_secs_f64() * 1000.0);
-        hub_holds_all.push(on_hub.as_secs_f64() * 1000.0);
+        hub_holds_all.push(on_hub.unwrap_or(acked).as_secs_f64() * 1000.0);
+        acknowledged.push(acked.as_secs_f64() * 1000.0);
     }
     sampler.abort();
     let injected = args.duplicates.min(args.devices) * args.cycles;
@@ -78,6 +97,7 @@ pub async fn run(target: &Target, args: &StormArgs, timeline: &Arc<Timeline>) ->
     summary.figure("sync", fleet.stats.summary());
     summary.figure("convergence_ms_per_storm", &storms);
     summary.figure("hub_holds_all_ms_per_storm", &hub_holds_all);
+    summary.figure("devices_acknowledged_ms_per_storm", &acknowledged);
     summary.figure("entries_recorded", fleet.recorded());
     summary.figure(
         "double_admissions",
@@ -95,4 +115,29 @@ pub async fn run(target: &Target, args: &StormArgs, timeline: &Arc<Timeline>) ->
     );
     summary.duration_s = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// How long after `since` the hub's database held `expected` check-ins of `event` (every scan
+/// entry, materialized in the transaction that stored it); `None` without the hub's database.
+/// Polled every 20 ms (an indexed count: well under a millisecond).
+async fn hub_holds(
+    db: Option<&cloud::db::Db>,
+    event: i64,
+    expected: u64,
+    since: Instant,
+    budget: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let Some(db) = db else { return Ok(None) };
+    loop {
+        let held =
+            crate::chaos::count(db, "SELECT COUNT(*) FROM checkins WHERE event_id = $1", event).await?;
+        if u64::try_from(held).is_ok_and(|h| h >= expected) {
+            return Ok(Some(since.elapsed()));
+        }
+        anyhow::ensure!(
+            since.elapsed() < budget,
+            "the hub held {held} of {expected} entries after {budget:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -556,10 +556,12 @@ impl Inner {
 
 fn insert_entry(conn: &Connection, e: &Entry) -> Result<(), ReplicaError> {
     let payload = postcard::to_stdvec(&e.payload).map_err(|err| ReplicaError::Corrupt(err.to_string()))?;
-    conn.execute(
+    // Cached: a batch of 2,000 received entries parsed this statement 2,000 times (a fifth of
+    // a device's CPU in the reconnect storm).
+    conn.prepare_cached(
         "INSERT INTO journal (origin, seq, hlc, event, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![e.origin.0, to_sql_u64(e.seq)?, to_sql_u64(e.hlc.0)?, e.event.0, payload],
-    )?;
+    )?
+    .execute(params![e.origin.0, to_sql_u64(e.seq)?, to_sql_u64(e.hlc.0)?, e.event.0, payload])?;
     Ok(())
 }
 

@@ -143,11 +143,13 @@ impl SyncStore for Replica {
     async fn set_peer_have(&self, peer: DeviceId, have: &VersionVector) -> Result<(), StoreError> {
         let bytes = postcard::to_stdvec(have).map_err(|e| StoreError::Database(e.to_string()))?;
         let now = Replica::now(self).0;
-        self.lock().conn.execute(
-            "INSERT INTO peers (peer, have, synced_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (peer) DO UPDATE SET have = excluded.have, synced_at = excluded.synced_at",
-            params![peer.0, bytes, now],
-        )?;
+        self.lock()
+            .conn
+            .prepare_cached(
+                "INSERT INTO peers (peer, have, synced_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (peer) DO UPDATE SET have = excluded.have, synced_at = excluded.synced_at",
+            )?
+            .execute(params![peer.0, bytes, now])?;
         Ok(())
     }
 

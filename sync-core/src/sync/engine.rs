@@ -13,7 +13,7 @@ use super::message::{
     DocMessage, MAX_DOCS_PER_MESSAGE, MAX_ENTRIES_PER_MESSAGE, MessageError, Parent, SyncRequest,
     SyncResponse,
 };
-use super::store::{StoreError, SyncStore};
+use super::store::{Run, StoreError, SyncStore};
 use crate::documents::DocId;
 use crate::hlc::ClockTooFarAhead;
 use crate::ids::{DeviceId, Timestamp};
@@ -266,56 +266,62 @@ fn check_payload(payload: &Payload) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A batch to send: entries the peer lacks, the [`Parent`] of each origin's part of it, and
+/// whether more remain.
+struct Batch {
+    entries: Vec<Entry>,
+    parents: Vec<Parent>,
+    more: bool,
+}
+
 /// Up to `limit` entries that `theirs` lacks and `mine` holds; the replica's own entries first
-/// (its outbox is what matters most), then relayed ones. Returns the entries and whether more
-/// remain.
+/// (its outbox is what matters most), then relayed ones; with each origin's parent (runs
+/// starting at 1 have none). One [`SyncStore::entries_in`] read: the entry before each run is
+/// asked for with the run.
 async fn missing<S: SyncStore>(
     store: &S,
     theirs: &VersionVector,
     mine: &VersionVector,
     limit: usize,
-) -> Result<(Vec<Entry>, bool), StoreError> {
+) -> Result<Batch, StoreError> {
     let me = store.origin();
     let mut ranges: Vec<(DeviceId, u64, u64)> = mine.ahead_of(theirs).collect();
     ranges.sort_by_key(|&(origin, _, _)| origin != me);
-    let mut out = Vec::new();
-    let mut bytes = 0;
+    let (mut runs, mut parent_of) = (Vec::new(), std::collections::HashMap::new());
+    let mut room = limit as u64;
+    let mut more = false;
     for (origin, after, upto) in ranges {
-        let room = limit - out.len();
         if room == 0 {
-            return Ok((out, true));
+            more = true;
+            break;
         }
-        let want = usize::try_from(upto - after).unwrap_or(usize::MAX).min(room);
-        for entry in store.entries_after(origin, after, want).await? {
-            // Entries are small (a scan is ~30 bytes, the largest door sale ~5 KiB), so the
-            // count caps a batch long before the byte budget does; the budget is the guarantee.
-            bytes += postcard::experimental::serialized_size(&entry).unwrap_or(MAX_BATCH_BYTES);
-            if bytes > MAX_BATCH_BYTES && !out.is_empty() {
-                return Ok((out, true));
-            }
-            out.push(entry);
+        let want = (upto - after).min(room);
+        more |= want < upto - after;
+        room -= want;
+        if after > 0 {
+            parent_of.insert(origin, after);
         }
-        if upto - after > want as u64 {
-            return Ok((out, true));
-        }
+        runs.push(Run { origin, first: after.max(1), last: after + want });
     }
-    Ok((out, false))
-}
-
-/// The [`Parent`] of each origin's run in `entries` (runs starting at 1 have none).
-async fn parents_of<S: SyncStore>(store: &S, entries: &[Entry]) -> Result<Vec<Parent>, StoreError> {
-    let mut parents = Vec::new();
-    let mut previous: Option<DeviceId> = None;
-    for e in entries {
-        if previous != Some(e.origin)
-            && e.seq > 1
-            && let Some(parent) = store.entries_after(e.origin, e.seq - 2, 1).await?.pop()
-        {
-            parents.push(Parent { origin: e.origin, seq: parent.seq, digest: parent.digest() });
+    let mut batch = Batch { entries: Vec::new(), parents: Vec::new(), more };
+    let mut bytes = 0;
+    for entry in store.entries_in(&runs).await? {
+        if parent_of.get(&entry.origin) == Some(&entry.seq) {
+            batch.parents.push(Parent { origin: entry.origin, seq: entry.seq, digest: entry.digest() });
+            continue;
         }
-        previous = Some(e.origin);
+        // Entries are small (a scan is ~30 bytes, the largest door sale ~5 KiB), so the count
+        // caps a batch long before the byte budget does; the budget is the guarantee.
+        bytes += postcard::experimental::serialized_size(&entry).unwrap_or(MAX_BATCH_BYTES);
+        if bytes > MAX_BATCH_BYTES && !batch.entries.is_empty() {
+            batch.more = true;
+            break;
+        }
+        batch.entries.push(entry);
     }
-    Ok(parents)
+    // A parent whose run was cut off by the byte budget has nothing to vouch for.
+    batch.parents.retain(|p| batch.entries.iter().any(|e| e.origin == p.origin));
+    Ok(batch)
 }
 
 /// This replica's latest own entry, as a [`Parent`].
@@ -330,17 +336,21 @@ async fn tip_of<S: SyncStore>(store: &S, have: &VersionVector) -> Result<Option<
 }
 
 /// Refuses a batch that continues a different history than the one held here.
+/// Parents not held are skipped: the append refuses the gap. One read for all of them.
 async fn check_parents<S: SyncStore>(
     store: &S,
     have: &VersionVector,
     parents: &[Parent],
 ) -> Result<(), SyncError> {
-    for p in parents {
-        if have.get(p.origin) < p.seq {
-            continue; // not held: the append refuses the gap
-        }
-        let held = store.entries_after(p.origin, p.seq - 1, 1).await?;
-        if held.first().is_none_or(|e| e.digest() != p.digest) {
+    let held: Vec<&Parent> = parents.iter().filter(|p| p.seq > 0 && have.get(p.origin) >= p.seq).collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    let runs: Vec<Run> = held.iter().map(|p| Run { origin: p.origin, first: p.seq, last: p.seq }).collect();
+    let entries = store.entries_in(&runs).await?;
+    for p in held {
+        let entry = entries.iter().find(|e| e.origin == p.origin && e.seq == p.seq);
+        if entry.is_none_or(|e| e.digest() != p.digest) {
             return Err(SyncError::Equivocation { origin: p.origin, seq: p.seq });
         }
     }
@@ -415,15 +425,14 @@ pub async fn respond<S: SyncStore>(
 ) -> Result<SyncResponse, SyncError> {
     check_docs(store, &request.docs).await?;
     let have = store.have().await?;
-    check_parents(store, &have, &request.parents).await?;
-    check_parents(store, &have, request.tip.as_slice()).await?;
+    let claimed: Vec<Parent> = request.parents.iter().chain(&request.tip).copied().collect();
+    check_parents(store, &have, &claimed).await?;
     if request.restart {
         store.doc_restart(peer).await?;
     }
     let have = if request.entries.is_empty() { have } else { store.append(request.entries).await? };
     receive_docs(store, peer, &request.docs).await?;
-    let (entries, more) = missing(store, &request.have, &have, BATCH).await?;
-    let parents = parents_of(store, &entries).await?;
+    let Batch { entries, parents, more } = missing(store, &request.have, &have, BATCH).await?;
     let docs = generate_docs(store, peer, &request.docs).await?;
     Ok(SyncResponse { have, entries, parents, more, docs })
 }
@@ -486,11 +495,13 @@ pub async fn sync_with<S: SyncStore, T: Transport>(
     for _ in 0..MAX_ROUNDS {
         let have = store.have().await?;
         // Until the peer has acknowledged once, we do not know what it lacks: ask first.
-        let entries = match &peer_have {
-            Some(theirs) => missing(store, theirs, &have, BATCH).await?.0,
-            None => Vec::new(),
+        let (entries, parents) = match &peer_have {
+            Some(theirs) => {
+                let batch = missing(store, theirs, &have, BATCH).await?;
+                (batch.entries, batch.parents)
+            }
+            None => (Vec::new(), Vec::new()),
         };
-        let parents = parents_of(store, &entries).await?;
         let tip = tip_of(store, &have).await?;
         let docs = generate_docs(store, peer, &[]).await?;
         let (sent, sent_docs) = (entries.len(), docs.len());

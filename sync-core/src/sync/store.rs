@@ -40,6 +40,17 @@ pub enum StoreError {
     Invalid(String),
 }
 
+/// A stretch of one origin's log: its entries `first..=last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Whose log.
+    pub origin: DeviceId,
+    /// The first sequence number wanted (at least 1).
+    pub first: u64,
+    /// The last one wanted.
+    pub last: u64,
+}
+
 /// A replica's journals and documents, as the sync engine sees them.
 pub trait SyncStore: Send + Sync {
     /// This replica's origin id (the device id, or the hub's).
@@ -58,6 +69,22 @@ pub trait SyncStore: Send + Sync {
         after: u64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send;
+
+    /// The entries of each run, runs in the order given and each run's entries in sequence
+    /// order; entries not held are simply absent. The engine asks for all it sends in a round
+    /// at once (a batch, and the entry before each origin's part of it), so a store whose
+    /// every read is a round trip — the hub's database — can answer in one read instead of one
+    /// per origin. The default asks [`SyncStore::entries_after`] once per run.
+    fn entries_in(&self, runs: &[Run]) -> impl Future<Output = Result<Vec<Entry>, StoreError>> + Send {
+        async move {
+            let mut out = Vec::new();
+            for run in runs {
+                let count = usize::try_from(run.last.saturating_sub(run.first) + 1).unwrap_or(usize::MAX);
+                out.extend(self.entries_after(run.origin, run.first.saturating_sub(1), count).await?);
+            }
+            Ok(out)
+        }
+    }
 
     /// Stores entries durably, all or nothing, before returning. Entries already held are
     /// skipped; an entry that does not follow its origin's log, or whose clock is too far ahead,

@@ -25,26 +25,59 @@ pub mod store;
 use crate::db::Tenant;
 use sync_core::journal::{Entry, Payload};
 
+/// Materializes entries of the transaction's organization, in order. Consecutive scans become
+/// check-ins in one statement — unless a webhook partner wants double admissions: that event
+/// counts a ticket's check-ins so far, so each scan's row must be there before the next one's
+/// event is decided, and scans go one at a time.
+pub async fn entries(tx: &mut Tenant, entries: &[Entry]) -> Result<(), anyhow::Error> {
+    let together = !crate::webhooks::wants(tx, crate::webhooks::EventType::AdmissionDouble).await?;
+    let mut rest = entries;
+    while let Some(first) = rest.first() {
+        let scans = rest.iter().take_while(|e| matches!(e.payload, Payload::Scan(_))).count();
+        if together && scans > 0 {
+            let (run, after) = rest.split_at(scans);
+            let checkins =
+                run.iter().filter_map(|e| checkin_of(e).transpose()).collect::<Result<Vec<_>, _>>()?;
+            store::insert_checkins(tx, &checkins).await?;
+            for e in run {
+                hooks::entry(tx, e).await?;
+            }
+            rest = after;
+        } else {
+            entry(tx, first).await?;
+            rest = &rest[1..];
+        }
+    }
+    Ok(())
+}
+
+/// The check-in a scan entry records (`None` for other entries).
+fn checkin_of(e: &Entry) -> Result<Option<store::Checkin<'static>>, anyhow::Error> {
+    let Payload::Scan(scan) = &e.payload else { return Ok(None) };
+    Ok(Some(store::Checkin {
+        origin: i64::from(e.origin.0),
+        seq: i64::try_from(e.seq)?,
+        event: i64::from(e.event.0),
+        serial: scan.ticket.map(|t| i64::from(t.serial.0)),
+        ticket_type: scan.ticket.map(|t| i64::from(t.ticket_type.0)),
+        direction: match scan.direction {
+            sync_core::manifest::Direction::Entry => "entry",
+            sync_core::manifest::Direction::Exit => "exit",
+        },
+        gate: i64::from(scan.gate.0),
+        verdict: scan.verdict.code(),
+        at: scan.at.0,
+        hlc: i64::try_from(e.hlc.0)?,
+    }))
+}
+
 /// Materializes entry `e` of the transaction's organization.
 pub async fn entry(tx: &mut Tenant, e: &Entry) -> Result<(), anyhow::Error> {
     match &e.payload {
-        Payload::Scan(scan) => {
-            let checkin = store::Checkin {
-                origin: i64::from(e.origin.0),
-                seq: i64::try_from(e.seq)?,
-                event: i64::from(e.event.0),
-                serial: scan.ticket.map(|t| i64::from(t.serial.0)),
-                ticket_type: scan.ticket.map(|t| i64::from(t.ticket_type.0)),
-                direction: match scan.direction {
-                    sync_core::manifest::Direction::Entry => "entry",
-                    sync_core::manifest::Direction::Exit => "exit",
-                },
-                gate: i64::from(scan.gate.0),
-                verdict: scan.verdict.code(),
-                at: scan.at.0,
-                hlc: i64::try_from(e.hlc.0)?,
-            };
-            store::insert_checkin(tx, &checkin).await?;
+        Payload::Scan(_) => {
+            if let Some(checkin) = checkin_of(e)? {
+                store::insert_checkins(tx, &[checkin]).await?;
+            }
         }
         Payload::DoorSale(sale) => door::sale(tx, e, sale).await?,
         Payload::Void(void) => door::void(tx, e, void).await?,

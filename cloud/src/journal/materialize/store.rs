@@ -63,25 +63,32 @@ pub struct Checkin<'a> {
     pub hlc: i64,
 }
 
-/// Stores a scan (idempotent by origin and sequence number).
-pub async fn insert_checkin(tx: &mut Tenant, c: &Checkin<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at, hlc) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
-    )
-    .bind(tx.org())
-    .bind(c.origin)
-    .bind(c.seq)
-    .bind(c.event)
-    .bind(c.serial)
-    .bind(c.ticket_type)
-    .bind(c.direction)
-    .bind(c.gate)
-    .bind(c.verdict)
-    .bind(c.at)
-    .bind(c.hlc)
-    .execute(&mut **tx)
-    .await?;
+/// Stores scans (idempotent by origin and sequence number): a statement per 128 (11
+/// parameters each, anonymous on SQLite: see [`crate::db::Backend::placeholders`]).
+pub async fn insert_checkins(tx: &mut Tenant, checkins: &[Checkin<'_>]) -> Result<(), sqlx::Error> {
+    for part in checkins.chunks(128) {
+        let sql = format!(
+            "INSERT INTO checkins (org_id, origin, seq, event_id, serial, ticket_type, direction, gate, verdict, at, hlc) \
+             VALUES {} ON CONFLICT DO NOTHING",
+            crate::db::repeated(part.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(tx.backend().placeholders(&sql)));
+        for c in part {
+            insert = insert
+                .bind(tx.org())
+                .bind(c.origin)
+                .bind(c.seq)
+                .bind(c.event)
+                .bind(c.serial)
+                .bind(c.ticket_type)
+                .bind(c.direction)
+                .bind(c.gate)
+                .bind(c.verdict)
+                .bind(c.at)
+                .bind(c.hlc);
+        }
+        insert.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
