@@ -346,23 +346,7 @@ pub fn repeated(rows: usize, row: &str) -> String {
 /// A multi-row VALUES list: `rows` copies of `row`, its `?`s numbered `$1, $2, …` across
 /// the rows (one round trip inserts a whole batch on either backend).
 pub fn values(rows: usize, row: &str) -> String {
-    let mut out = String::with_capacity(rows * (row.len() + 8));
-    let mut n = 0;
-    for i in 0..rows {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        for c in row.chars() {
-            if c == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(c);
-            }
-        }
-    }
-    out
+    Backend::Postgres.placeholders(&repeated(rows, row))
 }
 
 #[cfg(test)]
@@ -370,6 +354,8 @@ mod values_tests {
     #[test]
     fn placeholders_are_numbered_across_rows() {
         assert_eq!(super::values(2, "(?, 'x', ?)"), "($1, 'x', $2), ($3, 'x', $4)");
+        // SQLite binds anonymous placeholders in order, without looking names up.
+        assert_eq!(super::Backend::Sqlite.placeholders("(?, 'x', ?)"), "(?, 'x', ?)");
         assert_eq!(super::values(0, "(?)"), "");
     }
 }

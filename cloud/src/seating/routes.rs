@@ -318,6 +318,7 @@ async fn delete_plan(
 )]
 async fn assign(
     State(db): State<Db>,
+    State(notifier): State<crate::db::Notifier>,
     caller: Caller,
     ApiPath(event): ApiPath<i64>,
     ApiJson(new): ApiJson<NewSeating>,
@@ -328,7 +329,8 @@ async fn assign(
     tx.audit(&caller.actor(), "event.seating", "event", json!({"event": event, "seating": new})).await?;
     let view =
         super::seating_view(&mut tx, event).await?.ok_or_else(|| anyhow::anyhow!("seating vanished"))?;
-    tx.commit().await?;
+    // The seat map is a hub entry: the event's devices are woken to fetch it.
+    tx.commit_and_notify(&notifier).await?;
     Ok(Json(view))
 }
 
@@ -364,6 +366,7 @@ async fn show_seating(
 )]
 async fn remove_seating(
     State(db): State<Db>,
+    State(notifier): State<crate::db::Notifier>,
     caller: Caller,
     ApiPath(event): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
@@ -371,7 +374,7 @@ async fn remove_seating(
     let mut tx = db.tenant(caller.org_id).await?;
     super::assign::unassign(&mut tx, event).await?;
     tx.audit(&caller.actor(), "event.seating.remove", "event", json!({"event": event})).await?;
-    tx.commit().await?;
+    tx.commit_and_notify(&notifier).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,7 +9,6 @@
 use super::engine::{SyncError, Transport, store_received, sync_with};
 use super::message::SyncRequest;
 use super::store::SyncStore;
-use crate::journal::VersionVector;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -42,43 +41,22 @@ fn revoked(error: &SyncError) -> Option<Box<crate::revoked::SignedNotice>> {
     }
 }
 
-/// What one long-poll brought.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Polled {
-    /// Nothing: the wait ran out.
-    Nothing,
-    /// News, all of it now stored here: the answer was the whole delta. The peer holds what
-    /// this says (its acknowledgement and the entries it sent); if that covers what this
-    /// replica holds, the next step is simply the next long-poll.
-    Delta(VersionVector),
-    /// News that needs a full exchange: more entries than one answer carries, or document
-    /// messages (they start an exchange).
-    Exchange,
-}
-
 /// One long-poll: tells the peer what this replica holds and waits up to `wait_ms` for news,
-/// then stores what arrives.
+/// then stores what arrives. Returns whether anything arrived.
 pub async fn poll_once<S: SyncStore, T: Transport>(
     store: &S,
     transport: &T,
     wait_ms: u32,
-) -> Result<Polled, SyncError> {
+) -> Result<bool, SyncError> {
     let have = store.have().await?;
     let request = SyncRequest { have: have.clone(), wait_ms, ..SyncRequest::default() };
     let response = transport.exchange(request).await?;
     // The acknowledgement first: it holds whatever happens to the rest.
     store.set_peer_have(transport.peer(), &response.have).await?;
-    if response.entries.is_empty() && !response.more && response.docs.is_empty() {
-        return Ok(Polled::Nothing);
-    }
-    // The peer holds what it acknowledged and what it just sent.
-    let mut theirs = response.have.clone();
-    for entry in &response.entries {
-        theirs.advance(entry.origin, entry.seq);
-    }
-    let whole = !response.more && response.docs.is_empty();
+    let news = !response.entries.is_empty() || response.more || !response.docs.is_empty();
     store_received(store, have, response.entries, &response.parents).await?;
-    Ok(if whole { Polled::Delta(theirs) } else { Polled::Exchange })
+    // Document messages start an exchange; `sync_with` finishes it.
+    Ok(news)
 }
 
 /// Keeps `store` in sync with the peer behind `transport` until `shutdown` turns true.
@@ -90,56 +68,39 @@ pub async fn run<S: SyncStore, T: Transport>(
 ) {
     let mut backoff = Duration::from_millis(250);
     let mut local = store.changes();
-    // A full exchange is due: at the start, after a local change, after a failure, and after a
-    // long-poll whose answer was not the whole delta. A long-poll that brought the whole delta
-    // is followed by the next long-poll alone — in a storm, one push wakes every device, and
-    // each answering with a full exchange of its own multiplied the hub's work by the fleet.
-    let mut exchange = true;
     while !*shutdown.borrow() {
-        if exchange {
-            // Mark local changes seen *before* the exchange: one made during it then wakes the
-            // wait below at once instead of waiting out a long-poll.
-            local.borrow_and_update();
-            // Exchange everything both ways.
-            if let Err(e) = sync_with(store, transport).await {
-                if let Some(notice) = revoked(&e) {
-                    report(LinkState::Revoked(notice));
-                    return;
-                }
-                report(LinkState::Offline { reason: e.to_string(), retry_in: backoff });
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.changed() => return,
-                }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                continue;
+        // Mark local changes seen *before* the exchange: one made during it then wakes the
+        // wait below at once instead of waiting out a long-poll.
+        local.borrow_and_update();
+        // Exchange everything both ways.
+        if let Err(e) = sync_with(store, transport).await {
+            if let Some(notice) = revoked(&e) {
+                report(LinkState::Revoked(notice));
+                return;
             }
-            backoff = Duration::from_millis(250);
-            report(LinkState::Online);
+            report(LinkState::Offline { reason: e.to_string(), retry_in: backoff });
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => return,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            continue;
         }
+        backoff = Duration::from_millis(250);
+        report(LinkState::Online);
         // Then wait for news from either side.
-        exchange = tokio::select! {
-            result = poll_once(store, transport, LONG_POLL_MS) => match result {
-                Ok(Polled::Nothing) => false, // a local change meanwhile is still unseen
-                Ok(Polled::Delta(theirs)) => {
-                    // Storing the delta moved this replica's change counter. Marked seen
-                    // first, then what is held read: a local change before the mark is in
-                    // `have` (and the peer lacks it: exchange), one after it wakes the wait.
-                    local.borrow_and_update();
-                    store.have().await.map_or(true, |have| !theirs.covers(&have))
-                }
-                Ok(Polled::Exchange) => true,
-                Err(e) => {
+        tokio::select! {
+            result = poll_once(store, transport, LONG_POLL_MS) => {
+                if let Err(e) = result {
                     if let Some(notice) = revoked(&e) {
                         report(LinkState::Revoked(notice));
                         return;
                     }
                     report(LinkState::Offline { reason: e.to_string(), retry_in: Duration::ZERO });
-                    true
                 }
-            },
-            _ = local.changed() => true, // a local scan or edit: push it now
+            }
+            _ = local.changed() => {} // a local scan or edit: push it now
             _ = shutdown.changed() => return,
-        };
+        }
     }
 }
