@@ -74,6 +74,7 @@ pub mod schedules;
 pub mod seating;
 pub mod server;
 pub mod settings;
+pub mod shared_reads;
 pub mod state;
 pub mod tenancy;
 pub mod texts;

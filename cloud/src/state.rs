@@ -75,6 +75,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// The last read of each event's seats, shared by the shop's open live maps.
     pub seat_snapshots: crate::seating::live::Snapshots,
+    /// The last snapshot of each event's live dashboard, shared by its open streams.
+    pub dashboard_snapshots: crate::console::live::Snapshots,
     /// Delivers outgoing webhooks (`cli` and the tests start its worker).
     pub webhooks: Deliverer,
     /// Sends texts (`cli` starts its worker; the tests run its rounds by hand).
@@ -143,6 +145,7 @@ impl AppState {
             simulator,
             mailer,
             seat_snapshots: crate::seating::live::Snapshots::default(),
+            dashboard_snapshots: crate::console::live::Snapshots::default(),
             webhooks,
             texts,
         })

@@ -88,15 +88,8 @@ async fn an_organizer_sets_up_sells_enrolls_and_watches_the_gate_live() {
     sync_with(&*device, &transport).await.unwrap();
     let order = owner.get(&format!("/api/v1/orders/{code}")).await;
     let ticket = order["tickets"][0]["text"].as_str().unwrap().to_owned();
-    let ctx = ScanContext {
-        device: device.device(),
-        gate: GateId(1),
-        direction: Direction::Entry,
-        now: Timestamp::now(),
-    };
+    let ctx = admit_and_sync(&device, &transport, event, &ticket).await;
     let gate = device.gate(EventId(u32::try_from(event).unwrap()));
-    assert_eq!(gate.scan(&ticket, &ctx).unwrap().kind(), VerdictKind::Admitted);
-    sync_with(&*device, &transport).await.unwrap();
     eventually(10, "the check-in on the dashboard", || async {
         text(&b, "#admitted").await == "1" && text(&b, "#inside").await == "1"
     })
@@ -312,6 +305,119 @@ async fn a_lost_device_is_renamed_revoked_and_its_export_uploaded(
     })
     .await;
     screenshot(b, "devices-export-uploaded").await;
+}
+
+/// The device admits `ticket` at gate 1 of `event`, now, and syncs it to the hub; where and
+/// when it scanned.
+async fn admit_and_sync(
+    device: &Arc<sync_core::replica::Replica>,
+    transport: &HttpTransport<sync_core::replica::Replica>,
+    event: i64,
+    ticket: &str,
+) -> ScanContext {
+    let ctx = ScanContext {
+        device: device.device(),
+        gate: GateId(1),
+        direction: Direction::Entry,
+        now: Timestamp::now(),
+    };
+    let gate = device.gate(EventId(u32::try_from(event).unwrap()));
+    assert_eq!(gate.scan(ticket, &ctx).unwrap().kind(), VerdictKind::Admitted);
+    sync_with(&**device, transport).await.unwrap();
+    ctx
+}
+
+/// A dashboard stream as a client reads it: the snapshots, as the JSON text they came as.
+struct Dashboard {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Dashboard {
+    async fn open(hub: &TestHub, who: &Organizer, path: &str) -> Self {
+        let response = who.authorize(hub.client.get(format!("{}{path}", hub.url))).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        Self { response, buffer: String::new() }
+    }
+
+    /// The next snapshot, or `None` if none comes within `within`.
+    async fn next(&mut self, within: std::time::Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return Some(data.trim().to_owned());
+                }
+                continue; // a keep-alive comment
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the stream stays open")));
+        }
+    }
+
+    /// Snapshots until one counts `admitted`, then until none comes for half a second: the
+    /// last one.
+    async fn settled_at(&mut self, admitted: i64) -> Value {
+        let mut last = loop {
+            let data =
+                self.next(std::time::Duration::from_secs(10)).await.expect("a snapshot with the check-in");
+            if serde_json::from_str::<Value>(&data).unwrap()["admitted"] == admitted {
+                break data;
+            }
+        };
+        while let Some(data) = self.next(std::time::Duration::from_millis(500)).await {
+            last = data;
+        }
+        serde_json::from_str(&last).unwrap()
+    }
+}
+
+/// Many screens on one event's dashboard (a festival's staff, a screen per bar) share each
+/// snapshot, yet each sees every check-in at once; a dashboard with another offline threshold,
+/// or of another event, has its own figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_open_on_an_event_sees_each_check_in() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = common::event_on_sale(&owner, 10, 4500).await;
+    let other = common::event_on_sale(&owner, 10, 4500).await;
+    let (_, placed) = common::checkout(&hub, event, 1, None).await;
+    common::press_pay(&hub, &common::start_payment(&hub, &placed).await).await;
+    let order = owner.get(&format!("/api/v1/orders/{}", placed["code"].as_str().unwrap())).await;
+    let ticket = order["tickets"][0]["text"].as_str().unwrap().to_owned();
+
+    let stream = format!("/events/{event}/live/stream");
+    let mut screens = Vec::new();
+    for _ in 0..3 {
+        screens.push(Dashboard::open(&hub, &owner, &stream).await);
+    }
+    let mut stricter = Dashboard::open(&hub, &owner, &format!("{stream}?offline_minutes=10")).await;
+    let mut elsewhere = Dashboard::open(&hub, &owner, &format!("/events/{other}/live/stream")).await;
+    for screen in screens.iter_mut().chain([&mut stricter, &mut elsewhere]) {
+        let first: Value =
+            serde_json::from_str(&screen.next(std::time::Duration::from_secs(10)).await.unwrap()).unwrap();
+        assert_eq!(first["admitted"], 0);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let device =
+        enroll(&hub, dir.path(), &common::enrollment_code(&owner, "Gate", "gate", event).await).await;
+    let transport = HttpTransport::new(&hub.url, Arc::clone(&device), HUB).unwrap();
+    sync_with(&*device, &transport).await.unwrap();
+    admit_and_sync(&device, &transport, event, &ticket).await;
+
+    let mut seen = Vec::new();
+    for screen in &mut screens {
+        seen.push(screen.settled_at(1).await);
+    }
+    assert_eq!(seen[0]["inside"], 1);
+    // One snapshot, made once and sent to every screen: the same moment on each.
+    assert!(seen.iter().all(|s| s == &seen[0]), "{seen:?}");
+    assert_eq!(stricter.settled_at(1).await["inside"], 1);
+    while let Some(data) = elsewhere.next(std::time::Duration::from_millis(500)).await {
+        assert_eq!(serde_json::from_str::<Value>(&data).unwrap()["admitted"], 0, "another event's dashboard");
+    }
 }
 
 /// Pages and writes an organizer must not reach: another organization's (404), a viewer's

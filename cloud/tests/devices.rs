@@ -329,7 +329,7 @@ async fn two_hub_instances_wake_each_others_devices_through_postgres() {
     sync_with(&*devices[1], &south).await.unwrap();
     let woke = tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await;
     assert!(
-        matches!(woke, Ok(Ok(Ok(true)))),
+        matches!(woke, Ok(Ok(Ok(sync_core::sync::live::Polled::Delta(_))))),
         "the long-poll must answer with South's scan, not time out: {woke:?}"
     );
     // North now refuses the same ticket: it was admitted at South.

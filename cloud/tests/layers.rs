@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// The layers, lowest first. A module may use modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "config", "crypto", "codes"],
+    &["clock", "config", "crypto", "codes", "shared_reads"],
     &["db"],
     &["error"],
     &["checks", "json", "lang", "path", "pricing", "query"],

@@ -44,6 +44,11 @@ impl Organizer {
         Ok(Self { url: url.trim_end_matches('/').to_owned(), org_id, client, cookie, csrf })
     }
 
+    /// The session cookie (`name=value`), for clients of the console's pages and streams.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     /// `method path` with a JSON body (unless null): the status and the JSON answer.
     pub async fn send(&self, method: Method, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
         let mut request = self

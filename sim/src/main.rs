@@ -42,6 +42,9 @@ enum Command {
     Offline(scenarios::offline::OfflineArgs),
     /// Online flash sale while box offices sell at the door, one capacity.
     FlashSale(scenarios::flash_sale::FlashSaleArgs),
+    /// Thousands of open connections (dashboards, seat maps, long-polls) while the API is
+    /// timed by oha; needs `oha` (scripts/bench-connections installs it).
+    Connections(scenarios::connections::ConnectionsArgs),
     /// Failure injection: hub kill, PostgreSQL restart, two instances, clock skew.
     #[command(subcommand)]
     Chaos(Chaos),
@@ -87,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         Command::Storm(_) => ("storm", scenarios::storm::COUNTERS),
         Command::Offline(_) => ("offline", scenarios::offline::COUNTERS),
         Command::FlashSale(_) => ("flash-sale", scenarios::flash_sale::COUNTERS),
+        Command::Connections(_) => ("connections", scenarios::connections::COUNTERS),
         Command::Chaos(Chaos::HubKill(_)) => ("hub-kill", chaos::hub_kill::COUNTERS),
         Command::Chaos(Chaos::PgRestart(_)) => ("pg-restart", chaos::pg_restart::COUNTERS),
         Command::Chaos(Chaos::TwoInstances(_)) => ("two-instances", scenarios::rush::COUNTERS),
@@ -118,6 +122,7 @@ async fn run_on(target: &mut Target, command: &Command, timeline: &Arc<Timeline>
         Command::Storm(args) => scenarios::storm::run(target, args, timeline).await,
         Command::Offline(args) => scenarios::offline::run(target, args, timeline).await,
         Command::FlashSale(args) => scenarios::flash_sale::run(target, args, timeline).await,
+        Command::Connections(args) => scenarios::connections::run(target, args, timeline).await,
         Command::Chaos(Chaos::HubKill(args)) => chaos::hub_kill::run(target, args, timeline).await,
         Command::Chaos(Chaos::ClockSkew(args)) => chaos::clock_skew::run(target, args, timeline).await,
         Command::Chaos(Chaos::PgRestart(_) | Chaos::TwoInstances(_)) | Command::Hub => {

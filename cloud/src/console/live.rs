@@ -7,9 +7,15 @@
 //! being computed fold into the next one: a busy gate costs one query set per snapshot, not
 //! one per scan. Without changes a snapshot still goes out every 15 s, so "offline for more
 //! than N minutes" moves on by itself.
+//!
+//! The open dashboards of one event share each snapshot ([`Snapshots`]): the first stream to
+//! wake reads and serializes it, the others send what it made. Five thousand dashboards open
+//! on one event (a festival's staff, a screen per bar) cost one query set per change, not five
+//! thousand (docs/benchmarks.md, "Open connections").
 
 use super::{Layout, PagePath, PageQuery, PageResult, Staff, render};
 use crate::reports::live::snapshot;
+use crate::shared_reads::{SharedReads, Wanted};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -18,10 +24,21 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A snapshot at least this often, changes or not.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// A stream opening or beating takes a shared snapshot up to this old (the streams of one
+/// event opened at different moments: without it each would read its own every 15 s).
+const REUSE_AT_MOST: Duration = Duration::from_secs(5);
+
+/// Which dashboards can share a snapshot: organization, event, offline threshold (minutes).
+type Key = (i64, i64, i64);
+
+/// The last snapshot of each event's dashboard (its JSON), shared by its open streams.
+pub type Snapshots = Arc<SharedReads<Key, String>>;
 
 #[derive(Template)]
 #[template(path = "live.html")]
@@ -81,17 +98,27 @@ fn snapshots(
     changes: tokio::sync::watch::Receiver<u64>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold((state, changes, true), move |(state, mut changes, first)| async move {
+        // Opening or beating, the figures must be recent ("offline for N minutes" moves on).
+        let mut fresh = first;
         if !first {
             // A change, or the heartbeat; a closed notifier (hub shutting down) ends the stream.
-            if let Ok(Err(_)) = tokio::time::timeout(HEARTBEAT, changes.changed()).await {
-                return None;
+            match tokio::time::timeout(HEARTBEAT, changes.changed()).await {
+                Ok(Err(_)) => return None,
+                Err(_) => fresh = true,
+                Ok(Ok(())) => {}
             }
         }
-        changes.borrow_and_update();
-        let event = match snapshot(&state.db, org, event, minutes).await {
-            Ok(s) => {
-                Event::default().json_data(&s).unwrap_or_else(|_| Event::default().comment("unserializable"))
-            }
+        let wanted = Wanted {
+            count: *changes.borrow_and_update(),
+            since: fresh.then(|| Instant::now().checked_sub(REUSE_AT_MOST)).flatten(),
+        };
+        let read = || async {
+            let figures = snapshot(&state.db, org, event, minutes).await?;
+            serde_json::to_string(&figures).map_err(|e| crate::error::ApiError::Internal(e.into()))
+        };
+        let shared = state.dashboard_snapshots.get(&(org, event, minutes), wanted, read).await;
+        let event = match shared {
+            Ok(data) => Event::default().data(data.as_str()),
             // The page keeps its last figures and says the hub is not answering.
             Err(e) => {
                 tracing::warn!(error = %e, "live dashboard snapshot failed");

@@ -16,7 +16,7 @@ mod devices;
 mod events;
 mod guests;
 mod leases;
-mod live;
+pub mod live;
 mod login;
 mod members;
 mod messages;

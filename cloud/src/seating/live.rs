@@ -14,35 +14,33 @@
 use super::store;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::shared_reads::{SharedReads, Wanted};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Read again at least this often, rung or not (a missed notification heals by itself).
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// A fresh read (a map opening, a heartbeat) takes one begun at most this long ago: the maps
+/// of a flash sale open within seconds of each other, and so beat together; each asking for
+/// a read begun after it asked made thousands of reads in a row every 15 s.
+const FRESH_WITHIN: Duration = Duration::from_secs(1);
+
 /// Seat id → state (`held`, `sold`, `blocked`; `free` in a change).
 type States = HashMap<String, String>;
 
-/// One event's last read: the bell's count it was read at, and what it found.
-type Slot = Arc<tokio::sync::Mutex<Option<(u64, Arc<States>)>>>;
-
 /// The last read of each event's seats, shared by its open maps (one per hub instance).
 #[derive(Clone, Default)]
-pub struct Snapshots(Arc<Mutex<HashMap<i64, Slot>>>);
+pub struct Snapshots(Arc<SharedReads<i64, States>>);
 
 impl Snapshots {
-    fn slot(&self, event: i64) -> Slot {
-        let mut slots = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        slots.entry(event).or_default().clone()
-    }
-
     /// `event`'s seats as of bell count `rung`: read by the first caller, shared with the
-    /// others (they wait for that read); `fresh` reads again whatever is there.
+    /// others (they wait for that read); `fresh` wants a read begun within [`FRESH_WITHIN`].
     async fn read(
         &self,
         db: &Db,
@@ -51,17 +49,9 @@ impl Snapshots {
         rung: u64,
         fresh: bool,
     ) -> Result<Arc<States>, ApiError> {
-        let slot = self.slot(event);
-        let mut last = slot.lock().await;
-        if let Some((count, states)) = &*last
-            && *count == rung
-            && !fresh
-        {
-            return Ok(Arc::clone(states));
-        }
-        let states = Arc::new(read(db, org, event).await?);
-        *last = Some((rung, Arc::clone(&states)));
-        Ok(states)
+        let since = fresh.then(|| Instant::now().checked_sub(FRESH_WITHIN)).flatten();
+        let wanted = Wanted { count: rung, since };
+        self.0.get(&event, wanted, || read(db, org, event)).await
     }
 }
 

@@ -6,7 +6,9 @@
 //! | [`storm`] | the venue loses the hub, every gate scans offline, all reconnect at once — several times |
 //! | [`offline`] | one device offline for a long stretch while the others scan, then its catch-up |
 //! | [`flash_sale`] | an online flash sale while box offices sell at the door offline, against one capacity |
+//! | [`connections`] | 10,000 connections held open (dashboards, seat maps, long-polls) while the API and a scan are timed |
 
+pub mod connections;
 pub mod flash_sale;
 pub mod offline;
 pub mod rush;
