@@ -103,8 +103,8 @@ impl<K: Eq + Hash + Clone, V> SharedReads<K, V> {
                 continue;
             }
             let reading = Reading(&slot);
-            // The count is read before the value: a change during the read bumps the count
-            // past this one, so the next stream to wake for it reads again.
+            // Stored at the caller's count, which it took before this read began: a change
+            // during the read moves the notifier past it, so the streams it wakes read again.
             let began = Instant::now();
             let value = Arc::new(read().await?);
             slot.last.send_replace(Some(Made { count: wanted.count, began, value: Arc::clone(&value) }));
@@ -121,10 +121,9 @@ mod tests {
     use std::time::Duration;
 
     type Reads = Arc<SharedReads<i64, String>>;
-
-    /// A read that takes 20 ms and counts itself.
     type Read = std::pin::Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 
+    /// A read that takes 20 ms and counts itself.
     fn counted(reads: &Arc<AtomicUsize>) -> impl Fn() -> Read + Send + use<> {
         let reads = Arc::clone(reads);
         move || {

@@ -12,7 +12,7 @@
 //! Linux only (it reads `/proc`), like the machines the figures come from.
 
 use super::{Target, gate_event, scanner_names};
-use crate::metrics::Timeline;
+use crate::metrics::{Latencies, Timeline};
 use crate::report::Summary;
 use anyhow::{Context, bail};
 use reqwest::Method;
@@ -90,10 +90,8 @@ pub async fn run(
     }
     let cookie = format!("cookie: {}", organizer.cookie());
     let dashboards =
-        oha(&args.oha, args.dashboards, &url, &format!("/events/{event}/live/stream"), Some(&cookie))
-            .spawn_holding()?;
-    let seat_maps =
-        oha(&args.oha, args.seat_maps, &url, &format!("/shop/{seated}/seats/live"), None).spawn_holding()?;
+        hold(oha(&args.oha, args.dashboards, &url, &format!("/events/{event}/live/stream"), Some(&cookie)))?;
+    let seat_maps = hold(oha(&args.oha, args.seat_maps, &url, &format!("/shop/{seated}/seats/live"), None))?;
     // Ours: the one dashboard the scans are timed on.
     let mut watched = Dashboard::open(&url, organizer.cookie(), event).await?;
     let expected = args.dashboards + args.seat_maps + args.devices + 1;
@@ -115,7 +113,7 @@ pub async fn run(
         ],
     )?;
     let every = Duration::from_millis(args.scan_every_ms);
-    let (mut delays, missed) =
+    let (delays, missed) =
         timed_scans(&fleet.devices[0], &tickets[..scans], every, &mut watched, &timeline.counter("scanned"))
             .await?;
     let mut api_figures = serde_json::Map::new();
@@ -129,9 +127,7 @@ pub async fn run(
     sampler.abort();
     drop((dashboards, seat_maps));
 
-    delays.sort();
-    let percentile = |p: usize| delays.get((delays.len().saturating_sub(1) * p + 50) / 100).map(ms);
-    let (p50, p99) = (percentile(50), percentile(99));
+    let delays = delays.summary();
     // Per connection opened since `before` (which counted whatever was open then).
     let opened_since = settled.connections.saturating_sub(before.connections).max(1) as u64;
     let per_connection = settled.rss_bytes.saturating_sub(before.rss_bytes) / opened_since;
@@ -152,7 +148,7 @@ pub async fn run(
     summary.figure("api_under_load", Value::Object(api_figures));
     summary.figure(
         "scan_to_dashboard_ms",
-        json!({"scans": scans, "p50": p50, "p99": p99, "max": delays.last().map(ms), "missed": missed}),
+        json!({"scans": scans, "p50": delays.p50_ms, "p99": delays.p99_ms, "max": delays.max_ms, "missed": missed}),
     );
     summary.check(
         "the hub holds every connection at once",
@@ -166,8 +162,8 @@ pub async fn run(
     );
     summary.check(
         "a scan reaches a live dashboard within 150 ms p99",
-        missed == 0 && p99.is_some_and(|p| p <= 150.0),
-        format!("p50 {p50:?} ms, p99 {p99:?} ms, {missed} missed"),
+        missed == 0 && delays.count > 0 && delays.p99_ms <= 150.0,
+        format!("p50 {} ms, p99 {} ms, {missed} missed", delays.p50_ms, delays.p99_ms),
     );
     summary.duration_s = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -230,8 +226,8 @@ async fn timed_scans(
     every: Duration,
     dashboard: &mut Dashboard,
     scanned: &std::sync::atomic::AtomicU64,
-) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let mut delays = Vec::with_capacity(tickets.len());
+) -> anyhow::Result<(Latencies, usize)> {
+    let delays = Latencies::default();
     let mut missed = 0usize;
     let mut due = Instant::now();
     for (admitted, text) in (1i64..).zip(tickets) {
@@ -247,15 +243,11 @@ async fn timed_scans(
         );
         scanned.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match dashboard.until_admitted(admitted, at + SCAN_BUDGET).await? {
-            Some(seen) => delays.push(seen.duration_since(at)),
+            Some(seen) => delays.record(seen.duration_since(at)),
             None => missed += 1,
         }
     }
     Ok((delays, missed))
-}
-
-fn ms(d: &Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[allow(clippy::cast_precision_loss)] // memory sizes far below 2^52
@@ -274,23 +266,17 @@ fn oha(exe: &Path, connections: usize, url: &str, path: &str, header: Option<&st
     command
 }
 
-trait Holding {
-    /// Starts it holding its connections open (each request is a stream that never ends)
-    /// until dropped.
-    fn spawn_holding(&mut self) -> anyhow::Result<Child>;
-}
-
-impl Holding for Command {
-    fn spawn_holding(&mut self) -> anyhow::Result<Child> {
-        // Thousands connect at once: some SYNs overflow the listen backlog and are retried.
-        self.args(["-z", "3600s", "--connect-timeout", "30s"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start oha (scripts/bench-connections installs it; or pass --oha)")
-    }
+/// Starts `oha` holding its connections open (each request is a stream that never ends)
+/// until dropped.
+fn hold(mut oha: Command) -> anyhow::Result<Child> {
+    // Thousands connect at once: some SYNs overflow the listen backlog and are retried.
+    oha.args(["-z", "3600s", "--connect-timeout", "30s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start oha (scripts/chaos installs it; or pass --oha)")
 }
 
 /// What `oha --output-format json` said about one endpoint.
