@@ -61,6 +61,10 @@ pub struct AppState {
     pub docs: DocCache,
     /// Decoded journal entries this process served or stored lately.
     pub entries: crate::journal::EntryCache,
+    /// The journal reads devices' requests share (heads, documents), per change count.
+    pub journal_reads: Arc<crate::journal::JournalReads>,
+    /// The organizations' enrolments, shared by devices' requests per change count.
+    pub enrolments: crate::devices::sync::Enrolments,
     /// When each device's status was last written.
     pub seen: SeenThrottle,
     /// Rate limits shared across instances (login, enrollment, API-token quotas).
@@ -140,6 +144,8 @@ impl AppState {
             notifier,
             docs: DocCache::default(),
             entries: crate::journal::EntryCache::default(),
+            journal_reads: Arc::default(),
+            enrolments: crate::devices::sync::Enrolments::default(),
             seen: SeenThrottle::default(),
             sales: Sales::new(sales_options, provider, public_url.clone()),
             simulator,

@@ -15,6 +15,7 @@ use sync_core::journal::HUB;
 use sync_core::keys::DeviceKey;
 use sync_core::manifest::Direction;
 use sync_core::sync::http::HttpTransport;
+use sync_core::sync::store::SyncStore;
 use sync_core::sync::{SyncError, TransportError, sync_with};
 use sync_core::validate::ScanContext;
 use sync_core::verdict::VerdictKind;
@@ -335,6 +336,50 @@ async fn two_hub_instances_wake_each_others_devices_through_postgres() {
     // North now refuses the same ticket: it was admitted at South.
     let later = ScanContext { device: devices[0].device(), now: Timestamp(ctx.now.0 + 60_000), ..ctx };
     assert_eq!(devices[0].gate(event_id).scan(&ticket, &later).unwrap().kind(), VerdictKind::AlreadyInside);
+}
+
+/// A change devices sync wakes their long-polls when it commits, whichever handler made it: a
+/// new discount rule used to reach a box office only at its next exchange (its handler never
+/// woke the devices). On PostgreSQL the box office waits on another instance than the one
+/// the organizer's change went through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_discount_rule_wakes_the_box_offices_long_poll_at_once() {
+    for backend in BACKENDS {
+        let hub = TestHub::start(backend).await;
+        let other = match backend {
+            Backend::Postgres => Some(hub.another_instance().await),
+            Backend::Sqlite => None,
+        };
+        let url = other.as_ref().map_or(&hub.url, |o| &o.url);
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Organizer::create(&hub, "theatre").await;
+        let event = event_on_sale(&owner, 100, 3000).await;
+        let code = common::enrollment_code(&owner, "Box office", "box_office", event).await;
+        let device = enroll(&hub, dir.path(), &code).await;
+        let transport = HttpTransport::new(url, Arc::clone(&device), HUB).unwrap();
+        sync_with(&*device, &transport).await.unwrap();
+        let before = SyncStore::have(&*device).await.unwrap().get(HUB);
+
+        let waiting = {
+            let device = Arc::clone(&device);
+            tokio::spawn(async move { sync_core::sync::live::poll_once(&*device, &transport, 20_000).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let rule =
+            json!({"name": "Four or more", "effect": {"mode": "percent", "percent": 30}, "min_quantity": 4});
+        let (status, made) = owner.post(&format!("/api/v1/events/{event}/discounts"), &rule).await;
+        assert_eq!(status, 201, "{made}");
+        let woke = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
+        assert!(
+            matches!(woke, Ok(Ok(Ok(sync_core::sync::live::Polled::Delta(_))))),
+            "{backend:?}: the long-poll must answer with the rule, not wait out its 20 s: {woke:?}"
+        );
+        let after = SyncStore::have(&*device).await.unwrap().get(HUB);
+        assert!(
+            after > before,
+            "{backend:?}: the box office holds the hub's new entry ({before} -> {after})"
+        );
+    }
 }
 
 #[tokio::test]

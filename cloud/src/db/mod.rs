@@ -14,7 +14,7 @@
 mod notify;
 mod tx;
 
-pub use notify::{Bells, CHANGES_CHANNEL, Notifier, SEATS_CHANNEL, SeatBell};
+pub use notify::{Bells, CHANGES_CHANNEL, ChangeBell, Notifier, SEATS_CHANNEL, SeatBell};
 pub use tx::{System, Tenant};
 
 use crate::clock::Clock;
@@ -107,7 +107,8 @@ pub struct Db {
     url: Arc<str>,
     /// Dates every transaction ([`Tenant::now`]): the hub's one source of time.
     clock: Clock,
-    /// Rung by its transactions when they commit: seats changed, webhooks queued.
+    /// Rung by its transactions when they commit: the journal changed, seats changed, webhooks
+    /// queued.
     bells: Bells,
 }
 
@@ -212,6 +213,12 @@ impl Db {
     /// The clock that dates its transactions.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The bell its transactions ring when they change an organization's journal or
+    /// documents.
+    pub fn change_bell(&self) -> &ChangeBell {
+        &self.bells.changes
     }
 
     /// The bell its transactions ring when they change seats.

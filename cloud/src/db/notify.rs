@@ -33,6 +33,8 @@ pub struct Notifier {
 /// What a database's transactions ring when they commit.
 #[derive(Clone, Default)]
 pub struct Bells {
+    /// An organization's journal or documents changed (the [`Notifier`]'s count moves).
+    pub changes: ChangeBell,
     /// Seats changed.
     pub seats: SeatBell,
     /// Webhook deliveries were queued (one waiter: the instance's delivery worker).
@@ -61,12 +63,27 @@ impl SeatBell {
     }
 }
 
+/// Rings when an organization's journal or documents change: a transaction that wrote them
+/// committed ([`super::Tenant::journal_changed`]). It moves the same counts the [`Notifier`]
+/// of the database moves, so long-polls wake and the hub's shared journal reads read again.
+#[derive(Clone, Default)]
+pub struct ChangeBell(Watchers);
+
+impl ChangeBell {
+    /// `org`'s journal or documents changed (committed) in this instance.
+    pub(super) fn ring(&self, org: i64) {
+        Notifier::wake(&self.0, org);
+    }
+}
+
 impl Notifier {
-    /// A notifier for a hub on `db`.
+    /// A notifier for a hub on `db`: it shares the counts `db`'s transactions move when they
+    /// commit a change to the journal.
     pub fn new(db: &Db) -> Self {
         let seats = db.seat_bell().clone();
+        let orgs = db.change_bell().0.clone();
         let db = (db.backend() == super::Backend::Postgres).then(|| db.clone());
-        Self { orgs: Watchers::default(), db, seats }
+        Self { orgs, db, seats }
     }
 
     fn sender(orgs: &Watchers, org: i64) -> watch::Sender<u64> {
@@ -98,6 +115,13 @@ impl Notifier {
     /// A receiver that moves when `org` changes.
     pub fn subscribe(&self, org: i64) -> watch::Receiver<u64> {
         Self::sender(&self.orgs, org).subscribe()
+    }
+
+    /// How many changes of `org` this instance has learnt of (its own commits, and on
+    /// PostgreSQL other instances' NOTIFYs): a read begun after the count was `n` has seen
+    /// every change counted up to `n`.
+    pub fn count(&self, org: i64) -> u64 {
+        *Self::sender(&self.orgs, org).borrow()
     }
 
     /// Listens for other instances' changes (PostgreSQL; `url` as configured) until this

@@ -16,14 +16,18 @@ use std::ops::{Deref, DerefMut};
 
 /// A transaction that sees only one organization's rows. Every query inside still names the
 /// organization (the first wall); on PostgreSQL, row-level security enforces it again.
+#[allow(clippy::struct_excessive_bools)] // one per bell rung on commit: independent, not states
 pub struct Tenant {
     tx: Transaction<'static, Any>,
     org: i64,
     now: i64,
     backend: Backend,
-    /// Rung on commit: the seat bell if [`Self::seats_changed`] was called, the webhook bell
-    /// if [`Self::webhooks_queued`] was, the text bell if [`Self::texts_queued`] was.
+    /// Rung on commit: the change bell if [`Self::journal_changed`] was called, the seat bell
+    /// if [`Self::seats_changed`] was, the webhook bell if [`Self::webhooks_queued`] was, the
+    /// text bell if [`Self::texts_queued`] was.
     bells: Bells,
+    /// Whether this transaction changed the organization's journal or documents.
+    journal_changed: bool,
     /// Whether this transaction changed seats.
     seats_changed: bool,
     /// Whether this transaction queued webhook deliveries.
@@ -58,6 +62,7 @@ impl Tenant {
             now,
             backend,
             bells,
+            journal_changed: false,
             seats_changed: false,
             webhooks_queued: false,
             texts_queued: false,
@@ -77,19 +82,39 @@ impl Tenant {
         self.texts_queued = true;
     }
 
+    /// This transaction changed the organization's journal or documents (what devices sync):
+    /// once it commits, the organization's long-polls wake — in this instance, and on
+    /// PostgreSQL in every other (a NOTIFY, which PostgreSQL delivers only if the transaction
+    /// commits). Called where those rows are written (`journal::append_hub_entry`, devices'
+    /// entries, document chunks), so no change can forget to wake the devices, and the hub's
+    /// shared reads of the journal, kept per change count, can trust the count.
+    pub async fn journal_changed(&mut self) -> Result<(), sqlx::Error> {
+        if !self.journal_changed {
+            self.journal_changed = true;
+            self.tell_other_instances(super::CHANGES_CHANNEL).await?;
+        }
+        Ok(())
+    }
+
     /// This transaction changed seats: once it commits, the shop's live seat maps of the
     /// organization look again — in this instance, and on PostgreSQL in every other (a NOTIFY,
     /// which PostgreSQL delivers only if the transaction commits).
     pub async fn seats_changed(&mut self) -> Result<(), sqlx::Error> {
         if !self.seats_changed {
             self.seats_changed = true;
-            if self.backend == Backend::Postgres {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(super::SEATS_CHANNEL)
-                    .bind(self.org.to_string())
-                    .execute(&mut *self.tx)
-                    .await?;
-            }
+            self.tell_other_instances(super::SEATS_CHANNEL).await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, a NOTIFY of this organization on `channel`, sent with the commit.
+    async fn tell_other_instances(&mut self, channel: &str) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(self.org.to_string())
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
     }
@@ -136,6 +161,9 @@ impl Tenant {
     /// Commits (and rings the seat bell if seats changed).
     pub async fn commit(self) -> Result<(), DbError> {
         self.tx.commit().await?;
+        if self.journal_changed {
+            self.bells.changes.ring(self.org);
+        }
         if self.seats_changed {
             self.bells.seats.ring(self.org);
         }
@@ -148,12 +176,15 @@ impl Tenant {
         Ok(())
     }
 
-    /// Commits, then wakes the organization's devices (here and in every other instance):
-    /// for changes devices must learn of (manifests, revocations, leases, documents).
+    /// Commits, then wakes the organization's devices (here and in every other instance)
+    /// even if nothing they sync changed in it (a transaction that did change the journal
+    /// wakes them by itself: see [`Self::journal_changed`]).
     pub async fn commit_and_notify(self, notifier: &Notifier) -> Result<(), DbError> {
-        let org = self.org;
+        let (org, rang) = (self.org, self.journal_changed);
         self.commit().await?;
-        notifier.notify(org);
+        if !rang {
+            notifier.notify(org);
+        }
         Ok(())
     }
 }

@@ -207,6 +207,16 @@ pub async fn events_of(tx: &mut Tenant, id: i64) -> Result<Vec<i64>, sqlx::Error
     .await
 }
 
+/// Every enrolment of the organization: `(device, event)`.
+pub async fn enrolments(tx: &mut Tenant) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT device_id, event_id FROM device_events WHERE org_id = $1 ORDER BY device_id, event_id",
+    )
+    .bind(tx.org())
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// Records that device `id` was seen now with `pending` of its own entries not yet on the hub.
 pub async fn seen(tx: &mut Tenant, id: i64, pending: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE devices SET last_seen_at = $1, pending_entries = $2 WHERE id = $3 AND org_id = $4")

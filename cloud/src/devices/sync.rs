@@ -6,6 +6,7 @@ use crate::auth::DeviceCaller;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::journal::OrgJournal;
+use crate::shared_reads::{SharedReads, Wanted};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -73,13 +74,14 @@ async fn sync(State(state): State<AppState>, caller: DeviceCaller<MAX_MESSAGE_BY
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     let claims = request.have.get(caller.device);
-    let events = match device_events(&state.db, caller.org, caller.device).await {
+    let events = match device_events(&state, caller.org, caller.device).await {
         Ok(events) => events,
         Err(e) => return e.into_response(),
     };
     let store = OrgJournal::new(state.db.clone(), caller.org, state.notifier.clone(), state.docs.clone())
         .scoped_to(events)
-        .cached_in(state.entries.clone());
+        .cached_in(state.entries.clone())
+        .sharing(state.journal_reads.clone());
     let response = match respond_or_wait(&store, caller.device, request).await {
         Ok(r) => r,
         Err(e) => {
@@ -96,10 +98,31 @@ async fn sync(State(state): State<AppState>, caller: DeviceCaller<MAX_MESSAGE_BY
     caller.reply(&state.hub_key, &state.clock, StatusCode::OK, response.encode())
 }
 
-/// The events a device was enrolled for: the documents it may sync.
-async fn device_events(db: &Db, org: i64, device: DeviceId) -> Result<Vec<i64>, ApiError> {
-    let mut tx = db.tenant_read(org).await?;
-    let events = store::events_of(&mut tx, i64::from(device.0)).await?;
+/// Each organization's enrolments (device → its events), read once per change count and
+/// shared by the devices' requests, as the journal's heads are (`journal::JournalReads`):
+/// enrolling a device publishes the event's manifest, which moves the count.
+pub type Enrolments = Arc<SharedReads<i64, HashMap<i64, Vec<i64>>>>;
+
+/// The events a device was enrolled for: the documents it may sync. A device the shared read
+/// does not know of yet (enrolled through another instance a moment ago) is read afresh.
+async fn device_events(state: &AppState, org: i64, device: DeviceId) -> Result<Vec<i64>, ApiError> {
+    let id = i64::from(device.0);
+    let read = || async {
+        let mut tx = state.db.tenant_read(org).await?;
+        let rows = store::enrolments(&mut tx).await?;
+        tx.commit().await?;
+        let mut enrolled: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (device, event) in rows {
+            enrolled.entry(device).or_default().push(event);
+        }
+        Ok::<_, ApiError>(enrolled)
+    };
+    let wanted = Wanted { count: state.notifier.count(org), since: None };
+    if let Some(events) = state.enrolments.get(&org, wanted, read).await?.get(&id) {
+        return Ok(events.clone());
+    }
+    let mut tx = state.db.tenant_read(org).await?;
+    let events = store::events_of(&mut tx, id).await?;
     tx.commit().await?;
     Ok(events)
 }

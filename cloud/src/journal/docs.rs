@@ -47,14 +47,22 @@ pub(super) fn event_of(doc: &DocId) -> Option<i64> {
 /// How often saving a document chunk is retried when another writer took the same number.
 const CHUNK_ATTEMPTS: usize = 5;
 
+impl DocCache {
+    /// `org`'s documents in `orgs` (the locked map), created empty if none was loaded yet.
+    fn org<'a>(&self, orgs: &'a mut HashMap<i64, OrgDocs>, org: i64) -> &'a mut OrgDocs {
+        orgs.entry(org)
+            .or_insert_with(|| OrgDocs { docs: Documents::new(&self.actor), last_chunk: HashMap::new() })
+    }
+}
+
 impl OrgJournal {
     /// Reads the hub's copy of a document (an empty one if nobody wrote it yet).
     pub async fn read_doc<R>(&self, doc: &DocId, f: impl FnOnce(&AutoCommit) -> R) -> Result<R, StoreError> {
         self.with_docs(doc, |docs| docs.read(doc, f)).await
     }
 
-    /// Edits the hub's copy of a document (an organizer's change), saves the change and wakes
-    /// the devices' long-polls: they receive it through sync like any peer's change.
+    /// Edits the hub's copy of a document (an organizer's change) and saves the change, which
+    /// wakes the devices' long-polls: they receive it through sync like any peer's change.
     pub async fn edit_doc<R>(
         &self,
         doc: &DocId,
@@ -62,36 +70,59 @@ impl OrgJournal {
     ) -> Result<R, StoreError> {
         let (result, bytes) = self.with_docs(doc, |docs| docs.edit(doc, f)).await??;
         self.persist(doc, bytes).await?;
-        self.notifier.notify(self.org);
         Ok(result)
     }
 
     /// Loads new chunks of `doc` (written by any instance) into the cache, then runs `f`.
+    /// Once the document is loaded, the check for new chunks is shared by the requests at the
+    /// same change count (see [`super::JournalReads`]).
     pub(super) async fn with_docs<R>(
         &self,
         doc: &DocId,
         f: impl FnOnce(&mut Documents) -> R,
     ) -> Result<R, StoreError> {
-        let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
-        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
-        let rows = store::chunks_after(&mut tx, doc.as_str(), last).await.map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let org = orgs.entry(self.org).or_insert_with(|| OrgDocs {
-            docs: Documents::new(&self.docs.actor),
-            last_chunk: HashMap::new(),
-        });
-        if !rows.is_empty() {
-            let mut bytes = Vec::new();
-            let mut newest = last;
-            for row in rows {
-                newest = row.chunk;
-                bytes.extend_from_slice(&row.data);
+        let loaded = self.cached(|o| o.last_chunk.get(doc).copied()).is_some();
+        match &self.reads {
+            Some(reads) if loaded => {
+                let key = (self.org, doc.clone());
+                reads.chunks.get(&key, self.wanted(), || self.load_chunks(doc)).await?;
             }
-            org.docs.load_more(doc.clone(), &bytes)?;
-            org.last_chunk.insert(doc.clone(), newest);
+            _ => self.load_chunks(doc).await?,
         }
-        Ok(f(&mut org.docs))
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(f(&mut self.docs.org(&mut orgs, self.org).docs))
+    }
+
+    /// Reads the chunks of `doc` after the last one loaded and loads them (a document without
+    /// chunks counts as loaded, at none).
+    async fn load_chunks(&self, doc: &DocId) -> Result<(), StoreError> {
+        loop {
+            let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
+            let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
+            let rows = store::chunks_after(&mut tx, doc.as_str(), last).await.map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let org = self.docs.org(&mut orgs, self.org);
+            if last >= 0 && !org.last_chunk.contains_key(doc) {
+                // Unloaded while this read ran (a chunk failed to save): these chunks alone
+                // would be a document without its beginning. Load it whole.
+                continue;
+            }
+            let mut newest = last;
+            if !rows.is_empty() {
+                let mut bytes = Vec::new();
+                for row in rows {
+                    newest = row.chunk;
+                    bytes.extend_from_slice(&row.data);
+                }
+                org.docs.load_more(doc.clone(), &bytes)?;
+            }
+            // Two loads may overlap (automerge ignores the changes it already holds): the one
+            // that read further wins.
+            let at = org.last_chunk.entry(doc.clone()).or_insert(newest);
+            *at = (*at).max(newest);
+            return Ok(());
+        }
     }
 
     fn cached<R>(&self, f: impl FnOnce(&OrgDocs) -> Option<R>) -> Option<R> {
@@ -139,6 +170,7 @@ impl OrgJournal {
     async fn insert_chunk(&self, doc: &DocId, bytes: &[u8]) -> Result<i64, StoreError> {
         let mut tx = self.db.tenant(self.org).await.map_err(db_err)?;
         let chunk = store::insert_chunk(&mut tx, doc.as_str(), bytes).await.map_err(db_err)?;
+        tx.journal_changed().await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(chunk)
     }

@@ -14,14 +14,18 @@
 mod cache;
 mod docs;
 pub mod materialize;
+mod reads;
 pub mod store;
 
 pub use cache::EntryCache;
 pub use docs::DocCache;
+pub use reads::JournalReads;
 
 use crate::db::{Db, Notifier, Tenant};
+use crate::shared_reads::Wanted;
 use docs::event_of;
 use std::collections::HashMap;
+use std::sync::Arc;
 use sync_core::documents::DocId;
 use sync_core::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc};
 use sync_core::ids::{DeviceId, EventId, Timestamp};
@@ -47,6 +51,7 @@ pub async fn append_hub_entry(tx: &mut Tenant, event: i64, payload: Payload) -> 
         payload,
     };
     insert(tx, &entry).await?;
+    tx.journal_changed().await?;
     Ok(entry)
 }
 
@@ -121,12 +126,28 @@ pub struct OrgJournal {
     /// Decoded entries this process read or wrote before; `None`: every read goes to the
     /// database.
     cache: Option<EntryCache>,
+    /// Reads shared with other requests at the same change count; `None`: each read is made.
+    reads: Option<Arc<JournalReads>>,
 }
 
 impl OrgJournal {
     /// The journal of `org`.
     pub fn new(db: Db, org: i64, notifier: Notifier, docs: DocCache) -> Self {
-        Self { db, org, notifier, docs, scope: None, cache: None }
+        Self { db, org, notifier, docs, scope: None, cache: None, reads: None }
+    }
+
+    /// Takes the journal's heads, its list of documents and their new chunks from `reads`
+    /// when another request read them at the change count this one has seen (see
+    /// [`JournalReads`]).
+    #[must_use]
+    pub fn sharing(mut self, reads: Arc<JournalReads>) -> Self {
+        self.reads = Some(reads);
+        self
+    }
+
+    /// What a shared read must have seen: every change this instance has learnt of so far.
+    fn wanted(&self) -> Wanted {
+        Wanted { count: self.notifier.count(self.org), since: None }
     }
 
     /// Serves entries from `cache` where it holds them, and remembers what is read and
@@ -194,8 +215,16 @@ impl SyncStore for OrgJournal {
     }
 
     async fn have(&self) -> Result<VersionVector, StoreError> {
-        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
-        self.have_in(&mut tx).await
+        let read = || async {
+            let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
+            let have = self.have_in(&mut tx).await?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(have)
+        };
+        match &self.reads {
+            Some(reads) => Ok(VersionVector::clone(&*reads.heads.get(&self.org, self.wanted(), read).await?)),
+            None => read().await,
+        }
     }
 
     async fn entries_after(
@@ -264,23 +293,28 @@ impl SyncStore for OrgJournal {
         for entry in &fresh {
             have.advance(entry.origin, entry.seq);
         }
+        tx.journal_changed().await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         if let Some(cache) = &self.cache {
             cache.put(self.org, &fresh);
         }
-        self.notifier.notify(self.org);
         Ok(have)
     }
 
     async fn doc_ids(&self) -> Result<Vec<DocId>, StoreError> {
-        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
-        let rows = store::doc_ids(&mut tx).await.map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|doc| DocId::try_from(doc).ok())
-            .filter(|doc| self.in_scope(doc))
-            .collect())
+        let read = || async {
+            let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
+            let rows = store::doc_ids(&mut tx).await.map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(
+                rows.into_iter().filter_map(|doc| DocId::try_from(doc).ok()).collect::<Vec<_>>(),
+            )
+        };
+        let all = match &self.reads {
+            Some(reads) => reads.docs.get(&self.org, self.wanted(), read).await?,
+            None => Arc::new(read().await?),
+        };
+        Ok(all.iter().filter(|doc| self.in_scope(doc)).cloned().collect())
     }
 
     fn doc_wanted(&self, doc: &DocId) -> bool {
@@ -315,7 +349,6 @@ impl SyncStore for OrgJournal {
         }
         if let Some(bytes) = self.with_docs(doc, |docs| docs.receive(peer, doc, message)).await?? {
             self.persist(doc, bytes).await?;
-            self.notifier.notify(self.org);
         }
         Ok(())
     }
