@@ -9,7 +9,7 @@
 //!
 //! [`Clock`]: crate::clock::Clock
 
-use super::{Backend, Bells, DbError};
+use super::{Backend, Bells, ChangeBell, DbError};
 use crate::db::Notifier;
 use sqlx::{Any, AnyConnection, Transaction};
 use std::ops::{Deref, DerefMut};
@@ -158,12 +158,15 @@ impl Tenant {
         Ok(())
     }
 
-    /// Commits (and rings the seat bell if seats changed).
+    /// Commits, and rings the bells of what changed.
     pub async fn commit(self) -> Result<(), DbError> {
+        // The change bell rings however the commit ends: done, failed, or its request dropped
+        // while it ran (a device that went out of range) — the rows may be committed though
+        // the await never returned, and a count that did not move would leave the shared
+        // journal reads behind. A ring for a transaction that did not commit only makes
+        // readers look again.
+        let _ring = self.journal_changed.then(|| RingOnDrop(self.bells.changes.clone(), self.org));
         self.tx.commit().await?;
-        if self.journal_changed {
-            self.bells.changes.ring(self.org);
-        }
         if self.seats_changed {
             self.bells.seats.ring(self.org);
         }
@@ -186,6 +189,15 @@ impl Tenant {
             notifier.notify(org);
         }
         Ok(())
+    }
+}
+
+/// Rings an organization's change bell when dropped.
+struct RingOnDrop(ChangeBell, i64);
+
+impl Drop for RingOnDrop {
+    fn drop(&mut self) {
+        self.0.ring(self.1);
     }
 }
 

@@ -6,7 +6,7 @@ use crate::auth::DeviceCaller;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::journal::OrgJournal;
-use crate::shared_reads::{SharedReads, Wanted};
+use crate::shared_reads::SharedReads;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -74,14 +74,19 @@ async fn sync(State(state): State<AppState>, caller: DeviceCaller<MAX_MESSAGE_BY
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     let claims = request.have.get(caller.device);
+    // Long-polls and pulls share the journal's reads with the other devices' requests. A
+    // request that pushes entries or names parents reads afresh: its parents are checked
+    // against all the hub holds, so a forked device log is caught before its entries would be
+    // skipped as held.
+    let fresh = !request.entries.is_empty() || !request.parents.is_empty() || request.tip.is_some();
     let events = match device_events(&state, caller.org, caller.device).await {
         Ok(events) => events,
         Err(e) => return e.into_response(),
     };
     let store = OrgJournal::new(state.db.clone(), caller.org, state.notifier.clone(), state.docs.clone())
         .scoped_to(events)
-        .cached_in(state.entries.clone())
-        .sharing(state.journal_reads.clone());
+        .cached_in(state.entries.clone());
+    let store = if fresh { store } else { store.sharing(state.journal_reads.clone()) };
     let response = match respond_or_wait(&store, caller.device, request).await {
         Ok(r) => r,
         Err(e) => {
@@ -117,7 +122,7 @@ async fn device_events(state: &AppState, org: i64, device: DeviceId) -> Result<V
         }
         Ok::<_, ApiError>(enrolled)
     };
-    let wanted = Wanted { count: state.notifier.count(org), since: None };
+    let wanted = crate::journal::wanted_at(state.notifier.count(org));
     if let Some(events) = state.enrolments.get(&org, wanted, read).await?.get(&id) {
         return Ok(events.clone());
     }

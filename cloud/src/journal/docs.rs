@@ -81,16 +81,23 @@ impl OrgJournal {
         doc: &DocId,
         f: impl FnOnce(&mut Documents) -> R,
     ) -> Result<R, StoreError> {
-        let loaded = self.cached(|o| o.last_chunk.get(doc).copied()).is_some();
-        match &self.reads {
-            Some(reads) if loaded => {
-                let key = (self.org, doc.clone());
-                reads.chunks.get(&key, self.wanted(), || self.load_chunks(doc)).await?;
+        let mut loaded = self.cached(|o| o.last_chunk.get(doc).copied()).is_some();
+        loop {
+            match &self.reads {
+                Some(reads) if loaded => {
+                    let key = (self.org, doc.clone());
+                    reads.chunks.get(&key, self.wanted(), || self.load_chunks(doc)).await?;
+                }
+                _ => self.load_chunks(doc).await?,
             }
-            _ => self.load_chunks(doc).await?,
+            let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let org = self.docs.org(&mut orgs, self.org);
+            if org.last_chunk.contains_key(doc) {
+                return Ok(f(&mut org.docs));
+            }
+            // Unloaded since (a chunk failed to save): load it whole before `f` sees it.
+            loaded = false;
         }
-        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(f(&mut self.docs.org(&mut orgs, self.org).docs))
     }
 
     /// Reads the chunks of `doc` after the last one loaded and loads them (a document without

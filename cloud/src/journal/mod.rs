@@ -19,7 +19,7 @@ pub mod store;
 
 pub use cache::EntryCache;
 pub use docs::DocCache;
-pub use reads::JournalReads;
+pub use reads::{JournalReads, wanted_at};
 
 use crate::db::{Db, Notifier, Tenant};
 use crate::shared_reads::Wanted;
@@ -147,7 +147,7 @@ impl OrgJournal {
 
     /// What a shared read must have seen: every change this instance has learnt of so far.
     fn wanted(&self) -> Wanted {
-        Wanted { count: self.notifier.count(self.org), since: None }
+        wanted_at(self.notifier.count(self.org))
     }
 
     /// Serves entries from `cache` where it holds them, and remembers what is read and

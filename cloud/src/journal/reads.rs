@@ -18,9 +18,21 @@
 //! transaction: [`super::OrgJournal`]'s `append` checks entries against the heads it reads
 //! there.
 
-use crate::shared_reads::SharedReads;
+use crate::shared_reads::{SharedReads, Wanted};
+use std::time::{Duration, Instant};
 use sync_core::documents::DocId;
 use sync_core::journal::VersionVector;
+
+/// How old a shared read may be, whatever the count says. The count is the whole rule while
+/// it moves with every change; this bounds what a missed move would cost — a PostgreSQL
+/// LISTEN connection gone half-open delivers nothing and reports nothing — to a second.
+pub(super) const FRESH_WITHIN: Duration = Duration::from_secs(1);
+
+/// What a request that has seen change count `count` may take: a read begun at that count
+/// or later, within [`FRESH_WITHIN`].
+pub fn wanted_at(count: u64) -> Wanted {
+    Wanted { count, since: Instant::now().checked_sub(FRESH_WITHIN) }
+}
 
 /// The shared reads of one hub instance, per organization.
 #[derive(Default)]

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use sync_core::journal::HUB;
 use sync_core::manifest::Direction;
+use sync_core::sync::http::HttpTransport;
 use tokio::process::{Child, Command};
 
 /// The scenario's parameters.
@@ -251,19 +253,32 @@ impl TimedPath {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         std::thread::Builder::new().name("timed path".into()).spawn(move || {
             runtime.block_on(async move {
-                gate.go_live();
-                let mut watched = match Dashboard::open(&url, &cookie, event).await {
-                    Ok(dashboard) => dashboard,
+                // A transport (and so a connection pool) of this runtime's own: the device's
+                // pooled connections from setting up are driven by the main runtime.
+                let opening = async {
+                    let transport = HttpTransport::new(&url, Arc::clone(&gate.replica), HUB)
+                        .map_err(|e| anyhow::anyhow!("the timed gate's transport: {e}"))?;
+                    let watched = Dashboard::open(&url, &cookie, event).await?;
+                    anyhow::Ok((transport, watched))
+                };
+                let (transport, mut watched) = match opening.await {
+                    Ok(open) => open,
                     Err(e) => {
                         let _ = opened.send(Err(e));
                         return;
                     }
                 };
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                let replica = Arc::clone(&gate.replica);
+                let link = tokio::spawn(async move {
+                    sync_core::sync::live::run(&*replica, &transport, stopped, |_| {}).await;
+                });
                 let _ = opened.send(Ok(()));
                 if start.await.is_ok() {
                     let _ = finished.send(timed_scans(&gate, &tickets, every, &mut watched, &scanned).await);
                 }
-                gate.go_offline().await;
+                let _ = stop.send(true);
+                link.abort();
             });
         })?;
         is_open.await.context("the timed path's thread ended")??;
