@@ -95,41 +95,39 @@ impl OrgJournal {
             if org.last_chunk.contains_key(doc) {
                 return Ok(f(&mut org.docs));
             }
-            // Unloaded since (a chunk failed to save): load it whole before `f` sees it.
+            // Unloaded meanwhile (a chunk failed to save): load it whole before `f` sees it.
             loaded = false;
         }
     }
 
     /// Reads the chunks of `doc` after the last one loaded and loads them (a document without
-    /// chunks counts as loaded, at none).
+    /// chunks counts as loaded, at none). A document unloaded while the read ran is left
+    /// unloaded: these chunks alone would be a document without its beginning, and
+    /// [`Self::with_docs`] loads it whole.
     async fn load_chunks(&self, doc: &DocId) -> Result<(), StoreError> {
-        loop {
-            let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
-            let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
-            let rows = store::chunks_after(&mut tx, doc.as_str(), last).await.map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
-            let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let org = self.docs.org(&mut orgs, self.org);
-            if last >= 0 && !org.last_chunk.contains_key(doc) {
-                // Unloaded while this read ran (a chunk failed to save): these chunks alone
-                // would be a document without its beginning. Load it whole.
-                continue;
-            }
-            let mut newest = last;
-            if !rows.is_empty() {
-                let mut bytes = Vec::new();
-                for row in rows {
-                    newest = row.chunk;
-                    bytes.extend_from_slice(&row.data);
-                }
-                org.docs.load_more(doc.clone(), &bytes)?;
-            }
-            // Two loads may overlap (automerge ignores the changes it already holds): the one
-            // that read further wins.
-            let at = org.last_chunk.entry(doc.clone()).or_insert(newest);
-            *at = (*at).max(newest);
+        let last = self.cached(|o| o.last_chunk.get(doc).copied()).unwrap_or(-1);
+        let mut tx = self.db.tenant_read(self.org).await.map_err(db_err)?;
+        let rows = store::chunks_after(&mut tx, doc.as_str(), last).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        let mut orgs = self.docs.orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let org = self.docs.org(&mut orgs, self.org);
+        if last >= 0 && !org.last_chunk.contains_key(doc) {
             return Ok(());
         }
+        let mut newest = last;
+        if !rows.is_empty() {
+            let mut bytes = Vec::new();
+            for row in rows {
+                newest = row.chunk;
+                bytes.extend_from_slice(&row.data);
+            }
+            org.docs.load_more(doc.clone(), &bytes)?;
+        }
+        // Two loads may overlap (automerge ignores the changes it already holds): the one
+        // that read further wins.
+        let at = org.last_chunk.entry(doc.clone()).or_insert(newest);
+        *at = (*at).max(newest);
+        Ok(())
     }
 
     fn cached<R>(&self, f: impl FnOnce(&OrgDocs) -> Option<R>) -> Option<R> {
