@@ -121,8 +121,18 @@ async fn execute(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
         Command::Openapi => print!("{}", crate::openapi::to_json()),
         Command::Migrate => {
-            open(&config).await?;
-            println!("database is up to date");
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+            // As the owner, as the hub migrates when it starts.
+            let owner = Db::connect(&config.database_url()).await.context("cannot open the database")?;
+            match owner.migrate().await.context("cannot migrate the database")? {
+                crate::db::schema::Schema::Current => println!("database is up to date"),
+                crate::db::schema::Schema::NewerCompatible { database } => println!(
+                    "the database's schema (migration {database}) is newer than this release \
+                     (migration {}); it is compatible and was left as it is",
+                    crate::db::schema::newest_known(owner.backend())
+                ),
+            }
         }
         Command::CreateOrg { name, slug, owner_email, owner_name, password_file } => {
             let owner_password = match password_file {

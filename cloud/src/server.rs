@@ -31,12 +31,21 @@ pub fn router(state: AppState) -> Router {
     router_and_api(state).0
 }
 
-/// Serves until `shutdown` completes, then lets requests in flight finish.
+/// Serves until `shutdown` completes, then stops accepting and lets requests in flight
+/// finish: long-polls answer at once and live streams end ([`crate::db::Bells::close`]), so a
+/// rolling upgrade waits for short requests only, and those clients come back through the
+/// load balancer to an instance that stays.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let bells = state.db.bells().clone();
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: answering long-polls, ending live streams, finishing requests");
+        bells.close();
+    };
     // Connection info gives handlers the client address (login rate limiting). The address is
     // the TCP peer's: a forwarded-for header is not trusted.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

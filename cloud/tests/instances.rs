@@ -204,3 +204,47 @@ async fn two_instances_text_workers_send_each_text_once() {
         12
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_instance_answers_its_long_polls_and_ends_its_live_streams_at_once() {
+    use std::time::{Duration, Instant};
+    let hub = TestHub::start(Backend::Postgres).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    let other = hub.another_instance().await;
+    // A gate long-polling the instance about to stop, and a live dashboard streaming from it.
+    let dir = tempfile::tempdir().unwrap();
+    let code = enrollment_code(&owner, "North 1", "gate", event).await;
+    let gate = common::enroll(&hub, dir.path(), &code).await;
+    let transport =
+        sync_core::sync::http::HttpTransport::new(&other.url, std::sync::Arc::clone(&gate), HUB).unwrap();
+    sync_core::sync::sync_with(&*gate, &transport).await.unwrap();
+    let waiting = {
+        let gate = std::sync::Arc::clone(&gate);
+        tokio::spawn(async move { sync_core::sync::live::poll_once(&*gate, &transport, 20_000).await })
+    };
+    let stream = format!("{}/events/{event}/live/stream", other.url);
+    let mut dashboard = owner.authorize(hub.client.get(stream)).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    assert!(dashboard.chunk().await.unwrap().is_some(), "the dashboard's first snapshot");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A rolling upgrade stops it (SIGTERM): it must not hold the shutdown for the long-poll's
+    // 20 s, nor forever for the stream.
+    let started = Instant::now();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), other.stop()).await;
+    assert!(matches!(stopped, Ok(Ok(()))), "the instance stopped within 5 s: {stopped:?}");
+    let polled = tokio::time::timeout(Duration::from_secs(1), waiting).await;
+    assert!(matches!(polled, Ok(Ok(Ok(_)))), "the long-poll was answered, not cut: {polled:?}");
+    let ended = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Ok(Some(_)) = dashboard.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream ended, so its page reconnects elsewhere");
+    assert!(started.elapsed() < Duration::from_secs(5), "stopped in {:?}", started.elapsed());
+
+    // The gate carries on through the instance that stays.
+    let transport =
+        sync_core::sync::http::HttpTransport::new(&hub.url, std::sync::Arc::clone(&gate), HUB).unwrap();
+    sync_core::sync::sync_with(&*gate, &transport).await.unwrap();
+}

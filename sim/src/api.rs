@@ -213,10 +213,11 @@ impl Customer {
     }
 
     /// Pays `order`, retrying what is retryable. An attempt whose answer was lost may have
-    /// paid it: the order's status decides, never a second payment. How many attempts failed.
-    pub async fn pay_retrying(&self, order: &Value) -> anyhow::Result<u64> {
+    /// paid it: the order's status decides, never a second payment. Why each failed attempt
+    /// failed.
+    pub async fn pay_retrying(&self, order: &Value) -> anyhow::Result<Vec<String>> {
         let started = std::time::Instant::now();
-        let mut failed = 0;
+        let mut failed = Vec::new();
         loop {
             let failure = match self.pay(order).await {
                 Attempt::Done(()) => return Ok(failed),
@@ -226,12 +227,13 @@ impl Customer {
             if let Ok(now) = self.fetch(order).await
                 && now["status"] == "paid"
             {
-                return Ok(failed + 1);
+                failed.push(failure);
+                return Ok(failed);
             }
             if started.elapsed() > Duration::from_secs(60) {
                 bail!("paying order {} still fails after a minute: {failure}", order["code"]);
             }
-            failed += 1;
+            failed.push(failure);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

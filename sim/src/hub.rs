@@ -110,6 +110,39 @@ impl HubProcess {
         self.kill().await?;
         self.spawn().await
     }
+
+    /// SIGTERM, as an orchestrator stops an instance: the hub stops accepting and finishes
+    /// its requests in flight. After `grace` it is SIGKILLed (as Kubernetes does after its
+    /// grace period).
+    pub async fn stop(&mut self, grace: Duration) -> anyhow::Result<Stopped> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(Stopped { took_ms: 0.0, killed: false });
+        };
+        let started = Instant::now();
+        if let Some(pid) = child.id() {
+            // No signal crate for one signal: kill(1) sends it.
+            let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status()?;
+            anyhow::ensure!(sent.success(), "kill -TERM {pid} failed");
+        }
+        let killed = if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
+            status?;
+            false
+        } else {
+            child.start_kill()?;
+            child.wait().await?;
+            true
+        };
+        Ok(Stopped { took_ms: started.elapsed().as_secs_f64() * 1000.0, killed })
+    }
+}
+
+/// How an instance stopped.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Stopped {
+    /// From SIGTERM until the process was gone, ms.
+    pub took_ms: f64,
+    /// It had not finished within the grace period and was SIGKILLed.
+    pub killed: bool,
 }
 
 /// A free TCP port on loopback (the kernel's choice; released before the hub binds it).
@@ -124,6 +157,8 @@ pub struct OwnHub {
     pub instances: Vec<HubProcess>,
     /// The database URL the instances share.
     pub database_url: String,
+    /// Every instance's environment (data directory, database, limits).
+    env: Vec<(String, String)>,
     dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
 }
@@ -159,12 +194,20 @@ impl OwnHub {
             ("VOELGOED_LOG".to_owned(), "warn".to_owned()),
         ];
         create_org(exe, &env, &dir.path().join("create-org.log")).await?;
-        let mut own = Self { instances: Vec::new(), database_url, dir, postgres };
-        for n in 0..instances.max(1) {
-            let log = own.dir.path().join(format!("hub-{n}.log"));
-            own.instances.push(HubProcess::start(exe, env.clone(), log).await?);
+        let mut own = Self { instances: Vec::new(), database_url, env, dir, postgres };
+        for _ in 0..instances.max(1) {
+            own.start_instance(exe).await?;
         }
         Ok(own)
+    }
+
+    /// Starts one more instance, of the hub in `exe` (another release's, in a rolling
+    /// upgrade), over the same database; returns its index in [`Self::instances`].
+    pub async fn start_instance(&mut self, exe: &Path) -> anyhow::Result<usize> {
+        let n = self.instances.len();
+        let log = self.dir.path().join(format!("hub-{n}.log"));
+        self.instances.push(HubProcess::start(exe, self.env.clone(), log).await?);
+        Ok(n)
     }
 
     /// The data directory (the master key lives there).

@@ -14,7 +14,8 @@
 //! | [`metrics`] | the metered sync transport, latency percentiles, the run's timeline |
 //! | [`gates`] | the gate engine the scanning scenarios share: queues of presentations per device |
 //! | [`scenarios`] | gate opening rush, partition storm, long offline, flash sale with door sales |
-//! | [`chaos`] | hub SIGKILL, PostgreSQL restart, two hub instances, skewed device clocks |
+//! | [`chaos`] | hub SIGKILL, PostgreSQL restart, two hub instances, skewed device clocks, a rolling upgrade |
+//! | [`balancer`] | a load balancer in front of hub instances, draining one before it stops |
 //! | [`report`] | the JSON summary and the SVG chart of a run |
 //!
 //! Every scenario ends in a [`report::Summary`]: measured figures plus *checks* (named
@@ -23,6 +24,7 @@
 //! size and assert its checks.
 
 pub mod api;
+pub mod balancer;
 pub mod chaos;
 pub mod fleet;
 pub mod gates;

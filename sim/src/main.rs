@@ -95,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         Command::Chaos(Chaos::PgRestart(_)) => ("pg-restart", chaos::pg_restart::COUNTERS),
         Command::Chaos(Chaos::TwoInstances(_)) => ("two-instances", scenarios::rush::COUNTERS),
         Command::Chaos(Chaos::ClockSkew(_)) => ("clock-skew", chaos::clock_skew::COUNTERS),
+        Command::Chaos(Chaos::Upgrade(_)) => ("upgrade", chaos::upgrade::COUNTERS),
         Command::Hub => anyhow::bail!("`hub` is handled before parsing"),
     };
     let timeline = Timeline::new(counters);
@@ -103,6 +104,10 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         Command::Chaos(Chaos::TwoInstances(args)) => {
             let postgres = cli.hub.postgres.as_deref().unwrap_or("postgres://postgres@127.0.0.1:5432/test");
             chaos::two_instances::run(&exe, postgres, args, &timeline).await?
+        }
+        Command::Chaos(Chaos::Upgrade(args)) => {
+            let postgres = cli.hub.postgres.as_deref().unwrap_or("postgres://postgres@127.0.0.1:5432/test");
+            chaos::upgrade::run(&exe, postgres, args, &timeline).await?
         }
         command => {
             let mut target = Target::open(&cli.hub, &exe).await?;
@@ -125,7 +130,7 @@ async fn run_on(target: &mut Target, command: &Command, timeline: &Arc<Timeline>
         Command::Connections(args) => scenarios::connections::run(target, args, timeline).await,
         Command::Chaos(Chaos::HubKill(args)) => chaos::hub_kill::run(target, args, timeline).await,
         Command::Chaos(Chaos::ClockSkew(args)) => chaos::clock_skew::run(target, args, timeline).await,
-        Command::Chaos(Chaos::PgRestart(_) | Chaos::TwoInstances(_)) | Command::Hub => {
+        Command::Chaos(Chaos::PgRestart(_) | Chaos::TwoInstances(_) | Chaos::Upgrade(_)) | Command::Hub => {
             anyhow::bail!("runs on a hub of its own")
         }
     }

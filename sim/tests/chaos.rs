@@ -40,3 +40,24 @@ async fn clocks_ten_minutes_off_keep_validity_ordering_and_double_admissions() {
         chaos::clock_skew::run(&target, &args, &Timeline::new(chaos::clock_skew::COUNTERS)).await.unwrap();
     assert_passed(&summary);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_replaced_one_at_a_time_behind_the_balancer_refuse_and_lose_nothing() {
+    // The roll's machinery at CI size, this release to this release (the previous release's
+    // binary is built by `scripts/chaos upgrade`, not in CI).
+    let args = chaos::upgrade::UpgradeArgs {
+        from: exe(),
+        instances: 2,
+        gates: 2,
+        rate: 5.0,
+        scan_secs: 20.0,
+        clients: 2,
+        settle_secs: 1.0,
+        step_secs: 2.0,
+        grace_secs: 10.0,
+    };
+    let summary = chaos::upgrade::run(&exe(), &postgres(), &args, &Timeline::new(chaos::upgrade::COUNTERS))
+        .await
+        .unwrap();
+    assert_passed(&summary);
+}

@@ -12,6 +12,7 @@
 //! both" needs.
 
 mod notify;
+pub mod schema;
 mod tx;
 
 pub use notify::{Bells, CHANGES_CHANNEL, ChangeBell, Notifier, SEATS_CHANNEL, SeatBell};
@@ -95,6 +96,20 @@ pub enum DbError {
     /// Migrations failed.
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The schema is newer than this release and no longer safe for it ([`schema`]).
+    #[error(
+        "the database's schema (migration {database}) is newer than this release understands \
+         (migration {known}) and no longer compatible with it: run a release that knows migration \
+         {oldest_reader} or later"
+    )]
+    SchemaTooNew {
+        /// The database's newest migration.
+        database: i64,
+        /// This release's newest migration.
+        known: i64,
+        /// The oldest release (by its newest migration) that may still run on the schema.
+        oldest_reader: i64,
+    },
 }
 
 /// A pool of connections to the hub's database.
@@ -194,10 +209,10 @@ impl Db {
         Ok(Self { pool, backend, url: url.into(), clock: Clock::wall(), bells: Bells::default() })
     }
 
-    /// Brings the schema up to date (idempotent).
-    pub async fn migrate(&self) -> Result<(), DbError> {
-        self.backend.migrator().run(&self.pool).await?;
-        Ok(())
+    /// Brings the schema up to date (idempotent); on a newer schema, runs on it if it is
+    /// still compatible with this release and refuses if not ([`schema`]).
+    pub async fn migrate(&self) -> Result<schema::Schema, DbError> {
+        schema::migrate(&self.pool, self.backend).await
     }
 
     /// The URL it was opened with (secret: it may hold a password).
@@ -219,6 +234,11 @@ impl Db {
     /// documents.
     pub fn change_bell(&self) -> &ChangeBell {
         &self.bells.changes
+    }
+
+    /// Every bell its transactions ring (closed when the hub shuts down).
+    pub fn bells(&self) -> &Bells {
+        &self.bells
     }
 
     /// The bell its transactions ring when they change seats.

@@ -17,7 +17,21 @@ pub const CHANGES_CHANNEL: &str = "voelgoed_changes";
 /// The PostgreSQL channel seat changes are announced on (payload: the organization's id).
 pub const SEATS_CHANNEL: &str = "voelgoed_seats";
 
-type Watchers = Arc<Mutex<HashMap<i64, watch::Sender<u64>>>>;
+type Watchers = Arc<Mutex<Channels>>;
+
+/// Each organization's count, which its receivers watch.
+#[derive(Default)]
+struct Channels {
+    orgs: HashMap<i64, watch::Sender<u64>>,
+    /// The hub is shutting down ([`Bells::close`]): every sender is dropped, so every
+    /// receiver's `changed()` fails at once — a waiting long-poll answers, a live stream ends,
+    /// and their clients reconnect to an instance that stays. Subscribing afterwards gives a
+    /// receiver already closed.
+    closed: bool,
+    /// Each organization's count when they closed: requests still finishing read it (a read
+    /// begun after count `n` has seen every change counted up to `n` must stay true).
+    last: HashMap<i64, u64>,
+}
 
 /// Wakes long-polls when an organization's journal or documents change — in this instance,
 /// and on PostgreSQL in every other instance too, through LISTEN/NOTIFY (see [`Self::listen`]).
@@ -43,6 +57,22 @@ pub struct Bells {
     pub texts: Arc<tokio::sync::Notify>,
     /// Mail was queued (one waiter: the instance's mail worker).
     pub mail: Arc<tokio::sync::Notify>,
+}
+
+impl Bells {
+    /// The hub is shutting down: answers every long-poll waiting on this instance now and
+    /// ends its live streams (dashboards, seat maps), instead of holding the shutdown until
+    /// they time out; their clients come back through the load balancer to an instance that
+    /// stays. Nothing is lost: a long-poll answers with what it has, a stream's client
+    /// reconnects and reads afresh.
+    pub fn close(&self) {
+        for watchers in [&self.changes.0, &self.seats.0] {
+            let mut channels = watchers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            channels.closed = true;
+            let last = channels.orgs.drain().map(|(org, sender)| (org, *sender.borrow())).collect();
+            channels.last = last;
+        }
+    }
 }
 
 /// Rings when an organization's seats change (a transaction that changed them committed, here
@@ -87,8 +117,12 @@ impl Notifier {
     }
 
     fn sender(orgs: &Watchers, org: i64) -> watch::Sender<u64> {
-        let mut orgs = orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        orgs.entry(org).or_insert_with(|| watch::channel(0).0).clone()
+        let mut channels = orgs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if channels.closed {
+            // Its receivers see it dropped at once; it holds the count the channel had.
+            return watch::channel(channels.last.get(&org).copied().unwrap_or(0)).0;
+        }
+        channels.orgs.entry(org).or_insert_with(|| watch::channel(0).0).clone()
     }
 
     fn wake(orgs: &Watchers, org: i64) {
@@ -161,6 +195,7 @@ impl Notifier {
                 let all: Vec<i64> = watchers
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .orgs
                     .keys()
                     .copied()
                     .collect();

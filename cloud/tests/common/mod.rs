@@ -143,10 +143,10 @@ impl TestHub {
         let webhooks = tokio::spawn(state.webhooks.clone().run()).abort_handle();
         let mail = tokio::spawn(cloud::mail::run(state.db.clone(), state.mailer.clone())).abort_handle();
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(serve(listener, state, async {
+        let server = tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Instance { url, state: kept, _stop: stop, webhooks, mail }
+        Instance { url, state: kept, stop: Some(stop), server: Some(server), webhooks, mail }
     }
 
     /// A transaction that sees every organization's rows, for tests to inspect the database
@@ -204,8 +204,20 @@ pub struct Instance {
     mail: tokio::task::AbortHandle,
     /// Its state (its maintenance steps can be run by hand).
     pub state: AppState,
-    _stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     webhooks: tokio::task::AbortHandle,
+}
+
+impl Instance {
+    /// Stops it as SIGTERM stops a hub (no new connections, requests in flight finish) and
+    /// waits until it has.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.take().expect("serving").await.expect("the server task")
+    }
 }
 
 impl Drop for Instance {

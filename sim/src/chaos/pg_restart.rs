@@ -4,7 +4,6 @@
 //! without its tickets, no idempotency key with two orders, nothing oversold — and every
 //! customer got an answer in the end.
 
-use super::count;
 use super::postgres::Cluster;
 use crate::api::event_spec;
 use crate::hub::{Database, OWNER_EMAIL, OWNER_PASSWORD, OwnHub};
@@ -13,7 +12,6 @@ use crate::report::Summary;
 use crate::scenarios::Target;
 use crate::scenarios::flash_sale::{FlashSaleArgs, Shop, online_sales};
 use serde::Serialize;
-use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -113,68 +111,11 @@ async fn check_database(
     shop: &Shop,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let orders = count(db, "SELECT COUNT(*) FROM orders WHERE event_id = $1", event).await?;
-    let half_made = count(
-        db,
-        "SELECT COUNT(*) FROM orders o WHERE o.event_id = $1 AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)",
-        event,
-    )
-    .await?;
-    let paid_without_tickets = count(
-        db,
-        "SELECT COUNT(*) FROM orders o WHERE o.event_id = $1 AND o.status = 'paid' AND \
-         (SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l WHERE l.order_id = o.id) <> \
-         (SELECT COUNT(*) FROM tickets k WHERE k.order_id = o.id)",
-        event,
-    )
-    .await?;
-    let tickets = count(db, "SELECT COUNT(*) FROM tickets WHERE event_id = $1", event).await?;
-    let duplicate_keys = count(
-        db,
-        "SELECT COUNT(*) FROM (SELECT idempotency_key FROM orders WHERE event_id = $1 AND idempotency_key IS NOT NULL \
-         GROUP BY idempotency_key HAVING COUNT(*) > 1) d",
-        event,
-    )
-    .await?;
-    let sold_online = shop.sold.load(Ordering::Relaxed);
     let retried = shop.retried.load(Ordering::Relaxed);
-    summary.figure(
-        "sales",
-        json!({"capacity": args.capacity, "sold_online": sold_online, "orders_paid": shop.orders.load(Ordering::Relaxed),
-               "orders_in_database": orders, "tickets_in_database": tickets, "retried": retried}),
-    );
-    summary.figure("checkout_latency", shop.checkout.summary());
     summary.check(
         "an outage longer than the hub's 10 s connection wait reached customers as retryable errors",
         retried > 0 || args.down_secs <= 10.0 || args.restarts == 0,
         format!("{retried} retried answers, {} s down", args.down_secs),
     );
-    summary.check(
-        "no order is half-made",
-        half_made == 0 && paid_without_tickets == 0,
-        format!("{half_made} orders without lines, {paid_without_tickets} paid orders missing tickets"),
-    );
-    summary.check(
-        "no idempotency key made two orders",
-        duplicate_keys == 0,
-        format!("{duplicate_keys} keys"),
-    );
-    summary.check(
-        "nothing oversold, and every ticket a customer paid for exists",
-        u64::try_from(tickets) == Ok(sold_online) && sold_online <= args.capacity as u64,
-        format!("{tickets} tickets in the database, {sold_online} paid for, capacity {}", args.capacity),
-    );
-    let paid =
-        count(db, "SELECT COUNT(*) FROM orders WHERE event_id = $1 AND status = 'paid'", event).await?;
-    let pending =
-        count(db, "SELECT COUNT(*) FROM orders WHERE event_id = $1 AND status = 'pending'", event).await?;
-    summary.check(
-        "every order a customer placed is paid, none left pending (the rest: refused as sold out)",
-        u64::try_from(paid) == Ok(shop.orders.load(Ordering::Relaxed)) && pending == 0,
-        format!(
-            "{orders} orders in the database: {paid} paid, {pending} pending; customers paid {}",
-            shop.orders.load(Ordering::Relaxed)
-        ),
-    );
-    Ok(())
+    super::check_sale(db, event, args.capacity, shop, summary).await
 }

@@ -51,11 +51,27 @@ pub struct Shop {
     pub sold_out: AtomicU64,
     /// Answers worth retrying (503, dropped connections), each retried with the same key.
     pub retried: AtomicU64,
+    /// Why they were retried (the first 10,000).
+    pub retry_reasons: std::sync::Mutex<Vec<String>>,
     /// Time to place an order (201), retries included.
     pub checkout: Latencies,
     /// From placing to the order paid with its tickets issued (the provider's "paid" answered
     /// after the hub settled), retries included: what the buyer waits for in all.
     pub purchase: Latencies,
+    /// The sale closes: customers finish the order they are placing and place no other (a
+    /// run that must end on its own clock, not when the capacity is sold).
+    pub closed: std::sync::atomic::AtomicBool,
+}
+
+impl Shop {
+    /// Counts a retried answer and keeps why.
+    fn retried_because(&self, why: String) {
+        self.retried.fetch_add(1, Ordering::Relaxed);
+        let mut reasons = self.retry_reasons.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if reasons.len() < 10_000 {
+            reasons.push(why);
+        }
+    }
 }
 
 /// Runs the flash sale.
@@ -204,13 +220,16 @@ pub async fn online_sales(
             let customer = customer?;
             let mut quantity = rand::rng().random_range(1..=max);
             for n in 0.. {
+                if shop.closed.load(Ordering::Relaxed) {
+                    break;
+                }
                 let key = format!("sim-flash-{event}-{client}-{n}");
                 let placed = Instant::now();
                 let order = loop {
                     match customer.place(event, quantity, &key).await {
                         Attempt::Done(order) => break Some(order),
-                        Attempt::Retry(_) => {
-                            shop.retried.fetch_add(1, Ordering::Relaxed);
+                        Attempt::Retry(why) => {
+                            shop.retried_because(why);
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }
                         Attempt::Refused(409, _) => break None,
@@ -230,7 +249,9 @@ pub async fn online_sales(
                 shop.checkout.record(placed.elapsed());
                 let failed = customer.pay_retrying(&order).await?;
                 shop.purchase.record(placed.elapsed());
-                shop.retried.fetch_add(failed, Ordering::Relaxed);
+                for why in failed {
+                    shop.retried_because(why);
+                }
                 shop.orders.fetch_add(1, Ordering::Relaxed);
                 shop.sold.fetch_add(u64::from(quantity), Ordering::Relaxed);
                 counter.fetch_add(u64::from(quantity), Ordering::Relaxed);
