@@ -61,7 +61,7 @@ async fn main() {
     let hub = Replica::open_in_memory(ReplicaConfig::new(HUB)).unwrap();
     let desk = Arc::new(Replica::open(dir.0.join("desk.db"), ReplicaConfig::new(DeviceId(5))).unwrap());
     assert_eq!(desk.durability(), 2, "synchronous=FULL");
-    hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest))).unwrap();
+    hub.record(demo::EVENT, Payload::Manifest(std::sync::Arc::new(manifest))).unwrap();
     let now = Timestamp::now();
     let last = 2 * SALES + 100;
     hub.record(demo::EVENT, Payload::LeaseGrant(lease(&key, &desk, 1, (1, last), now.plus_seconds(3_600))))

@@ -46,7 +46,7 @@ impl Setup {
         let config = clock_config(&now, HUB);
         let setup =
             Self { _dir: dir, dir_path, now, key, hub: Arc::new(Replica::open_in_memory(config).unwrap()) };
-        setup.hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest))).unwrap();
+        setup.hub.record(demo::EVENT, Payload::Manifest(std::sync::Arc::new(manifest))).unwrap();
         setup
     }
 

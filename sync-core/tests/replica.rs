@@ -205,13 +205,13 @@ async fn a_manifest_published_by_the_hub_reaches_a_device_that_never_had_one() {
         gate.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)),
         Err(ReplicaError::NoManifest(_))
     ));
-    hub.record(demo::EVENT, Payload::Manifest(Box::new(manifest.clone()))).unwrap();
+    hub.record(demo::EVENT, Payload::Manifest(std::sync::Arc::new(manifest.clone()))).unwrap();
     sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
     assert_eq!(gate.manifest(demo::EVENT), Some(manifest.clone()));
     assert_eq!(gate.gate(demo::EVENT).scan(&ticket, &ctx(1, demo::NOON)).unwrap().code(), "admitted");
     // A newer manifest (the event renamed) replaces it everywhere.
     let renamed = sync_core::manifest::EventManifest { name: "Renamed".into(), ..manifest };
-    hub.record(demo::EVENT, Payload::Manifest(Box::new(renamed))).unwrap();
+    hub.record(demo::EVENT, Payload::Manifest(std::sync::Arc::new(renamed))).unwrap();
     sync_with(&*gate, &MemoryTransport::new(&*hub, DeviceId(1))).await.unwrap();
     assert_eq!(gate.manifest(demo::EVENT).unwrap().name, "Renamed");
 }

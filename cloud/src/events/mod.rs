@@ -571,7 +571,7 @@ pub async fn manifest(tx: &mut Tenant, event_id: i64, hub_key: [u8; 32]) -> Resu
 pub async fn publish_manifest(tx: &mut Tenant, event_id: i64, hub_key: [u8; 32]) -> Result<(), ApiError> {
     let manifest = manifest(tx, event_id, hub_key).await?;
     manifest.check().map_err(|e| anyhow::anyhow!("{e}"))?;
-    append_hub_entry(tx, event_id, Payload::Manifest(Box::new(manifest))).await?;
+    append_hub_entry(tx, event_id, Payload::Manifest(std::sync::Arc::new(manifest))).await?;
     Ok(())
 }
 

@@ -81,8 +81,11 @@ pub enum Payload {
     /// Unsold serials of a lease went back to the hub.
     LeaseReturn(LeaseReturn),
     /// The hub published the event's manifest (keys, types, gates, devices). The latest by
-    /// journal order is the one in force; boxed, being much larger than the other facts.
-    Manifest(Box<crate::manifest::EventManifest>),
+    /// journal order is the one in force. Shared, not boxed: it is much larger than the other
+    /// facts (every device's name and key), and copies of an entry share it — the hub hands
+    /// its cached entries to every device's sync, and 200 gates' first syncs at once each
+    /// copied the event's 200 manifests (the hub's peak memory, docs/benchmarks.md).
+    Manifest(std::sync::Arc<crate::manifest::EventManifest>),
     /// A box-office cashier opened or closed a shift (the closing carries its report).
     Shift(Box<super::shift::ShiftEntry>),
     /// The hub revoked a device: its signed notice, which peers hand to the device if it
