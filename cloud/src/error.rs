@@ -65,7 +65,7 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after: u64,
     },
-    /// The database is unreachable: retry.
+    /// The database is unreachable or too busy to answer now: retry.
     #[error("temporarily unavailable")]
     Unavailable,
     /// Anything else: logged, shown as a generic error.
@@ -124,9 +124,21 @@ impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
             crate::db::DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => Self::Unavailable,
+            crate::db::DbError::Sqlx(sqlx::Error::Database(ref db)) if busy(db.code().as_deref()) => {
+                tracing::warn!(error = %e, "the database was too busy to answer; the client is told to retry");
+                Self::Unavailable
+            }
             other => Self::Internal(other.into()),
         }
     }
+}
+
+/// Whether a database error code says "busy, try again" rather than "wrong": SQLite's busy
+/// codes (a writer held the lock past the busy timeout: `SQLITE_BUSY` and its extended forms)
+/// and PostgreSQL's serialization failure, deadlock, lock or statement timeout and too many
+/// connections. The same request sent again can succeed, so the client gets 503, not 500.
+fn busy(code: Option<&str>) -> bool {
+    matches!(code, Some("5" | "261" | "517" | "773" | "40001" | "40P01" | "55P03" | "57014" | "53300"))
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -188,5 +200,64 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+    use axum::response::IntoResponse;
+    use std::borrow::Cow;
+
+    /// A database error with the code a driver gives (sqlx's drivers' errors cannot be made
+    /// outside them).
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "(code: {}) database says no", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl sqlx::error::DatabaseError for Coded {
+        #[allow(clippy::unnecessary_literal_bound)] // the trait's signature
+        fn message(&self) -> &str {
+            "database says no"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn status_of(code: &'static str) -> u16 {
+        ApiError::from(sqlx::Error::Database(Box::new(Coded(code)))).into_response().status().as_u16()
+    }
+
+    #[test]
+    fn a_busy_database_asks_the_client_to_retry_and_a_wrong_request_does_not() {
+        // SQLite "database is locked" after the busy timeout (seen with the hub slowed down
+        // under a heap profiler: the order page answered 500), PostgreSQL's retryable ones.
+        for busy in ["5", "517", "40001", "40P01", "55P03", "53300"] {
+            assert_eq!(status_of(busy), 503, "code {busy}");
+        }
+        // A unique violation or a syntax error is the hub's bug, not a reason to retry.
+        for wrong in ["2067", "23505", "42601"] {
+            assert_eq!(status_of(wrong), 500, "code {wrong}");
+        }
     }
 }
