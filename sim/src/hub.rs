@@ -53,7 +53,20 @@ impl HubProcess {
 
     async fn spawn(&mut self) -> anyhow::Result<()> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
-        let child = Command::new(&self.exe)
+        // A profiler to run the hub under, e.g. `VOELGOED_SIM_HUB_WRAPPER="heaptrack -o hub"`
+        // (the process the simulator then measures and kills is the wrapper's: stop the hub
+        // itself with SIGTERM after the run, so the profiler writes its data).
+        let wrapper = std::env::var("VOELGOED_SIM_HUB_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(&self.exe);
+                c
+            }
+            None => Command::new(&self.exe),
+        };
+        let child = command
             .args(["hub", "serve", "--listen", &format!("127.0.0.1:{}", self.port)])
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
