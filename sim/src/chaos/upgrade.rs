@@ -6,8 +6,9 @@
 //! old one, SIGTERM it (SIGKILL after the grace period). Then one new instance is restarted
 //! the same way, to time this release's own shutdown.
 //!
-//! What must hold: no request through the balancer failed and no customer had to retry
-//! (nothing refused that should pass), every scan was admitted once and reached the hub and
+//! What must hold: no request through the balancer failed and no customer had to retry but
+//! for a payment held by a stopped instance's simulated provider (nothing refused that should
+//! pass), the schema is this release's at the end, every scan was admitted once and reached the hub and
 //! every device, every double admission was found (nothing lost), and the sale's database
 //! checks ([`super::check_sale`]: nothing sold twice, every paid ticket issued).
 
