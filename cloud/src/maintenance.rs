@@ -2,7 +2,8 @@
 //! whose webhook never came are asked after at the provider, refunds the provider has not
 //! confirmed are sent again, scheduled reports whose time has come are made and queued,
 //! pending mail is delivered, expired console
-//! sessions, spent rate limits and old request nonces are deleted.
+//! sessions, spent rate limits and old request nonces are deleted; every minute the query planner's
+//! statistics are refreshed where stale (SQLite).
 //!
 //! Each step is one idempotent statement or a retry keyed by the row it retries, so any number
 //! of instances can run it at once (the hub is stateless; there is no leader to elect).
@@ -16,13 +17,23 @@ pub const PERIOD: Duration = Duration::from_secs(15);
 /// A refund whose provider call has been pending this long is sent again.
 const REFUND_RETRY_AFTER_MS: i64 = 60_000;
 
+/// Rounds between refreshes of the query planner's statistics ([`crate::db::Db::optimize`]):
+/// every minute, from the first round (a table analyzed while empty is analyzed again once it
+/// has rows; otherwise only a table whose size changed much is).
+const OPTIMIZE_EVERY: u64 = 4;
+
 /// Runs forever; a failed step is logged and tried again next period.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    for round in 0u64.. {
         tick.tick().await;
         once(&state).await;
+        if round % OPTIMIZE_EVERY == 0
+            && let Err(e) = state.db.optimize().await
+        {
+            tracing::warn!(error = %e, "could not refresh the query planner's statistics");
+        }
     }
 }
 

@@ -391,6 +391,54 @@ async fn bad_checkouts_are_refused_and_hold_nothing() {
     }
 }
 
+/// An integrator reads a big event's orders a page at a time: oldest first, `has_more` while
+/// more follow, the next page after the last code seen; a bad page is refused, not guessed.
+#[tokio::test]
+async fn the_orders_of_an_event_are_read_a_page_at_a_time() {
+    let hub = TestHub::start(cloud::db::Backend::Sqlite).await;
+    let owner = Organizer::create(&hub, "festival").await;
+    let event = event_on_sale(&owner, 100, 1000).await;
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let (status, order) = checkout(&hub, event, 1, None).await;
+        assert_eq!(status, 201, "{order}");
+        placed.push(order["code"].as_str().unwrap().to_owned());
+    }
+    let mut read = Vec::new();
+    let mut after = String::new();
+    let mut pages = 0;
+    loop {
+        let query = if after.is_empty() { String::new() } else { format!("&starting_after={after}") };
+        let page = owner.get(&format!("/api/v1/events/{event}/orders?limit=2{query}")).await;
+        let codes: Vec<String> = page["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["code"].as_str().unwrap().to_owned())
+            .collect();
+        pages += 1;
+        assert!(codes.len() <= 2, "{page}");
+        read.extend(codes.clone());
+        if page["has_more"] == false {
+            break;
+        }
+        after = codes.last().unwrap().clone();
+    }
+    assert_eq!((read, pages), (placed.clone(), 3), "every order once, oldest first");
+    let all = owner.get(&format!("/api/v1/events/{event}/orders")).await;
+    assert_eq!(
+        (all["orders"].as_array().unwrap().len(), &all["has_more"]),
+        (5, &json!(false)),
+        "100 by default"
+    );
+    for (query, expected) in [("limit=0", 422), ("limit=1001", 422), ("starting_after=NOSUCHCODE", 404)] {
+        let (status, problem) = owner
+            .send(reqwest::Method::GET, &format!("/api/v1/events/{event}/orders?{query}"), &Value::Null)
+            .await;
+        assert_eq!(status, expected, "{query}: {problem}");
+    }
+}
+
 #[tokio::test]
 async fn checkout_is_rate_limited_per_address() {
     let hub = TestHub::start_with_limit(cloud::db::Backend::Sqlite, 3).await;

@@ -66,6 +66,21 @@ impl Organizer {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
     }
 
+    /// `GET path` (a page, a report, a CSV), read to the end: its status and how long it took.
+    pub async fn get_timed(&self, path: &str) -> anyhow::Result<(u16, Duration)> {
+        let started = std::time::Instant::now();
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        response.bytes().await?;
+        Ok((status, started.elapsed()))
+    }
+
     /// A call that must answer `expected`; its JSON answer.
     pub async fn expect(
         &self,

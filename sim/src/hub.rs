@@ -176,12 +176,22 @@ pub struct OwnHub {
     postgres: Option<(String, String)>,
 }
 
+/// Whether to leave the hub's data directory and database behind when the run ends, to look
+/// at afterwards (`VOELGOED_SIM_KEEP_HUB=1`).
+fn keep_hub() -> bool {
+    std::env::var_os("VOELGOED_SIM_KEEP_HUB").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 impl OwnHub {
     /// Starts `instances` hub processes from `exe` over `database`, after creating the
     /// organization the simulation runs in.
     pub async fn start(exe: &Path, database: &Database, instances: usize) -> anyhow::Result<Self> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = tempfile::tempdir()?;
+        let keep = keep_hub();
+        let dir = tempfile::Builder::new().prefix("voelgoed-sim-hub").disable_cleanup(keep).tempdir()?;
+        if keep {
+            eprintln!("keeping the hub's data directory {} (VOELGOED_SIM_KEEP_HUB)", dir.path().display());
+        }
         let (database_url, postgres) = match database {
             Database::Sqlite => {
                 if instances > 1 {
@@ -195,7 +205,10 @@ impl OwnHub {
                 admin_sql(admin, &format!("DROP DATABASE IF EXISTS {name}")).await?;
                 admin_sql(admin, &format!("CREATE DATABASE {name}")).await?;
                 let base = &admin[..admin.rfind('/').context("the PostgreSQL URL names no database")?];
-                (format!("{base}/{name}"), Some((admin.clone(), name)))
+                if keep {
+                    eprintln!("keeping the hub's database {name} (VOELGOED_SIM_KEEP_HUB)");
+                }
+                (format!("{base}/{name}"), (!keep).then(|| (admin.clone(), name)))
             }
         };
         let env = vec![

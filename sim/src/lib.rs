@@ -15,6 +15,7 @@
 //! | [`gates`] | the gate engine the scanning scenarios share: queues of presentations per device |
 //! | [`scenarios`] | gate opening rush, partition storm, long offline, flash sale with door sales |
 //! | [`chaos`] | hub SIGKILL, PostgreSQL restart, two hub instances, skewed device clocks, a rolling upgrade |
+//! | [`bulk`] | a festival-size sale and its evening's check-ins made in minutes, the database's size |
 //! | [`balancer`] | a load balancer in front of hub instances, draining one before it stops |
 //! | [`report`] | the JSON summary and the SVG chart of a run |
 //!
@@ -25,6 +26,7 @@
 
 pub mod api;
 pub mod balancer;
+pub mod bulk;
 pub mod chaos;
 pub mod fleet;
 pub mod gates;

@@ -45,6 +45,9 @@ enum Command {
     /// Thousands of open connections (dashboards, seat maps, long-polls) while the API is
     /// timed by oha; needs `oha` (scripts/bench-connections installs it).
     Connections(scenarios::connections::ConnectionsArgs),
+    /// A 500,000-ticket event with 1,000,000 check-ins: dashboard, reports, orders search and
+    /// an order timed, a new gate's first sync, the database's size.
+    BigEvent(scenarios::big_event::BigEventArgs),
     /// Failure injection: hub kill, PostgreSQL restart, two instances, clock skew.
     #[command(subcommand)]
     Chaos(Chaos),
@@ -91,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<Summary> {
         Command::Offline(_) => ("offline", scenarios::offline::COUNTERS),
         Command::FlashSale(_) => ("flash-sale", scenarios::flash_sale::COUNTERS),
         Command::Connections(_) => ("connections", scenarios::connections::COUNTERS),
+        Command::BigEvent(_) => ("big-event", scenarios::big_event::COUNTERS),
         Command::Chaos(Chaos::HubKill(_)) => ("hub-kill", chaos::hub_kill::COUNTERS),
         Command::Chaos(Chaos::PgRestart(_)) => ("pg-restart", chaos::pg_restart::COUNTERS),
         Command::Chaos(Chaos::TwoInstances(_)) => ("two-instances", scenarios::rush::COUNTERS),
@@ -128,6 +132,7 @@ async fn run_on(target: &mut Target, command: &Command, timeline: &Arc<Timeline>
         Command::Offline(args) => scenarios::offline::run(target, args, timeline).await,
         Command::FlashSale(args) => scenarios::flash_sale::run(target, args, timeline).await,
         Command::Connections(args) => scenarios::connections::run(target, args, timeline).await,
+        Command::BigEvent(args) => scenarios::big_event::run(target, args).await,
         Command::Chaos(Chaos::HubKill(args)) => chaos::hub_kill::run(target, args, timeline).await,
         Command::Chaos(Chaos::ClockSkew(args)) => chaos::clock_skew::run(target, args, timeline).await,
         Command::Chaos(Chaos::PgRestart(_) | Chaos::TwoInstances(_) | Chaos::Upgrade(_)) | Command::Hub => {

@@ -71,3 +71,27 @@ async fn a_flash_sale_with_door_sales_sells_out_exactly_on_postgres() {
     assert_eq!(summary.figures["sales"]["sold_at_door"], 60);
     assert_eq!(summary.figures["sales"]["sold_online"], 240);
 }
+
+/// The big event at a small size, on both backends: the bulk sale and check-ins land as the
+/// hub's own would (the dashboard counts them, a new gate judges the sale's tickets by them),
+/// every read answers, and the database's size is read table by table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_event_made_in_bulk_reads_like_one_sold_and_scanned_one_by_one() {
+    for hub in [HubArgs::default(), HubArgs { postgres: Some(postgres()), ..HubArgs::default() }] {
+        let target = Target::open(&hub, &exe()).await.unwrap();
+        let args =
+            scenarios::big_event::BigEventArgs { tickets: 300, checkins: 500, devices: 3, requests: 1 };
+        let summary = scenarios::big_event::run(&target, &args).await.unwrap();
+        assert_passed(&summary);
+        assert_eq!(summary.figures["sale"]["tickets"], 300);
+        assert_eq!(summary.figures["checkins"]["entries"], 500);
+        assert!(summary.figures["first_sync"]["entries"].as_u64().unwrap() > 500, "{summary:?}");
+        let reads = summary.figures["reads"].as_object().unwrap();
+        assert!(reads.len() >= 20 && reads.contains_key("order page (console)"), "{reads:?}");
+        let database = &summary.figures["database"];
+        assert!(database["total_mb"].as_f64().unwrap() > 0.0, "{database}");
+        let tables: Vec<&str> =
+            database["tables"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert!(tables.contains(&"tickets") && tables.contains(&"checkins"), "{tables:?}");
+    }
+}

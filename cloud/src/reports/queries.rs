@@ -142,7 +142,7 @@ pub(super) async fn revenue(tx: &mut Tenant, event: i64) -> Result<Table, ApiErr
         "SELECT p.method, o.currency, CAST(SUM(l.discount_minor) AS BIGINT) FROM order_lines l \
          JOIN orders o ON o.id = l.order_id \
          JOIN payments p ON p.id = (SELECT MIN(id) FROM payments WHERE order_id = o.id AND status = 'succeeded') \
-         WHERE o.event_id = $1 AND o.org_id = $2 AND o.status = 'paid' AND l.discount_minor > 0 \
+         WHERE l.org_id = $2 AND l.discount_minor > 0 AND o.event_id = $1 AND o.org_id = $2 AND o.status = 'paid' \
          GROUP BY p.method, o.currency",
     )
     .bind(event)
@@ -202,7 +202,8 @@ pub(super) async fn discounts(tx: &mut Tenant, event: i64) -> Result<Table, ApiE
                 CAST(SUM(l.quantity) AS BIGINT), CAST(SUM(l.quantity * l.unit_price_minor) AS BIGINT), \
                 CAST(SUM(l.discount_minor) AS BIGINT) \
          FROM order_lines l JOIN orders o ON o.id = l.order_id LEFT JOIN vouchers v ON v.id = l.voucher_id \
-         WHERE o.event_id = $1 AND o.org_id = $2 AND o.status = 'paid' AND (l.discount_minor > 0 OR l.voucher_id IS NOT NULL) \
+         WHERE l.org_id = $2 AND (l.discount_minor > 0 OR l.voucher_id IS NOT NULL) \
+           AND o.event_id = $1 AND o.org_id = $2 AND o.status = 'paid' \
          GROUP BY COALESCE(v.tag, ''), l.discount_reason, o.currency ORDER BY 1, 2, 3",
     )
     .bind(event)
@@ -280,8 +281,8 @@ pub(super) async fn checkins(
 ) -> Result<Table, ApiError> {
     let gates = names(tx, "gates", event).await?;
     let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT at / 900000, gate, verdict, COUNT(*) FROM checkins WHERE event_id = $1 AND org_id = $2 \
-         GROUP BY at / 900000, gate, verdict",
+        "SELECT bucket, gate, verdict, CAST(SUM(scans) AS BIGINT) FROM checkin_counts WHERE event_id = $1 AND org_id = $2 \
+         GROUP BY bucket, gate, verdict",
     )
     .bind(event)
     .bind(tx.org())
@@ -315,10 +316,8 @@ pub(super) async fn checkins(
 pub(crate) async fn inside(tx: &mut Tenant, event: i64) -> Result<Table, ApiError> {
     let names = names(tx, "ticket_types", event).await?;
     let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT ticket_type, COUNT(*) FROM ( \
-             SELECT ticket_type, verdict, ROW_NUMBER() OVER (PARTITION BY serial ORDER BY hlc DESC, origin DESC, seq DESC) AS n \
-             FROM checkins WHERE event_id = $1 AND org_id = $2 AND serial IS NOT NULL AND verdict IN ('admitted', 're_entry', 'exit_recorded') \
-         ) latest WHERE n = 1 AND verdict <> 'exit_recorded' GROUP BY ticket_type ORDER BY ticket_type",
+        "SELECT ticket_type, COUNT(*) FROM presence WHERE event_id = $1 AND org_id = $2 AND inside = 1 \
+         GROUP BY ticket_type ORDER BY ticket_type",
     )
     .bind(event)
     .bind(tx.org())
@@ -342,10 +341,10 @@ pub(crate) async fn inside(tx: &mut Tenant, event: i64) -> Result<Table, ApiErro
 /// one admission.
 pub(crate) async fn doubly_admitted(tx: &mut Tenant, event: i64) -> Result<Vec<(i64, i64)>, ApiError> {
     Ok(sqlx::query_as(
-        "SELECT c.serial, c.ticket_type FROM checkins c \
-         JOIN ticket_types t ON t.event_id = c.event_id AND t.number = c.ticket_type \
-         WHERE c.event_id = $1 AND c.org_id = $2 AND c.verdict = 'admitted' AND t.entry_policy <> 'multi_entry' \
-         GROUP BY c.serial, c.ticket_type HAVING COUNT(*) > 1 ORDER BY c.serial",
+        "SELECT p.serial, p.ticket_type FROM presence p \
+         JOIN ticket_types t ON t.event_id = p.event_id AND t.number = p.ticket_type \
+         WHERE p.event_id = $1 AND p.org_id = $2 AND p.admissions > 1 AND t.entry_policy <> 'multi_entry' \
+         ORDER BY p.serial",
     )
     .bind(event)
     .bind(tx.org())
@@ -410,8 +409,11 @@ pub(super) async fn devices(
 ) -> Result<Table, ApiError> {
     let rows: Vec<DeviceRow> = sqlx::query_as(
         "SELECT d.id, d.name, d.role, d.app_version, d.last_seen_at, d.pending_entries, d.revoked_at, \
-                (SELECT COUNT(*) FROM checkins c WHERE c.origin = d.id AND c.event_id = $1) AS scans \
-         FROM devices d JOIN device_events de ON de.device_id = d.id WHERE de.event_id = $1 AND de.org_id = $2 ORDER BY d.id",
+                COALESCE(s.scans, 0) AS scans \
+         FROM devices d JOIN device_events de ON de.device_id = d.id \
+         LEFT JOIN (SELECT origin, CAST(SUM(scans) AS BIGINT) AS scans FROM checkin_counts \
+                    WHERE event_id = $1 AND org_id = $2 GROUP BY origin) s ON s.origin = d.id \
+         WHERE de.event_id = $1 AND de.org_id = $2 ORDER BY d.id",
     )
     .bind(event)
     .bind(tx.org())
@@ -536,7 +538,8 @@ pub(super) async fn admissions_per_minute(
 /// Admissions so far.
 pub(super) async fn admitted(tx: &mut Tenant, event: i64) -> Result<i64, ApiError> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM checkins WHERE event_id = $1 AND org_id = $2 AND verdict IN ('admitted', 're_entry')",
+        "SELECT CAST(COALESCE(SUM(scans), 0) AS BIGINT) FROM checkin_counts \
+         WHERE event_id = $1 AND org_id = $2 AND verdict IN ('admitted', 're_entry')",
     )
     .bind(event)
     .bind(tx.org())

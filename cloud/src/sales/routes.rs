@@ -548,6 +548,12 @@ struct OrderFilter {
     /// Only orders with this status.
     #[param(inline)]
     status: Option<StatusFilter>,
+    /// Orders per page (1 to 1,000; default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// The page after the order with this code (the last of the previous page); 404 if the
+    /// event has no such order.
+    starting_after: Option<String>,
 }
 
 /// An order status to filter by.
@@ -579,7 +585,7 @@ impl StatusFilter {
     tag = "orders",
     params(("id" = i64, Path, description = "The event"), OrderFilter),
     responses(
-        (status = 200, description = "The event's orders", body = Orders),
+        (status = 200, description = "A page of the event's orders, oldest first", body = Orders),
     ),
 )]
 async fn list_orders(
@@ -591,9 +597,19 @@ async fn list_orders(
     caller.require(ORDER_READERS)?;
     let mut tx = db.tenant(caller.org_id).await?;
     crate::events::status(&mut tx, event).await?; // 404 for others' events
-    let orders = store::orders_of_event(&mut tx, event, filter.status.map(StatusFilter::as_str)).await?;
+    let limit = filter.limit.unwrap_or(100);
+    crate::checks::range("limit", limit, 1, 1000)?;
+    let after = match &filter.starting_after {
+        // An order nobody has is 404, as everywhere in the API.
+        Some(code) => store::order_id_of_event(&mut tx, event, code).await?.ok_or(ApiError::NotFound)?,
+        None => 0,
+    };
+    let status = filter.status.map(StatusFilter::as_str);
+    let mut orders = store::orders_of_event(&mut tx, event, status, after, limit + 1).await?;
     tx.commit().await?;
-    Ok(Json(Orders { orders }))
+    let has_more = orders.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    orders.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(Json(Orders { orders, has_more }))
 }
 
 /// A staff member's view of an order of their organization (404 otherwise).

@@ -533,21 +533,35 @@ pub async fn checkins(tx: &mut Tenant, event: i64, order: i64) -> Result<Vec<Che
     .await
 }
 
-/// Orders of `event` (with `status`, if given), oldest first.
+/// Up to `limit` orders of `event` (with `status`, if given) after order id `after`, oldest first.
 pub async fn orders_of_event(
     tx: &mut Tenant,
     event: i64,
     status: Option<&str>,
+    after: i64,
+    limit: i64,
 ) -> Result<Vec<OrderSummary>, sqlx::Error> {
     sqlx::query_as(
         "SELECT code, status, email, name, total_minor, refunded_minor, currency, created_at, channel FROM orders \
-         WHERE event_id = $1 AND org_id = $2 AND ($3 = '' OR status = $3) ORDER BY id",
+         WHERE event_id = $1 AND org_id = $2 AND ($3 = '' OR status = $3) AND id > $4 ORDER BY id LIMIT $5",
     )
     .bind(event)
     .bind(tx.org())
     .bind(status.unwrap_or(""))
+    .bind(after)
+    .bind(limit)
     .fetch_all(&mut **tx)
     .await
+}
+
+/// The id of order `code` of `event`, if it is one of the event's.
+pub async fn order_id_of_event(tx: &mut Tenant, event: i64, code: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM orders WHERE code = $1 AND event_id = $2 AND org_id = $3")
+        .bind(code)
+        .bind(event)
+        .bind(tx.org())
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// Up to `limit` orders of `event` whose buyer's name or e-mail contains `like` (a LIKE
@@ -566,7 +580,7 @@ pub async fn search(
         "SELECT o.code, o.status, o.email, o.name, o.total_minor, o.refunded_minor, o.currency, o.created_at, o.channel \
          FROM orders o WHERE o.event_id = $1 AND o.org_id = $2 AND ($3 = '' \
             OR LOWER(o.name) LIKE $4 ESCAPE '\\' OR LOWER(o.email) LIKE $4 ESCAPE '\\' OR o.code = $5 \
-            OR EXISTS (SELECT 1 FROM tickets k WHERE k.order_id = o.id AND k.event_id = $1 AND k.serial = $6)) \
+            OR o.id IN (SELECT k.order_id FROM tickets k WHERE k.event_id = $1 AND k.serial = $6)) \
          ORDER BY o.id DESC LIMIT $7",
     )
     .bind(event)

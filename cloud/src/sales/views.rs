@@ -294,8 +294,10 @@ pub struct OrderSummary {
 /// The event's orders.
 #[derive(Serialize, ToSchema)]
 pub struct Orders {
-    /// Oldest first.
+    /// Oldest first, a page of them.
     pub orders: Vec<OrderSummary>,
+    /// More orders follow: ask again with `starting_after` set to the last one's code.
+    pub has_more: bool,
 }
 
 /// A payment started at the provider.

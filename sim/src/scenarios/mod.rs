@@ -6,8 +6,10 @@
 //! | [`storm`] | the venue loses the hub, every gate scans offline, all reconnect at once — several times |
 //! | [`offline`] | one device offline for a long stretch while the others scan, then its catch-up |
 //! | [`flash_sale`] | an online flash sale while box offices sell at the door offline, against one capacity |
+//! | [`big_event`] | 500,000 tickets and 1,000,000 check-ins: the organizer's reads timed, a new gate's first sync, the database's size |
 //! | [`connections`] | 10,000 connections held open (dashboards, seat maps, long-polls) while the API and a scan are timed |
 
+pub mod big_event;
 pub mod connections;
 pub mod flash_sale;
 pub mod offline;
